@@ -1,0 +1,158 @@
+# Makefile: rpn, one non-recursive make for the agent, the CLIs, tests, fuzzers, demo and benchmarks.
+#
+#   make                 build rpnd, rpn and rpnctl into $(BUILD)/
+#   make check           install missing Debian packages, then run every test
+#   make demo            a three-site mesh in network namespaces, with real traffic
+#   make unit            unit tests only (fast)
+#   make bench           benchmarks side by side with their peers (tests/bench/)
+#   make SANITIZE=address,undefined unit    the same under ASan+UBSan
+#   make install PREFIX=/usr DESTDIR=...
+#   V=1 shows full commands; DEVELOPER=1 turns warnings into errors.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= /lib/systemd/system
+
+SANITIZE ?=
+BUILD	?= build$(if $(SANITIZE),-san)
+
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Wshadow -Wpointer-arith -Wmissing-prototypes \
+	   -Wmissing-declarations -Wstrict-prototypes -Wsign-compare -Wvla \
+	   -Wwrite-strings -Wformat=2 -Wformat-security \
+	   -Wdeclaration-after-statement -fno-common
+ifeq ($(DEVELOPER),1)
+WARN	+= -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Evaluated when a recipe runs, so "make check" can install the packages first.
+NODE_PKGS := libuv libsodium msgpack libnftnl libmnl
+CTL_PKGS  := libsodium msgpack
+pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null) -lm
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) \
+	     -MMD -MP $(call pkg_cflags,$(NODE_PKGS))
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+PROTO_SRC := proto/buf.c proto/mp.c proto/wire.c proto/envelope.c \
+	     proto/token.c proto/parse.c
+CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
+	     node/membership.c node/mesh.c
+NODE_SRC  := node/engine.c node/gossip.c node/join.c node/ctlsock.c \
+	     node/keys.c node/state.c node/config.c node/privsep.c node/priv.c \
+	     node/ifaces.c
+CTL_SRC   := ctl/client.c ctl/output.c
+UNIT_SRC  := $(wildcard tests/unit/test-*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+PROTO_LIB := $(BUILD)/libproto.a
+CORE_LIB  := $(BUILD)/libcore.a
+NODE_LIB  := $(BUILD)/libnode.a
+CTL_LIB   := $(BUILD)/libctl.a
+
+BINS := $(BUILD)/rpnd $(BUILD)/rpn $(BUILD)/rpnctl
+UNIT := $(BUILD)/unit-tests
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(PROTO_LIB): $(call obj,$(PROTO_SRC))
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+$(NODE_LIB): $(call obj,$(NODE_SRC))
+$(CTL_LIB): $(call obj,$(CTL_SRC))
+$(PROTO_LIB) $(CORE_LIB) $(NODE_LIB) $(CTL_LIB):
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/rpnd: $(call obj,node/rpnd.c) $(NODE_LIB) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+
+$(BUILD)/rpn: $(call obj,ctl/rpn.c) $(CTL_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
+
+$(BUILD)/rpnctl: $(call obj,ctl/rpnctl.c) $(CTL_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
+
+# The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
+$(BUILD)/tests/list.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)sed -n 's/^TEST(\([a-z0-9_]*\)).*/TEST_ENTRY(\1)/p' $(UNIT_SRC) > $@.tmp && mv $@.tmp $@
+
+$(call obj,tests/unit/runner.c): $(BUILD)/tests/list.h
+$(call obj,tests/unit/runner.c): ALL_CFLAGS += -I$(BUILD)/tests
+
+$(UNIT): $(call obj,tests/unit/runner.c $(UNIT_SRC)) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+
+unit: $(UNIT)
+	$(Q)$(UNIT)
+
+# ---- fuzzers: clang's libFuzzer, with ASan+UBSan, in their own build tree ----
+FUZZ_BUILD := build-fuzz
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZERS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	      $(call pkg_cflags,$(NODE_PKGS))
+FUZZ_LIB_SRC := $(PROTO_SRC) $(CORE_SRC)
+FUZZ_SECONDS ?= 20
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(call pkg_libs,$(NODE_PKGS))
+
+fuzzers: $(FUZZERS)
+
+fuzz-smoke: $(FUZZERS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+integration: all
+	$(Q)tests/integration/run.sh $(BUILD)
+
+# check: what CI runs (through .ci/run).  It installs what it needs first.
+check:
+	$(Q)deploy/deps.sh build test
+	$(Q)tests/check.sh
+
+demo:
+	$(Q)deploy/deps.sh build demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo/demo.sh $(BUILD)
+
+bench:
+	$(Q)deploy/deps.sh build test bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BUILD)/rpnd $(DESTDIR)$(SBINDIR)/rpnd
+	install -m 0755 $(BUILD)/rpn $(BUILD)/rpnctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/rpnd.8 docs/rpn.8 docs/rpnctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/rpnd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 deploy/rpnd.service $(DESTDIR)$(UNITDIR)/rpnd.service
+	install -D -m 0644 deploy/sysusers-rpn.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/rpn.conf
+	install -D -m 0644 deploy/rpnd.conf.example $(DESTDIR)/etc/rpn/rpnd.conf.example
+
+clean:
+	rm -rf build build-san $(FUZZ_BUILD)
+
+.PHONY: all unit fuzzers fuzz-smoke integration check demo bench install clean
+
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

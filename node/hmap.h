@@ -1,0 +1,37 @@
+/* hmap.h: an open-addressing index from 64-bit hashes to 32-bit slot numbers. */
+#ifndef RPN_HMAP_H
+#define RPN_HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The index stores (hash, value) pairs only; callers keep their objects in
+ * their own arrays and confirm a candidate with their own comparison, so
+ * colliding hashes are handled by the caller's eq() and cost one extra probe.
+ */
+struct hmap {
+	uint64_t	*hash;
+	uint32_t	*val;		/* HMAP_EMPTY / HMAP_GONE mark free slots */
+	size_t		 cap;		/* power of two */
+	size_t		 used;		/* live + tombstones */
+	size_t		 live;
+};
+
+#define HMAP_EMPTY	UINT32_MAX
+#define HMAP_GONE	(UINT32_MAX - 1)
+
+typedef int (*hmap_eq_fn)(const void *ctx, uint32_t val);
+
+void		hmap_init(struct hmap *);
+void		hmap_release(struct hmap *);
+int		hmap_put(struct hmap *, uint64_t hash, uint32_t val);
+uint32_t	hmap_find(const struct hmap *, uint64_t hash, hmap_eq_fn,
+		    const void *ctx);
+int		hmap_del(struct hmap *, uint64_t hash, uint32_t val);
+int		hmap_set(struct hmap *, uint64_t hash, uint32_t oldval,
+		    uint32_t newval);
+uint64_t	hmap_hash(const void *, size_t);
+uint64_t	hmap_hash2(const void *, size_t, const void *, size_t);
+
+#endif

@@ -1,0 +1,75 @@
+/* token.c: encode, check and decode join tokens. */
+#include <string.h>
+#include <sodium.h>
+
+#include "proto/token.h"
+
+#define RAW	(WIRE_MESH_ID + TOKEN_SEED)
+
+static void
+token_check(uint8_t out[2], const uint8_t raw[RAW])
+{
+	uint8_t	 h[16];
+
+	crypto_generichash(h, sizeof(h), raw, RAW, NULL, 0);
+	memcpy(out, h, 2);
+}
+
+int
+token_encode(const struct token *t, char *out, size_t cap)
+{
+	uint8_t	 raw[RAW + 2];
+
+	if (cap < TOKEN_STRLEN + 1)
+		return -1;
+	memcpy(raw, t->mesh_id, WIRE_MESH_ID);
+	memcpy(raw + WIRE_MESH_ID, t->seed, TOKEN_SEED);
+	token_check(raw + RAW, raw);
+	memcpy(out, TOKEN_PREFIX, 5);
+	sodium_bin2base64(out + 5, cap - 5, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	return 0;
+}
+
+/* token_decode - on failure *why says what is wrong with the text. */
+int
+token_decode(const char *s, struct token *t, const char **why)
+{
+	uint8_t	 raw[RAW + 2], chk[2];
+	size_t	 n;
+	int	 rc = -1;
+
+	if (strncmp(s, TOKEN_PREFIX, 5) != 0) {
+		*why = "it does not start with \"" TOKEN_PREFIX "\"";
+		return -1;
+	}
+	if (strlen(s) != TOKEN_STRLEN) {
+		*why = "it has the wrong length (was it cut short when copied?)";
+		return -1;
+	}
+	if (sodium_base642bin(raw, sizeof(raw), s + 5, strlen(s + 5), NULL, &n,
+	    NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n != sizeof(raw)) {
+		*why = "it is not valid base64url";
+		goto out;
+	}
+	token_check(chk, raw);
+	if (sodium_memcmp(chk, raw + RAW, 2) != 0) {
+		*why = "its checksum does not match (a typo?)";
+		goto out;
+	}
+	memcpy(t->mesh_id, raw, WIRE_MESH_ID);
+	memcpy(t->seed, raw + WIRE_MESH_ID, TOKEN_SEED);
+	rc = 0;
+out:
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
+void
+token_keypair(const struct token *t, uint8_t pk[WIRE_KEY],
+    uint8_t sk[SECRET_KEY])
+{
+	crypto_sign_seed_keypair(pk, sk, t->seed);
+}

@@ -1,0 +1,650 @@
+/* wire.c: strict msgpack codecs for record bodies and messages. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/mp.h"
+#include "proto/wire.h"
+
+int
+wire_name_ok(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n > WIRE_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char	 c = s[i];
+		int	 alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.')))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- records ---- */
+
+static int
+rec_parse(struct mp_doc *d, const uint8_t *p, size_t len, struct rec_head *h,
+    const msgpack_object **fields, uint32_t *nfields)
+{
+	const msgpack_object	*a;
+	uint32_t		 n;
+	const uint8_t		*k;
+	size_t			 klen;
+	uint64_t		 kind;
+
+	if (len > WIRE_MAX_RECORD || mp_parse(d, p, len) == -1)
+		return -1;
+	if (mp_array(&d->root, 5, 5, &a, &n) == -1 ||
+	    mp_u64(&a[0], 255, &kind) == -1 ||
+	    mp_u64(&a[1], UINT64_MAX, &h->version) == -1 ||
+	    mp_u32(&a[2], UINT32_MAX, &h->flags) == -1 ||
+	    mp_bin(&a[3], 0, WIRE_MAX_RECKEY, &k, &klen) == -1 ||
+	    mp_array(&a[4], 0, 16, fields, nfields) == -1 ||
+	    h->version == 0) {
+		mp_doc_release(d);
+		return -1;
+	}
+	h->kind = (uint8_t)kind;
+	memcpy(h->key, k, klen);
+	h->keylen = (uint8_t)klen;
+	if ((h->flags & REC_F_DELETED) && *nfields != 0) {
+		mp_doc_release(d);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rec_head_decode(const uint8_t *p, size_t len, struct rec_head *h)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf;
+
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	mp_doc_release(&d);
+	return 0;
+}
+
+static int
+addr_decode(const msgpack_object *o, struct wire_addr *a)
+{
+	const msgpack_object	*f;
+	uint32_t		 n, port;
+	const uint8_t		*ip;
+	size_t			 iplen;
+
+	memset(a, 0, sizeof(*a));
+	if (mp_array(o, 2, 2, &f, &n) == -1 ||
+	    mp_bin(&f[0], 4, 16, &ip, &iplen) == -1 ||
+	    (iplen != 4 && iplen != 16) ||
+	    mp_u32(&f[1], 65535, &port) == -1 || port == 0)
+		return -1;
+	a->family = iplen == 4 ? 4 : 6;
+	memcpy(a->ip, ip, iplen);
+	a->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+cert_decode(const msgpack_object *o, struct wire_cert *c)
+{
+	const msgpack_object	*f;
+	uint32_t		 n;
+
+	if (mp_array(o, 3, 3, &f, &n) == -1 ||
+	    mp_bin_exact(&f[0], c->subject, WIRE_KEY) == -1 ||
+	    mp_u64(&f[1], UINT64_MAX, &c->issued) == -1 ||
+	    mp_bin_exact(&f[2], c->sig, WIRE_SIG) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+chain_decode(const msgpack_object *o, struct wire_cert *chain, uint8_t *nchain)
+{
+	const msgpack_object	*f;
+	uint32_t		 n;
+
+	if (mp_array(o, 1, WIRE_MAX_CHAIN, &f, &n) == -1)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (cert_decode(&f[i], &chain[i]) == -1)
+			return -1;
+	*nchain = (uint8_t)n;
+	return 0;
+}
+
+int
+rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    struct rec_node *nd)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f, *aa;
+	uint32_t		 nf, na;
+	int			 rc = -1;
+
+	memset(nd, 0, sizeof(*nd));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_NODE || h->keylen != 0 || nf != 4 ||
+	    (h->flags & ~NODE_F_LEFT) != 0)
+		goto out;
+	if (mp_str_copy(&f[0], nd->name, sizeof(nd->name)) == -1 ||
+	    !wire_name_ok(nd->name))
+		goto out;
+	if (mp_array(&f[1], 0, WIRE_MAX_ADDRS, &aa, &na) == -1)
+		goto out;
+	for (uint32_t i = 0; i < na; i++)
+		if (addr_decode(&aa[i], &nd->addrs[i]) == -1)
+			goto out;
+	nd->naddrs = (uint8_t)na;
+	if (chain_decode(&f[2], nd->chain, &nd->nchain) == -1)
+		goto out;
+	if (!mp_is_nil(&f[3])) {
+		if (mp_bin_exact(&f[3], nd->via_token, WIRE_KEY) == -1)
+			goto out;
+		nd->has_token = 1;
+	}
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+int
+rec_invite_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    struct rec_invite *iv)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf;
+	int			 rc = -1;
+
+	memset(iv, 0, sizeof(*iv));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_INVITE || h->keylen != WIRE_KEY ||
+	    (h->flags & ~REC_F_DELETED) != 0)
+		goto out;
+	if (h->flags & REC_F_DELETED) {
+		rc = 0;
+		goto out;
+	}
+	if (nf != 1 || mp_u64(&f[0], UINT64_MAX, &iv->expires) == -1)
+		goto out;
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+int
+rec_notice_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    uint8_t subject[WIRE_KEY], struct rec_notice *nt)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf, st;
+	int			 rc = -1;
+
+	memset(nt, 0, sizeof(*nt));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_NOTICE || h->keylen != WIRE_KEY || h->flags != 0 ||
+	    nf != 2)
+		goto out;
+	if (mp_u64(&f[0], UINT64_MAX, &nt->incarnation) == -1 ||
+	    mp_u32(&f[1], NOTICE_DEAD, &st) == -1 || st < NOTICE_SUSPECT)
+		goto out;
+	nt->state = (uint8_t)st;
+	memcpy(subject, h->key, WIRE_KEY);
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+static void
+rec_head_pack(msgpack_packer *pk, uint8_t kind, uint64_t version,
+    uint32_t flags, const uint8_t *key, size_t keylen, size_t nfields)
+{
+	msgpack_pack_array(pk, 5);
+	msgpack_pack_uint8(pk, kind);
+	msgpack_pack_uint64(pk, version);
+	msgpack_pack_uint32(pk, flags);
+	msgpack_pack_bin_with_body(pk, key, keylen);
+	msgpack_pack_array(pk, nfields);
+}
+
+static void
+cert_pack(msgpack_packer *pk, const struct wire_cert *c)
+{
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_bin_with_body(pk, c->subject, WIRE_KEY);
+	msgpack_pack_uint64(pk, c->issued);
+	msgpack_pack_bin_with_body(pk, c->sig, WIRE_SIG);
+}
+
+int
+rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
+    const struct rec_node *nd)
+{
+	msgpack_packer	 pk;
+
+	if (!wire_name_ok(nd->name) || nd->naddrs > WIRE_MAX_ADDRS ||
+	    nd->nchain < 1 || nd->nchain > WIRE_MAX_CHAIN)
+		return -1;
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 4);
+	msgpack_pack_str_with_body(&pk, nd->name, strlen(nd->name));
+	msgpack_pack_array(&pk, nd->naddrs);
+	for (int i = 0; i < nd->naddrs; i++) {
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_bin_with_body(&pk, nd->addrs[i].ip,
+		    nd->addrs[i].family == 4 ? 4 : 16);
+		msgpack_pack_uint16(&pk, nd->addrs[i].port);
+	}
+	msgpack_pack_array(&pk, nd->nchain);
+	for (int i = 0; i < nd->nchain; i++)
+		cert_pack(&pk, &nd->chain[i]);
+	if (nd->has_token)
+		msgpack_pack_bin_with_body(&pk, nd->via_token, WIRE_KEY);
+	else
+		msgpack_pack_nil(&pk);
+	return b->err ? -1 : 0;
+}
+
+int
+rec_invite_encode(struct buf *b, uint64_t version, uint32_t flags,
+    const uint8_t token_pub[WIRE_KEY], const struct rec_invite *iv)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, REC_INVITE, version, flags, token_pub, WIRE_KEY, 1);
+	msgpack_pack_uint64(&pk, iv->expires);
+	return b->err ? -1 : 0;
+}
+
+int
+rec_tombstone_encode(struct buf *b, uint8_t kind, uint64_t version,
+    const uint8_t *key, size_t keylen)
+{
+	msgpack_packer	 pk;
+
+	if (keylen > WIRE_MAX_RECKEY)
+		return -1;
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, kind, version, REC_F_DELETED, key, keylen, 0);
+	return b->err ? -1 : 0;
+}
+
+int
+rec_notice_encode(struct buf *b, uint64_t time,
+    const uint8_t subject[WIRE_KEY], const struct rec_notice *nt)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, REC_NOTICE, time, 0, subject, WIRE_KEY, 2);
+	msgpack_pack_uint64(&pk, nt->incarnation);
+	msgpack_pack_uint8(&pk, nt->state);
+	return b->err ? -1 : 0;
+}
+
+/* ---- messages ---- */
+
+size_t
+wire_item_cost(size_t len)
+{
+	return len + (len < 256 ? 2 : len < 65536 ? 3 : 5);
+}
+
+void
+wire_msg_release(struct wire_msg *m)
+{
+	free(m->itembuf);
+	free(m->itemoff);
+	free(m->itemlen);
+	free(m->digest);
+	m->itembuf = NULL;
+	m->itemoff = m->itemlen = NULL;
+	m->digest = NULL;
+	m->nitems = m->ndigest = 0;
+}
+
+const uint8_t *
+wire_msg_item(const struct wire_msg *m, uint32_t i, size_t *len)
+{
+	if (i >= m->nitems)
+		return NULL;
+	*len = m->itemlen[i];
+	return m->itembuf + m->itemoff[i];
+}
+
+/* Copy n bin objects (signed records) out of the document into m. */
+static int
+items_copy(const msgpack_object *a, uint32_t n, struct wire_msg *m)
+{
+	size_t		 total = 0, off = 0;
+	const uint8_t	*p;
+	size_t		 len;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (mp_bin(&a[i], 1, WIRE_MAX_RECORD, &p, &len) == -1)
+			return -1;
+		total += len;
+	}
+	if (n == 0)
+		return 0;
+	m->itembuf = malloc(total);
+	m->itemoff = calloc(n, sizeof(*m->itemoff));
+	m->itemlen = calloc(n, sizeof(*m->itemlen));
+	if (m->itembuf == NULL || m->itemoff == NULL || m->itemlen == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		(void)mp_bin(&a[i], 1, WIRE_MAX_RECORD, &p, &len);
+		memcpy(m->itembuf + off, p, len);
+		m->itemoff[i] = (uint32_t)off;
+		m->itemlen[i] = (uint32_t)len;
+		off += len;
+	}
+	m->nitems = n;
+	return 0;
+}
+
+static int
+items_decode(const msgpack_object *o, uint32_t max, struct wire_msg *m)
+{
+	const msgpack_object	*a;
+	uint32_t		 n;
+
+	if (mp_array(o, 0, max, &a, &n) == -1)
+		return -1;
+	return items_copy(a, n, m);
+}
+
+static int
+digest_decode(const msgpack_object *o, struct wire_msg *m)
+{
+	const msgpack_object	*a, *e;
+	uint32_t		 n, ne;
+
+	if (mp_array(o, 0, WIRE_MAX_DIGEST, &a, &n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((m->digest = calloc(n, sizeof(*m->digest))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (mp_array(&a[i], 3, 3, &e, &ne) == -1 ||
+		    mp_bin_exact(&e[0], m->digest[i].author, WIRE_KEY) == -1 ||
+		    mp_u64(&e[1], UINT64_MAX, &m->digest[i].version) == -1 ||
+		    mp_u64(&e[2], UINT64_MAX, &m->digest[i].sethash) == -1)
+			return -1;
+	}
+	m->ndigest = n;
+	return 0;
+}
+
+/*
+ * wire_msg_decode - decode one message.  stream selects the set of types a
+ * TCP frame may carry; a datagram may carry only types 1-5.
+ */
+int
+wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*a;
+	uint32_t		 n;
+	uint64_t		 type;
+	int			 rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (len > (stream ? WIRE_MAX_FRAME : WIRE_MAX_DATAGRAM))
+		return -1;
+	if (mp_parse(&d, p, len) == -1)
+		return -1;
+	if (mp_array(&d.root, 1, 7, &a, &n) == -1 ||
+	    mp_u64(&a[0], 255, &type) == -1)
+		goto out;
+	m->type = (uint8_t)type;
+	if (!stream && type > MSG_GOSSIP)
+		goto out;
+	if (stream && type < MSG_SYNC_REQ)
+		goto out;
+
+	switch (m->type) {
+	case MSG_PING:
+	case MSG_ACK:
+		if (n != 5 || mp_u32(&a[1], UINT32_MAX, &m->seq) == -1 ||
+		    mp_u64(&a[2], UINT64_MAX, &m->hash) == -1 ||
+		    mp_u64(&a[3], UINT64_MAX, &m->sum) == -1 ||
+		    items_decode(&a[4], 64, m) == -1)
+			goto out;
+		break;
+	case MSG_PINGREQ:
+		if (n != 3 || mp_u32(&a[1], UINT32_MAX, &m->seq) == -1 ||
+		    mp_bin_exact(&a[2], m->target, WIRE_KEY) == -1)
+			goto out;
+		break;
+	case MSG_NACK:
+	case MSG_TCP_PING:
+	case MSG_TCP_ACK:
+		if (n != 2 || mp_u32(&a[1], UINT32_MAX, &m->seq) == -1)
+			goto out;
+		break;
+	case MSG_GOSSIP:
+		if (n != 2 || items_decode(&a[1], 64, m) == -1)
+			goto out;
+		break;
+	case MSG_RECORDS:
+		if (n != 2 || items_decode(&a[1], WIRE_MAX_ITEMS, m) == -1)
+			goto out;
+		break;
+	case MSG_SYNC_REQ:
+	case MSG_SYNC_DIGEST:
+		if (n != 2 || digest_decode(&a[1], m) == -1)
+			goto out;
+		break;
+	case MSG_SYNC_DONE:
+		if (n != 1)
+			goto out;
+		break;
+	case MSG_JOIN_HELLO: {
+		uint32_t	 ver;
+
+		if (n != 7 || mp_u32(&a[1], 255, &ver) == -1 ||
+		    ver != WIRE_VERSION ||
+		    mp_bin_exact(&a[2], m->mesh_id, WIRE_MESH_ID) == -1 ||
+		    mp_bin_exact(&a[3], m->joiner, WIRE_KEY) == -1 ||
+		    mp_str_copy(&a[4], m->name, sizeof(m->name)) == -1 ||
+		    !wire_name_ok(m->name) ||
+		    mp_bin_exact(&a[5], m->token_pub, WIRE_KEY) == -1 ||
+		    mp_bin_exact(&a[6], m->token_sig, WIRE_SIG) == -1)
+			goto out;
+		break;
+	}
+	case MSG_JOIN_OFFER:
+		if (n != 4 || mp_bin_exact(&a[1], m->root, WIRE_KEY) == -1 ||
+		    items_copy(&a[2], 1, m) == -1 ||
+		    chain_decode(&a[3], m->chain, &m->nchain) == -1)
+			goto out;
+		break;
+	case MSG_JOIN_RECORD:
+		if (n != 2 || items_copy(&a[1], 1, m) == -1)
+			goto out;
+		break;
+	case MSG_ERROR:
+		if (n != 3 || mp_u32(&a[1], UINT32_MAX, &m->code) == -1 ||
+		    mp_str_copy(&a[2], m->errmsg, sizeof(m->errmsg)) == -1)
+			goto out;
+		for (char *c = m->errmsg; *c; c++)	/* printable only */
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		break;
+	default:
+		goto out;
+	}
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	if (rc == -1)
+		wire_msg_release(m);
+	return rc;
+}
+
+static void
+items_pack(msgpack_packer *pk, const uint8_t *const *items, const size_t *lens,
+    uint32_t n)
+{
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		msgpack_pack_bin_with_body(pk, items[i], lens[i]);
+}
+
+int
+wire_enc_probe(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
+    uint64_t sum, const uint8_t *const *items, const size_t *lens, uint32_t n)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 5);
+	msgpack_pack_uint8(&pk, type);
+	msgpack_pack_uint32(&pk, seq);
+	msgpack_pack_uint64(&pk, hash);
+	msgpack_pack_uint64(&pk, sum);
+	items_pack(&pk, items, lens, n);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_pingreq(struct buf *b, uint32_t seq, const uint8_t target[WIRE_KEY])
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, MSG_PINGREQ);
+	msgpack_pack_uint32(&pk, seq);
+	msgpack_pack_bin_with_body(&pk, target, WIRE_KEY);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_seq(struct buf *b, uint8_t type, uint32_t seq)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, type);
+	msgpack_pack_uint32(&pk, seq);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_items(struct buf *b, uint8_t type, const uint8_t *const *items,
+    const size_t *lens, uint32_t n)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, type);
+	items_pack(&pk, items, lens, n);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_digest(struct buf *b, uint8_t type, const struct wire_digest_ent *e,
+    uint32_t n)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, type);
+	msgpack_pack_array(&pk, n);
+	for (uint32_t i = 0; i < n; i++) {
+		msgpack_pack_array(&pk, 3);
+		msgpack_pack_bin_with_body(&pk, e[i].author, WIRE_KEY);
+		msgpack_pack_uint64(&pk, e[i].version);
+		msgpack_pack_uint64(&pk, e[i].sethash);
+	}
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_done(struct buf *b)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_uint8(&pk, MSG_SYNC_DONE);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_hello(struct buf *b, const uint8_t mesh_id[WIRE_MESH_ID],
+    const uint8_t joiner[WIRE_KEY], const char *name,
+    const uint8_t token_pub[WIRE_KEY], const uint8_t token_sig[WIRE_SIG])
+{
+	msgpack_packer	 pk;
+
+	if (!wire_name_ok(name))
+		return -1;
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 7);
+	msgpack_pack_uint8(&pk, MSG_JOIN_HELLO);
+	msgpack_pack_uint8(&pk, WIRE_VERSION);
+	msgpack_pack_bin_with_body(&pk, mesh_id, WIRE_MESH_ID);
+	msgpack_pack_bin_with_body(&pk, joiner, WIRE_KEY);
+	msgpack_pack_str_with_body(&pk, name, strlen(name));
+	msgpack_pack_bin_with_body(&pk, token_pub, WIRE_KEY);
+	msgpack_pack_bin_with_body(&pk, token_sig, WIRE_SIG);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_offer(struct buf *b, const uint8_t root[WIRE_KEY],
+    const uint8_t *record, size_t reclen, const struct wire_cert *chain,
+    uint8_t nchain)
+{
+	msgpack_packer	 pk;
+
+	if (nchain < 1 || nchain > WIRE_MAX_CHAIN)
+		return -1;
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, MSG_JOIN_OFFER);
+	msgpack_pack_bin_with_body(&pk, root, WIRE_KEY);
+	msgpack_pack_bin_with_body(&pk, record, reclen);
+	msgpack_pack_array(&pk, nchain);
+	for (int i = 0; i < nchain; i++)
+		cert_pack(&pk, &chain[i]);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_error(struct buf *b, uint32_t code, const char *msg)
+{
+	msgpack_packer	 pk;
+	size_t		 n = strlen(msg);
+
+	if (n > WIRE_MAX_ERRMSG)
+		n = WIRE_MAX_ERRMSG;
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_uint8(&pk, MSG_ERROR);
+	msgpack_pack_uint32(&pk, code);
+	msgpack_pack_str_with_body(&pk, msg, n);
+	return b->err ? -1 : 0;
+}

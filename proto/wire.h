@@ -1,0 +1,209 @@
+/* wire.h: rpn's wire format: record bodies, gossip and stream messages, limits. */
+#ifndef RPN_WIRE_H
+#define RPN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/buf.h"
+
+#define WIRE_VERSION		1
+#define RPN_PORT_DEFAULT	7480
+
+#define WIRE_KEY		32	/* Ed25519 public key = node id */
+#define WIRE_SIG		64
+#define WIRE_MESH_ID		16	/* BLAKE2b-128 of the mesh root key */
+#define WIRE_NAME_MAX		63
+#define WIRE_MAX_ADDRS		8
+#define WIRE_MAX_CHAIN		8
+#define WIRE_MAX_RECKEY		64	/* bytes of a record's key */
+#define WIRE_MAX_RECORD		4096	/* a whole signed record */
+#define WIRE_MAX_DATAGRAM	1200	/* IPv6 minimum MTU minus headers */
+#define WIRE_MAX_FRAME		(4u << 20)
+#define WIRE_MAX_ITEMS		65536	/* records in one stream frame */
+#define WIRE_MAX_DIGEST		65536	/* authors in one digest */
+#define WIRE_MAX_ERRMSG		200
+
+/* Record kinds; every record body starts [kind, version, flags, key, fields]. */
+enum rec_kind {
+	REC_NODE	= 1,
+	REC_INVITE	= 2,
+	REC_SERVICE	= 3,
+	REC_NOTICE	= 9,	/* a signed suspect/dead claim; not stored */
+};
+
+enum rec_flags {
+	REC_F_DELETED	= 1u << 0,	/* tombstone: fields are empty */
+	NODE_F_LEFT	= 1u << 1,	/* the node left the mesh */
+};
+
+enum notice_state {
+	NOTICE_SUSPECT	= 1,
+	NOTICE_DEAD	= 2,
+};
+
+struct wire_addr {
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		ip[16];
+	uint16_t	port;
+};
+
+/* One admission link: issuer (the previous subject, or the root) vouches for subject. */
+struct wire_cert {
+	uint8_t		subject[WIRE_KEY];
+	uint64_t	issued;		/* unix seconds */
+	uint8_t		sig[WIRE_SIG];
+};
+
+struct rec_head {
+	uint8_t		kind;
+	uint64_t	version;
+	uint32_t	flags;
+	uint8_t		key[WIRE_MAX_RECKEY];
+	uint8_t		keylen;
+};
+
+struct rec_node {
+	char		name[WIRE_NAME_MAX + 1];
+	uint8_t		naddrs;
+	struct wire_addr addrs[WIRE_MAX_ADDRS];
+	uint8_t		nchain;
+	struct wire_cert chain[WIRE_MAX_CHAIN];
+	int		has_token;
+	uint8_t		via_token[WIRE_KEY];
+};
+
+struct rec_invite {
+	uint64_t	expires;	/* unix seconds */
+};
+
+struct rec_notice {
+	uint64_t	incarnation;
+	uint8_t		state;		/* enum notice_state */
+};
+
+/* Service records are defined with the data plane; the store treats them as opaque. */
+
+int	rec_head_decode(const uint8_t *, size_t, struct rec_head *);
+int	rec_node_decode(const uint8_t *, size_t, struct rec_head *,
+	    struct rec_node *);
+int	rec_invite_decode(const uint8_t *, size_t, struct rec_head *,
+	    struct rec_invite *);
+int	rec_notice_decode(const uint8_t *, size_t, struct rec_head *,
+	    uint8_t subject[WIRE_KEY], struct rec_notice *);
+
+int	rec_node_encode(struct buf *, uint64_t version, uint32_t flags,
+	    const struct rec_node *);
+int	rec_invite_encode(struct buf *, uint64_t version, uint32_t flags,
+	    const uint8_t token_pub[WIRE_KEY], const struct rec_invite *);
+int	rec_tombstone_encode(struct buf *, uint8_t kind, uint64_t version,
+	    const uint8_t *key, size_t keylen);
+int	rec_notice_encode(struct buf *, uint64_t time,
+	    const uint8_t subject[WIRE_KEY], const struct rec_notice *);
+
+int	wire_name_ok(const char *);
+
+/* Messages: datagrams (1-5) and stream frames (10-30). */
+enum msg_type {
+	MSG_PING	= 1,
+	MSG_ACK		= 2,
+	MSG_PINGREQ	= 3,
+	MSG_NACK	= 4,
+	MSG_GOSSIP	= 5,
+	MSG_SYNC_REQ	= 10,
+	MSG_RECORDS	= 11,
+	MSG_SYNC_DIGEST	= 12,
+	MSG_SYNC_DONE	= 13,
+	MSG_TCP_PING	= 14,
+	MSG_TCP_ACK	= 15,
+	MSG_JOIN_HELLO	= 20,
+	MSG_JOIN_OFFER	= 21,
+	MSG_JOIN_RECORD	= 22,
+	MSG_ERROR	= 30,
+};
+
+/* One author in an anti-entropy digest: newest version held, and a hash of
+ * the (kind, key, version) set held, which catches out-of-order gaps. */
+struct wire_digest_ent {
+	uint8_t		author[WIRE_KEY];
+	uint64_t	version;
+	uint64_t	sethash;
+};
+
+/*
+ * A decoded message.  Decoders copy out: items, digest and the error text are
+ * owned by the struct and freed by wire_msg_release(), never pointers into
+ * the input.
+ */
+struct wire_msg {
+	uint8_t		type;
+	uint32_t	seq;
+	uint64_t	hash;		/* ping/ack: summary of held records */
+	uint64_t	sum;
+	uint8_t		target[WIRE_KEY];	/* pingreq */
+
+	uint32_t	nitems;		/* signed records riding along */
+	uint8_t	       *itembuf;
+	uint32_t       *itemoff;
+	uint32_t       *itemlen;
+
+	uint32_t	ndigest;
+	struct wire_digest_ent *digest;
+
+	/* join */
+	uint8_t		mesh_id[WIRE_MESH_ID];
+	uint8_t		joiner[WIRE_KEY];
+	char		name[WIRE_NAME_MAX + 1];
+	uint8_t		token_pub[WIRE_KEY];
+	uint8_t		token_sig[WIRE_SIG];
+	uint8_t		root[WIRE_KEY];
+	uint8_t		nchain;
+	struct wire_cert chain[WIRE_MAX_CHAIN];
+
+	/* error */
+	uint32_t	code;
+	char		errmsg[WIRE_MAX_ERRMSG + 1];
+};
+
+int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
+void	wire_msg_release(struct wire_msg *);
+const uint8_t *wire_msg_item(const struct wire_msg *, uint32_t i, size_t *len);
+
+/* Encoders append one message to b; they return 0 or -1 (did not fit). */
+int	wire_enc_probe(struct buf *, uint8_t type, uint32_t seq, uint64_t hash,
+	    uint64_t sum, const uint8_t *const *items, const size_t *lens,
+	    uint32_t n);
+int	wire_enc_pingreq(struct buf *, uint32_t seq, const uint8_t target[WIRE_KEY]);
+int	wire_enc_seq(struct buf *, uint8_t type, uint32_t seq);
+int	wire_enc_items(struct buf *, uint8_t type, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
+int	wire_enc_digest(struct buf *, uint8_t type,
+	    const struct wire_digest_ent *, uint32_t n);
+int	wire_enc_done(struct buf *);
+int	wire_enc_hello(struct buf *, const uint8_t mesh_id[WIRE_MESH_ID],
+	    const uint8_t joiner[WIRE_KEY], const char *name,
+	    const uint8_t token_pub[WIRE_KEY], const uint8_t token_sig[WIRE_SIG]);
+int	wire_enc_offer(struct buf *, const uint8_t root[WIRE_KEY],
+	    const uint8_t *record, size_t reclen,
+	    const struct wire_cert *chain, uint8_t nchain);
+int	wire_enc_error(struct buf *, uint32_t code, const char *msg);
+
+/* Bytes one item of len bytes adds to a message (bin header + body). */
+size_t	wire_item_cost(size_t len);
+
+/* Error codes carried by MSG_ERROR. */
+enum wire_err {
+	WERR_INTERNAL		= 1,
+	WERR_BAD_REQUEST	= 2,
+	WERR_WRONG_MESH		= 3,
+	WERR_TOKEN_UNKNOWN	= 4,
+	WERR_TOKEN_EXPIRED	= 5,
+	WERR_TOKEN_USED		= 6,
+	WERR_BAD_PROOF		= 7,
+	WERR_NAME_TAKEN		= 8,
+	WERR_CHAIN_TOO_DEEP	= 9,
+	WERR_NOT_MEMBER		= 10,
+	WERR_REVOKED		= 11,
+};
+
+#endif

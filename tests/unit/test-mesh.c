@@ -1,0 +1,274 @@
+/* test-mesh.c: founding, invitations, admission, and forged/tampered/replayed records. */
+#include <sodium.h>
+
+#include "node/mesh.h"
+#include "tests/unit/test.h"
+
+#define NOW	1000
+#define UNIX	1800000000000ULL
+
+static void
+node(struct mesh *m, const char *name)
+{
+	struct mesh_config	 cfg;
+	uint8_t			 pk[WIRE_KEY], sk[SECRET_KEY];
+	struct wire_addr	 a;
+
+	mesh_config_default(&cfg);
+	crypto_sign_keypair(pk, sk);
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	a.ip[0] = 198;
+	a.ip[1] = 51;
+	a.ip[2] = 100;
+	a.ip[3] = (uint8_t)(name[0]);
+	a.port = 7480;
+	ASSERT_EQ(mesh_init(m, &cfg, sk, name, &a, 1, 7, NOW), 0);
+}
+
+static void
+hello(struct wire_msg *h, const struct mesh *joiner, const struct token *t,
+    const char *name)
+{
+	uint8_t	 pk[WIRE_KEY], sk[SECRET_KEY];
+
+	memset(h, 0, sizeof(*h));
+	h->type = MSG_JOIN_HELLO;
+	memcpy(h->mesh_id, t->mesh_id, WIRE_MESH_ID);
+	memcpy(h->joiner, joiner->id, WIRE_KEY);
+	strcpy(h->name, name);
+	token_keypair(t, pk, sk);
+	memcpy(h->token_pub, pk, WIRE_KEY);
+	token_proof_sign(h->token_sig, sk, t->mesh_id, joiner->id);
+}
+
+static int
+copy_into(void *ctx, const struct rec *r)
+{
+	mesh_accept(ctx, r->env, r->envlen, NOW, UNIX);
+	return 0;
+}
+
+/* a founds, b joins through a's invitation; both end up holding all records. */
+static void
+two(struct mesh *a, struct mesh *b, uint8_t root_sk[SECRET_KEY])
+{
+	uint8_t			 root_pk[WIRE_KEY];
+	struct token		 t;
+	struct wire_msg		 h;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n;
+	char			 err[256];
+
+	node(a, "a");
+	node(b, "b");
+	crypto_sign_keypair(root_pk, root_sk);
+	ASSERT_EQ(mesh_found(a, root_sk, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_invite(a, 3600 * 1000, NOW, UNIX, &t), 0);
+	hello(&h, b, &t, "b");
+	ASSERT_EQ(mesh_admit(a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(mesh_adopt(b, a->root, chain, n, h.token_pub, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_accept(a, b->self_env, b->self_envlen, NOW, UNIX),
+	    ACC_NEW);
+	store_foreach(&a->store, copy_into, b);
+	ASSERT_UEQ(a->store.hash, b->store.hash);
+	ASSERT_EQ(a->mb.n, 2);
+	ASSERT_EQ(b->mb.n, 2);
+	ASSERT_STR_EQ(mesh_member_name(b, a->id), "a");
+}
+
+TEST(mesh_found_invite_admit)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY];
+
+	two(&a, &b, root_sk);
+	ASSERT(mesh_is_member(&a, b.id));
+	ASSERT(mesh_is_member(&b, a.id));
+	/* the used invitation is withdrawn by its author */
+	mesh_tick(&a, NOW + 5000, UNIX + 5000);
+	{
+		int	 tomb = 0;
+
+		for (uint32_t i = 0; i < a.store.nslots; i++)
+			if (a.store.recs[i].env && a.store.recs[i].kind ==
+			    REC_INVITE)
+				tomb += (a.store.recs[i].flags & REC_F_DELETED) != 0;
+		ASSERT_EQ(tomb, 1);
+	}
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+TEST(mesh_token_refusals)
+{
+	struct mesh		 a, b, c;
+	uint8_t			 root_sk[SECRET_KEY];
+	struct token		 t, t2, made_up;
+	struct wire_msg		 h;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n;
+	char			 err[256];
+
+	node(&a, "a");
+	node(&b, "b");
+	node(&c, "c");
+	{
+		uint8_t	 pk[WIRE_KEY];
+
+		crypto_sign_keypair(pk, root_sk);
+	}
+	ASSERT_EQ(mesh_found(&a, root_sk, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_invite(&a, 1000, NOW, UNIX, &t), 0);
+
+	/* made up: right mesh, unknown secret */
+	made_up = t;
+	randombytes_buf(made_up.seed, sizeof(made_up.seed));
+	hello(&h, &b, &made_up, "b");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_UNKNOWN);
+	/* another mesh */
+	hello(&h, &b, &t, "b");
+	h.mesh_id[0] ^= 1;
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_WRONG_MESH);
+	/* a proof made for another joiner */
+	hello(&h, &b, &t, "b");
+	memcpy(h.joiner, c.id, WIRE_KEY);
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_BAD_PROOF);
+	/* the name of an existing member */
+	hello(&h, &b, &t, "a");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_NAME_TAKEN);
+	/* expired: one second of life */
+	hello(&h, &b, &t, "b");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX + 2000, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_EXPIRED);
+	ASSERT(strstr(err, "expired") != NULL);
+	/* used: b redeems, then c tries the same token */
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
+	hello(&h, &c, &t, "c");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_USED);
+	/* a second, fresh invitation works for c */
+	ASSERT_EQ(mesh_invite(&a, 60000, NOW, UNIX, &t2), 0);
+	hello(&h, &c, &t2, "c");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
+TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
+{
+	struct mesh	 a, b, x;
+	uint8_t		 root_sk[SECRET_KEY], *old;
+	uint32_t	 oldlen;
+
+	two(&a, &b, root_sk);
+	/* tampered: one byte of b's record changed in transit */
+	old = malloc(b.self_envlen);
+	memcpy(old, b.self_env, b.self_envlen);
+	oldlen = b.self_envlen;
+	old[oldlen - 3] ^= 0x20;
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX), ACC_FORGED);
+	old[oldlen - 3] ^= 0x20;
+	ASSERT_EQ(a.counters[ACC_FORGED], 1);
+
+	/* replayed: a newer record exists, the old one is offered again */
+	ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 10), 0);
+	{
+		struct mesh	 c;
+
+		/* c never saw the old copy, so it is verified and found stale */
+		node(&c, "c");
+		c.joined = 1;
+		memcpy(c.root, a.root, WIRE_KEY);
+		memcpy(c.mesh_id, a.mesh_id, WIRE_MESH_ID);
+		ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW, UNIX),
+		    ACC_NEW);
+		ASSERT_EQ(mesh_accept(&c, old, oldlen, NOW, UNIX), ACC_STALE);
+		ASSERT_EQ(c.counters[ACC_STALE], 1);
+		mesh_release(&c);
+	}
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX), ACC_NEW);
+	/* a saw the old copy before: not even verified again */
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX), ACC_DUP);
+	free(old);
+
+	/* an outsider with a self-made chain */
+	node(&x, "x");
+	{
+		uint8_t	 fake_root[WIRE_KEY], fake_sk[SECRET_KEY];
+
+		crypto_sign_keypair(fake_root, fake_sk);
+		x.joined = 1;
+		memcpy(x.root, a.root, WIRE_KEY);	/* claims a's mesh... */
+		memcpy(x.mesh_id, a.mesh_id, WIRE_MESH_ID);
+		cert_sign(&x.chain[0], fake_sk, a.mesh_id, x.id, 1);
+		x.nchain = 1;				/* ...signed by itself */
+		ASSERT_EQ(mesh_publish_self(&x, NOW, UNIX), 0);
+	}
+	ASSERT_EQ(mesh_accept(&a, x.self_env, x.self_envlen, NOW, UNIX),
+	    ACC_NOT_MEMBER);
+	ASSERT(!mesh_is_member(&a, x.id));
+	{
+		struct token	 t;
+
+		/* nor may it author other records */
+		ASSERT_EQ(mesh_invite(&x, 1000, NOW, UNIX, &t), 0);
+		for (uint32_t i = 0; i < x.store.nslots; i++)
+			if (x.store.recs[i].env && x.store.recs[i].kind ==
+			    REC_INVITE)
+				ASSERT_EQ(mesh_accept(&a, x.store.recs[i].env,
+				    x.store.recs[i].envlen, NOW, UNIX),
+				    ACC_NOT_MEMBER);
+	}
+	ASSERT_EQ(a.counters[ACC_NOT_MEMBER], 2);
+	/* garbage */
+	ASSERT_EQ(mesh_accept(&a, (const uint8_t *)"\xe1garbage", 8, NOW, UNIX),
+	    ACC_MALFORMED);
+	mesh_release(&x);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+TEST(mesh_notice_refuted_by_subject)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY];
+	uint64_t	 before;
+	struct member	*mb_b;
+
+	two(&a, &b, root_sk);
+	/* a's probe of b fails: a suspects b and signs a notice */
+	mb_b = mb_get(&a.mb, b.id);
+	mb_on_notice(&a.mb, a.id, b.id, mb_b->inc, NOTICE_SUSPECT, NOW);
+	ASSERT_EQ(mb_b->state, M_SUSPECT);
+	{
+		struct mb_action	 act;
+
+		memset(&act, 0, sizeof(act));
+		act.type = MBA_NOTICE;
+		memcpy(act.subject, b.id, WIRE_KEY);
+		act.inc = mb_b->inc;
+		act.state = NOTICE_SUSPECT;
+		a.mb.acts[0] = act;
+		a.mb.nacts = 1;
+		mesh_tick(&a, NOW, UNIX);	/* signs it */
+	}
+	ASSERT(mb_b->notice != NULL);
+	/* b hears the claim about itself and publishes a newer record */
+	before = b.version;
+	ASSERT_EQ(mesh_accept(&b, mb_b->notice, mb_b->noticelen, NOW, UNIX + 5),
+	    ACC_STALE);	/* no news to spread, but it acted */
+	ASSERT(b.version > before);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 5),
+	    ACC_NEW);
+	ASSERT_EQ(mb_b->state, M_ALIVE);
+	ASSERT(mb_b->notice == NULL);
+	mesh_release(&a);
+	mesh_release(&b);
+}

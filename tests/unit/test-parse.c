@@ -1,0 +1,51 @@
+/* test-parse.c: address, port and duration parsing. */
+#include "proto/parse.h"
+#include "tests/unit/test.h"
+
+TEST(parse_addrport_forms)
+{
+	struct wire_addr a;
+	char		 s[ADDRSTRLEN];
+
+	ASSERT_EQ(parse_addrport("198.51.100.1", 7480, &a), 0);
+	ASSERT_EQ(a.family, 4);
+	ASSERT_EQ(a.port, 7480);
+	ASSERT_EQ(parse_addrport("198.51.100.1:80", 7480, &a), 0);
+	ASSERT_EQ(a.port, 80);
+	fmt_addr(s, sizeof(s), &a, 1);
+	ASSERT_STR_EQ(s, "198.51.100.1:80");
+	ASSERT_EQ(parse_addrport("2001:db8::1", 7480, &a), 0);
+	ASSERT_EQ(a.family, 6);
+	ASSERT_EQ(parse_addrport("[2001:db8::1]:9", 7480, &a), 0);
+	ASSERT_EQ(a.port, 9);
+	fmt_addr(s, sizeof(s), &a, 1);
+	ASSERT_STR_EQ(s, "[2001:db8::1]:9");
+	ASSERT_EQ(parse_addrport("198.51.100.1:0", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("198.51.100.1:65536", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("198.51.100.1:", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("198.51.100.300", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("example.com", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("[198.51.100.1]:5", 1, &a), -1);
+	ASSERT_EQ(parse_addrport("[2001:db8::1]x", 1, &a), -1);
+}
+
+TEST(parse_duration_units)
+{
+	uint64_t	 ms;
+
+	ASSERT_EQ(parse_duration("250ms", &ms), 0);
+	ASSERT_UEQ(ms, 250);
+	ASSERT_EQ(parse_duration("30", &ms), 0);
+	ASSERT_UEQ(ms, 30000);
+	ASSERT_EQ(parse_duration("10m", &ms), 0);
+	ASSERT_UEQ(ms, 600000);
+	ASSERT_EQ(parse_duration("2h", &ms), 0);
+	ASSERT_EQ(parse_duration("7d", &ms), 0);
+	ASSERT_UEQ(ms, 7ULL * 86400000);
+	ASSERT_EQ(parse_duration("", &ms), -1);
+	ASSERT_EQ(parse_duration("m", &ms), -1);
+	ASSERT_EQ(parse_duration("-5s", &ms), -1);
+	ASSERT_EQ(parse_duration("5 s", &ms), -1);
+	ASSERT_EQ(parse_duration("5w", &ms), -1);
+	ASSERT_EQ(parse_duration("99999999999999999999d", &ms), -1);
+}

@@ -1,0 +1,200 @@
+/* test-store.c: versions, digests and deltas, out-of-order repair, tombstone floors. */
+#include "node/bcast.h"
+#include "node/store.h"
+#include "tests/unit/test.h"
+
+static void
+head(struct rec_head *h, uint8_t kind, const char *key, uint64_t v, uint32_t fl)
+{
+	memset(h, 0, sizeof(*h));
+	h->kind = kind;
+	h->keylen = (uint8_t)strlen(key);
+	memcpy(h->key, key, h->keylen);
+	h->version = v;
+	h->flags = fl;
+}
+
+static int
+put(struct store *st, uint8_t author, uint8_t kind, const char *key,
+    uint64_t v, uint32_t fl, uint64_t now)
+{
+	uint8_t		 a[WIRE_KEY];
+	struct rec_head	 h;
+	char		 env[64];
+
+	memset(a, author, sizeof(a));
+	head(&h, kind, key, v, fl);
+	snprintf(env, sizeof(env), "env-%u-%s-%llu", author, key,
+	    (unsigned long long)v);
+	return store_put(st, a, &h, (const uint8_t *)env, strlen(env), now);
+}
+
+TEST(store_versions)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY];
+	const struct rec *r;
+
+	store_init(&st);
+	memset(a, 1, sizeof(a));
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "web", 5, 0, 0), STORE_NEW);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "web", 5, 0, 0), STORE_STALE);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "web", 4, 0, 0), STORE_STALE);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "web", 9, 0, 0), STORE_NEW);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "db", 7, 0, 0), STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT(r != NULL);
+	ASSERT_UEQ(r->version, 9);
+	ASSERT_EQ(st.live, 2);
+	ASSERT_UEQ(store_author(&st, a)->maxver, 9);
+	store_remove_author(&st, a);
+	ASSERT_EQ(st.live, 0);
+	ASSERT_UEQ(st.hash, 0);
+	ASSERT_UEQ(st.sum, 0);
+	store_release(&st);
+}
+
+static int
+collect(void *ctx, const struct rec *r)
+{
+	struct store	*dst = ctx;
+	struct rec_head	 h;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = r->kind;
+	h.keylen = r->keylen;
+	memcpy(h.key, r->key, r->keylen);
+	h.version = r->version;
+	h.flags = r->flags;
+	store_put(dst, r->author, &h, r->env, r->envlen, 0);
+	return 0;
+}
+
+static void
+sync_into(struct store *dst, const struct store *src)
+{
+	struct wire_digest_ent	 d[64];
+	uint32_t		 n = store_digest(dst, d, 64);
+
+	ASSERT_EQ(store_delta(src, d, n, collect, dst), 0);
+}
+
+TEST(store_delta_and_summary)
+{
+	struct store	 x, y;
+
+	store_init(&x);
+	store_init(&y);
+	put(&x, 1, REC_NODE, "", 10, 0, 0);
+	put(&x, 1, REC_SERVICE, "a", 11, 0, 0);
+	put(&x, 2, REC_NODE, "", 20, 0, 0);
+	put(&y, 2, REC_NODE, "", 20, 0, 0);
+	ASSERT(x.hash != y.hash);
+	sync_into(&y, &x);
+	ASSERT_EQ(y.live, 3);
+	ASSERT_UEQ(x.hash, y.hash);
+	ASSERT_UEQ(x.sum, y.sum);
+	/* Out of order: y gets version 13 of author 1 but misses 12. */
+	put(&x, 1, REC_SERVICE, "b", 12, 0, 0);
+	put(&x, 1, REC_SERVICE, "c", 13, 0, 0);
+	put(&y, 1, REC_SERVICE, "c", 13, 0, 0);
+	ASSERT_UEQ(store_author(&y, x.auth[0].id)->maxver, 13);
+	ASSERT(x.hash != y.hash);
+	ASSERT_UEQ(x.sum, y.sum);	/* same newest versions, different sets */
+	sync_into(&y, &x);
+	ASSERT_EQ(y.live, 5);
+	ASSERT_UEQ(x.hash, y.hash);
+	store_release(&x);
+	store_release(&y);
+}
+
+TEST(store_tombstone_floor)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY];
+
+	store_init(&st);
+	memset(a, 3, sizeof(a));
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 1000), STORE_NEW);
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 6, REC_F_DELETED, 1000),
+	    STORE_NEW);
+	ASSERT_EQ(store_gc(&st, 2000, 5000), 0);	/* too young */
+	ASSERT_EQ(store_gc(&st, 7000, 5000), 1);
+	ASSERT_EQ(st.live, 0);
+	/* A straggler's old copy cannot resurrect the deleted record... */
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 8000), STORE_STALE);
+	/* ...but the author's newer records still come in. */
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 7, 0, 8000), STORE_NEW);
+	/* An author with no records left does not count in the summary. */
+	{
+		struct store	 e;
+
+		store_init(&e);
+		put(&e, 4, REC_SERVICE, "x", 1, REC_F_DELETED, 0);
+		store_gc(&e, 10, 1);
+		ASSERT_UEQ(e.hash, 0);
+		ASSERT_UEQ(e.sum, 0);
+		store_release(&e);
+	}
+	store_release(&st);
+}
+
+TEST(store_many_records)
+{
+	struct store	 st;
+	char		 key[16];
+
+	store_init(&st);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof(key), "svc%d", i);
+		ASSERT_EQ(put(&st, (uint8_t)(i % 7), REC_SERVICE, key,
+		    (uint64_t)i + 1, 0, 0), STORE_NEW);
+	}
+	ASSERT_EQ(st.live, 20000);
+	ASSERT_EQ(st.nauth, 7);
+	for (int i = 0; i < 20000; i += 2) {
+		uint8_t	 a[WIRE_KEY];
+
+		snprintf(key, sizeof(key), "svc%d", i);
+		memset(a, i % 7, sizeof(a));
+		ASSERT(store_get(&st, a, REC_SERVICE, (const uint8_t *)key,
+		    strlen(key)) != NULL);
+	}
+	store_release(&st);
+}
+
+static size_t
+cost1(size_t len)
+{
+	return len + 2;
+}
+
+TEST(bcast_limits_and_replace)
+{
+	struct bcast	 b;
+	const uint8_t	*items[8];
+	size_t		 lens[8];
+	uint32_t	 n;
+
+	bcast_init(&b, 4);
+	bcast_push(&b, 1, (const uint8_t *)"aaaa", 4);
+	bcast_push(&b, 2, (const uint8_t *)"bbbb", 4);
+	bcast_push(&b, 1, (const uint8_t *)"AAAA", 4);	/* replaces key 1 */
+	ASSERT_EQ(b.n, 2);
+	n = bcast_fill(&b, 100, 2, cost1, items, lens, 8);
+	ASSERT_EQ(n, 2);
+	ASSERT_MEM_EQ(items[0], "AAAA", 4);		/* newest first */
+	/* budget for only one */
+	n = bcast_fill(&b, 7, 2, cost1, items, lens, 8);
+	ASSERT_EQ(n, 1);
+	/* the one not sent twice yet goes next, then the queue runs dry */
+	n = bcast_fill(&b, 100, 2, cost1, items, lens, 8);
+	ASSERT_EQ(n, 1);
+	n = bcast_fill(&b, 100, 2, cost1, items, lens, 8);
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(b.n, 0);
+	ASSERT_EQ(bcast_retransmit_limit(4, 9), 4);
+	ASSERT_EQ(bcast_retransmit_limit(4, 10), 8);
+	ASSERT_EQ(bcast_retransmit_limit(4, 100), 12);
+	bcast_release(&b);
+}
