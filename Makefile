@@ -49,13 +49,13 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 PROTO_SRC := proto/buf.c proto/mp.c proto/wire.c proto/envelope.c \
-	     proto/token.c proto/parse.c
+	     proto/token.c proto/parse.c proto/ctl.c
 CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
-	     node/membership.c node/mesh.c
-NODE_SRC  := node/engine.c node/gossip.c node/join.c node/ctlsock.c \
-	     node/keys.c node/state.c node/config.c node/privsep.c node/priv.c \
+	     node/membership.c node/mesh.c node/config.c node/state.c
+NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
+	     node/keys.c node/privsep.c node/priv.c \
 	     node/ifaces.c
-CTL_SRC   := ctl/client.c ctl/output.c
+CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

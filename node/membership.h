@@ -38,6 +38,7 @@ struct member {
 	int		 haskey;
 	uint8_t		*notice;	/* newest signed suspect/dead claim about it */
 	uint32_t	 noticelen;
+	uint64_t	 last_pull;	/* when we last asked it for records */
 };
 
 struct mb_config {

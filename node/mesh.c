@@ -548,9 +548,9 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 	}
 	if (rec_head_decode(body, bodylen, &h) == -1) {
 		r = ACC_MALFORMED;
+		seen_add(&m->seen, sh);
 		goto out;
 	}
-	seen_add(&m->seen, sh);
 	switch (h.kind) {
 	case REC_NODE:
 		r = accept_node(m, author, &h, env, len, body, bodylen, now,
@@ -599,6 +599,12 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		r = ACC_MALFORMED;
 		break;
 	}
+	/*
+	 * Only a final verdict is remembered: a record refused because its
+	 * author's node record has not arrived yet must get another chance.
+	 */
+	if (r == ACC_NEW || r == ACC_STALE || r == ACC_MALFORMED)
+		seen_add(&m->seen, sh);
 	if (r == ACC_NEW && h.kind != REC_NOTICE) {
 		spread(m, bcast_key(author, h.kind, h.key, h.keylen), env, len);
 		m->dirty = 1;

@@ -101,13 +101,16 @@ mp_shape_ok(const uint8_t *p, size_t len, unsigned max_depth)
 
 /*
  * mp_parse - decode exactly one object that spans the whole input.
- * On success the caller owns d and must call mp_doc_release().
+ * On success the caller owns d and must call mp_doc_release().  msgpack-c
+ * leaves strings and bins pointing into the input, so the document keeps
+ * its own copy of the bytes and outlives the caller's buffer.
  */
 int
 mp_parse(struct mp_doc *d, const uint8_t *p, size_t len)
 {
 	size_t			 off = 0;
 	msgpack_unpack_return	 r;
+	char			*copy;
 
 	memset(d, 0, sizeof(*d));
 	if (len == 0 || mp_shape_ok(p, len, MP_MAX_DEPTH) == -1)
@@ -115,7 +118,12 @@ mp_parse(struct mp_doc *d, const uint8_t *p, size_t len)
 	if (!msgpack_zone_init(&d->zone, 2048))
 		return -1;
 	d->live = 1;
-	r = msgpack_unpack((const char *)p, len, &off, &d->zone, &d->root);
+	if ((copy = msgpack_zone_malloc(&d->zone, len)) == NULL) {
+		mp_doc_release(d);
+		return -1;
+	}
+	memcpy(copy, p, len);
+	r = msgpack_unpack(copy, len, &off, &d->zone, &d->root);
 	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
 		mp_doc_release(d);
 		return -1;
@@ -234,4 +242,10 @@ void
 mp_packer_init(msgpack_packer *pk, struct buf *b)
 {
 	msgpack_packer_init(pk, b, buf_mp_write);
+}
+
+void
+mp_pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
 }

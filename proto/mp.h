@@ -39,5 +39,6 @@ int	mp_str_copy(const msgpack_object *, char *out, size_t cap);
 
 /* A packer that writes into a struct buf. */
 void	mp_packer_init(msgpack_packer *, struct buf *);
+void	mp_pack_str(msgpack_packer *, const char *);
 
 #endif

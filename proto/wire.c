@@ -70,8 +70,8 @@ rec_head_decode(const uint8_t *p, size_t len, struct rec_head *h)
 	return 0;
 }
 
-static int
-addr_decode(const msgpack_object *o, struct wire_addr *a)
+int
+wire_addr_decode(const msgpack_object *o, struct wire_addr *a)
 {
 	const msgpack_object	*f;
 	uint32_t		 n, port;
@@ -104,8 +104,8 @@ cert_decode(const msgpack_object *o, struct wire_cert *c)
 	return 0;
 }
 
-static int
-chain_decode(const msgpack_object *o, struct wire_cert *chain, uint8_t *nchain)
+int
+wire_chain_decode(const msgpack_object *o, struct wire_cert *chain, uint8_t *nchain)
 {
 	const msgpack_object	*f;
 	uint32_t		 n;
@@ -140,10 +140,10 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 	if (mp_array(&f[1], 0, WIRE_MAX_ADDRS, &aa, &na) == -1)
 		goto out;
 	for (uint32_t i = 0; i < na; i++)
-		if (addr_decode(&aa[i], &nd->addrs[i]) == -1)
+		if (wire_addr_decode(&aa[i], &nd->addrs[i]) == -1)
 			goto out;
 	nd->naddrs = (uint8_t)na;
-	if (chain_decode(&f[2], nd->chain, &nd->nchain) == -1)
+	if (wire_chain_decode(&f[2], nd->chain, &nd->nchain) == -1)
 		goto out;
 	if (!mp_is_nil(&f[3])) {
 		if (mp_bin_exact(&f[3], nd->via_token, WIRE_KEY) == -1)
@@ -209,6 +209,14 @@ out:
 	return rc;
 }
 
+void
+wire_addr_pack(msgpack_packer *pk, const struct wire_addr *a)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_bin_with_body(pk, a->ip, a->family == 4 ? 4 : 16);
+	msgpack_pack_uint16(pk, a->port);
+}
+
 static void
 rec_head_pack(msgpack_packer *pk, uint8_t kind, uint64_t version,
     uint32_t flags, const uint8_t *key, size_t keylen, size_t nfields)
@@ -221,8 +229,8 @@ rec_head_pack(msgpack_packer *pk, uint8_t kind, uint64_t version,
 	msgpack_pack_array(pk, nfields);
 }
 
-static void
-cert_pack(msgpack_packer *pk, const struct wire_cert *c)
+void
+wire_cert_pack(msgpack_packer *pk, const struct wire_cert *c)
 {
 	msgpack_pack_array(pk, 3);
 	msgpack_pack_bin_with_body(pk, c->subject, WIRE_KEY);
@@ -243,15 +251,11 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 4);
 	msgpack_pack_str_with_body(&pk, nd->name, strlen(nd->name));
 	msgpack_pack_array(&pk, nd->naddrs);
-	for (int i = 0; i < nd->naddrs; i++) {
-		msgpack_pack_array(&pk, 2);
-		msgpack_pack_bin_with_body(&pk, nd->addrs[i].ip,
-		    nd->addrs[i].family == 4 ? 4 : 16);
-		msgpack_pack_uint16(&pk, nd->addrs[i].port);
-	}
+	for (int i = 0; i < nd->naddrs; i++)
+		wire_addr_pack(&pk, &nd->addrs[i]);
 	msgpack_pack_array(&pk, nd->nchain);
 	for (int i = 0; i < nd->nchain; i++)
-		cert_pack(&pk, &nd->chain[i]);
+		wire_cert_pack(&pk, &nd->chain[i]);
 	if (nd->has_token)
 		msgpack_pack_bin_with_body(&pk, nd->via_token, WIRE_KEY);
 	else
@@ -306,30 +310,35 @@ wire_item_cost(size_t len)
 }
 
 void
+wire_items_release(struct wire_items *it)
+{
+	free(it->buf);
+	free(it->off);
+	free(it->len);
+	memset(it, 0, sizeof(*it));
+}
+
+void
 wire_msg_release(struct wire_msg *m)
 {
-	free(m->itembuf);
-	free(m->itemoff);
-	free(m->itemlen);
+	wire_items_release(&m->items);
 	free(m->digest);
-	m->itembuf = NULL;
-	m->itemoff = m->itemlen = NULL;
 	m->digest = NULL;
-	m->nitems = m->ndigest = 0;
+	m->ndigest = 0;
 }
 
 const uint8_t *
-wire_msg_item(const struct wire_msg *m, uint32_t i, size_t *len)
+wire_items_get(const struct wire_items *it, uint32_t i, size_t *len)
 {
-	if (i >= m->nitems)
+	if (i >= it->n)
 		return NULL;
-	*len = m->itemlen[i];
-	return m->itembuf + m->itemoff[i];
+	*len = it->len[i];
+	return it->buf + it->off[i];
 }
 
-/* Copy n bin objects (signed records) out of the document into m. */
+/* Copy n bin objects (signed records) out of the document. */
 static int
-items_copy(const msgpack_object *a, uint32_t n, struct wire_msg *m)
+items_copy(const msgpack_object *a, uint32_t n, struct wire_items *it)
 {
 	size_t		 total = 0, off = 0;
 	const uint8_t	*p;
@@ -342,31 +351,31 @@ items_copy(const msgpack_object *a, uint32_t n, struct wire_msg *m)
 	}
 	if (n == 0)
 		return 0;
-	m->itembuf = malloc(total);
-	m->itemoff = calloc(n, sizeof(*m->itemoff));
-	m->itemlen = calloc(n, sizeof(*m->itemlen));
-	if (m->itembuf == NULL || m->itemoff == NULL || m->itemlen == NULL)
+	it->buf = malloc(total);
+	it->off = calloc(n, sizeof(*it->off));
+	it->len = calloc(n, sizeof(*it->len));
+	if (it->buf == NULL || it->off == NULL || it->len == NULL)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		(void)mp_bin(&a[i], 1, WIRE_MAX_RECORD, &p, &len);
-		memcpy(m->itembuf + off, p, len);
-		m->itemoff[i] = (uint32_t)off;
-		m->itemlen[i] = (uint32_t)len;
+		memcpy(it->buf + off, p, len);
+		it->off[i] = (uint32_t)off;
+		it->len[i] = (uint32_t)len;
 		off += len;
 	}
-	m->nitems = n;
+	it->n = n;
 	return 0;
 }
 
-static int
-items_decode(const msgpack_object *o, uint32_t max, struct wire_msg *m)
+int
+wire_items_decode(const msgpack_object *o, uint32_t max, struct wire_items *it)
 {
 	const msgpack_object	*a;
 	uint32_t		 n;
 
 	if (mp_array(o, 0, max, &a, &n) == -1)
 		return -1;
-	return items_copy(a, n, m);
+	return items_copy(a, n, it);
 }
 
 static int
@@ -425,7 +434,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		if (n != 5 || mp_u32(&a[1], UINT32_MAX, &m->seq) == -1 ||
 		    mp_u64(&a[2], UINT64_MAX, &m->hash) == -1 ||
 		    mp_u64(&a[3], UINT64_MAX, &m->sum) == -1 ||
-		    items_decode(&a[4], 64, m) == -1)
+		    wire_items_decode(&a[4], 64, &m->items) == -1)
 			goto out;
 		break;
 	case MSG_PINGREQ:
@@ -440,11 +449,11 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 			goto out;
 		break;
 	case MSG_GOSSIP:
-		if (n != 2 || items_decode(&a[1], 64, m) == -1)
+		if (n != 2 || wire_items_decode(&a[1], 64, &m->items) == -1)
 			goto out;
 		break;
 	case MSG_RECORDS:
-		if (n != 2 || items_decode(&a[1], WIRE_MAX_ITEMS, m) == -1)
+		if (n != 2 || wire_items_decode(&a[1], WIRE_MAX_ITEMS, &m->items) == -1)
 			goto out;
 		break;
 	case MSG_SYNC_REQ:
@@ -472,12 +481,12 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 	}
 	case MSG_JOIN_OFFER:
 		if (n != 4 || mp_bin_exact(&a[1], m->root, WIRE_KEY) == -1 ||
-		    items_copy(&a[2], 1, m) == -1 ||
-		    chain_decode(&a[3], m->chain, &m->nchain) == -1)
+		    items_copy(&a[2], 1, &m->items) == -1 ||
+		    wire_chain_decode(&a[3], m->chain, &m->nchain) == -1)
 			goto out;
 		break;
 	case MSG_JOIN_RECORD:
-		if (n != 2 || items_copy(&a[1], 1, m) == -1)
+		if (n != 2 || items_copy(&a[1], 1, &m->items) == -1)
 			goto out;
 		break;
 	case MSG_ERROR:
@@ -499,9 +508,9 @@ out:
 	return rc;
 }
 
-static void
-items_pack(msgpack_packer *pk, const uint8_t *const *items, const size_t *lens,
-    uint32_t n)
+void
+wire_items_pack(msgpack_packer *pk, const uint8_t *const *items,
+    const size_t *lens, uint32_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -520,7 +529,7 @@ wire_enc_probe(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
 	msgpack_pack_uint32(&pk, seq);
 	msgpack_pack_uint64(&pk, hash);
 	msgpack_pack_uint64(&pk, sum);
-	items_pack(&pk, items, lens, n);
+	wire_items_pack(&pk, items, lens, n);
 	return b->err ? -1 : 0;
 }
 
@@ -558,7 +567,7 @@ wire_enc_items(struct buf *b, uint8_t type, const uint8_t *const *items,
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 2);
 	msgpack_pack_uint8(&pk, type);
-	items_pack(&pk, items, lens, n);
+	wire_items_pack(&pk, items, lens, n);
 	return b->err ? -1 : 0;
 }
 
@@ -629,7 +638,19 @@ wire_enc_offer(struct buf *b, const uint8_t root[WIRE_KEY],
 	msgpack_pack_bin_with_body(&pk, record, reclen);
 	msgpack_pack_array(&pk, nchain);
 	for (int i = 0; i < nchain; i++)
-		cert_pack(&pk, &chain[i]);
+		wire_cert_pack(&pk, &chain[i]);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_record(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, type);
+	msgpack_pack_bin_with_body(&pk, rec, len);
 	return b->err ? -1 : 0;
 }
 

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "proto/buf.h"
 
 #define WIRE_VERSION		1
@@ -130,6 +132,24 @@ struct wire_digest_ent {
 	uint64_t	sethash;
 };
 
+/* Signed records copied out of a message, frame or state file. */
+struct wire_items {
+	uint32_t	 n;
+	uint8_t		*buf;
+	uint32_t	*off;
+	uint32_t	*len;
+};
+
+int	wire_items_decode(const msgpack_object *, uint32_t max, struct wire_items *);
+const uint8_t *wire_items_get(const struct wire_items *, uint32_t i, size_t *len);
+void	wire_items_release(struct wire_items *);
+void	wire_items_pack(msgpack_packer *, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
+void	wire_cert_pack(msgpack_packer *, const struct wire_cert *);
+int	wire_chain_decode(const msgpack_object *, struct wire_cert *, uint8_t *n);
+void	wire_addr_pack(msgpack_packer *, const struct wire_addr *);
+int	wire_addr_decode(const msgpack_object *, struct wire_addr *);
+
 /*
  * A decoded message.  Decoders copy out: items, digest and the error text are
  * owned by the struct and freed by wire_msg_release(), never pointers into
@@ -142,10 +162,7 @@ struct wire_msg {
 	uint64_t	sum;
 	uint8_t		target[WIRE_KEY];	/* pingreq */
 
-	uint32_t	nitems;		/* signed records riding along */
-	uint8_t	       *itembuf;
-	uint32_t       *itemoff;
-	uint32_t       *itemlen;
+	struct wire_items items;	/* signed records riding along */
 
 	uint32_t	ndigest;
 	struct wire_digest_ent *digest;
@@ -167,7 +184,6 @@ struct wire_msg {
 
 int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
 void	wire_msg_release(struct wire_msg *);
-const uint8_t *wire_msg_item(const struct wire_msg *, uint32_t i, size_t *len);
 
 /* Encoders append one message to b; they return 0 or -1 (did not fit). */
 int	wire_enc_probe(struct buf *, uint8_t type, uint32_t seq, uint64_t hash,
@@ -186,6 +202,7 @@ int	wire_enc_hello(struct buf *, const uint8_t mesh_id[WIRE_MESH_ID],
 int	wire_enc_offer(struct buf *, const uint8_t root[WIRE_KEY],
 	    const uint8_t *record, size_t reclen,
 	    const struct wire_cert *chain, uint8_t nchain);
+int	wire_enc_record(struct buf *, uint8_t type, const uint8_t *, size_t);
 int	wire_enc_error(struct buf *, uint32_t code, const char *msg);
 
 /* Bytes one item of len bytes adds to a message (bin header + body). */

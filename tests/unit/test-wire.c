@@ -198,8 +198,8 @@ TEST(msg_probe_roundtrip_and_limits)
 	ASSERT_EQ(m.type, MSG_PING);
 	ASSERT_EQ(m.seq, 7);
 	ASSERT_UEQ(m.hash, 0x1122334455667788ULL);
-	ASSERT_EQ(m.nitems, 2);
-	ASSERT_MEM_EQ(wire_msg_item(&m, 1, &len), b2, sizeof(b2));
+	ASSERT_EQ(m.items.n, 2);
+	ASSERT_MEM_EQ(wire_items_get(&m.items, 1, &len), b2, sizeof(b2));
 	ASSERT_EQ(len, sizeof(b2));
 	wire_msg_release(&m);
 	/* a datagram type is not accepted on a stream, nor the reverse */
@@ -258,7 +258,7 @@ TEST(msg_digest_hello_offer_error)
 	ASSERT_EQ(wire_enc_offer(&b, k, (const uint8_t *)"rec", 3, chain, 2), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_EQ(m.nchain, 2);
-	ASSERT_EQ(m.nitems, 1);
+	ASSERT_EQ(m.items.n, 1);
 	wire_msg_release(&m);
 
 	buf_reset(&b);

@@ -1,0 +1,113 @@
+/* cli.c: the subcommand driver shared by rpn and rpnctl (wg's subcommands[] shape). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/cli.h"
+
+const char	*cli_prog;
+const char	*cli_sock;
+static const struct cli_cmd *cli_table;
+static const char *cli_about;
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f, "usage: %s [-s SOCKET] COMMAND [ARGS]\n\n%s\n\n", cli_prog,
+	    cli_about);
+	for (const struct cli_cmd *c = cli_table; c->name; c++)
+		fprintf(f, "  %s %s\n      %s\n", c->name, c->usage, c->desc);
+	fprintf(f, "\n  -s SOCKET   rpnd's control socket (default $RPN_SOCKET, "
+	    "else %s)\n  -h, --help  this text; \"%s COMMAND --help\" for one "
+	    "command\n  -V, --version\n\nExit status: 0 on success, 1 on "
+	    "failure, 2 on a usage error.\n", RPN_SOCK_DEFAULT, cli_prog);
+}
+
+void
+cli_help(FILE *f, const struct cli_cmd *c)
+{
+	fprintf(f, "usage: %s %s %s\n\n%s\n", cli_prog, c->name, c->usage,
+	    c->desc);
+}
+
+int
+cli_usage_error(const struct cli_cmd *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s %s: ", cli_prog, c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fprintf(stderr, "usage: %s %s %s\n", cli_prog, c->name, c->usage);
+	return 2;
+}
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int
+cli_call(const struct ctl_req *r, struct mp_doc *resp, int timeout_ms)
+{
+	char	 err[600];
+
+	if (client_call(client_socket(cli_sock), r, resp, timeout_ms, err,
+	    sizeof(err)) == -1)
+		return cli_fail("%s", err);
+	return 0;
+}
+
+int
+cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
+{
+	int	 i = 1;
+
+	cli_prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	cli_table = table;
+	cli_about = about;
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			main_usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", cli_prog, RPN_VERSION);
+			return 0;
+		}
+		if ((strcmp(argv[i], "-s") == 0 ||
+		    strcmp(argv[i], "--socket") == 0) && i + 1 < argc) {
+			cli_sock = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "%s: unknown option \"%s\"\n", cli_prog, argv[i]);
+		main_usage(stderr);
+		return 2;
+	}
+	if (i == argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	for (const struct cli_cmd *c = table; c->name; c++)
+		if (strcmp(argv[i], c->name) == 0)
+			return c->fn(argc - i, argv + i);
+	fprintf(stderr, "%s: unknown command \"%s\"\n", cli_prog, argv[i]);
+	main_usage(stderr);
+	return 2;
+}

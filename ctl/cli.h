@@ -1,0 +1,28 @@
+/* cli.h: what rpn and rpnctl share: global options, the subcommand table, errors. */
+#ifndef RPN_CLI_H
+#define RPN_CLI_H
+
+#include <stdio.h>
+
+#include "ctl/client.h"
+
+#define RPN_VERSION	"0.1.0"
+
+struct cli_cmd {
+	const char	*name;
+	int		(*fn)(int argc, char **argv);
+	const char	*usage;		/* after "PROG NAME " */
+	const char	*desc;
+};
+
+extern const char	*cli_prog;
+extern const char	*cli_sock;
+
+int	cli_main(int argc, char **argv, const struct cli_cmd *, const char *about);
+int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	cli_help(FILE *, const struct cli_cmd *);
+int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	cli_call(const struct ctl_req *, struct mp_doc *, int timeout_ms);
+
+#endif

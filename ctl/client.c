@@ -1,0 +1,145 @@
+/* client.c: connect, send one framed request, wait for the framed reply. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/client.h"
+#include "proto/compat.h"
+
+/* client_socket - -s SOCKET, else $RPN_SOCKET, else the default. */
+const char *
+client_socket(const char *opt)
+{
+	const char	*env = getenv("RPN_SOCKET");
+
+	if (opt != NULL)
+		return opt;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return RPN_SOCK_DEFAULT;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t	 w = write(fd, p, n);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
+    int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct buf		 payload, frame, in;
+	const msgpack_object	*ok, *msg;
+	uint8_t			 chunk[65536];
+	uint32_t		 len = 0;
+	int			 fd, rc = -1, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sock, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", sock);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			snprintf(err, errlen, "rpnd is not running (nothing "
+			    "listens on %s)", sock);
+		else if (errno == EACCES || errno == EPERM)
+			snprintf(err, errlen, "permission denied on %s: the "
+			    "control socket is for root only", sock);
+		else
+			snprintf(err, errlen, "%s: %s", sock, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	buf_init(&payload, CTL_MAX_REQ);
+	buf_init(&frame, CTL_MAX_REQ + 4);
+	buf_init(&in, CTL_MAX_FRAME + 4);
+	if (ctl_req_encode(&payload, req) == -1 ||
+	    ctl_frame(&frame, &payload) == -1 ||
+	    write_all(fd, frame.p, frame.len) == -1) {
+		snprintf(err, errlen, "cannot send the request to rpnd");
+		goto out;
+	}
+	for (;;) {
+		struct pollfd	 pfd = { fd, POLLIN, 0 };
+		ssize_t		 n;
+
+		r = poll(&pfd, 1, timeout_ms);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			snprintf(err, errlen, "rpnd did not answer within %d s",
+			    timeout_ms / 1000);
+			goto out;
+		}
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "rpnd closed the connection "
+			    "without an answer");
+			goto out;
+		}
+		if (buf_put(&in, chunk, (size_t)n) == -1) {
+			snprintf(err, errlen, "the answer is too large");
+			goto out;
+		}
+		r = ctl_frame_len(in.p, in.len, CTL_MAX_FRAME, &len);
+		if (r == -1) {
+			snprintf(err, errlen, "the answer is too large");
+			goto out;
+		}
+		if (r == 1)
+			break;
+	}
+	if (mp_parse(resp, in.p + 4, len) == -1) {
+		snprintf(err, errlen, "rpnd sent an answer that does not parse");
+		goto out;
+	}
+	ok = ctl_map_get(&resp->root, "ok");
+	if (ok == NULL || ok->type != MSGPACK_OBJECT_BOOLEAN) {
+		snprintf(err, errlen, "rpnd sent a malformed answer");
+		mp_doc_release(resp);
+		goto out;
+	}
+	if (!ok->via.boolean) {
+		msg = ctl_map_get(&resp->root, "error");
+		if (msg != NULL && msg->type == MSGPACK_OBJECT_STR)
+			snprintf(err, errlen, "%.*s", (int)msg->via.str.size,
+			    msg->via.str.ptr);
+		else
+			snprintf(err, errlen, "rpnd refused the request");
+		mp_doc_release(resp);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&payload);
+	buf_release(&frame);
+	buf_release(&in);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,594 @@
+/* ctlsock.c: the control socket (root only): requests from rpn and rpnctl, one per connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/engine.h"
+#include "node/keys.h"
+#include "node/log.h"
+#include "proto/compat.h"
+#include "proto/mp.h"
+#include "proto/parse.h"
+#include "proto/token.h"
+
+#define DEFAULT_INVITE_TTL_MS	(3600 * 1000)
+#define LEAVE_LINGER_MS		1500
+
+struct ctl_client {
+	uv_pipe_t	 pipe;
+	struct engine	*e;
+	struct ctl_client *next;
+	struct buf	 in;
+	int		 closing;
+	int		 busy;		/* a reply is owed */
+};
+
+struct ctl_wreq {
+	uv_write_t		 req;
+	uint8_t			*data;
+	struct ctl_client	*cl;
+};
+
+static void
+client_closed(uv_handle_t *h)
+{
+	struct ctl_client	*cl = h->data, **pp;
+
+	for (pp = &cl->e->clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	if (cl->e->leave_waiter == cl)
+		cl->e->leave_waiter = NULL;
+	buf_release(&cl->in);
+	free(cl);
+}
+
+static void
+client_close(struct ctl_client *cl)
+{
+	if (cl->closing)
+		return;
+	cl->closing = 1;
+	uv_close((uv_handle_t *)&cl->pipe, client_closed);
+}
+
+static void
+reply_written(uv_write_t *req, int status)
+{
+	struct ctl_wreq	*w = (struct ctl_wreq *)req;
+
+	(void)status;
+	free(w->data);
+	client_close(w->cl);
+	free(w);
+}
+
+/* Send one framed reply and close the connection once it is written. */
+static void
+reply(struct ctl_client *cl, struct buf *payload)
+{
+	struct buf	 f;
+	struct ctl_wreq	*w;
+	uv_buf_t	 ub;
+
+	cl->busy = 0;
+	if (cl->closing) {
+		buf_release(payload);
+		return;
+	}
+	buf_init(&f, CTL_MAX_FRAME + 4);
+	if (payload->err || ctl_frame(&f, payload) == -1 ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		buf_release(&f);
+		buf_release(payload);
+		client_close(cl);
+		return;
+	}
+	buf_release(payload);
+	w->data = f.p;
+	w->cl = cl;
+	ub = uv_buf_init((char *)f.p, (unsigned)f.len);
+	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &ub, 1,
+	    reply_written) < 0) {
+		free(w->data);
+		free(w);
+		client_close(cl);
+	}
+}
+
+void
+ctl_reply_error(struct ctl_client *cl, const char *fmt, ...)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+	char		 msg[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	buf_init(&b, CTL_MAX_FRAME);
+	mp_packer_init(&pk, &b);
+	msgpack_pack_map(&pk, 2);
+	mp_pack_str(&pk, "ok");
+	msgpack_pack_false(&pk);
+	mp_pack_str(&pk, "error");
+	mp_pack_str(&pk, msg);
+	reply(cl, &b);
+}
+
+static void
+ok_head(msgpack_packer *pk, struct buf *b, size_t nfields)
+{
+	buf_init(b, CTL_MAX_FRAME);
+	mp_packer_init(pk, b);
+	msgpack_pack_map(pk, nfields + 1);
+	mp_pack_str(pk, "ok");
+	msgpack_pack_true(pk);
+}
+
+void
+ctl_reply_ok(struct ctl_client *cl)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	ok_head(&pk, &b, 0);
+	reply(cl, &b);
+}
+
+static void
+pack_hex(msgpack_packer *pk, const uint8_t *p, size_t n)
+{
+	char	 hex[2 * WIRE_KEY + 1];
+
+	fmt_hex(hex, p, n);
+	mp_pack_str(pk, hex);
+}
+
+static void
+pack_mesh_summary(msgpack_packer *pk, struct engine *e)
+{
+	msgpack_pack_map(pk, 3);
+	mp_pack_str(pk, "mesh");
+	pack_hex(pk, e->mesh.mesh_id, WIRE_MESH_ID);
+	mp_pack_str(pk, "name");
+	mp_pack_str(pk, e->mesh.name);
+	mp_pack_str(pk, "id");
+	pack_hex(pk, e->mesh.id, WIRE_KEY);
+}
+
+void
+ctl_reply_join(struct ctl_client *cl, struct engine *e)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	ok_head(&pk, &b, 2);
+	mp_pack_str(&pk, "node");
+	pack_mesh_summary(&pk, e);
+	mp_pack_str(&pk, "members");
+	msgpack_pack_uint32(&pk, e->mesh.mb.n);
+	reply(cl, &b);
+}
+
+/* ---- status ---- */
+
+static void
+pack_addrs(msgpack_packer *pk, struct engine *e, const struct member *m)
+{
+	const struct rec	*r;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_node		 nd;
+	char			 a[ADDRSTRLEN];
+
+	r = store_get(&e->mesh.store, m->id, REC_NODE, NULL, 0);
+	if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
+	    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, &nd) == -1) {
+		msgpack_pack_array(pk, 0);
+		return;
+	}
+	msgpack_pack_array(pk, nd.naddrs);
+	for (int i = 0; i < nd.naddrs; i++) {
+		fmt_addr(a, sizeof(a), &nd.addrs[i], 1);
+		mp_pack_str(pk, a);
+	}
+}
+
+static void
+pack_counter(msgpack_packer *pk, const char *name, uint64_t v)
+{
+	mp_pack_str(pk, name);
+	msgpack_pack_uint64(pk, v);
+}
+
+static void
+pack_counters(msgpack_packer *pk, struct engine *e)
+{
+	const struct engine_stats	*s = &e->st;
+
+	msgpack_pack_map(pk, ACC_NUM + 19);
+	for (int i = 0; i < ACC_NUM; i++) {
+		char	 k[48];
+
+		snprintf(k, sizeof(k), "records_%s", acc_names[i]);
+		pack_counter(pk, k, e->mesh.counters[i]);
+	}
+	pack_counter(pk, "udp_rx", s->udp_rx);
+	pack_counter(pk, "udp_rx_bytes", s->udp_rx_bytes);
+	pack_counter(pk, "udp_tx", s->udp_tx);
+	pack_counter(pk, "udp_tx_bytes", s->udp_tx_bytes);
+	pack_counter(pk, "udp_send_fail", s->udp_send_fail);
+	pack_counter(pk, "bad_box", s->bad_box);
+	pack_counter(pk, "bad_msg", s->bad_msg);
+	pack_counter(pk, "not_member", s->not_member);
+	pack_counter(pk, "stranger_limited", s->stranger_limited);
+	pack_counter(pk, "tcp_in", s->tcp_in);
+	pack_counter(pk, "tcp_out", s->tcp_out);
+	pack_counter(pk, "tcp_rx_bytes", s->tcp_rx_bytes);
+	pack_counter(pk, "tcp_tx_bytes", s->tcp_tx_bytes);
+	pack_counter(pk, "tcp_bad", s->tcp_bad);
+	pack_counter(pk, "syncs", s->syncs);
+	pack_counter(pk, "joins_admitted", s->joins_admitted);
+	pack_counter(pk, "joins_refused", s->joins_refused);
+	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
+	pack_counter(pk, "refutes", e->mesh.mb.refutes);
+}
+
+static const char *
+self_state(struct engine *e)
+{
+	if (!e->mesh.joined)
+		return "none";
+	if (e->mesh.left)
+		return "left";
+	return "alive";
+}
+
+static void
+reply_status(struct ctl_client *cl)
+{
+	struct engine	*e = cl->e;
+	struct mesh	*m = &e->mesh;
+	struct buf	 b;
+	msgpack_packer	 pk;
+	uint64_t	 now = engine_now(e);
+
+	ok_head(&pk, &b, 4);
+	mp_pack_str(&pk, "node");
+	msgpack_pack_map(&pk, 7);
+	mp_pack_str(&pk, "name");
+	mp_pack_str(&pk, m->name);
+	mp_pack_str(&pk, "id");
+	pack_hex(&pk, m->id, WIRE_KEY);
+	mp_pack_str(&pk, "mesh");
+	if (m->joined)
+		pack_hex(&pk, m->mesh_id, WIRE_MESH_ID);
+	else
+		msgpack_pack_nil(&pk);
+	mp_pack_str(&pk, "state");
+	mp_pack_str(&pk, self_state(e));
+	mp_pack_str(&pk, "incarnation");
+	msgpack_pack_uint64(&pk, m->mb.self->inc);
+	mp_pack_str(&pk, "health");
+	msgpack_pack_uint32(&pk, m->mb.awareness);
+	mp_pack_str(&pk, "founder");
+	if (e->has_root)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+
+	mp_pack_str(&pk, "members");
+	msgpack_pack_array(&pk, m->joined ? m->mb.n : 0);
+	for (uint32_t i = 0; m->joined && i < m->mb.n; i++) {
+		const struct member	*mm = m->mb.m[i];
+
+		msgpack_pack_map(&pk, 7);
+		mp_pack_str(&pk, "name");
+		mp_pack_str(&pk, mm->name);
+		mp_pack_str(&pk, "id");
+		pack_hex(&pk, mm->id, WIRE_KEY);
+		mp_pack_str(&pk, "state");
+		mp_pack_str(&pk, mm->self ? self_state(e) : mstate_name(mm->state));
+		mp_pack_str(&pk, "addrs");
+		pack_addrs(&pk, e, mm);
+		mp_pack_str(&pk, "last_ack_ms");
+		if (mm->self || mm->last_ack == 0)
+			msgpack_pack_nil(&pk);
+		else
+			msgpack_pack_uint64(&pk, now - mm->last_ack);
+		mp_pack_str(&pk, "incarnation");
+		msgpack_pack_uint64(&pk, mm->inc);
+		mp_pack_str(&pk, "self");
+		if (mm->self)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+	}
+	mp_pack_str(&pk, "services");
+	msgpack_pack_array(&pk, 0);
+	mp_pack_str(&pk, "counters");
+	pack_counters(&pk, e);
+	reply(cl, &b);
+}
+
+/* ---- commands ---- */
+
+static void
+do_invite(struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct engine	*e = cl->e;
+	struct token	 t;
+	char		 s[TOKEN_STRLEN + 1];
+	uint64_t	 ttl = r->ttl_ms ? r->ttl_ms : DEFAULT_INVITE_TTL_MS;
+	uint64_t	 unix_ms = engine_unix_ms();
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctl_reply_error(cl, "this node is not in a mesh: run \"rpn init\" "
+		    "or \"rpn join\" first");
+		return;
+	}
+	if (mesh_invite(&e->mesh, ttl, engine_now(e), unix_ms, &t) == -1 ||
+	    token_encode(&t, s, sizeof(s)) == -1) {
+		ctl_reply_error(cl, "cannot create an invitation");
+		return;
+	}
+	sodium_memzero(&t, sizeof(t));
+	ok_head(&pk, &b, 2);
+	mp_pack_str(&pk, "token");
+	mp_pack_str(&pk, s);
+	mp_pack_str(&pk, "expires");
+	msgpack_pack_uint64(&pk, (unix_ms + ttl) / 1000);
+	sodium_memzero(s, sizeof(s));
+	reply(cl, &b);
+	engine_save_now(e);
+	engine_kick(e);
+}
+
+static void
+do_init(struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct engine		*e = cl->e;
+	char			 name[WIRE_NAME_MAX + 1], err[256];
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 naddrs;
+	struct buf		 b;
+	msgpack_packer		 pk;
+
+	if (e->mesh.joined) {
+		ctl_reply_error(cl, "this node is already in a mesh; run "
+		    "\"rpn leave\" first");
+		return;
+	}
+	if (r->name[0])
+		strlcpy(name, r->name, sizeof(name));
+	else if (e->cfg.name[0])
+		strlcpy(name, e->cfg.name, sizeof(name));
+	else
+		engine_default_name(name, sizeof(name));
+	if (r->nadvertise) {
+		memcpy(e->adv, r->advertise, sizeof(e->adv));
+		e->nadv = r->nadvertise;
+	}
+	naddrs = engine_self_addrs(e, addrs);
+	unlinkat(e->statefd, ROOT_KEY_FILE, 0);
+	if (keys_create(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
+	    sizeof(err)) == -1) {
+		ctl_reply_error(cl, "cannot create the mesh root key: %s", err);
+		return;
+	}
+	e->has_root = 1;
+	if (mesh_set_identity(&e->mesh, name, addrs, naddrs) == -1 ||
+	    mesh_found(&e->mesh, e->root_sk, engine_now(e),
+	    engine_unix_ms()) == -1) {
+		ctl_reply_error(cl, "cannot found the mesh");
+		return;
+	}
+	log_info("founded mesh %02x%02x%02x%02x… as \"%s\"", e->mesh.mesh_id[0],
+	    e->mesh.mesh_id[1], e->mesh.mesh_id[2], e->mesh.mesh_id[3], name);
+	engine_save_now(e);
+	ok_head(&pk, &b, 1);
+	mp_pack_str(&pk, "node");
+	pack_mesh_summary(&pk, e);
+	reply(cl, &b);
+	engine_kick(e);
+}
+
+static void
+leave_done(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+
+	log_info("left the mesh");
+	mesh_forget(&e->mesh, engine_now(e));
+	if (e->has_root) {
+		unlinkat(e->statefd, ROOT_KEY_FILE, 0);
+		sodium_memzero(e->root_sk, sizeof(e->root_sk));
+		e->has_root = 0;
+	}
+	e->nadv = 0;
+	engine_save_now(e);
+	if (e->leave_waiter != NULL)
+		ctl_reply_ok(e->leave_waiter);
+	e->leave_waiter = NULL;
+}
+
+/*
+ * do_leave - sign a "left" record and let gossip carry it for a moment
+ * before forgetting the mesh, so the others see a leave, not a failure.
+ */
+static void
+do_leave(struct ctl_client *cl)
+{
+	struct engine	*e = cl->e;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctl_reply_error(cl, "this node is not in a mesh");
+		return;
+	}
+	if (mesh_leave(&e->mesh, engine_now(e), engine_unix_ms()) == -1) {
+		ctl_reply_error(cl, "cannot sign the leave record");
+		return;
+	}
+	e->leave_waiter = cl;
+	cl->busy = 1;
+	uv_timer_start(&e->leave_timer, leave_done, LEAVE_LINGER_MS, 0);
+	engine_kick(e);
+}
+
+static void
+handle(struct ctl_client *cl, const uint8_t *p, size_t len)
+{
+	struct ctl_req	 r;
+	const char	*why;
+	char		 err[256];
+
+	if (ctl_req_decode(p, len, &r, &why) == -1) {
+		cl->e->st.ctl_bad++;
+		ctl_reply_error(cl, "bad request: %s", why);
+		return;
+	}
+	cl->busy = 1;
+	switch (r.cmd) {
+	case CTL_STATUS:
+		reply_status(cl);
+		break;
+	case CTL_INVITE:
+		do_invite(cl, &r);
+		break;
+	case CTL_INIT:
+		do_init(cl, &r);
+		break;
+	case CTL_JOIN:
+		if (!r.has_peer || r.token[0] == '\0') {
+			ctl_reply_error(cl, "join needs a peer and a token");
+			break;
+		}
+		if (join_start(cl->e, &r, cl, err, sizeof(err)) == -1)
+			ctl_reply_error(cl, "%s", err);
+		break;
+	case CTL_LEAVE:
+		do_leave(cl);
+		break;
+	default:
+		ctl_reply_error(cl, "\"%s\" is not supported by this rpnd",
+		    ctl_cmd_name(r.cmd));
+		break;
+	}
+	sodium_memzero(&r, sizeof(r));
+}
+
+static void
+client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	(void)suggested;
+	b->base = malloc(16384);
+	b->len = b->base ? 16384 : 0;
+}
+
+static void
+client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct ctl_client	*cl = s->data;
+	uint32_t		 len;
+	int			 r;
+
+	if (nread < 0) {
+		free(b->base);
+		/* A client that hangs up while owed a reply gets it dropped later. */
+		uv_read_stop(s);
+		if (!cl->busy)
+			client_close(cl);
+		return;
+	}
+	if (cl->busy) {		/* one request per connection */
+		free(b->base);
+		return;
+	}
+	buf_put(&cl->in, b->base, (size_t)nread);
+	free(b->base);
+	if (cl->in.err) {
+		cl->e->st.ctl_bad++;
+		ctl_reply_error(cl, "request too large");
+		return;
+	}
+	r = ctl_frame_len(cl->in.p, cl->in.len, CTL_MAX_REQ, &len);
+	if (r == -1) {
+		cl->e->st.ctl_bad++;
+		ctl_reply_error(cl, "request too large");
+	} else if (r == 1)
+		handle(cl, cl->in.p + 4, len);
+}
+
+static void
+ctl_accept(uv_stream_t *server, int status)
+{
+	struct engine		*e = server->data;
+	struct ctl_client	*cl;
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
+	uv_os_fd_t		 fd;
+
+	if (status < 0 || (cl = calloc(1, sizeof(*cl))) == NULL)
+		return;
+	cl->e = e;
+	buf_init(&cl->in, CTL_MAX_REQ + 4);
+	uv_pipe_init(&e->loop, &cl->pipe, 0);
+	cl->pipe.data = cl;
+	cl->next = e->clients;
+	e->clients = cl;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
+		client_close(cl);
+		return;
+	}
+	/* The socket file is root's and 0600; the peer's credentials say so too. */
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
+	    cred.uid != 0) {
+		e->st.ctl_bad++;
+		log_warnx("control socket: refused a client that is not root");
+		client_close(cl);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);
+}
+
+int
+ctlsock_open(struct engine *e, int fd, char *err, size_t errlen)
+{
+	int	 r;
+
+	uv_pipe_init(&e->loop, &e->ctl, 0);
+	e->ctl.data = e;
+	uv_timer_init(&e->loop, &e->leave_timer);
+	e->leave_timer.data = e;
+	if ((r = uv_pipe_open(&e->ctl, fd)) < 0 ||
+	    (r = uv_listen((uv_stream_t *)&e->ctl, 16, ctl_accept)) < 0) {
+		snprintf(err, errlen, "control socket: %s", uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctlsock_close_all(struct engine *e)
+{
+	for (struct ctl_client *cl = e->clients; cl != NULL; cl = cl->next)
+		client_close(cl);
+	if (!uv_is_closing((uv_handle_t *)&e->ctl))
+		uv_close((uv_handle_t *)&e->ctl, NULL);
+	if (!uv_is_closing((uv_handle_t *)&e->leave_timer))
+		uv_close((uv_handle_t *)&e->leave_timer, NULL);
+}

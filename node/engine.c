@@ -1,0 +1,466 @@
+/* engine.c: the engine's main: privileges dropped, state restored, one libuv loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/engine.h"
+#include "node/ifaces.h"
+#include "node/keys.h"
+#include "node/log.h"
+#include "node/privsep.h"
+#include "node/state.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+#define SAVE_DELAY_MS		1000
+#define STRANGER_RATE		20.0	/* new keys derived per second for unknown senders */
+
+static struct engine	 engine;
+
+uint64_t
+engine_now(struct engine *e)
+{
+	return uv_now(&e->loop);
+}
+
+uint64_t
+engine_unix_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* engine_default_name - the host name, made into a valid node name. */
+void
+engine_default_name(char *out, size_t len)
+{
+	char	 h[256];
+	size_t	 n = 0;
+
+	if (gethostname(h, sizeof(h)) == -1)
+		h[0] = '\0';
+	h[sizeof(h) - 1] = '\0';
+	for (char *p = h; *p && n + 1 < len && n < WIRE_NAME_MAX; p++) {
+		char	 c = *p;
+		int	 ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (n > 0 && (c == '-' || c == '_'));
+
+		if (c == '.')
+			break;	/* the short host name */
+		out[n++] = ok ? c : '-';
+	}
+	out[n] = '\0';
+	if (!wire_name_ok(out))
+		strlcpy(out, "node", len);
+}
+
+uint8_t
+engine_self_addrs(struct engine *e, struct wire_addr *out)
+{
+	const struct wire_addr	*src = NULL;
+	uint8_t			 n = 0;
+	int			 found;
+
+	if (e->nadv) {
+		src = e->adv;
+		n = e->nadv;
+	} else if (e->cfg.nadvertise) {
+		src = e->cfg.advertise;
+		n = e->cfg.nadvertise;
+	}
+	if (src != NULL) {
+		for (uint8_t i = 0; i < n; i++) {
+			out[i] = src[i];
+			if (out[i].port == 0)
+				out[i].port = e->cfg.listen.port;
+		}
+		return n;
+	}
+	found = ifaces_default_addrs(out, WIRE_MAX_ADDRS, e->cfg.listen.port);
+	if (found <= 0) {
+		out[0] = e->cfg.listen;
+		return 1;
+	}
+	return (uint8_t)found;
+}
+
+/*
+ * engine_pair_key - the box key shared with a node.  Members' keys are
+ * derived once and kept with the member; unknown senders (a joiner whose
+ * record has not arrived yet) cost an X25519 each, so they are rate-limited.
+ */
+const uint8_t *
+engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
+{
+	struct member	*m = mb_get(&e->mesh.mb, id);
+	struct stranger	*s, *lru = &e->strangers[0];
+	uint64_t	 now = engine_now(e);
+
+	if (m != NULL) {
+		if (!m->haskey) {
+			if (box_pair_key(m->pairkey, e->mesh.sk, id) == -1)
+				return NULL;
+			m->haskey = 1;
+		}
+		return m->pairkey;
+	}
+	for (size_t i = 0; i < sizeof(e->strangers) / sizeof(*s); i++) {
+		s = &e->strangers[i];
+		if (s->used && memcmp(s->id, id, WIRE_KEY) == 0) {
+			s->used = now + 1;
+			return s->key;
+		}
+		if (s->used < lru->used)
+			lru = s;
+	}
+	e->stranger_tokens += (double)(now - e->stranger_last) / 1000.0 *
+	    STRANGER_RATE;
+	e->stranger_last = now;
+	if (e->stranger_tokens > STRANGER_RATE)
+		e->stranger_tokens = STRANGER_RATE;
+	if (e->stranger_tokens < 1) {
+		e->st.stranger_limited++;
+		return NULL;
+	}
+	e->stranger_tokens -= 1;
+	if (box_pair_key(lru->key, e->mesh.sk, id) == -1) {
+		lru->used = 0;
+		return NULL;
+	}
+	memcpy(lru->id, id, WIRE_KEY);
+	lru->used = now + 1;
+	return lru->key;
+}
+
+void
+engine_save_now(struct engine *e)
+{
+	char	 err[256];
+
+	e->save_pending = 0;
+	uv_timer_stop(&e->save_timer);
+	if (state_save(e->statefd, &e->mesh, e->adv, e->nadv, err,
+	    sizeof(err)) == -1)
+		log_warnx("%s", err);
+}
+
+static void
+save_cb(uv_timer_t *t)
+{
+	engine_save_now(t->data);
+}
+
+static void
+tick_cb(uv_timer_t *t)
+{
+	engine_kick(t->data);
+}
+
+/*
+ * engine_kick - after anything happened: let the membership machine act,
+ * send what it asked for, and set the timers for what comes next.
+ */
+void
+engine_kick(struct engine *e)
+{
+	struct mesh	*m = &e->mesh;
+	uint64_t	 now = engine_now(e), next;
+
+	if (e->stopping)
+		return;
+	mesh_tick(m, now, engine_unix_ms());
+	for (uint32_t i = 0; i < m->mb.nacts; i++)
+		gossip_act(e, &m->mb.acts[i]);
+	m->mb.nacts = 0;
+	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
+	if (next > now + 1000)
+		next = now + 1000;
+	uv_timer_start(&e->tick, tick_cb, next > now ? next - now : 1, 0);
+	gossip_arm(e);
+	if (m->dirty) {
+		m->dirty = 0;
+		if (!e->save_pending) {
+			e->save_pending = 1;
+			uv_timer_start(&e->save_timer, save_cb, SAVE_DELAY_MS, 0);
+		}
+	}
+}
+
+static void
+close_if_open(uv_handle_t *h)
+{
+	if (h->loop != NULL && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void
+engine_stop(struct engine *e, const char *why)
+{
+	if (e->stopping)
+		return;
+	log_info("stopping: %s", why);
+	if (e->mesh.joined || e->save_pending)
+		engine_save_now(e);
+	e->stopping = 1;
+	gossip_close(e);
+	conn_close_all(e);
+	ctlsock_close_all(e);
+	close_if_open((uv_handle_t *)&e->tick);
+	close_if_open((uv_handle_t *)&e->save_timer);
+	close_if_open((uv_handle_t *)&e->sig_term);
+	close_if_open((uv_handle_t *)&e->sig_int);
+	close_if_open((uv_handle_t *)&e->sig_hup);
+	close_if_open((uv_handle_t *)&e->priv_poll);
+}
+
+static void
+sig_cb(uv_signal_t *s, int signum)
+{
+	struct engine	*e = s->data;
+
+	if (signum == SIGHUP) {
+		struct rpnd_config	 c;
+		char			 err[512];
+		struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+		uint8_t			 n;
+
+		config_default(&c);
+		if (config_read(e->cfg_path, e->cfg_explicit, &c, err,
+		    sizeof(err)) == -1) {
+			log_warnx("reload: keeping the old configuration: %s", err);
+			return;
+		}
+		c.listen = e->cfg.listen;	/* needs a restart to change */
+		memcpy(c.uplinks, e->cfg.uplinks, sizeof(c.uplinks));
+		c.nuplinks = e->cfg.nuplinks;
+		memcpy(c.lans, e->cfg.lans, sizeof(c.lans));
+		c.nlans = e->cfg.nlans;
+		e->cfg = c;
+		e->mesh.cfg.mb = c.mesh.mb;
+		e->mesh.mb.cfg = c.mesh.mb;
+		n = engine_self_addrs(e, addrs);
+		if (mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
+		    e->mesh.joined && !e->mesh.left)
+			mesh_publish_self(&e->mesh, engine_now(e),
+			    engine_unix_ms());
+		log_info("reloaded the configuration");
+		engine_kick(e);
+		return;
+	}
+	engine_stop(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void
+priv_cb(uv_poll_t *p, int status, int events)
+{
+	struct engine	*e = p->data;
+	struct priv_hdr	 h;
+	uint8_t		 buf[256];
+	ssize_t		 n;
+
+	(void)status;
+	(void)events;
+	n = priv_recv(e->privfd, &h, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN))
+		engine_stop(e, "the privileged parent went away");
+}
+
+/* Restore what the state file holds; records are verified as if they had just arrived. */
+static void
+restore(struct engine *e, struct state_snap *s)
+{
+	struct mesh	*m = &e->mesh;
+	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
+	uint8_t		*retry;
+	uint32_t	 nretry = 0;
+
+	memcpy(e->adv, s->adv, sizeof(e->adv));
+	e->nadv = s->nadv;
+	m->version = s->counter;
+	if (!s->joined)
+		return;
+	memcpy(m->root, s->root, WIRE_KEY);
+	mesh_id_of(m->mesh_id, m->root);
+	memcpy(m->chain, s->chain, sizeof(m->chain));
+	m->nchain = s->nchain;
+	m->has_token = s->has_token;
+	memcpy(m->via_token, s->token, WIRE_KEY);
+	m->left = s->left;
+	m->joined = 1;
+	if ((retry = calloc(s->records.n + 1, 1)) == NULL)
+		fatalx("out of memory");
+	/* A record whose author's node record comes later gets a second try. */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < s->records.n; i++) {
+			size_t		 len;
+			const uint8_t	*p = wire_items_get(&s->records, i, &len);
+
+			if (pass == 1 && !retry[i])
+				continue;
+			if (mesh_accept(m, p, len, now, unix_ms) == ACC_NOT_MEMBER &&
+			    pass == 0) {
+				retry[i] = 1;
+				nretry++;
+			}
+		}
+	free(retry);
+	memset(m->counters, 0, sizeof(m->counters));
+	if (!m->left)
+		mesh_publish_self(m, now, unix_ms);
+	log_info("restored mesh membership: %u members, %u records",
+	    m->mb.n, m->store.live);
+}
+
+static void
+usage_engine(void)
+{
+	fatalx("the engine is started by rpnd, not by hand");
+}
+
+int
+engine_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "uplink", required_argument, NULL, 'U' },
+		{ "lan", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct engine		*e = &engine;
+	struct state_snap	 snap;
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 sk[SECRET_KEY], naddrs;
+	char			 err[512], used[64], name[WIRE_NAME_MAX + 1];
+	int			 ch, debug = 0, created, absent;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 ppid = getppid();
+
+	memset(e, 0, sizeof(*e));
+	e->cfg_path = RPND_CONF;
+	e->state_dir = RPND_STATE;
+	e->privfd = PRIV_FD;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "dEf:nS:s:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'E':
+			break;
+		case 'f':
+			e->cfg_path = optarg;
+			e->cfg_explicit = 1;
+			break;
+		case 'S':
+			e->state_dir = optarg;
+			break;
+		case 's':
+		case 'U':
+		case 'L':
+			break;
+		default:
+			usage_engine();
+		}
+	}
+	log_init(debug, "engine");
+	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
+	config_default(&e->cfg);
+	if (config_read(e->cfg_path, e->cfg_explicit, &e->cfg, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("state directory %s", e->state_dir);
+	if (getuid() == 0) {
+		if (priv_lookup_user(e->cfg.user, &uid, &gid, used,
+		    sizeof(used)) == -1)
+			fatalx("no user \"%s\" and no \"nobody\" to run as",
+			    e->cfg.user);
+		if (priv_drop(uid, gid, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		log_debug("running as %s (uid %u)", used, (unsigned)uid);
+	}
+	/* Dropping privileges cleared it; set it now, then check we did not miss the exit. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != ppid)
+		fatalx("the parent exited during start-up");
+
+	if (keys_load_or_create(e->statefd, NODE_KEY_FILE, sk, &created, err,
+	    sizeof(err)) == -1)
+		fatalx("node key: %s", err);
+	if (created)
+		log_info("created a new node key");
+	if (faccessat(e->statefd, ROOT_KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (keys_load(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
+		    sizeof(err)) == -1)
+			fatalx("mesh root key: %s", err);
+		e->has_root = 1;
+	}
+	if (state_load(e->statefd, &snap, &absent, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+
+	if (uv_loop_init(&e->loop) != 0)
+		fatalx("uv_loop_init failed");
+	if (snap.name[0])
+		strlcpy(name, snap.name, sizeof(name));
+	else if (e->cfg.name[0])
+		strlcpy(name, e->cfg.name, sizeof(name));
+	else
+		engine_default_name(name, sizeof(name));
+	memcpy(e->adv, snap.adv, sizeof(e->adv));
+	e->nadv = snap.nadv;
+	naddrs = engine_self_addrs(e, addrs);
+	{
+		uint64_t	 seed;
+
+		randombytes_buf(&seed, sizeof(seed));
+		if (mesh_init(&e->mesh, &e->cfg.mesh, sk, name, addrs, naddrs,
+		    seed, engine_now(e)) == -1)
+			fatalx("cannot set up the mesh state");
+	}
+	sodium_memzero(sk, sizeof(sk));
+	restore(e, &snap);
+	state_snap_release(&snap);
+
+	if (gossip_bind(e, err, sizeof(err)) == -1 ||
+	    conn_listen(e, err, sizeof(err)) == -1 ||
+	    ctlsock_open(e, CTL_FD, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	uv_timer_init(&e->loop, &e->tick);
+	uv_timer_init(&e->loop, &e->save_timer);
+	e->tick.data = e->save_timer.data = e;
+	uv_signal_init(&e->loop, &e->sig_term);
+	uv_signal_init(&e->loop, &e->sig_int);
+	uv_signal_init(&e->loop, &e->sig_hup);
+	e->sig_term.data = e->sig_int.data = e->sig_hup.data = e;
+	uv_signal_start(&e->sig_term, sig_cb, SIGTERM);
+	uv_signal_start(&e->sig_int, sig_cb, SIGINT);
+	uv_signal_start(&e->sig_hup, sig_cb, SIGHUP);
+	uv_poll_init(&e->loop, &e->priv_poll, e->privfd);
+	e->priv_poll.data = e;
+	uv_poll_start(&e->priv_poll, UV_READABLE | UV_DISCONNECT, priv_cb);
+	if (priv_send(e->privfd, PRIV_READY, NULL, 0) == -1)
+		fatal("privsep channel");
+	log_info("node \"%s\" ready%s", e->mesh.name, e->mesh.joined ?
+	    "" : " (not in a mesh yet)");
+	engine_kick(e);
+
+	uv_run(&e->loop, UV_RUN_DEFAULT);
+	mesh_release(&e->mesh);
+	sodium_memzero(e->root_sk, sizeof(e->root_sk));
+	uv_loop_close(&e->loop);
+	close(e->statefd);
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* engine.h: the unprivileged engine: gossip, joins, control socket, on one libuv loop. */
+#ifndef RPN_ENGINE_H
+#define RPN_ENGINE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "node/config.h"
+#include "node/mesh.h"
+#include "proto/ctl.h"
+
+struct conn;
+struct ctl_client;
+
+struct stranger {
+	uint8_t		 id[WIRE_KEY];
+	uint8_t		 key[32];
+	uint64_t	 used;
+};
+
+/* Counters of what arrived and what was refused; rpnctl status --json shows them. */
+struct engine_stats {
+	uint64_t	 udp_rx;
+	uint64_t	 udp_rx_bytes;
+	uint64_t	 udp_tx;
+	uint64_t	 udp_tx_bytes;
+	uint64_t	 udp_send_fail;
+	uint64_t	 bad_box;	/* failed authentication: forged or garbled */
+	uint64_t	 bad_msg;	/* authenticated, but not a valid message */
+	uint64_t	 not_member;	/* authenticated by a key that is not a member */
+	uint64_t	 stranger_limited;
+	uint64_t	 tcp_in;
+	uint64_t	 tcp_out;
+	uint64_t	 tcp_rx_bytes;
+	uint64_t	 tcp_tx_bytes;
+	uint64_t	 tcp_bad;
+	uint64_t	 syncs;
+	uint64_t	 joins_admitted;
+	uint64_t	 joins_refused;
+	uint64_t	 ctl_bad;
+};
+
+struct engine {
+	uv_loop_t	 loop;
+	const char	*cfg_path;
+	int		 cfg_explicit;
+	const char	*state_dir;
+	int		 statefd;
+	struct rpnd_config cfg;
+	struct wire_addr adv[WIRE_MAX_ADDRS];	/* from rpn init/join --advertise */
+	uint8_t		 nadv;
+	struct mesh	 mesh;
+	uint8_t		 root_sk[SECRET_KEY];
+	int		 has_root;
+
+	uv_udp_t	 udp;
+	int		 udp_v6;
+	uv_tcp_t	 listener;
+	uv_pipe_t	 ctl;
+	uv_timer_t	 tick;
+	uv_timer_t	 gossip_timer;
+	uv_timer_t	 save_timer;
+	uv_timer_t	 leave_timer;
+	uv_signal_t	 sig_term;
+	uv_signal_t	 sig_int;
+	uv_signal_t	 sig_hup;
+	uv_poll_t	 priv_poll;
+	int		 privfd;
+
+	struct conn	*conns;
+	uint32_t	 nconns;
+	struct ctl_client *clients;
+	struct ctl_client *leave_waiter;
+	struct stranger	 strangers[16];
+	double		 stranger_tokens;
+	uint64_t	 stranger_last;
+	struct engine_stats st;
+	int		 stopping;
+	int		 save_pending;
+};
+
+int	engine_main(int argc, char **argv);
+uint64_t engine_now(struct engine *);
+uint64_t engine_unix_ms(void);
+void	engine_kick(struct engine *);
+void	engine_save_now(struct engine *);
+const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
+uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
+void	engine_default_name(char *, size_t);
+
+/* gossip.c: UDP */
+int	gossip_bind(struct engine *, char *err, size_t errlen);
+void	gossip_close(struct engine *);
+void	gossip_act(struct engine *, const struct mb_action *);
+void	gossip_arm(struct engine *);
+
+/* conn.c: TCP streams */
+enum conn_role {
+	CR_IN,		/* accepted: sync, ping or join from the other side */
+	CR_SYNC,	/* our pull-then-push anti-entropy with a member */
+	CR_PING,	/* our fallback probe */
+	CR_JOIN,	/* our join through a member */
+};
+
+int	conn_listen(struct engine *, char *err, size_t errlen);
+void	conn_close_all(struct engine *);
+void	conn_start_sync(struct engine *, struct member *);
+void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
+struct conn *conn_connect(struct engine *, const struct wire_addr *,
+	    enum conn_role, uint64_t timeout_ms);
+int	conn_send(struct conn *, int sealed, const struct buf *payload);
+int	conn_send_records(struct conn *, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
+int	conn_send_all_records(struct conn *, const struct wire_digest_ent *,
+	    uint32_t n);
+void	conn_finish(struct conn *);
+void	conn_fail(struct conn *, const char *why);
+void	conn_set_peer(struct conn *, const uint8_t id[WIRE_KEY],
+	    const uint8_t key[32]);
+void	conn_accept_records(struct conn *, const struct wire_msg *);
+
+/* join.c */
+void	join_hello(struct conn *, const struct wire_msg *);
+void	join_record(struct conn *, const struct wire_msg *);
+int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,
+	    char *err, size_t errlen);
+void	join_on_connect(struct conn *);
+void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
+void	join_on_close(struct conn *, const char *why);
+
+/* ctlsock.c */
+int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);
+void	ctlsock_close_all(struct engine *);
+void	ctl_reply_error(struct ctl_client *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	ctl_reply_join(struct ctl_client *, struct engine *);
+void	ctl_reply_ok(struct ctl_client *);
+
+#endif

@@ -1,0 +1,96 @@
+/* privsep.c: framed messages over a SOCK_SEQPACKET pair, and dropping privileges. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "node/privsep.h"
+#include "proto/compat.h"
+
+int
+priv_send(int fd, uint16_t type, const void *p, size_t len)
+{
+	struct priv_hdr	 h = { type, 0, (uint32_t)len };
+	struct iovec	 iov[2] = { { &h, sizeof(h) }, { (void *)p, len } };
+	struct msghdr	 msg;
+
+	if (len > PRIV_MAX)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = len ? 2 : 1;
+	for (;;) {
+		if (sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * priv_recv - one whole message.  Returns its size with the header (the
+ * payload length is h->len), 0 at EOF, and -1 on error or a message whose
+ * header does not match its size.
+ */
+ssize_t
+priv_recv(int fd, struct priv_hdr *h, void *p, size_t cap)
+{
+	struct iovec	 iov[2] = { { h, sizeof(*h) }, { p, cap } };
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	if ((msg.msg_flags & MSG_TRUNC) || (size_t)n < sizeof(*h) ||
+	    (size_t)n - sizeof(*h) != h->len) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return n;
+}
+
+/* priv_lookup_user - the configured user, or nobody when it does not exist. */
+int
+priv_lookup_user(const char *want, uid_t *uid, gid_t *gid, char *used,
+    size_t usedlen)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(want)) == NULL && (pw = getpwnam("nobody")) == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	strlcpy(used, pw->pw_name, usedlen);
+	return 0;
+}
+
+/* priv_drop - become uid/gid for good, with no way back (NO_NEW_PRIVS). */
+int
+priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		snprintf(err, errlen, "dropping privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "could regain root after dropping it");
+		return -1;
+	}
+	return 0;
+}

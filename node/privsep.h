@@ -1,0 +1,38 @@
+/* privsep.h: the channel between the privileged parent and the unprivileged engine. */
+#ifndef RPN_PRIVSEP_H
+#define RPN_PRIVSEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PRIV_FD		3	/* the engine's end of the channel */
+#define CTL_FD		4	/* the listening control socket, made by the parent */
+#define PRIV_MAX	(256u << 10)
+
+/*
+ * Requests the engine may send.  The parent checks each one's exact size
+ * and bounds before acting on it (priv.c); anything else ends the engine.
+ */
+enum priv_type {
+	PRIV_READY = 1,		/* engine started; payload: none */
+	PRIV_TYPE_MAX,
+};
+
+struct priv_hdr {
+	uint16_t	 type;
+	uint16_t	 pad;
+	uint32_t	 len;
+};
+
+int	priv_send(int fd, uint16_t type, const void *, size_t);
+ssize_t	priv_recv(int fd, struct priv_hdr *, void *, size_t cap);
+int	priv_lookup_user(const char *want, uid_t *, gid_t *, char *used,
+	    size_t usedlen);
+int	priv_drop(uid_t, gid_t, char *err, size_t errlen);
+
+/* priv.c: the parent's side */
+struct parent;
+int	priv_dispatch(struct parent *, const struct priv_hdr *, const void *);
+
+#endif

@@ -1,0 +1,402 @@
+/* rpnd.c: the agent's privileged parent: sets up, starts the engine, serves its requests. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/config.h"
+#include "node/engine.h"
+#include "node/log.h"
+#include "node/privsep.h"
+#include "proto/compat.h"
+
+#define RPN_VERSION	"0.1.0"
+#define STOP_GRACE_MS	5000
+
+struct parent {
+	const char		*cfg_path;
+	int			 cfg_explicit;
+	const char		*sock;
+	const char		*state_dir;
+	struct rpnd_config	 cfg;
+	pid_t			 engine;
+	int			 privfd;
+	int			 ctlfd;
+	int			 debug;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: rpnd [-dnv] [-f CONFIG] [-s SOCKET] [-S STATE_DIR]\n"
+	    "            [--uplink IFACE[@GATEWAY]]... [--lan IFACE]...\n"
+	    "\n"
+	    "The rpn agent: joins this node to its mesh and programs the kernel.\n"
+	    "\n"
+	    "  -d            debug logging\n"
+	    "  -f CONFIG     configuration file (default " RPND_CONF ")\n"
+	    "  -s SOCKET     control socket (default " RPND_SOCK ")\n"
+	    "  -S STATE_DIR  keys and mesh state (default " RPND_STATE ")\n"
+	    "  -n            check the configuration and exit; with -v, print it\n"
+	    "  --uplink, --lan  interfaces, as in rpnd.conf(5)\n"
+	    "  -h, --help    this text;  -V, --version  the version\n"
+	    "\n"
+	    "See rpnd(8) and rpnd.conf(5).\n");
+}
+
+/* The state directory belongs to the engine's user; every ancestor must let it through. */
+static int
+prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
+{
+	char		 path[4096], *p;
+	struct stat	 st;
+	const char	*files[] = { "node.key", "root.key", "state" };
+
+	if (strlen(dir) >= sizeof(path) || dir[0] != '/') {
+		log_warnx("the state directory must be an absolute path: %s", dir);
+		return -1;
+	}
+	strlcpy(path, dir, sizeof(path));
+	for (p = path + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char	 save = *p;
+
+			*p = '\0';
+			if (mkdir(path, save ? 0755 : 0700) == -1 &&
+			    errno != EEXIST) {
+				log_warn("mkdir %s", path);
+				return -1;
+			}
+			if (save && stat(path, &st) == 0 && st.st_uid != uid &&
+			    !(st.st_mode & S_IXOTH)) {
+				log_warnx("user %s cannot reach %s: %s is mode %03o",
+				    user, dir, path, (unsigned)(st.st_mode & 0777));
+				return -1;
+			}
+			*p = save;
+			if (save == '\0')
+				break;
+		}
+	}
+	if (chown(dir, uid, gid) == -1 || chmod(dir, 0700) == -1) {
+		log_warn("chown %s", dir);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		int	 fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		if (fd == -1)
+			return -1;
+		if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno != ENOENT) {
+			log_warn("chown %s/%s", dir, files[i]);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/* The control socket: made here, as root, 0600; the engine only accepts on it. */
+static int
+open_ctl_socket(const char *path)
+{
+	struct sockaddr_un	 sun;
+	char			 dir[sizeof(sun.sun_path)];
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long: %s", path);
+		return -1;
+	}
+	strlcpy(dir, path, sizeof(dir));
+	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST) {
+		log_warn("mkdir for %s", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_warnx("another rpnd is running on %s", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
+		log_warn("control socket %s", path);
+		return -1;
+	}
+	return fd;
+}
+
+static pid_t
+start_engine(struct parent *p, int argc, char **argv)
+{
+	int	 sp[2];
+	pid_t	 pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		char	**nargv = calloc((size_t)argc + 2, sizeof(char *));
+		int	 a, b;
+		sigset_t none;
+
+		if (nargv == NULL)
+			_exit(1);
+		/* Move both out of the way first: either may already be 3 or 4. */
+		if ((a = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
+		    (b = fcntl(p->ctlfd, F_DUPFD, 10)) == -1 ||
+		    dup2(a, PRIV_FD) == -1 || dup2(b, CTL_FD) == -1)
+			_exit(1);
+		close(a);
+		close(b);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		nargv[0] = argv[0];
+		nargv[1] = (char *)"-E";
+		for (int i = 1; i < argc; i++)
+			nargv[i + 1] = argv[i];
+		/* A fresh image: the engine shares no memory with its parent. */
+		execv("/proc/self/exe", nargv);
+		_exit(127);
+	}
+	close(sp[1]);
+	p->privfd = sp[0];
+	return pid;
+}
+
+static void
+stop_engine(struct parent *p)
+{
+	int	 status;
+
+	if (p->engine <= 0)
+		return;
+	kill(p->engine, SIGTERM);
+	for (int waited = 0; waited < STOP_GRACE_MS; waited += 50) {
+		if (waitpid(p->engine, &status, WNOHANG) == p->engine) {
+			p->engine = 0;
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	log_warnx("engine did not stop in time; killing it");
+	kill(p->engine, SIGKILL);
+	waitpid(p->engine, &status, 0);
+	p->engine = 0;
+}
+
+static int
+parent_loop(struct parent *p)
+{
+	sigset_t		 mask;
+	int			 sfd;
+	static uint8_t		 msg[PRIV_MAX];
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	for (;;) {
+		struct pollfd	 pfd[2] = {
+			{ sfd, POLLIN, 0 }, { p->privfd, POLLIN, 0 },
+		};
+
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo	 si;
+			int			 status;
+
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			switch (si.ssi_signo) {
+			case SIGHUP:
+				kill(p->engine, SIGHUP);
+				break;
+			case SIGCHLD:
+				if (waitpid(p->engine, &status, WNOHANG) !=
+				    p->engine)
+					break;
+				p->engine = 0;
+				if (WIFSIGNALED(status))
+					log_warnx("engine killed by signal %d",
+					    WTERMSIG(status));
+				else
+					log_warnx("engine exited with status %d",
+					    WEXITSTATUS(status));
+				return 1;
+			default:
+				log_info("stopping on signal %d", si.ssi_signo);
+				stop_engine(p);
+				return 0;
+			}
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct priv_hdr	 h;
+			ssize_t		 n = priv_recv(p->privfd, &h, msg,
+			    sizeof(msg));
+
+			if (n == 0 || n < 0 || priv_dispatch(p, &h, msg) == -1) {
+				/* A broken or lying engine is not trusted again. */
+				log_warnx("closing the engine's channel");
+				stop_engine(p);
+				return 1;
+			}
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "uplink", required_argument, NULL, 'U' },
+		{ "lan", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct parent	 p;
+	char		 err[512], user[64];
+	int		 ch, check = 0, verbose = 0, rc;
+	uid_t		 uid;
+	gid_t		 gid;
+	sigset_t	 mask;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-E") == 0)
+			return engine_main(argc, argv);
+	memset(&p, 0, sizeof(p));
+	p.cfg_path = RPND_CONF;
+	p.sock = getenv("RPN_SOCKET") ? getenv("RPN_SOCKET") : RPND_SOCK;
+	p.state_dir = RPND_STATE;
+	config_default(&p.cfg);
+	while ((ch = getopt_long(argc, argv, "df:hnS:s:Vv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			p.debug = 1;
+			break;
+		case 'f':
+			p.cfg_path = optarg;
+			p.cfg_explicit = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'n':
+			check = 1;
+			break;
+		case 'S':
+			p.state_dir = optarg;
+			break;
+		case 's':
+			p.sock = optarg;
+			break;
+		case 'V':
+			printf("rpnd %s\n", RPN_VERSION);
+			return 0;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'U':
+		case 'L':
+			break;	/* applied after the file, below */
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rpnd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	log_init(p.debug, "rpnd");
+	if (config_read(p.cfg_path, p.cfg_explicit, &p.cfg, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: %s\n", err);
+		return 1;
+	}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "df:hnS:s:Vv", longopts,
+	    NULL)) != -1) {
+		if ((ch == 'U' && config_add_uplink(&p.cfg, optarg, err,
+		    sizeof(err)) == -1) || (ch == 'L' &&
+		    config_add_lan(&p.cfg, optarg, err, sizeof(err)) == -1)) {
+			fprintf(stderr, "rpnd: --%s %s: %s\n",
+			    ch == 'U' ? "uplink" : "lan", optarg, err);
+			return 1;
+		}
+	}
+	if (check) {
+		if (verbose)
+			config_print(stdout, &p.cfg);
+		else
+			printf("configuration OK\n");
+		return 0;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "rpnd: must run as root (it changes the kernel's "
+		    "forwarding state)\n");
+		return 1;
+	}
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
+	if (priv_lookup_user(p.cfg.user, &uid, &gid, user, sizeof(user)) == -1)
+		fatalx("no user \"%s\" and no \"nobody\" to run the engine as",
+		    p.cfg.user);
+	if (strcmp(user, p.cfg.user) != 0)
+		log_info("user %s does not exist; the engine runs as %s",
+		    p.cfg.user, user);
+	if (prepare_state_dir(p.state_dir, uid, gid, user) == -1)
+		return 1;
+	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
+		return 1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	p.engine = start_engine(&p, argc, argv);
+	/* The child unblocks its own signals: libuv's handlers need them. */
+	close(p.ctlfd);
+	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);
+	rc = parent_loop(&p);
+	unlink(p.sock);
+	log_info("stopped");
+	return rc;
+}

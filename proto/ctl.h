@@ -1,0 +1,63 @@
+/* ctl.h: the control-socket protocol between rpn/rpnctl and rpnd (length-prefixed msgpack maps). */
+#ifndef RPN_CTL_H
+#define RPN_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <msgpack.h>
+
+#include "proto/buf.h"
+#include "proto/wire.h"
+
+#define CTL_MAX_FRAME	(64u << 20)
+#define CTL_MAX_REQ	(64u << 10)
+#define CTL_TOKEN_MAX	127
+#define CTL_MAX_ALLOW	16
+
+enum ctl_cmd {
+	CTL_STATUS = 1,
+	CTL_INVITE,
+	CTL_INIT,
+	CTL_JOIN,
+	CTL_LEAVE,
+	CTL_SERVICE_ADD,
+	CTL_SERVICE_DEL,
+	CTL_SERVICE_LIST,
+};
+
+struct ctl_prefix {
+	struct wire_addr addr;
+	uint8_t		 len;
+};
+
+/* One decoded request; which fields matter depends on cmd. */
+struct ctl_req {
+	enum ctl_cmd	 cmd;
+	char		 name[WIRE_NAME_MAX + 1];	/* node or service name */
+	char		 token[CTL_TOKEN_MAX + 1];
+	int		 has_peer;
+	struct wire_addr peer;
+	uint64_t	 ttl_ms;
+	uint8_t		 nadvertise;
+	struct wire_addr advertise[WIRE_MAX_ADDRS];
+	/* service add */
+	uint8_t		 proto;		/* 6 tcp, 17 udp */
+	uint16_t	 port;
+	struct wire_addr target;
+	char		 node[WIRE_NAME_MAX + 1];
+	uint8_t		 nallow;
+	struct ctl_prefix allow[CTL_MAX_ALLOW];
+	int		 public;
+};
+
+const char *ctl_cmd_name(enum ctl_cmd);
+int	ctl_req_encode(struct buf *, const struct ctl_req *);
+int	ctl_req_decode(const uint8_t *, size_t, struct ctl_req *,
+	    const char **why);
+int	ctl_frame(struct buf *, const struct buf *payload);
+int	ctl_frame_len(const uint8_t *, size_t, uint32_t max, uint32_t *len);
+
+/* Look up a key in a decoded msgpack map; NULL when absent. */
+const msgpack_object *ctl_map_get(const msgpack_object *map, const char *key);
+
+#endif

@@ -1,0 +1,100 @@
+/* test-config.c: rpnd.conf parsing, its error messages, and print-then-parse stability. */
+#include "node/config.h"
+#include "tests/unit/test.h"
+
+static int
+parse(const char *text, struct rpnd_config *c, char *err, size_t errlen)
+{
+	config_default(c);
+	return config_parse(text, strlen(text), "t.conf", c, err, errlen);
+}
+
+TEST(config_good_file)
+{
+	struct rpnd_config	 c;
+	char			 err[256];
+	const char		*text =
+	    "# a comment\n"
+	    "name tokyo\n"
+	    "listen 0.0.0.0:7000   # trailing comment\n"
+	    "advertise 198.51.100.1\n"
+	    "advertise [2001:db8::1]:7000\n"
+	    "probe-interval 2s\n"
+	    "probe-timeout 300ms\n"
+	    "reap-after 30m\n"
+	    "uplink eth0 via 198.51.100.254\n"
+	    "uplink eth1\n"
+	    "lan eth2\n"
+	    "mark-mask 0xff0000\n"
+	    "keep-on-exit yes\n";
+
+	ASSERT_EQ(parse(text, &c, err, sizeof(err)), 0);
+	ASSERT_STR_EQ(c.name, "tokyo");
+	ASSERT_EQ(c.listen.port, 7000);
+	ASSERT_EQ(c.nadvertise, 2);
+	ASSERT_EQ(c.advertise[0].port, 0);
+	ASSERT_EQ(c.advertise[1].family, 6);
+	ASSERT_EQ(c.mesh.mb.probe_interval_ms, 2000);
+	ASSERT_EQ(c.mesh.mb.probe_timeout_ms, 300);
+	ASSERT_UEQ(c.mesh.mb.reap_after_ms, 1800000);
+	ASSERT_EQ(c.nuplinks, 2);
+	ASSERT_EQ(c.uplinks[0].has_gw, 1);
+	ASSERT_EQ(c.uplinks[1].has_gw, 0);
+	ASSERT_STR_EQ(c.lans[0], "eth2");
+	ASSERT_UEQ(c.mark_mask, 0xff0000);
+	ASSERT_EQ(c.keep_on_exit, 1);
+}
+
+TEST(config_errors_name_file_and_line)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} cases[] = {
+		{ "bogus 1\n", "t.conf:1: unknown keyword \"bogus\"" },
+		{ "\nname\n", "t.conf:2: \"name\" needs a value" },
+		{ "name a b\n", "t.conf:1: \"name\" takes one value" },
+		{ "name -x\n", "t.conf:1: bad node name" },
+		{ "name a\nname b\n", "t.conf:2: \"name\" given twice" },
+		{ "listen nowhere\n", "t.conf:1: \"listen\" needs ADDR[:PORT]" },
+		{ "probe-interval 5\nprobe-timeout 6s\n", "probe-timeout (6000 ms) "
+		    "must be shorter" },
+		{ "probe-interval 1h\n", "t.conf:1: \"probe-interval\" needs" },
+		{ "reap-after 1s\n", "t.conf:1: \"reap-after\" needs" },
+		{ "uplink eth0 via\n", "t.conf:1: \"uplink\" needs IFACE" },
+		{ "uplink eth0 via 1.2.3\n", "bad gateway address" },
+		{ "uplink eth0\nuplink eth0\n", "t.conf:2: uplink eth0 given twice" },
+		{ "lan a/b\n", "bad interface name" },
+		{ "mark-mask 0xf0f0\n", "\"mark-mask\" needs 8 contiguous bits" },
+		{ "keep-on-exit maybe\n", "\"keep-on-exit\" needs yes or no" },
+	};
+	struct rpnd_config	 c;
+	char			 err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		if (parse(cases[i].text, &c, err, sizeof(err)) != -1)
+			TEST_FAIL("accepted: %s", cases[i].text);
+		if (strstr(err, cases[i].want) == NULL)
+			TEST_FAIL("for %s: got \"%s\", want \"%s\"",
+			    cases[i].text, err, cases[i].want);
+	}
+}
+
+TEST(config_print_parses_again)
+{
+	struct rpnd_config	 c, d;
+	char			 err[256], *text;
+	size_t			 len;
+	FILE			*f;
+
+	ASSERT_EQ(parse("name x\nadvertise 192.0.2.1:9\nuplink e0 via "
+	    "192.0.2.254\nlan e1\n", &c, err, sizeof(err)), 0);
+	f = open_memstream(&text, &len);
+	config_print(f, &c);
+	fclose(f);
+	config_default(&d);
+	ASSERT_EQ(config_parse(text, len, "printed", &d, err, sizeof(err)), 0);
+	ASSERT_MEM_EQ(&c, &d, sizeof(c));
+	free(text);
+}
