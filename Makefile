@@ -51,9 +51,9 @@ endif
 PROTO_SRC := proto/buf.c proto/mp.c proto/wire.c proto/envelope.c \
 	     proto/token.c proto/parse.c proto/ctl.c
 CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
-	     node/membership.c node/mesh.c node/config.c node/state.c
+	     node/membership.c node/mesh.c node/config.c node/state.c node/keys.c
 NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
-	     node/keys.c node/privsep.c node/priv.c \
+	     node/privsep.c node/priv.c \
 	     node/ifaces.c
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
@@ -66,9 +66,10 @@ NODE_LIB  := $(BUILD)/libnode.a
 CTL_LIB   := $(BUILD)/libctl.a
 
 BINS := $(BUILD)/rpnd $(BUILD)/rpn $(BUILD)/rpnctl
+TOOLS := $(BUILD)/rpn-tool
 UNIT := $(BUILD)/unit-tests
 
-all: $(BINS)
+all: $(BINS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,6 +90,9 @@ $(BUILD)/rpn: $(call obj,ctl/rpn.c) $(CTL_LIB) $(PROTO_LIB)
 
 $(BUILD)/rpnctl: $(call obj,ctl/rpnctl.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
+
+$(BUILD)/rpn-tool: $(call obj,tests/tools/rpn-tool.c) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 # The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
 $(BUILD)/tests/list.h: $(UNIT_SRC)

@@ -257,8 +257,10 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		e->st.bad_box++;
 		return;
 	}
-	if ((key = engine_pair_key(e, sender)) == NULL)
-		return;		/* a stranger over the rate limit */
+	if ((key = engine_pair_key(e, sender)) == NULL) {
+		e->st.bad_box++;	/* not a usable key, or over the rate limit */
+		return;
+	}
 	if (box_open((const uint8_t *)b->base, (size_t)nread, key, pt,
 	    &ptlen) == -1) {
 		struct wire_addr	 wa;

@@ -55,6 +55,9 @@ seen_add(struct seen *s, uint64_t h)
 	s->pos = (s->pos + 1) % SEEN_SLOTS;
 }
 
+static void	token_mark_used(struct mesh *, const uint8_t token[WIRE_KEY],
+		    const uint8_t subject[WIRE_KEY]);
+
 /* ---- set-up ---- */
 
 int
@@ -258,6 +261,7 @@ mesh_adopt(struct mesh *m, const uint8_t root[WIRE_KEY],
 	memcpy(m->via_token, token_pub, WIRE_KEY);
 	m->joined = 1;
 	m->left = 0;
+	token_mark_used(m, token_pub, m->id);
 	return mesh_publish_self(m, now, unix_ms);
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR [TEST...]: run integration tests one at a time, each bounded in time.
+set -u
+BUILD=${1:?usage: run.sh BUILD_DIR [TEST...]}
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+export RPN_BUILD=$(cd "$BUILD" && pwd)
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=("$here"/t-*.sh)
+pass=0 failn=0 skipn=0 failed=()
+if [ "$(id -u)" != 0 ]; then
+	echo "integration tests need root (network namespaces)"
+	echo "0 passed, 0 failed, ${#tests[@]} skipped"
+	exit 0
+fi
+for t in "${tests[@]}"; do
+	[ -f "$t" ] || t="$here/$t"
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"/tmp/rpn-it-$name.out" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	case $rc in
+	0)  pass=$((pass + 1)); echo "[OK]      $name (${secs}s)";;
+	77) skipn=$((skipn + 1)); echo "[SKIPPED] $name: $(grep -m1 'SKIP:' "/tmp/rpn-it-$name.out" | sed 's/.*SKIP: //')";;
+	*)  failn=$((failn + 1)); failed+=("$name"); echo "[FAILED]  $name (exit $rc, ${secs}s)"
+	    sed 's/^/    /' "/tmp/rpn-it-$name.out";;
+	esac
+	[ $rc -eq 0 ] && [ -n "${RPN_VERBOSE:-}" ] && sed 's/^/    /' "/tmp/rpn-it-$name.out"
+	rm -f "/tmp/rpn-it-$name.out"
+done
+echo "$pass passed, $failn failed, $skipn skipped"
+[ $failn -eq 0 ]

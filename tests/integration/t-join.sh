@@ -1,0 +1,35 @@
+# t-join.sh: four nodes form a mesh through two different members; everyone sees everyone.
+. "$(dirname "$0")/lib.sh"
+
+hub
+for i in 1 2 3 4; do node "n$i" "198.51.100.$i"; start "n$i"; done
+
+rpn n1 init --name n1 >/dev/null
+tok=$(ctl n1 invite 2>/dev/null)
+[ "$(echo "$tok" | wc -l)" -eq 1 ] || fail "invite printed more than the token on stdout"
+rpn n2 join "$(addr n1)" --token "$tok" --name n2 >/dev/null
+# n3 joins through n2 with n2's invitation; n4 through n2 with n1's.
+tok=$(ctl n2 invite)
+rpn n3 join "$(addr n2)" --token "$tok" --name n3 >/dev/null
+tok=$(ctl n1 invite)
+sleep 1		# n1's invitation reaches n2 by gossip
+rpn n4 join "$(addr n2):7480" --token "$tok" --name n4 >/dev/null
+
+for n in n1 n2 n3 n4; do
+	wait_until 100 0.1 '[ "$(count_alive $n)" -eq 4 ]' ||
+	    fail "$n lists $(count_alive $n) of 4 alive"
+done
+say "all four list four alive members"
+
+# status: exit 0, a header, and every member with its address
+out=$(ctl n3 status)
+echo "$out" | grep -q '^NAME *ID *STATE *ADDRESSES *LAST-ACK' || fail "no table header: $out"
+for i in 1 2 3 4; do
+	echo "$out" | grep -q "198.51.100.$i:7480" || fail "n$i's address missing: $out"
+done
+ctl n3 status --json | jq -e '.members | length == 4 and all(.name and .id and .state and .addrs)' >/dev/null ||
+    fail "status --json lacks fields"
+id=$(ctl n1 status --json | jq -r '.node.id')
+[ "$(ctl n4 status --json | jq -r --arg id "$id" '.members[] | select(.id == $id) | .name')" = n1 ] ||
+    fail "n4 does not know n1 by its id"
+say "status table and --json agree"

@@ -1,0 +1,226 @@
+/* rpn-tool.c: test-only helper: makes up tokens and injects hostile datagrams into a live node. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/keys.h"
+#include "node/state.h"
+#include "proto/envelope.h"
+#include "proto/parse.h"
+#include "proto/token.h"
+
+static void
+die(const char *msg)
+{
+	fprintf(stderr, "rpn-tool: %s\n", msg);
+	exit(1);
+}
+
+static void
+unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		die("hex value of the wrong length");
+	for (size_t i = 0; i < n; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1)
+			die("bad hex");
+}
+
+static void
+send_dgram(const char *to, const uint8_t *p, size_t n)
+{
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd;
+
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) == -1 ||
+	    sendto(fd, p, n, 0, (struct sockaddr *)&ss, sl) != (ssize_t)n)
+		die("sendto");
+	close(fd);
+}
+
+/* Box a GOSSIP message carrying one record from sender to target. */
+static void
+send_record(const char *to, const uint8_t sk[SECRET_KEY],
+    const uint8_t target[WIRE_KEY], const uint8_t *rec, size_t len)
+{
+	const uint8_t	*items[1] = { rec };
+	size_t		 lens[1] = { len };
+	uint8_t		 key[32];
+	struct buf	 p, box;
+
+	if (box_pair_key(key, sk, target) == -1)
+		die("bad target key");
+	buf_init(&p, WIRE_MAX_DATAGRAM);
+	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
+	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	    box_seal(&box, sk + 32, key, p.p, p.len) == -1)
+		die("record too large for a datagram");
+	send_dgram(to, box.p, box.len);
+	buf_release(&p);
+	buf_release(&box);
+}
+
+static void
+load_member(const char *dir, uint8_t sk[SECRET_KEY], struct state_snap *s)
+{
+	char	 err[256];
+	int	 fd = open(dir, O_RDONLY | O_DIRECTORY), absent;
+
+	if (fd == -1)
+		die("cannot open the state directory");
+	if (keys_load(fd, NODE_KEY_FILE, sk, err, sizeof(err)) == -1)
+		die(err);
+	if (state_load(fd, s, &absent, err, sizeof(err)) == -1 || absent ||
+	    !s->joined)
+		die("no usable state file");
+	close(fd);
+}
+
+/* The member's own node record as its state file holds it. */
+static const uint8_t *
+own_record(const struct state_snap *s, const uint8_t id[WIRE_KEY], size_t *len)
+{
+	for (uint32_t i = 0; i < s->records.n; i++) {
+		const uint8_t	*p = wire_items_get(&s->records, i, len);
+		const uint8_t	*author, *body;
+		size_t		 bodylen;
+		struct rec_head	 h;
+
+		if (env_peek(p, *len, &author, &body, &bodylen) == 0 &&
+		    memcmp(author, id, WIRE_KEY) == 0 &&
+		    rec_head_decode(body, bodylen, &h) == 0 && h.kind == REC_NODE)
+			return p;
+	}
+	die("no own node record in the state file");
+	return NULL;
+}
+
+static void
+made_up_token(const char *good)
+{
+	struct token	 t;
+	const char	*why;
+	char		 s[TOKEN_STRLEN + 1];
+
+	if (token_decode(good, &t, &why) == -1)
+		die(why);
+	randombytes_buf(t.seed, sizeof(t.seed));
+	token_encode(&t, s, sizeof(s));
+	printf("%s\n", s);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: rpn-tool made-up-token GOOD_TOKEN\n"
+	    "       rpn-tool garbage ADDR[:PORT]\n"
+	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint8_t			 sk[SECRET_KEY], target[WIRE_KEY];
+	struct state_snap	 s;
+	const uint8_t		*rec;
+	size_t			 len;
+
+	if (sodium_init() < 0 || argc < 3)
+		usage();
+	if (strcmp(argv[1], "made-up-token") == 0) {
+		made_up_token(argv[2]);
+	} else if (strcmp(argv[1], "garbage") == 0) {
+		uint8_t	 junk[300];
+
+		randombytes_buf(junk, sizeof(junk));
+		junk[0] = BOX_MAGIC;	/* looks like a box, fails to open */
+		send_dgram(argv[2], junk, sizeof(junk));
+	} else if (strcmp(argv[1], "forged") == 0 && argc == 5) {
+		uint8_t	*copy;
+
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		rec = own_record(&s, sk + 32, &len);
+		if ((copy = malloc(len)) == NULL)
+			die("oom");
+		memcpy(copy, rec, len);
+		copy[len - 5] ^= 0x01;		/* tampered in transit */
+		send_record(argv[3], sk, target, copy, len);
+		free(copy);
+	} else if (strcmp(argv[1], "replay") == 0 && argc == 6) {
+		struct state_snap	 old;
+		char			 err[256];
+		int			 fd, absent;
+
+		/* OLD_STATE_DIR holds a copy of the member's earlier state file. */
+		load_member(argv[3], sk, &s);
+		unhex(argv[5], target, WIRE_KEY);
+		if ((fd = open(argv[2], O_RDONLY | O_DIRECTORY)) == -1 ||
+		    state_load(fd, &old, &absent, err, sizeof(err)) == -1 ||
+		    absent)
+			die("cannot read the old state file");
+		close(fd);
+		rec = own_record(&old, sk + 32, &len);
+		send_record(argv[4], sk, target, rec, len);
+	} else if (strcmp(argv[1], "old-version") == 0 && argc == 5) {
+		struct rec_head		 h;
+		struct rec_node		 nd;
+		const uint8_t		*author, *body;
+		size_t			 bodylen;
+		struct buf		 nb, env;
+		uint8_t			 mid[WIRE_MESH_ID];
+
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		rec = own_record(&s, sk + 32, &len);
+		if (env_peek(rec, len, &author, &body, &bodylen) == -1 ||
+		    rec_node_decode(body, bodylen, &h, &nd) == -1)
+			die("cannot read the node record");
+		/* Properly signed, but older than anything the mesh holds. */
+		buf_init(&nb, WIRE_MAX_RECORD);
+		buf_init(&env, WIRE_MAX_RECORD);
+		mesh_id_of(mid, s.root);
+		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
+		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
+			die("cannot sign");
+		send_record(argv[3], sk, target, env.p, env.len);
+	} else if (strcmp(argv[1], "outsider") == 0 && argc == 5) {
+		uint8_t			 pk[WIRE_KEY], fsk[SECRET_KEY],
+					 mid[WIRE_MESH_ID];
+		struct rec_node		 nd;
+		struct buf		 nb, env;
+
+		unhex(argv[3], target, WIRE_KEY);
+		unhex(argv[4], mid, WIRE_MESH_ID);
+		crypto_sign_keypair(pk, sk);
+		crypto_sign_keypair(pk, fsk);	/* a root of its own making */
+		crypto_sign_keypair(pk, sk);
+		memset(&nd, 0, sizeof(nd));
+		strcpy(nd.name, "intruder");
+		nd.nchain = 1;
+		cert_sign(&nd.chain[0], fsk, mid, sk + 32, 1);
+		buf_init(&nb, WIRE_MAX_RECORD);
+		buf_init(&env, WIRE_MAX_RECORD);
+		if (rec_node_encode(&nb, 1ULL << 50, 0, &nd) == -1 ||
+		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
+			die("cannot sign");
+		send_record(argv[2], sk, target, env.p, env.len);
+	} else
+		usage();
+	return 0;
+}
