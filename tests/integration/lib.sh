@@ -85,9 +85,12 @@ sock() { echo "$W/$1/sock"; }
 start() {
 	local name=$1
 	shift
-	nsx "$name" "$RPN_BUILD/rpnd" -d -s "$(sock "$name")" -S "$W/$name/state" \
-	    "$@" >>"$W/$name/log" 2>&1 &
+	# Not through a shell function: $! must be rpnd itself (ip netns exec
+	# execs in place).
+	ip netns exec "$(ns "$name")" "$RPN_BUILD/rpnd" -d -s "$(sock "$name")" \
+	    -S "$W/$name/state" "$@" >>"$W/$name/log" 2>&1 &
 	echo $! > "$W/$name/pid"
+	disown $!
 	# The parent makes the socket; connections wait in its backlog until
 	# the engine accepts them, so the socket's existence is enough.
 	wait_for 50 0.1 test -S "$(sock "$name")" || fail "rpnd on $name did not start"

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 
 #include "node/keys.h"
 #include "node/state.h"
+#include "proto/ctl.h"
 #include "proto/envelope.h"
 #include "proto/parse.h"
 #include "proto/token.h"
@@ -120,6 +122,115 @@ made_up_token(const char *good)
 }
 
 static void
+seed(const char *dir, const char *fuzzer, int n, uint8_t mode,
+    const uint8_t *p, size_t len)
+{
+	char	 path[4096];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, fuzzer);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/seed-%d", dir, fuzzer, n);
+	if ((f = fopen(path, "w")) == NULL)
+		die("cannot write a seed");
+	if (mode != 0xff)
+		fputc(mode, f);
+	fwrite(p, 1, len, f);
+	fclose(f);
+}
+
+/* fuzz_seeds - one valid input per decoder, made by the encoders, as fuzzing seeds. */
+static void
+fuzz_seeds(const char *dir)
+{
+	uint8_t			 pk[WIRE_KEY], sk[SECRET_KEY], mid[WIRE_MESH_ID];
+	struct rec_node		 nd;
+	struct rec_invite	 iv = { 1800000000 };
+	struct rec_notice	 nt = { 5, NOTICE_SUSPECT };
+	struct wire_digest_ent	 d = { { 1 }, 2, 3 };
+	struct wire_cert	 chain[2];
+	struct ctl_req		 r;
+	struct buf		 b, e;
+	const uint8_t		*items[1];
+	size_t			 lens[1];
+	const char		*conf = "name x\nlisten 0.0.0.0:7480\n"
+	    "uplink eth0 via 198.51.100.254\nlan eth1\nprobe-interval 1s\n";
+	int			 k = 0;
+
+	mkdir(dir, 0755);
+	crypto_sign_keypair(pk, sk);
+	mesh_id_of(mid, pk);
+	memset(&nd, 0, sizeof(nd));
+	strcpy(nd.name, "seed");
+	nd.naddrs = 1;
+	nd.addrs[0] = (struct wire_addr){ 4, { 192, 0, 2, 1 }, 7480 };
+	nd.nchain = 1;
+	cert_sign(&nd.chain[0], sk, mid, pk, 1);
+	chain[0] = chain[1] = nd.chain[0];
+	buf_init(&b, WIRE_MAX_FRAME);
+	buf_init(&e, WIRE_MAX_FRAME);
+
+	rec_node_encode(&b, 7, 0, &nd);
+	seed(dir, "fuzz-wire", k++, 2, b.p, b.len);
+	seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+	env_seal(&e, sk, mid, b.p, b.len);
+	seed(dir, "fuzz-envelope", k++, 1, e.p, e.len);
+	items[0] = e.p;
+	lens[0] = e.len;
+	buf_reset(&b);
+	wire_enc_probe(&b, MSG_PING, 1, 2, 3, items, lens, 1);
+	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
+	buf_reset(&b);
+	wire_enc_items(&b, MSG_RECORDS, items, lens, 1);
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	buf_reset(&b);
+	wire_enc_digest(&b, MSG_SYNC_REQ, &d, 1);
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	buf_reset(&b);
+	wire_enc_hello(&b, mid, pk, "joiner", pk, nd.chain[0].sig);
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	buf_reset(&b);
+	wire_enc_offer(&b, pk, e.p, e.len, chain, 2);
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	buf_reset(&b);
+	wire_enc_pingreq(&b, 9, pk);
+	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
+	buf_reset(&b);
+	rec_invite_encode(&b, 8, 0, pk, &iv);
+	seed(dir, "fuzz-wire", k++, 3, b.p, b.len);
+	seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+	buf_reset(&b);
+	rec_notice_encode(&b, 9, pk, &nt);
+	seed(dir, "fuzz-wire", k++, 4, b.p, b.len);
+	seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+
+	seed(dir, "fuzz-config", k++, 1, (const uint8_t *)conf, strlen(conf));
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_JOIN;
+	strcpy(r.name, "x");
+	strcpy(r.token, "rpn1_x");
+	r.has_peer = 1;
+	r.peer = nd.addrs[0];
+	buf_reset(&b);
+	ctl_req_encode(&b, &r);
+	seed(dir, "fuzz-ctl", k++, 0xff, b.p, b.len);
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_SERVICE_ADD;
+	strcpy(r.name, "web");
+	r.proto = 6;
+	r.port = 8080;
+	r.target = nd.addrs[0];
+	r.nallow = 1;
+	r.allow[0].addr = nd.addrs[0];
+	r.allow[0].len = 24;
+	buf_reset(&b);
+	ctl_req_encode(&b, &r);
+	seed(dir, "fuzz-ctl", k++, 0xff, b.p, b.len);
+	buf_release(&b);
+	buf_release(&e);
+}
+
+static void
 usage(void)
 {
 	fprintf(stderr,
@@ -128,7 +239,8 @@ usage(void)
 	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
-	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n");
+	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
+	    "       rpn-tool fuzz-seeds DIR\n");
 	exit(2);
 }
 
@@ -142,7 +254,9 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0 || argc < 3)
 		usage();
-	if (strcmp(argv[1], "made-up-token") == 0) {
+	if (strcmp(argv[1], "fuzz-seeds") == 0) {
+		fuzz_seeds(argv[2]);
+	} else if (strcmp(argv[1], "made-up-token") == 0) {
 		made_up_token(argv[2]);
 	} else if (strcmp(argv[1], "garbage") == 0) {
 		uint8_t	 junk[300];

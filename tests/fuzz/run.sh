@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# run.sh SECONDS FUZZER...: a short libFuzzer run of each harness, seeded by rpn-tool.
+set -u
+secs=${1:?usage: run.sh SECONDS FUZZER...}
+shift
+tool=${RPN_TOOL:-build/rpn-tool}
+work=$(mktemp -d /tmp/rpn-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$tool" fuzz-seeds "$work/seeds" || { echo "cannot make seeds"; exit 1; }
+pass=0 failn=0
+for f in "$@"; do
+	name=$(basename "$f")
+	mkdir -p "$work/corpus-$name" "$work/seeds/$name"
+	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix="$work/" \
+	    "$work/corpus-$name" "$work/seeds/$name" >"$work/$name.log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
+		echo "ok   $name ($runs inputs in ${secs}s)"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name"
+		grep -E "ERROR|SUMMARY|==[0-9]+==" "$work/$name.log" | head -20 | sed 's/^/    /'
+		for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+			[ -f "$a" ] && cp "$a" "tests/fuzz/" && echo "    saved $(basename "$a") in tests/fuzz/"
+		done
+		failn=$((failn + 1))
+	fi
+done
+echo "$pass passed, $failn failed"
+[ $failn -eq 0 ]

@@ -1,0 +1,58 @@
+# t-config.sh: rpnd -n checks a config; a bad config on reload keeps the old one;
+# bad CLI arguments and a missing daemon give clear errors and non-zero exits.
+. "$(dirname "$0")/lib.sh"
+
+hub
+node n1 198.51.100.1
+cat > "$W/good.conf" <<'CONF'
+# a good file
+probe-interval 1s
+reap-after 1h
+CONF
+printf 'probe-interval 1s\nbogus-key 3\n' > "$W/bad.conf"
+
+"$RPN_BUILD/rpnd" -n -f "$W/good.conf" | grep -q "configuration OK" || fail "-n on a good file"
+"$RPN_BUILD/rpnd" -nv -f "$W/good.conf" > "$W/printed.conf"
+"$RPN_BUILD/rpnd" -n -f "$W/printed.conf" >/dev/null || fail "-nv output does not parse again"
+expect_fail "bad config" "bad.conf:2: unknown keyword \"bogus-key\"" \
+    "$RPN_BUILD/rpnd" -n -f "$W/bad.conf"
+expect_fail "missing config" "No such file" "$RPN_BUILD/rpnd" -n -f "$W/nope.conf"
+expect_fail "bad --uplink" "bad gateway" "$RPN_BUILD/rpnd" -n --uplink eth0@nowhere
+
+cp "$W/good.conf" "$W/live.conf"
+start n1 -f "$W/live.conf"
+rpn n1 init --name n1 >/dev/null
+cp "$W/bad.conf" "$W/live.conf"
+kill -HUP "$(cat "$W/n1/pid")"
+wait_for 50 0.1 grep -q "keeping the old configuration" "$W/n1/log" ||
+    fail "a bad reload was not reported"
+ctl n1 status >/dev/null || fail "rpnd is unwell after a bad reload"
+say "bad reload: $(grep -m1 'keeping the old' "$W/n1/log" | sed 's/.*engine: //')"
+cp "$W/good.conf" "$W/live.conf"
+kill -HUP "$(cat "$W/n1/pid")"
+wait_for 50 0.1 grep -q "reloaded the configuration" "$W/n1/log" || fail "good reload"
+
+# CLI mistakes: exit 2 with the usage line
+for args in "frobnicate" "status --bogus" "invite --ttl soon" "invite extra"; do
+	rc=0
+	out=$(ctl n1 $args 2>&1) || rc=$?
+	[ $rc -eq 2 ] || fail "rpnctl $args: exit $rc, expected 2"
+	say "rpnctl $args: $(echo "$out" | head -1)"
+done
+rc=0; rpn n1 join 198.51.100.1 >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "join without --token: exit $rc"
+rc=0; rpn n1 join nowhere --token x >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "join to a name: exit $rc"
+rc=0; rpn n1 init --name "bad name" >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "bad --name: exit $rc"
+expect_fail "bad token text" "not a valid token" rpn n1 join 198.51.100.2 --token rpn1_nonsense
+rpn n1 --help | grep -q "usage: rpn" || fail "rpn --help"
+ctl n1 status --help | grep -q "usage: rpnctl status" || fail "rpnctl status --help"
+
+# no daemon
+stop n1
+expect_fail "status without rpnd" "rpnd is not running" ctl n1 status
+expect_fail "a second rpnd on the same socket" "another rpnd" sh -c \
+    "ip netns exec $(ns n1) $RPN_BUILD/rpnd -s $(sock n1) -S $W/n1/state & sleep 0.5; \
+     ip netns exec $(ns n1) $RPN_BUILD/rpnd -s $(sock n1) -S $W/n1/state2; rc=\$?; \
+     kill \$! 2>/dev/null; wait; exit \$rc"

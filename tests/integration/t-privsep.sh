@@ -1,0 +1,44 @@
+# t-privsep.sh: the engine (which parses network input) runs without root and
+# without capabilities; only the parent is privileged.  The control socket is root's.
+. "$(dirname "$0")/lib.sh"
+
+hub
+node n1 198.51.100.1
+start n1
+rpn n1 init --name n1 >/dev/null
+
+parent=$(cat "$W/n1/pid")
+engine=$(pgrep -P "$parent" rpnd-engine || true)
+[ -n "$engine" ] || fail "no engine process under rpnd $parent"
+uid=$(awk '/^Uid:/ {print $3}' "/proc/$engine/status")
+capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$engine/status")
+capprm=$(awk '/^CapPrm:/ {print $2}' "/proc/$engine/status")
+nnp=$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$engine/status")
+[ "$uid" != 0 ] || fail "the engine runs as root"
+[ "$capeff" = 0000000000000000 ] && [ "$capprm" = 0000000000000000 ] ||
+    fail "the engine holds capabilities: eff $capeff prm $capprm"
+[ "$nnp" = 1 ] || fail "the engine can gain privileges (NoNewPrivs=$nnp)"
+say "engine pid $engine: uid $uid, no capabilities, NoNewPrivs"
+[ "$(awk '/^Uid:/ {print $3}' "/proc/$parent/status")" = 0 ] || fail "parent is not root"
+
+# key material: 0600, owned by the engine's user, never in the logs
+for f in node.key root.key state; do
+	m=$(stat -c %a "$W/n1/state/$f")
+	[ "$m" = 600 ] || fail "$f has mode $m"
+done
+seed=$(tail -c 32 "$W/n1/state/node.key" | od -An -tx1 | tr -d ' \n')
+! grep -qi "$seed" "$W/n1/log" || fail "the node key appears in the log"
+! ctl n1 status --json | grep -qi "$seed" || fail "the node key appears in status"
+say "keys are 0600 and never printed"
+
+# the control socket answers root only
+[ "$(stat -c %a "$(sock n1)")" = 600 ] || fail "control socket mode $(stat -c %a "$(sock n1)")"
+out=$(nsx n1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$RPN_BUILD/rpnctl" -s "$(sock n1)" status 2>&1) && fail "a non-root user got status"
+echo "$out" | grep -q "permission denied" || fail "non-root error says: $out"
+say "non-root rpnctl: $out"
+
+# killing the parent takes the engine down with it
+kill -KILL "$parent"
+wait_for 50 0.1 sh -c "! kill -0 $engine 2>/dev/null" || fail "engine outlived its parent"
+say "the engine exits when its parent dies"
