@@ -160,6 +160,7 @@ hmap_hash2(const void *a, size_t na, const void *b, size_t nb)
 	if (na + nb > sizeof(tmp))
 		return hmap_hash(a, na) ^ (hmap_hash(b, nb) * 0x9e3779b97f4a7c15ULL);
 	memcpy(tmp, a, na);
-	memcpy(tmp + na, b, nb);
+	if (nb > 0)
+		memcpy(tmp + na, b, nb);
 	return hmap_hash(tmp, na + nb);
 }

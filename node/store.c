@@ -78,7 +78,8 @@ rkey_hash(const uint8_t author[WIRE_KEY], uint8_t kind, const uint8_t *key,
 
 	memcpy(tmp, author, WIRE_KEY);
 	tmp[WIRE_KEY] = kind;
-	memcpy(tmp + WIRE_KEY + 1, key, keylen);
+	if (keylen > 0)
+		memcpy(tmp + WIRE_KEY + 1, key, keylen);
 	return hmap_hash(tmp, WIRE_KEY + 1 + keylen);
 }
 
@@ -90,7 +91,7 @@ rkey_eq(const void *ctx, uint32_t slot)
 
 	return r->kind == k->kind && r->keylen == k->keylen &&
 	    memcmp(r->author, k->author, WIRE_KEY) == 0 &&
-	    memcmp(r->key, k->key, k->keylen) == 0;
+	    (k->keylen == 0 || memcmp(r->key, k->key, k->keylen) == 0);
 }
 
 struct akey {
@@ -126,7 +127,12 @@ static uint32_t
 rec_slot(const struct store *st, const uint8_t author[WIRE_KEY], uint8_t kind,
     const uint8_t *key, size_t keylen)
 {
-	struct rkey	 k = { author, kind, key, keylen, st };
+	static const uint8_t	 empty[1];
+	struct rkey		 k;
+
+	if (key == NULL)	/* node records have an empty key */
+		key = empty;
+	k = (struct rkey){ author, kind, key, keylen, st };
 
 	return hmap_find(&st->ridx, rkey_hash(author, kind, key, keylen),
 	    rkey_eq, &k);

@@ -231,9 +231,10 @@ mp_str_copy(const msgpack_object *o, char *out, size_t cap)
 
 	if (cap == 0 || mp_str(o, cap - 1, &p, &n) == -1)
 		return -1;
-	if (memchr(p, '\0', n) != NULL)
+	if (n > 0 && memchr(p, '\0', n) != NULL)
 		return -1;
-	memcpy(out, p, n);
+	if (n > 0)
+		memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;
 }

@@ -48,7 +48,8 @@ rec_parse(struct mp_doc *d, const uint8_t *p, size_t len, struct rec_head *h,
 		return -1;
 	}
 	h->kind = (uint8_t)kind;
-	memcpy(h->key, k, klen);
+	if (klen > 0)
+		memcpy(h->key, k, klen);
 	h->keylen = (uint8_t)klen;
 	if ((h->flags & REC_F_DELETED) && *nfields != 0) {
 		mp_doc_release(d);

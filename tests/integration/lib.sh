@@ -33,6 +33,14 @@ cleanup() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	# A sanitizer report anywhere fails the test, even if it passed otherwise.
+	if grep -lE "AddressSanitizer|LeakSanitizer|runtime error:" "$W"/*/log \
+	    >/dev/null 2>&1; then
+		echo "  FAIL: a sanitizer reported an error:"
+		grep -hE -A12 "AddressSanitizer|LeakSanitizer|runtime error:" \
+		    "$W"/*/log | head -40 | sed 's/^/  | /'
+		rc=1
+	fi
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
 		for log in "$W"/*/log; do
 			[ -f "$log" ] || continue

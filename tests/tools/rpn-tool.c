@@ -276,6 +276,7 @@ main(int argc, char **argv)
 		copy[len - 5] ^= 0x01;		/* tampered in transit */
 		send_record(argv[3], sk, target, copy, len);
 		free(copy);
+		state_snap_release(&s);
 	} else if (strcmp(argv[1], "replay") == 0 && argc == 6) {
 		struct state_snap	 old;
 		char			 err[256];
@@ -291,6 +292,8 @@ main(int argc, char **argv)
 		close(fd);
 		rec = own_record(&old, sk + 32, &len);
 		send_record(argv[4], sk, target, rec, len);
+		state_snap_release(&old);
+		state_snap_release(&s);
 	} else if (strcmp(argv[1], "old-version") == 0 && argc == 5) {
 		struct rec_head		 h;
 		struct rec_node		 nd;
@@ -313,6 +316,9 @@ main(int argc, char **argv)
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
 		send_record(argv[3], sk, target, env.p, env.len);
+		buf_release(&nb);
+		buf_release(&env);
+		state_snap_release(&s);
 	} else if (strcmp(argv[1], "outsider") == 0 && argc == 5) {
 		uint8_t			 pk[WIRE_KEY], fsk[SECRET_KEY],
 					 mid[WIRE_MESH_ID];
@@ -334,6 +340,8 @@ main(int argc, char **argv)
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
 		send_record(argv[2], sk, target, env.p, env.len);
+		buf_release(&nb);
+		buf_release(&env);
 	} else
 		usage();
 	return 0;
