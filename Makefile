@@ -94,6 +94,9 @@ $(BUILD)/rpnctl: $(call obj,ctl/rpnctl.c) $(CTL_LIB) $(PROTO_LIB)
 $(BUILD)/rpn-tool: $(call obj,tests/tools/rpn-tool.c) $(CORE_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
+$(BUILD)/bench-watch: $(call obj,tests/bench/watch.c) $(CTL_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
+
 # The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
 $(BUILD)/tests/list.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
@@ -141,7 +144,7 @@ demo:
 
 bench:
 	$(Q)deploy/deps.sh build test bench
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-watch
 	$(Q)tests/bench/run.sh $(BUILD)
 
 install: all

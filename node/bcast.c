@@ -130,3 +130,14 @@ bcast_retransmit_limit(uint32_t mult, uint32_t nmembers)
 		l = 1;
 	return mult * l;
 }
+
+/* bcast_fresh - items not sent even once yet. */
+uint32_t
+bcast_fresh(const struct bcast *b)
+{
+	uint32_t	 n = 0;
+
+	for (uint32_t i = 0; i < b->n; i++)
+		n += b->items[i].transmits == 0;
+	return n;
+}

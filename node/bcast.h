@@ -28,5 +28,6 @@ uint32_t	bcast_fill(struct bcast *, size_t budget, uint32_t limit,
 		    size_t (*cost)(size_t), const uint8_t **items, size_t *lens,
 		    uint32_t max);
 uint32_t	bcast_retransmit_limit(uint32_t mult, uint32_t nmembers);
+uint32_t	bcast_fresh(const struct bcast *);
 
 #endif

@@ -342,7 +342,7 @@ conn_accept_records(struct conn *c, const struct wire_msg *m)
 	for (uint32_t i = 0; i < m->items.n; i++) {
 		size_t		 len;
 		const uint8_t	*p = wire_items_get(&m->items, i, &len);
-		enum acc	 r = mesh_accept(&e->mesh, p, len, now, unix_ms);
+		enum acc	 r = mesh_accept(&e->mesh, p, len, now, unix_ms, 0);
 
 		if (r == ACC_FORGED || r == ACC_MALFORMED)
 			log_remote("sync: a %s record from %s",

@@ -306,7 +306,8 @@ restore(struct engine *e, struct state_snap *s)
 
 			if (pass == 1 && !retry[i])
 				continue;
-			if (mesh_accept(m, p, len, now, unix_ms) == ACC_NOT_MEMBER &&
+			if (mesh_accept(m, p, len, now, unix_ms, 0) ==
+			    ACC_NOT_MEMBER &&
 			    pass == 0) {
 				retry[i] = 1;
 				nretry++;
@@ -338,10 +339,9 @@ engine_main(int argc, char **argv)
 	struct state_snap	 snap;
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
 	uint8_t			 sk[SECRET_KEY], naddrs;
-	char			 err[512], used[64], name[WIRE_NAME_MAX + 1];
-	int			 ch, debug = 0, created, absent;
-	uid_t			 uid;
-	gid_t			 gid;
+	char			 err[512], name[WIRE_NAME_MAX + 1];
+	int			 ch, debug = 0, created, absent, have_cred = 0;
+	unsigned		 uid = 0, gid = 0;
 	pid_t			 ppid = getppid();
 
 	memset(e, 0, sizeof(*e));
@@ -349,13 +349,14 @@ engine_main(int argc, char **argv)
 	e->state_dir = RPND_STATE;
 	e->privfd = PRIV_FD;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "dEf:nS:s:v", longopts,
+	while ((ch = getopt_long(argc, argv, "dE:f:nS:s:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
 			break;
 		case 'E':
+			have_cred = sscanf(optarg, "%u:%u", &uid, &gid) == 2;
 			break;
 		case 'f':
 			e->cfg_path = optarg;
@@ -383,14 +384,12 @@ engine_main(int argc, char **argv)
 	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("state directory %s", e->state_dir);
-	if (getuid() == 0) {
-		if (priv_lookup_user(e->cfg.user, &uid, &gid, used,
-		    sizeof(used)) == -1)
-			fatalx("no user \"%s\" and no \"nobody\" to run as",
-			    e->cfg.user);
-		if (priv_drop(uid, gid, err, sizeof(err)) == -1)
+	if (!have_cred)
+		usage_engine();
+	if (getuid() == 0 && uid != 0) {
+		if (priv_drop((uid_t)uid, (gid_t)gid, err, sizeof(err)) == -1)
 			fatalx("%s", err);
-		log_debug("running as %s (uid %u)", used, (unsigned)uid);
+		log_debug("running as uid %u", uid);
 	}
 	/* Dropping privileges cleared it; set it now, then check we did not miss the exit. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);

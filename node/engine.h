@@ -75,6 +75,7 @@ struct engine {
 	double		 stranger_tokens;
 	uint64_t	 stranger_last;
 	struct engine_stats st;
+	uint64_t	 last_eager;	/* last immediate gossip round */
 	int		 stopping;
 	int		 save_pending;
 };

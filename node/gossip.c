@@ -14,6 +14,9 @@
 /* Room for the message around the piggybacked records. */
 #define PROBE_HDR		40
 #define PULL_GAP_MS		1000
+#define EAGER_GAP_MS		20
+/* Gossip has spread a new node record to everyone well within this. */
+#define SELF_RIDE_MS		10000
 
 static uint8_t	 rxbuf[65536];
 
@@ -63,12 +66,14 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 
 /*
  * Records riding on a probe to m: the claim about m itself when m is under
- * suspicion (Lifeguard's buddy system: it can refute at once), our own record
- * until m has answered us once, then whatever the broadcast queue holds.
+ * suspicion (Lifeguard's buddy system: it can refute at once); on a PING in
+ * the first seconds after we published our record, that record, if m has
+ * not answered since (m may not know us yet and would drop the ping); then
+ * the broadcast queue.
  */
 static uint32_t
-piggyback(struct engine *e, const struct member *m, const uint8_t **items,
-    size_t *lens, size_t budget)
+piggyback(struct engine *e, const struct member *m, uint8_t type,
+    const uint8_t **items, size_t *lens, size_t budget)
 {
 	struct mesh	*mesh = &e->mesh;
 	uint32_t	 n = 0;
@@ -79,7 +84,9 @@ piggyback(struct engine *e, const struct member *m, const uint8_t **items,
 		lens[n] = m->noticelen;
 		budget -= wire_item_cost(lens[n++]);
 	}
-	if (m != NULL && m->last_ack == 0 && mesh->self_env != NULL &&
+	if (m != NULL && type == MSG_PING && m->last_ack < mesh->self_published &&
+	    engine_now(e) - mesh->self_published < SELF_RIDE_MS &&
+	    mesh->self_env != NULL &&
 	    wire_item_cost(mesh->self_envlen) <= budget) {
 		items[n] = mesh->self_env;
 		lens[n] = mesh->self_envlen;
@@ -99,7 +106,7 @@ send_probe(struct engine *e, struct member *m, uint8_t type, uint32_t seq)
 	struct buf	 p;
 	uint32_t	 n;
 
-	n = piggyback(e, m, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
+	n = piggyback(e, m, type, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
 	    PROBE_HDR);
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
 	if (wire_enc_probe(&p, type, seq, e->mesh.store.hash, e->mesh.store.sum,
@@ -198,11 +205,25 @@ gossip_timer_cb(uv_timer_t *t)
 	}
 }
 
-/* gossip_arm - gossip rounds run only while the broadcast queue holds something. */
+/*
+ * gossip_arm - gossip rounds run only while the broadcast queue holds
+ * something.  Fresh news does not wait for the next round: it goes out at
+ * once (at most every EAGER_GAP_MS), so each hop costs a network delay
+ * rather than half a gossip interval.  The number of transmissions per item
+ * is the same either way.
+ */
 void
 gossip_arm(struct engine *e)
 {
-	if (e->mesh.bc.n > 0 && !uv_is_active((uv_handle_t *)&e->gossip_timer))
+	uint64_t	 now = engine_now(e);
+
+	if (e->mesh.bc.n == 0)
+		return;
+	if (bcast_fresh(&e->mesh.bc) > 0 && now - e->last_eager >= EAGER_GAP_MS) {
+		e->last_eager = now;
+		uv_timer_start(&e->gossip_timer, gossip_timer_cb, 0,
+		    GOSSIP_INTERVAL_MS);
+	} else if (!uv_is_active((uv_handle_t *)&e->gossip_timer))
 		uv_timer_start(&e->gossip_timer, gossip_timer_cb, 0,
 		    GOSSIP_INTERVAL_MS);
 }
@@ -283,7 +304,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		size_t		 len;
 		const uint8_t	*p = wire_items_get(&msg.items, i, &len);
 
-		mesh_accept(mesh, p, len, now, unix_ms);
+		mesh_accept(mesh, p, len, now, unix_ms, MESH_RELAY);
 	}
 	if ((m = mb_get(&mesh->mb, sender)) == NULL || m->state == M_LEFT) {
 		e->st.not_member++;

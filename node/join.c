@@ -68,7 +68,9 @@ join_record(struct conn *c, const struct wire_msg *m)
 	struct buf	 p;
 
 	rec = wire_items_get(&m->items, 0, &len);
-	mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms());
+	/* A new member: this is news to spread. */
+	mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(),
+	    MESH_RELAY);
 	if (!mesh_is_member(&e->mesh, c->peer)) {
 		send_error(c, 1, WERR_NOT_MEMBER, "your node record was refused");
 		conn_finish(c);
@@ -233,7 +235,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 			return;
 		}
 		rec = wire_items_get(&m->items, 0, &len);
-		mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms());
+		mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(), 0);
 		buf_init(&p, WIRE_MAX_FRAME);
 		if (wire_enc_record(&p, MSG_JOIN_RECORD, e->mesh.self_env,
 		    e->mesh.self_envlen) == 0)

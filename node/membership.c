@@ -246,13 +246,14 @@ suspicion_start(struct membership *mb, struct member *m,
 	m->susp_deadline = now + mb_suspicion_timeout(mb, 0);
 	set_state(mb, m, M_SUSPECT, now);
 	/*
-	 * Expedited confirmation: about K+1 members probe a fresh suspect at
-	 * once instead of waiting for its turn, so confirmations (or a
-	 * refutation, carried back on the ack) arrive within a probe interval.
+	 * Expedited confirmation: about 2(k+1) members probe a fresh suspect
+	 * next instead of waiting for its turn, so k confirmations (or a
+	 * refutation, carried back on the ack) arrive within a probe interval
+	 * even when some of them are slow.
 	 */
 	live = mb_count_live(mb);
 	m->expedite = memcmp(accuser, mb->self->id, WIRE_KEY) != 0 &&
-	    mb_randn(mb, live ? live : 1) < mb->cfg.susp_k + 1;
+	    mb_randn(mb, live ? live : 1) < 2 * (mb->cfg.susp_k + 1);
 }
 
 static int

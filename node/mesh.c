@@ -186,6 +186,7 @@ mesh_publish(struct mesh *m, const uint8_t *body, size_t len, uint64_t now)
 		spread(m, bcast_key(m->id, h.kind, h.key, h.keylen), env.p,
 		    env.len);
 		if (h.kind == REC_NODE) {
+			m->self_published = now;
 			free(m->self_env);
 			if ((m->self_env = malloc(env.len)) != NULL) {
 				memcpy(m->self_env, env.p, env.len);
@@ -488,7 +489,7 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 
 static enum acc
 accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
-    size_t len, const uint8_t *body, size_t bodylen, uint64_t now)
+    size_t len, const uint8_t *body, size_t bodylen, uint64_t now, int relay)
 {
 	struct rec_head		 h;
 	struct rec_notice	 nt;
@@ -512,7 +513,9 @@ accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
 			mm->noticelen = (uint32_t)len;
 		}
 	}
-	spread(m, bcast_key(author, REC_NOTICE, subject, WIRE_KEY), env, len);
+	if (relay)
+		spread(m, bcast_key(author, REC_NOTICE, subject, WIRE_KEY), env,
+		    len);
 	return ACC_NEW;
 }
 
@@ -521,11 +524,14 @@ static void mesh_actions(struct mesh *, uint64_t now, uint64_t unix_ms);
 /*
  * mesh_accept - the one way a record from outside enters: the signature is
  * checked before a byte of the body is decoded, then membership, then
- * freshness.  Every outcome is counted.
+ * freshness.  Every outcome is counted.  News heard by gossip is passed on
+ * (MESH_RELAY); what a sync, a join or the state file brings is not, since
+ * whoever had it is spreading it already (memberlist does the same with
+ * push/pull state).
  */
 enum acc
 mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
-    uint64_t unix_ms)
+    uint64_t unix_ms, int flags)
 {
 	const uint8_t	*author, *body;
 	size_t		 bodylen;
@@ -561,7 +567,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		    unix_ms);
 		break;
 	case REC_NOTICE:
-		r = accept_notice(m, author, env, len, body, bodylen, now);
+		r = accept_notice(m, author, env, len, body, bodylen, now,
+		    flags & MESH_RELAY);
 		break;
 	case REC_INVITE:
 	case REC_SERVICE: {
@@ -610,7 +617,9 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 	if (r == ACC_NEW || r == ACC_STALE || r == ACC_MALFORMED)
 		seen_add(&m->seen, sh);
 	if (r == ACC_NEW && h.kind != REC_NOTICE) {
-		spread(m, bcast_key(author, h.kind, h.key, h.keylen), env, len);
+		if (flags & MESH_RELAY)
+			spread(m, bcast_key(author, h.kind, h.key, h.keylen), env,
+			    len);
 		m->dirty = 1;
 	}
 	mesh_actions(m, now, unix_ms);
@@ -729,8 +738,11 @@ own_invite_cb(void *ctx, const struct rec *r)
 	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_invite_decode(body, bodylen, &h, &iv) == -1)
 		return 0;
-	drop = mesh_token_user(o->m, r->key) != NULL ||
-	    iv.expires * 1000 + o->m->cfg.invite_grace_ms < o->unix_ms;
+	/*
+	 * A used invitation needs no withdrawal (the joiner's record names the
+	 * token, so it is refused everywhere); it goes with the expired ones.
+	 */
+	drop = iv.expires * 1000 + o->m->cfg.invite_grace_ms < o->unix_ms;
 	if (drop)
 		memcpy(o->drop[o->ndrop++], r->key, WIRE_KEY);
 	return 0;

@@ -91,6 +91,7 @@ struct mesh {
 
 	uint64_t	 counters[ACC_NUM];
 	int		 dirty;		/* records changed since the caller last looked */
+	uint64_t	 self_published;	/* now_ms of our newest node record */
 	uint64_t	 next_housekeeping;
 	uint64_t	 seed;
 };
@@ -118,8 +119,11 @@ int	mesh_admit(struct mesh *, const struct wire_msg *hello, uint64_t unix_ms,
 int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,
 	    uint64_t now);
 
+/* mesh_accept() flags */
+#define MESH_RELAY	0x1	/* news heard by gossip: pass it on */
+
 enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
-	    uint64_t now, uint64_t unix_ms);
+	    uint64_t now, uint64_t unix_ms, int flags);
 void	mesh_tick(struct mesh *, uint64_t now, uint64_t unix_ms);
 uint64_t mesh_next_version(struct mesh *, uint64_t unix_ms);
 

@@ -151,8 +151,10 @@ open_ctl_socket(const char *path)
 }
 
 static pid_t
-start_engine(struct parent *p, int argc, char **argv)
+start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 {
+	char	 cred[64];
+
 	int	 sp[2];
 	pid_t	 pid;
 
@@ -161,7 +163,7 @@ start_engine(struct parent *p, int argc, char **argv)
 	if ((pid = fork()) == -1)
 		fatal("fork");
 	if (pid == 0) {
-		char	**nargv = calloc((size_t)argc + 2, sizeof(char *));
+		char	**nargv = calloc((size_t)argc + 3, sizeof(char *));
 		int	 a, b;
 		sigset_t none;
 
@@ -176,10 +178,13 @@ start_engine(struct parent *p, int argc, char **argv)
 		close(b);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* The user is looked up here: the engine needs no NSS modules. */
+		snprintf(cred, sizeof(cred), "%u:%u", (unsigned)uid, (unsigned)gid);
 		nargv[0] = argv[0];
 		nargv[1] = (char *)"-E";
+		nargv[2] = cred;
 		for (int i = 1; i < argc; i++)
-			nargv[i + 1] = argv[i];
+			nargv[i + 2] = argv[i];
 		/* A fresh image: the engine shares no memory with its parent. */
 		execv("/proc/self/exe", nargv);
 		_exit(127);
@@ -391,7 +396,10 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	p.engine = start_engine(&p, argc, argv);
+	if (geteuid() != 0 || uid == 0)
+		log_warnx("the engine will run as root: configure an unprivileged "
+		    "\"user\"");
+	p.engine = start_engine(&p, argc, argv, uid, gid);
 	/* The child unblocks its own signals: libuv's handlers need them. */
 	close(p.ctlfd);
 	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);

@@ -52,14 +52,14 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		break;
 	case 1:		/* a signed envelope, most likely forged */
 		env_open(p + 1, n - 1, m.mesh_id, &a, &b, &blen);
-		mesh_accept(&m, p + 1, n - 1, 0, 1800000000000ULL);
+		mesh_accept(&m, p + 1, n - 1, 0, 1800000000000ULL, MESH_RELAY);
 		break;
 	case 2: {	/* a body with a good signature by a key that is no member */
 		struct buf	 e;
 
 		buf_init(&e, WIRE_MAX_RECORD);
 		if (env_seal(&e, member_sk, m.mesh_id, p + 1, n - 1) == 0)
-			mesh_accept(&m, e.p, e.len, 0, 1800000000000ULL);
+			mesh_accept(&m, e.p, e.len, 0, 1800000000000ULL, MESH_RELAY);
 		buf_release(&e);
 		break;
 	}
@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 
 		buf_init(&e, WIRE_MAX_RECORD);
 		if (env_seal(&e, m.sk, m.mesh_id, p + 1, n - 1) == 0)
-			mesh_accept(&m, e.p, e.len, 0, 1800000000000ULL);
+			mesh_accept(&m, e.p, e.len, 0, 1800000000000ULL, MESH_RELAY);
 		buf_release(&e);
 		break;
 	}

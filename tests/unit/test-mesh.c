@@ -45,7 +45,7 @@ hello(struct wire_msg *h, const struct mesh *joiner, const struct token *t,
 static int
 copy_into(void *ctx, const struct rec *r)
 {
-	mesh_accept(ctx, r->env, r->envlen, NOW, UNIX);
+	mesh_accept(ctx, r->env, r->envlen, NOW, UNIX, MESH_RELAY);
 	return 0;
 }
 
@@ -69,7 +69,7 @@ two(struct mesh *a, struct mesh *b, uint8_t root_sk[SECRET_KEY])
 	ASSERT_EQ(mesh_admit(a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
 	ASSERT_EQ(n, 2);
 	ASSERT_EQ(mesh_adopt(b, a->root, chain, n, h.token_pub, NOW, UNIX), 0);
-	ASSERT_EQ(mesh_accept(a, b->self_env, b->self_envlen, NOW, UNIX),
+	ASSERT_EQ(mesh_accept(a, b->self_env, b->self_envlen, NOW, UNIX, MESH_RELAY),
 	    ACC_NEW);
 	store_foreach(&a->store, copy_into, b);
 	ASSERT_UEQ(a->store.hash, b->store.hash);
@@ -86,11 +86,17 @@ TEST(mesh_found_invite_admit)
 	two(&a, &b, root_sk);
 	ASSERT(mesh_is_member(&a, b.id));
 	ASSERT(mesh_is_member(&b, a.id));
-	/* the used invitation is withdrawn by its author */
-	mesh_tick(&a, NOW + 5000, UNIX + 5000);
+	/* the invitation is withdrawn by its author an hour after it expired */
 	{
 		int	 tomb = 0;
 
+		mesh_tick(&a, NOW + 5000, UNIX + 5000);
+		for (uint32_t i = 0; i < a.store.nslots; i++)
+			if (a.store.recs[i].env && a.store.recs[i].kind ==
+			    REC_INVITE)
+				tomb += (a.store.recs[i].flags & REC_F_DELETED) != 0;
+		ASSERT_EQ(tomb, 0);
+		mesh_tick(&a, NOW + 10000, UNIX + 2 * 3600 * 1000 + 1000);
 		for (uint32_t i = 0; i < a.store.nslots; i++)
 			if (a.store.recs[i].env && a.store.recs[i].kind ==
 			    REC_INVITE)
@@ -173,7 +179,7 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 	memcpy(old, b.self_env, b.self_envlen);
 	oldlen = b.self_envlen;
 	old[oldlen - 3] ^= 0x20;
-	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX), ACC_FORGED);
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_FORGED);
 	old[oldlen - 3] ^= 0x20;
 	ASSERT_EQ(a.counters[ACC_FORGED], 1);
 
@@ -187,15 +193,15 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 		c.joined = 1;
 		memcpy(c.root, a.root, WIRE_KEY);
 		memcpy(c.mesh_id, a.mesh_id, WIRE_MESH_ID);
-		ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW, UNIX),
+		ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW, UNIX, MESH_RELAY),
 		    ACC_NEW);
-		ASSERT_EQ(mesh_accept(&c, old, oldlen, NOW, UNIX), ACC_STALE);
+		ASSERT_EQ(mesh_accept(&c, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_STALE);
 		ASSERT_EQ(c.counters[ACC_STALE], 1);
 		mesh_release(&c);
 	}
-	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX, MESH_RELAY), ACC_NEW);
 	/* a saw the old copy before: not even verified again */
-	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX), ACC_DUP);
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_DUP);
 	free(old);
 
 	/* an outsider with a self-made chain */
@@ -211,7 +217,7 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 		x.nchain = 1;				/* ...signed by itself */
 		ASSERT_EQ(mesh_publish_self(&x, NOW, UNIX), 0);
 	}
-	ASSERT_EQ(mesh_accept(&a, x.self_env, x.self_envlen, NOW, UNIX),
+	ASSERT_EQ(mesh_accept(&a, x.self_env, x.self_envlen, NOW, UNIX, MESH_RELAY),
 	    ACC_NOT_MEMBER);
 	ASSERT(!mesh_is_member(&a, x.id));
 	{
@@ -223,12 +229,12 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 			if (x.store.recs[i].env && x.store.recs[i].kind ==
 			    REC_INVITE)
 				ASSERT_EQ(mesh_accept(&a, x.store.recs[i].env,
-				    x.store.recs[i].envlen, NOW, UNIX),
+				    x.store.recs[i].envlen, NOW, UNIX, MESH_RELAY),
 				    ACC_NOT_MEMBER);
 	}
 	ASSERT_EQ(a.counters[ACC_NOT_MEMBER], 2);
 	/* garbage */
-	ASSERT_EQ(mesh_accept(&a, (const uint8_t *)"\xe1garbage", 8, NOW, UNIX),
+	ASSERT_EQ(mesh_accept(&a, (const uint8_t *)"\xe1garbage", 8, NOW, UNIX, MESH_RELAY),
 	    ACC_MALFORMED);
 	mesh_release(&x);
 	mesh_release(&a);
@@ -262,10 +268,10 @@ TEST(mesh_notice_refuted_by_subject)
 	ASSERT(mb_b->notice != NULL);
 	/* b hears the claim about itself and publishes a newer record */
 	before = b.version;
-	ASSERT_EQ(mesh_accept(&b, mb_b->notice, mb_b->noticelen, NOW, UNIX + 5),
+	ASSERT_EQ(mesh_accept(&b, mb_b->notice, mb_b->noticelen, NOW, UNIX + 5, MESH_RELAY),
 	    ACC_STALE);	/* no news to spread, but it acted */
 	ASSERT(b.version > before);
-	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 5),
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 5, MESH_RELAY),
 	    ACC_NEW);
 	ASSERT_EQ(mb_b->state, M_ALIVE);
 	ASSERT(mb_b->notice == NULL);

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# gossip.sh [N...]: rpn's membership layer side by side with Serf, same N, same
+# run, same machine, in one network namespace made for the purpose (agents on
+# 127.0.1.x, as in shared/design/gossip.md).  Prints a table with ratios.
+#
+#   SIZES="10 50 100"   agent counts (default)
+#   RUNS=1              formation runs per size for rpn (the target claims 19 of 20)
+#   SERF_RUNS=1         formation runs per size for Serf (about 110 s each at N=100)
+#   IDLE_SECONDS=30     idle traffic / CPU window
+#   KILLS=3             kill -9 measurements per size
+#   LOSS_SECONDS=0      > 0: also run N=LOSS_N agents of each under 5% loss and
+#   LOSS_N=50           count false failures
+set -u
+B=$(cd "${RPN_BUILD:-build}" && pwd)
+NS=rpnbench-gossip
+SIZES=${SIZES:-${*:-10 50 100}}
+RUNS=${RUNS:-1}
+SERF_RUNS=${SERF_RUNS:-1}
+IDLE=${IDLE_SECONDS:-30}
+KILLS=${KILLS:-3}
+LOSS_SECONDS=${LOSS_SECONDS:-0}
+LOSS_N=${LOSS_N:-50}
+HZ=$(getconf CLK_TCK)
+
+if [ -z "${RPN_BENCH_INSIDE:-}" ]; then
+	[ "$(id -u)" = 0 ] || { echo "gossip.sh needs root (network namespace)"; exit 1; }
+	command -v serf >/dev/null || { echo "serf is not installed (apt-get install serf)"; exit 1; }
+	ip netns del "$NS" 2>/dev/null
+	ip netns add "$NS"
+	trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; sleep 0.3; ip netns del "$NS" 2>/dev/null' EXIT
+	ip -n "$NS" link set lo up
+	RPN_BENCH_INSIDE=1 ip netns exec "$NS" bash "$0" "$@"
+	exit $?
+fi
+
+W=$(mktemp -d /tmp/rpn-bench.XXXXXX)
+chmod 755 "$W"
+trap 'pkill -9 -x rpnd 2>/dev/null; pkill -9 -x serf 2>/dev/null; rm -rf "$W"' EXIT
+KEY=$(serf keygen)
+ip4() { echo "127.0.1.$1"; }
+
+# ---- nft counters for the traffic on one port (this namespace only) ----
+counters_on() {
+	nft -f - <<NFT
+table inet bench {
+	counter udp_out {}
+	counter tcp_all {}
+	chain out { type filter hook output priority 0;
+		udp sport $1 counter name udp_out
+		tcp sport $1 counter name tcp_all
+		tcp dport $1 counter name tcp_all
+	}
+}
+NFT
+}
+counters_off() { nft delete table inet bench 2>/dev/null; }
+counter_get() { nft -j list counter inet bench "$1" | jq ".nftables[1].counter.$2"; }
+
+# ---- per-agent resources: CPU ticks and RSS of every process of the kind ----
+ticks() { local t=0 p; for p in $(pgrep -x "$1"; pgrep -x "$1-engine"); do
+	t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
+# mem_kib PROC Rss|Pss: summed over the agent's processes (Pss splits shared pages fairly)
+mem_kib() { local s=0 p; for p in $(pgrep -x "$1"; pgrep -x "$1-engine"); do
+	s=$((s + $(awk -v k="$2:" '$1 == k {print $2}' /proc/$p/smaps_rollup))); done; echo $s; }
+
+stop_all() { pkill -9 -x rpnd 2>/dev/null; pkill -9 -x rpnd-engine 2>/dev/null;
+	pkill -9 -x serf 2>/dev/null; sleep 0.5; }
+
+# ---- rpn ----
+rpn_start() {	# rpn_start FIRST LAST
+	local i
+	for i in $(seq "$1" "$2"); do
+		mkdir -p "$W/r$i"
+		printf 'listen %s:7480\nadvertise %s\n' "$(ip4 $i)" "$(ip4 $i)" > "$W/r$i/conf"
+		"$B/rpnd" -f "$W/r$i/conf" -s "$W/r$i/sock" -S "$W/r$i/st" >"$W/r$i/log" 2>&1 &
+		disown
+	done
+	for i in $(seq "$1" "$2"); do
+		for _ in $(seq 100); do [ -S "$W/r$i/sock" ] && break; sleep 0.05; done
+	done
+}
+rpn_socks() { local i; for i in $(seq "$1" "$2"); do echo "$W/r$i/sock"; done; }
+rpn_join() {	# rpn_join I TOKEN
+	"$B/rpn" -s "$W/r$1/sock" join "$(ip4 1)" --token "$2" --name "a$1" >/dev/null 2>&1
+}
+
+rpn_round() {	# rpn_round N: formation, late join, idle, kills; prints key=value lines
+	local n=$1 i run toks
+	for run in $(seq "$RUNS"); do
+		stop_all
+		rm -rf "$W"/r[0-9]*
+		rpn_start 1 "$n"
+		"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
+		toks=()
+		for i in $(seq 2 "$n"); do toks[$i]=$("$B/rpnctl" -s "$W/r1/sock" invite); done
+		for i in $(seq 2 "$n"); do rpn_join "$i" "${toks[$i]}" & done
+		echo "formation_run=$("$B/bench-watch" rpn 180000 alive "$n" $(rpn_socks 1 "$n"))"
+		wait
+	done
+	sleep 2
+	rpn_start $((n + 1)) $((n + 1))
+	tok=$("$B/rpnctl" -s "$W/r1/sock" invite)
+	rpn_join $((n + 1)) "$tok" &
+	echo "latejoin=$("$B/bench-watch" rpn 60000 alive $((n + 1)) $(rpn_socks 1 $((n + 1))))"
+	wait
+	idle rpnd 7480 $((n + 1))
+	kills rpn $((n + 1))
+}
+
+# ---- Serf ----
+serf_start() {
+	local i
+	for i in $(seq "$1" "$2"); do
+		mkdir -p "$W/s$i"
+		serf agent -node="a$i" -bind="$(ip4 $i):7946" -rpc-addr="$(ip4 $i):7373" \
+		    -encrypt="$KEY" -log-level=info >"$W/s$i/log" 2>&1 &
+		disown
+	done
+	for i in $(seq "$1" "$2"); do
+		for _ in $(seq 100); do
+			serf members -rpc-addr="$(ip4 $i):7373" >/dev/null 2>&1 && break
+			sleep 0.05
+		done
+	done
+}
+serf_addrs() { local i; for i in $(seq "$1" "$2"); do echo "$(ip4 $i):7373"; done; }
+
+serf_round() {
+	local n=$1 i run
+	for run in $(seq "$SERF_RUNS"); do
+		stop_all
+		serf_start 1 "$n"
+		for i in $(seq 2 "$n"); do
+			serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
+		done
+		echo "formation_run=$("$B/bench-watch" serf 180000 alive "$n" $(serf_addrs 1 "$n"))"
+		wait
+	done
+	sleep 2
+	serf_start $((n + 1)) $((n + 1))
+	serf join -rpc-addr="$(ip4 $((n + 1))):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
+	echo "latejoin=$("$B/bench-watch" serf 60000 alive $((n + 1)) $(serf_addrs 1 $((n + 1))))"
+	wait
+	idle serf 7946 $((n + 1))
+	kills serf $((n + 1))
+}
+
+# idle PROC PORT N: traffic, CPU and RSS per agent over the idle window
+idle() {
+	local proc=$1 port=$2 n=$3 t0 t1 pk by tb
+	sleep "${SETTLE_SECONDS:-30}"	# let the news of the joins die down
+	counters_on "$port"
+	t0=$(ticks "$proc")
+	sleep "$IDLE"
+	t1=$(ticks "$proc")
+	pk=$(counter_get udp_out packets)
+	by=$(counter_get udp_out bytes)
+	tb=$(counter_get tcp_all bytes)
+	counters_off
+	# Payload bytes: IP (20) and UDP (8) headers off each datagram.
+	echo "idle_udp_pps=$(echo "scale=2; $pk / $n / $IDLE" | bc)"
+	echo "idle_udp_Bps=$(echo "scale=1; ($by - 28 * $pk) / $n / $IDLE" | bc)"
+	echo "idle_wire_Bps=$(echo "scale=1; ($by + $tb) / $n / $IDLE" | bc)"
+	echo "idle_tcp_Bps=$(echo "scale=1; $tb / $n / $IDLE" | bc)"
+	echo "cpu_pct=$(echo "scale=3; ($t1 - $t0) * 100 / $HZ / $n / $IDLE" | bc)"
+	echo "rss_mib=$(echo "scale=2; $(mem_kib "$proc" Rss) / 1024 / $n" | bc)"
+	echo "pss_mib=$(echo "scale=2; $(mem_kib "$proc" Pss) / 1024 / $n" | bc)"
+}
+
+# kills KIND N: kill -9 KILLS agents one after another; time until all others say failed
+kills() {
+	local kind=$1 n=$2 k victim others i
+	for k in $(seq "$KILLS"); do
+		victim=$((n - k + 1))
+		if [ "$kind" = rpn ]; then
+			others=$(for i in $(seq 1 $((n - k))); do echo "$W/r$i/sock"; done)
+			pkill -9 -f "$W/r$victim/conf"
+		else
+			others=$(serf_addrs 1 $((n - k)))
+			pkill -9 -f -- "-node=a$victim "
+		fi
+		echo "kill_run=$("$B/bench-watch" "$kind" 120000 failed "a$victim" $others)"
+	done
+}
+
+# loss KIND N: 5% loss on every packet in the namespace; count failures that were false
+loss() {
+	local kind=$1 n=$2 i
+	stop_all
+	if [ "$kind" = rpn ]; then
+		rpn_start 1 "$n"
+		"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
+		for i in $(seq 2 "$n"); do rpn_join "$i" "$("$B/rpnctl" -s "$W/r1/sock" invite)"; done
+		"$B/bench-watch" rpn 120000 alive "$n" $(rpn_socks 1 "$n") >/dev/null
+	else
+		serf_start 1 "$n"
+		for i in $(seq 2 "$n"); do serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1; done
+		"$B/bench-watch" serf 240000 alive "$n" $(serf_addrs 1 "$n") >/dev/null
+	fi
+	for i in $(seq "$n"); do : > "$W/${kind:0:1}$i/log"; done
+	tc qdisc add dev lo root netem loss 5%
+	sleep "$LOSS_SECONDS"
+	tc qdisc del dev lo root
+	if [ "$kind" = rpn ]; then
+		echo "loss_false_failures=$(cat "$W"/r*/log | grep -c ' is failed')"
+		echo "loss_suspicions=$(cat "$W"/r*/log | grep -c ' is suspect')"
+	else
+		echo "loss_false_failures=$(cat "$W"/s*/log | grep -c 'EventMemberFailed')"
+		echo "loss_suspicions=$(cat "$W"/s*/log | grep -ci 'suspect')"
+	fi
+}
+
+# ---- report ----
+med() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2); else print "-"}'; }
+field() { grep "^$1=" "$2" | sed "s/^$1=//"; }
+# summary of "done a/b p50 X p90 Y max Z" lines: median over runs of column $3 (ms -> s)
+runs_col() { grep "^$1=" "$2" | awk -v c="$3" '{for (i=1;i<=NF;i++) if ($i==c) print $(i+1)/1000}' | med; }
+ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo -; else echo "scale=2; $1 / $2" | bc; fi; }
+row() { printf '  %-40s %10s %10s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+
+for n in $SIZES; do
+	rpn_round "$n" > "$W/rpn-$n.txt" 2>&1
+	stop_all
+	serf_round "$n" > "$W/serf-$n.txt" 2>&1
+	stop_all
+	r="$W/rpn-$n.txt" s="$W/serf-$n.txt"
+	echo
+	echo "gossip, N=$n agents: rpn $(git -C "$(dirname "$0")" describe --always 2>/dev/null) vs $(serf version | head -1) (-encrypt), same run"
+	printf '  %-40s %10s %10s %8s\n' "metric" "rpn" "serf" "rpn/serf"
+	row "formation: all list N alive, max (s)" "$(runs_col formation_run "$r" max)" "$(runs_col formation_run "$s" max)"
+	row "formation: p50 of agents (s)" "$(runs_col formation_run "$r" p50)" "$(runs_col formation_run "$s" p50)"
+	row "late join seen by all (s)" "$(runs_col latejoin "$r" max)" "$(runs_col latejoin "$s" max)"
+	row "kill -9: all report failed, median (s)" "$(runs_col kill_run "$r" max)" "$(runs_col kill_run "$s" max)"
+	row "idle UDP payload per agent (B/s)" "$(field idle_udp_Bps "$r")" "$(field idle_udp_Bps "$s")"
+	row "idle on the wire, UDP+TCP (B/s)" "$(field idle_wire_Bps "$r")" "$(field idle_wire_Bps "$s")"
+	row "idle UDP packets per agent (/s)" "$(field idle_udp_pps "$r")" "$(field idle_udp_pps "$s")"
+	row "RSS per agent, all processes (MiB)" "$(field rss_mib "$r")" "$(field rss_mib "$s")"
+	row "PSS per agent (MiB)" "$(field pss_mib "$r")" "$(field pss_mib "$s")"
+	row "idle CPU per agent (% of a core)" "$(field cpu_pct "$r")" "$(field cpu_pct "$s")"
+	if [ "$RUNS" -gt 1 ]; then
+		echo "  rpn formation runs (max s): $(runs_col formation_run "$r" max >/dev/null; grep '^formation_run=' "$r" | awk '{for (i=1;i<=NF;i++) if ($i=="max") printf "%.2f ", $(i+1)/1000}')"
+	fi
+done
+if [ "$LOSS_SECONDS" -gt 0 ]; then
+	loss rpn "$LOSS_N" > "$W/loss-rpn.txt" 2>&1
+	loss serf "$LOSS_N" > "$W/loss-serf.txt" 2>&1
+	stop_all
+	echo
+	echo "5% loss on every packet, N=$LOSS_N, $LOSS_SECONDS s"
+	row "false failures (member declared failed)" "$(field loss_false_failures "$W/loss-rpn.txt")" "$(field loss_false_failures "$W/loss-serf.txt")"
+	row "suspicions raised" "$(field loss_suspicions "$W/loss-rpn.txt")" "$(field loss_suspicions "$W/loss-serf.txt")"
+fi
