@@ -12,6 +12,7 @@
 
 static int	status_main(int, char **);
 static int	invite_main(int, char **);
+static int	service_main(int, char **);
 
 static const struct cli_cmd cmds[] = {
 	{ "status", status_main, "[--json]",
@@ -19,6 +20,11 @@ static const struct cli_cmd cmds[] = {
 	  "      Exit 0 when this node is in a mesh and healthy." },
 	{ "invite", invite_main, "[--ttl DURATION] [--json]",
 	  "Print a single-use join token (default lifetime 1h), alone on stdout." },
+	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
+	  "[--node NODE] [--allow PREFIX]... [--public]\n"
+	  "      | del NAME [--node NODE] | list [--json]",
+	  "Add or remove a backend of a service, or list the services.  A\n"
+	  "      service on PORT is forwarded by every node to an alive backend." },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -82,6 +88,61 @@ print_members(const msgpack_object *members, uint32_t n)
 	}
 }
 
+/* One line per backend: web tcp/8080 -> site-b (alive) -> 100.64.2.10:80 */
+static void
+print_services(const msgpack_object *svcs, uint32_t n)
+{
+	int	 wname = 7;
+
+	for (uint32_t i = 0; i < n; i++) {
+		char	 name[80];
+
+		out_str(&svcs[i], "name", name, sizeof(name));
+		if ((int)strlen(name) > wname)
+			wname = (int)strlen(name);
+	}
+	printf("%-*s  %-11s  %-40s  %s\n", wname, "SERVICE", "PORT",
+	    "BACKENDS", "PROGRAMMED");
+	for (uint32_t i = 0; i < n; i++) {
+		const msgpack_object	*be, *fw;
+		char			 name[80], proto[8], port[24], problem[200],
+					 mode[16];
+		uint64_t		 p = 0;
+		uint32_t		 nb;
+
+		out_str(&svcs[i], "name", name, sizeof(name));
+		out_str(&svcs[i], "proto", proto, sizeof(proto));
+		out_u64(&svcs[i], "port", &p);
+		snprintf(port, sizeof(port), "%s/%llu", proto,
+		    (unsigned long long)p);
+		be = out_array(&svcs[i], "backends", &nb);
+		fw = ctl_map_get(&svcs[i], "forwarding");
+		mode[0] = '\0';
+		if (fw != NULL)
+			out_str(fw, "mode", mode, sizeof(mode));
+		for (uint32_t j = 0; j < nb || j == 0; j++) {
+			char	 node[80] = "", target[64] = "", state[16] = "",
+				 line[200];
+
+			if (j < nb) {
+				out_str(&be[j], "node", node, sizeof(node));
+				out_str(&be[j], "target", target, sizeof(target));
+				out_str(&be[j], "state", state, sizeof(state));
+				snprintf(line, sizeof(line), "-> %s (%s) -> %s", node,
+				    state, target);
+			} else
+				snprintf(line, sizeof(line), "(no backend)");
+			printf("%-*s  %-11s  %-40s  %s\n", wname, j == 0 ? name : "",
+			    j == 0 ? port : "", line, j == 0 ?
+			    (out_bool(&svcs[i], "programmed") ? (strcmp(mode,
+			    "none") == 0 ? "yes (nothing to forward)" : "yes") :
+			    "no") : "");
+		}
+		if (out_str(&svcs[i], "problem", problem, sizeof(problem)) == 0)
+			printf("%-*s  %s\n", wname, "", problem);
+	}
+}
+
 static int
 status_main(int argc, char **argv)
 {
@@ -140,6 +201,16 @@ status_main(int argc, char **argv)
 	    "%u failed, %u left\n\n", mesh, name, id, state, counts[0],
 	    counts[1], counts[2], counts[3]);
 	print_members(members, n);
+	{
+		const msgpack_object	*svcs;
+		uint32_t		 ns;
+
+		svcs = out_array(&d.root, "services", &ns);
+		if (ns > 0) {
+			printf("\n");
+			print_services(svcs, ns);
+		}
+	}
 	mp_doc_release(&d);
 	return healthy ? 0 : 1;
 }
@@ -201,6 +272,163 @@ invite_main(int argc, char **argv)
 		}
 	}
 	mp_doc_release(&d);
+	return 0;
+}
+
+/* "tcp/8080" */
+static int
+parse_proto_port(const char *s, uint8_t *proto, uint16_t *port)
+{
+	const char	*slash = strchr(s, '/');
+	uint64_t	 v;
+
+	if (slash == NULL)
+		return -1;
+	if (strncmp(s, "tcp", (size_t)(slash - s)) == 0 && slash - s == 3)
+		*proto = 6;
+	else if (strncmp(s, "udp", (size_t)(slash - s)) == 0 && slash - s == 3)
+		*proto = 17;
+	else
+		return -1;
+	if (parse_u64(slash + 1, 65535, &v) == -1 || v == 0)
+		return -2;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static const struct option svc_opts[] = {
+	{ "to", required_argument, NULL, 't' },
+	{ "node", required_argument, NULL, 'n' },
+	{ "allow", required_argument, NULL, 'a' },
+	{ "public", no_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+service_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = &cmds[2];
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	const char		*sub, *why;
+	int			 ch, json = 0, has_to = 0, rc;
+
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		if (argc < 2)
+			return cli_usage_error(c, "missing add, del or list");
+		cli_help(stdout, c);
+		return 0;
+	}
+	sub = argv[1];
+	memset(&r, 0, sizeof(r));
+	if (strcmp(sub, "add") == 0)
+		r.cmd = CTL_SERVICE_ADD;
+	else if (strcmp(sub, "del") == 0 || strcmp(sub, "delete") == 0)
+		r.cmd = CTL_SERVICE_DEL;
+	else if (strcmp(sub, "list") == 0)
+		r.cmd = CTL_SERVICE_LIST;
+	else
+		return cli_usage_error(c, "unknown \"%s\": use add, del or list",
+		    sub);
+	optind = 1;
+	opterr = 0;
+	argc--;
+	argv++;
+	while ((ch = getopt_long(argc, argv, "t:n:a:pjh", svc_opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (parse_addrport(optarg, 0, &r.target) == -1 ||
+			    r.target.port == 0)
+				return cli_usage_error(c, "bad --to \"%s\": give "
+				    "ADDR:PORT, such as 100.64.2.10:80", optarg);
+			has_to = 1;
+			break;
+		case 'n':
+			if (!wire_name_ok(optarg))
+				return cli_usage_error(c, "bad node name \"%s\"",
+				    optarg);
+			strlcpy(r.node, optarg, sizeof(r.node));
+			break;
+		case 'a':
+			if (r.nallow == CTL_MAX_ALLOW)
+				return cli_usage_error(c, "at most %d --allow",
+				    CTL_MAX_ALLOW);
+			if (parse_prefix(optarg, &r.allow[r.nallow], &why) == -1)
+				return cli_usage_error(c, "bad --allow \"%s\": %s",
+				    optarg, why);
+			r.nallow++;
+			break;
+		case 'p':
+			r.public = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			cli_help(stdout, c);
+			return 0;
+		default:
+			return cli_usage_error(c, "unknown option \"%s\"",
+			    argv[optind - 1]);
+		}
+	}
+	if (r.cmd == CTL_SERVICE_LIST) {
+		if (optind != argc)
+			return cli_usage_error(c, "unexpected argument \"%s\"",
+			    argv[optind]);
+		if (cli_call(&r, &d, 10000) != 0)
+			return 1;
+		if (json)
+			out_json(stdout, &d.root, 1);
+		else {
+			const msgpack_object	*svcs;
+			uint32_t		 n;
+
+			svcs = out_array(&d.root, "services", &n);
+			if (n == 0)
+				printf("no services\n");
+			else
+				print_services(svcs, n);
+		}
+		mp_doc_release(&d);
+		return 0;
+	}
+	if (optind == argc)
+		return cli_usage_error(c, "missing the service NAME");
+	if (!wire_name_ok(argv[optind]))
+		return cli_usage_error(c, "bad service name \"%s\": letters, "
+		    "digits, '.', '_' and '-', at most 63", argv[optind]);
+	strlcpy(r.name, argv[optind++], sizeof(r.name));
+	if (r.cmd == CTL_SERVICE_ADD) {
+		if (optind == argc)
+			return cli_usage_error(c, "missing tcp/PORT or udp/PORT");
+		rc = parse_proto_port(argv[optind], &r.proto, &r.port);
+		if (rc == -1)
+			return cli_usage_error(c, "bad \"%s\": give tcp/PORT or "
+			    "udp/PORT", argv[optind]);
+		if (rc == -2)
+			return cli_usage_error(c, "bad port in \"%s\": a port is "
+			    "1 to 65535", argv[optind]);
+		optind++;
+		if (!has_to)
+			return cli_usage_error(c, "missing --to ADDR:PORT (where "
+			    "the owner forwards connections)");
+	} else if (has_to || r.nallow || r.public)
+		return cli_usage_error(c, "del takes only NAME and --node");
+	if (optind != argc)
+		return cli_usage_error(c, "unexpected argument \"%s\"",
+		    argv[optind]);
+	if (cli_call(&r, &d, 15000) != 0)
+		return 1;
+	mp_doc_release(&d);
+	if (json)
+		printf("{ \"ok\": true }\n");
+	else
+		printf("%s %s\n", r.cmd == CTL_SERVICE_ADD ? "added" : "removed",
+		    r.name);
 	return 0;
 }
 

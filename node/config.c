@@ -17,6 +17,7 @@ config_default(struct rpnd_config *c)
 	strlcpy(c->user, "_rpn", sizeof(c->user));
 	mesh_config_default(&c->mesh);
 	c->mark_mask = 0xff00;
+	c->remote_services = 1;
 }
 
 static int
@@ -266,6 +267,10 @@ config_parse(const char *text, size_t len, const char *fname,
 			ONCE(9);
 			NEED(yesno(v, &c->strict_rpf) == 0,
 			    "\"strict-rpf\" needs yes or no");
+		} else if (strcmp(kw, "remote-services") == 0) {
+			ONCE(10);
+			NEED(yesno(v, &c->remote_services) == 0,
+			    "\"remote-services\" needs yes or no");
 		} else {
 			snprintf(why, sizeof(why), "unknown keyword \"%s\"", kw);
 			goto bad;
@@ -368,4 +373,5 @@ config_print(FILE *f, const struct rpnd_config *c)
 	fprintf(f, "mark-mask 0x%x\n", c->mark_mask);
 	fprintf(f, "keep-on-exit %s\n", c->keep_on_exit ? "yes" : "no");
 	fprintf(f, "strict-rpf %s\n", c->strict_rpf ? "yes" : "no");
+	fprintf(f, "remote-services %s\n", c->remote_services ? "yes" : "no");
 }

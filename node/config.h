@@ -35,6 +35,7 @@ struct rpnd_config {
 	uint32_t	 mark_mask;
 	int		 keep_on_exit;
 	int		 strict_rpf;
+	int		 remote_services;	/* members may add backends here */
 };
 
 void	config_default(struct rpnd_config *);

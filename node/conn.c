@@ -54,6 +54,11 @@ conn_close(struct conn *c)
 	c->closing = 1;
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
+	if (c->role == CR_SVC && c->waiter != NULL) {
+		ctl_reply_error(c->waiter, "node %s did not answer the service "
+		    "request", mesh_member_name(&c->e->mesh, c->peer));
+		c->waiter = NULL;
+	}
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
@@ -68,7 +73,11 @@ conn_fail(struct conn *c, const char *why)
 	fmt_addr(a, sizeof(a), &c->addr, 1);
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
-	else if (c->role == CR_IN)
+	else if (c->role == CR_SVC && c->waiter != NULL) {
+		ctl_reply_error(c->waiter, "asking node %s: %s",
+		    mesh_member_name(&c->e->mesh, c->peer), why);
+		c->waiter = NULL;
+	} else if (c->role == CR_IN)
 		log_remote("%s: %s", a, why);
 	else
 		log_debug("tcp %s: %s", a, why);
@@ -379,6 +388,31 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			conn_finish(c);
 			return;
 		}
+		if (m->type == MSG_SVC_REQ) {
+			struct buf	 p;
+			char		 err[256] = "";
+			uint32_t	 code = 0;
+
+			/* A member asks us to add or remove our own backend. */
+			if (!e->cfg.remote_services) {
+				code = WERR_REFUSED;
+				snprintf(err, sizeof(err), "node %s does not take "
+				    "service changes from other members "
+				    "(remote-services no); run rpnctl there",
+				    e->mesh.name);
+			} else if (svcctl_apply(e, m->op, &m->svc, err,
+			    sizeof(err)) == -1)
+				code = WERR_SERVICE;
+			else
+				log_info("service %s changed at the request of %s",
+				    m->svc.name, mesh_member_name(&e->mesh, c->peer));
+			buf_init(&p, 512);
+			if (wire_enc_svc_resp(&p, code, err) == 0)
+				conn_send(c, 1, &p);
+			buf_release(&p);
+			conn_finish(c);
+			return;
+		}
 		if (m->type == MSG_SYNC_REQ) {
 			if (conn_send_all_records(c, m->digest, m->ndigest) == -1 ||
 			    send_digest(c, MSG_SYNC_DIGEST) == -1)
@@ -417,6 +451,17 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_JOIN_WAIT_RECORD:
 		if (m->type == MSG_JOIN_RECORD) {
 			join_record(c, m);
+			return;
+		}
+		break;
+	case ST_SVC_WAIT_RESP:
+		if (m->type == MSG_SVC_RESP && c->waiter != NULL) {
+			if (m->code == 0)
+				ctl_reply_ok(c->waiter);
+			else
+				ctl_reply_error(c->waiter, "%s", m->errmsg);
+			c->waiter = NULL;
+			conn_finish(c);
 			return;
 		}
 		break;
@@ -637,6 +682,16 @@ conn_connect_cb(uv_connect_t *req, int status)
 	case CR_JOIN:
 		join_on_connect(c);
 		break;
+	case CR_SVC: {
+		struct buf	 p;
+
+		buf_init(&p, 1024);
+		if (wire_enc_svc_req(&p, c->svc_op, &c->svc) == 0)
+			conn_send(c, 1, &p);
+		buf_release(&p);
+		c->step = ST_SVC_WAIT_RESP;
+		break;
+	}
 	default:
 		break;
 	}
@@ -701,4 +756,29 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
 	c = conn_to_member(e, m, CR_PING, e->cfg.mesh.mb.probe_interval_ms);
 	if (c != NULL)
 		c->seq = seq;
+}
+
+/* svcreq_start - ask another member to add or remove its backend; the answer goes to cl. */
+int
+svcreq_start(struct engine *e, const struct member *owner, uint8_t op,
+    const struct rec_service *s, struct ctl_client *cl, char *err,
+    size_t errlen)
+{
+	struct conn	*c;
+
+	if (owner->state != M_ALIVE && owner->state != M_SUSPECT) {
+		snprintf(err, errlen, "node %s is %s; it must be up to change its "
+		    "backends", owner->name, mstate_name(owner->state));
+		return -1;
+	}
+	c = conn_to_member(e, (struct member *)(uintptr_t)owner, CR_SVC,
+	    SYNC_TIMEOUT_MS);
+	if (c == NULL) {
+		snprintf(err, errlen, "cannot reach node %s", owner->name);
+		return -1;
+	}
+	c->svc_op = op;
+	c->svc = *s;
+	c->waiter = cl;
+	return 0;
 }

@@ -13,6 +13,7 @@ enum conn_step {
 	ST_JOIN_WAIT_OFFER,
 	ST_JOIN_WAIT_RECORD,
 	ST_JOIN_WAIT_RECORDS,
+	ST_SVC_WAIT_RESP,
 	ST_DONE,
 };
 
@@ -43,6 +44,8 @@ struct conn {
 	uint32_t	 seq;
 	struct join_ctx	*join;
 	struct ctl_client *waiter;
+	uint8_t		 svc_op;	/* CR_SVC: the request to make */
+	struct rec_service svc;
 };
 
 #endif

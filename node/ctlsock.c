@@ -179,6 +179,119 @@ ctl_reply_join(struct ctl_client *cl, struct engine *e)
 	reply(cl, &b);
 }
 
+/* ---- services, as status and service list show them ---- */
+
+static int
+svc_name_cmp(const void *a, const void *b)
+{
+	const struct svc *const	*x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static void
+pack_services(msgpack_packer *pk, struct engine *e)
+{
+	struct svc_table	*t = &e->dp.svcs;
+	const struct membership	*mb = &e->mesh.mb;
+	struct svc		**v;
+	char			 a[ADDRSTRLEN];
+
+	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL) {
+		msgpack_pack_array(pk, 0);
+		return;
+	}
+	memcpy(v, t->v, t->n * sizeof(*v));
+	qsort(v, t->n, sizeof(*v), svc_name_cmp);
+	msgpack_pack_array(pk, t->n);
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct svc	*s = v[i];
+		const struct svc_owner	*def = svc_def(s, mb);
+		const struct svc	*holder = NULL;
+		struct svc_plan		 plan;
+		uint32_t		 key = 0;
+		char			 problem[160] = "";
+
+		memset(&plan, 0, sizeof(plan));
+		if (def != NULL) {
+			key = svc_key(def->rec.proto, def->rec.port);
+			holder = svc_for_key(t, key, mb);
+			if (holder != s)
+				snprintf(problem, sizeof(problem), "%s/%u is held "
+				    "by service %s", def->rec.proto == SVC_UDP ?
+				    "udp" : "tcp", def->rec.port,
+				    holder ? holder->name : "?");
+			else
+				svc_plan_key(t, key, mb, &plan);
+		} else
+			snprintf(problem, sizeof(problem), "no usable backend");
+		msgpack_pack_map(pk, 9);
+		mp_pack_str(pk, "name");
+		mp_pack_str(pk, s->name);
+		mp_pack_str(pk, "proto");
+		mp_pack_str(pk, def && def->rec.proto == SVC_UDP ? "udp" : "tcp");
+		mp_pack_str(pk, "port");
+		msgpack_pack_uint16(pk, def ? def->rec.port : 0);
+		mp_pack_str(pk, "public");
+		if (plan.public)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		mp_pack_str(pk, "allow");
+		msgpack_pack_array(pk, plan.nallow);
+		for (int j = 0; j < plan.nallow; j++) {
+			fmt_prefix(a, sizeof(a), &plan.allow[j]);
+			mp_pack_str(pk, a);
+		}
+		mp_pack_str(pk, "backends");
+		msgpack_pack_array(pk, s->nowners);
+		for (uint32_t j = 0; j < s->nowners; j++) {
+			const struct svc_owner	*o = &s->owners[j];
+			const struct member	*m = mb_get(mb, o->id);
+			int			 agree = def && o->rec.proto ==
+			    def->rec.proto && o->rec.port == def->rec.port;
+
+			msgpack_pack_map(pk, 4);
+			mp_pack_str(pk, "node");
+			mp_pack_str(pk, m && m->name[0] ? m->name : "?");
+			mp_pack_str(pk, "target");
+			fmt_addr(a, sizeof(a), &o->rec.target, 1);
+			mp_pack_str(pk, a);
+			mp_pack_str(pk, "state");
+			mp_pack_str(pk, m == NULL ? "unknown" : !agree ? "conflict" :
+			    m->self ? (e->mesh.left ? "left" : "alive") :
+			    mstate_name(m->state));
+			mp_pack_str(pk, "self");
+			if (m != NULL && m->self)
+				msgpack_pack_true(pk);
+			else
+				msgpack_pack_false(pk);
+		}
+		mp_pack_str(pk, "forwarding");
+		msgpack_pack_map(pk, 2);
+		mp_pack_str(pk, "mode");
+		mp_pack_str(pk, plan.mode == PLAN_LOCAL ? "local" :
+		    plan.mode == PLAN_REMOTE ? "remote" : "none");
+		mp_pack_str(pk, "to");
+		msgpack_pack_array(pk, plan.nbackends);
+		for (int j = 0; j < plan.nbackends; j++) {
+			fmt_addr(a, sizeof(a), &plan.backends[j], 1);
+			mp_pack_str(pk, a);
+		}
+		mp_pack_str(pk, "programmed");
+		if (key != 0 && holder == s && dpsync_programmed(e, key))
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+		mp_pack_str(pk, "problem");
+		if (problem[0])
+			mp_pack_str(pk, problem);
+		else
+			msgpack_pack_nil(pk);
+	}
+	free(v);
+}
+
 /* ---- status ---- */
 
 static void
@@ -216,7 +329,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 19);
+	msgpack_pack_map(pk, ACC_NUM + 22);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -242,6 +355,9 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "joins_refused", s->joins_refused);
 	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
 	pack_counter(pk, "refutes", e->mesh.mb.refutes);
+	pack_counter(pk, "dp_commits", e->dp.commits);
+	pack_counter(pk, "dp_last_usec", e->dp.last_usec);
+	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
 }
 
 static const char *
@@ -315,7 +431,7 @@ reply_status(struct ctl_client *cl)
 			msgpack_pack_false(&pk);
 	}
 	mp_pack_str(&pk, "services");
-	msgpack_pack_array(&pk, 0);
+	pack_services(&pk, e);
 	mp_pack_str(&pk, "counters");
 	pack_counters(&pk, e);
 	reply(cl, &b);
@@ -412,6 +528,7 @@ leave_done(uv_timer_t *t)
 
 	log_info("left the mesh");
 	mesh_forget(&e->mesh, engine_now(e));
+	dpsync_reset(e);
 	if (e->has_root) {
 		unlinkat(e->statefd, ROOT_KEY_FILE, 0);
 		sodium_memzero(e->root_sk, sizeof(e->root_sk));
@@ -448,6 +565,99 @@ do_leave(struct ctl_client *cl)
 }
 
 static void
+reply_services(struct ctl_client *cl)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	ok_head(&pk, &b, 1);
+	mp_pack_str(&pk, "services");
+	pack_services(&pk, cl->e);
+	reply(cl, &b);
+}
+
+/* The member named name, or NULL; self counts. */
+static const struct member *
+member_by_name(struct engine *e, const char *name)
+{
+	for (uint32_t i = 0; i < e->mesh.mb.n; i++) {
+		const struct member	*m = e->mesh.mb.m[i];
+
+		if (m->state != M_LEFT && strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void
+do_service(struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct engine		*e = cl->e;
+	const struct member	*owner = NULL;
+	struct rec_service	 s;
+	char			 err[256];
+	uint8_t			 op = r->cmd == CTL_SERVICE_ADD ? 1 : 2;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctl_reply_error(cl, "this node is not in a mesh");
+		return;
+	}
+	if (r->name[0] == '\0') {
+		ctl_reply_error(cl, "a service needs a name");
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	strlcpy(s.name, r->name, sizeof(s.name));
+	if (op == 1) {
+		s.proto = r->proto;
+		s.port = r->port;
+		s.target = r->target;
+		s.nallow = r->nallow;
+		memcpy(s.allow, r->allow, sizeof(s.allow));
+		s.public = r->public;
+	}
+	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
+		if ((owner = member_by_name(e, r->node)) == NULL) {
+			ctl_reply_error(cl, "no member is named \"%s\"", r->node);
+			return;
+		}
+		if (op == 1 && svc_check_add(&e->dp.svcs, &e->mesh.mb, owner->id,
+		    &s, e->cfg.listen.port, err, sizeof(err)) == -1) {
+			ctl_reply_error(cl, "%s", err);
+			return;
+		}
+		/* The owner signs its own records: ask it over the mesh. */
+		if (svcreq_start(e, owner, op, &s, cl, err, sizeof(err)) == -1)
+			ctl_reply_error(cl, "%s", err);
+		return;
+	}
+	if (op == 2) {
+		const struct svc	*sv = svc_table_get(&e->dp.svcs, s.name);
+		const struct rec	*mine = store_get(&e->mesh.store, e->mesh.id,
+		    REC_SERVICE, (const uint8_t *)s.name, strlen(s.name));
+
+		if (sv == NULL) {
+			ctl_reply_error(cl, "no service is named \"%s\"", s.name);
+			return;
+		}
+		if ((mine == NULL || (mine->flags & REC_F_DELETED)) &&
+		    sv->nowners > 0) {
+			const struct member	*o = mb_get(&e->mesh.mb,
+			    sv->owners[0].id);
+
+			ctl_reply_error(cl, "service %s has no backend on this "
+			    "node; name its node with --node (for example %s)",
+			    s.name, o && o->name[0] ? o->name : "?");
+			return;
+		}
+	}
+	if (svcctl_apply(e, op, &s, err, sizeof(err)) == -1)
+		ctl_reply_error(cl, "%s", err);
+	else
+		ctl_reply_ok(cl);
+}
+
+static void
 handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 {
 	struct ctl_req	 r;
@@ -480,6 +690,13 @@ handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 		break;
 	case CTL_LEAVE:
 		do_leave(cl);
+		break;
+	case CTL_SERVICE_ADD:
+	case CTL_SERVICE_DEL:
+		do_service(cl, &r);
+		break;
+	case CTL_SERVICE_LIST:
+		reply_services(cl);
 		break;
 	default:
 		ctl_reply_error(cl, "\"%s\" is not supported by this rpnd",

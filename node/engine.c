@@ -69,6 +69,8 @@ engine_self_addrs(struct engine *e, struct wire_addr *out)
 	const struct wire_addr	*src = NULL;
 	uint8_t			 n = 0;
 	int			 found;
+	struct iface_info	 ups[CFG_MAX_UPLINKS];
+	char			 err[128];
 
 	if (e->nadv) {
 		src = e->adv;
@@ -84,6 +86,21 @@ engine_self_addrs(struct engine *e, struct wire_addr *out)
 				out[i].port = e->cfg.listen.port;
 		}
 		return n;
+	}
+	/* Configured uplinks: their addresses, in order. */
+	if (e->cfg.nuplinks > 0 && (found = ifaces_uplinks(&e->cfg, ups,
+	    CFG_MAX_UPLINKS, err, sizeof(err))) > 0) {
+		for (int i = 0; i < found; i++) {
+			if (ups[i].addr == 0)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].family = 4;
+			memcpy(out[n].ip, &ups[i].addr, 4);
+			out[n].port = e->cfg.listen.port;
+			n++;
+		}
+		if (n > 0)
+			return n;
 	}
 	found = ifaces_default_addrs(out, WIRE_MAX_ADDRS, e->cfg.listen.port);
 	if (found <= 0) {
@@ -141,6 +158,20 @@ engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
 	return lru->key;
 }
 
+/* engine_refresh_lans - this site's networks, as advertised in our node record. */
+void
+engine_refresh_lans(struct engine *e)
+{
+	struct iface_info	 ups[CFG_MAX_UPLINKS];
+	struct wire_prefix	 lans[WIRE_MAX_LANS];
+	char			 err[128];
+	int			 nups, n;
+
+	nups = ifaces_uplinks(&e->cfg, ups, CFG_MAX_UPLINKS, err, sizeof(err));
+	n = ifaces_lans(&e->cfg, ups, nups > 0 ? nups : 0, lans, WIRE_MAX_LANS);
+	mesh_set_lans(&e->mesh, lans, (uint8_t)(n > 0 ? n : 0));
+}
+
 void
 engine_save_now(struct engine *e)
 {
@@ -181,6 +212,25 @@ engine_kick(struct engine *e)
 	for (uint32_t i = 0; i < m->mb.nacts; i++)
 		gossip_act(e, &m->mb.acts[i]);
 	m->mb.nacts = 0;
+	if (e->catch_up && m->joined && !m->left) {
+		/*
+		 * After a restart, pull what changed while we were down (our own
+		 * records too, if the state file missed them) from one member
+		 * now, instead of waiting for a probe to show the difference.
+		 */
+		uint32_t	 start = randombytes_uniform(m->mb.n ? m->mb.n : 1);
+
+		for (uint32_t i = 0; i < m->mb.n; i++) {
+			struct member	*mm = m->mb.m[(start + i) % m->mb.n];
+
+			if (!mm->self && mm->state == M_ALIVE) {
+				conn_start_sync(e, mm);
+				e->catch_up = 0;
+				break;
+			}
+		}
+	}
+	dpsync_flush(e);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
@@ -270,8 +320,15 @@ priv_cb(uv_poll_t *p, int status, int events)
 	(void)status;
 	(void)events;
 	n = priv_recv(e->privfd, &h, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN))
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
 		engine_stop(e, "the privileged parent went away");
+		return;
+	}
+	if (n > 0 && h.type == PRIV_DP_RESULT &&
+	    h.len == sizeof(struct dp_result)) {
+		dpsync_result(e, (const struct dp_result *)buf);
+		engine_kick(e);
+	}
 }
 
 /* Restore what the state file holds; records are verified as if they had just arrived. */
@@ -315,8 +372,10 @@ restore(struct engine *e, struct state_snap *s)
 		}
 	free(retry);
 	memset(m->counters, 0, sizeof(m->counters));
-	if (!m->left)
+	if (!m->left) {
 		mesh_publish_self(m, now, unix_ms);
+		e->catch_up = 1;
+	}
 	log_info("restored mesh membership: %u members, %u records",
 	    m->mb.n, m->store.live);
 }
@@ -341,10 +400,12 @@ engine_main(int argc, char **argv)
 	uint8_t			 sk[SECRET_KEY], naddrs;
 	char			 err[512], name[WIRE_NAME_MAX + 1];
 	int			 ch, debug = 0, created, absent, have_cred = 0;
+	struct rpnd_config	 cli_cfg;
 	unsigned		 uid = 0, gid = 0;
 	pid_t			 ppid = getppid();
 
 	memset(e, 0, sizeof(*e));
+	config_default(&cli_cfg);
 	e->cfg_path = RPND_CONF;
 	e->state_dir = RPND_STATE;
 	e->privfd = PRIV_FD;
@@ -365,9 +426,16 @@ engine_main(int argc, char **argv)
 		case 'S':
 			e->state_dir = optarg;
 			break;
-		case 's':
 		case 'U':
+			if (config_add_uplink(&cli_cfg, optarg, err,
+			    sizeof(err)) == -1)
+				fatalx("--uplink %s: %s", optarg, err);
+			break;
 		case 'L':
+			if (config_add_lan(&cli_cfg, optarg, err, sizeof(err)) == -1)
+				fatalx("--lan %s: %s", optarg, err);
+			break;
+		case 's':
 			break;
 		default:
 			usage_engine();
@@ -381,6 +449,14 @@ engine_main(int argc, char **argv)
 	if (config_read(e->cfg_path, e->cfg_explicit, &e->cfg, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* --uplink and --lan add to what the file says, as in the parent. */
+	for (int i = 0; i < cli_cfg.nuplinks; i++)
+		if (e->cfg.nuplinks < CFG_MAX_UPLINKS)
+			e->cfg.uplinks[e->cfg.nuplinks++] = cli_cfg.uplinks[i];
+	for (int i = 0; i < cli_cfg.nlans; i++)
+		if (e->cfg.nlans < CFG_MAX_LANS)
+			memcpy(e->cfg.lans[e->cfg.nlans++], cli_cfg.lans[i],
+			    IFNAMSIZ);
 	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("state directory %s", e->state_dir);
@@ -429,6 +505,11 @@ engine_main(int argc, char **argv)
 		    seed, engine_now(e)) == -1)
 			fatalx("cannot set up the mesh state");
 	}
+	engine_refresh_lans(e);
+	dpsync_init(e);
+	e->mesh.on_record = dpsync_on_record;
+	e->mesh.on_forget = dpsync_on_forget;
+	e->mesh.hook_ctx = e;
 	sodium_memzero(sk, sizeof(sk));
 	restore(e, &snap);
 	state_snap_release(&snap);
@@ -457,6 +538,7 @@ engine_main(int argc, char **argv)
 	engine_kick(e);
 
 	uv_run(&e->loop, UV_RUN_DEFAULT);
+	dpsync_release(e);
 	mesh_release(&e->mesh);
 	sodium_memzero(e->root_sk, sizeof(e->root_sk));
 	uv_loop_close(&e->loop);

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "node/config.h"
+#include "node/dpsync.h"
 #include "node/mesh.h"
 #include "proto/ctl.h"
 
@@ -75,7 +76,9 @@ struct engine {
 	double		 stranger_tokens;
 	uint64_t	 stranger_last;
 	struct engine_stats st;
+	struct dpsync	 dp;
 	uint64_t	 last_eager;	/* last immediate gossip round */
+	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
 	int		 save_pending;
 };
@@ -88,6 +91,7 @@ void	engine_save_now(struct engine *);
 const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
 uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
 void	engine_default_name(char *, size_t);
+void	engine_refresh_lans(struct engine *);
 
 /* gossip.c: UDP */
 int	gossip_bind(struct engine *, char *err, size_t errlen);
@@ -101,6 +105,7 @@ enum conn_role {
 	CR_SYNC,	/* our pull-then-push anti-entropy with a member */
 	CR_PING,	/* our fallback probe */
 	CR_JOIN,	/* our join through a member */
+	CR_SVC,		/* asking a member to add or remove its backend */
 };
 
 int	conn_listen(struct engine *, char *err, size_t errlen);
@@ -128,6 +133,13 @@ int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,
 void	join_on_connect(struct conn *);
 void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
 void	join_on_close(struct conn *, const char *why);
+
+/* svcctl.c, conn.c: services on this node, and asking another node */
+int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
+	    char *err, size_t errlen);
+int	svcreq_start(struct engine *, const struct member *, uint8_t op,
+	    const struct rec_service *, struct ctl_client *, char *err,
+	    size_t errlen);
 
 /* ctlsock.c */
 int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);

@@ -408,7 +408,12 @@ mb_on_pingreq(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 	memcpy(r->target, target, WIRE_KEY);
 	r->orig_seq = seq;
 	r->my_seq = mb_newseq(mb);
-	r->deadline = now + mb->cfg.probe_timeout_ms;
+	/*
+	 * The requester asked at its probe timeout and gives up at the end of
+	 * its interval, one timeout later: our nack must be back before that,
+	 * or Lifeguard counts it missing and the requester slows itself down.
+	 */
+	r->deadline = now + mb->cfg.probe_timeout_ms * 4 / 5;
 	act(mb, MBA_PING, target, NULL, r->my_seq, 0, 0);
 }
 

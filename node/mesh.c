@@ -58,6 +58,17 @@ seen_add(struct seen *s, uint64_t h)
 static void	token_mark_used(struct mesh *, const uint8_t token[WIRE_KEY],
 		    const uint8_t subject[WIRE_KEY]);
 
+static void
+notify(struct mesh *m, const uint8_t author[WIRE_KEY], uint8_t kind,
+    const uint8_t *key, size_t keylen)
+{
+	const struct rec	*r;
+
+	if (m->on_record != NULL &&
+	    (r = store_get(&m->store, author, kind, key, keylen)) != NULL)
+		m->on_record(m->hook_ctx, r);
+}
+
 /* ---- set-up ---- */
 
 int
@@ -93,6 +104,16 @@ mesh_set_identity(struct mesh *m, const char *name,
 	return 0;
 }
 
+int
+mesh_set_lans(struct mesh *m, const struct wire_prefix *lans, uint8_t n)
+{
+	if (n > WIRE_MAX_LANS)
+		return -1;
+	memcpy(m->lans, lans, n * sizeof(*lans));
+	m->nlans = n;
+	return 0;
+}
+
 void
 mesh_release(struct mesh *m)
 {
@@ -112,17 +133,26 @@ mesh_forget(struct mesh *m, uint64_t now)
 {
 	char		 name[WIRE_NAME_MAX + 1];
 	struct wire_addr addrs[WIRE_MAX_ADDRS];
-	uint8_t		 naddrs = m->naddrs, sk[SECRET_KEY];
+	struct wire_prefix lans[WIRE_MAX_LANS];
+	uint8_t		 naddrs = m->naddrs, nlans = m->nlans, sk[SECRET_KEY];
 	uint64_t	 version = m->version;
 	struct mesh_config cfg = m->cfg;
+	void		(*on_record)(void *, const struct rec *) = m->on_record;
+	void		(*on_forget)(void *, const uint8_t *) = m->on_forget;
+	void		*hook_ctx = m->hook_ctx;
 
 	memcpy(name, m->name, sizeof(name));
 	memcpy(addrs, m->addrs, sizeof(addrs));
+	memcpy(lans, m->lans, sizeof(lans));
 	memcpy(sk, m->sk, sizeof(sk));
 	mesh_release(m);
 	mesh_init(m, &cfg, sk, name, addrs, naddrs, m->seed + 1, now);
 	m->version = version;
 	m->dirty = 1;
+	mesh_set_lans(m, lans, nlans);
+	m->on_record = on_record;
+	m->on_forget = on_forget;
+	m->hook_ctx = hook_ctx;
 	sodium_memzero(sk, sizeof(sk));
 }
 
@@ -185,6 +215,7 @@ mesh_publish(struct mesh *m, const uint8_t *body, size_t len, uint64_t now)
 		seen_add(&m->seen, hmap_hash(env.p, env.len));
 		spread(m, bcast_key(m->id, h.kind, h.key, h.keylen), env.p,
 		    env.len);
+		notify(m, m->id, h.kind, h.key, h.keylen);
 		if (h.kind == REC_NODE) {
 			m->self_published = now;
 			free(m->self_env);
@@ -218,6 +249,8 @@ mesh_publish_self(struct mesh *m, uint64_t now, uint64_t unix_ms)
 	memcpy(nd.chain, m->chain, sizeof(nd.chain));
 	nd.has_token = m->has_token;
 	memcpy(nd.via_token, m->via_token, WIRE_KEY);
+	nd.nlans = m->nlans;
+	memcpy(nd.lans, m->lans, sizeof(nd.lans));
 	v = mesh_next_version(m, unix_ms);
 	buf_init(&body, WIRE_MAX_RECORD);
 	if (rec_node_encode(&body, v, m->left ? NODE_F_LEFT : 0, &nd) == 0 &&
@@ -484,6 +517,7 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	}
 	if (nd.has_token)
 		token_mark_used(m, nd.via_token, author);
+	notify(m, author, REC_NODE, NULL, 0);
 	return ACC_NEW;
 }
 
@@ -581,6 +615,14 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 			r = ACC_MALFORMED;
 			break;
 		}
+		if (h.kind == REC_SERVICE) {
+			struct rec_service	 sv;
+
+			if (rec_service_decode(body, bodylen, &h2, &sv) == -1) {
+				r = ACC_MALFORMED;
+				break;
+			}
+		}
 		if (memcmp(author, m->id, WIRE_KEY) != 0 &&
 		    !mesh_is_member(m, author)) {
 			r = ACC_NOT_MEMBER;
@@ -603,6 +645,7 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		}
 		if (memcmp(author, m->id, WIRE_KEY) == 0 && h.version > m->version)
 			m->version = h.version;
+		notify(m, author, h.kind, h.key, h.keylen);
 		r = ACC_NEW;
 		break;
 	}
@@ -661,6 +704,8 @@ reap(struct mesh *m, const struct mb_action *a, uint64_t now)
 	struct reaped	*r;
 
 	store_remove_author(&m->store, a->subject);
+	if (m->on_forget != NULL)
+		m->on_forget(m->hook_ctx, a->subject);
 	m->dirty = 1;
 	if ((r = realloc(m->reaped, (m->nreaped + 1) * sizeof(*r))) == NULL)
 		return;

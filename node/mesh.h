@@ -74,6 +74,8 @@ struct mesh {
 	char		 name[WIRE_NAME_MAX + 1];
 	struct wire_addr addrs[WIRE_MAX_ADDRS];
 	uint8_t		 naddrs;
+	struct wire_prefix lans[WIRE_MAX_LANS];	/* this site's networks */
+	uint8_t		 nlans;
 
 	uint64_t	 version;	/* this node's record counter */
 	uint8_t		*self_env;	/* our current node record */
@@ -90,6 +92,14 @@ struct mesh {
 	uint32_t	 nreaped;
 
 	uint64_t	 counters[ACC_NUM];
+
+	/*
+	 * Told of every record stored (new or replaced) and of every author
+	 * forgotten, so derived tables (services) follow the store.
+	 */
+	void		(*on_record)(void *ctx, const struct rec *);
+	void		(*on_forget)(void *ctx, const uint8_t author[WIRE_KEY]);
+	void		*hook_ctx;
 	int		 dirty;		/* records changed since the caller last looked */
 	uint64_t	 self_published;	/* now_ms of our newest node record */
 	uint64_t	 next_housekeeping;
@@ -110,6 +120,7 @@ int	mesh_adopt(struct mesh *, const uint8_t root[WIRE_KEY],
 	    uint64_t now, uint64_t unix_ms);
 int	mesh_set_identity(struct mesh *, const char *name,
 	    const struct wire_addr *, uint8_t naddrs);
+int	mesh_set_lans(struct mesh *, const struct wire_prefix *, uint8_t n);
 int	mesh_publish_self(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_leave(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_invite(struct mesh *, uint64_t ttl_ms, uint64_t now,

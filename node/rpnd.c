@@ -20,23 +20,12 @@
 #include "node/config.h"
 #include "node/engine.h"
 #include "node/log.h"
+#include "node/parent.h"
 #include "node/privsep.h"
 #include "proto/compat.h"
 
 #define RPN_VERSION	"0.1.0"
 #define STOP_GRACE_MS	5000
-
-struct parent {
-	const char		*cfg_path;
-	int			 cfg_explicit;
-	const char		*sock;
-	const char		*state_dir;
-	struct rpnd_config	 cfg;
-	pid_t			 engine;
-	int			 privfd;
-	int			 ctlfd;
-	int			 debug;
-};
 
 static void
 usage(FILE *f)
@@ -233,11 +222,17 @@ parent_loop(struct parent *p)
 		struct pollfd	 pfd[2] = {
 			{ sfd, POLLIN, 0 }, { p->privfd, POLLIN, 0 },
 		};
+		int		 r;
 
-		if (poll(pfd, 2, -1) == -1) {
+		/* Once a second, also check that our nftables table is there. */
+		if ((r = poll(pfd, 2, 1000)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
+		}
+		if (r == 0) {
+			dp_check(p);
+			continue;
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo	 si;
@@ -264,6 +259,7 @@ parent_loop(struct parent *p)
 			default:
 				log_info("stopping on signal %d", si.ssi_signo);
 				stop_engine(p);
+				dp_teardown(p);
 				return 0;
 			}
 		}
@@ -389,6 +385,11 @@ main(int argc, char **argv)
 		return 1;
 	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
 		return 1;
+	if (dp_setup(&p, err, sizeof(err)) == -1) {
+		log_warnx("data plane: %s", err);
+		unlink(p.sock);
+		return 1;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -41,27 +41,6 @@ ctl_map_get(const msgpack_object *map, const char *key)
 	return NULL;
 }
 
-/* A prefix travels as [address bytes, length]. */
-static int
-get_prefix(const msgpack_object *o, struct ctl_prefix *p)
-{
-	const msgpack_object	*f;
-	const uint8_t		*ip;
-	size_t			 iplen;
-	uint32_t		 n, len;
-
-	memset(p, 0, sizeof(*p));
-	if (mp_array(o, 2, 2, &f, &n) == -1 ||
-	    mp_bin(&f[0], 4, 16, &ip, &iplen) == -1 ||
-	    (iplen != 4 && iplen != 16) ||
-	    mp_u32(&f[1], iplen == 4 ? 32 : 128, &len) == -1)
-		return -1;
-	p->addr.family = iplen == 4 ? 4 : 6;
-	memcpy(p->addr.ip, ip, iplen);
-	p->len = (uint8_t)len;
-	return 0;
-}
-
 int
 ctl_req_encode(struct buf *b, const struct ctl_req *r)
 {
@@ -74,8 +53,9 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 	n += r->has_peer;
 	n += r->ttl_ms != 0;
 	n += r->nadvertise != 0;
+	n += r->node[0] != '\0';
 	if (r->cmd == CTL_SERVICE_ADD)
-		n += 6;
+		n += 5;
 	msgpack_pack_map(&pk, n);
 	mp_pack_str(&pk, "cmd");
 	mp_pack_str(&pk, ctl_cmd_name(r->cmd));
@@ -95,6 +75,10 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 		mp_pack_str(&pk, "ttl_ms");
 		msgpack_pack_uint64(&pk, r->ttl_ms);
 	}
+	if (r->node[0]) {
+		mp_pack_str(&pk, "node");
+		mp_pack_str(&pk, r->node);
+	}
 	if (r->nadvertise) {
 		mp_pack_str(&pk, "advertise");
 		msgpack_pack_array(&pk, r->nadvertise);
@@ -108,16 +92,10 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 		msgpack_pack_uint16(&pk, r->port);
 		mp_pack_str(&pk, "target");
 		wire_addr_pack(&pk, &r->target);
-		mp_pack_str(&pk, "node");
-		mp_pack_str(&pk, r->node);
 		mp_pack_str(&pk, "allow");
 		msgpack_pack_array(&pk, r->nallow);
-		for (int i = 0; i < r->nallow; i++) {
-			msgpack_pack_array(&pk, 2);
-			msgpack_pack_bin_with_body(&pk, r->allow[i].addr.ip,
-			    r->allow[i].addr.family == 4 ? 4 : 16);
-			msgpack_pack_uint8(&pk, r->allow[i].len);
-		}
+		for (int i = 0; i < r->nallow; i++)
+			wire_prefix_pack(&pk, &r->allow[i]);
 		mp_pack_str(&pk, "public");
 		if (r->public)
 			msgpack_pack_true(&pk);
@@ -145,14 +123,11 @@ decode_service(const msgpack_object *root, struct ctl_req *r, const char **why)
 	if ((o = ctl_map_get(root, "target")) == NULL ||
 	    wire_addr_decode(o, &r->target) == -1)
 		return -1;
-	if ((o = ctl_map_get(root, "node")) != NULL &&
-	    mp_str_copy(o, r->node, sizeof(r->node)) == -1)
-		return -1;
 	if ((o = ctl_map_get(root, "allow")) != NULL) {
 		if (mp_array(o, 0, CTL_MAX_ALLOW, &a, &n) == -1)
 			return -1;
 		for (uint32_t i = 0; i < n; i++)
-			if (get_prefix(&a[i], &r->allow[i]) == -1)
+			if (wire_prefix_decode(&a[i], &r->allow[i]) == -1)
 				return -1;
 		r->nallow = (uint8_t)n;
 	}
@@ -195,6 +170,11 @@ ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *r,
 	if ((o = ctl_map_get(&d.root, "name")) != NULL &&
 	    (mp_str_copy(o, r->name, sizeof(r->name)) == -1 ||
 	    !wire_name_ok(r->name)))
+		goto out;
+	*why = "bad node name";
+	if ((o = ctl_map_get(&d.root, "node")) != NULL &&
+	    (mp_str_copy(o, r->node, sizeof(r->node)) == -1 ||
+	    !wire_name_ok(r->node)))
 		goto out;
 	*why = "bad token";
 	if ((o = ctl_map_get(&d.root, "token")) != NULL &&

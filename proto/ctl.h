@@ -12,7 +12,7 @@
 #define CTL_MAX_FRAME	(64u << 20)
 #define CTL_MAX_REQ	(64u << 10)
 #define CTL_TOKEN_MAX	127
-#define CTL_MAX_ALLOW	16
+#define CTL_MAX_ALLOW	WIRE_MAX_ALLOW
 
 enum ctl_cmd {
 	CTL_STATUS = 1,
@@ -23,11 +23,6 @@ enum ctl_cmd {
 	CTL_SERVICE_ADD,
 	CTL_SERVICE_DEL,
 	CTL_SERVICE_LIST,
-};
-
-struct ctl_prefix {
-	struct wire_addr addr;
-	uint8_t		 len;
 };
 
 /* One decoded request; which fields matter depends on cmd. */
@@ -46,7 +41,7 @@ struct ctl_req {
 	struct wire_addr target;
 	char		 node[WIRE_NAME_MAX + 1];
 	uint8_t		 nallow;
-	struct ctl_prefix allow[CTL_MAX_ALLOW];
+	struct wire_prefix allow[CTL_MAX_ALLOW];
 	int		 public;
 };
 

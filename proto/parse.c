@@ -23,6 +23,77 @@ parse_ip(const char *s, struct wire_addr *a)
 	return -1;
 }
 
+/*
+ * parse_prefix - "203.0.113.0/24", "2001:db8::/32", or a bare address
+ * (/32 or /128).  Host bits must be zero, so a prefix has one spelling.
+ */
+int
+parse_prefix(const char *s, struct wire_prefix *p, const char **why)
+{
+	char			 addr[INET6_ADDRSTRLEN + 1];
+	const char		*slash = strchr(s, '/');
+	struct wire_addr	 a;
+	uint64_t		 len;
+	size_t			 n = slash ? (size_t)(slash - s) : strlen(s);
+	const char		*dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	memset(p, 0, sizeof(*p));
+	if (n >= sizeof(addr)) {
+		*why = "not an address";
+		return -1;
+	}
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (parse_ip(addr, &a) == -1) {
+		*why = "not an IP address";
+		return -1;
+	}
+	p->family = a.family;
+	memcpy(p->ip, a.ip, 16);
+	if (slash == NULL)
+		len = a.family == 4 ? 32 : 128;
+	else if (parse_u64(slash + 1, a.family == 4 ? 32 : 128, &len) == -1) {
+		*why = "the prefix length is out of range";
+		return -1;
+	}
+	p->len = (uint8_t)len;
+	for (unsigned bit = p->len; bit < (a.family == 4 ? 32u : 128u); bit++)
+		if (p->ip[bit / 8] & (0x80 >> (bit % 8))) {
+			*why = "it has host bits set";
+			return -1;
+		}
+	return 0;
+}
+
+void
+fmt_prefix(char *out, size_t cap, const struct wire_prefix *p)
+{
+	struct wire_addr	 a;
+	char			 ip[ADDRSTRLEN];
+
+	memset(&a, 0, sizeof(a));
+	a.family = p->family;
+	memcpy(a.ip, p->ip, 16);
+	fmt_addr(ip, sizeof(ip), &a, 0);
+	snprintf(out, cap, "%s/%u", ip, p->len);
+}
+
+int
+prefix_contains(const struct wire_prefix *p, const struct wire_addr *a)
+{
+	if (p->family != a->family)
+		return 0;
+	for (unsigned bit = 0; bit < p->len; bit++) {
+		uint8_t	 m = 0x80 >> (bit % 8);
+
+		if ((p->ip[bit / 8] & m) != (a->ip[bit / 8] & m))
+			return 0;
+	}
+	return 1;
+}
+
 int
 parse_u64(const char *s, uint64_t max, uint64_t *v)
 {

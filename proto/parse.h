@@ -9,6 +9,9 @@
 #include "proto/wire.h"
 
 int	parse_ip(const char *, struct wire_addr *);
+int	parse_prefix(const char *, struct wire_prefix *, const char **why);
+void	fmt_prefix(char *, size_t, const struct wire_prefix *);
+int	prefix_contains(const struct wire_prefix *, const struct wire_addr *);
 int	parse_addrport(const char *, uint16_t defport, struct wire_addr *);
 int	parse_port(const char *, uint16_t *);
 int	parse_duration(const char *, uint64_t *ms);

@@ -121,6 +121,54 @@ wire_chain_decode(const msgpack_object *o, struct wire_cert *chain, uint8_t *nch
 }
 
 int
+wire_prefix_decode(const msgpack_object *o, struct wire_prefix *pf)
+{
+	const msgpack_object	*f;
+	const uint8_t		*ip;
+	size_t			 iplen;
+	uint32_t		 n, plen;
+
+	memset(pf, 0, sizeof(*pf));
+	if (mp_array(o, 2, 2, &f, &n) == -1 ||
+	    mp_bin(&f[0], 4, 16, &ip, &iplen) == -1 ||
+	    (iplen != 4 && iplen != 16) ||
+	    mp_u32(&f[1], iplen == 4 ? 32 : 128, &plen) == -1)
+		return -1;
+	pf->family = iplen == 4 ? 4 : 6;
+	memcpy(pf->ip, ip, iplen);
+	pf->len = (uint8_t)plen;
+	/* Host bits must be zero: a prefix has one spelling. */
+	for (unsigned bit = plen; bit < iplen * 8; bit++)
+		if (pf->ip[bit / 8] & (0x80 >> (bit % 8)))
+			return -1;
+	return 0;
+}
+
+void
+wire_prefix_pack(msgpack_packer *pk, const struct wire_prefix *pf)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_bin_with_body(pk, pf->ip, pf->family == 4 ? 4 : 16);
+	msgpack_pack_uint8(pk, pf->len);
+}
+
+static int
+prefixes_decode(const msgpack_object *o, uint32_t max, struct wire_prefix *out,
+    uint8_t *n)
+{
+	const msgpack_object	*a;
+	uint32_t		 na;
+
+	if (mp_array(o, 0, max, &a, &na) == -1)
+		return -1;
+	for (uint32_t i = 0; i < na; i++)
+		if (wire_prefix_decode(&a[i], &out[i]) == -1)
+			return -1;
+	*n = (uint8_t)na;
+	return 0;
+}
+
+int
 rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
     struct rec_node *nd)
 {
@@ -132,7 +180,7 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 	memset(nd, 0, sizeof(*nd));
 	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
 		return -1;
-	if (h->kind != REC_NODE || h->keylen != 0 || nf != 4 ||
+	if (h->kind != REC_NODE || h->keylen != 0 || nf != 5 ||
 	    (h->flags & ~NODE_F_LEFT) != 0)
 		goto out;
 	if (mp_str_copy(&f[0], nd->name, sizeof(nd->name)) == -1 ||
@@ -151,6 +199,8 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 			goto out;
 		nd->has_token = 1;
 	}
+	if (prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &nd->nlans) == -1)
+		goto out;
 	rc = 0;
 out:
 	mp_doc_release(&d);
@@ -246,10 +296,11 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	msgpack_packer	 pk;
 
 	if (!wire_name_ok(nd->name) || nd->naddrs > WIRE_MAX_ADDRS ||
-	    nd->nchain < 1 || nd->nchain > WIRE_MAX_CHAIN)
+	    nd->nchain < 1 || nd->nchain > WIRE_MAX_CHAIN ||
+	    nd->nlans > WIRE_MAX_LANS)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 4);
+	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 5);
 	msgpack_pack_str_with_body(&pk, nd->name, strlen(nd->name));
 	msgpack_pack_array(&pk, nd->naddrs);
 	for (int i = 0; i < nd->naddrs; i++)
@@ -261,6 +312,85 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 		msgpack_pack_bin_with_body(&pk, nd->via_token, WIRE_KEY);
 	else
 		msgpack_pack_nil(&pk);
+	msgpack_pack_array(&pk, nd->nlans);
+	for (int i = 0; i < nd->nlans; i++)
+		wire_prefix_pack(&pk, &nd->lans[i]);
+	return b->err ? -1 : 0;
+}
+
+/* Service fields: [proto, port, target, allow, public]; key = name. */
+static int
+svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
+{
+	uint32_t	 v;
+
+	if (nf != 5 || mp_u32(&f[0], 255, &v) == -1 ||
+	    (v != SVC_TCP && v != SVC_UDP))
+		return -1;
+	s->proto = (uint8_t)v;
+	if (mp_u32(&f[1], 65535, &v) == -1 || v == 0)
+		return -1;
+	s->port = (uint16_t)v;
+	if (wire_addr_decode(&f[2], &s->target) == -1 ||
+	    prefixes_decode(&f[3], WIRE_MAX_ALLOW, s->allow, &s->nallow) == -1 ||
+	    mp_bool(&f[4], &s->public) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+svc_fields_pack(msgpack_packer *pk, const struct rec_service *s)
+{
+	msgpack_pack_uint8(pk, s->proto);
+	msgpack_pack_uint16(pk, s->port);
+	wire_addr_pack(pk, &s->target);
+	msgpack_pack_array(pk, s->nallow);
+	for (int i = 0; i < s->nallow; i++)
+		wire_prefix_pack(pk, &s->allow[i]);
+	if (s->public)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+int
+rec_service_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    struct rec_service *s)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf;
+	int			 rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_SERVICE || h->keylen == 0 ||
+	    h->keylen > WIRE_NAME_MAX || (h->flags & ~REC_F_DELETED) != 0)
+		goto out;
+	memcpy(s->name, h->key, h->keylen);
+	s->name[h->keylen] = '\0';
+	if (!wire_name_ok(s->name))
+		goto out;
+	if ((h->flags & REC_F_DELETED) || svc_fields_decode(f, nf, s) == 0)
+		rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+int
+rec_service_encode(struct buf *b, uint64_t version, const struct rec_service *s)
+{
+	msgpack_packer	 pk;
+
+	if (!wire_name_ok(s->name) || s->nallow > WIRE_MAX_ALLOW ||
+	    (s->proto != SVC_TCP && s->proto != SVC_UDP) || s->port == 0)
+		return -1;
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, REC_SERVICE, version, 0, (const uint8_t *)s->name,
+	    strlen(s->name), 5);
+	svc_fields_pack(&pk, s);
 	return b->err ? -1 : 0;
 }
 
@@ -490,6 +620,23 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		if (n != 2 || items_copy(&a[1], 1, &m->items) == -1)
 			goto out;
 		break;
+	case MSG_SVC_REQ: {
+		const msgpack_object	*f;
+		uint32_t		 op, nf;
+
+		if (n != 4 || mp_u32(&a[1], 2, &op) == -1 || op == 0 ||
+		    mp_str_copy(&a[2], m->svc.name, sizeof(m->svc.name)) == -1 ||
+		    !wire_name_ok(m->svc.name))
+			goto out;
+		m->op = (uint8_t)op;
+		if (op == 1 && (mp_array(&a[3], 5, 5, &f, &nf) == -1 ||
+		    svc_fields_decode(f, nf, &m->svc) == -1))
+			goto out;
+		if (op == 2 && !mp_is_nil(&a[3]))
+			goto out;
+		break;
+	}
+	case MSG_SVC_RESP:
 	case MSG_ERROR:
 		if (n != 3 || mp_u32(&a[1], UINT32_MAX, &m->code) == -1 ||
 		    mp_str_copy(&a[2], m->errmsg, sizeof(m->errmsg)) == -1)
@@ -656,7 +803,27 @@ wire_enc_record(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 }
 
 int
-wire_enc_error(struct buf *b, uint32_t code, const char *msg)
+wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s)
+{
+	msgpack_packer	 pk;
+
+	if (!wire_name_ok(s->name) || (op != 1 && op != 2))
+		return -1;
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, MSG_SVC_REQ);
+	msgpack_pack_uint8(&pk, op);
+	mp_pack_str(&pk, s->name);
+	if (op == 1) {
+		msgpack_pack_array(&pk, 5);
+		svc_fields_pack(&pk, s);
+	} else
+		msgpack_pack_nil(&pk);
+	return b->err ? -1 : 0;
+}
+
+static int
+enc_code_msg(struct buf *b, uint8_t type, uint32_t code, const char *msg)
 {
 	msgpack_packer	 pk;
 	size_t		 n = strlen(msg);
@@ -665,8 +832,20 @@ wire_enc_error(struct buf *b, uint32_t code, const char *msg)
 		n = WIRE_MAX_ERRMSG;
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 3);
-	msgpack_pack_uint8(&pk, MSG_ERROR);
+	msgpack_pack_uint8(&pk, type);
 	msgpack_pack_uint32(&pk, code);
 	msgpack_pack_str_with_body(&pk, msg, n);
 	return b->err ? -1 : 0;
+}
+
+int
+wire_enc_svc_resp(struct buf *b, uint32_t code, const char *msg)
+{
+	return enc_code_msg(b, MSG_SVC_RESP, code, msg);
+}
+
+int
+wire_enc_error(struct buf *b, uint32_t code, const char *msg)
+{
+	return enc_code_msg(b, MSG_ERROR, code, msg);
 }

@@ -25,6 +25,8 @@
 #define WIRE_MAX_ITEMS		65536	/* records in one stream frame */
 #define WIRE_MAX_DIGEST		65536	/* authors in one digest */
 #define WIRE_MAX_ERRMSG		200
+#define WIRE_MAX_LANS		16	/* LAN prefixes a node advertises */
+#define WIRE_MAX_ALLOW		16	/* extra source prefixes of a service */
 
 /* Record kinds; every record body starts [kind, version, flags, key, fields]. */
 enum rec_kind {
@@ -65,6 +67,13 @@ struct rec_head {
 	uint8_t		keylen;
 };
 
+/* An address prefix: family 4 or 6 and a length up to 32 or 128. */
+struct wire_prefix {
+	uint8_t		family;
+	uint8_t		ip[16];
+	uint8_t		len;
+};
+
 struct rec_node {
 	char		name[WIRE_NAME_MAX + 1];
 	uint8_t		naddrs;
@@ -73,6 +82,28 @@ struct rec_node {
 	struct wire_cert chain[WIRE_MAX_CHAIN];
 	int		has_token;
 	uint8_t		via_token[WIRE_KEY];
+	uint8_t		nlans;
+	struct wire_prefix lans[WIRE_MAX_LANS];	/* the site's own networks */
+};
+
+enum svc_proto {
+	SVC_TCP = 6,
+	SVC_UDP = 17,
+};
+
+/*
+ * A service backend, authored by the node that owns it (key: the service
+ * name).  Connections to port on any member are forwarded to an owner,
+ * which forwards them to target.
+ */
+struct rec_service {
+	char		name[WIRE_NAME_MAX + 1];
+	uint8_t		proto;		/* enum svc_proto */
+	uint16_t	port;		/* the mesh port */
+	struct wire_addr target;	/* reachable from the owner */
+	uint8_t		nallow;
+	struct wire_prefix allow[WIRE_MAX_ALLOW];
+	int		public;
 };
 
 struct rec_invite {
@@ -93,6 +124,12 @@ int	rec_invite_decode(const uint8_t *, size_t, struct rec_head *,
 	    struct rec_invite *);
 int	rec_notice_decode(const uint8_t *, size_t, struct rec_head *,
 	    uint8_t subject[WIRE_KEY], struct rec_notice *);
+int	rec_service_decode(const uint8_t *, size_t, struct rec_head *,
+	    struct rec_service *);
+int	rec_service_encode(struct buf *, uint64_t version,
+	    const struct rec_service *);
+int	wire_prefix_decode(const msgpack_object *, struct wire_prefix *);
+void	wire_prefix_pack(msgpack_packer *, const struct wire_prefix *);
 
 int	rec_node_encode(struct buf *, uint64_t version, uint32_t flags,
 	    const struct rec_node *);
@@ -122,6 +159,8 @@ enum msg_type {
 	MSG_JOIN_OFFER	= 21,
 	MSG_JOIN_RECORD	= 22,
 	MSG_ERROR	= 30,
+	MSG_SVC_REQ	= 40,	/* a member asks us to add or remove our backend */
+	MSG_SVC_RESP	= 41,
 };
 
 /* One author in an anti-entropy digest: newest version held, and a hash of
@@ -177,9 +216,13 @@ struct wire_msg {
 	uint8_t		nchain;
 	struct wire_cert chain[WIRE_MAX_CHAIN];
 
-	/* error */
+	/* error, service response */
 	uint32_t	code;
 	char		errmsg[WIRE_MAX_ERRMSG + 1];
+
+	/* service request: op 1 add, 2 delete */
+	uint8_t		op;
+	struct rec_service svc;
 };
 
 int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
@@ -203,6 +246,8 @@ int	wire_enc_offer(struct buf *, const uint8_t root[WIRE_KEY],
 	    const uint8_t *record, size_t reclen,
 	    const struct wire_cert *chain, uint8_t nchain);
 int	wire_enc_record(struct buf *, uint8_t type, const uint8_t *, size_t);
+int	wire_enc_svc_req(struct buf *, uint8_t op, const struct rec_service *);
+int	wire_enc_svc_resp(struct buf *, uint32_t code, const char *msg);
 int	wire_enc_error(struct buf *, uint32_t code, const char *msg);
 
 /* Bytes one item of len bytes adds to a message (bin header + body). */
@@ -221,6 +266,8 @@ enum wire_err {
 	WERR_CHAIN_TOO_DEEP	= 9,
 	WERR_NOT_MEMBER		= 10,
 	WERR_REVOKED		= 11,
+	WERR_SERVICE		= 12,	/* a service request was refused */
+	WERR_REFUSED		= 13,	/* the node does not take requests from others */
 };
 
 #endif

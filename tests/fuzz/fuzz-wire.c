@@ -9,12 +9,13 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	struct rec_node		 nd;
 	struct rec_invite	 iv;
 	struct rec_notice	 nt;
+	struct rec_service	 sv;
 	struct wire_msg		 m;
 	uint8_t			 subject[WIRE_KEY];
 
 	if (n < 1)
 		return 0;
-	switch (p[0] % 6) {
+	switch (p[0] % 7) {
 	case 0:
 		if (wire_msg_decode(p + 1, n - 1, 0, &m) == 0)
 			wire_msg_release(&m);
@@ -34,6 +35,10 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		break;
 	case 5:
 		rec_head_decode(p + 1, n - 1, &h);
+		rec_service_decode(p + 1, n - 1, &h, &sv);
+		break;
+	case 6:
+		rec_service_decode(p + 1, n - 1, &h, &sv);
 		break;
 	}
 	return 0;

@@ -221,11 +221,28 @@ fuzz_seeds(const char *dir)
 	r.port = 8080;
 	r.target = nd.addrs[0];
 	r.nallow = 1;
-	r.allow[0].addr = nd.addrs[0];
-	r.allow[0].len = 24;
+	parse_prefix("203.0.113.0/24", &r.allow[0], NULL);
 	buf_reset(&b);
 	ctl_req_encode(&b, &r);
 	seed(dir, "fuzz-ctl", k++, 0xff, b.p, b.len);
+	{
+		struct rec_service	 sv;
+
+		memset(&sv, 0, sizeof(sv));
+		strcpy(sv.name, "web");
+		sv.proto = SVC_TCP;
+		sv.port = 8080;
+		sv.target = nd.addrs[0];
+		sv.nallow = 1;
+		sv.allow[0] = r.allow[0];
+		buf_reset(&b);
+		rec_service_encode(&b, 11, &sv);
+		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
+		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+		buf_reset(&b);
+		wire_enc_svc_req(&b, 1, &sv);
+		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	}
 	buf_release(&b);
 	buf_release(&e);
 }

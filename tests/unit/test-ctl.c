@@ -34,8 +34,7 @@ TEST(ctl_req_roundtrip)
 	ASSERT_EQ(parse_addrport("100.64.2.10:80", 0, &r.target), 0);
 	strcpy(r.node, "site-b");
 	r.nallow = 1;
-	ASSERT_EQ(parse_ip("203.0.113.0", &r.allow[0].addr), 0);
-	r.allow[0].len = 24;
+	ASSERT_EQ(parse_prefix("203.0.113.0/24", &r.allow[0], NULL), 0);
 	buf_reset(&b);
 	ASSERT_EQ(ctl_req_encode(&b, &r), 0);
 	ASSERT_EQ(ctl_req_decode(b.p, b.len, &out, &why), 0);
@@ -43,6 +42,15 @@ TEST(ctl_req_roundtrip)
 	ASSERT_EQ(out.target.port, 80);
 	ASSERT_STR_EQ(out.node, "site-b");
 	ASSERT_EQ(out.allow[0].len, 24);
+	/* del names the node too */
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_SERVICE_DEL;
+	strcpy(r.name, "web");
+	strcpy(r.node, "site-a");
+	buf_reset(&b);
+	ASSERT_EQ(ctl_req_encode(&b, &r), 0);
+	ASSERT_EQ(ctl_req_decode(b.p, b.len, &out, &why), 0);
+	ASSERT_STR_EQ(out.node, "site-a");
 	buf_release(&b);
 }
 

@@ -1,0 +1,137 @@
+/* dataplane.h: the kernel side: requests the engine may send, and the parent's mirror of what is installed. */
+#ifndef RPN_DATAPLANE_H
+#define RPN_DATAPLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/hmap.h"
+
+#define DP_MAX_BACKENDS	16
+#define DP_MAX_ALLOW	16
+#define DP_BUCKETS	16	/* load-balancing buckets per multi-backend service */
+
+/*
+ * The engine's requests, fixed-size structs checked for exact size and
+ * bounds by the parent (priv.c).  A transaction is BEGIN, any number of
+ * SVC/MEMBER/LAN, COMMIT; BEGIN with full=1 means what follows is the whole
+ * desired state (at start, or after an error).  Addresses are IPv4 in
+ * network byte order; ports in host byte order.
+ */
+struct dp_begin {
+	uint32_t	 seq;
+	uint8_t		 full;
+	uint8_t		 pad[3];
+};
+
+struct dp_backend {
+	uint32_t	 addr;
+	uint16_t	 port;
+	uint16_t	 pad;
+};
+
+struct dp_prefix {
+	uint32_t	 addr;
+	uint8_t		 len;
+	uint8_t		 pad[3];
+};
+
+/* The whole state of one (protocol, port): nbackends 0 removes it. */
+struct dp_svc {
+	uint8_t		 proto;		/* 6 or 17 */
+	uint8_t		 nbackends;
+	uint16_t	 port;
+	uint8_t		 public;
+	uint8_t		 nallow;
+	uint8_t		 pad[2];
+	struct dp_backend backends[DP_MAX_BACKENDS];
+	struct dp_prefix allow[DP_MAX_ALLOW];
+};
+
+/* A member's address (len 32) or a member site's LAN prefix. */
+struct dp_addr {
+	uint8_t		 op;		/* 1 add, 2 delete */
+	uint8_t		 pad[3];
+	struct dp_prefix p;
+};
+
+struct dp_commit {
+	uint32_t	 seq;
+};
+
+/* The parent's answer to each COMMIT. */
+struct dp_result {
+	uint32_t	 seq;
+	int32_t		 err;		/* 0, or a negative errno */
+	uint32_t	 changes;	/* element changes sent to the kernel */
+	uint32_t	 usec;		/* batch sent to commit ack */
+};
+
+/* The sets and maps of table inet rpn whose elements change at run time. */
+enum dp_set {
+	DS_SVC4,	/* proto . port : addr . port (one backend) */
+	DS_SVC4LB,	/* proto . port . bucket : addr . port */
+	DS_PORTS,	/* proto . port handled by rpn */
+	DS_PUBLIC,	/* proto . port open to all */
+	DS_ALLOW4,	/* proto . port . saddr intervals (LANs: any proto, port) */
+	DS_MEMBERS4,	/* member addresses */
+	DS_NUM
+};
+
+extern const char *const dp_set_names[DS_NUM];
+
+/* One element change. */
+struct dp_op {
+	uint8_t		 set;		/* enum dp_set */
+	uint8_t		 del;
+	uint8_t		 klen;
+	uint8_t		 dlen;
+	uint8_t		 key[12];
+	uint8_t		 key_end[12];	/* intervals only */
+	uint8_t		 data[8];
+};
+
+struct dp_ops {
+	struct dp_op	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* UDP flows to forget after a commit: original port, old backend. */
+struct dp_flush {
+	uint8_t		 proto;
+	uint16_t	 port;
+	uint32_t	 backend_addr;
+	uint16_t	 backend_port;
+};
+
+struct dp_mirror {
+	struct dp_svc	*svcs;		/* installed, one per (proto, port) */
+	uint32_t	 nsvcs;
+	uint32_t	 capsvcs;
+	struct hmap	 svcidx;
+	uint32_t	*members;
+	uint32_t	 nmembers;
+	uint32_t	 capmembers;
+	struct hmap	 memidx;
+	struct dp_prefix lans[64];
+	uint32_t	 nlans;
+};
+
+void	dp_mirror_init(struct dp_mirror *);
+void	dp_mirror_release(struct dp_mirror *);
+void	dp_mirror_clear(struct dp_mirror *);
+const struct dp_svc *dp_mirror_svc(const struct dp_mirror *, uint8_t proto,
+	    uint16_t port);
+
+int	dp_svc_valid(const struct dp_svc *);
+int	dp_addr_valid(const struct dp_addr *);
+int	dp_plan_svc(struct dp_mirror *, const struct dp_svc *, struct dp_ops *,
+	    struct dp_flush *, uint32_t *nflush, uint32_t maxflush);
+int	dp_plan_addr(struct dp_mirror *, uint8_t lan, const struct dp_addr *,
+	    struct dp_ops *);
+int	dp_plan_all(const struct dp_mirror *, struct dp_ops *);
+void	dp_ops_reset(struct dp_ops *);
+void	dp_ops_release(struct dp_ops *);
+
+#endif

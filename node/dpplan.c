@@ -1,0 +1,449 @@
+/*
+ * dpplan.c: the pure part of the data plane: requests applied to the mirror
+ * of installed state become element changes, O(changes) per request, never a
+ * listing of the kernel's tables.  Unit-tested without a kernel.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/dataplane.h"
+
+const char *const dp_set_names[DS_NUM] = {
+	"svc4", "svc4lb", "ports", "public", "allow4", "members4",
+};
+
+void
+dp_mirror_init(struct dp_mirror *m)
+{
+	memset(m, 0, sizeof(*m));
+	hmap_init(&m->svcidx);
+	hmap_init(&m->memidx);
+}
+
+void
+dp_mirror_release(struct dp_mirror *m)
+{
+	free(m->svcs);
+	free(m->members);
+	hmap_release(&m->svcidx);
+	hmap_release(&m->memidx);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+dp_mirror_clear(struct dp_mirror *m)
+{
+	dp_mirror_release(m);
+	dp_mirror_init(m);
+}
+
+void
+dp_ops_reset(struct dp_ops *o)
+{
+	o->n = 0;
+}
+
+void
+dp_ops_release(struct dp_ops *o)
+{
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+static struct dp_op *
+op_new(struct dp_ops *o, enum dp_set set, int del)
+{
+	struct dp_op	*op;
+
+	if (o->n == o->cap) {
+		size_t		 ncap = o->cap ? o->cap * 2 : 64;
+		struct dp_op	*nv = realloc(o->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		o->v = nv;
+		o->cap = ncap;
+	}
+	op = &o->v[o->n++];
+	memset(op, 0, sizeof(*op));
+	op->set = (uint8_t)set;
+	op->del = (uint8_t)del;
+	return op;
+}
+
+/* Keys as the kernel stores them: each field in a 4-byte register. */
+static void
+key_port(uint8_t k[8], uint8_t proto, uint16_t port)
+{
+	memset(k, 0, 8);
+	k[0] = proto;
+	k[4] = (uint8_t)(port >> 8);
+	k[5] = (uint8_t)port;
+}
+
+static void
+data_backend(uint8_t d[8], const struct dp_backend *b)
+{
+	memset(d, 0, 8);
+	memcpy(d, &b->addr, 4);
+	d[4] = (uint8_t)(b->port >> 8);
+	d[5] = (uint8_t)b->port;
+}
+
+static void
+prefix_range(const struct dp_prefix *p, uint8_t lo[4], uint8_t hi[4])
+{
+	uint32_t	 a, mask;
+
+	memcpy(&a, &p->addr, 4);
+	a = __builtin_bswap32(a);	/* network to host order */
+	mask = p->len == 0 ? 0 : 0xffffffffu << (32 - p->len);
+	a &= mask;
+	for (int i = 0; i < 4; i++) {
+		lo[i] = (uint8_t)(a >> (24 - 8 * i));
+		hi[i] = (uint8_t)((a | ~mask) >> (24 - 8 * i));
+	}
+}
+
+static int
+emit_port(struct dp_ops *o, enum dp_set set, int del, uint8_t proto,
+    uint16_t port)
+{
+	struct dp_op	*op = op_new(o, set, del);
+
+	if (op == NULL)
+		return -1;
+	op->klen = 8;
+	key_port(op->key, proto, port);
+	return 0;
+}
+
+static int
+emit_svc4(struct dp_ops *o, int del, const struct dp_svc *s)
+{
+	struct dp_op	*op = op_new(o, DS_SVC4, del);
+
+	if (op == NULL)
+		return -1;
+	op->klen = 8;
+	key_port(op->key, s->proto, s->port);
+	op->dlen = 8;
+	data_backend(op->data, &s->backends[0]);
+	return 0;
+}
+
+static int
+emit_lb(struct dp_ops *o, int del, const struct dp_svc *s, int bucket)
+{
+	struct dp_op	*op = op_new(o, DS_SVC4LB, del);
+	uint32_t	 b = (uint32_t)bucket;
+
+	if (op == NULL)
+		return -1;
+	op->klen = 12;
+	key_port(op->key, s->proto, s->port);
+	memcpy(op->key + 8, &b, 4);	/* numgen writes host order */
+	op->dlen = 8;
+	data_backend(op->data, &s->backends[bucket % s->nbackends]);
+	return 0;
+}
+
+/* allow4: [proto . port . saddr] from start to an inclusive end. */
+static int
+emit_allow(struct dp_ops *o, int del, uint8_t proto, uint16_t port,
+    const struct dp_prefix *p)
+{
+	struct dp_op	*op = op_new(o, DS_ALLOW4, del);
+	uint8_t		 lo[4], hi[4];
+
+	if (op == NULL)
+		return -1;
+	prefix_range(p, lo, hi);
+	op->klen = 12;
+	if (proto == 0) {	/* a LAN: any protocol, any port */
+		op->key_end[0] = 0xff;
+		op->key_end[4] = op->key_end[5] = 0xff;
+	} else {
+		key_port(op->key, proto, port);
+		key_port(op->key_end, proto, port);
+	}
+	memcpy(op->key + 8, lo, 4);
+	memcpy(op->key_end + 8, hi, 4);
+	return 0;
+}
+
+static int
+emit_member(struct dp_ops *o, int del, uint32_t addr)
+{
+	struct dp_op	*op = op_new(o, DS_MEMBERS4, del);
+
+	if (op == NULL)
+		return -1;
+	op->klen = 4;
+	memcpy(op->key, &addr, 4);
+	return 0;
+}
+
+/* Every element one service needs, added or deleted. */
+static int
+emit_svc(struct dp_ops *o, int del, const struct dp_svc *s)
+{
+	if (s->nbackends == 0)
+		return 0;
+	if (emit_port(o, DS_PORTS, del, s->proto, s->port) == -1 ||
+	    (s->public && emit_port(o, DS_PUBLIC, del, s->proto, s->port) == -1))
+		return -1;
+	for (int i = 0; i < s->nallow; i++)
+		if (emit_allow(o, del, s->proto, s->port, &s->allow[i]) == -1)
+			return -1;
+	if (s->nbackends == 1)
+		return emit_svc4(o, del, s);
+	for (int b = 0; b < DP_BUCKETS; b++)
+		if (emit_lb(o, del, s, b) == -1)
+			return -1;
+	return 0;
+}
+
+int
+dp_svc_valid(const struct dp_svc *s)
+{
+	if ((s->proto != 6 && s->proto != 17) || s->port == 0 ||
+	    s->nbackends > DP_MAX_BACKENDS || s->nallow > DP_MAX_ALLOW ||
+	    s->public > 1)
+		return 0;
+	for (int i = 0; i < s->nbackends; i++)
+		if (s->backends[i].port == 0 || s->backends[i].addr == 0)
+			return 0;
+	for (int i = 0; i < s->nallow; i++)
+		if (s->allow[i].len > 32)
+			return 0;
+	return 1;
+}
+
+int
+dp_addr_valid(const struct dp_addr *a)
+{
+	return (a->op == 1 || a->op == 2) && a->p.len <= 32;
+}
+
+static uint64_t
+svc_hash(uint8_t proto, uint16_t port)
+{
+	uint32_t	 k = (uint32_t)proto << 16 | port;
+
+	return hmap_hash(&k, sizeof(k));
+}
+
+struct svc_ctx {
+	const struct dp_mirror	*m;
+	uint8_t			 proto;
+	uint16_t		 port;
+};
+
+static int
+svc_eq(const void *ctx, uint32_t slot)
+{
+	const struct svc_ctx	*c = ctx;
+
+	return c->m->svcs[slot].proto == c->proto &&
+	    c->m->svcs[slot].port == c->port;
+}
+
+static uint32_t
+svc_slot(const struct dp_mirror *m, uint8_t proto, uint16_t port)
+{
+	struct svc_ctx	 c = { m, proto, port };
+
+	return hmap_find(&m->svcidx, svc_hash(proto, port), svc_eq, &c);
+}
+
+const struct dp_svc *
+dp_mirror_svc(const struct dp_mirror *m, uint8_t proto, uint16_t port)
+{
+	uint32_t	 s = svc_slot(m, proto, port);
+
+	return s == HMAP_EMPTY ? NULL : &m->svcs[s];
+}
+
+static int
+same_backend(const struct dp_backend *a, const struct dp_backend *b)
+{
+	return a->addr == b->addr && a->port == b->port;
+}
+
+/*
+ * dp_plan_svc - the changes from the installed state of one port to the
+ * requested one, and the mirror updated as if they succeeded (the caller
+ * does a full sync when the kernel says otherwise).  Unchanged elements are
+ * left alone; a value change is a delete and an add in the same batch, as
+ * kube-proxy does.  UDP backends that went away are reported in flush, so
+ * their stale conntrack entries can be deleted after the commit.
+ */
+int
+dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
+    struct dp_flush *flush, uint32_t *nflush, uint32_t maxflush)
+{
+	uint32_t		 slot = svc_slot(m, want->proto, want->port);
+	const struct dp_svc	*old = slot == HMAP_EMPTY ? NULL : &m->svcs[slot];
+	struct dp_svc		 none;
+
+	memset(&none, 0, sizeof(none));
+	if (old == NULL)
+		old = &none;
+	if (want->proto == 17)
+		for (int i = 0; i < old->nbackends; i++) {
+			int	 kept = 0;
+
+			for (int j = 0; j < want->nbackends; j++)
+				kept |= same_backend(&old->backends[i],
+				    &want->backends[j]);
+			if (!kept && *nflush < maxflush) {
+				flush[*nflush].proto = want->proto;
+				flush[*nflush].port = want->port;
+				flush[*nflush].backend_addr = old->backends[i].addr;
+				flush[*nflush].backend_port = old->backends[i].port;
+				(*nflush)++;
+			}
+		}
+	if (memcmp(old, want, sizeof(*want)) != 0) {
+		int	 same_shape = old->nbackends > 0 && want->nbackends > 0 &&
+		    (old->nbackends == 1) == (want->nbackends == 1) &&
+		    old->public == want->public && old->nallow == want->nallow &&
+		    memcmp(old->allow, want->allow, sizeof(old->allow)) == 0;
+
+		if (same_shape) {
+			/* Only the backends moved: rewrite just the values. */
+			if (want->nbackends == 1) {
+				if (emit_svc4(o, 1, old) == -1 ||
+				    emit_svc4(o, 0, want) == -1)
+					return -1;
+			} else
+				for (int b = 0; b < DP_BUCKETS; b++) {
+					if (same_backend(&old->backends[b %
+					    old->nbackends], &want->backends[b %
+					    want->nbackends]))
+						continue;
+					if (emit_lb(o, 1, old, b) == -1 ||
+					    emit_lb(o, 0, want, b) == -1)
+						return -1;
+				}
+		} else if (emit_svc(o, 1, old) == -1 || emit_svc(o, 0, want) == -1)
+			return -1;
+	}
+	if (want->nbackends == 0) {
+		if (slot != HMAP_EMPTY) {
+			uint32_t	 last = m->nsvcs - 1;
+
+			hmap_del(&m->svcidx, svc_hash(want->proto, want->port),
+			    slot);
+			if (slot != last) {
+				hmap_set(&m->svcidx, svc_hash(m->svcs[last].proto,
+				    m->svcs[last].port), last, slot);
+				m->svcs[slot] = m->svcs[last];
+			}
+			m->nsvcs--;
+		}
+		return 0;
+	}
+	if (slot == HMAP_EMPTY) {
+		if (m->nsvcs == m->capsvcs) {
+			uint32_t	 ncap = m->capsvcs ? m->capsvcs * 2 : 64;
+			struct dp_svc	*nv = realloc(m->svcs, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			m->svcs = nv;
+			m->capsvcs = ncap;
+		}
+		slot = m->nsvcs++;
+		if (hmap_put(&m->svcidx, svc_hash(want->proto, want->port),
+		    slot) == -1)
+			return -1;
+	}
+	m->svcs[slot] = *want;
+	return 0;
+}
+
+static int
+mem_eq(const void *ctx, uint32_t slot)
+{
+	const void *const	*c = ctx;
+	const struct dp_mirror	*m = c[0];
+
+	return memcmp(&m->members[slot], c[1], 4) == 0;
+}
+
+int
+dp_plan_addr(struct dp_mirror *m, uint8_t lan, const struct dp_addr *a,
+    struct dp_ops *o)
+{
+	if (lan) {
+		uint32_t	 i;
+
+		for (i = 0; i < m->nlans; i++)
+			if (m->lans[i].addr == a->p.addr &&
+			    m->lans[i].len == a->p.len)
+				break;
+		if (a->op == 1 && i == m->nlans) {
+			if (m->nlans == sizeof(m->lans) / sizeof(m->lans[0]))
+				return -1;
+			m->lans[m->nlans++] = a->p;
+			return emit_allow(o, 0, 0, 0, &a->p);
+		}
+		if (a->op == 2 && i < m->nlans) {
+			m->lans[i] = m->lans[--m->nlans];
+			return emit_allow(o, 1, 0, 0, &a->p);
+		}
+		return 0;
+	} else {
+		uint64_t	 h = hmap_hash(&a->p.addr, 4);
+		const void	*ctx[2] = { m, &a->p.addr };
+		uint32_t	 slot = hmap_find(&m->memidx, h, mem_eq, ctx);
+
+		if (a->op == 1 && slot == HMAP_EMPTY) {
+			if (m->nmembers == m->capmembers) {
+				uint32_t	 ncap = m->capmembers ?
+				    m->capmembers * 2 : 64;
+				uint32_t	*nv = realloc(m->members,
+				    ncap * sizeof(*nv));
+
+				if (nv == NULL)
+					return -1;
+				m->members = nv;
+				m->capmembers = ncap;
+			}
+			m->members[m->nmembers] = a->p.addr;
+			hmap_put(&m->memidx, h, m->nmembers++);
+			return emit_member(o, 0, a->p.addr);
+		}
+		if (a->op == 2 && slot != HMAP_EMPTY) {
+			uint32_t	 last = m->nmembers - 1;
+
+			hmap_del(&m->memidx, h, slot);
+			if (slot != last) {
+				hmap_set(&m->memidx, hmap_hash(&m->members[last],
+				    4), last, slot);
+				m->members[slot] = m->members[last];
+			}
+			m->nmembers--;
+			return emit_member(o, 1, a->p.addr);
+		}
+		return 0;
+	}
+}
+
+/* dp_plan_all - every element of the mirror, for a full sync into a fresh table. */
+int
+dp_plan_all(const struct dp_mirror *m, struct dp_ops *o)
+{
+	for (uint32_t i = 0; i < m->nsvcs; i++)
+		if (emit_svc(o, 0, &m->svcs[i]) == -1)
+			return -1;
+	for (uint32_t i = 0; i < m->nmembers; i++)
+		if (emit_member(o, 0, m->members[i]) == -1)
+			return -1;
+	for (uint32_t i = 0; i < m->nlans; i++)
+		if (emit_allow(o, 0, 0, 0, &m->lans[i]) == -1)
+			return -1;
+	return 0;
+}

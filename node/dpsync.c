@@ -1,0 +1,434 @@
+/*
+ * dpsync.c: from the mesh's records to requests for the parent.  Service
+ * records feed the service table; each port whose plan changed is sent as
+ * one fixed-size request, member addresses and LAN prefixes as set deltas,
+ * all in one transaction per round, one transaction in flight at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/dpsync.h"
+#include "node/engine.h"
+#include "node/log.h"
+#include "node/privsep.h"
+#include "proto/envelope.h"
+
+void
+dpsync_init(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	memset(d, 0, sizeof(*d));
+	svc_table_init(&d->svcs);
+	hmap_init(&d->sentidx);
+	d->need_full = 1;
+	d->members_dirty = 1;
+}
+
+/* dpsync_reset - the mesh was forgotten (left): nothing is wanted any more. */
+void
+dpsync_reset(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	svc_table_release(&d->svcs);
+	svc_table_init(&d->svcs);
+	d->need_full = 1;
+	d->members_dirty = 1;
+}
+
+void
+dpsync_release(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	svc_table_release(&d->svcs);
+	hmap_release(&d->sentidx);
+	free(d->sent);
+	free(d->members);
+	memset(d, 0, sizeof(*d));
+}
+
+/* mesh hook: a record was stored */
+void
+dpsync_on_record(void *ctx, const struct rec *r)
+{
+	struct engine		*e = ctx;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_service	 s;
+
+	if (r->kind == REC_NODE) {
+		e->dp.members_dirty = 1;
+		svc_table_touch_author(&e->dp.svcs, r->author);
+		return;
+	}
+	if (r->kind != REC_SERVICE ||
+	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    rec_service_decode(body, bodylen, &h, &s) == -1)
+		return;
+	if (h.flags & REC_F_DELETED)
+		svc_table_del(&e->dp.svcs, r->author, s.name);
+	else
+		svc_table_set(&e->dp.svcs, r->author, h.version, &s);
+}
+
+/* mesh hook: an author was reaped */
+void
+dpsync_on_forget(void *ctx, const uint8_t author[32])
+{
+	struct engine	*e = ctx;
+
+	svc_table_drop_author(&e->dp.svcs, author);
+	e->dp.members_dirty = 1;
+}
+
+/* A member changed state (alive, suspect, failed, left). */
+void
+dpsync_member_changed(struct engine *e, const uint8_t id[32])
+{
+	svc_table_touch_author(&e->dp.svcs, id);
+	e->dp.members_dirty = 1;
+	if (memcmp(id, e->mesh.id, 32) == 0)
+		svc_table_touch_all(&e->dp.svcs);
+}
+
+void
+dpsync_to_req(const struct svc_plan *p, struct dp_svc *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->proto = p->proto;
+	r->port = p->port;
+	if (p->mode == PLAN_NONE)
+		return;
+	for (int i = 0; i < p->nbackends && r->nbackends < DP_MAX_BACKENDS; i++) {
+		if (p->backends[i].family != 4)
+			continue;
+		memcpy(&r->backends[r->nbackends].addr, p->backends[i].ip, 4);
+		r->backends[r->nbackends].port = p->backends[i].port;
+		r->nbackends++;
+	}
+	r->public = (uint8_t)(p->public != 0);
+	for (int i = 0; i < p->nallow && r->nallow < DP_MAX_ALLOW; i++) {
+		if (p->allow[i].family != 4)
+			continue;
+		memcpy(&r->allow[r->nallow].addr, p->allow[i].ip, 4);
+		r->allow[r->nallow].len = p->allow[i].len;
+		r->nallow++;
+	}
+}
+
+static uint64_t
+key_hash(uint32_t key)
+{
+	return hmap_hash(&key, sizeof(key));
+}
+
+struct sent_ctx {
+	const struct dpsync	*d;
+	uint32_t		 key;
+};
+
+static int
+sent_eq(const void *ctx, uint32_t slot)
+{
+	const struct sent_ctx	*c = ctx;
+
+	return c->d->sent[slot].key == c->key;
+}
+
+static struct dp_sent *
+sent_get(const struct dpsync *d, uint32_t key)
+{
+	struct sent_ctx	 c = { d, key };
+	uint32_t	 s = hmap_find(&d->sentidx, key_hash(key), sent_eq, &c);
+
+	return s == HMAP_EMPTY ? NULL : &d->sent[s];
+}
+
+static struct dp_sent *
+sent_add(struct dpsync *d, uint32_t key)
+{
+	struct dp_sent	*s;
+
+	if (d->nsent == d->capsent) {
+		uint32_t	 ncap = d->capsent ? d->capsent * 2 : 64;
+		struct dp_sent	*nv = realloc(d->sent, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		d->sent = nv;
+		d->capsent = ncap;
+	}
+	if (hmap_put(&d->sentidx, key_hash(key), d->nsent) == -1)
+		return NULL;
+	s = &d->sent[d->nsent++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	return s;
+}
+
+int
+dpsync_programmed(const struct engine *e, uint32_t key)
+{
+	const struct dp_sent	*s = sent_get(&e->dp, key);
+	struct svc_plan		 p;
+	struct dp_svc		 want;
+
+	if (s == NULL || !s->acked)
+		return 0;
+	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, &p);
+	dpsync_to_req(&p, &want);
+	return memcmp(&want, &s->req, sizeof(want)) == 0;
+}
+
+static void
+send_req(struct engine *e, uint16_t type, const void *p, size_t len)
+{
+	if (priv_send(e->privfd, type, p, len) == -1)
+		fatal("privsep channel");
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The member address set and the LAN prefixes wanted now: every IPv4
+ * address and LAN of every member that has not left (this node included:
+ * its own site's clients use the services too).
+ */
+static void
+wanted_sets(struct engine *e, uint32_t **addrs, uint32_t *naddrs,
+    struct dp_prefix *lans, uint32_t *nlans)
+{
+	struct mesh	*m = &e->mesh;
+	uint32_t	 cap = m->mb.n * WIRE_MAX_ADDRS + 1;
+
+	*naddrs = *nlans = 0;
+	if ((*addrs = calloc(cap, sizeof(**addrs))) == NULL)
+		return;
+	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
+		const struct member	*mm = m->mb.m[i];
+		const struct rec	*r;
+		const uint8_t		*author, *body;
+		size_t			 bodylen;
+		struct rec_head		 h;
+		struct rec_node		 nd;
+
+		if (!svc_owner_usable(&m->mb, mm->id))
+			continue;
+		r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
+		if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
+		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, &nd) == -1)
+			continue;
+		for (int a = 0; a < nd.naddrs; a++)
+			if (nd.addrs[a].family == 4)
+				memcpy(&(*addrs)[(*naddrs)++], nd.addrs[a].ip, 4);
+		for (int l = 0; l < nd.nlans && *nlans < 64; l++) {
+			struct dp_prefix	 p;
+			int			 dup = 0;
+
+			if (nd.lans[l].family != 4)
+				continue;
+			memset(&p, 0, sizeof(p));
+			memcpy(&p.addr, nd.lans[l].ip, 4);
+			p.len = nd.lans[l].len;
+			for (uint32_t j = 0; j < *nlans; j++)
+				dup |= lans[j].addr == p.addr && lans[j].len == p.len;
+			if (!dup)
+				lans[(*nlans)++] = p;
+		}
+	}
+	qsort(*addrs, *naddrs, sizeof(**addrs), u32_cmp);
+}
+
+static int
+send_sets(struct engine *e, int full)
+{
+	struct dpsync	*d = &e->dp;
+	uint32_t	*want, nwant, nlans, i, j;
+	struct dp_prefix lans[64];
+	struct dp_addr	 a;
+	int		 n = 0;
+
+	wanted_sets(e, &want, &nwant, lans, &nlans);
+	if (want == NULL)
+		return 0;
+	if (full) {
+		d->nmembers = 0;
+		d->nlans = 0;
+	}
+	/* both sorted: a merge gives the adds and deletes */
+	for (i = j = 0; i < nwant || j < d->nmembers;) {
+		memset(&a, 0, sizeof(a));
+		a.p.len = 32;
+		if (j == d->nmembers || (i < nwant && want[i] < d->members[j])) {
+			if (i > 0 && want[i] == want[i - 1]) {
+				i++;
+				continue;
+			}
+			a.op = 1;
+			a.p.addr = want[i++];
+		} else if (i == nwant || want[i] > d->members[j]) {
+			a.op = 2;
+			a.p.addr = d->members[j++];
+		} else {
+			i++;
+			j++;
+			continue;
+		}
+		send_req(e, PRIV_DP_MEMBER, &a, sizeof(a));
+		n++;
+	}
+	for (i = 0; i < d->nlans; i++) {
+		int	 kept = 0;
+
+		for (j = 0; j < nlans; j++)
+			kept |= lans[j].addr == d->lans[i].addr &&
+			    lans[j].len == d->lans[i].len;
+		if (!kept) {
+			memset(&a, 0, sizeof(a));
+			a.op = 2;
+			a.p = d->lans[i];
+			send_req(e, PRIV_DP_LAN, &a, sizeof(a));
+			n++;
+		}
+	}
+	for (j = 0; j < nlans; j++) {
+		int	 had = 0;
+
+		for (i = 0; i < d->nlans; i++)
+			had |= lans[j].addr == d->lans[i].addr &&
+			    lans[j].len == d->lans[i].len;
+		if (!had) {
+			memset(&a, 0, sizeof(a));
+			a.op = 1;
+			a.p = lans[j];
+			send_req(e, PRIV_DP_LAN, &a, sizeof(a));
+			n++;
+		}
+	}
+	/* dedupe the sorted wanted list into the new "sent" list */
+	for (i = j = 0; i < nwant; i++)
+		if (j == 0 || want[i] != want[j - 1])
+			want[j++] = want[i];
+	free(d->members);
+	d->members = want;
+	d->nmembers = j;
+	memcpy(d->lans, lans, sizeof(lans));
+	d->nlans = nlans;
+	return n;
+}
+
+/*
+ * dpsync_flush - send what changed since the last transaction.  The first
+ * transaction (and the one after an error) is full: every port, every
+ * address.  Only one transaction is in flight; what changes meanwhile goes
+ * in the next one.
+ */
+void
+dpsync_flush(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+	uint32_t	 keys[512], nk;
+	struct dp_begin	 b;
+	struct dp_commit c;
+	int		 n = 0, begun = 0;
+
+	if (d->inflight != 0 || e->stopping)
+		return;
+	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.seq = ++d->seq;
+	b.full = (uint8_t)d->need_full;
+	if (d->need_full)
+		svc_table_touch_all(&d->svcs);	/* every port the table knows */
+	while ((nk = svc_table_take_dirty(&d->svcs, keys, 512)) > 0 ||
+	    (d->need_full && !begun)) {
+		if (!begun) {
+			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
+			begun = 1;
+		}
+		for (uint32_t i = 0; i < nk; i++) {
+			struct svc_plan	 p;
+			struct dp_svc	 req;
+			struct dp_sent	*s = sent_get(d, keys[i]);
+
+			if (e->mesh.joined && !e->mesh.left)
+				svc_plan_key(&d->svcs, keys[i], &e->mesh.mb, &p);
+			else {
+				memset(&p, 0, sizeof(p));
+				p.proto = (uint8_t)(keys[i] >> 16);
+				p.port = (uint16_t)keys[i];
+			}
+			dpsync_to_req(&p, &req);
+			if (!d->need_full && s != NULL &&
+			    memcmp(&s->req, &req, sizeof(req)) == 0)
+				continue;
+			if (!d->need_full && s == NULL && req.nbackends == 0)
+				continue;
+			if (d->need_full && req.nbackends == 0)
+				continue;	/* a full state lists what exists */
+			if (s == NULL && (s = sent_add(d, keys[i])) == NULL)
+				fatalx("out of memory");
+			s->req = req;
+			s->seq = b.seq;
+			s->acked = 0;
+			send_req(e, PRIV_DP_SVC, &req, sizeof(req));
+			n++;
+		}
+	}
+	if (d->need_full) {
+		/* ports sent before that are gone now are simply not in the full state */
+		for (uint32_t i = 0; i < d->nsent; i++)
+			if (d->sent[i].seq != b.seq) {
+				memset(&d->sent[i].req, 0, sizeof(d->sent[i].req));
+				d->sent[i].acked = 0;
+			}
+	}
+	if (d->members_dirty || d->need_full) {
+		if (!begun) {
+			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
+			begun = 1;
+		}
+		n += send_sets(e, d->need_full);
+		d->members_dirty = 0;
+	}
+	if (!begun)
+		return;
+	c.seq = b.seq;
+	send_req(e, PRIV_DP_COMMIT, &c, sizeof(c));
+	d->inflight = b.seq;
+	d->need_full = 0;
+	log_debug("data plane: transaction %u with %d changes sent", b.seq, n);
+}
+
+void
+dpsync_result(struct engine *e, const struct dp_result *r)
+{
+	struct dpsync	*d = &e->dp;
+
+	if (r->seq != d->inflight)
+		return;
+	d->inflight = 0;
+	d->last_err = r->err;
+	d->last_usec = r->usec;
+	d->last_changes = r->changes;
+	d->commits++;
+	if (r->err != 0) {
+		log_warnx("the data plane refused transaction %u (error %d); "
+		    "sending the full state", r->seq, r->err);
+		d->need_full = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < d->nsent; i++)
+		if (d->sent[i].seq == r->seq)
+			d->sent[i].acked = 1;
+}

@@ -1,0 +1,929 @@
+/*
+ * nft.c: the nftables side of the data plane.  rpn owns table inet rpn and
+ * nothing else.  A full sync replaces the whole table in one transaction
+ * (packets see the old ruleset or the new one; conntrack NAT bindings
+ * survive); after that every change is a batch of element adds and deletes
+ * in one transaction.  The rules reproduce, expression by expression, what
+ * `nft --debug=netlink` prints for the ruleset in docs/dataplane.md, so
+ * `nft list table inet rpn` stays readable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "node/log.h"
+#include "node/nft.h"
+#include "node/nl.h"
+
+/* nftables' datatype ids (nftables include/datatype.h), for readable listings. */
+#define DT_IPADDR	7
+#define DT_INET_PROTO	12
+#define DT_INET_SERVICE	13
+#define DT_MARK		19
+#define DT_IFINDEX	20
+#define DT_CONCAT(a, b)	((a) << 6 | (b))
+
+#define ELEMS_PER_MSG	1000
+
+/* ---- a growable batch of netlink messages ---- */
+
+struct batch {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	uint32_t	 nmsgs;
+	uint32_t	 first_seq;
+	uint32_t	 nelems;
+	int		 err;
+};
+
+static char *
+batch_room(struct batch *b, size_t need)
+{
+	if (b->err)
+		return NULL;
+	if (b->cap - b->len < need) {
+		size_t	 ncap = b->cap ? b->cap : 1 << 16;
+		char	*nb;
+
+		while (ncap - b->len < need)
+			ncap *= 2;
+		if ((nb = realloc(b->buf, ncap)) == NULL) {
+			b->err = 1;
+			return NULL;
+		}
+		memset(nb + b->cap, 0, ncap - b->cap);
+		b->buf = nb;
+		b->cap = ncap;
+	}
+	return b->buf + b->len;
+}
+
+/* Room for one message of at most need bytes; call batch_done() after. */
+static struct nlmsghdr *
+batch_msg(struct batch *b, size_t need, uint16_t type, uint16_t flags,
+    uint32_t seq)
+{
+	char	*p = batch_room(b, need + 256);
+
+	if (p == NULL)
+		return NULL;
+	memset(p, 0, need + 256);
+	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags, seq);
+}
+
+static void
+batch_done(struct batch *b, struct nlmsghdr *nlh)
+{
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->nmsgs++;
+}
+
+static void
+batch_release(struct batch *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- send a batch, collect every ack ---- */
+
+static int
+ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static void
+sock_size(struct nft *n, uint32_t bytes)
+{
+	int	 fd = mnl_socket_get_fd(n->nl);
+	int	 sz = (int)(bytes + (1 << 16));
+
+	if (bytes > n->sndbuf) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+		n->sndbuf = bytes;
+	}
+}
+
+static uint64_t
+usec_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * nft_send - one transaction: BATCH_BEGIN, the messages, BATCH_END, sent
+ * in one sendmsg(); the kernel applies it all or nothing while we are in
+ * sendmsg().  Every message asked for an ack; read until all arrived or the
+ * first error (then the whole transaction was aborted).
+ */
+static int
+nft_send(struct nft *n, struct batch *msgs, uint32_t *usec)
+{
+	struct batch	 b;
+	struct nlmsghdr	*nlh;
+	char		*rbuf;
+	size_t		 rsz = 1 << 16;
+	uint32_t	 acks = 0;
+	uint64_t	 t0;
+	int		 fd = mnl_socket_get_fd(n->nl), rc = 0, rcv;
+
+	if (msgs->err)
+		return -ENOMEM;
+	memset(&b, 0, sizeof(b));
+	if (batch_room(&b, msgs->len + 2 * NLMSG_HDRLEN + 64) == NULL)
+		return -ENOMEM;
+	nlh = nftnl_batch_begin(b.buf, n->seq++);
+	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	memcpy(b.buf + b.len, msgs->buf, msgs->len);
+	b.len += msgs->len;
+	nlh = nftnl_batch_end(b.buf + b.len, n->seq++);
+	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	sock_size(n, (uint32_t)b.len);
+	/* Every message is acked: make room for the answers. */
+	rcv = (int)(msgs->nmsgs * 1024 + (1 << 16));
+	if ((uint32_t)rcv > n->rcvbuf) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
+		n->rcvbuf = (uint32_t)rcv;
+	}
+	t0 = usec_now();
+	if (mnl_socket_sendto(n->nl, b.buf, b.len) < 0) {
+		rc = -errno;
+		batch_release(&b);
+		return rc;
+	}
+	batch_release(&b);
+	if ((rbuf = malloc(rsz)) == NULL)
+		return -ENOMEM;
+	while (acks < msgs->nmsgs) {
+		ssize_t	 r = mnl_socket_recvfrom(n->nl, rbuf, rsz);
+		int	 cb;
+
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		/* Each ack is one NLMSG_ERROR; count them as mnl walks the buffer. */
+		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf;
+		    mnl_nlmsg_ok(h, (int)r); h = mnl_nlmsg_next(h, (int *)&r)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr	*e = mnl_nlmsg_get_payload(h);
+
+				acks++;
+				if (e->error != 0) {
+					rc = e->error;
+					goto out;
+				}
+			}
+		}
+		(void)cb;
+		(void)ack_cb;
+	}
+out:
+	free(rbuf);
+	if (usec != NULL)
+		*usec = (uint32_t)(usec_now() - t0);
+	return rc;
+}
+
+/* ---- objects of the skeleton ---- */
+
+static void
+put_table(struct batch *b, uint16_t type, uint32_t seq)
+{
+	struct nftnl_table	*t = nftnl_table_alloc();
+	struct nlmsghdr		*nlh;
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if ((nlh = batch_msg(b, 256, type, (type == NFT_MSG_NEWTABLE ?
+	    NLM_F_CREATE : 0) | NLM_F_ACK, seq)) != NULL) {
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		batch_done(b, nlh);
+	}
+	nftnl_table_free(t);
+}
+
+struct set_spec {
+	const char	*name;
+	uint32_t	 id;
+	uint32_t	 flags;
+	uint32_t	 key_type;
+	uint32_t	 key_len;
+	uint32_t	 data_type;	/* 0: a set, not a map */
+	uint32_t	 data_len;
+	uint8_t		 concat[3];	/* field lengths, intervals only */
+};
+
+static const struct set_spec sets[] = {
+	[DS_SVC4] = { "svc4", 1, NFT_SET_MAP,
+	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8,
+	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 } },
+	[DS_SVC4LB] = { "svc4lb", 2, NFT_SET_MAP,
+	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_MARK), 12,
+	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 } },
+	[DS_PORTS] = { "ports", 3, 0,
+	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 } },
+	[DS_PUBLIC] = { "public", 4, 0,
+	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 } },
+	[DS_ALLOW4] = { "allow4", 5, NFT_SET_INTERVAL | NFT_SET_CONCAT,
+	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_IPADDR), 12,
+	    0, 0, { 1, 2, 4 } },
+	[DS_MEMBERS4] = { "members4", 6, 0, DT_IPADDR, 4, 0, 0, { 0 } },
+};
+
+#define SET_NIC_STAMP_ID	7
+#define SET_NIC_RESTORE_ID	8
+
+static void
+put_set(struct batch *b, const struct set_spec *sp, uint32_t seq)
+{
+	struct nftnl_set	*s = nftnl_set_alloc();
+	struct nlmsghdr		*nlh;
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, sp->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, sp->id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sp->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sp->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sp->key_len);
+	if (sp->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, sp->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sp->data_len);
+	}
+	if (sp->flags & NFT_SET_CONCAT)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, sp->concat, 3);
+	if ((nlh = batch_msg(b, 512, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK,
+	    seq)) != NULL) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		batch_done(b, nlh);
+	}
+	nftnl_set_free(s);
+}
+
+static void
+put_chain(struct batch *b, const char *name, const char *type, int hook,
+    int prio, uint32_t seq)
+{
+	struct nftnl_chain	*c = nftnl_chain_alloc();
+	struct nlmsghdr		*nlh;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (type != NULL) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	if ((nlh = batch_msg(b, 512, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK,
+	    seq)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		batch_done(b, nlh);
+	}
+	nftnl_chain_free(c);
+}
+
+/* ---- expressions, one helper per kind used ---- */
+
+static void
+x_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* reg = (reg & mask) ^ xor, on 4 bytes */
+static void
+x_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, 4);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_cmp(struct nftnl_rule *r, uint32_t reg, uint32_t op, uint32_t v)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &v, 4);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_cmp8(struct nftnl_rule *r, uint32_t reg, uint32_t op, uint8_t v)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &v, 1);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+    uint32_t dreg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set, uint32_t id,
+    int has_dreg, uint32_t dreg, uint32_t flags)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (has_dreg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	if (flags)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, flags);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_fib_daddr_local(struct nftnl_rule *r, uint32_t op)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("fib");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	x_cmp(r, NFT_REG_1, op, 2 /* RTN_LOCAL */);
+}
+
+static void
+x_counter(struct nftnl_rule *r)
+{
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+}
+
+/* meta l4proto => reg 1; th dport => reg 9: the (proto . port) key */
+static void
+x_proto_port(struct nftnl_rule *r)
+{
+	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+}
+
+static void
+x_ipv4_only(struct nftnl_rule *r)
+{
+	x_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, NFPROTO_IPV4);
+}
+
+static void
+x_dnat(struct nftnl_rule *r)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("nat");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_rule *
+rule_new(const char *chain)
+{
+	struct nftnl_rule	*r = nftnl_rule_alloc();
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+static void
+put_rule(struct batch *b, struct nftnl_rule *r, uint32_t seq)
+{
+	struct nlmsghdr	*nlh;
+
+	if ((nlh = batch_msg(b, 2048, NFT_MSG_NEWRULE, NLM_F_CREATE |
+	    NLM_F_APPEND | NLM_F_ACK, seq)) != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		batch_done(b, nlh);
+	}
+	nftnl_rule_free(r);
+}
+
+uint32_t
+nft_translated_bit(const struct nft_config *c)
+{
+	return c->mask & ~(c->mask >> 1) & c->mask;	/* the top bit of the byte */
+}
+
+static uint32_t
+uplink_bits(const struct nft_config *c)
+{
+	return c->mask & ~nft_translated_bit(c);
+}
+
+static uint32_t
+uplink_value(const struct nft_config *c, int k)
+{
+	return (uint32_t)k << __builtin_ctz(c->mask);
+}
+
+/*
+ * The skeleton: sets, maps, the per-uplink stamp/restore chains, the base
+ * chains and their rules.  Its size depends on the number of uplinks only.
+ */
+static void
+put_skeleton(struct nft *n, struct batch *b)
+{
+	const struct nft_config	*c = &n->cfg;
+	uint32_t		 T = nft_translated_bit(c), U = uplink_bits(c);
+	struct nftnl_rule	*r;
+	struct set_spec		 stamp = { "nic_stamp", SET_NIC_STAMP_ID, NFT_SET_MAP,
+	    DT_IFINDEX, 4, NFT_DATA_VERDICT, 0, { 0 } };
+	struct set_spec		 restore = { "nic_restore", SET_NIC_RESTORE_ID,
+	    NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 } };
+	char			 name[32];
+
+	for (int i = 0; i < DS_NUM; i++)
+		put_set(b, &sets[i], n->seq++);
+	put_set(b, &stamp, n->seq++);
+	put_set(b, &restore, n->seq++);
+
+	/* Regular chains first: rules and verdict maps refer to them. */
+	put_chain(b, "translate", NULL, 0, 0, n->seq++);
+	for (int k = 1; k <= c->nuplinks; k++) {
+		snprintf(name, sizeof(name), "stamp_%d", k);
+		put_chain(b, name, NULL, 0, 0, n->seq++);
+		snprintf(name, sizeof(name), "restore_%d", k);
+		put_chain(b, name, NULL, 0, 0, n->seq++);
+	}
+	put_chain(b, "pre_mark", "filter", NF_INET_PRE_ROUTING, -150, n->seq++);
+	put_chain(b, "out_mark", "route", NF_INET_LOCAL_OUT, -150, n->seq++);
+	put_chain(b, "pre_filter", "filter", NF_INET_PRE_ROUTING, -110, n->seq++);
+	put_chain(b, "out_filter", "filter", NF_INET_LOCAL_OUT, -110, n->seq++);
+	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100, n->seq++);
+	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->seq++);
+	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100, n->seq++);
+
+	/* translate: ct mark set ct mark or T */
+	r = rule_new("translate");
+	x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, ~T, T);
+	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+	put_rule(b, r, n->seq++);
+	for (int k = 1; k <= c->nuplinks; k++) {
+		snprintf(name, sizeof(name), "stamp_%d", k);
+		r = rule_new(name);
+		x_ct(r, NFT_CT_MARK, NFT_REG_1);
+		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
+		x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+		put_rule(b, r, n->seq++);
+		snprintf(name, sizeof(name), "restore_%d", k);
+		r = rule_new(name);
+		x_meta(r, NFT_META_MARK, NFT_REG_1);
+		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
+		x_meta_set(r, NFT_META_MARK, NFT_REG_1);
+		put_rule(b, r, n->seq++);
+	}
+
+	/* pre_mark: stamp new connections with their uplink; restore it on replies */
+	r = rule_new("pre_mark");
+	x_ct(r, NFT_CT_STATE, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW), 0);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
+	x_meta(r, NFT_META_IIF, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
+	    0);
+	put_rule(b, r, n->seq++);
+	for (int chain = 0; chain < 2; chain++) {
+		/*
+		 * R9 (default) restores on replies only; R7 (strict-rpf)
+		 * restores in both directions so the SYN passes a strict
+		 * reverse-path check (with src_valid_mark=1 and guard rules).
+		 */
+		r = rule_new(chain == 0 ? "pre_mark" : "out_mark");
+		if (!c->strict || chain == 1) {
+			x_ct(r, NFT_CT_DIRECTION, NFT_REG_1);
+			x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, IP_CT_DIR_REPLY);
+		}
+		x_ct(r, NFT_CT_MARK, NFT_REG_1);
+		x_bitwise(r, NFT_REG_1, U, 0);
+		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
+		    NFT_REG_VERDICT, 0);
+		put_rule(b, r, n->seq++);
+	}
+
+	/* pre_filter / out_filter: who may open a connection to a service port */
+	for (int chain = 0; chain < 2; chain++) {
+		const char	*cn = chain == 0 ? "pre_filter" : "out_filter";
+
+		r = rule_new(cn);
+		x_ct(r, NFT_CT_STATE, NFT_REG_1);
+		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
+		x_verdict(r, NFT_RETURN, NULL);
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_proto_port(r);
+		x_lookup(r, NFT_REG_1, "ports", sets[DS_PORTS].id, 0, 0,
+		    NFT_LOOKUP_F_INV);
+		x_verdict(r, NFT_RETURN, NULL);
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_fib_daddr_local(r, NFT_CMP_NEQ);
+		x_verdict(r, NFT_RETURN, NULL);
+		put_rule(b, r, n->seq++);
+		if (chain == 1) {
+			/* the node itself may always use the mesh's services */
+			r = rule_new(cn);
+			x_verdict(r, NFT_GOTO, "translate");
+			put_rule(b, r, n->seq++);
+			continue;
+		}
+		r = rule_new(cn);
+		x_proto_port(r);
+		x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
+		x_verdict(r, NFT_GOTO, "translate");
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_ipv4_only(r);
+		x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+		x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
+		x_verdict(r, NFT_GOTO, "translate");
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_ipv4_only(r);
+		x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+		{
+			struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
+			    NFT_BYTEORDER_HTON);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+			nftnl_rule_add_expr(r, e);
+		}
+		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+		x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
+		x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
+		x_verdict(r, NFT_GOTO, "translate");
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_counter(r);
+		x_verdict(r, NF_DROP, NULL);
+		put_rule(b, r, n->seq++);
+	}
+
+	/* pre_dnat / out_dnat: translate what the filter marked */
+	for (int chain = 0; chain < 2; chain++) {
+		const char	*cn = chain == 0 ? "pre_dnat" : "out_dnat";
+
+		r = rule_new(cn);
+		x_ct(r, NFT_CT_MARK, NFT_REG_1);
+		x_bitwise(r, NFT_REG_1, T, 0);
+		x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
+		x_verdict(r, NFT_RETURN, NULL);
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_proto_port(r);
+		x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
+		x_dnat(r);
+		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_proto_port(r);
+		{
+			struct nftnl_expr	*e = nftnl_expr_alloc("numgen");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_02);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, DP_BUCKETS);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+			nftnl_rule_add_expr(r, e);
+		}
+		x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1,
+		    0);
+		x_dnat(r);
+		put_rule(b, r, n->seq++);
+	}
+
+	/* post_snat: masquerade only what rpn translated */
+	r = rule_new("post_snat");
+	x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, T, 0);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
+	x_ct(r, NFT_CT_STATUS, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, IPS_DST_NAT, 0);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+	put_rule(b, r, n->seq++);
+}
+
+/* ---- elements ---- */
+
+static void
+put_data(struct nlmsghdr *nlh, uint16_t type, const void *p, size_t len)
+{
+	struct nlattr	*nest = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, p);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* NEWSETELEM/DELSETELEM messages for ops[from..to) of one set. */
+static void
+put_elems(struct batch *b, const struct dp_op *ops, size_t from, size_t to,
+    uint32_t seq)
+{
+	const struct dp_op	*first = &ops[from];
+	struct nlmsghdr		*nlh;
+	struct nlattr		*list;
+
+	nlh = batch_msg(b, (to - from) * 96 + 128, first->del ?
+	    NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+	    (first->del ? 0 : NLM_F_CREATE) | NLM_F_ACK, seq);
+	if (nlh == NULL)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[first->set].name);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (size_t i = from; i < to; i++) {
+		const struct dp_op	*op = &ops[i];
+		struct nlattr		*el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+
+		put_data(nlh, NFTA_SET_ELEM_KEY, op->key, op->klen);
+		if (op->set == DS_ALLOW4)
+			put_data(nlh, NFTA_SET_ELEM_KEY_END, op->key_end, op->klen);
+		if (op->dlen > 0 && !op->del)
+			put_data(nlh, NFTA_SET_ELEM_DATA, op->data, op->dlen);
+		mnl_attr_nest_end(nlh, el);
+		b->nelems++;
+	}
+	mnl_attr_nest_end(nlh, list);
+	batch_done(b, nlh);
+}
+
+/*
+ * Element changes in order, grouped into messages of one set and one
+ * direction; deletes of a key stay before its re-add since order is kept.
+ */
+static void
+put_ops(struct nft *n, struct batch *b, const struct dp_ops *ops)
+{
+	size_t	 i = 0;
+
+	while (i < ops->n) {
+		size_t	 j = i + 1;
+
+		while (j < ops->n && j - i < ELEMS_PER_MSG &&
+		    ops->v[j].set == ops->v[i].set &&
+		    ops->v[j].del == ops->v[i].del)
+			j++;
+		put_elems(b, ops->v, i, j, n->seq++);
+		i = j;
+	}
+}
+
+/* The verdict maps: uplink ifindex -> jump stamp_k; mark -> jump restore_k. */
+static void
+put_nic_maps(struct nft *n, struct batch *b)
+{
+	const struct nft_config	*c = &n->cfg;
+
+	for (int map = 0; map < 2 && c->nuplinks > 0; map++) {
+		struct nlmsghdr	*nlh;
+		struct nlattr	*list;
+
+		nlh = batch_msg(b, 256 + c->nuplinks * 128, NFT_MSG_NEWSETELEM,
+		    NLM_F_CREATE | NLM_F_ACK, n->seq++);
+		if (nlh == NULL)
+			return;
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, map == 0 ?
+		    "nic_stamp" : "nic_restore");
+		list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		for (int k = 1; k <= c->nuplinks; k++) {
+			struct nlattr	*el, *d, *v;
+			char		 chain[32];
+			uint32_t	 key = map == 0 ? c->uplinks[k - 1].ifindex :
+			    uplink_value(c, k);
+
+			snprintf(chain, sizeof(chain), "%s_%d", map == 0 ?
+			    "stamp" : "restore", k);
+			el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+			put_data(nlh, NFTA_SET_ELEM_KEY, &key, 4);
+			d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+			v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+			mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)
+			    NFT_JUMP));
+			mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
+			mnl_attr_nest_end(nlh, v);
+			mnl_attr_nest_end(nlh, d);
+			mnl_attr_nest_end(nlh, el);
+		}
+		mnl_attr_nest_end(nlh, list);
+		batch_done(b, nlh);
+	}
+}
+
+/*
+ * nft_full_sync - replace the table in one transaction: create it if
+ * missing, delete it, create it afresh with every element.
+ */
+int
+nft_full_sync(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
+{
+	struct batch	 b;
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);
+	put_table(&b, NFT_MSG_DELTABLE, n->seq++);
+	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);
+	put_skeleton(n, &b);
+	put_nic_maps(n, &b);
+	put_ops(n, &b, ops);
+	rc = nft_send(n, &b, usec);
+	batch_release(&b);
+	return rc;
+}
+
+int
+nft_apply(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
+{
+	struct batch	 b;
+	int		 rc;
+
+	if (ops->n == 0) {
+		if (usec != NULL)
+			*usec = 0;
+		return 0;
+	}
+	memset(&b, 0, sizeof(b));
+	put_ops(n, &b, ops);
+	rc = nft_send(n, &b, usec);
+	batch_release(&b);
+	return rc;
+}
+
+int
+nft_remove(struct nft *n)
+{
+	struct batch	 b;
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);	/* so the delete cannot fail */
+	put_table(&b, NFT_MSG_DELTABLE, n->seq++);
+	rc = nft_send(n, &b, NULL);
+	batch_release(&b);
+	return rc;
+}
+
+/* ---- noticing that someone else removed our table ---- */
+
+static int
+gettable_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(int *)data = 1;
+	return MNL_CB_OK;
+}
+
+/*
+ * nft_table_exists - 1 if table inet rpn is there, 0 if not, -1 on error.
+ * rpnd asks once a second: listening to NFNLGRP_NFTABLES instead would make
+ * the kernel send a notification per element for rpn's own large syncs.
+ */
+int
+nft_table_exists(struct nft *n)
+{
+	char		 buf[NL_BUF_SIZE];
+	struct nlmsghdr	*nlh;
+	uint32_t	 seq = n->seq++;
+	int		 found = 0, r;
+	ssize_t		 len;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_ACK, seq);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while ((len = mnl_socket_recvfrom(n->nl, buf, sizeof(buf))) > 0) {
+		r = mnl_cb_run(buf, (size_t)len, seq, n->portid, gettable_cb,
+		    &found);
+		if (r == MNL_CB_ERROR)
+			return errno == ENOENT ? 0 : -1;
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	return found;
+}
+
+int
+nft_open(struct nft *n, const struct nft_config *cfg, char *err, size_t errlen)
+{
+	memset(n, 0, sizeof(*n));
+	n->cfg = *cfg;
+	n->seq = (uint32_t)time(NULL);
+	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netfilter socket: %s", strerror(errno));
+		return -1;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	return 0;
+}
+
+void
+nft_close(struct nft *n)
+{
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	n->nl = NULL;
+}

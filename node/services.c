@@ -1,0 +1,500 @@
+/* services.c: service records grouped by name and by port; the forwarding plan per port. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/services.h"
+#include <stdio.h>
+
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+void
+svc_table_init(struct svc_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	hmap_init(&t->byname);
+	hmap_init(&t->byport);
+	hmap_init(&t->dirtyidx);
+}
+
+void
+svc_table_release(struct svc_table *t)
+{
+	for (uint32_t i = 0; i < t->n; i++) {
+		free(t->v[i]->owners);
+		free(t->v[i]);
+	}
+	free(t->v);
+	free(t->dirty);
+	hmap_release(&t->byname);
+	hmap_release(&t->byport);
+	hmap_release(&t->dirtyidx);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint64_t
+name_hash(const char *name)
+{
+	return hmap_hash(name, strlen(name));
+}
+
+static uint64_t
+key_hash(uint32_t key)
+{
+	return hmap_hash(&key, sizeof(key));
+}
+
+struct name_ctx {
+	const struct svc_table	*t;
+	const char		*name;
+};
+
+static int
+name_eq(const void *ctx, uint32_t slot)
+{
+	const struct name_ctx	*c = ctx;
+
+	return strcmp(c->t->v[slot]->name, c->name) == 0;
+}
+
+static uint32_t
+slot_of(const struct svc_table *t, const char *name)
+{
+	struct name_ctx	 c = { t, name };
+
+	return hmap_find(&t->byname, name_hash(name), name_eq, &c);
+}
+
+struct svc *
+svc_table_get(const struct svc_table *t, const char *name)
+{
+	uint32_t	 s = slot_of(t, name);
+
+	return s == HMAP_EMPTY ? NULL : t->v[s];
+}
+
+static void
+mark_dirty(struct svc_table *t, uint32_t key)
+{
+	uint64_t	 h = key_hash(key);
+
+	if (key == 0 || hmap_find(&t->dirtyidx, h, NULL, NULL) != HMAP_EMPTY)
+		return;
+	if (t->ndirty == t->capdirty) {
+		uint32_t	 ncap = t->capdirty ? t->capdirty * 2 : 64;
+		uint32_t	*nd = realloc(t->dirty, ncap * sizeof(*nd));
+
+		if (nd == NULL)
+			return;
+		t->dirty = nd;
+		t->capdirty = ncap;
+	}
+	t->dirty[t->ndirty] = key;
+	hmap_put(&t->dirtyidx, h, t->ndirty);
+	t->ndirty++;
+}
+
+uint32_t
+svc_table_take_dirty(struct svc_table *t, uint32_t *out, uint32_t max)
+{
+	uint32_t	 n = t->ndirty < max ? t->ndirty : max;
+
+	memcpy(out, t->dirty + (t->ndirty - n), n * sizeof(*out));
+	for (uint32_t i = t->ndirty - n; i < t->ndirty; i++)
+		hmap_del(&t->dirtyidx, key_hash(t->dirty[i]), i);
+	t->ndirty -= n;
+	return n;
+}
+
+/*
+ * The port key a service is defined on: that of its earliest owner record
+ * (lowest version, then lowest id).  Membership does not enter here, so the
+ * index does not move when members come and go.
+ */
+static uint32_t
+svc_key_of(const struct svc *s)
+{
+	const struct svc_owner	*best = NULL;
+
+	for (uint32_t i = 0; i < s->nowners; i++) {
+		const struct svc_owner	*o = &s->owners[i];
+
+		if (best == NULL || o->version < best->version ||
+		    (o->version == best->version &&
+		    memcmp(o->id, best->id, WIRE_KEY) < 0))
+			best = o;
+	}
+	return best ? svc_key(best->rec.proto, best->rec.port) : 0;
+}
+
+static void
+reindex(struct svc_table *t, uint32_t slot)
+{
+	struct svc	*s = t->v[slot];
+	uint32_t	 key = svc_key_of(s);
+
+	if (key == s->key)
+		return;
+	if (s->key != 0)
+		hmap_del(&t->byport, key_hash(s->key), slot);
+	if (key != 0)
+		hmap_put(&t->byport, key_hash(key), slot);
+	mark_dirty(t, s->key);
+	mark_dirty(t, key);
+	s->key = key;
+}
+
+static void
+svc_remove(struct svc_table *t, uint32_t slot)
+{
+	uint32_t	 last = t->n - 1;
+	struct svc	*s = t->v[slot];
+
+	mark_dirty(t, s->key);
+	hmap_del(&t->byname, name_hash(s->name), slot);
+	if (s->key != 0)
+		hmap_del(&t->byport, key_hash(s->key), slot);
+	if (slot != last) {
+		struct svc	*m = t->v[last];
+
+		hmap_set(&t->byname, name_hash(m->name), last, slot);
+		if (m->key != 0)
+			hmap_set(&t->byport, key_hash(m->key), last, slot);
+		t->v[slot] = m;
+	}
+	t->n--;
+	free(s->owners);
+	free(s);
+}
+
+int
+svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
+    uint64_t version, const struct rec_service *rec)
+{
+	uint32_t	 slot = slot_of(t, rec->name);
+	struct svc	*s;
+	struct svc_owner *o = NULL;
+
+	if (slot == HMAP_EMPTY) {
+		if (t->n == t->cap) {
+			uint32_t	 ncap = t->cap ? t->cap * 2 : 64;
+			struct svc	**nv = realloc(t->v, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			t->v = nv;
+			t->cap = ncap;
+		}
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return -1;
+		strlcpy(s->name, rec->name, sizeof(s->name));
+		slot = t->n;
+		if (hmap_put(&t->byname, name_hash(s->name), slot) == -1) {
+			free(s);
+			return -1;
+		}
+		t->v[t->n++] = s;
+	}
+	s = t->v[slot];
+	for (uint32_t i = 0; i < s->nowners; i++)
+		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0)
+			o = &s->owners[i];
+	if (o == NULL) {
+		if (s->nowners == s->cap) {
+			uint32_t		 ncap = s->cap ? s->cap * 2 : 2;
+			struct svc_owner	*no = realloc(s->owners,
+			    ncap * sizeof(*no));
+
+			if (no == NULL)
+				return -1;
+			s->owners = no;
+			s->cap = ncap;
+		}
+		o = &s->owners[s->nowners++];
+		memcpy(o->id, author, WIRE_KEY);
+	}
+	o->version = version;
+	o->rec = *rec;
+	mark_dirty(t, s->key);
+	reindex(t, slot);
+	mark_dirty(t, s->key);
+	return 0;
+}
+
+void
+svc_table_del(struct svc_table *t, const uint8_t author[WIRE_KEY],
+    const char *name)
+{
+	uint32_t	 slot = slot_of(t, name);
+	struct svc	*s;
+
+	if (slot == HMAP_EMPTY)
+		return;
+	s = t->v[slot];
+	for (uint32_t i = 0; i < s->nowners; i++)
+		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0) {
+			s->owners[i] = s->owners[--s->nowners];
+			break;
+		}
+	if (s->nowners == 0) {
+		svc_remove(t, slot);
+		return;
+	}
+	mark_dirty(t, s->key);
+	reindex(t, slot);
+}
+
+void
+svc_table_drop_author(struct svc_table *t, const uint8_t author[WIRE_KEY])
+{
+	for (uint32_t i = t->n; i > 0; i--) {
+		struct svc	*s = t->v[i - 1];
+
+		for (uint32_t j = 0; j < s->nowners; j++)
+			if (memcmp(s->owners[j].id, author, WIRE_KEY) == 0) {
+				svc_table_del(t, author, s->name);
+				break;
+			}
+	}
+}
+
+/* A member's state changed: every port it owns a backend on is planned again. */
+void
+svc_table_touch_author(struct svc_table *t, const uint8_t author[WIRE_KEY])
+{
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct svc	*s = t->v[i];
+
+		for (uint32_t j = 0; j < s->nowners; j++)
+			if (memcmp(s->owners[j].id, author, WIRE_KEY) == 0) {
+				mark_dirty(t, s->key);
+				break;
+			}
+	}
+}
+
+void
+svc_table_touch_all(struct svc_table *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		mark_dirty(t, t->v[i]->key);
+}
+
+/* An owner whose records count: a member that has not left. */
+int
+svc_owner_usable(const struct membership *mb, const uint8_t id[WIRE_KEY])
+{
+	const struct member	*m = mb_get(mb, id);
+
+	return m != NULL && m->state != M_LEFT &&
+	    !(m->self && m->state == M_LEFT);
+}
+
+/* An owner that gets new connections: alive, or suspect (not yet failed). */
+int
+svc_owner_serving(const struct membership *mb, const uint8_t id[WIRE_KEY])
+{
+	const struct member	*m = mb_get(mb, id);
+
+	return m != NULL && (m->state == M_ALIVE || m->state == M_SUSPECT);
+}
+
+/* svc_def - the owner record that defines the service's protocol and port. */
+const struct svc_owner *
+svc_def(const struct svc *s, const struct membership *mb)
+{
+	const struct svc_owner	*best = NULL;
+
+	for (uint32_t i = 0; i < s->nowners; i++) {
+		const struct svc_owner	*o = &s->owners[i];
+
+		if (!svc_owner_usable(mb, o->id))
+			continue;
+		if (best == NULL || o->version < best->version ||
+		    (o->version == best->version &&
+		    memcmp(o->id, best->id, WIRE_KEY) < 0))
+			best = o;
+	}
+	return best;
+}
+
+struct port_ctx {
+	const struct svc_table	*t;
+	const struct membership	*mb;
+	uint32_t		 key;
+	const struct svc	*best;
+	uint64_t		 best_first;
+};
+
+/* Collects every service indexed under the key; returns 0 to keep looking. */
+static int
+port_collect(const void *ctx, uint32_t slot)
+{
+	struct port_ctx		*c = (struct port_ctx *)(uintptr_t)ctx;
+	const struct svc	*s = c->t->v[slot];
+	const struct svc_owner	*d;
+
+	if (s->key != c->key || (d = svc_def(s, c->mb)) == NULL ||
+	    svc_key(d->rec.proto, d->rec.port) != c->key)
+		return 0;
+	if (c->best == NULL || d->version < c->best_first ||
+	    (d->version == c->best_first && strcmp(s->name, c->best->name) < 0)) {
+		c->best = s;
+		c->best_first = d->version;
+	}
+	return 0;
+}
+
+/*
+ * svc_for_key - the service that holds a port: when two services claim the
+ * same protocol and port, the one defined first keeps it (every node picks
+ * the same), and the other forwards nothing until the clash is resolved.
+ */
+const struct svc *
+svc_for_key(const struct svc_table *t, uint32_t key, const struct membership *mb)
+{
+	struct port_ctx	 c = { t, mb, key, NULL, 0 };
+
+	hmap_find(&t->byport, key_hash(key), port_collect, &c);
+	return c.best;
+}
+
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, sizeof(struct wire_addr));
+}
+
+/*
+ * svc_plan_key - what to program for one port.  An owner forwards to its
+ * own target (never onward, so there are no loops); any other node spreads
+ * new connections over the owners that are alive, at their first IPv4 mesh
+ * address and the service's port.  Access is the union of the owners'
+ * settings.  Owners whose protocol or port disagree with the definition are
+ * left out.
+ */
+void
+svc_plan_key(const struct svc_table *t, uint32_t key,
+    const struct membership *mb, struct svc_plan *p)
+{
+	const struct svc	*s = svc_for_key(t, key, mb);
+	const struct svc_owner	*def;
+
+	memset(p, 0, sizeof(*p));
+	p->proto = (uint8_t)(key >> 16);
+	p->port = (uint16_t)key;
+	p->mode = PLAN_NONE;
+	if (s == NULL || (def = svc_def(s, mb)) == NULL)
+		return;
+	strlcpy(p->name, s->name, sizeof(p->name));
+	for (uint32_t i = 0; i < s->nowners; i++) {
+		const struct svc_owner	*o = &s->owners[i];
+		const struct member	*m = mb_get(mb, o->id);
+
+		if (o->rec.proto != def->rec.proto ||
+		    o->rec.port != def->rec.port || !svc_owner_usable(mb, o->id))
+			continue;
+		p->public |= o->rec.public;
+		for (int a = 0; a < o->rec.nallow && p->nallow < WIRE_MAX_ALLOW;
+		    a++) {
+			int	 dup = 0;
+
+			for (int b = 0; b < p->nallow; b++)
+				dup |= memcmp(&p->allow[b], &o->rec.allow[a],
+				    sizeof(p->allow[b])) == 0;
+			if (!dup)
+				p->allow[p->nallow++] = o->rec.allow[a];
+		}
+		if (m != NULL && m->self && o->rec.target.family == 4) {
+			p->mode = PLAN_LOCAL;
+			p->backends[0] = o->rec.target;
+			p->nbackends = 1;
+		}
+	}
+	if (p->mode == PLAN_LOCAL)
+		return;
+	for (uint32_t i = 0; i < s->nowners && p->nbackends < SVC_MAX_BACKENDS;
+	    i++) {
+		const struct svc_owner	*o = &s->owners[i];
+		const struct member	*m = mb_get(mb, o->id);
+
+		if (o->rec.proto != def->rec.proto ||
+		    o->rec.port != def->rec.port ||
+		    !svc_owner_serving(mb, o->id) || m->addr.family != 4)
+			continue;
+		p->backends[p->nbackends] = m->addr;
+		p->backends[p->nbackends].port = def->rec.port;
+		p->nbackends++;
+	}
+	if (p->nbackends > 0) {
+		/* The same order on every node, whatever the record order. */
+		qsort(p->backends, p->nbackends, sizeof(p->backends[0]), addr_cmp);
+		p->mode = PLAN_REMOTE;
+	}
+}
+
+static const char *
+proto_name(uint8_t p)
+{
+	return p == SVC_UDP ? "udp" : "tcp";
+}
+
+/*
+ * svc_check_add - may owner add this backend?  Refuses rpn's own port, a
+ * second backend of the same service on the same node, a backend whose
+ * protocol or port differs from the service's, and a port another service
+ * holds.  Concurrent adds on two nodes can still clash; svc_for_key() then
+ * settles it the same way everywhere.
+ */
+int
+svc_check_add(const struct svc_table *t, const struct membership *mb,
+    const uint8_t owner[WIRE_KEY], const struct rec_service *s,
+    uint16_t reserved_port, char *err, size_t errlen)
+{
+	const struct svc	*cur = svc_table_get(t, s->name), *holder;
+	const struct svc_owner	*def;
+
+	if (s->port == reserved_port) {
+		snprintf(err, errlen, "port %u is rpn's own (gossip and joins)",
+		    s->port);
+		return -1;
+	}
+	if (s->target.family != 4 || s->target.port == 0 ||
+	    (s->target.ip[0] == 0 && s->target.ip[1] == 0 &&
+	    s->target.ip[2] == 0 && s->target.ip[3] == 0)) {
+		snprintf(err, errlen, "the target must be an IPv4 address and "
+		    "port (IPv6 forwarding is not supported yet)");
+		return -1;
+	}
+	for (int i = 0; i < s->nallow; i++)
+		if (s->allow[i].family != 4) {
+			snprintf(err, errlen, "--allow takes IPv4 prefixes");
+			return -1;
+		}
+	if (cur != NULL) {
+		for (uint32_t i = 0; i < cur->nowners; i++)
+			if (memcmp(cur->owners[i].id, owner, WIRE_KEY) == 0 &&
+			    svc_owner_usable(mb, owner)) {
+				const struct member	*m = mb_get(mb, owner);
+
+				snprintf(err, errlen, "service %s already has a "
+				    "backend on %s; delete it first", s->name,
+				    m && m->name[0] ? m->name : "that node");
+				return -1;
+			}
+		if ((def = svc_def(cur, mb)) != NULL &&
+		    (def->rec.proto != s->proto || def->rec.port != s->port)) {
+			snprintf(err, errlen, "service %s is %s/%u; every backend "
+			    "must use the same protocol and port", s->name,
+			    proto_name(def->rec.proto), def->rec.port);
+			return -1;
+		}
+	}
+	holder = svc_for_key(t, svc_key(s->proto, s->port), mb);
+	if (holder != NULL && strcmp(holder->name, s->name) != 0) {
+		snprintf(err, errlen, "%s/%u is already used by service %s",
+		    proto_name(s->proto), s->port, holder->name);
+		return -1;
+	}
+	return 0;
+}
