@@ -201,8 +201,10 @@ pack_services(msgpack_packer *pk, struct engine *e)
 		msgpack_pack_array(pk, 0);
 		return;
 	}
-	memcpy(v, t->v, t->n * sizeof(*v));
-	qsort(v, t->n, sizeof(*v), svc_name_cmp);
+	if (t->n > 0) {
+		memcpy(v, t->v, t->n * sizeof(*v));
+		qsort(v, t->n, sizeof(*v), svc_name_cmp);
+	}
 	msgpack_pack_array(pk, t->n);
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct svc	*s = v[i];

@@ -26,6 +26,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "node/log.h"
 #include "node/nft.h"
@@ -157,7 +158,8 @@ nft_send(struct nft *n, struct batch *msgs, uint32_t *usec)
 		return -ENOMEM;
 	nlh = nftnl_batch_begin(b.buf, n->seq++);
 	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	memcpy(b.buf + b.len, msgs->buf, msgs->len);
+	if (msgs->len > 0)
+		memcpy(b.buf + b.len, msgs->buf, msgs->len);
 	b.len += msgs->len;
 	nlh = nftnl_batch_end(b.buf + b.len, n->seq++);
 	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
@@ -235,6 +237,7 @@ struct set_spec {
 	uint32_t	 data_type;	/* 0: a set, not a map */
 	uint32_t	 data_len;
 	uint8_t		 concat[3];	/* field lengths, intervals only */
+	int		 host_key;	/* the key is in host byte order */
 };
 
 static const struct set_spec sets[] = {
@@ -276,6 +279,18 @@ put_set(struct batch *b, const struct set_spec *sp, uint32_t seq)
 	}
 	if (sp->flags & NFT_SET_CONCAT)
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, sp->concat, 3);
+	if (sp->host_key) {
+		/* So nft lists the key as a number and an interface, not bytes. */
+		struct nftnl_udata_buf	*u = nftnl_udata_buf_alloc(64);
+
+		if (u != NULL) {
+			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+			    1 /* nftables' BYTEORDER_HOST_ENDIAN */);
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+			    nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+			nftnl_udata_buf_free(u);
+		}
+	}
 	if ((nlh = batch_msg(b, 512, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK,
 	    seq)) != NULL) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
@@ -525,9 +540,9 @@ put_skeleton(struct nft *n, struct batch *b)
 	uint32_t		 T = nft_translated_bit(c), U = uplink_bits(c);
 	struct nftnl_rule	*r;
 	struct set_spec		 stamp = { "nic_stamp", SET_NIC_STAMP_ID, NFT_SET_MAP,
-	    DT_IFINDEX, 4, NFT_DATA_VERDICT, 0, { 0 } };
+	    DT_IFINDEX, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
 	struct set_spec		 restore = { "nic_restore", SET_NIC_RESTORE_ID,
-	    NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 } };
+	    NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
 	char			 name[32];
 
 	for (int i = 0; i < DS_NUM; i++)

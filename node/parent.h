@@ -42,7 +42,7 @@ struct parent {
 };
 
 int	dp_setup(struct parent *, char *err, size_t errlen);
-void	dp_teardown(struct parent *);
+void	dp_teardown(struct parent *, int remove);
 void	dp_check(struct parent *);
 
 #endif

@@ -184,17 +184,21 @@ dp_setup(struct parent *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* dp_teardown - at SIGTERM: remove rpn's table, rules and routes, unless kept. */
+/*
+ * dp_teardown - at SIGTERM (remove=1): remove rpn's table, rules and routes,
+ * unless kept.  When the engine died (remove=0) the kernel state stays, so
+ * established flows keep forwarding until a restarted rpnd reconciles.
+ */
 void
-dp_teardown(struct parent *p)
+dp_teardown(struct parent *p, int remove)
 {
 	if (!p->dp_on)
 		return;
-	if (!p->cfg.keep_on_exit) {
+	if (remove && !p->cfg.keep_on_exit) {
 		nft_remove(&p->nft);
 		routes_flush(&p->rt);
 		routes_sysctls_restore(&p->rt);
-	} else
+	} else if (remove)
 		log_info("keep-on-exit: leaving rpn's kernel state in place");
 	nft_close(&p->nft);
 	routes_close(&p->rt);

@@ -259,7 +259,7 @@ parent_loop(struct parent *p)
 			default:
 				log_info("stopping on signal %d", si.ssi_signo);
 				stop_engine(p);
-				dp_teardown(p);
+				dp_teardown(p, 1);
 				return 0;
 			}
 		}
@@ -405,6 +405,7 @@ main(int argc, char **argv)
 	close(p.ctlfd);
 	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);
 	rc = parent_loop(&p);
+	dp_teardown(&p, 0);	/* after a clean stop this is a no-op */
 	unlink(p.sock);
 	log_info("stopped");
 	return rc;

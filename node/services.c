@@ -99,6 +99,8 @@ svc_table_take_dirty(struct svc_table *t, uint32_t *out, uint32_t max)
 {
 	uint32_t	 n = t->ndirty < max ? t->ndirty : max;
 
+	if (n == 0)
+		return 0;
 	memcpy(out, t->dirty + (t->ndirty - n), n * sizeof(*out));
 	for (uint32_t i = t->ndirty - n; i < t->ndirty; i++)
 		hmap_del(&t->dirtyidx, key_hash(t->dirty[i]), i);

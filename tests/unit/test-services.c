@@ -1,0 +1,274 @@
+/* test-services.c: the service table and per-port plans; the parent's planner and its element changes. */
+#include <arpa/inet.h>
+
+#include "node/dataplane.h"
+#include "node/services.h"
+#include "proto/parse.h"
+#include "tests/unit/test.h"
+
+static uint8_t	 ids[4][WIRE_KEY];
+
+static void
+members(struct membership *mb)
+{
+	struct mb_config	 cfg;
+
+	mb_config_default(&cfg);
+	for (int i = 0; i < 4; i++)
+		memset(ids[i], 0x10 + i, WIRE_KEY);
+	ASSERT_EQ(mb_init(mb, &cfg, ids[0], 1, 1, 0), 0);
+	for (int i = 1; i < 4; i++) {
+		mb_on_alive(mb, ids[i], 1, 0, 0);
+		mb_get(mb, ids[i])->addr.family = 4;
+		parse_ip(i == 1 ? "198.51.100.1" : i == 2 ? "198.51.100.2" :
+		    "198.51.100.3", &mb_get(mb, ids[i])->addr);
+	}
+	mb->nacts = 0;
+}
+
+static struct rec_service
+svc(const char *name, uint8_t proto, uint16_t port, const char *target)
+{
+	struct rec_service	 s;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.name, name);
+	s.proto = proto;
+	s.port = port;
+	parse_addrport(target, 0, &s.target);
+	return s;
+}
+
+TEST(svc_plan_remote_local_and_failover)
+{
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct svc_plan		 p;
+	struct rec_service	 s = svc("web", SVC_TCP, 8080, "100.64.2.10:80");
+	uint32_t		 keys[8];
+
+	members(&mb);
+	svc_table_init(&t);
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &s), 0);
+	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
+	ASSERT_EQ(keys[0], svc_key(SVC_TCP, 8080));
+	/* not an owner: forward to the owner's mesh address, same port */
+	svc_plan_key(&t, keys[0], &mb, &p);
+	ASSERT_EQ(p.mode, PLAN_REMOTE);
+	ASSERT_EQ(p.nbackends, 1);
+	ASSERT_EQ(p.backends[0].port, 8080);
+	/* a second owner: both, in a fixed order */
+	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
+	svc_table_set(&t, ids[2], 11, &s);
+	svc_plan_key(&t, keys[0], &mb, &p);
+	ASSERT_EQ(p.nbackends, 2);
+	ASSERT(memcmp(&p.backends[0], &p.backends[1], sizeof(p.backends[0])) < 0);
+	/* an owner that failed gets no new connections */
+	mb_on_notice(&mb, ids[3], ids[1], 1, NOTICE_DEAD, 5);
+	svc_table_touch_author(&t, ids[1]);
+	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
+	svc_plan_key(&t, keys[0], &mb, &p);
+	ASSERT_EQ(p.nbackends, 1);
+	/* on an owner: its own target, never onward */
+	s = svc("web", SVC_TCP, 8080, "100.64.1.10:80");
+	svc_table_set(&t, ids[0], 12, &s);
+	svc_plan_key(&t, keys[0], &mb, &p);
+	ASSERT_EQ(p.mode, PLAN_LOCAL);
+	ASSERT_EQ(p.backends[0].port, 80);
+	/* every owner gone: nothing to forward, and the service is gone */
+	svc_table_del(&t, ids[0], "web");
+	svc_table_del(&t, ids[1], "web");
+	svc_table_del(&t, ids[2], "web");
+	ASSERT(svc_table_get(&t, "web") == NULL);
+	svc_plan_key(&t, keys[0], &mb, &p);
+	ASSERT_EQ(p.mode, PLAN_NONE);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
+
+TEST(svc_conflicts_settle_the_same_everywhere)
+{
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct rec_service	 a = svc("api", SVC_TCP, 9000, "100.64.2.10:90");
+	struct rec_service	 b = svc("web", SVC_TCP, 9000, "100.64.3.10:80");
+	struct rec_service	 c = svc("web", SVC_TCP, 9001, "100.64.3.11:80");
+	char			 err[200];
+	const struct svc	*win;
+
+	members(&mb);
+	svc_table_init(&t);
+	svc_table_set(&t, ids[1], 20, &b);	/* web defined first, on 9000 */
+	svc_table_set(&t, ids[2], 30, &a);	/* api claims 9000 later */
+	win = svc_for_key(&t, svc_key(SVC_TCP, 9000), &mb);
+	ASSERT(win != NULL);
+	ASSERT_STR_EQ(win->name, "web");
+	/* the checks the CLI path runs */
+	ASSERT_EQ(svc_check_add(&t, &mb, ids[3], &a, 7480, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "already used by service web") != NULL);
+	ASSERT_EQ(svc_check_add(&t, &mb, ids[3], &c, 7480, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "same protocol and port") != NULL);
+	ASSERT_EQ(svc_check_add(&t, &mb, ids[1], &b, 7480, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "already has a backend") != NULL);
+	b.port = 7480;
+	ASSERT_EQ(svc_check_add(&t, &mb, ids[3], &b, 7480, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "rpn's own") != NULL);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
+
+static struct dp_svc
+req(uint8_t proto, uint16_t port, int n)
+{
+	struct dp_svc	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.proto = proto;
+	r.port = port;
+	r.nbackends = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		r.backends[i].addr = htonl(0xc6336400u + (uint32_t)i + 1);
+		r.backends[i].port = port;
+	}
+	return r;
+}
+
+static size_t
+count(const struct dp_ops *o, enum dp_set set, int del)
+{
+	size_t	 n = 0;
+
+	for (size_t i = 0; i < o->n; i++)
+		n += o->v[i].set == set && o->v[i].del == del;
+	return n;
+}
+
+TEST(dpplan_deltas_are_o_of_changes)
+{
+	struct dp_mirror	 m;
+	struct dp_ops		 o = { 0 };
+	struct dp_flush		 fl[8];
+	uint32_t		 nfl = 0;
+	struct dp_svc		 r;
+
+	dp_mirror_init(&m);
+	/* new, one backend: ports + svc4 */
+	r = req(6, 8080, 1);
+	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
+	ASSERT_EQ(o.n, 2);
+	ASSERT_EQ(count(&o, DS_SVC4, 0), 1);
+	/* the key as the kernel stores it: proto, pad, port big-endian, pad */
+	ASSERT_EQ(o.v[1].key[0], 6);
+	ASSERT_EQ(o.v[1].key[4], 0x1f);
+	ASSERT_EQ(o.v[1].key[5], 0x90);
+	/* the same again: nothing */
+	dp_ops_reset(&o);
+	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
+	ASSERT_EQ(o.n, 0);
+	/* a second backend: from svc4 to 16 buckets of svc4lb */
+	r = req(6, 8080, 2);
+	dp_ops_reset(&o);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
+	ASSERT_EQ(count(&o, DS_SVC4, 1), 1);
+	ASSERT_EQ(count(&o, DS_SVC4LB, 0), DP_BUCKETS);
+	/* one backend replaced: only the buckets that pointed at it change */
+	r.backends[1].addr = htonl(0xc6336409);
+	dp_ops_reset(&o);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
+	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS / 2);
+	ASSERT_EQ(count(&o, DS_SVC4LB, 0), DP_BUCKETS / 2);
+	ASSERT_EQ(count(&o, DS_PORTS, 0) + count(&o, DS_PORTS, 1), 0);
+	/* removal: everything it had, and it leaves the mirror */
+	r = req(6, 8080, 0);
+	dp_ops_reset(&o);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
+	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS);
+	ASSERT_EQ(count(&o, DS_PORTS, 1), 1);
+	ASSERT_EQ(m.nsvcs, 0);
+	ASSERT_EQ(nfl, 0);		/* TCP: conntrack left to time out */
+	dp_ops_release(&o);
+	dp_mirror_release(&m);
+}
+
+TEST(dpplan_udp_backend_removal_flushes_conntrack)
+{
+	struct dp_mirror	 m;
+	struct dp_ops		 o = { 0 };
+	struct dp_flush		 fl[8];
+	uint32_t		 nfl = 0;
+	struct dp_svc		 r = req(17, 5353, 2), r1;
+
+	dp_mirror_init(&m);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
+	r1 = r;
+	r1.nbackends = 1;
+	memset(&r1.backends[1], 0, sizeof(r1.backends[1]));
+	dp_plan_svc(&m, &r1, &o, fl, &nfl, 8);
+	ASSERT_EQ(nfl, 1);
+	ASSERT_EQ(fl[0].backend_addr, r.backends[1].addr);
+	ASSERT_EQ(fl[0].port, 5353);
+	dp_ops_release(&o);
+	dp_mirror_release(&m);
+}
+
+TEST(dpplan_sets_and_full_state)
+{
+	struct dp_mirror	 m;
+	struct dp_ops		 o = { 0 };
+	struct dp_addr		 a;
+	struct dp_flush		 fl[1];
+	uint32_t		 nfl = 0;
+	struct dp_svc		 r = req(6, 80, 1);
+
+	dp_mirror_init(&m);
+	memset(&a, 0, sizeof(a));
+	a.op = 1;
+	a.p.addr = htonl(0xc6336401);
+	a.p.len = 32;
+	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);
+	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);	/* twice: once */
+	ASSERT_EQ(count(&o, DS_MEMBERS4, 0), 1);
+	a.p.addr = htonl(0x64400100);
+	a.p.len = 24;
+	ASSERT_EQ(dp_plan_addr(&m, 1, &a, &o), 0);
+	ASSERT_EQ(count(&o, DS_ALLOW4, 0), 1);
+	/* a LAN entry: any proto and port, the prefix as a range */
+	ASSERT_EQ(o.v[o.n - 1].key_end[0], 0xff);
+	ASSERT_EQ(o.v[o.n - 1].key[11], 0x00);
+	ASSERT_EQ(o.v[o.n - 1].key_end[11], 0xff);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
+	dp_ops_reset(&o);
+	ASSERT_EQ(dp_plan_all(&m, &o), 0);
+	ASSERT_EQ(o.n, 4);	/* ports, svc4, one member, one LAN */
+	a.op = 2;
+	dp_ops_reset(&o);
+	dp_plan_addr(&m, 1, &a, &o);
+	ASSERT_EQ(count(&o, DS_ALLOW4, 1), 1);
+	dp_ops_release(&o);
+	dp_mirror_release(&m);
+}
+
+TEST(dpplan_refuses_bad_requests)
+{
+	struct dp_svc	 r = req(6, 80, 1);
+	struct dp_addr	 a;
+
+	ASSERT(dp_svc_valid(&r));
+	r.proto = 1;
+	ASSERT(!dp_svc_valid(&r));
+	r = req(6, 0, 1);
+	ASSERT(!dp_svc_valid(&r));
+	r = req(6, 80, 1);
+	r.nbackends = 17;
+	ASSERT(!dp_svc_valid(&r));
+	r = req(6, 80, 1);
+	r.nallow = 1;
+	r.allow[0].len = 33;
+	ASSERT(!dp_svc_valid(&r));
+	r = req(6, 80, 1);
+	r.backends[0].port = 0;
+	ASSERT(!dp_svc_valid(&r));
+	memset(&a, 0, sizeof(a));
+	a.op = 3;
+	ASSERT(!dp_addr_valid(&a));
+}
