@@ -92,11 +92,14 @@ $(BUILD)/rpn: $(call obj,ctl/rpn.c) $(CTL_LIB) $(PROTO_LIB)
 $(BUILD)/rpnctl: $(call obj,ctl/rpnctl.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
 
-$(BUILD)/rpn-tool: $(call obj,tests/tools/rpn-tool.c) $(CORE_LIB) $(PROTO_LIB)
+$(BUILD)/rpn-tool: $(call obj,tests/tools/rpn-tool.c) $(CORE_LIB) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 $(BUILD)/bench-watch: $(call obj,tests/bench/watch.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
+
+$(BUILD)/bench-dp: $(call obj,tests/bench/dpbench.c) $(NODE_LIB) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 # The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
 $(BUILD)/tests/list.h: $(UNIT_SRC)
@@ -145,7 +148,7 @@ demo:
 
 bench:
 	$(Q)deploy/deps.sh build test bench
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-watch
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-watch $(BUILD)/bench-dp
 	$(Q)tests/bench/run.sh $(BUILD)
 
 install: all

@@ -216,12 +216,12 @@ pack_services(msgpack_packer *pk, struct engine *e)
 
 		memset(&plan, 0, sizeof(plan));
 		if (def != NULL) {
-			key = svc_key(def->rec.proto, def->rec.port);
+			key = svc_key(def->proto, def->port);
 			holder = svc_for_key(t, key, mb);
 			if (holder != s)
 				snprintf(problem, sizeof(problem), "%s/%u is held "
-				    "by service %s", def->rec.proto == SVC_UDP ?
-				    "udp" : "tcp", def->rec.port,
+				    "by service %s", def->proto == SVC_UDP ?
+				    "udp" : "tcp", def->port,
 				    holder ? holder->name : "?");
 			else
 				svc_plan_key(t, key, mb, &plan);
@@ -231,9 +231,9 @@ pack_services(msgpack_packer *pk, struct engine *e)
 		mp_pack_str(pk, "name");
 		mp_pack_str(pk, s->name);
 		mp_pack_str(pk, "proto");
-		mp_pack_str(pk, def && def->rec.proto == SVC_UDP ? "udp" : "tcp");
+		mp_pack_str(pk, def && def->proto == SVC_UDP ? "udp" : "tcp");
 		mp_pack_str(pk, "port");
-		msgpack_pack_uint16(pk, def ? def->rec.port : 0);
+		msgpack_pack_uint16(pk, def ? def->port : 0);
 		mp_pack_str(pk, "public");
 		if (plan.public)
 			msgpack_pack_true(pk);
@@ -250,14 +250,14 @@ pack_services(msgpack_packer *pk, struct engine *e)
 		for (uint32_t j = 0; j < s->nowners; j++) {
 			const struct svc_owner	*o = &s->owners[j];
 			const struct member	*m = mb_get(mb, o->id);
-			int			 agree = def && o->rec.proto ==
-			    def->rec.proto && o->rec.port == def->rec.port;
+			int			 agree = def && o->proto ==
+			    def->proto && o->port == def->port;
 
 			msgpack_pack_map(pk, 4);
 			mp_pack_str(pk, "node");
 			mp_pack_str(pk, m && m->name[0] ? m->name : "?");
 			mp_pack_str(pk, "target");
-			fmt_addr(a, sizeof(a), &o->rec.target, 1);
+			fmt_addr(a, sizeof(a), &o->target, 1);
 			mp_pack_str(pk, a);
 			mp_pack_str(pk, "state");
 			mp_pack_str(pk, m == NULL ? "unknown" : !agree ? "conflict" :

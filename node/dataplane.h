@@ -36,7 +36,12 @@ struct dp_prefix {
 	uint8_t		 pad[3];
 };
 
-/* The whole state of one (protocol, port): nbackends 0 removes it. */
+/*
+ * The whole state of one (protocol, port): nbackends 0 removes it.  On the
+ * channel it travels packed (dp_svc_pack): the first 8 bytes, then exactly
+ * nbackends backends and nallow prefixes, so the parent can check the size
+ * exactly and the usual service costs 16 bytes, not 264.
+ */
 struct dp_svc {
 	uint8_t		 proto;		/* 6 or 17 */
 	uint8_t		 nbackends;
@@ -47,6 +52,9 @@ struct dp_svc {
 	struct dp_backend backends[DP_MAX_BACKENDS];
 	struct dp_prefix allow[DP_MAX_ALLOW];
 };
+
+#define DP_SVC_HEAD	8
+#define DP_SVC_MAXLEN	(DP_SVC_HEAD + DP_MAX_BACKENDS * 8 + DP_MAX_ALLOW * 8)
 
 /* A member's address (len 32) or a member site's LAN prefix. */
 struct dp_addr {
@@ -71,7 +79,6 @@ struct dp_result {
 enum dp_set {
 	DS_SVC4,	/* proto . port : addr . port (one backend) */
 	DS_SVC4LB,	/* proto . port . bucket : addr . port */
-	DS_PORTS,	/* proto . port handled by rpn */
 	DS_PUBLIC,	/* proto . port open to all */
 	DS_ALLOW4,	/* proto . port . saddr intervals (LANs: any proto, port) */
 	DS_MEMBERS4,	/* member addresses */
@@ -105,8 +112,20 @@ struct dp_flush {
 	uint16_t	 backend_port;
 };
 
+/* An installed service, compact: most have one backend and no prefixes. */
+struct dp_entry {
+	uint8_t		 proto;
+	uint8_t		 nbackends;
+	uint8_t		 public;
+	uint8_t		 nallow;
+	uint16_t	 port;
+	uint16_t	 pad;
+	struct dp_backend one;		/* when nbackends == 1 */
+	void		*ext;		/* else: backends, then prefixes */
+};
+
 struct dp_mirror {
-	struct dp_svc	*svcs;		/* installed, one per (proto, port) */
+	struct dp_entry	*svcs;		/* installed, one per (protocol, port) */
 	uint32_t	 nsvcs;
 	uint32_t	 capsvcs;
 	struct hmap	 svcidx;
@@ -121,8 +140,10 @@ struct dp_mirror {
 void	dp_mirror_init(struct dp_mirror *);
 void	dp_mirror_release(struct dp_mirror *);
 void	dp_mirror_clear(struct dp_mirror *);
-const struct dp_svc *dp_mirror_svc(const struct dp_mirror *, uint8_t proto,
-	    uint16_t port);
+int	dp_mirror_svc(const struct dp_mirror *, uint8_t proto, uint16_t port,
+	    struct dp_svc *);
+size_t	dp_svc_pack(const struct dp_svc *, uint8_t out[DP_SVC_MAXLEN]);
+int	dp_svc_unpack(const uint8_t *, size_t, struct dp_svc *);
 
 int	dp_svc_valid(const struct dp_svc *);
 int	dp_addr_valid(const struct dp_addr *);

@@ -9,7 +9,7 @@
 #include "node/dataplane.h"
 
 const char *const dp_set_names[DS_NUM] = {
-	"svc4", "svc4lb", "ports", "public", "allow4", "members4",
+	"svc4", "svc4lb", "public", "allow4", "members4",
 };
 
 void
@@ -23,6 +23,8 @@ dp_mirror_init(struct dp_mirror *m)
 void
 dp_mirror_release(struct dp_mirror *m)
 {
+	for (uint32_t i = 0; i < m->nsvcs; i++)
+		free(m->svcs[i].ext);
 	free(m->svcs);
 	free(m->members);
 	hmap_release(&m->svcidx);
@@ -184,14 +186,17 @@ emit_member(struct dp_ops *o, int del, uint32_t addr)
 	return 0;
 }
 
-/* Every element one service needs, added or deleted. */
+/*
+ * Every element one service needs, added or deleted: its DNAT map entry (or
+ * 16 buckets), and only when it has them, a public mark and allowed
+ * prefixes.  A private service with one backend is a single element.
+ */
 static int
 emit_svc(struct dp_ops *o, int del, const struct dp_svc *s)
 {
 	if (s->nbackends == 0)
 		return 0;
-	if (emit_port(o, DS_PORTS, del, s->proto, s->port) == -1 ||
-	    (s->public && emit_port(o, DS_PUBLIC, del, s->proto, s->port) == -1))
+	if (s->public && emit_port(o, DS_PUBLIC, del, s->proto, s->port) == -1)
 		return -1;
 	for (int i = 0; i < s->nallow; i++)
 		if (emit_allow(o, del, s->proto, s->port, &s->allow[i]) == -1)
@@ -257,12 +262,118 @@ svc_slot(const struct dp_mirror *m, uint8_t proto, uint16_t port)
 	return hmap_find(&m->svcidx, svc_hash(proto, port), svc_eq, &c);
 }
 
-const struct dp_svc *
-dp_mirror_svc(const struct dp_mirror *m, uint8_t proto, uint16_t port)
+/* Expand an installed entry to a whole dp_svc. */
+static void
+entry_get(const struct dp_entry *e, struct dp_svc *s)
+{
+	const struct dp_backend	*bk = e->nbackends > 1 ? e->ext : &e->one;
+	size_t			 off = e->nbackends > 1 ?
+	    e->nbackends * sizeof(struct dp_backend) : 0;
+
+	memset(s, 0, sizeof(*s));
+	s->proto = e->proto;
+	s->port = e->port;
+	s->nbackends = e->nbackends;
+	s->public = e->public;
+	s->nallow = e->nallow;
+	if (e->nbackends > 0)
+		memcpy(s->backends, bk, e->nbackends * sizeof(*bk));
+	if (e->nallow > 0)
+		memcpy(s->allow, (const char *)e->ext + off,
+		    e->nallow * sizeof(struct dp_prefix));
+}
+
+static int
+entry_set(struct dp_entry *e, const struct dp_svc *s)
+{
+	size_t	 nb = s->nbackends > 1 ? s->nbackends : 0;
+	void	*ext = NULL;
+
+	if (nb > 0 || s->nallow > 0) {
+		size_t	 len = nb * sizeof(struct dp_backend) +
+		    s->nallow * sizeof(struct dp_prefix);
+
+		if ((ext = malloc(len)) == NULL)
+			return -1;
+		if (nb > 0)
+			memcpy(ext, s->backends, nb * sizeof(struct dp_backend));
+		if (s->nallow > 0)
+			memcpy((char *)ext + nb * sizeof(struct dp_backend),
+			    s->allow, s->nallow * sizeof(struct dp_prefix));
+	}
+	free(e->ext);
+	memset(e, 0, sizeof(*e));
+	e->proto = s->proto;
+	e->port = s->port;
+	e->nbackends = s->nbackends;
+	e->public = s->public;
+	e->nallow = s->nallow;
+	if (s->nbackends == 1)
+		e->one = s->backends[0];
+	e->ext = ext;
+	return 0;
+}
+
+int
+dp_mirror_svc(const struct dp_mirror *m, uint8_t proto, uint16_t port,
+    struct dp_svc *out)
 {
 	uint32_t	 s = svc_slot(m, proto, port);
 
-	return s == HMAP_EMPTY ? NULL : &m->svcs[s];
+	if (s == HMAP_EMPTY)
+		return -1;
+	entry_get(&m->svcs[s], out);
+	return 0;
+}
+
+size_t
+dp_svc_pack(const struct dp_svc *s, uint8_t out[DP_SVC_MAXLEN])
+{
+	size_t	 len = DP_SVC_HEAD;
+
+	memcpy(out, s, DP_SVC_HEAD);
+	if (s->nbackends > 0)
+		memcpy(out + len, s->backends,
+		    s->nbackends * sizeof(struct dp_backend));
+	len += s->nbackends * sizeof(struct dp_backend);
+	if (s->nallow > 0)
+		memcpy(out + len, s->allow, s->nallow * sizeof(struct dp_prefix));
+	len += s->nallow * sizeof(struct dp_prefix);
+	return len;
+}
+
+/*
+ * dp_svc_unpack - the parent's decoder of a packed request: the length must
+ * be exactly what the counts say, and every field within bounds.  Padding
+ * is cleared so requests compare by value.
+ */
+int
+dp_svc_unpack(const uint8_t *p, size_t len, struct dp_svc *s)
+{
+	size_t	 nb, na;
+
+	memset(s, 0, sizeof(*s));
+	if (len < DP_SVC_HEAD || len > DP_SVC_MAXLEN)
+		return -1;
+	memcpy(s, p, DP_SVC_HEAD);
+	memset(s->pad, 0, sizeof(s->pad));
+	nb = s->nbackends;
+	na = s->nallow;
+	if (nb > DP_MAX_BACKENDS || na > DP_MAX_ALLOW ||
+	    len != DP_SVC_HEAD + nb * sizeof(struct dp_backend) +
+	    na * sizeof(struct dp_prefix))
+		return -1;
+	if (nb > 0)
+		memcpy(s->backends, p + DP_SVC_HEAD,
+		    nb * sizeof(struct dp_backend));
+	if (na > 0)
+		memcpy(s->allow, p + DP_SVC_HEAD + nb * sizeof(struct dp_backend),
+		    na * sizeof(struct dp_prefix));
+	for (size_t i = 0; i < nb; i++)
+		s->backends[i].pad = 0;
+	for (size_t i = 0; i < na; i++)
+		memset(s->allow[i].pad, 0, sizeof(s->allow[i].pad));
+	return dp_svc_valid(s) ? 0 : -1;
 }
 
 static int
@@ -284,12 +395,13 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
     struct dp_flush *flush, uint32_t *nflush, uint32_t maxflush)
 {
 	uint32_t		 slot = svc_slot(m, want->proto, want->port);
-	const struct dp_svc	*old = slot == HMAP_EMPTY ? NULL : &m->svcs[slot];
-	struct dp_svc		 none;
+	struct dp_svc		 cur;
+	const struct dp_svc	*old = &cur;
 
-	memset(&none, 0, sizeof(none));
-	if (old == NULL)
-		old = &none;
+	if (slot == HMAP_EMPTY)
+		memset(&cur, 0, sizeof(cur));
+	else
+		entry_get(&m->svcs[slot], &cur);
 	if (want->proto == 17)
 		for (int i = 0; i < old->nbackends; i++) {
 			int	 kept = 0;
@@ -336,6 +448,7 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
 
 			hmap_del(&m->svcidx, svc_hash(want->proto, want->port),
 			    slot);
+			free(m->svcs[slot].ext);
 			if (slot != last) {
 				hmap_set(&m->svcidx, svc_hash(m->svcs[last].proto,
 				    m->svcs[last].port), last, slot);
@@ -348,7 +461,7 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
 	if (slot == HMAP_EMPTY) {
 		if (m->nsvcs == m->capsvcs) {
 			uint32_t	 ncap = m->capsvcs ? m->capsvcs * 2 : 64;
-			struct dp_svc	*nv = realloc(m->svcs, ncap * sizeof(*nv));
+			struct dp_entry	*nv = realloc(m->svcs, ncap * sizeof(*nv));
 
 			if (nv == NULL)
 				return -1;
@@ -356,12 +469,12 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
 			m->capsvcs = ncap;
 		}
 		slot = m->nsvcs++;
+		memset(&m->svcs[slot], 0, sizeof(m->svcs[slot]));
 		if (hmap_put(&m->svcidx, svc_hash(want->proto, want->port),
 		    slot) == -1)
 			return -1;
 	}
-	m->svcs[slot] = *want;
-	return 0;
+	return entry_set(&m->svcs[slot], want);
 }
 
 static int
@@ -436,9 +549,13 @@ dp_plan_addr(struct dp_mirror *m, uint8_t lan, const struct dp_addr *a,
 int
 dp_plan_all(const struct dp_mirror *m, struct dp_ops *o)
 {
-	for (uint32_t i = 0; i < m->nsvcs; i++)
-		if (emit_svc(o, 0, &m->svcs[i]) == -1)
+	struct dp_svc	 s;
+
+	for (uint32_t i = 0; i < m->nsvcs; i++) {
+		entry_get(&m->svcs[i], &s);
+		if (emit_svc(o, 0, &s) == -1)
 			return -1;
+	}
 	for (uint32_t i = 0; i < m->nmembers; i++)
 		if (emit_member(o, 0, m->members[i]) == -1)
 			return -1;

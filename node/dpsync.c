@@ -119,6 +119,19 @@ dpsync_to_req(const struct svc_plan *p, struct dp_svc *r)
 	}
 }
 
+/* The hash that stands for a request: of its packed bytes, 0 for "nothing". */
+static uint64_t
+req_hash(const struct dp_svc *r)
+{
+	uint8_t		 b[DP_SVC_MAXLEN];
+	uint64_t	 h;
+
+	if (r->nbackends == 0)
+		return 0;
+	h = hmap_hash(b, dp_svc_pack(r, b));
+	return h ? h : 1;
+}
+
 static uint64_t
 key_hash(uint32_t key)
 {
@@ -180,7 +193,7 @@ dpsync_programmed(const struct engine *e, uint32_t key)
 		return 0;
 	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, &p);
 	dpsync_to_req(&p, &want);
-	return memcmp(&want, &s->req, sizeof(want)) == 0;
+	return req_hash(&want) == s->hash;
 }
 
 static void
@@ -360,6 +373,8 @@ dpsync_flush(struct engine *e)
 			struct svc_plan	 p;
 			struct dp_svc	 req;
 			struct dp_sent	*s = sent_get(d, keys[i]);
+			uint8_t		 packed[DP_SVC_MAXLEN];
+			uint64_t	 h;
 
 			if (e->mesh.joined && !e->mesh.left)
 				svc_plan_key(&d->svcs, keys[i], &e->mesh.mb, &p);
@@ -369,8 +384,8 @@ dpsync_flush(struct engine *e)
 				p.port = (uint16_t)keys[i];
 			}
 			dpsync_to_req(&p, &req);
-			if (!d->need_full && s != NULL &&
-			    memcmp(&s->req, &req, sizeof(req)) == 0)
+			h = req_hash(&req);
+			if (!d->need_full && s != NULL && s->hash == h)
 				continue;
 			if (!d->need_full && s == NULL && req.nbackends == 0)
 				continue;
@@ -378,10 +393,10 @@ dpsync_flush(struct engine *e)
 				continue;	/* a full state lists what exists */
 			if (s == NULL && (s = sent_add(d, keys[i])) == NULL)
 				fatalx("out of memory");
-			s->req = req;
+			s->hash = h;
 			s->seq = b.seq;
 			s->acked = 0;
-			send_req(e, PRIV_DP_SVC, &req, sizeof(req));
+			send_req(e, PRIV_DP_SVC, packed, dp_svc_pack(&req, packed));
 			n++;
 		}
 	}
@@ -389,7 +404,7 @@ dpsync_flush(struct engine *e)
 		/* ports sent before that are gone now are simply not in the full state */
 		for (uint32_t i = 0; i < d->nsent; i++)
 			if (d->sent[i].seq != b.seq) {
-				memset(&d->sent[i].req, 0, sizeof(d->sent[i].req));
+				d->sent[i].hash = 0;
 				d->sent[i].acked = 0;
 			}
 	}

@@ -11,12 +11,16 @@
 
 struct engine;
 
-/* What was last sent for one (protocol, port), and whether it was programmed. */
+/*
+ * What was last sent for one (protocol, port), and whether it was
+ * programmed: only a hash of the request is kept (the parent has the
+ * request itself in its mirror).
+ */
 struct dp_sent {
 	uint32_t	 key;
 	uint32_t	 seq;		/* transaction it went out in */
+	uint64_t	 hash;		/* of the packed request; 0: nothing */
 	int		 acked;		/* the parent committed it */
-	struct dp_svc	 req;
 };
 
 struct dpsync {

@@ -371,7 +371,7 @@ invite_find_cb(void *ctx, const struct rec *r)
 	struct invite_find	*f = ctx;
 
 	if (r->kind == REC_INVITE && r->keylen == WIRE_KEY &&
-	    memcmp(r->key, f->token, WIRE_KEY) == 0) {
+	    memcmp(rec_key(r), f->token, WIRE_KEY) == 0) {
 		f->found = r;
 		return 1;
 	}
@@ -789,7 +789,7 @@ own_invite_cb(void *ctx, const struct rec *r)
 	 */
 	drop = iv.expires * 1000 + o->m->cfg.invite_grace_ms < o->unix_ms;
 	if (drop)
-		memcpy(o->drop[o->ndrop++], r->key, WIRE_KEY);
+		memcpy(o->drop[o->ndrop++], rec_key(r), WIRE_KEY);
 	return 0;
 }
 

@@ -247,8 +247,6 @@ static const struct set_spec sets[] = {
 	[DS_SVC4LB] = { "svc4lb", 2, NFT_SET_MAP,
 	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_MARK), 12,
 	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 } },
-	[DS_PORTS] = { "ports", 3, 0,
-	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 } },
 	[DS_PUBLIC] = { "public", 4, 0,
 	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 } },
 	[DS_ALLOW4] = { "allow4", 5, NFT_SET_INTERVAL | NFT_SET_CONCAT,
@@ -614,67 +612,86 @@ put_skeleton(struct nft *n, struct batch *b)
 		put_rule(b, r, n->seq++);
 	}
 
-	/* pre_filter / out_filter: who may open a connection to a service port */
-	for (int chain = 0; chain < 2; chain++) {
-		const char	*cn = chain == 0 ? "pre_filter" : "out_filter";
+	/*
+	 * pre_filter: who may open a connection to a service port.  Allowed
+	 * sources are marked for translation (whatever the port: without a
+	 * map entry nothing is translated).  From anyone else, a new
+	 * connection to a port that has a DNAT map entry is dropped: the
+	 * lookup with a destination register stops the rule when the key is
+	 * missing, so the maps themselves say what is a service.
+	 */
+	r = rule_new("pre_filter");
+	x_ct(r, NFT_CT_STATE, NFT_REG_1);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(b, r, n->seq++);
+	r = rule_new("pre_filter");
+	x_fib_daddr_local(r, NFT_CMP_NEQ);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(b, r, n->seq++);
+	r = rule_new("pre_filter");
+	x_ipv4_only(r);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
+	x_verdict(r, NFT_GOTO, "translate");
+	put_rule(b, r, n->seq++);
+	r = rule_new("pre_filter");
+	x_ipv4_only(r);
+	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
+	{
+		struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
 
-		r = rule_new(cn);
-		x_ct(r, NFT_CT_STATE, NFT_REG_1);
-		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
-		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->seq++);
-		r = rule_new(cn);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+		nftnl_rule_add_expr(r, e);
+	}
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
+	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
+	x_verdict(r, NFT_GOTO, "translate");
+	put_rule(b, r, n->seq++);
+	r = rule_new("pre_filter");
+	x_proto_port(r);
+	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
+	x_verdict(r, NFT_GOTO, "translate");
+	put_rule(b, r, n->seq++);
+	for (int lb = 0; lb < 2; lb++) {
+		r = rule_new("pre_filter");
 		x_proto_port(r);
-		x_lookup(r, NFT_REG_1, "ports", sets[DS_PORTS].id, 0, 0,
-		    NFT_LOOKUP_F_INV);
-		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->seq++);
-		r = rule_new(cn);
-		x_fib_daddr_local(r, NFT_CMP_NEQ);
-		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->seq++);
-		if (chain == 1) {
-			/* the node itself may always use the mesh's services */
-			r = rule_new(cn);
-			x_verdict(r, NFT_GOTO, "translate");
-			put_rule(b, r, n->seq++);
-			continue;
-		}
-		r = rule_new(cn);
-		x_proto_port(r);
-		x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
-		x_verdict(r, NFT_GOTO, "translate");
-		put_rule(b, r, n->seq++);
-		r = rule_new(cn);
-		x_ipv4_only(r);
-		x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-		x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
-		x_verdict(r, NFT_GOTO, "translate");
-		put_rule(b, r, n->seq++);
-		r = rule_new(cn);
-		x_ipv4_only(r);
-		x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-		{
-			struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
+		if (lb) {
+			/* bucket 0 of a load-balanced service */
+			struct nftnl_expr	*e = nftnl_expr_alloc("immediate");
+			uint32_t		 zero = 0;
 
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
-			    NFT_BYTEORDER_HTON);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG32_02);
+			nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &zero, 4);
 			nftnl_rule_add_expr(r, e);
-		}
-		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-		x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
-		x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
-		x_verdict(r, NFT_GOTO, "translate");
-		put_rule(b, r, n->seq++);
-		r = rule_new(cn);
+			x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1,
+			    NFT_REG_2, 0);
+		} else
+			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_2,
+			    0);
 		x_counter(r);
 		x_verdict(r, NF_DROP, NULL);
 		put_rule(b, r, n->seq++);
 	}
+
+	/* out_filter: the node itself may always use the mesh's services. */
+	r = rule_new("out_filter");
+	x_ct(r, NFT_CT_STATE, NFT_REG_1);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(b, r, n->seq++);
+	r = rule_new("out_filter");
+	x_fib_daddr_local(r, NFT_CMP_NEQ);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(b, r, n->seq++);
+	r = rule_new("out_filter");
+	x_verdict(r, NFT_GOTO, "translate");
+	put_rule(b, r, n->seq++);
 
 	/* pre_dnat / out_dnat: translate what the filter marked */
 	for (int chain = 0; chain < 2; chain++) {

@@ -96,11 +96,11 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 		return 0;
 	}
 	case PRIV_DP_SVC: {
-		const struct dp_svc	*s = payload;
+		struct dp_svc	 s;
 
-		if (h->len != sizeof(*s) || !p->in_txn || !dp_svc_valid(s))
+		if (!p->in_txn || dp_svc_unpack(payload, h->len, &s) == -1)
 			break;
-		if (dp_plan_svc(&p->mirror, s, &p->ops, p->flush, &p->nflush,
+		if (dp_plan_svc(&p->mirror, &s, &p->ops, p->flush, &p->nflush,
 		    MAX_FLUSH) == -1)
 			fatalx("out of memory planning the data plane");
 		return 0;

@@ -1,6 +1,7 @@
 /* privsep.c: framed messages over a SOCK_SEQPACKET pair, and dropping privileges. */
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +26,17 @@ priv_send(int fd, uint16_t type, const void *p, size_t len)
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
 	for (;;) {
+		struct pollfd	 pfd = { fd, POLLOUT, 0 };
+
 		if (sendmsg(fd, &msg, MSG_NOSIGNAL) >= 0)
 			return 0;
-		if (errno != EINTR)
+		if (errno == EINTR)
+			continue;
+		/*
+		 * libuv made the engine's end non-blocking; a burst (a full
+		 * sync of many services) waits here for the parent to read.
+		 */
+		if (errno != EAGAIN || poll(&pfd, 1, 10000) <= 0)
 			return -1;
 	}
 }

@@ -17,13 +17,20 @@ svc_table_init(struct svc_table *t)
 	hmap_init(&t->dirtyidx);
 }
 
+static void
+svc_free(struct svc *s)
+{
+	for (uint32_t i = 0; i < s->nowners; i++)
+		free(s->owners[i].allow);
+	free(s->owners);
+	free(s);
+}
+
 void
 svc_table_release(struct svc_table *t)
 {
-	for (uint32_t i = 0; i < t->n; i++) {
-		free(t->v[i]->owners);
-		free(t->v[i]);
-	}
+	for (uint32_t i = 0; i < t->n; i++)
+		svc_free(t->v[i]);
 	free(t->v);
 	free(t->dirty);
 	hmap_release(&t->byname);
@@ -126,7 +133,7 @@ svc_key_of(const struct svc *s)
 		    memcmp(o->id, best->id, WIRE_KEY) < 0))
 			best = o;
 	}
-	return best ? svc_key(best->rec.proto, best->rec.port) : 0;
+	return best ? svc_key(best->proto, best->port) : 0;
 }
 
 static void
@@ -165,8 +172,7 @@ svc_remove(struct svc_table *t, uint32_t slot)
 		t->v[slot] = m;
 	}
 	t->n--;
-	free(s->owners);
-	free(s);
+	svc_free(s);
 }
 
 int
@@ -187,9 +193,9 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 			t->v = nv;
 			t->cap = ncap;
 		}
-		if ((s = calloc(1, sizeof(*s))) == NULL)
+		if ((s = calloc(1, sizeof(*s) + strlen(rec->name) + 1)) == NULL)
 			return -1;
-		strlcpy(s->name, rec->name, sizeof(s->name));
+		memcpy(s->name, rec->name, strlen(rec->name) + 1);
 		slot = t->n;
 		if (hmap_put(&t->byname, name_hash(s->name), slot) == -1) {
 			free(s);
@@ -203,7 +209,7 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 			o = &s->owners[i];
 	if (o == NULL) {
 		if (s->nowners == s->cap) {
-			uint32_t		 ncap = s->cap ? s->cap * 2 : 2;
+			uint32_t		 ncap = s->cap ? s->cap * 2 : 1;
 			struct svc_owner	*no = realloc(s->owners,
 			    ncap * sizeof(*no));
 
@@ -213,10 +219,22 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 			s->cap = ncap;
 		}
 		o = &s->owners[s->nowners++];
+		memset(o, 0, sizeof(*o));
 		memcpy(o->id, author, WIRE_KEY);
 	}
+	free(o->allow);
+	o->allow = NULL;
+	if (rec->nallow > 0) {
+		if ((o->allow = calloc(rec->nallow, sizeof(*o->allow))) == NULL)
+			return -1;
+		memcpy(o->allow, rec->allow, rec->nallow * sizeof(*o->allow));
+	}
 	o->version = version;
-	o->rec = *rec;
+	o->target = rec->target;
+	o->port = rec->port;
+	o->proto = rec->proto;
+	o->public = (uint8_t)(rec->public != 0);
+	o->nallow = rec->nallow;
 	mark_dirty(t, s->key);
 	reindex(t, slot);
 	mark_dirty(t, s->key);
@@ -235,6 +253,7 @@ svc_table_del(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	s = t->v[slot];
 	for (uint32_t i = 0; i < s->nowners; i++)
 		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0) {
+			free(s->owners[i].allow);
 			s->owners[i] = s->owners[--s->nowners];
 			break;
 		}
@@ -337,7 +356,7 @@ port_collect(const void *ctx, uint32_t slot)
 	const struct svc_owner	*d;
 
 	if (s->key != c->key || (d = svc_def(s, c->mb)) == NULL ||
-	    svc_key(d->rec.proto, d->rec.port) != c->key)
+	    svc_key(d->proto, d->port) != c->key)
 		return 0;
 	if (c->best == NULL || d->version < c->best_first ||
 	    (d->version == c->best_first && strcmp(s->name, c->best->name) < 0)) {
@@ -393,23 +412,23 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 		const struct svc_owner	*o = &s->owners[i];
 		const struct member	*m = mb_get(mb, o->id);
 
-		if (o->rec.proto != def->rec.proto ||
-		    o->rec.port != def->rec.port || !svc_owner_usable(mb, o->id))
+		if (o->proto != def->proto ||
+		    o->port != def->port || !svc_owner_usable(mb, o->id))
 			continue;
-		p->public |= o->rec.public;
-		for (int a = 0; a < o->rec.nallow && p->nallow < WIRE_MAX_ALLOW;
+		p->public |= o->public;
+		for (int a = 0; a < o->nallow && p->nallow < WIRE_MAX_ALLOW;
 		    a++) {
 			int	 dup = 0;
 
 			for (int b = 0; b < p->nallow; b++)
-				dup |= memcmp(&p->allow[b], &o->rec.allow[a],
+				dup |= memcmp(&p->allow[b], &o->allow[a],
 				    sizeof(p->allow[b])) == 0;
 			if (!dup)
-				p->allow[p->nallow++] = o->rec.allow[a];
+				p->allow[p->nallow++] = o->allow[a];
 		}
-		if (m != NULL && m->self && o->rec.target.family == 4) {
+		if (m != NULL && m->self && o->target.family == 4) {
 			p->mode = PLAN_LOCAL;
-			p->backends[0] = o->rec.target;
+			p->backends[0] = o->target;
 			p->nbackends = 1;
 		}
 	}
@@ -420,12 +439,12 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 		const struct svc_owner	*o = &s->owners[i];
 		const struct member	*m = mb_get(mb, o->id);
 
-		if (o->rec.proto != def->rec.proto ||
-		    o->rec.port != def->rec.port ||
+		if (o->proto != def->proto ||
+		    o->port != def->port ||
 		    !svc_owner_serving(mb, o->id) || m->addr.family != 4)
 			continue;
 		p->backends[p->nbackends] = m->addr;
-		p->backends[p->nbackends].port = def->rec.port;
+		p->backends[p->nbackends].port = def->port;
 		p->nbackends++;
 	}
 	if (p->nbackends > 0) {
@@ -485,10 +504,10 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 				return -1;
 			}
 		if ((def = svc_def(cur, mb)) != NULL &&
-		    (def->rec.proto != s->proto || def->rec.port != s->port)) {
+		    (def->proto != s->proto || def->port != s->port)) {
 			snprintf(err, errlen, "service %s is %s/%u; every backend "
 			    "must use the same protocol and port", s->name,
-			    proto_name(def->rec.proto), def->rec.port);
+			    proto_name(def->proto), def->port);
 			return -1;
 		}
 	}

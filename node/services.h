@@ -10,19 +10,28 @@
 
 #define SVC_MAX_BACKENDS	16
 
-/* One owner's record for a service: the owner forwards to rec.target. */
+/*
+ * One owner's record for a service, kept small (100k services must fit in
+ * a few tens of MB): the owner forwards to target; prefixes are on the heap
+ * only when there are any.
+ */
 struct svc_owner {
 	uint8_t			 id[WIRE_KEY];
 	uint64_t		 version;
-	struct rec_service	 rec;
+	struct wire_addr	 target;
+	uint16_t		 port;
+	uint8_t			 proto;
+	uint8_t			 public;
+	uint8_t			 nallow;
+	struct wire_prefix	*allow;
 };
 
 struct svc {
-	char			 name[WIRE_NAME_MAX + 1];
 	struct svc_owner	*owners;
 	uint32_t		 nowners;
 	uint32_t		 cap;
 	uint32_t		 key;		/* port key it was last indexed under */
+	char			 name[];	/* sized to the name */
 };
 
 enum plan_mode {

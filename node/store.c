@@ -91,7 +91,7 @@ rkey_eq(const void *ctx, uint32_t slot)
 
 	return r->kind == k->kind && r->keylen == k->keylen &&
 	    memcmp(r->author, k->author, WIRE_KEY) == 0 &&
-	    (k->keylen == 0 || memcmp(r->key, k->key, k->keylen) == 0);
+	    (k->keylen == 0 || memcmp(rec_key(r), k->key, k->keylen) == 0);
 }
 
 struct akey {
@@ -270,9 +270,11 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 
 	if (!store_is_newer(st, author, h))
 		return STORE_STALE;
-	if ((copy = malloc(envlen)) == NULL)
+	if ((copy = malloc(envlen + h->keylen)) == NULL)
 		return STORE_NOMEM;
 	memcpy(copy, env, envlen);
+	if (h->keylen > 0)
+		memcpy(copy + envlen, h->key, h->keylen);
 	if ((as = author_get_or_add(st, author)) == HMAP_EMPTY) {
 		free(copy);
 		return STORE_NOMEM;
@@ -283,7 +285,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	s = rec_slot(st, author, h->kind, h->key, h->keylen);
 	if (s != HMAP_EMPTY) {
 		r = &st->recs[s];
-		a->sethash ^= rec_sethash(r->kind, r->key, r->keylen,
+		a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen,
 		    r->version);
 		free(r->env);
 	} else {
@@ -299,7 +301,6 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 		memcpy(r->author, author, WIRE_KEY);
 		r->kind = h->kind;
 		r->keylen = h->keylen;
-		memcpy(r->key, h->key, h->keylen);
 		a->nrecs++;
 		st->live++;
 	}
@@ -308,7 +309,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	r->since_ms = now_ms;
 	r->env = copy;
 	r->envlen = (uint32_t)envlen;
-	a->sethash ^= rec_sethash(r->kind, r->key, r->keylen, r->version);
+	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	if (h->version > a->maxver)
 		a->maxver = h->version;
 	summary_in(st, a);
@@ -320,9 +321,9 @@ rec_remove(struct store *st, uint32_t s, struct author *a)
 {
 	struct rec	*r = &st->recs[s];
 
-	hmap_del(&st->ridx, rkey_hash(r->author, r->kind, r->key, r->keylen),
+	hmap_del(&st->ridx, rkey_hash(r->author, r->kind, rec_key(r), r->keylen),
 	    s);
-	a->sethash ^= rec_sethash(r->kind, r->key, r->keylen, r->version);
+	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	a->nrecs--;
 	st->live--;
 	slot_free(st, s);

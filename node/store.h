@@ -18,14 +18,20 @@ struct rec {
 	uint8_t		 author[WIRE_KEY];
 	uint8_t		 kind;
 	uint8_t		 keylen;
-	uint8_t		 key[WIRE_MAX_RECKEY];
 	uint32_t	 flags;
 	uint64_t	 version;
 	uint64_t	 since_ms;	/* when this version was stored */
-	uint8_t		*env;		/* signed envelope; NULL marks a free slot */
+	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
 	uint32_t	 envlen;
 	uint32_t	 next_free;
 };
+
+/* The record's key is kept right after its envelope, in the same allocation. */
+static inline const uint8_t *
+rec_key(const struct rec *r)
+{
+	return r->env + r->envlen;
+}
 
 struct author {
 	uint8_t		 id[WIRE_KEY];

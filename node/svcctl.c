@@ -61,8 +61,11 @@ svcctl_apply(struct engine *e, uint8_t op, const struct rec_service *s,
 		    proto_name(s->proto), s->port, t);
 	} else
 		log_info("service %s: backend on this node removed", s->name);
-	/* Our own records are saved at once: a crash now must not lose them. */
-	engine_save_now(e);
+	/*
+	 * Saved within a second (engine_kick); a crash before that loses
+	 * nothing for long: after a restart the node pulls its own records
+	 * back from the mesh (engine.c, catch_up).
+	 */
 	engine_kick(e);
 	return 0;
 }

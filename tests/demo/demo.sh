@@ -1,81 +1,97 @@
 #!/usr/bin/env bash
-# demo.sh BUILD_DIR: a small rpn mesh in network namespaces on this machine,
-# narrated.  Everything it makes is removed on exit, even on failure.
-set -eu
-B=$(cd "${1:-build}" && pwd)
-W=$(mktemp -d /tmp/rpn-demo.XXXXXX)
-chmod 755 "$W"
-P=rpndemo
-SITES="tokyo osaka sapporo"
+# demo.sh BUILD_DIR: rpn's showcase, narrated, on this machine: three sites in
+# network namespaces behind an upstream router with strict reverse-path
+# filtering; a cloud node with two uplinks and two on-prem sites with LANs.
+# A service is added once; curl from every site's LAN and from the internet
+# through both cloud uplinks reaches it, with data checked both ways.
+# Everything it makes is removed on exit, even on failure.
+set -u
+export RPN_BUILD=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/integration/lib.sh"
+. "$here/integration/topo.sh"
+set +e
 
-bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
-x() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
-rpnctl() { local n=$1; shift; run ip netns exec "$P-$n" "$B/rpnctl" -s "$W/$n.sock" "$@"; }
-rpn() { local n=$1; shift; run ip netns exec "$P-$n" "$B/rpn" -s "$W/$n.sock" "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '\033[2m%s$ %s\033[0m\n' "$1" "${*:2}"; }
+on() { local n=$1; shift; show "$n" "$@"; nsx "$n" "$@"; }
+rpnctl_on() { local n=$1; shift; show "$n" rpnctl "$@"; ctl "$n" "$@"; }
+rpn_on() { local n=$1; shift; show "$n" rpn "$@"; rpn "$n" "$@"; }
+check() { if "$@"; then printf '   \033[32mok\033[0m\n'; else printf '   \033[31mFAILED\033[0m\n'; exit 1; fi; }
 
-cleanup() {
-	set +e
-	for n in $SITES wan; do ip netns pids "$P-$n" 2>/dev/null | xargs -r kill 2>/dev/null; done
-	sleep 0.3
-	for n in $SITES wan; do ip netns del "$P-$n" 2>/dev/null; done
-	rm -rf "$W"
-	echo "demo: removed its namespaces and files"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+step "The network: a router with strict reverse-path filtering joins the sites and the internet"
+cat <<'PIC'
+                     internet client 203.0.113.10
+                                 |
+     +------------------ router (drops packets with a wrong source) -----+
+     | 198.51.100.2    | 198.51.100.18         | 198.51.100.34            | 198.51.100.50
+   cloud eth0        cloud eth1            site A (LAN 100.64.1.0/24)   site B (LAN 100.64.2.0/24)
+   (default route)   (second uplink)         clia 100.64.1.10             srvb 100.64.2.10 web server
+                                                                          clib 100.64.2.20
+PIC
+topo_build
+topo_servers
 
-bold "Three sites on one 'internet' (198.51.100.0/24), each in its own network namespace"
-ip netns add "$P-wan"
-ip -n "$P-wan" link add br0 type bridge
-ip -n "$P-wan" link set br0 up
-i=1
-for n in $SITES; do
-	ip netns add "$P-$n"
-	ip -n "$P-$n" link set lo up
-	ip link add eth0 netns "$P-$n" type veth peer name "$n" netns "$P-wan"
-	ip -n "$P-$n" addr add "198.51.100.$i/24" dev eth0
-	ip -n "$P-$n" link set eth0 up
-	ip -n "$P-wan" link set "$n" master br0 up
-	echo "  $n: 198.51.100.$i"
-	i=$((i + 1))
+step "Start rpnd on the three nodes; the cloud node founds the mesh, the sites join with tokens"
+for n in cloud sitea siteb; do
+	mkdir -p "$W/$n"
+	show "$n" rpnd $(topo_args "$n")
+	start "$n" $(topo_args "$n")
 done
+rpn_on cloud init --name cloud
+tok=$(ctl cloud invite)
+show cloud 'rpnctl invite   # -> '"$tok"
+rpn_on sitea join 198.51.100.2 --token "$tok" --name sitea
+rpn_on siteb join 198.51.100.2 --token "$(ctl cloud invite)" --name siteb
+wait_until 100 0.1 '[ "$(count_alive cloud)" -eq 3 ] && [ "$(count_alive sitea)" -eq 3 ]'
 
-bold "Start rpnd on every site"
-for n in $SITES; do
-	ip netns exec "$P-$n" "$B/rpnd" -s "$W/$n.sock" -S "$W/$n" >"$W/$n.log" 2>&1 &
-	disown
-done
-for n in $SITES; do
-	for _ in $(seq 50); do [ -S "$W/$n.sock" ] && break; sleep 0.1; done
-done
-
-bold "tokyo founds the mesh; osaka and sapporo join with single-use tokens"
-rpn tokyo init --name tokyo
-tok=$(ip netns exec "$P-tokyo" "$B/rpnctl" -s "$W/tokyo.sock" invite)
-echo "  token: $tok"
-rpn osaka join 198.51.100.1 --token "$tok" --name osaka
-tok=$(ip netns exec "$P-osaka" "$B/rpnctl" -s "$W/osaka.sock" invite)
-rpn sapporo join 198.51.100.2 --token "$tok" --name sapporo
-sleep 2
-rpnctl sapporo status
-
-bold "kill -9 osaka's rpnd; the others notice within seconds"
-ip netns pids "$P-osaka" | xargs -r kill -9
+step "On site B, add the web server as a service, once"
 t0=$(date +%s.%N)
-for _ in $(seq 200); do
-	s=$(ip netns exec "$P-tokyo" "$B/rpnctl" -s "$W/tokyo.sock" status --json |
-	    jq -r '.members[] | select(.name == "osaka") | .state')
-	[ "$s" = failed ] && break
-	sleep 0.1
-done
-printf '  tokyo reports osaka %s after %.1f s\n' "$s" "$(echo "$(date +%s.%N) - $t0" | bc)"
-rpnctl tokyo status || true
+rpnctl_on siteb service add web tcp/8080 --to 100.64.2.10:80 --public
+rpnctl_on siteb service add upload tcp/7000 --to 100.64.2.10:7 --public
+for n in cloud sitea siteb; do wait_until 100 0.01 "programmed $n web && programmed $n upload"; done
+printf '   every node forwards it after %.2f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+rpnctl_on sitea status
 
-bold "Restart osaka: same identity, no new token, alive everywhere"
-ip netns exec "$P-osaka" "$B/rpnd" -s "$W/osaka.sock" -S "$W/osaka" >>"$W/osaka.log" 2>&1 &
-disown
-sleep 2
-rpnctl tokyo status
+step "curl from every site's LAN, and from the internet through each uplink of the cloud node"
+show clia 'curl http://100.64.1.1:8080/    # site A'\''s rpn node'
+check test "$(http clia http://100.64.1.1:8080/)" = srvb
+show clib 'curl http://100.64.2.1:8080/    # site B'\''s rpn node (the owner)'
+check test "$(http clib http://100.64.2.1:8080/)" = srvb
+show inet 'curl http://198.51.100.2:8080/  # cloud uplink 1 (its default route)'
+check test "$(http inet http://198.51.100.2:8080/)" = srvb
+show inet 'curl http://198.51.100.18:8080/ # cloud uplink 2: answered out of uplink 2, past the strict router'
+check test "$(http inet http://198.51.100.18:8080/)" = srvb
 
-bold "Done"
+step "Data both ways: 1 MiB up to site B's echo server and back, digests compared"
+show clia 'socat - TCP:100.64.1.1:7000 < 1MiB   (site A -> site B)'
+check echo_check clia 100.64.1.1 7000
+show inet 'socat - TCP:198.51.100.18:7000 < 1MiB (internet -> cloud uplink 2 -> site B)'
+check echo_check inet 198.51.100.18 7000
+
+step "A private service: the sites' LANs may use it, the internet may not"
+rpnctl_on siteb service add intranet tcp/8081 --to 100.64.2.10:81
+wait_until 100 0.01 'programmed cloud intranet && programmed sitea intranet'
+show clia 'curl http://100.64.1.1:8081/'
+check test "$(http clia http://100.64.1.1:8081/)" = intra
+show inet 'curl --max-time 2 http://198.51.100.2:8081/   # refused'
+check test -z "$(http inet http://198.51.100.2:8081/ 2)"
+
+step "A second backend on site A (added from the cloud node); then site B's rpnd is killed"
+rpnctl_on cloud service add web tcp/8080 --to 100.64.1.10:80 --node sitea --public
+wait_until 100 0.05 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 2 ]'
+printf '   12 requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+show siteb 'kill -9 rpnd'
+crash siteb
+t0=$(date +%s.%N)
+wait_for 300 0.1 all_see failed siteb cloud sitea
+printf '   every node reports site B failed after %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+wait_until 50 0.1 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 1 ]'
+printf '   12 new requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+rpnctl_on cloud status
+
+step "The kernel state on site A: one table, rules independent of the number of services"
+on sitea nft list table inet rpn | sed -n '1,40p'
+echo "   ..."
+
+step "Done: the namespaces, processes and files are removed now"

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
+#include "ctl/client.h"
 #include "node/keys.h"
 #include "node/state.h"
 #include "proto/ctl.h"
@@ -247,6 +249,35 @@ fuzz_seeds(const char *dir)
 	buf_release(&e);
 }
 
+/* add-services SOCK N: N services tcp/1024.. then udp, one request each, timed. */
+static void
+add_services(const char *sock, int n)
+{
+	struct timespec	 t0, t1;
+	char		 err[256];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++) {
+		struct ctl_req	 r;
+		struct mp_doc	 d;
+
+		memset(&r, 0, sizeof(r));
+		r.cmd = CTL_SERVICE_ADD;
+		snprintf(r.name, sizeof(r.name), "s%06d", i);
+		r.proto = i < 64000 ? 6 : 17;
+		r.port = (uint16_t)(1024 + i % 64000);
+		if (r.port >= RPN_PORT_DEFAULT)	/* rpn's own port is refused */
+			r.port++;
+		parse_addrport("100.64.9.10:80", 0, &r.target);
+		if (client_call(sock, &r, &d, 60000, err, sizeof(err)) == -1)
+			die(err);
+		mp_doc_release(&d);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("added=%d seconds=%.1f\n", n, (double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
 static void
 usage(void)
 {
@@ -257,7 +288,8 @@ usage(void)
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
-	    "       rpn-tool fuzz-seeds DIR\n");
+	    "       rpn-tool fuzz-seeds DIR\n"
+	    "       rpn-tool add-services SOCKET N\n");
 	exit(2);
 }
 
@@ -273,6 +305,8 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "fuzz-seeds") == 0) {
 		fuzz_seeds(argv[2]);
+	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {
+		add_services(argv[2], atoi(argv[3]));
 	} else if (strcmp(argv[1], "made-up-token") == 0) {
 		made_up_token(argv[2]);
 	} else if (strcmp(argv[1], "garbage") == 0) {

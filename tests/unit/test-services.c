@@ -152,15 +152,15 @@ TEST(dpplan_deltas_are_o_of_changes)
 	struct dp_svc		 r;
 
 	dp_mirror_init(&m);
-	/* new, one backend: ports + svc4 */
+	/* new, private, one backend: a single element */
 	r = req(6, 8080, 1);
 	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
-	ASSERT_EQ(o.n, 2);
+	ASSERT_EQ(o.n, 1);
 	ASSERT_EQ(count(&o, DS_SVC4, 0), 1);
 	/* the key as the kernel stores it: proto, pad, port big-endian, pad */
-	ASSERT_EQ(o.v[1].key[0], 6);
-	ASSERT_EQ(o.v[1].key[4], 0x1f);
-	ASSERT_EQ(o.v[1].key[5], 0x90);
+	ASSERT_EQ(o.v[0].key[0], 6);
+	ASSERT_EQ(o.v[0].key[4], 0x1f);
+	ASSERT_EQ(o.v[0].key[5], 0x90);
 	/* the same again: nothing */
 	dp_ops_reset(&o);
 	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
@@ -177,13 +177,19 @@ TEST(dpplan_deltas_are_o_of_changes)
 	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
 	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS / 2);
 	ASSERT_EQ(count(&o, DS_SVC4LB, 0), DP_BUCKETS / 2);
-	ASSERT_EQ(count(&o, DS_PORTS, 0) + count(&o, DS_PORTS, 1), 0);
+	ASSERT_EQ(o.n, DP_BUCKETS);
+	/* public adds its own element */
+	r.public = 1;
+	dp_ops_reset(&o);
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
+	ASSERT_EQ(count(&o, DS_PUBLIC, 0), 1);
 	/* removal: everything it had, and it leaves the mirror */
 	r = req(6, 8080, 0);
 	dp_ops_reset(&o);
 	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
 	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS);
-	ASSERT_EQ(count(&o, DS_PORTS, 1), 1);
+	ASSERT_EQ(count(&o, DS_PUBLIC, 1), 1);
+	ASSERT_EQ(o.n, DP_BUCKETS + 1);
 	ASSERT_EQ(m.nsvcs, 0);
 	ASSERT_EQ(nfl, 0);		/* TCP: conntrack left to time out */
 	dp_ops_release(&o);
@@ -239,7 +245,7 @@ TEST(dpplan_sets_and_full_state)
 	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
 	dp_ops_reset(&o);
 	ASSERT_EQ(dp_plan_all(&m, &o), 0);
-	ASSERT_EQ(o.n, 4);	/* ports, svc4, one member, one LAN */
+	ASSERT_EQ(o.n, 3);	/* svc4, one member, one LAN */
 	a.op = 2;
 	dp_ops_reset(&o);
 	dp_plan_addr(&m, 1, &a, &o);

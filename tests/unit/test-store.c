@@ -63,7 +63,7 @@ collect(void *ctx, const struct rec *r)
 	memset(&h, 0, sizeof(h));
 	h.kind = r->kind;
 	h.keylen = r->keylen;
-	memcpy(h.key, r->key, r->keylen);
+	memcpy(h.key, rec_key(r), r->keylen);
 	h.version = r->version;
 	h.flags = r->flags;
 	store_put(dst, r->author, &h, r->env, r->envlen, 0);
