@@ -26,8 +26,10 @@ main_usage(FILE *f)
 void
 cli_help(FILE *f, const struct cli_cmd *c)
 {
-	fprintf(f, "usage: %s %s %s\n\n%s\n", cli_prog, c->name, c->usage,
-	    c->desc);
+	fprintf(f, "usage: %s %s %s\n\n      %s\n", cli_prog, c->name,
+	    c->usage, c->desc);
+	if (c->options != NULL)
+		fprintf(f, "\n%s", c->options);
 }
 
 int

@@ -13,6 +13,7 @@ struct cli_cmd {
 	int		(*fn)(int argc, char **argv);
 	const char	*usage;		/* after "PROG NAME " */
 	const char	*desc;
+	const char	*options;	/* "COMMAND --help" only; may be NULL */
 };
 
 extern const char	*cli_prog;

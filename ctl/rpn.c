@@ -15,13 +15,21 @@ static int	leave_main(int, char **);
 
 static const struct cli_cmd cmds[] = {
 	{ "init", init_main, "[--name NAME] [--advertise ADDR[:PORT]]... [--json]",
-	  "Found a new mesh with this node as its first member." },
+	  "Found a new mesh with this node as its first member.",
+	  "  --name NAME           this node's name (default: the host name)\n"
+	  "  --advertise ADDR[:PORT]  an address others reach this node at\n"
+	  "                        (repeatable; default: the addresses of the uplinks)\n"
+	  "  --json                {\"node\": {\"mesh\", \"name\", \"id\"}}\n" },
 	{ "join", join_main, "PEER[:PORT] --token TOKEN [--name NAME] "
 	  "[--advertise ADDR[:PORT]]... [--json]",
-	  "Join a mesh through any member, with a token from \"rpnctl invite\"." },
+	  "Join a mesh through any member, with a token from \"rpnctl invite\".",
+	  "  PEER[:PORT]           any member's address (default port 7480)\n"
+	  "  --token TOKEN         the single-use token (rpn1_...)\n"
+	  "  --name NAME, --advertise ADDR[:PORT], --json   as for init\n" },
 	{ "leave", leave_main, "",
-	  "Leave the mesh gracefully: the others see \"left\", not \"failed\"." },
-	{ NULL, NULL, NULL, NULL },
+	  "Leave the mesh gracefully: the others see \"left\", not \"failed\".",
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct option node_opts[] = {

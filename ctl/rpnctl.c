@@ -17,15 +17,29 @@ static int	service_main(int, char **);
 static const struct cli_cmd cmds[] = {
 	{ "status", status_main, "[--json]",
 	  "Members of the mesh with their state, addresses and last-ack age.\n"
-	  "      Exit 0 when this node is in a mesh and healthy." },
+	  "      Exit 0 when this node is in a mesh and healthy.",
+	  "  --json   one JSON object (docs/json.md)\n" },
 	{ "invite", invite_main, "[--ttl DURATION] [--json]",
-	  "Print a single-use join token (default lifetime 1h), alone on stdout." },
+	  "Print a single-use join token (default lifetime 1h), alone on stdout.",
+	  "  --ttl DURATION  how long the token can be used: 90s, 30m, 2h, 7d (1s to 365d)\n"
+	  "  --json          {\"token\": ..., \"expires\": unix seconds}\n" },
 	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
 	  "[--node NODE] [--allow PREFIX]... [--public]\n"
 	  "      | del NAME [--node NODE] | list [--json]",
 	  "Add or remove a backend of a service, or list the services.  A\n"
-	  "      service on PORT is forwarded by every node to an alive backend." },
-	{ NULL, NULL, NULL, NULL },
+	  "      service on PORT is forwarded by every node to an alive backend.",
+	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
+	  "        Define (or change) this node's backend of service NAME: every node\n"
+	  "        forwards PROTO/PORT on its own addresses to ADDR:PORT through this\n"
+	  "        node.  Several nodes may back one service; connections are spread\n"
+	  "        over the alive ones.  The first service defined on a port keeps it.\n"
+	  "  --node NODE     act for another member (it must allow remote-services)\n"
+	  "  --allow PREFIX  also accept clients from PREFIX (repeatable, at most 16);\n"
+	  "                  members and the mesh's LANs are always accepted\n"
+	  "  --public        accept clients from anywhere\n"
+	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend\n"
+	  "  list [--json]            every service, its backends and where it is forwarded\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct option json_opts[] = {
