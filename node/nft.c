@@ -556,10 +556,8 @@ put_skeleton(struct nft *n, struct batch *b)
 		snprintf(name, sizeof(name), "restore_%d", k);
 		put_chain(b, name, NULL, 0, 0, n->seq++);
 	}
-	put_chain(b, "pre_mark", "filter", NF_INET_PRE_ROUTING, -150, n->seq++);
-	put_chain(b, "out_mark", "route", NF_INET_LOCAL_OUT, -150, n->seq++);
-	put_chain(b, "pre_filter", "filter", NF_INET_PRE_ROUTING, -110, n->seq++);
-	put_chain(b, "out_filter", "filter", NF_INET_LOCAL_OUT, -110, n->seq++);
+	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->seq++);
+	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->seq++);
 	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100, n->seq++);
 	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->seq++);
 	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100, n->seq++);
@@ -585,22 +583,19 @@ put_skeleton(struct nft *n, struct batch *b)
 		put_rule(b, r, n->seq++);
 	}
 
-	/* pre_mark: stamp new connections with their uplink; restore it on replies */
-	r = rule_new("pre_mark");
-	x_ct(r, NFT_CT_STATE, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW), 0);
-	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
-	x_meta(r, NFT_META_IIF, NFT_REG_1);
-	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
-	    0);
-	put_rule(b, r, n->seq++);
+	/*
+	 * pre and out: one base chain per hook, ordered so that a packet of
+	 * an established connection (nearly all of them) leaves after two
+	 * rules.  First the mark restore: R9 (default) restores the uplink
+	 * mark on replies only; R7 (strict-rpf) on every packet, so a strict
+	 * reverse-path check passes (with src_valid_mark=1 and the guard
+	 * rules).  Then new connections only: stamp the uplink they came in
+	 * on, and decide whether they may be translated.
+	 */
 	for (int chain = 0; chain < 2; chain++) {
-		/*
-		 * R9 (default) restores on replies only; R7 (strict-rpf)
-		 * restores in both directions so the SYN passes a strict
-		 * reverse-path check (with src_valid_mark=1 and guard rules).
-		 */
-		r = rule_new(chain == 0 ? "pre_mark" : "out_mark");
+		const char	*cn = chain == 0 ? "pre" : "out";
+
+		r = rule_new(cn);
 		if (!c->strict || chain == 1) {
 			x_ct(r, NFT_CT_DIRECTION, NFT_REG_1);
 			x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, IP_CT_DIR_REPLY);
@@ -610,32 +605,46 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
 		    NFT_REG_VERDICT, 0);
 		put_rule(b, r, n->seq++);
+		r = rule_new(cn);
+		x_ct(r, NFT_CT_STATE, NFT_REG_1);
+		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
+		x_verdict(r, NFT_RETURN, NULL);
+		put_rule(b, r, n->seq++);
+	}
+	r = rule_new("pre");
+	x_meta(r, NFT_META_IIF, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
+	    0);
+	put_rule(b, r, n->seq++);
+	if (c->strict) {
+		/* the connection's first packet, just stamped */
+		r = rule_new("pre");
+		x_ct(r, NFT_CT_MARK, NFT_REG_1);
+		x_bitwise(r, NFT_REG_1, U, 0);
+		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
+		    NFT_REG_VERDICT, 0);
+		put_rule(b, r, n->seq++);
 	}
 
 	/*
-	 * pre_filter: who may open a connection to a service port.  Allowed
-	 * sources are marked for translation (whatever the port: without a
-	 * map entry nothing is translated).  From anyone else, a new
-	 * connection to a port that has a DNAT map entry is dropped: the
-	 * lookup with a destination register stops the rule when the key is
-	 * missing, so the maps themselves say what is a service.
+	 * Who may open a connection to a service port.  Allowed sources are
+	 * marked for translation (whatever the port: without a map entry
+	 * nothing is translated).  From anyone else, a new connection to a
+	 * port that has a DNAT map entry is dropped: the lookup with a
+	 * destination register stops the rule when the key is missing, so
+	 * the maps themselves say what is a service.
 	 */
-	r = rule_new("pre_filter");
-	x_ct(r, NFT_CT_STATE, NFT_REG_1);
-	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
-	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->seq++);
-	r = rule_new("pre_filter");
+	r = rule_new("pre");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(b, r, n->seq++);
-	r = rule_new("pre_filter");
+	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(b, r, n->seq++);
-	r = rule_new("pre_filter");
+	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	{
@@ -653,13 +662,13 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(b, r, n->seq++);
-	r = rule_new("pre_filter");
+	r = rule_new("pre");
 	x_proto_port(r);
 	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(b, r, n->seq++);
 	for (int lb = 0; lb < 2; lb++) {
-		r = rule_new("pre_filter");
+		r = rule_new("pre");
 		x_proto_port(r);
 		if (lb) {
 			/* bucket 0 of a load-balanced service */
@@ -679,17 +688,12 @@ put_skeleton(struct nft *n, struct batch *b)
 		put_rule(b, r, n->seq++);
 	}
 
-	/* out_filter: the node itself may always use the mesh's services. */
-	r = rule_new("out_filter");
-	x_ct(r, NFT_CT_STATE, NFT_REG_1);
-	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
-	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->seq++);
-	r = rule_new("out_filter");
+	/* The node itself may always use the mesh's services. */
+	r = rule_new("out");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(b, r, n->seq++);
-	r = rule_new("out_filter");
+	r = rule_new("out");
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(b, r, n->seq++);
 
