@@ -36,7 +36,7 @@ trap 'exit 1' INT TERM
 [ "$(id -u)" = 0 ] || { echo "dataplane.sh needs root"; exit 1; }
 
 x() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
-bg() { local n=$1; shift; ip netns exec "$P-$n" "$@" >>"$W/bg.log" 2>&1 & PIDS+=($!); }
+bg() { local n=$1; shift; ip netns exec "$P-$n" "$@" >>"$W/bg.log" 2>&1 & PIDS+=($!); disown; }
 mkns() { ip netns add "$P-$1"; NSS+=("$P-$1"); x "$1" ip link set lo up; }
 vlink() {	# vlink NS_A IF_A ADDR_A NS_B IF_B ADDR_B
 	ip link add "$2" netns "$P-$1" type veth peer name "$5" netns "$P-$4"
@@ -93,10 +93,10 @@ NFT
 
 mode_rpn() {
 	for r in rA rB; do
-		mkdir -p "$W/$r"
+		rm -rf "${W:?}/$r"; mkdir -p "$W/$r"
 		ip netns exec "$P-$r" "$B/rpnd" -s "$W/$r/sock" -S "$W/$r/st" \
 		    --uplink w0 --lan l0 >"$W/$r/log" 2>&1 &
-		PIDS+=($!)
+		PIDS+=($!); disown
 	done
 	for r in rA rB; do for _ in $(seq 50); do [ -S "$W/$r/sock" ] && break; sleep 0.1; done; done
 	x rA "$B/rpn" -s "$W/rA/sock" init --name rA >/dev/null
@@ -237,7 +237,7 @@ section3() {
 		mkdir -p "$W/n$i"
 		ip netns exec "$P-n$i" "$B/rpnd" -s "$W/n$i/sock" -S "$W/n$i/st" \
 		    --uplink eth0 $([ "$i" = 10 ] && echo --lan lan0) >"$W/n$i/log" 2>&1 &
-		PIDS+=($!)
+		PIDS+=($!); disown
 	done
 	bg be socat TCP-LISTEN:80,fork,reuseaddr,backlog=128 EXEC:/bin/cat
 	for i in $(seq 10); do for _ in $(seq 50); do [ -S "$W/n$i/sock" ] && break; sleep 0.1; done; done
@@ -295,7 +295,7 @@ section4() {
 	mkns big
 	mkdir -p "$W/big"
 	ip netns exec "$P-big" "$B/rpnd" -s "$W/big/sock" -S "$W/big/st" >"$W/big/log" 2>&1 &
-	PIDS+=($!)
+	PIDS+=($!); disown
 	for _ in $(seq 50); do [ -S "$W/big/sock" ] && break; sleep 0.1; done
 	x big "$B/rpn" -s "$W/big/sock" init --name big >/dev/null
 	echo
@@ -311,7 +311,7 @@ section4() {
 	sleep 2
 	t0=$(date +%s.%N)
 	ip netns exec "$P-big" "$B/rpnd" -s "$W/big/sock" -S "$W/big/st" >>"$W/big/log" 2>&1 &
-	PIDS+=($!)
+	PIDS+=($!); disown
 	for _ in $(seq 300); do
 		c=$(x big "$B/rpnctl" -s "$W/big/sock" status --json 2>/dev/null | jq '.counters.dp_commits' 2>/dev/null)
 		[ -n "$c" ] && [ "$c" -ge 1 ] && break
