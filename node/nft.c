@@ -630,9 +630,9 @@ put_skeleton(struct nft *n, struct batch *b)
 	 * Who may open a connection to a service port.  Allowed sources are
 	 * marked for translation (whatever the port: without a map entry
 	 * nothing is translated).  From anyone else, a new connection to a
-	 * port that has a DNAT map entry is dropped: the lookup with a
-	 * destination register stops the rule when the key is missing, so
-	 * the maps themselves say what is a service.
+	 * port that has a DNAT map entry is dropped: a lookup in a named map
+	 * without a destination register asks only whether the key is there,
+	 * so the maps themselves say what is a service.
 	 */
 	r = rule_new("pre");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
@@ -671,18 +671,14 @@ put_skeleton(struct nft *n, struct batch *b)
 		r = rule_new("pre");
 		x_proto_port(r);
 		if (lb) {
-			/* bucket 0 of a load-balanced service */
-			struct nftnl_expr	*e = nftnl_expr_alloc("immediate");
-			uint32_t		 zero = 0;
-
-			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG32_02);
-			nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &zero, 4);
-			nftnl_rule_add_expr(r, e);
-			x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1,
-			    NFT_REG_2, 0);
+			/* bucket 0 of a load-balanced service, written as
+			 * "meta mark & 0" so that nft can list it */
+			x_meta(r, NFT_META_MARK, NFT_REG32_02);
+			x_bitwise(r, NFT_REG32_02, 0, 0);
+			x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 0,
+			    0, 0);
 		} else
-			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_2,
-			    0);
+			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
 		x_counter(r);
 		x_verdict(r, NF_DROP, NULL);
 		put_rule(b, r, n->seq++);
