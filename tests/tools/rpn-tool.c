@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ctl/client.h"
+#include "node/dataplane.h"
 #include "node/keys.h"
 #include "node/state.h"
 #include "proto/ctl.h"
@@ -141,6 +142,16 @@ seed(const char *dir, const char *fuzzer, int n, uint8_t mode,
 	fclose(f);
 }
 
+static void
+priv_seed(struct buf *b, uint8_t type, const void *p, size_t len)
+{
+	uint8_t	 h[3] = { type, (uint8_t)(len >> 8), (uint8_t)len };
+
+	buf_put(b, h, sizeof(h));
+	if (len > 0)
+		buf_put(b, p, len);
+}
+
 /* fuzz_seeds - one valid input per decoder, made by the encoders, as fuzzing seeds. */
 static void
 fuzz_seeds(const char *dir)
@@ -244,6 +255,38 @@ fuzz_seeds(const char *dir)
 		buf_reset(&b);
 		wire_enc_svc_req(&b, 1, &sv);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	}
+	{
+		/* fuzz-priv: a service with two backends, a member, a LAN, a
+		 * commit, then the service removed (type, length, payload) */
+		struct dp_svc	 ds;
+		struct dp_addr	 da;
+		uint8_t		 pk2[DP_SVC_MAXLEN];
+		size_t		 n;
+
+		buf_reset(&b);
+		memset(&ds, 0, sizeof(ds));
+		ds.proto = 6;
+		ds.port = 8080;
+		ds.nbackends = 2;
+		ds.backends[0] = (struct dp_backend){ htonl(0xc6336432), 8080, 0 };
+		ds.backends[1] = (struct dp_backend){ htonl(0xc6336422), 8080, 0 };
+		ds.nallow = 1;
+		ds.allow[0] = (struct dp_prefix){ htonl(0xcb007100), 24, { 0 } };
+		n = dp_svc_pack(&ds, pk2);
+		priv_seed(&b, 0, pk2, n);
+		memset(&da, 0, sizeof(da));
+		da.op = 1;
+		da.p = (struct dp_prefix){ htonl(0xc6336402), 32, { 0 } };
+		priv_seed(&b, 1, &da, sizeof(da));
+		da.p = (struct dp_prefix){ htonl(0x64400100), 24, { 0 } };
+		priv_seed(&b, 2, &da, sizeof(da));
+		priv_seed(&b, 3, NULL, 0);
+		ds.nbackends = 0;
+		ds.nallow = 0;
+		n = dp_svc_pack(&ds, pk2);
+		priv_seed(&b, 0, pk2, n);
+		seed(dir, "fuzz-priv", k++, 0xff, b.p, b.len);
 	}
 	buf_release(&b);
 	buf_release(&e);

@@ -1,0 +1,86 @@
+/*
+ * fuzz-priv.c: the privileged parent's side of the engine channel.  A
+ * compromised engine can send the parent any bytes; this drives the same
+ * checks priv_dispatch() makes (exact sizes, dp_svc_unpack, dp_addr_valid)
+ * and the planner they feed, over a sequence of requests, and checks that
+ * the mirror says what was asked.
+ *
+ * Input: records of  type (1 byte) || length (2 bytes, big-endian) || payload.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "node/dataplane.h"
+#include "tests/fuzz/fuzz.h"
+
+#define MAXFLUSH	32
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
+{
+	struct dp_mirror m;
+	struct dp_ops	 ops = { 0 };
+	struct dp_flush	 flush[MAXFLUSH];
+	uint32_t	 nflush = 0;
+
+	dp_mirror_init(&m);
+	while (n >= 3) {
+		uint8_t		 type = p[0];
+		size_t		 len = (size_t)p[1] << 8 | p[2];
+
+		p += 3;
+		n -= 3;
+		if (len > n)
+			len = n;
+		if (type % 4 == 0) {
+			struct dp_svc	 s, got, again;
+			uint8_t		 packed[DP_SVC_MAXLEN];
+
+			if (dp_svc_unpack(p, len, &s) == 0) {
+				/* what passed the check packs back to a request
+				 * that passes it again, unchanged */
+				size_t	 plen = dp_svc_pack(&s, packed);
+
+				assert(plen == len);
+				assert(dp_svc_unpack(packed, plen, &again) == 0);
+				assert(memcmp(&s, &again, sizeof(s)) == 0);
+				nflush = 0;
+				assert(dp_plan_svc(&m, &s, &ops, flush, &nflush,
+				    MAXFLUSH) == 0);
+				assert(nflush <= MAXFLUSH);
+				if (s.nbackends == 0)
+					assert(dp_mirror_svc(&m, s.proto, s.port,
+					    &got) == -1);
+				else {
+					assert(dp_mirror_svc(&m, s.proto, s.port,
+					    &got) == 0);
+					assert(got.nbackends == s.nbackends &&
+					    got.nallow == s.nallow &&
+					    got.public == s.public);
+				}
+			}
+		} else if (type % 4 == 1 || type % 4 == 2) {
+			struct dp_addr	 a;
+
+			if (len == sizeof(a)) {
+				memcpy(&a, p, sizeof(a));
+				if (dp_addr_valid(&a) &&
+				    (type % 4 == 2 || a.p.len == 32))
+					assert(dp_plan_addr(&m, type % 4 == 2, &a,
+					    &ops) == 0);
+			}
+		} else {
+			/* a commit that failed: the full state, from the mirror */
+			dp_ops_reset(&ops);
+			assert(dp_plan_all(&m, &ops) == 0);
+			dp_ops_reset(&ops);
+		}
+		p += len;
+		n -= len;
+	}
+	dp_ops_reset(&ops);
+	assert(dp_plan_all(&m, &ops) == 0);
+	dp_ops_release(&ops);
+	dp_mirror_release(&m);
+	return 0;
+}
