@@ -51,3 +51,13 @@ wait_until 50 0.1 'ctl siteb status --json | jq -e "[.services[] | select(.name 
 [ -z "$(http inet http://198.51.100.2:8080/ 2)" ] || fail "a removed service still answers"
 say "backends removed (one locally, one with --node): web is gone everywhere"
 expect_fail "deleting it again" "no service is named" ctl sitea service del web
+
+# a node can refuse to take service changes from other members
+stop sitea
+echo "remote-services no" > "$W/sitea.conf"
+start sitea -f "$W/sitea.conf" $(topo_args sitea)
+wait_for 200 0.1 all_see alive sitea cloud siteb || fail "sitea did not come back"
+expect_fail "remote-services no" "remote-services no" \
+    ctl cloud service add x tcp/9100 --to 100.64.1.10:80 --node sitea
+ctl sitea service list --json | jq -e '.services | length == 0' >/dev/null ||
+    fail "the refused request added a service"
