@@ -185,7 +185,7 @@ section1() {
 	done
 	echo
 	echo "1. throughput and latency, cA -> rA -> rB -> sB, $RUNS runs of ${SECS}s interleaved (medians)"
-	printf '   %-8s %10s %9s %14s %12s\n' mode Gbit/s ratio "avg RTT (us)" "added (us)"
+	printf '   %-8s %10s %9s %14s %12s\n' mode Gbit/s ratio "latency (us)" "added (us)"
 	local base_g base_l g l
 	base_g=$(awk '$1 == "routed" {print $2}' "$W/s1.txt" | med)
 	base_l=$(awk '$1 == "routed" {print $3}' "$W/s1.txt" | med)
@@ -195,7 +195,7 @@ section1() {
 		printf '   %-8s %10.2f %9.2f %14.1f %+12.1f\n' "$m" "$g" \
 		    "$(echo "scale=4; $g / $base_g" | bc)" "$l" "$(echo "$l - $base_l" | bc)"
 	done
-	echo "   (added: RTT minus plain routing's RTT; one client->server->client round trip crosses rA and rB twice)"
+	echo "   (latency: sockperf ping-pong, half a round trip; added: minus plain routing's)"
 }
 
 # ---------------------------------------------------------------- section 2
