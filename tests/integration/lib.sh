@@ -93,6 +93,9 @@ sock() { echo "$W/$1/sock"; }
 start() {
 	local name=$1
 	shift
+	# A socket left behind by a killed rpnd would pass the wait below before
+	# the new parent has bound its own.
+	rm -f "$(sock "$name")"
 	# Not through a shell function: $! must be rpnd itself (ip netns exec
 	# execs in place).
 	ip netns exec "$(ns "$name")" "$RPN_BUILD/rpnd" -d -s "$(sock "$name")" \
@@ -185,6 +188,6 @@ expect_fail() {
 	shift 2
 	out=$("$@" 2>&1 >/dev/null) || rc=$?
 	[ $rc -ne 0 ] || fail "$what: succeeded, expected a refusal"
-	echo "$out" | grep -q -- "$pat" || fail "$what: said \"$out\", expected \"$pat\""
+	echo "$out" | grep -- "$pat" >/dev/null || fail "$what: said \"$out\", expected \"$pat\""
 	say "$what: refused (exit $rc): $out"
 }

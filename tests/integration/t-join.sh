@@ -23,9 +23,9 @@ say "all four list four alive members"
 
 # status: exit 0, a header, and every member with its address
 out=$(ctl n3 status)
-echo "$out" | grep -q '^NAME *ID *STATE *ADDRESSES *LAST-ACK' || fail "no table header: $out"
+echo "$out" | grep '^NAME *ID *STATE *ADDRESSES *LAST-ACK' >/dev/null || fail "no table header: $out"
 for i in 1 2 3 4; do
-	echo "$out" | grep -q "198.51.100.$i:7480" || fail "n$i's address missing: $out"
+	echo "$out" | grep "198.51.100.$i:7480" >/dev/null || fail "n$i's address missing: $out"
 done
 ctl n3 status --json | jq -e '.members | length == 4 and all(.name and .id and .state and .addrs)' >/dev/null ||
     fail "status --json lacks fields"
