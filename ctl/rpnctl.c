@@ -29,10 +29,11 @@ static const struct cli_cmd cmds[] = {
 	  "Add or remove a backend of a service, or list the services.  A\n"
 	  "      service on PORT is forwarded by every node to an alive backend.",
 	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
-	  "        Define (or change) this node's backend of service NAME: every node\n"
-	  "        forwards PROTO/PORT on its own addresses to ADDR:PORT through this\n"
-	  "        node.  Several nodes may back one service; connections are spread\n"
-	  "        over the alive ones.  The first service defined on a port keeps it.\n"
+	  "        Add this node's backend of service NAME (to change it, del and add\n"
+	  "        again): every node forwards PROTO/PORT on its own addresses to\n"
+	  "        ADDR:PORT through this node.  Several nodes may back one service;\n"
+	  "        connections are spread over the alive ones.  The first service\n"
+	  "        defined on a port keeps it.\n"
 	  "  --node NODE     act for another member (it must allow remote-services)\n"
 	  "  --allow PREFIX  also accept clients from PREFIX (repeatable, at most 16);\n"
 	  "                  members and the mesh's LANs are always accepted\n"
@@ -390,6 +391,8 @@ service_main(int argc, char **argv)
 		}
 	}
 	if (r.cmd == CTL_SERVICE_LIST) {
+		if (has_to || r.nallow || r.public || r.node[0] != '\0')
+			return cli_usage_error(c, "list takes only --json");
 		if (optind != argc)
 			return cli_usage_error(c, "unexpected argument \"%s\"",
 			    argv[optind]);

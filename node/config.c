@@ -69,6 +69,11 @@ config_add_uplink(struct rpnd_config *c, const char *spec, char *err,
 			snprintf(err, errlen, "bad gateway address \"%s\"", at + 1);
 			return -1;
 		}
+		if (u->gw.family != 4) {
+			snprintf(err, errlen, "gateway \"%s\": only IPv4 uplinks "
+			    "are supported", at + 1);
+			return -1;
+		}
 		u->has_gw = 1;
 	}
 	c->nuplinks++;

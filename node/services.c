@@ -389,8 +389,8 @@ addr_cmp(const void *x, const void *y)
 /*
  * svc_plan_key - what to program for one port.  An owner forwards to its
  * own target (never onward, so there are no loops); any other node spreads
- * new connections over the owners that are alive, at their first IPv4 mesh
- * address and the service's port.  Access is the union of the owners'
+ * new connections over the owners that are alive or suspect, at their first
+ * advertised address (left out when it is not IPv4) and the service's port.  Access is the union of the owners'
  * settings.  Owners whose protocol or port disagree with the definition are
  * left out.
  */

@@ -63,6 +63,7 @@ TEST(config_errors_name_file_and_line)
 		{ "reap-after 1s\n", "t.conf:1: \"reap-after\" needs" },
 		{ "uplink eth0 via\n", "t.conf:1: \"uplink\" needs IFACE" },
 		{ "uplink eth0 via 1.2.3\n", "bad gateway address" },
+		{ "uplink eth0 via 2001:db8::1\n", "only IPv4 uplinks" },
 		{ "uplink eth0\nuplink eth0\n", "t.conf:2: uplink eth0 given twice" },
 		{ "lan a/b\n", "bad interface name" },
 		{ "mark-mask 0xf0f0\n", "\"mark-mask\" needs 8 contiguous bits" },
