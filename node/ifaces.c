@@ -230,25 +230,37 @@ ifaces_lans(const struct rpnd_config *c, const struct iface_info *ups, int nups,
 	return n;
 }
 
-/* ifaces_lan_names - the LAN interfaces by name: as configured, or every other one that is up. */
+/*
+ * ifaces_lan_names - the LAN interfaces by name: as configured, or, as in
+ * ifaces_lans(), every interface that is up with an IPv4 address and is
+ * neither loopback nor an uplink.
+ */
 int
 ifaces_lan_names(const struct rpnd_config *c, const struct iface_info *ups,
     int nups, char names[][16], int max)
 {
-	struct if_nameindex	*ifs, *i;
-	int			 n = 0;
+	struct ifaddrs	*ifs, *ifa;
+	int		 n = 0;
 
 	if (c->nlans > 0) {
 		for (int k = 0; k < c->nlans && n < max; k++)
 			strlcpy(names[n++], c->lans[k], 16);
 		return n;
 	}
-	if ((ifs = if_nameindex()) == NULL)
+	if (getifaddrs(&ifs) == -1)
 		return 0;
-	for (i = ifs; i->if_index != 0 && n < max; i++)
-		if (strcmp(i->if_name, "lo") != 0 &&
-		    !is_uplink(i->if_name, ups, nups))
-			strlcpy(names[n++], i->if_name, 16);
-	if_freenameindex(ifs);
+	for (ifa = ifs; ifa != NULL && n < max; ifa = ifa->ifa_next) {
+		int	 dup = 0;
+
+		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
+		    !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK) ||
+		    is_uplink(ifa->ifa_name, ups, nups))
+			continue;
+		for (int k = 0; k < n; k++)
+			dup |= strcmp(names[k], ifa->ifa_name) == 0;
+		if (!dup)
+			strlcpy(names[n++], ifa->ifa_name, 16);
+	}
+	freeifaddrs(ifs);
 	return n;
 }
