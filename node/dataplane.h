@@ -147,6 +147,7 @@ int	dp_svc_unpack(const uint8_t *, size_t, struct dp_svc *);
 
 int	dp_svc_valid(const struct dp_svc *);
 int	dp_addr_valid(const struct dp_addr *);
+int	dp_addr_unpack(const void *, size_t, int lan, struct dp_addr *);
 int	dp_plan_svc(struct dp_mirror *, const struct dp_svc *, struct dp_ops *,
 	    struct dp_flush *, uint32_t *nflush, uint32_t maxflush);
 int	dp_plan_addr(struct dp_mirror *, uint8_t lan, const struct dp_addr *,

@@ -231,6 +231,21 @@ dp_addr_valid(const struct dp_addr *a)
 	return (a->op == 1 || a->op == 2) && a->p.len <= 32;
 }
 
+/*
+ * dp_addr_unpack - the parent's decoder of a MEMBER (lan 0: one address,
+ * len 32) or LAN (lan 1: a prefix) request: exact size, valid fields.
+ */
+int
+dp_addr_unpack(const void *p, size_t len, int lan, struct dp_addr *a)
+{
+	if (len != sizeof(*a))
+		return -1;
+	memcpy(a, p, sizeof(*a));
+	if (!dp_addr_valid(a) || (!lan && a->p.len != 32))
+		return -1;
+	return 0;
+}
+
 static uint64_t
 svc_hash(uint8_t proto, uint16_t port)
 {

@@ -186,6 +186,27 @@ is_uplink(const char *name, const struct iface_info *ups, int nups)
 }
 
 /*
+ * lan_addr - is this address on a LAN interface: a configured one, or, with
+ * none configured, one that is up and neither loopback nor an uplink.
+ */
+static int
+lan_addr(const struct rpnd_config *c, const struct iface_info *ups, int nups,
+    const struct ifaddrs *ifa)
+{
+	if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
+	    ifa->ifa_netmask == NULL || !(ifa->ifa_flags & IFF_UP))
+		return 0;
+	if (c->nlans > 0) {
+		for (int i = 0; i < c->nlans; i++)
+			if (strcmp(c->lans[i], ifa->ifa_name) == 0)
+				return 1;
+		return 0;
+	}
+	return !(ifa->ifa_flags & IFF_LOOPBACK) &&
+	    !is_uplink(ifa->ifa_name, ups, nups);
+}
+
+/*
  * ifaces_lans - this site's networks: the prefixes of the configured LAN
  * interfaces, or, with none configured, of every interface that is up and
  * neither loopback nor an uplink.
@@ -202,18 +223,8 @@ ifaces_lans(const struct rpnd_config *c, const struct iface_info *ups, int nups,
 	for (ifa = ifs; ifa != NULL && n < max; ifa = ifa->ifa_next) {
 		const struct sockaddr_in	*a, *m;
 		uint32_t			 host, mask;
-		int				 wanted = 0;
 
-		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
-		    ifa->ifa_netmask == NULL || !(ifa->ifa_flags & IFF_UP))
-			continue;
-		if (c->nlans > 0) {
-			for (int i = 0; i < c->nlans; i++)
-				wanted |= strcmp(c->lans[i], ifa->ifa_name) == 0;
-		} else
-			wanted = !(ifa->ifa_flags & IFF_LOOPBACK) &&
-			    !is_uplink(ifa->ifa_name, ups, nups);
-		if (!wanted)
+		if (!lan_addr(c, ups, nups, ifa))
 			continue;
 		a = (const void *)ifa->ifa_addr;
 		m = (const void *)ifa->ifa_netmask;
@@ -231,9 +242,8 @@ ifaces_lans(const struct rpnd_config *c, const struct iface_info *ups, int nups,
 }
 
 /*
- * ifaces_lan_names - the LAN interfaces by name: as configured, or, as in
- * ifaces_lans(), every interface that is up with an IPv4 address and is
- * neither loopback nor an uplink.
+ * ifaces_lan_names - the LAN interfaces by name: as configured, or those
+ * whose addresses ifaces_lans() advertises.
  */
 int
 ifaces_lan_names(const struct rpnd_config *c, const struct iface_info *ups,
@@ -252,9 +262,7 @@ ifaces_lan_names(const struct rpnd_config *c, const struct iface_info *ups,
 	for (ifa = ifs; ifa != NULL && n < max; ifa = ifa->ifa_next) {
 		int	 dup = 0;
 
-		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
-		    !(ifa->ifa_flags & IFF_UP) || (ifa->ifa_flags & IFF_LOOPBACK) ||
-		    is_uplink(ifa->ifa_name, ups, nups))
+		if (!lan_addr(c, ups, nups, ifa))
 			continue;
 		for (int k = 0; k < n; k++)
 			dup |= strcmp(names[k], ifa->ifa_name) == 0;

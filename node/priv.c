@@ -107,12 +107,12 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 	}
 	case PRIV_DP_MEMBER:
 	case PRIV_DP_LAN: {
-		const struct dp_addr	*a = payload;
+		struct dp_addr	 a;
 
-		if (h->len != sizeof(*a) || !p->in_txn || !dp_addr_valid(a) ||
-		    (h->type == PRIV_DP_MEMBER && a->p.len != 32))
+		if (!p->in_txn || dp_addr_unpack(payload, h->len,
+		    h->type == PRIV_DP_LAN, &a) == -1)
 			break;
-		if (dp_plan_addr(&p->mirror, h->type == PRIV_DP_LAN, a,
+		if (dp_plan_addr(&p->mirror, h->type == PRIV_DP_LAN, &a,
 		    &p->ops) == -1)
 			fatalx("out of memory planning the data plane");
 		return 0;

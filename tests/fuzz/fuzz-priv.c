@@ -1,8 +1,8 @@
 /*
  * fuzz-priv.c: the privileged parent's side of the engine channel.  A
- * compromised engine can send the parent any bytes; this drives the same
- * checks priv_dispatch() makes (exact sizes, dp_svc_unpack, dp_addr_valid)
- * and the planner they feed, over a sequence of requests, and checks that
+ * compromised engine can send the parent any bytes; this drives the
+ * decoders priv_dispatch() uses (dp_svc_unpack, dp_addr_unpack) and the
+ * planner they feed, over a sequence of requests, and checks that
  * the mirror says what was asked.
  *
  * Input: records of  type (1 byte) || length (2 bytes, big-endian) || payload.
@@ -61,14 +61,10 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 			}
 		} else if (type % 4 == 1 || type % 4 == 2) {
 			struct dp_addr	 a;
+			int		 lan = type % 4 == 2;
 
-			if (len == sizeof(a)) {
-				memcpy(&a, p, sizeof(a));
-				if (dp_addr_valid(&a) &&
-				    (type % 4 == 2 || a.p.len == 32))
-					assert(dp_plan_addr(&m, type % 4 == 2, &a,
-					    &ops) == 0);
-			}
+			if (dp_addr_unpack(p, len, lan, &a) == 0)
+				assert(dp_plan_addr(&m, lan, &a, &ops) == 0);
 		} else {
 			/* a commit that failed: the full state, from the mirror */
 			dp_ops_reset(&ops);
