@@ -52,10 +52,10 @@ PROTO_SRC := proto/buf.c proto/mp.c proto/wire.c proto/envelope.c \
 	     proto/token.c proto/parse.c proto/ctl.c
 CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
 	     node/membership.c node/mesh.c node/config.c node/state.c node/keys.c \
-	     node/services.c node/dpplan.c node/ifaces.c
+	     node/services.c node/dpplan.c node/netview.c
 NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
 	     node/svcctl.c node/dpsync.c node/nft.c node/routes.c node/ct.c node/nl.c \
-	     node/privsep.c node/priv.c
+	     node/privsep.c node/priv.c node/host.c node/netmon.c
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 

@@ -17,6 +17,7 @@ config_default(struct rpnd_config *c)
 	strlcpy(c->user, "_rpn", sizeof(c->user));
 	mesh_config_default(&c->mesh);
 	c->mark_mask = 0xff00;
+	c->keep_on_exit = 1;
 	c->remote_services = 1;
 }
 

@@ -11,6 +11,7 @@
 #include "node/engine.h"
 #include "node/keys.h"
 #include "node/log.h"
+#include "node/privsep.h"
 #include "proto/compat.h"
 #include "proto/mp.h"
 #include "proto/parse.h"
@@ -362,6 +363,73 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
 }
 
+/* This node's uplinks and LANs as the parent found them (docs/json.md). */
+static void
+pack_host(msgpack_packer *pk, struct engine *e)
+{
+	const struct netview	*v = &e->view;
+	char			 a[ADDRSTRLEN];
+	struct wire_addr	 w;
+
+	mp_pack_str(pk, "uplinks");
+	msgpack_pack_array(pk, v->nups);
+	for (uint32_t i = 0; i < v->nups; i++) {
+		const struct nv_uplink	*u = &v->ups[i];
+
+		msgpack_pack_map(pk, 7);
+		mp_pack_str(pk, "iface");
+		mp_pack_str(pk, u->name);
+		mp_pack_str(pk, "state");
+		mp_pack_str(pk, u->ifindex == 0 ? "missing" : u->up ? "up" :
+		    "down");
+		memset(&w, 0, sizeof(w));
+		w.family = 4;
+		memcpy(w.ip, &u->addr, 4);
+		mp_pack_str(pk, "address");
+		if (u->addr != 0) {
+			fmt_addr(a, sizeof(a), &w, 0);
+			mp_pack_str(pk, a);
+		} else
+			msgpack_pack_nil(pk);
+		mp_pack_str(pk, "gateway");
+		memcpy(w.ip, &u->gw, 4);
+		if (u->has_gw) {
+			fmt_addr(a, sizeof(a), &w, 0);
+			mp_pack_str(pk, a);
+		} else
+			msgpack_pack_nil(pk);
+		mp_pack_str(pk, "table");
+		msgpack_pack_uint32(pk, 100 + u->slot);
+		mp_pack_str(pk, "metric");
+		if (u->metric != UINT32_MAX)
+			msgpack_pack_uint32(pk, u->metric);
+		else
+			msgpack_pack_nil(pk);
+		mp_pack_str(pk, "source");
+		mp_pack_str(pk, u->source == NV_CONFIG ? "config" : "auto");
+	}
+	mp_pack_str(pk, "lans");
+	msgpack_pack_array(pk, v->nlans);
+	for (uint32_t i = 0; i < v->nlans; i++) {
+		msgpack_pack_map(pk, 2);
+		mp_pack_str(pk, "iface");
+		mp_pack_str(pk, v->lans[i].name);
+		mp_pack_str(pk, "source");
+		mp_pack_str(pk, v->lans[i].source == NV_CONFIG ? "config" :
+		    "auto");
+	}
+	mp_pack_str(pk, "lan_prefixes");
+	msgpack_pack_array(pk, e->mesh.nlans);
+	for (uint32_t i = 0; i < e->mesh.nlans; i++) {
+		fmt_prefix(a, sizeof(a), &e->mesh.lans[i]);
+		mp_pack_str(pk, a);
+	}
+	mp_pack_str(pk, "notes");
+	msgpack_pack_array(pk, v->nnotes);
+	for (uint32_t i = 0; i < v->nnotes; i++)
+		mp_pack_str(pk, v->notes[i]);
+}
+
 static const char *
 self_state(struct engine *e)
 {
@@ -381,7 +449,7 @@ reply_status(struct ctl_client *cl)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ok_head(&pk, &b, 4);
+	ok_head(&pk, &b, 8);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -432,6 +500,7 @@ reply_status(struct ctl_client *cl)
 		else
 			msgpack_pack_false(&pk);
 	}
+	pack_host(&pk, e);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
 	mp_pack_str(&pk, "counters");
@@ -531,6 +600,9 @@ leave_done(uv_timer_t *t)
 	log_info("left the mesh");
 	mesh_forget(&e->mesh, engine_now(e));
 	dpsync_reset(e);
+	/* Leaving is final: rpn's table, rules, routes and sysctls go too. */
+	if (priv_send(e->privfd, PRIV_TEARDOWN, NULL, 0) == -1)
+		log_warnx("cannot ask the parent to remove rpn's kernel state");
 	if (e->has_root) {
 		unlinkat(e->statefd, ROOT_KEY_FILE, 0);
 		sodium_memzero(e->root_sk, sizeof(e->root_sk));

@@ -354,7 +354,8 @@ dpsync_flush(struct engine *e)
 	struct dp_commit c;
 	int		 n = 0, begun = 0;
 
-	if (d->inflight != 0 || e->stopping)
+	/* Only a member programs the kernel; one that left has torn it down. */
+	if (d->inflight != 0 || e->stopping || !e->mesh.joined || e->mesh.left)
 		return;
 	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty)
 		return;

@@ -11,7 +11,6 @@
 #include <sodium.h>
 
 #include "node/engine.h"
-#include "node/ifaces.h"
 #include "node/keys.h"
 #include "node/log.h"
 #include "node/privsep.h"
@@ -63,14 +62,16 @@ engine_default_name(char *out, size_t len)
 		strlcpy(out, "node", len);
 }
 
+/*
+ * engine_self_addrs - the addresses this node advertises: those given to
+ * "rpn init/join --advertise" or in the config, else what the parent found
+ * (the uplinks' addresses first), else the listen address.
+ */
 uint8_t
 engine_self_addrs(struct engine *e, struct wire_addr *out)
 {
-	const struct wire_addr	*src = NULL;
-	uint8_t			 n = 0;
-	int			 found;
-	struct iface_info	 ups[CFG_MAX_UPLINKS];
-	char			 err[128];
+	const struct wire_addr	*src = e->view.addrs;
+	uint8_t			 n = e->view.naddrs;
 
 	if (e->nadv) {
 		src = e->adv;
@@ -79,35 +80,16 @@ engine_self_addrs(struct engine *e, struct wire_addr *out)
 		src = e->cfg.advertise;
 		n = e->cfg.nadvertise;
 	}
-	if (src != NULL) {
-		for (uint8_t i = 0; i < n; i++) {
-			out[i] = src[i];
-			if (out[i].port == 0)
-				out[i].port = e->cfg.listen.port;
-		}
-		return n;
+	for (uint8_t i = 0; i < n; i++) {
+		out[i] = src[i];
+		if (out[i].port == 0)
+			out[i].port = e->cfg.listen.port;
 	}
-	/* Configured uplinks: their addresses, in order. */
-	if (e->cfg.nuplinks > 0 && (found = ifaces_uplinks(&e->cfg, ups,
-	    CFG_MAX_UPLINKS, err, sizeof(err))) > 0) {
-		for (int i = 0; i < found; i++) {
-			if (ups[i].addr == 0)
-				continue;
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].family = 4;
-			memcpy(out[n].ip, &ups[i].addr, 4);
-			out[n].port = e->cfg.listen.port;
-			n++;
-		}
-		if (n > 0)
-			return n;
-	}
-	found = ifaces_default_addrs(out, WIRE_MAX_ADDRS, e->cfg.listen.port);
-	if (found <= 0) {
+	if (n == 0) {
 		out[0] = e->cfg.listen;
-		return 1;
+		n = 1;
 	}
-	return (uint8_t)found;
+	return n;
 }
 
 /*
@@ -158,18 +140,44 @@ engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
 	return lru->key;
 }
 
-/* engine_refresh_lans - this site's networks, as advertised in our node record. */
+/*
+ * engine_set_view - the parent looked at the interfaces (at start, and when
+ * they change): advertise this site's LAN prefixes and the node's
+ * addresses from it, and publish a new node record when either moved.
+ */
 void
-engine_refresh_lans(struct engine *e)
+engine_set_view(struct engine *e, struct netview *v)
 {
-	struct iface_info	 ups[CFG_MAX_UPLINKS];
-	struct wire_prefix	 lans[WIRE_MAX_LANS];
-	char			 err[128];
-	int			 nups, n;
+	struct mesh		*m = &e->mesh;
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 n;
+	int			 changed = 0;
+	uint32_t		 nl = v->nprefixes;
 
-	nups = ifaces_uplinks(&e->cfg, ups, CFG_MAX_UPLINKS, err, sizeof(err));
-	n = ifaces_lans(&e->cfg, ups, nups > 0 ? nups : 0, lans, WIRE_MAX_LANS);
-	mesh_set_lans(&e->mesh, lans, (uint8_t)(n > 0 ? n : 0));
+	netview_release(&e->view);
+	e->view = *v;
+	memset(v, 0, sizeof(*v));
+	if (nl > WIRE_MAX_LANS) {
+		log_warnx("this site has %u LAN prefixes; the first %u are "
+		    "advertised", nl, WIRE_MAX_LANS);
+		nl = WIRE_MAX_LANS;
+	}
+	if (m->nlans != nl || (nl > 0 && memcmp(m->lans, e->view.prefixes,
+	    nl * sizeof(*m->lans)) != 0)) {
+		mesh_set_lans(m, e->view.prefixes, nl);
+		changed = 1;
+	}
+	n = engine_self_addrs(e, addrs);
+	if (n != m->naddrs || memcmp(addrs, m->addrs, n * sizeof(*addrs)) != 0) {
+		mesh_set_identity(m, m->name, addrs, n);
+		changed = 1;
+	}
+	if (changed && m->joined && !m->left) {
+		log_info("interfaces changed: publishing this node's addresses "
+		    "and LAN prefixes again");
+		mesh_publish_self(m, engine_now(e), engine_unix_ms());
+		engine_kick(e);
+	}
 }
 
 void
@@ -314,7 +322,8 @@ priv_cb(uv_poll_t *p, int status, int events)
 {
 	struct engine	*e = p->data;
 	struct priv_hdr	 h;
-	uint8_t		 buf[256];
+	static uint8_t	 buf[PRIV_MAX];
+	struct netview	 v;
 	ssize_t		 n;
 
 	(void)status;
@@ -328,7 +337,26 @@ priv_cb(uv_poll_t *p, int status, int events)
 	    h.len == sizeof(struct dp_result)) {
 		dpsync_result(e, (const struct dp_result *)buf);
 		engine_kick(e);
+	} else if (n > 0 && h.type == PRIV_IFACES) {
+		if (netview_unpack(buf, h.len, &v) == -1)
+			log_warnx("the parent sent an interface view that does "
+			    "not parse");
+		else
+			engine_set_view(e, &v);
 	}
+}
+
+/* The parent's first message, read before anything else: the interfaces. */
+static void
+read_view(struct engine *e)
+{
+	struct priv_hdr	 h;
+	static uint8_t	 buf[PRIV_MAX];
+	ssize_t		 n = priv_recv(e->privfd, &h, buf, sizeof(buf));
+
+	if (n <= 0 || h.type != PRIV_IFACES ||
+	    netview_unpack(buf, h.len, &e->view) == -1)
+		fatalx("the parent did not say what the interfaces are");
 }
 
 /* Restore what the state file holds; records are verified as if they had just arrived. */
@@ -496,6 +524,7 @@ engine_main(int argc, char **argv)
 		engine_default_name(name, sizeof(name));
 	memcpy(e->adv, snap.adv, sizeof(e->adv));
 	e->nadv = snap.nadv;
+	read_view(e);
 	naddrs = engine_self_addrs(e, addrs);
 	{
 		uint64_t	 seed;
@@ -505,7 +534,8 @@ engine_main(int argc, char **argv)
 		    seed, engine_now(e)) == -1)
 			fatalx("cannot set up the mesh state");
 	}
-	engine_refresh_lans(e);
+	mesh_set_lans(&e->mesh, e->view.prefixes, e->view.nprefixes <
+	    WIRE_MAX_LANS ? e->view.nprefixes : WIRE_MAX_LANS);
 	dpsync_init(e);
 	e->mesh.on_record = dpsync_on_record;
 	e->mesh.on_forget = dpsync_on_forget;
@@ -513,6 +543,10 @@ engine_main(int argc, char **argv)
 	sodium_memzero(sk, sizeof(sk));
 	restore(e, &snap);
 	state_snap_release(&snap);
+	/* Not in a mesh (never, or left and stopped before cleaning up). */
+	if ((!e->mesh.joined || e->mesh.left) &&
+	    priv_send(e->privfd, PRIV_TEARDOWN, NULL, 0) == -1)
+		fatal("privsep channel");
 
 	if (gossip_bind(e, err, sizeof(err)) == -1 ||
 	    conn_listen(e, err, sizeof(err)) == -1 ||
@@ -539,6 +573,7 @@ engine_main(int argc, char **argv)
 
 	uv_run(&e->loop, UV_RUN_DEFAULT);
 	dpsync_release(e);
+	netview_release(&e->view);
 	mesh_release(&e->mesh);
 	sodium_memzero(e->root_sk, sizeof(e->root_sk));
 	uv_loop_close(&e->loop);

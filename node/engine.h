@@ -8,6 +8,7 @@
 #include "node/config.h"
 #include "node/dpsync.h"
 #include "node/mesh.h"
+#include "node/netview.h"
 #include "proto/ctl.h"
 
 struct conn;
@@ -77,6 +78,7 @@ struct engine {
 	uint64_t	 stranger_last;
 	struct engine_stats st;
 	struct dpsync	 dp;
+	struct netview	 view;		/* the host's interfaces, from the parent */
 	uint64_t	 last_eager;	/* last immediate gossip round */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
@@ -91,7 +93,7 @@ void	engine_save_now(struct engine *);
 const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
 uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
 void	engine_default_name(char *, size_t);
-void	engine_refresh_lans(struct engine *);
+void	engine_set_view(struct engine *, struct netview *);
 
 /* gossip.c: UDP */
 int	gossip_bind(struct engine *, char *err, size_t errlen);

@@ -105,12 +105,12 @@ mesh_set_identity(struct mesh *m, const char *name,
 }
 
 int
-mesh_set_lans(struct mesh *m, const struct wire_prefix *lans, uint8_t n)
+mesh_set_lans(struct mesh *m, const struct wire_prefix *lans, uint32_t n)
 {
 	if (n > WIRE_MAX_LANS)
 		return -1;
 	memcpy(m->lans, lans, n * sizeof(*lans));
-	m->nlans = n;
+	m->nlans = (uint16_t)n;
 	return 0;
 }
 
@@ -134,7 +134,8 @@ mesh_forget(struct mesh *m, uint64_t now)
 	char		 name[WIRE_NAME_MAX + 1];
 	struct wire_addr addrs[WIRE_MAX_ADDRS];
 	struct wire_prefix lans[WIRE_MAX_LANS];
-	uint8_t		 naddrs = m->naddrs, nlans = m->nlans, sk[SECRET_KEY];
+	uint8_t		 naddrs = m->naddrs, sk[SECRET_KEY];
+	uint16_t	 nlans = m->nlans;
 	uint64_t	 version = m->version;
 	struct mesh_config cfg = m->cfg;
 	void		(*on_record)(void *, const struct rec *) = m->on_record;

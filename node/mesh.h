@@ -75,7 +75,7 @@ struct mesh {
 	struct wire_addr addrs[WIRE_MAX_ADDRS];
 	uint8_t		 naddrs;
 	struct wire_prefix lans[WIRE_MAX_LANS];	/* this site's networks */
-	uint8_t		 nlans;
+	uint16_t	 nlans;
 
 	uint64_t	 version;	/* this node's record counter */
 	uint8_t		*self_env;	/* our current node record */
@@ -120,7 +120,7 @@ int	mesh_adopt(struct mesh *, const uint8_t root[WIRE_KEY],
 	    uint64_t now, uint64_t unix_ms);
 int	mesh_set_identity(struct mesh *, const char *name,
 	    const struct wire_addr *, uint8_t naddrs);
-int	mesh_set_lans(struct mesh *, const struct wire_prefix *, uint8_t n);
+int	mesh_set_lans(struct mesh *, const struct wire_prefix *, uint32_t n);
 int	mesh_publish_self(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_leave(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_invite(struct mesh *, uint64_t ttl_ms, uint64_t now,

@@ -1,12 +1,15 @@
-/* parent.h: the privileged parent's state, shared by rpnd.c and priv.c only. */
+/* parent.h: the privileged parent's state, shared by rpnd.c, priv.c and host.c only. */
 #ifndef RPN_PARENT_H
 #define RPN_PARENT_H
 
+#include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "node/config.h"
 #include "node/dataplane.h"
-#include "node/ifaces.h"
+#include "node/netmon.h"
+#include "node/netview.h"
 #include "node/nft.h"
 #include "node/routes.h"
 
@@ -23,15 +26,20 @@ struct parent {
 	int			 ctlfd;
 	int			 debug;
 
-	/* the kernel side */
-	int			 dp_on;		/* nft and routes are set up */
-	struct nft		 nft;
+	/* the host: interfaces, rules, routes, sysctls (host.c) */
 	struct routes		 rt;
-	struct iface_info	 ups[CFG_MAX_UPLINKS];
-	int			 nups;
-	char			 lans[CFG_MAX_LANS][16];
-	int			 nlans;
+	struct netmon		 mon;
+	struct netview		 view;
+	struct nv_sticky	 sticky;
+	char			 saved[PATH_MAX];	/* SOCKET.kernel */
+	int			 host_on;	/* rt, mon and nft are open */
+	int			 active;	/* rpn's kernel state is in place */
 	int			 strict;
+	uint64_t		 look_at;	/* look at the host again (ms) */
+	uint64_t		 next_look;	/* the periodic look */
+
+	/* nftables (priv.c) */
+	struct nft		 nft;
 	struct dp_mirror	 mirror;
 	struct dp_ops		 ops;
 	struct dp_flush		 flush[MAX_FLUSH];
@@ -41,8 +49,22 @@ struct parent {
 	int			 synced;	/* a full sync has been done */
 };
 
-int	dp_setup(struct parent *, char *err, size_t errlen);
-void	dp_teardown(struct parent *, int remove);
+/* host.c */
+int	host_init(struct parent *, char *err, size_t errlen);
+void	host_close(struct parent *);
+int	host_activate(struct parent *);
+void	host_refresh(struct parent *);
+void	host_teardown(struct parent *);
+int	host_teardown_offline(const char *sock, char *err, size_t errlen);
+int	host_send_view(struct parent *);
+int	host_poll_timeout(struct parent *);
+void	host_on_news(struct parent *);
+void	host_timers(struct parent *);
+uint64_t host_now_ms(void);
+
+/* priv.c */
+int	dp_full_sync(struct parent *);
 void	dp_check(struct parent *);
+void	dp_reset(struct parent *);
 
 #endif

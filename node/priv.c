@@ -42,13 +42,22 @@ full_sync(struct parent *p, uint32_t *usec)
 	return rc;
 }
 
+/* dp_full_sync - put the whole table back (uplinks changed, or it was flushed). */
+int
+dp_full_sync(struct parent *p)
+{
+	uint32_t	 usec;
+
+	return full_sync(p, &usec);
+}
+
 static int
 commit(struct parent *p, const struct dp_commit *c)
 {
 	uint32_t	 usec = 0, changes = (uint32_t)p->ops.n;
 	int		 rc;
 
-	if (!p->dp_on) {
+	if (!p->host_on) {
 		result(p, c->seq, 0, 0, 0);
 		return 0;
 	}
@@ -87,6 +96,8 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 
 		if (h->len != sizeof(*b) || p->in_txn || b->full > 1)
 			break;
+		/* The engine is in a mesh: rpn's routes and sysctls are wanted. */
+		host_activate(p);
 		p->in_txn = 1;
 		p->txn_full = b->full;
 		p->nflush = 0;
@@ -117,6 +128,11 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 			fatalx("out of memory planning the data plane");
 		return 0;
 	}
+	case PRIV_TEARDOWN:
+		if (h->len != 0 || p->in_txn)
+			break;
+		host_teardown(p);
+		return 0;
 	case PRIV_DP_COMMIT: {
 		const struct dp_commit	*c = payload;
 
@@ -133,91 +149,26 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 	return -1;
 }
 
-/* ---- setting up and tearing down the kernel side ---- */
-
-/*
- * dp_setup - find the uplinks and LANs, set sysctls and return routing.
- * nftables is left alone until the engine's first transaction.
- */
-int
-dp_setup(struct parent *p, char *err, size_t errlen)
-{
-	struct nft_config	 nc;
-	int			 n;
-
-	dp_mirror_init(&p->mirror);
-	if ((p->nups = ifaces_uplinks(&p->cfg, p->ups, CFG_MAX_UPLINKS, err,
-	    errlen)) < 0)
-		return -1;
-	/* LAN interface names, for their forwarding sysctl. */
-	p->nlans = ifaces_lan_names(&p->cfg, p->ups, p->nups, p->lans,
-	    CFG_MAX_LANS);
-	p->strict = p->cfg.strict_rpf;
-	if (!p->strict && routes_all_rp_filter() == 1) {
-		log_info("net.ipv4.conf.all.rp_filter is 1 (strict): restoring "
-		    "the uplink mark in both directions (strict-rpf)");
-		p->strict = 1;
-	}
-	memset(&nc, 0, sizeof(nc));
-	nc.mask = p->cfg.mark_mask;
-	nc.strict = p->strict;
-	nc.nuplinks = (uint8_t)p->nups;
-	for (int i = 0; i < p->nups; i++) {
-		strlcpy(nc.uplinks[i].name, p->ups[i].name, IFNAMSIZ);
-		nc.uplinks[i].ifindex = p->ups[i].ifindex;
-	}
-	if (nft_open(&p->nft, &nc, err, errlen) == -1)
-		return -1;
-	if ((n = routes_open(&p->rt)) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(-n));
-		return -1;
-	}
-	if (routes_sysctls(&p->rt, p->ups, p->nups, p->lans, p->nlans,
-	    p->strict, err, errlen) == -1 ||
-	    routes_apply(&p->rt, p->ups, p->nups, p->cfg.mark_mask, p->strict,
-	    err, errlen) == -1)
-		return -1;
-	for (int i = 0; i < p->nups; i++)
-		log_info("uplink %d: %s (table %d)", i + 1, p->ups[i].name,
-		    RT_TABLE_BASE + i + 1);
-	p->dp_on = 1;
-	return 0;
-}
-
-/*
- * dp_teardown - at SIGTERM (remove=1): remove rpn's table, rules and routes,
- * unless kept.  When the engine died (remove=0) the kernel state stays, so
- * established flows keep forwarding until a restarted rpnd reconciles.
- */
+/* dp_reset - forget what is installed: the next transaction is a full sync. */
 void
-dp_teardown(struct parent *p, int remove)
+dp_reset(struct parent *p)
 {
-	if (!p->dp_on)
-		return;
-	if (remove && !p->cfg.keep_on_exit) {
-		nft_remove(&p->nft);
-		routes_flush(&p->rt);
-		routes_sysctls_restore(&p->rt);
-	} else if (remove)
-		log_info("keep-on-exit: leaving rpn's kernel state in place");
-	nft_close(&p->nft);
-	routes_close(&p->rt);
-	dp_mirror_release(&p->mirror);
-	dp_ops_release(&p->ops);
-	p->dp_on = 0;
+	dp_mirror_clear(&p->mirror);
+	dp_ops_reset(&p->ops);
+	p->synced = 0;
+	p->in_txn = 0;
+	p->nflush = 0;
 }
 
 /* dp_check - once a second: our table was flushed by someone? Put it back. */
 void
 dp_check(struct parent *p)
 {
-	uint32_t	 usec;
-
-	if (!p->dp_on || !p->synced || p->in_txn)
+	if (!p->host_on || !p->active || !p->synced || p->in_txn)
 		return;
 	if (nft_table_exists(&p->nft) == 0) {
 		log_warnx("table inet rpn vanished (nft flush ruleset?); "
 		    "restoring it");
-		full_sync(p, &usec);
+		dp_full_sync(p);
 	}
 }

@@ -22,6 +22,8 @@ enum priv_type {
 	PRIV_DP_LAN,		/* struct dp_addr */
 	PRIV_DP_COMMIT,		/* struct dp_commit */
 	PRIV_DP_RESULT,		/* parent to engine: struct dp_result */
+	PRIV_IFACES,		/* parent to engine: the netview (netview_pack) */
+	PRIV_TEARDOWN,		/* left the mesh: remove rpn's kernel state; none */
 	PRIV_TYPE_MAX,
 };
 

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "node/ifaces.h"
+#include "node/netview.h"
 #include "node/nl.h"
 
 #define RTPROT_RPN	114	/* rpn's own route and rule protocol tag */
@@ -12,6 +12,7 @@
 #define RT_PREF_GUARD	900
 #define RT_PREF_MARK	1000
 #define RT_PREF_FROM	1100
+#define RT_MAX_SAVED	128
 
 struct sysctl_saved {
 	char		 path[128];
@@ -20,18 +21,21 @@ struct sysctl_saved {
 
 struct routes {
 	struct nl	 nl;
-	struct sysctl_saved saved[64];
+	struct sysctl_saved saved[RT_MAX_SAVED];	/* first values seen */
 	int		 nsaved;
+	uint32_t	 added;		/* rules and routes put (back) */
+	uint32_t	 removed;
 };
 
 int	routes_open(struct routes *);
 void	routes_close(struct routes *);
-int	routes_apply(struct routes *, const struct iface_info *, int n,
-	    uint32_t mask, int strict, char *err, size_t errlen);
+int	routes_reconcile(struct routes *, const struct netview *, uint32_t mask,
+	    int strict, char *err, size_t errlen);
 int	routes_flush(struct routes *);
-int	routes_sysctls(struct routes *, const struct iface_info *ups, int nups,
-	    char lans[][16], int nlans, int strict, char *err, size_t errlen);
+int	routes_sysctls(struct routes *, const struct netview *, int strict,
+	    int *saved_more, char *err, size_t errlen);
 void	routes_sysctls_restore(struct routes *);
+int	routes_sysctl_path_ok(const char *path);
 int	routes_all_rp_filter(void);
 
 #endif

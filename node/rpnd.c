@@ -33,6 +33,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: rpnd [-dnv] [-f CONFIG] [-s SOCKET] [-S STATE_DIR]\n"
 	    "            [--uplink IFACE[@GATEWAY]]... [--lan IFACE]...\n"
+	    "       rpnd --teardown [-s SOCKET]\n"
 	    "\n"
 	    "The rpn agent: joins this node to its mesh and programs the kernel.\n"
 	    "\n"
@@ -41,6 +42,8 @@ usage(FILE *f)
 	    "  -s SOCKET     control socket (default " RPND_SOCK ")\n"
 	    "  -S STATE_DIR  keys and mesh state (default " RPND_STATE ")\n"
 	    "  -n            check the configuration and exit; with -v, print it\n"
+	    "  --teardown    remove rpn's kernel state (table, rules, routes,\n"
+	    "                sysctls) while rpnd is stopped, and exit\n"
 	    "  --uplink, --lan  interfaces, as in rpnd.conf(5)\n"
 	    "  -h, --help    this text;  -V, --version  the version\n"
 	    "\n"
@@ -204,12 +207,27 @@ stop_engine(struct parent *p)
 	p->engine = 0;
 }
 
+/* At SIGTERM: rpn's kernel state stays (forwarding goes on) unless told otherwise. */
+static void
+stop_kernel(struct parent *p)
+{
+	if (!p->active)
+		return;
+	if (p->cfg.keep_on_exit) {
+		log_info("leaving rpn's kernel state in place (\"rpn leave\" or "
+		    "\"rpnd --teardown\" removes it)");
+		return;
+	}
+	host_teardown(p);
+}
+
 static int
 parent_loop(struct parent *p)
 {
 	sigset_t		 mask;
 	int			 sfd;
 	static uint8_t		 msg[PRIV_MAX];
+	uint64_t		 next_check = host_now_ms() + 1000;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -219,21 +237,28 @@ parent_loop(struct parent *p)
 	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	for (;;) {
-		struct pollfd	 pfd[2] = {
+		struct pollfd	 pfd[3] = {
 			{ sfd, POLLIN, 0 }, { p->privfd, POLLIN, 0 },
+			{ netmon_fd(&p->mon), POLLIN, 0 },
 		};
-		int		 r;
+		uint64_t	 now = host_now_ms();
+		int		 r, timeout = host_poll_timeout(p);
 
 		/* Once a second, also check that our nftables table is there. */
-		if ((r = poll(pfd, 2, 1000)) == -1) {
+		if (next_check <= now) {
+			dp_check(p);
+			next_check = now + 1000;
+		}
+		if ((uint64_t)timeout > next_check - now)
+			timeout = (int)(next_check - now);
+		if ((r = poll(pfd, 3, timeout)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (r == 0) {
-			dp_check(p);
-			continue;
-		}
+		if (pfd[2].revents & POLLIN)
+			host_on_news(p);
+		host_timers(p);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo	 si;
 			int			 status;
@@ -259,7 +284,7 @@ parent_loop(struct parent *p)
 			default:
 				log_info("stopping on signal %d", si.ssi_signo);
 				stop_engine(p);
-				dp_teardown(p, 1);
+				stop_kernel(p);
 				return 0;
 			}
 		}
@@ -286,11 +311,12 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "uplink", required_argument, NULL, 'U' },
 		{ "lan", required_argument, NULL, 'L' },
+		{ "teardown", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct parent	 p;
 	char		 err[512], user[64];
-	int		 ch, check = 0, verbose = 0, rc;
+	int		 ch, check = 0, verbose = 0, teardown = 0, rc;
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 mask;
@@ -334,6 +360,9 @@ main(int argc, char **argv)
 		case 'U':
 		case 'L':
 			break;	/* applied after the file, below */
+		case 'T':
+			teardown = 1;
+			break;
 		default:
 			usage(stderr);
 			return 1;
@@ -345,6 +374,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_init(p.debug, "rpnd");
+	if (teardown) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "rpnd: --teardown must run as root\n");
+			return 1;
+		}
+		if (host_teardown_offline(p.sock, err, sizeof(err)) == -1) {
+			fprintf(stderr, "rpnd: --teardown: %s\n", err);
+			return 1;
+		}
+		printf("removed rpn's table, rules and routes; put back the "
+		    "sysctls rpnd had changed\n");
+		return 0;
+	}
 	if (config_read(p.cfg_path, p.cfg_explicit, &p.cfg, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "rpnd: %s\n", err);
@@ -385,7 +427,7 @@ main(int argc, char **argv)
 		return 1;
 	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
 		return 1;
-	if (dp_setup(&p, err, sizeof(err)) == -1) {
+	if (host_init(&p, err, sizeof(err)) == -1) {
 		log_warnx("data plane: %s", err);
 		unlink(p.sock);
 		return 1;
@@ -403,9 +445,12 @@ main(int argc, char **argv)
 	p.engine = start_engine(&p, argc, argv, uid, gid);
 	/* The child unblocks its own signals: libuv's handlers need them. */
 	close(p.ctlfd);
+	/* The engine's first message: what the host's interfaces are. */
+	if (host_send_view(&p) == -1)
+		fatal("privsep channel");
 	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);
 	rc = parent_loop(&p);
-	dp_teardown(&p, 0);	/* after a clean stop this is a no-op */
+	host_close(&p);
 	unlink(p.sock);
 	log_info("stopped");
 	return rc;

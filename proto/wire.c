@@ -154,7 +154,7 @@ wire_prefix_pack(msgpack_packer *pk, const struct wire_prefix *pf)
 
 static int
 prefixes_decode(const msgpack_object *o, uint32_t max, struct wire_prefix *out,
-    uint8_t *n)
+    uint32_t *n)
 {
 	const msgpack_object	*a;
 	uint32_t		 na;
@@ -164,7 +164,7 @@ prefixes_decode(const msgpack_object *o, uint32_t max, struct wire_prefix *out,
 	for (uint32_t i = 0; i < na; i++)
 		if (wire_prefix_decode(&a[i], &out[i]) == -1)
 			return -1;
-	*n = (uint8_t)na;
+	*n = na;
 	return 0;
 }
 
@@ -174,7 +174,7 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 {
 	struct mp_doc		 d;
 	const msgpack_object	*f, *aa;
-	uint32_t		 nf, na;
+	uint32_t		 nf, na, n;
 	int			 rc = -1;
 
 	memset(nd, 0, sizeof(*nd));
@@ -199,8 +199,9 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 			goto out;
 		nd->has_token = 1;
 	}
-	if (prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &nd->nlans) == -1)
+	if (prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &n) == -1)
 		goto out;
+	nd->nlans = (uint16_t)n;
 	rc = 0;
 out:
 	mp_doc_release(&d);
@@ -318,13 +319,16 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	return b->err ? -1 : 0;
 }
 
-/* Service fields: [proto, port, target, allow, public]; key = name. */
+/*
+ * Service fields: [proto, port, target, allow, public, health, since];
+ * key = name.  Records from before health checks have the first five.
+ */
 static int
 svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 {
-	uint32_t	 v;
+	uint32_t	 v, n;
 
-	if (nf != 5 || mp_u32(&f[0], 255, &v) == -1 ||
+	if ((nf != 5 && nf != 7) || mp_u32(&f[0], 255, &v) == -1 ||
 	    (v != SVC_TCP && v != SVC_UDP))
 		return -1;
 	s->proto = (uint8_t)v;
@@ -332,9 +336,16 @@ svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 		return -1;
 	s->port = (uint16_t)v;
 	if (wire_addr_decode(&f[2], &s->target) == -1 ||
-	    prefixes_decode(&f[3], WIRE_MAX_ALLOW, s->allow, &s->nallow) == -1 ||
+	    prefixes_decode(&f[3], WIRE_MAX_ALLOW, s->allow, &n) == -1 ||
 	    mp_bool(&f[4], &s->public) == -1)
 		return -1;
+	s->nallow = (uint8_t)n;
+	if (nf == 7) {
+		if (mp_u32(&f[5], SVC_H_MAX, &v) == -1 ||
+		    mp_u64(&f[6], UINT64_MAX, &s->health_since) == -1)
+			return -1;
+		s->health = (uint8_t)v;
+	}
 	return 0;
 }
 
@@ -388,9 +399,13 @@ rec_service_encode(struct buf *b, uint64_t version, const struct rec_service *s)
 	    (s->proto != SVC_TCP && s->proto != SVC_UDP) || s->port == 0)
 		return -1;
 	mp_packer_init(&pk, b);
+	if (s->health > SVC_H_MAX)
+		return -1;
 	rec_head_pack(&pk, REC_SERVICE, version, 0, (const uint8_t *)s->name,
-	    strlen(s->name), 5);
+	    strlen(s->name), 7);
 	svc_fields_pack(&pk, s);
+	msgpack_pack_uint8(&pk, s->health);
+	msgpack_pack_uint64(&pk, s->health_since);
 	return b->err ? -1 : 0;
 }
 

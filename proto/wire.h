@@ -19,13 +19,13 @@
 #define WIRE_MAX_ADDRS		8
 #define WIRE_MAX_CHAIN		8
 #define WIRE_MAX_RECKEY		64	/* bytes of a record's key */
-#define WIRE_MAX_RECORD		4096	/* a whole signed record */
+#define WIRE_MAX_RECORD		16384	/* a whole signed record */
 #define WIRE_MAX_DATAGRAM	1200	/* IPv6 minimum MTU minus headers */
 #define WIRE_MAX_FRAME		(4u << 20)
 #define WIRE_MAX_ITEMS		65536	/* records in one stream frame */
 #define WIRE_MAX_DIGEST		65536	/* authors in one digest */
 #define WIRE_MAX_ERRMSG		200
-#define WIRE_MAX_LANS		16	/* LAN prefixes a node advertises */
+#define WIRE_MAX_LANS		1024	/* LAN prefixes a node advertises */
 #define WIRE_MAX_ALLOW		16	/* extra source prefixes of a service */
 
 /* Record kinds; every record body starts [kind, version, flags, key, fields]. */
@@ -82,7 +82,7 @@ struct rec_node {
 	struct wire_cert chain[WIRE_MAX_CHAIN];
 	int		has_token;
 	uint8_t		via_token[WIRE_KEY];
-	uint8_t		nlans;
+	uint16_t	nlans;
 	struct wire_prefix lans[WIRE_MAX_LANS];	/* the site's own networks */
 };
 
@@ -104,6 +104,17 @@ struct rec_service {
 	uint8_t		nallow;
 	struct wire_prefix allow[WIRE_MAX_ALLOW];
 	int		public;
+	uint8_t		health;		/* enum svc_health, as its owner checks it */
+	uint64_t	health_since;	/* unix ms of the last change; 0: unknown */
+};
+
+/* A backend's health, checked by its owner and carried in its record. */
+enum svc_health {
+	SVC_H_UNKNOWN	= 0,	/* not checked yet (or an older owner) */
+	SVC_H_UP	= 1,	/* answers */
+	SVC_H_DOWN	= 2,	/* does not answer: gets no new connections */
+	SVC_H_CONFLICT	= 3,	/* the owner listens on the port itself */
+	SVC_H_MAX	= 3,
 };
 
 struct rec_invite {
