@@ -15,6 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 for t in "${tests[@]}"; do
 	[ -f "$t" ] || t="$here/$t"
+	[ -f "$t" ] || t="$t.sh"
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
 	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"/tmp/rpn-it-$name.out" 2>&1

@@ -1,6 +1,8 @@
 # t-dp-crash.sh: kill -9 of rpnd leaves established flows forwarding and a
 # restart reconciles without dropping them; a flushed ruleset is restored;
-# another table is never touched; SIGTERM removes rpn's table, rules, routes.
+# another table is never touched; "keep-on-exit no" makes SIGTERM remove
+# exactly rpn's table, rules and routes (the default keeps them:
+# t-dp-restart).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 
@@ -55,12 +57,16 @@ wait_until 100 0.05 'programmed sitea web' || fail "web not programmed"
     fail "rpn changed another table"
 say "table inet theirs is untouched by rpn's updates"
 
-# SIGTERM: rpn's table, rules and routes go; the rest stays
+# keep-on-exit no: SIGTERM removes rpn's table, rules and routes; the rest stays
 rules_before=$(nsx cloud ip rule | grep -c 'proto 114' || true)
 [ "$rules_before" -ge 4 ] || fail "cloud has $rules_before rpn rules, expected 2 per uplink"
+stop cloud
+echo "keep-on-exit no" > "$W/cloud/rpnd.conf"
+start cloud -f "$W/cloud/rpnd.conf" $(topo_args cloud)
+wait_until 100 0.05 'programmed cloud web' || fail "web not programmed on cloud after restart"
 stop cloud
 ! nsx cloud nft list table inet rpn >/dev/null 2>&1 || fail "SIGTERM left table inet rpn"
 [ "$(nsx cloud ip rule | grep -c 'proto 114' || true)" -eq 0 ] || fail "SIGTERM left rpn's rules"
 [ "$(nsx cloud ip route show table all | grep -c 'proto 114' || true)" -eq 0 ] || fail "SIGTERM left rpn's routes"
 nsx cloud ip route | grep "default via 198.51.100.1" >/dev/null || fail "the main table lost its default route"
-say "SIGTERM on cloud: its table, $rules_before rules and routes removed; main table intact"
+say "SIGTERM with keep-on-exit no: cloud's table, $rules_before rules and routes removed; main table intact"

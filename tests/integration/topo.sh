@@ -55,12 +55,18 @@ topo_build() {
 		ip netns exec "$(ns rtr)" sysctl -qw "net.ipv4.conf.$i.rp_filter=1"
 	done
 	ip -n "$(ns inet)" route add default via 203.0.113.1
-	ip -n "$(ns cloud)" route add default via 198.51.100.1
+	ip -n "$(ns cloud)" route add default via 198.51.100.1 metric 100
 	ip -n "$(ns sitea)" route add default via 198.51.100.33
 	ip -n "$(ns siteb)" route add default via 198.51.100.49
 	ip -n "$(ns clia)" route add default via 100.64.1.1
 	ip -n "$(ns clib)" route add default via 100.64.2.1
 	# srvb has no default route: replies only work because rpn masquerades.
+}
+
+# topo_cloud_dhcp: the cloud node as a cloud image configures it: a default
+# route on every NIC, each with its own metric (netplan, networkd, NM).
+topo_cloud_dhcp() {
+	ip -n "$(ns cloud)" route add default via 198.51.100.17 dev eth1 metric 200
 }
 
 # Servers on the LAN hosts, bounded in time by the test's own cleanup.
@@ -110,12 +116,17 @@ topo_addr() {
 	esac
 }
 
-# topo_start: rpnd on the three rpn nodes, a mesh founded by cloud.
+# topo_start [auto]: rpnd on the three rpn nodes, a mesh founded by cloud;
+# with "auto", no interface options: rpnd finds uplinks and LANs itself.
 topo_start() {
 	local n tok
 	for n in cloud sitea siteb; do
 		mkdir -p "$W/$n"
-		start "$n" $(topo_args "$n")
+		if [ "${1:-}" = auto ]; then
+			start "$n"
+		else
+			start "$n" $(topo_args "$n")
+		fi
 	done
 	rpn cloud init --name cloud >/dev/null
 	for n in sitea siteb; do
@@ -146,3 +157,45 @@ echo_check() {
 	nsx "$1" timeout 20 socat -t 5 - "TCP:$2:$3" < "$f" > "$out" 2>/dev/null || true
 	[ "$(sha256sum < "$f")" = "$(sha256sum < "$out")" ]
 }
+
+# conn_loop NS URL SECONDS OUT: a new HTTP connection every 50 ms for
+# SECONDS (each bounded to 1 s, several may be under way at once), one line
+# per attempt in OUT: "MS ok" or "MS fail", MS its start since the epoch.
+# Run it in the background; it ends by itself.
+conn_loop() {
+	: > "$4"
+	nsx "$1" bash -c '
+		exec 9<> <(:)	# a pipe nobody writes: read -t sleeps without a fork
+		t=${EPOCHREALTIME/./}
+		end=$(( ${t:0:13} + $2 * 1000 ))
+		while t=${EPOCHREALTIME/./}; t=${t:0:13}; [ "$t" -lt "$end" ]; do
+			( if curl -s -o /dev/null --max-time 1 "$1"; then
+				echo "$t ok"; else echo "$t fail"; fi ) >> "$3" &
+			read -r -t 0.05 -u 9 || true
+		done
+		wait' conn_loop "$2" "$3" "$4"
+}
+
+# long_flow NS ADDR PORT SECONDS OUT: one TCP connection to an echo service
+# that sends a numbered line every 100 ms for SECONDS; OUT gets the lines
+# echoed back.  Intact when OUT holds them all, in order.
+long_flow() {
+	local ns=$1 addr=$2 port=$3 secs=$4 out=$5 n
+	n=$((secs * 10))
+	(for i in $(seq 1 "$n"); do echo "line $i"; sleep 0.1; done) |
+	    nsx "$ns" timeout $((secs + 20)) socat -t 10 - "TCP:$addr:$port" \
+	    > "$out" 2>/dev/null || true
+}
+
+# flow_intact OUT SECONDS: long_flow's output is complete.
+flow_intact() {
+	[ "$(wc -l < "$1")" -eq $(($2 * 10)) ] &&
+	    [ "$(tail -1 "$1")" = "line $(($2 * 10))" ]
+}
+
+# fails OUT [FROM_MS [TO_MS]]: failed attempts of conn_loop in a window.
+fails() {
+	awk -v a="${2:-0}" -v b="${3:-99999999999999}" \
+	    '$2 == "fail" && $1 >= a && $1 <= b { n++ } END { print n + 0 }' "$1"
+}
+attempts() { wc -l < "$1"; }

@@ -1,0 +1,61 @@
+# t-dp-flap.sh: rpnd follows the host's interfaces without a restart.  The
+# second uplink of the two-NIC cloud node goes down and up, and its DHCP
+# client puts the default route back: per-uplink table 102 is refilled and
+# return routing through eth1 works again at once (at most 1 s of failures,
+# while the link is down), and a long-lived flow through eth1 survives.  A
+# LAN address added at run time is advertised to every node, and a sysctl
+# someone resets is put back.  Fails on the code before: table 102 stayed
+# empty until a restart.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/topo.sh"
+
+topo_build
+topo_cloud_dhcp
+topo_servers
+topo_start auto
+ctl siteb service add web tcp/8080 --to 100.64.2.10:80 --public >/dev/null
+ctl siteb service add echo tcp/7000 --to 100.64.2.10:7 --public >/dev/null
+wait_until 100 0.02 'programmed cloud web && programmed cloud echo' || fail "not programmed"
+
+conn_loop inet http://198.51.100.18:8080/ 7 "$W/conns" &
+cl=$!
+long_flow inet 198.51.100.18 7000 7 "$W/flow" &
+fl=$!
+sleep 1.5
+down=$(date +%s%3N)
+nsx cloud ip link set eth1 down
+sleep 0.5
+nsx cloud ip link set eth1 up
+# what the DHCP client does when the link comes back
+nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+back=$(date +%s%3N)
+wait_until 50 0.02 'nsx cloud ip route show table 102 | grep -q default' ||
+    fail "table 102 was not refilled after the flap"
+say "table 102 refilled $(( $(date +%s%3N) - back )) ms after the default route came back"
+wait "$cl" "$fl"
+during=$(fails "$W/conns" "$down" "$back")
+after=$(fails "$W/conns" $((back + 1000)))
+late=$(fails "$W/conns" "$back" $((back + 1000)))
+[ "$after" -eq 0 ] || fail "$after connections via eth1 failed more than 1 s after the route came back"
+failed_ms=$(awk -v a="$down" '$2 == "fail" && $1 >= a { if (!f) f = $1; l = $1 } END { print l - f + 0 }' "$W/conns")
+[ "$failed_ms" -le 1000 ] || fail "failures lasted $failed_ms ms"
+flow_intact "$W/flow" 7 || fail "the long-lived flow via eth1 broke ($(wc -l < "$W/flow") of 70 lines)"
+say "flap of eth1: $(attempts "$W/conns") connections, $during failed while down, $late in the second after, 0 later; flow intact"
+
+# a new LAN at run time
+nsx siteb ip link add lan1 type veth peer name lan1p
+nsx siteb ip addr add 100.64.3.1/24 dev lan1
+nsx siteb ip link set lan1 up
+t0=$(date +%s%3N)
+wait_until 100 0.02 'ctl cloud status --json | jq -e ".members[] | select(.name == \"siteb\")" >/dev/null &&
+    nsx cloud nft list table inet rpn | grep -q 100.64.3.0/24' ||
+    fail "the new LAN 100.64.3.0/24 did not reach cloud's table"
+say "siteb's new LAN 100.64.3.0/24 is an allowed source on cloud after $(( $(date +%s%3N) - t0 )) ms"
+ctl siteb status --json | jq -e '.lan_prefixes | index("100.64.3.0/24")' >/dev/null ||
+    fail "siteb's status does not list the new LAN"
+
+# a sysctl put back
+nsx cloud sysctl -qw net.ipv4.conf.eth1.rp_filter=1
+wait_until 70 0.1 '[ "$(nsx cloud sysctl -n net.ipv4.conf.eth1.rp_filter)" = 2 ]' ||
+    fail "rp_filter on eth1 was not put back"
+say "rp_filter reset on eth1 by someone else: put back within 7 s"
