@@ -564,10 +564,8 @@ do_init(struct ctl_client *cl, const struct ctl_req *r)
 		strlcpy(name, e->cfg.name, sizeof(name));
 	else
 		engine_default_name(name, sizeof(name));
-	if (r->nadvertise) {
-		memcpy(e->adv, r->advertise, sizeof(e->adv));
-		e->nadv = r->nadvertise;
-	}
+	if (r->nadvertise)
+		engine_set_advertise(e, r->advertise, r->nadvertise);
 	naddrs = engine_self_addrs(e, addrs);
 	unlinkat(e->statefd, ROOT_KEY_FILE, 0);
 	if (keys_create(e->statefd, ROOT_KEY_FILE, e->root_sk, err,

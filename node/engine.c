@@ -140,6 +140,18 @@ engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
 	return lru->key;
 }
 
+/* engine_set_advertise - from "rpn init/join --advertise": no port means the listen port. */
+void
+engine_set_advertise(struct engine *e, const struct wire_addr *a, uint8_t n)
+{
+	for (uint8_t i = 0; i < n && i < WIRE_MAX_ADDRS; i++) {
+		e->adv[i] = a[i];
+		if (e->adv[i].port == 0)
+			e->adv[i].port = e->cfg.listen.port;
+	}
+	e->nadv = n < WIRE_MAX_ADDRS ? n : WIRE_MAX_ADDRS;
+}
+
 /*
  * engine_set_view - the parent looked at the interfaces (at start, and when
  * they change): advertise this site's LAN prefixes and the node's

@@ -94,6 +94,8 @@ const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
 uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
 void	engine_default_name(char *, size_t);
 void	engine_set_view(struct engine *, struct netview *);
+void	engine_set_advertise(struct engine *, const struct wire_addr *,
+	    uint8_t);
 
 /* gossip.c: UDP */
 int	gossip_bind(struct engine *, char *err, size_t errlen);

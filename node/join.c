@@ -126,10 +126,8 @@ join_start(struct engine *e, const struct ctl_req *r, struct ctl_client *cl,
 	else
 		engine_default_name(j->name, sizeof(j->name));
 	fmt_addr(j->peer_text, sizeof(j->peer_text), &r->peer, 1);
-	if (r->nadvertise) {
-		memcpy(e->adv, r->advertise, sizeof(e->adv));
-		e->nadv = r->nadvertise;
-	}
+	if (r->nadvertise)
+		engine_set_advertise(e, r->advertise, r->nadvertise);
 	if ((c = conn_connect(e, &r->peer, CR_JOIN, JOIN_TIMEOUT_MS)) == NULL) {
 		snprintf(err, errlen, "cannot connect to %s", j->peer_text);
 		sodium_memzero(j, sizeof(*j));

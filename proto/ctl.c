@@ -196,7 +196,7 @@ ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *r,
 		if (mp_array(o, 1, WIRE_MAX_ADDRS, &a, &n) == -1)
 			goto out;
 		for (uint32_t i = 0; i < n; i++)
-			if (wire_addr_decode(&a[i], &r->advertise[i]) == -1)
+			if (wire_addr_decode_port0(&a[i], &r->advertise[i]) == -1)
 				goto out;
 		r->nadvertise = (uint8_t)n;
 	}

@@ -71,8 +71,8 @@ rec_head_decode(const uint8_t *p, size_t len, struct rec_head *h)
 	return 0;
 }
 
-int
-wire_addr_decode(const msgpack_object *o, struct wire_addr *a)
+static int
+addr_decode(const msgpack_object *o, struct wire_addr *a, int port0)
 {
 	const msgpack_object	*f;
 	uint32_t		 n, port;
@@ -83,12 +83,25 @@ wire_addr_decode(const msgpack_object *o, struct wire_addr *a)
 	if (mp_array(o, 2, 2, &f, &n) == -1 ||
 	    mp_bin(&f[0], 4, 16, &ip, &iplen) == -1 ||
 	    (iplen != 4 && iplen != 16) ||
-	    mp_u32(&f[1], 65535, &port) == -1 || port == 0)
+	    mp_u32(&f[1], 65535, &port) == -1 || (port == 0 && !port0))
 		return -1;
 	a->family = iplen == 4 ? 4 : 6;
 	memcpy(a->ip, ip, iplen);
 	a->port = (uint16_t)port;
 	return 0;
+}
+
+int
+wire_addr_decode(const msgpack_object *o, struct wire_addr *a)
+{
+	return addr_decode(o, a, 0);
+}
+
+/* wire_addr_decode_port0 - the same, but port 0 ("the default") is allowed. */
+int
+wire_addr_decode_port0(const msgpack_object *o, struct wire_addr *a)
+{
+	return addr_decode(o, a, 1);
 }
 
 static int

@@ -199,6 +199,7 @@ void	wire_cert_pack(msgpack_packer *, const struct wire_cert *);
 int	wire_chain_decode(const msgpack_object *, struct wire_cert *, uint8_t *n);
 void	wire_addr_pack(msgpack_packer *, const struct wire_addr *);
 int	wire_addr_decode(const msgpack_object *, struct wire_addr *);
+int	wire_addr_decode_port0(const msgpack_object *, struct wire_addr *);
 
 /*
  * A decoded message.  Decoders copy out: items, digest and the error text are

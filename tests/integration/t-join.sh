@@ -4,10 +4,13 @@
 hub
 for i in 1 2 3 4; do node "n$i" "198.51.100.$i"; start "n$i"; done
 
-rpn n1 init --name n1 >/dev/null
+# --advertise ADDR without a port, as the help shows: the listen port
+rpn n1 init --name n1 --advertise 198.51.100.1 >/dev/null
 tok=$(ctl n1 invite 2>/dev/null)
 [ "$(echo "$tok" | wc -l)" -eq 1 ] || fail "invite printed more than the token on stdout"
-rpn n2 join "$(addr n1)" --token "$tok" --name n2 >/dev/null
+rpn n2 join "$(addr n1)" --token "$tok" --name n2 --advertise 198.51.100.2 >/dev/null
+[ "$(ctl n2 status --json | jq -r '.members[] | select(.name == "n1") | .addrs[0]')" = 198.51.100.1:7480 ] ||
+    fail "n1 advertised with --advertise 198.51.100.1 is not 198.51.100.1:7480"
 # n3 joins through n2 with n2's invitation; n4 through n2 with n1's.
 tok=$(ctl n2 invite)
 rpn n3 join "$(addr n2)" --token "$tok" --name n3 >/dev/null
