@@ -80,12 +80,19 @@ enum dp_set {
 	DS_SVC4,	/* proto . port : addr . port (one backend) */
 	DS_SVC4LB,	/* proto . port . bucket : addr . port */
 	DS_PUBLIC,	/* proto . port open to all */
-	DS_ALLOW4,	/* proto . port . saddr intervals (LANs: any proto, port) */
+	DS_ALLOW4,	/* proto . port . saddr intervals: --allow */
 	DS_MEMBERS4,	/* member addresses */
+	DS_LANS4,	/* member sites' LANs: saddr intervals, merged */
 	DS_NUM
 };
 
 extern const char *const dp_set_names[DS_NUM];
+
+/* An inclusive IPv4 range in host order: prefixes merged for the kernel. */
+struct dp_range {
+	uint32_t	 lo;
+	uint32_t	 hi;
+};
 
 /* One element change. */
 struct dp_op {
@@ -93,6 +100,7 @@ struct dp_op {
 	uint8_t		 del;
 	uint8_t		 klen;
 	uint8_t		 dlen;
+	uint8_t		 end;		/* DS_LANS4: the element ends an interval */
 	uint8_t		 key[12];
 	uint8_t		 key_end[12];	/* intervals only */
 	uint8_t		 data[8];
@@ -100,8 +108,8 @@ struct dp_op {
 
 struct dp_ops {
 	struct dp_op	*v;
-	size_t		 n;
-	size_t		 cap;
+	uint32_t	 n;
+	uint32_t	 cap;
 };
 
 /* UDP flows to forget after a commit: original port, old backend. */
@@ -133,8 +141,14 @@ struct dp_mirror {
 	uint32_t	 nmembers;
 	uint32_t	 capmembers;
 	struct hmap	 memidx;
-	struct dp_prefix lans[64];
+	struct dp_prefix *lans;		/* as requested, overlaps and all */
 	uint32_t	 nlans;
+	uint32_t	 caplans;
+	struct hmap	 lanidx;
+	struct dp_range	*lanivs;	/* installed: merged, sorted */
+	uint32_t	 nlanivs;
+	uint32_t	 caplanivs;
+	int		 lans_dirty;
 };
 
 void	dp_mirror_init(struct dp_mirror *);
@@ -152,7 +166,9 @@ int	dp_plan_svc(struct dp_mirror *, const struct dp_svc *, struct dp_ops *,
 	    struct dp_flush *, uint32_t *nflush, uint32_t maxflush);
 int	dp_plan_addr(struct dp_mirror *, uint8_t lan, const struct dp_addr *,
 	    struct dp_ops *);
-int	dp_plan_all(const struct dp_mirror *, struct dp_ops *);
+int	dp_plan_lans(struct dp_mirror *, struct dp_ops *);
+int	dp_plan_all(struct dp_mirror *, struct dp_ops *);
+uint32_t dp_merge(const struct dp_prefix *, uint32_t n, struct dp_range *out);
 void	dp_ops_reset(struct dp_ops *);
 void	dp_ops_release(struct dp_ops *);
 

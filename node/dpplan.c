@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/array.h"
 #include "node/dataplane.h"
 
 const char *const dp_set_names[DS_NUM] = {
-	"svc4", "svc4lb", "public", "allow4", "members4",
+	"svc4", "svc4lb", "public", "allow4", "members4", "lans4",
 };
 
 void
@@ -18,6 +19,7 @@ dp_mirror_init(struct dp_mirror *m)
 	memset(m, 0, sizeof(*m));
 	hmap_init(&m->svcidx);
 	hmap_init(&m->memidx);
+	hmap_init(&m->lanidx);
 }
 
 void
@@ -27,8 +29,11 @@ dp_mirror_release(struct dp_mirror *m)
 		free(m->svcs[i].ext);
 	free(m->svcs);
 	free(m->members);
+	free(m->lans);
+	free(m->lanivs);
 	hmap_release(&m->svcidx);
 	hmap_release(&m->memidx);
+	hmap_release(&m->lanidx);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -57,15 +62,8 @@ op_new(struct dp_ops *o, enum dp_set set, int del)
 {
 	struct dp_op	*op;
 
-	if (o->n == o->cap) {
-		size_t		 ncap = o->cap ? o->cap * 2 : 64;
-		struct dp_op	*nv = realloc(o->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NULL;
-		o->v = nv;
-		o->cap = ncap;
-	}
+	if (array_reserve(&o->v, &o->cap, o->n + 1, sizeof(*op)) == -1)
+		return NULL;
 	op = &o->v[o->n++];
 	memset(op, 0, sizeof(*op));
 	op->set = (uint8_t)set;
@@ -92,19 +90,65 @@ data_backend(uint8_t d[8], const struct dp_backend *b)
 	d[5] = (uint8_t)b->port;
 }
 
-static void
-prefix_range(const struct dp_prefix *p, uint8_t lo[4], uint8_t hi[4])
+static struct dp_range
+prefix_range(const struct dp_prefix *p)
 {
 	uint32_t	 a, mask;
+	struct dp_range	 r;
 
 	memcpy(&a, &p->addr, 4);
 	a = __builtin_bswap32(a);	/* network to host order */
 	mask = p->len == 0 ? 0 : 0xffffffffu << (32 - p->len);
-	a &= mask;
-	for (int i = 0; i < 4; i++) {
-		lo[i] = (uint8_t)(a >> (24 - 8 * i));
-		hi[i] = (uint8_t)((a | ~mask) >> (24 - 8 * i));
+	r.lo = a & mask;
+	r.hi = r.lo | ~mask;
+	return r;
+}
+
+static int
+range_cmp(const void *x, const void *y)
+{
+	const struct dp_range	*a = x, *b = y;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->hi < b->hi ? -1 : a->hi > b->hi;
+}
+
+/*
+ * dp_merge - prefixes as the fewest ranges that cover them: overlapping
+ * and adjacent ones merged, sorted.  The kernel's interval sets refuse
+ * overlapping elements (EEXIST), so what reaches them is always merged.
+ * out has room for n.  Returns the number of ranges.
+ */
+uint32_t
+dp_merge(const struct dp_prefix *p, uint32_t n, struct dp_range *out)
+{
+	uint32_t	 k = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = prefix_range(&p[i]);
+	if (n > 1)
+		qsort(out, n, sizeof(*out), range_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		if (k > 0 && (out[i].lo <= out[k - 1].hi ||
+		    (out[k - 1].hi != UINT32_MAX &&
+		    out[i].lo == out[k - 1].hi + 1))) {
+			if (out[i].hi > out[k - 1].hi)
+				out[k - 1].hi = out[i].hi;
+			continue;
+		}
+		out[k++] = out[i];
 	}
+	return k;
+}
+
+static void
+be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 static int
@@ -153,24 +197,41 @@ emit_lb(struct dp_ops *o, int del, const struct dp_svc *s, int bucket)
 /* allow4: [proto . port . saddr] from start to an inclusive end. */
 static int
 emit_allow(struct dp_ops *o, int del, uint8_t proto, uint16_t port,
-    const struct dp_prefix *p)
+    struct dp_range r)
 {
 	struct dp_op	*op = op_new(o, DS_ALLOW4, del);
-	uint8_t		 lo[4], hi[4];
 
 	if (op == NULL)
 		return -1;
-	prefix_range(p, lo, hi);
 	op->klen = 12;
-	if (proto == 0) {	/* a LAN: any protocol, any port */
-		op->key_end[0] = 0xff;
-		op->key_end[4] = op->key_end[5] = 0xff;
-	} else {
-		key_port(op->key, proto, port);
-		key_port(op->key_end, proto, port);
-	}
-	memcpy(op->key + 8, lo, 4);
-	memcpy(op->key_end + 8, hi, 4);
+	key_port(op->key, proto, port);
+	key_port(op->key_end, proto, port);
+	be32(op->key + 8, r.lo);
+	be32(op->key_end + 8, r.hi);
+	return 0;
+}
+
+/*
+ * lans4 is an interval set of one field (the kernel's rbtree): a range is a
+ * start element and, unless it runs to the top, an end element one past
+ * it, flagged as an end (what nft itself sends).
+ */
+static int
+emit_lan(struct dp_ops *o, int del, struct dp_range r)
+{
+	struct dp_op	*op = op_new(o, DS_LANS4, del);
+
+	if (op == NULL)
+		return -1;
+	op->klen = 4;
+	be32(op->key, r.lo);
+	if (r.hi == UINT32_MAX)
+		return 0;
+	if ((op = op_new(o, DS_LANS4, del)) == NULL)
+		return -1;
+	op->klen = 4;
+	op->end = 1;
+	be32(op->key, r.hi + 1);
 	return 0;
 }
 
@@ -194,12 +255,16 @@ emit_member(struct dp_ops *o, int del, uint32_t addr)
 static int
 emit_svc(struct dp_ops *o, int del, const struct dp_svc *s)
 {
+	struct dp_range	 r[DP_MAX_ALLOW];
+	uint32_t	 nr;
+
 	if (s->nbackends == 0)
 		return 0;
 	if (s->public && emit_port(o, DS_PUBLIC, del, s->proto, s->port) == -1)
 		return -1;
-	for (int i = 0; i < s->nallow; i++)
-		if (emit_allow(o, del, s->proto, s->port, &s->allow[i]) == -1)
+	nr = dp_merge(s->allow, s->nallow, r);
+	for (uint32_t i = 0; i < nr; i++)
+		if (emit_allow(o, del, s->proto, s->port, r[i]) == -1)
 			return -1;
 	if (s->nbackends == 1)
 		return emit_svc4(o, del, s);
@@ -501,70 +566,178 @@ mem_eq(const void *ctx, uint32_t slot)
 	return memcmp(&m->members[slot], c[1], 4) == 0;
 }
 
+struct lan_ctx {
+	const struct dp_mirror	*m;
+	const struct dp_prefix	*p;
+};
+
+static int
+lan_eq(const void *ctx, uint32_t slot)
+{
+	const struct lan_ctx	*c = ctx;
+
+	return c->m->lans[slot].addr == c->p->addr &&
+	    c->m->lans[slot].len == c->p->len;
+}
+
+static uint64_t
+lan_hash(const struct dp_prefix *p)
+{
+	uint8_t	 k[5];
+
+	memcpy(k, &p->addr, 4);
+	k[4] = p->len;
+	return hmap_hash(k, sizeof(k));
+}
+
+/*
+ * A member site's LAN prefix added or removed: only the requested set
+ * changes here; the kernel's merged ranges follow in dp_plan_lans(), once
+ * per transaction, since one prefix can change how its neighbours merge.
+ */
+static int
+plan_lan(struct dp_mirror *m, const struct dp_addr *a)
+{
+	struct lan_ctx	 c = { m, &a->p };
+	struct dp_prefix p = a->p;
+	uint64_t	 h;
+	uint32_t	 slot;
+
+	/* The host bits do not count: 100.64.1.7/24 is 100.64.1.0/24. */
+	if (p.len < 32) {
+		struct dp_range	 r = prefix_range(&p);
+
+		p.addr = __builtin_bswap32(r.lo);
+	}
+	c.p = &p;
+	h = lan_hash(&p);
+	slot = hmap_find(&m->lanidx, h, lan_eq, &c);
+	if (a->op == 1 && slot == HMAP_EMPTY) {
+		if (array_reserve(&m->lans, &m->caplans, m->nlans + 1,
+		    sizeof(*m->lans)) == -1 ||
+		    hmap_put(&m->lanidx, h, m->nlans) == -1)
+			return -1;
+		m->lans[m->nlans++] = p;
+		m->lans_dirty = 1;
+	} else if (a->op == 2 && slot != HMAP_EMPTY) {
+		uint32_t	 last = m->nlans - 1;
+
+		hmap_del(&m->lanidx, h, slot);
+		if (slot != last) {
+			hmap_set(&m->lanidx, lan_hash(&m->lans[last]), last, slot);
+			m->lans[slot] = m->lans[last];
+		}
+		m->nlans--;
+		m->lans_dirty = 1;
+	}
+	return 0;
+}
+
+/* The merged ranges of the requested LANs; NULL when out of memory. */
+static struct dp_range *
+lan_ranges(const struct dp_mirror *m, uint32_t *n)
+{
+	struct dp_range	*r = malloc((m->nlans + 1) * sizeof(*r));
+
+	if (r != NULL)
+		*n = dp_merge(m->lans, m->nlans, r);
+	return r;
+}
+
+/*
+ * dp_plan_lans - the kernel's lans4 ranges after this transaction's LAN
+ * requests: ranges that stay are left alone, the others deleted and added.
+ */
+int
+dp_plan_lans(struct dp_mirror *m, struct dp_ops *o)
+{
+	struct dp_range	*want;
+	uint32_t	 n, i = 0, j = 0;
+
+	if (!m->lans_dirty)
+		return 0;
+	if ((want = lan_ranges(m, &n)) == NULL)
+		return -1;
+	/* both sorted: deletes first, then adds, in one batch */
+	for (int pass = 0; pass < 2; pass++) {
+		i = j = 0;
+		while (i < n || j < m->nlanivs) {
+			int	 c = i == n ? 1 : j == m->nlanivs ? -1 :
+			    range_cmp(&want[i], &m->lanivs[j]);
+
+			if (c == 0) {
+				i++;
+				j++;
+			} else if (c < 0) {
+				if (pass == 1 && emit_lan(o, 0, want[i]) == -1)
+					goto fail;
+				i++;
+			} else {
+				if (pass == 0 && emit_lan(o, 1, m->lanivs[j]) == -1)
+					goto fail;
+				j++;
+			}
+		}
+	}
+	free(m->lanivs);
+	m->lanivs = want;
+	m->nlanivs = n;
+	m->caplanivs = m->nlans + 1;
+	m->lans_dirty = 0;
+	return 0;
+fail:
+	free(want);
+	return -1;
+}
+
+/* A member's address: one element of members4, added or deleted. */
+static int
+plan_member(struct dp_mirror *m, const struct dp_addr *a, struct dp_ops *o)
+{
+	uint64_t	 h = hmap_hash(&a->p.addr, 4);
+	const void	*ctx[2] = { m, &a->p.addr };
+	uint32_t	 slot = hmap_find(&m->memidx, h, mem_eq, ctx);
+
+	if (a->op == 1 && slot == HMAP_EMPTY) {
+		if (array_reserve(&m->members, &m->capmembers, m->nmembers + 1,
+		    sizeof(*m->members)) == -1 ||
+		    hmap_put(&m->memidx, h, m->nmembers) == -1)
+			return -1;
+		m->members[m->nmembers++] = a->p.addr;
+		return emit_member(o, 0, a->p.addr);
+	}
+	if (a->op == 2 && slot != HMAP_EMPTY) {
+		uint32_t	 last = m->nmembers - 1;
+
+		hmap_del(&m->memidx, h, slot);
+		if (slot != last) {
+			hmap_set(&m->memidx, hmap_hash(&m->members[last], 4),
+			    last, slot);
+			m->members[slot] = m->members[last];
+		}
+		m->nmembers--;
+		return emit_member(o, 1, a->p.addr);
+	}
+	return 0;
+}
+
 int
 dp_plan_addr(struct dp_mirror *m, uint8_t lan, const struct dp_addr *a,
     struct dp_ops *o)
 {
-	if (lan) {
-		uint32_t	 i;
-
-		for (i = 0; i < m->nlans; i++)
-			if (m->lans[i].addr == a->p.addr &&
-			    m->lans[i].len == a->p.len)
-				break;
-		if (a->op == 1 && i == m->nlans) {
-			if (m->nlans == sizeof(m->lans) / sizeof(m->lans[0]))
-				return -1;
-			m->lans[m->nlans++] = a->p;
-			return emit_allow(o, 0, 0, 0, &a->p);
-		}
-		if (a->op == 2 && i < m->nlans) {
-			m->lans[i] = m->lans[--m->nlans];
-			return emit_allow(o, 1, 0, 0, &a->p);
-		}
-		return 0;
-	} else {
-		uint64_t	 h = hmap_hash(&a->p.addr, 4);
-		const void	*ctx[2] = { m, &a->p.addr };
-		uint32_t	 slot = hmap_find(&m->memidx, h, mem_eq, ctx);
-
-		if (a->op == 1 && slot == HMAP_EMPTY) {
-			if (m->nmembers == m->capmembers) {
-				uint32_t	 ncap = m->capmembers ?
-				    m->capmembers * 2 : 64;
-				uint32_t	*nv = realloc(m->members,
-				    ncap * sizeof(*nv));
-
-				if (nv == NULL)
-					return -1;
-				m->members = nv;
-				m->capmembers = ncap;
-			}
-			m->members[m->nmembers] = a->p.addr;
-			hmap_put(&m->memidx, h, m->nmembers++);
-			return emit_member(o, 0, a->p.addr);
-		}
-		if (a->op == 2 && slot != HMAP_EMPTY) {
-			uint32_t	 last = m->nmembers - 1;
-
-			hmap_del(&m->memidx, h, slot);
-			if (slot != last) {
-				hmap_set(&m->memidx, hmap_hash(&m->members[last],
-				    4), last, slot);
-				m->members[slot] = m->members[last];
-			}
-			m->nmembers--;
-			return emit_member(o, 1, a->p.addr);
-		}
-		return 0;
-	}
+	return lan ? plan_lan(m, a) : plan_member(m, a, o);
 }
 
-/* dp_plan_all - every element of the mirror, for a full sync into a fresh table. */
+/*
+ * dp_plan_all - every element of the mirror, for a full sync into a fresh
+ * table; the LAN ranges are merged afresh and become the installed ones.
+ */
 int
-dp_plan_all(const struct dp_mirror *m, struct dp_ops *o)
+dp_plan_all(struct dp_mirror *m, struct dp_ops *o)
 {
 	struct dp_svc	 s;
+	struct dp_range	*r;
+	uint32_t	 n;
 
 	for (uint32_t i = 0; i < m->nsvcs; i++) {
 		entry_get(&m->svcs[i], &s);
@@ -574,8 +747,17 @@ dp_plan_all(const struct dp_mirror *m, struct dp_ops *o)
 	for (uint32_t i = 0; i < m->nmembers; i++)
 		if (emit_member(o, 0, m->members[i]) == -1)
 			return -1;
-	for (uint32_t i = 0; i < m->nlans; i++)
-		if (emit_allow(o, 0, 0, 0, &m->lans[i]) == -1)
+	if ((r = lan_ranges(m, &n)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (emit_lan(o, 0, r[i]) == -1) {
+			free(r);
 			return -1;
+		}
+	free(m->lanivs);
+	m->lanivs = r;
+	m->nlanivs = n;
+	m->caplanivs = m->nlans + 1;
+	m->lans_dirty = 0;
 	return 0;
 }

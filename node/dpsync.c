@@ -6,7 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
+#include "node/array.h"
 #include "node/dpsync.h"
 #include "node/engine.h"
 #include "node/log.h"
@@ -46,6 +48,7 @@ dpsync_release(struct engine *e)
 	hmap_release(&d->sentidx);
 	free(d->sent);
 	free(d->members);
+	free(d->lans);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -211,84 +214,128 @@ u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int
+prefix_cmp(const void *a, const void *b)
+{
+	const struct dp_prefix	*x = a, *y = b;
+	uint32_t		 ax = ntohl(x->addr), ay = ntohl(y->addr);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+struct wanted {
+	uint32_t	*addrs;
+	uint32_t	 naddrs;
+	uint32_t	 capaddrs;
+	struct dp_prefix *lans;
+	uint32_t	 nlans;
+	uint32_t	 caplans;
+};
+
 /*
  * The member address set and the LAN prefixes wanted now: every IPv4
  * address and LAN of every member that has not left (this node included:
- * its own site's clients use the services too).
+ * its own site's clients use the services too), sorted, without
+ * duplicates and with host bits cleared.  As many as there are: the
+ * parent merges overlapping prefixes for the kernel.  -1 when out of memory.
  */
-static void
-wanted_sets(struct engine *e, uint32_t **addrs, uint32_t *naddrs,
-    struct dp_prefix *lans, uint32_t *nlans)
+static int
+wanted_sets(struct engine *e, struct wanted *w)
 {
 	struct mesh	*m = &e->mesh;
-	uint32_t	 cap = m->mb.n * WIRE_MAX_ADDRS + 1;
+	struct rec_node	*nd;
+	uint32_t	 k;
 
-	*naddrs = *nlans = 0;
-	if ((*addrs = calloc(cap, sizeof(**addrs))) == NULL)
-		return;
+	memset(w, 0, sizeof(*w));
+	if ((nd = malloc(sizeof(*nd))) == NULL)
+		return -1;
 	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
 		const struct member	*mm = m->mb.m[i];
 		const struct rec	*r;
 		const uint8_t		*author, *body;
 		size_t			 bodylen;
 		struct rec_head		 h;
-		struct rec_node		 nd;
 
 		if (!svc_owner_usable(&m->mb, mm->id))
 			continue;
 		r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
 		if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
-		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, &nd) == -1)
+		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
 			continue;
-		for (int a = 0; a < nd.naddrs; a++)
-			if (nd.addrs[a].family == 4)
-				memcpy(&(*addrs)[(*naddrs)++], nd.addrs[a].ip, 4);
-		for (int l = 0; l < nd.nlans && *nlans < 64; l++) {
-			struct dp_prefix	 p;
-			int			 dup = 0;
+		if (array_reserve(&w->addrs, &w->capaddrs, w->naddrs +
+		    nd->naddrs, sizeof(*w->addrs)) == -1 ||
+		    array_reserve(&w->lans, &w->caplans, w->nlans + nd->nlans,
+		    sizeof(*w->lans)) == -1)
+			goto fail;
+		for (int a = 0; a < nd->naddrs; a++)
+			if (nd->addrs[a].family == 4)
+				memcpy(&w->addrs[w->naddrs++], nd->addrs[a].ip, 4);
+		for (int l = 0; l < nd->nlans; l++) {
+			struct dp_prefix	*p = &w->lans[w->nlans];
+			uint32_t		 a, mask;
 
-			if (nd.lans[l].family != 4)
+			if (nd->lans[l].family != 4 || nd->lans[l].len > 32)
 				continue;
-			memset(&p, 0, sizeof(p));
-			memcpy(&p.addr, nd.lans[l].ip, 4);
-			p.len = nd.lans[l].len;
-			for (uint32_t j = 0; j < *nlans; j++)
-				dup |= lans[j].addr == p.addr && lans[j].len == p.len;
-			if (!dup)
-				lans[(*nlans)++] = p;
+			memset(p, 0, sizeof(*p));
+			memcpy(&a, nd->lans[l].ip, 4);
+			mask = nd->lans[l].len == 0 ? 0 :
+			    0xffffffffu << (32 - nd->lans[l].len);
+			p->addr = htonl(ntohl(a) & mask);
+			p->len = nd->lans[l].len;
+			w->nlans++;
 		}
 	}
-	qsort(*addrs, *naddrs, sizeof(**addrs), u32_cmp);
+	free(nd);
+	if (w->naddrs > 1)
+		qsort(w->addrs, w->naddrs, sizeof(*w->addrs), u32_cmp);
+	for (uint32_t i = k = 0; i < w->naddrs; i++)
+		if (k == 0 || w->addrs[i] != w->addrs[k - 1])
+			w->addrs[k++] = w->addrs[i];
+	w->naddrs = k;
+	if (w->nlans > 1)
+		qsort(w->lans, w->nlans, sizeof(*w->lans), prefix_cmp);
+	for (uint32_t i = k = 0; i < w->nlans; i++)
+		if (k == 0 || prefix_cmp(&w->lans[i], &w->lans[k - 1]) != 0)
+			w->lans[k++] = w->lans[i];
+	w->nlans = k;
+	return 0;
+fail:
+	free(nd);
+	free(w->addrs);
+	free(w->lans);
+	return -1;
 }
 
+/*
+ * send_sets - the member addresses and LAN prefixes that changed since the
+ * last transaction (everything for a full one): both lists are sorted, so
+ * one merge gives the adds and deletes.
+ */
 static int
 send_sets(struct engine *e, int full)
 {
 	struct dpsync	*d = &e->dp;
-	uint32_t	*want, nwant, nlans, i, j;
-	struct dp_prefix lans[64];
+	struct wanted	 w;
 	struct dp_addr	 a;
+	uint32_t	 i, j;
 	int		 n = 0;
 
-	wanted_sets(e, &want, &nwant, lans, &nlans);
-	if (want == NULL)
-		return 0;
+	if (wanted_sets(e, &w) == -1)
+		fatalx("out of memory");
 	if (full) {
 		d->nmembers = 0;
 		d->nlans = 0;
 	}
-	/* both sorted: a merge gives the adds and deletes */
-	for (i = j = 0; i < nwant || j < d->nmembers;) {
+	for (i = j = 0; i < w.naddrs || j < d->nmembers;) {
 		memset(&a, 0, sizeof(a));
 		a.p.len = 32;
-		if (j == d->nmembers || (i < nwant && want[i] < d->members[j])) {
-			if (i > 0 && want[i] == want[i - 1]) {
-				i++;
-				continue;
-			}
+		if (j == d->nmembers || (i < w.naddrs &&
+		    w.addrs[i] < d->members[j])) {
 			a.op = 1;
-			a.p.addr = want[i++];
-		} else if (i == nwant || want[i] > d->members[j]) {
+			a.p.addr = w.addrs[i++];
+		} else if (i == w.naddrs || w.addrs[i] > d->members[j]) {
 			a.op = 2;
 			a.p.addr = d->members[j++];
 		} else {
@@ -299,43 +346,27 @@ send_sets(struct engine *e, int full)
 		send_req(e, PRIV_DP_MEMBER, &a, sizeof(a));
 		n++;
 	}
-	for (i = 0; i < d->nlans; i++) {
-		int	 kept = 0;
+	for (i = j = 0; i < w.nlans || j < d->nlans;) {
+		int	 c = i == w.nlans ? 1 : j == d->nlans ? -1 :
+		    prefix_cmp(&w.lans[i], &d->lans[j]);
 
-		for (j = 0; j < nlans; j++)
-			kept |= lans[j].addr == d->lans[i].addr &&
-			    lans[j].len == d->lans[i].len;
-		if (!kept) {
-			memset(&a, 0, sizeof(a));
-			a.op = 2;
-			a.p = d->lans[i];
-			send_req(e, PRIV_DP_LAN, &a, sizeof(a));
-			n++;
+		memset(&a, 0, sizeof(a));
+		if (c == 0) {
+			i++;
+			j++;
+			continue;
 		}
+		a.op = c < 0 ? 1 : 2;
+		a.p = c < 0 ? w.lans[i++] : d->lans[j++];
+		send_req(e, PRIV_DP_LAN, &a, sizeof(a));
+		n++;
 	}
-	for (j = 0; j < nlans; j++) {
-		int	 had = 0;
-
-		for (i = 0; i < d->nlans; i++)
-			had |= lans[j].addr == d->lans[i].addr &&
-			    lans[j].len == d->lans[i].len;
-		if (!had) {
-			memset(&a, 0, sizeof(a));
-			a.op = 1;
-			a.p = lans[j];
-			send_req(e, PRIV_DP_LAN, &a, sizeof(a));
-			n++;
-		}
-	}
-	/* dedupe the sorted wanted list into the new "sent" list */
-	for (i = j = 0; i < nwant; i++)
-		if (j == 0 || want[i] != want[j - 1])
-			want[j++] = want[i];
 	free(d->members);
-	d->members = want;
-	d->nmembers = j;
-	memcpy(d->lans, lans, sizeof(lans));
-	d->nlans = nlans;
+	d->members = w.addrs;
+	d->nmembers = w.naddrs;
+	free(d->lans);
+	d->lans = w.lans;
+	d->nlans = w.nlans;
 	return n;
 }
 

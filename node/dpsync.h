@@ -31,7 +31,7 @@ struct dpsync {
 	struct hmap	 sentidx;
 	uint32_t	*members;	/* member addresses as last sent */
 	uint32_t	 nmembers;
-	struct dp_prefix lans[64];
+	struct dp_prefix *lans;		/* LAN prefixes as last sent, sorted */
 	uint32_t	 nlans;
 	int		 members_dirty;
 	int		 need_full;

@@ -253,6 +253,7 @@ static const struct set_spec sets[] = {
 	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_IPADDR), 12,
 	    0, 0, { 1, 2, 4 } },
 	[DS_MEMBERS4] = { "members4", 6, 0, DT_IPADDR, 4, 0, 0, { 0 } },
+	[DS_LANS4] = { "lans4", 9, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, { 0 } },
 };
 
 #define SET_NIC_STAMP_ID	7
@@ -646,6 +647,12 @@ put_skeleton(struct nft *n, struct batch *b)
 	put_rule(b, r, n->seq++);
 	r = rule_new("pre");
 	x_ipv4_only(r);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "lans4", sets[DS_LANS4].id, 0, 0, 0);
+	x_verdict(r, NFT_GOTO, "translate");
+	put_rule(b, r, n->seq++);
+	r = rule_new("pre");
+	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	{
 		struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
@@ -769,6 +776,9 @@ put_elems(struct batch *b, const struct dp_op *ops, size_t from, size_t to,
 		struct nlattr		*el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 
 		put_data(nlh, NFTA_SET_ELEM_KEY, op->key, op->klen);
+		if (op->end)
+			mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+			    htonl(NFT_SET_ELEM_INTERVAL_END));
 		if (op->set == DS_ALLOW4)
 			put_data(nlh, NFTA_SET_ELEM_KEY_END, op->key_end, op->klen);
 		if (op->dlen > 0 && !op->del)

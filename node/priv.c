@@ -54,13 +54,16 @@ dp_full_sync(struct parent *p)
 static int
 commit(struct parent *p, const struct dp_commit *c)
 {
-	uint32_t	 usec = 0, changes = (uint32_t)p->ops.n;
+	uint32_t	 usec = 0, changes;
 	int		 rc;
 
 	if (!p->host_on) {
 		result(p, c->seq, 0, 0, 0);
 		return 0;
 	}
+	if (dp_plan_lans(&p->mirror, &p->ops) == -1)
+		fatalx("out of memory planning the data plane");
+	changes = p->ops.n;
 	if (p->txn_full || !p->synced) {
 		rc = full_sync(p, &usec);
 		changes = (uint32_t)p->ops.n;

@@ -15,6 +15,18 @@
 
 #define MAXFLUSH	32
 
+/* What reaches the kernel's lans4: sorted, never overlapping or touching. */
+static void
+check_ranges(const struct dp_mirror *m)
+{
+	for (uint32_t i = 0; i < m->nlanivs; i++) {
+		assert(m->lanivs[i].lo <= m->lanivs[i].hi);
+		if (i > 0)
+			assert(m->lanivs[i - 1].hi != UINT32_MAX &&
+			    m->lanivs[i - 1].hi + 1 < m->lanivs[i].lo);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
@@ -63,8 +75,11 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 			struct dp_addr	 a;
 			int		 lan = type % 4 == 2;
 
-			if (dp_addr_unpack(p, len, lan, &a) == 0)
+			if (dp_addr_unpack(p, len, lan, &a) == 0) {
 				assert(dp_plan_addr(&m, lan, &a, &ops) == 0);
+				assert(dp_plan_lans(&m, &ops) == 0);
+				check_ranges(&m);
+			}
 		} else {
 			/* a commit that failed: the full state, from the mirror */
 			dp_ops_reset(&ops);
@@ -76,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	}
 	dp_ops_reset(&ops);
 	assert(dp_plan_all(&m, &ops) == 0);
+	check_ranges(&m);
 	dp_ops_release(&ops);
 	dp_mirror_release(&m);
 	return 0;

@@ -217,6 +217,18 @@ TEST(dpplan_udp_backend_removal_flushes_conntrack)
 	dp_mirror_release(&m);
 }
 
+static struct dp_addr
+lan(uint8_t op, uint32_t host, uint8_t len)
+{
+	struct dp_addr	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.op = op;
+	a.p.addr = htonl(host);
+	a.p.len = len;
+	return a;
+}
+
 TEST(dpplan_sets_and_full_state)
 {
 	struct dp_mirror	 m;
@@ -227,31 +239,105 @@ TEST(dpplan_sets_and_full_state)
 	struct dp_svc		 r = req(6, 80, 1);
 
 	dp_mirror_init(&m);
-	memset(&a, 0, sizeof(a));
-	a.op = 1;
-	a.p.addr = htonl(0xc6336401);
-	a.p.len = 32;
+	a = lan(1, 0xc6336401, 32);
 	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);
 	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);	/* twice: once */
 	ASSERT_EQ(count(&o, DS_MEMBERS4, 0), 1);
-	a.p.addr = htonl(0x64400100);
-	a.p.len = 24;
+	a = lan(1, 0x64400100, 24);
 	ASSERT_EQ(dp_plan_addr(&m, 1, &a, &o), 0);
-	ASSERT_EQ(count(&o, DS_ALLOW4, 0), 1);
-	/* a LAN entry: any proto and port, the prefix as a range */
-	ASSERT_EQ(o.v[o.n - 1].key_end[0], 0xff);
-	ASSERT_EQ(o.v[o.n - 1].key[11], 0x00);
-	ASSERT_EQ(o.v[o.n - 1].key_end[11], 0xff);
+	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
+	/* a LAN range: a start element, and an end element one past it */
+	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);
+	ASSERT_EQ(o.v[o.n - 2].key[2], 0x01);
+	ASSERT_EQ(o.v[o.n - 2].end, 0);
+	ASSERT_EQ(o.v[o.n - 1].key[2], 0x02);
+	ASSERT_EQ(o.v[o.n - 1].end, 1);
 	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
 	dp_ops_reset(&o);
 	ASSERT_EQ(dp_plan_all(&m, &o), 0);
-	ASSERT_EQ(o.n, 3);	/* svc4, one member, one LAN */
+	ASSERT_EQ(o.n, 4);	/* svc4, one member, one LAN (two elements) */
 	a.op = 2;
 	dp_ops_reset(&o);
 	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(count(&o, DS_ALLOW4, 1), 1);
+	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
+	ASSERT_EQ(count(&o, DS_LANS4, 1), 2);
 	dp_ops_release(&o);
 	dp_mirror_release(&m);
+}
+
+/*
+ * Overlapping prefixes never reach the kernel's interval sets (which refuse
+ * them, and every transaction with them, with EEXIST): they are merged.
+ */
+TEST(dpplan_overlapping_prefixes_merged)
+{
+	struct dp_mirror	 m;
+	struct dp_ops		 o = { 0 };
+	struct dp_addr		 a;
+	struct dp_flush		 fl[1];
+	uint32_t		 nfl = 0;
+	struct dp_svc		 r = req(6, 8081, 1);
+	struct dp_prefix	 p[4];
+	struct dp_range		 g[4];
+
+	/* two members' LANs: 100.64.0.0/16 and 100.64.1.0/24 */
+	dp_mirror_init(&m);
+	a = lan(1, 0x64400000, 16);
+	dp_plan_addr(&m, 1, &a, &o);
+	a = lan(1, 0x64400100, 24);
+	dp_plan_addr(&m, 1, &a, &o);
+	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
+	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);	/* one range */
+	ASSERT_EQ(m.nlanivs, 1);
+	ASSERT_UEQ(m.lanivs[0].lo, 0x64400000);
+	ASSERT_UEQ(m.lanivs[0].hi, 0x6440ffff);
+	/* the /16 goes: the range shrinks to the /24 */
+	dp_ops_reset(&o);
+	a = lan(2, 0x64400000, 16);
+	dp_plan_addr(&m, 1, &a, &o);
+	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
+	ASSERT_EQ(count(&o, DS_LANS4, 1), 2);
+	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);
+	ASSERT_EQ(o.v[0].del, 1);		/* deletes before adds */
+	ASSERT_UEQ(m.lanivs[0].lo, 0x64400100);
+	/* host bits do not make another prefix */
+	dp_ops_reset(&o);
+	a = lan(1, 0x64400107, 24);
+	dp_plan_addr(&m, 1, &a, &o);
+	ASSERT_EQ(m.nlans, 1);
+	/* a range that runs to the top has no end element */
+	a = lan(1, 0xffffff00, 24);
+	dp_plan_addr(&m, 1, &a, &o);
+	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
+	ASSERT_EQ(count(&o, DS_LANS4, 0), 1);
+
+	/* one service's --allow 203.0.113.0/24 --allow 203.0.113.0/25 */
+	dp_ops_reset(&o);
+	r.nallow = 2;
+	r.allow[0].addr = htonl(0xcb007100);
+	r.allow[0].len = 24;
+	r.allow[1].addr = htonl(0xcb007100);
+	r.allow[1].len = 25;
+	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
+	ASSERT_EQ(count(&o, DS_ALLOW4, 0), 1);
+	dp_ops_release(&o);
+	dp_mirror_release(&m);
+
+	/* adjacent prefixes merge too (their end and start would collide) */
+	memset(p, 0, sizeof(p));
+	p[0].addr = htonl(0x0a000000);
+	p[0].len = 24;
+	p[1].addr = htonl(0x0a000100);
+	p[1].len = 24;
+	p[2].addr = htonl(0x0a000300);
+	p[2].len = 24;
+	p[3].addr = htonl(0);
+	p[3].len = 0;
+	ASSERT_EQ(dp_merge(p, 3, g), 2);
+	ASSERT_UEQ(g[0].hi, 0x0a0001ff);
+	ASSERT_EQ(dp_merge(p, 4, g), 1);
+	ASSERT_UEQ(g[0].lo, 0);
+	ASSERT_UEQ(g[0].hi, 0xffffffff);
 }
 
 TEST(dpplan_refuses_bad_requests)
