@@ -55,7 +55,8 @@ CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
 	     node/services.c node/dpplan.c node/netview.c
 NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
 	     node/svcctl.c node/dpsync.c node/nft.c node/routes.c node/ct.c node/nl.c \
-	     node/privsep.c node/priv.c node/host.c node/netmon.c
+	     node/privsep.c node/priv.c node/host.c node/netmon.c node/health.c \
+	     node/listeners.c
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 

@@ -16,16 +16,17 @@ static int	service_main(int, char **);
 
 static const struct cli_cmd cmds[] = {
 	{ "status", status_main, "[--json]",
-	  "Members of the mesh with their state, addresses and last-ack age.\n"
-	  "      Exit 0 when this node is in a mesh and healthy.",
+	  "Members of the mesh with their state, addresses and last-ack age;\n"
+	  "      this node's uplinks and LANs; the services.  Exit 0 when this\n"
+	  "      node is in a mesh and healthy.",
 	  "  --json   one JSON object (docs/json.md)\n" },
 	{ "invite", invite_main, "[--ttl DURATION] [--json]",
 	  "Print a single-use join token (default lifetime 1h), alone on stdout.",
 	  "  --ttl DURATION  how long the token can be used: 90s, 30m, 2h, 7d (1s to 365d)\n"
 	  "  --json          {\"token\": ..., \"expires\": unix seconds}\n" },
 	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
-	  "[--node NODE] [--allow PREFIX]... [--public]\n"
-	  "      | del NAME [--node NODE] | list [--json]",
+	  "[--node NODE] [--allow PREFIX]... [--public] [--force]\n"
+	  "      | del NAME [--node NODE] | list [--json] | show NAME [--json]",
 	  "Add or remove a backend of a service, or list the services.  A\n"
 	  "      service on PORT is forwarded by every node to an alive backend.",
 	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
@@ -38,8 +39,17 @@ static const struct cli_cmd cmds[] = {
 	  "  --allow PREFIX  also accept clients from PREFIX (repeatable, at most 16);\n"
 	  "                  members and the mesh's LANs are always accepted\n"
 	  "  --public        accept clients from anywhere\n"
+	  "  --force         add it even on a port the owner listens on itself, or\n"
+	  "                  on 22; nodes that listen on the port still skip it\n"
+	  "        The target must be a unicast IPv4 address (not loopback,\n"
+	  "        multicast or broadcast).  Its owner checks it (TCP: a connection\n"
+	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
+	  "        not answer gets no new connections until it does.\n"
 	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend\n"
-	  "  list [--json]            every service, its backends and where it is forwarded\n" },
+	  "  list [--json]            every service, its backends and where it is forwarded\n"
+	  "  show NAME [--json]       one service in detail: access, each backend's\n"
+	  "                           health and since when, and whether this node\n"
+	  "                           programs it (or why not)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -103,6 +113,59 @@ print_members(const msgpack_object *members, uint32_t n)
 	}
 }
 
+/* This node's uplinks, LANs and what rpnd could not classify. */
+static void
+print_host(const msgpack_object *root)
+{
+	const msgpack_object	*ups, *lans, *pfx, *notes;
+	uint32_t		 nu, nl, np, nn;
+
+	ups = out_array(root, "uplinks", &nu);
+	lans = out_array(root, "lans", &nl);
+	pfx = out_array(root, "lan_prefixes", &np);
+	notes = out_array(root, "notes", &nn);
+	if (nu > 0) {
+		printf("\n%-8s  %-8s  %-16s  %-16s  %-5s  %s\n", "UPLINK",
+		    "STATE", "ADDRESS", "GATEWAY", "TABLE", "FROM");
+		for (uint32_t i = 0; i < nu; i++) {
+			char		 ifc[32], st[16], a[64] = "-", g[64] = "-",
+					 src[16];
+			uint64_t	 table = 0;
+
+			out_str(&ups[i], "iface", ifc, sizeof(ifc));
+			out_str(&ups[i], "state", st, sizeof(st));
+			out_str(&ups[i], "address", a, sizeof(a));
+			out_str(&ups[i], "gateway", g, sizeof(g));
+			out_u64(&ups[i], "table", &table);
+			out_str(&ups[i], "source", src, sizeof(src));
+			printf("%-8s  %-8s  %-16s  %-16s  %-5llu  %s\n", ifc, st, a,
+			    g, (unsigned long long)table, src);
+		}
+	}
+	if (nl > 0) {
+		printf("\nLAN");
+		for (uint32_t i = 0; i < nl; i++) {
+			char	 ifc[32], src[16];
+
+			out_str(&lans[i], "iface", ifc, sizeof(ifc));
+			out_str(&lans[i], "source", src, sizeof(src));
+			printf("%s %s (%s)", i ? "," : "", ifc, src);
+		}
+		printf(": ");
+		for (uint32_t i = 0; i < np && i < 8; i++)
+			if (pfx[i].type == MSGPACK_OBJECT_STR)
+				printf("%s%.*s", i ? " " : "",
+				    (int)pfx[i].via.str.size, pfx[i].via.str.ptr);
+		if (np > 8)
+			printf(" and %u more", np - 8);
+		printf("\n");
+	}
+	for (uint32_t i = 0; i < nn; i++)
+		if (notes[i].type == MSGPACK_OBJECT_STR)
+			printf("%s%.*s\n", i == 0 ? "\nnote: " : "note: ",
+			    (int)notes[i].via.str.size, notes[i].via.str.ptr);
+}
+
 /* One line per backend: web tcp/8080 -> site-b (alive) -> 100.64.2.10:80 */
 static void
 print_services(const msgpack_object *svcs, uint32_t n)
@@ -140,11 +203,17 @@ print_services(const msgpack_object *svcs, uint32_t n)
 				 line[200];
 
 			if (j < nb) {
+				char	 health[16] = "";
+
 				out_str(&be[j], "node", node, sizeof(node));
 				out_str(&be[j], "target", target, sizeof(target));
 				out_str(&be[j], "state", state, sizeof(state));
-				snprintf(line, sizeof(line), "-> %s (%s) -> %s", node,
-				    state, target);
+				out_str(&be[j], "health", health, sizeof(health));
+				snprintf(line, sizeof(line), "-> %s (%s) -> %s%s%s",
+				    node, state, target, strcmp(health, "up") == 0 ||
+				    strcmp(health, "unknown") == 0 ? "" : " ",
+				    strcmp(health, "up") == 0 ||
+				    strcmp(health, "unknown") == 0 ? "" : health);
 			} else
 				snprintf(line, sizeof(line), "(no backend)");
 			printf("%-*s  %-11s  %-40s  %s\n", wname, j == 0 ? name : "",
@@ -156,6 +225,68 @@ print_services(const msgpack_object *svcs, uint32_t n)
 		if (out_str(&svcs[i], "problem", problem, sizeof(problem)) == 0)
 			printf("%-*s  %s\n", wname, "", problem);
 	}
+}
+
+/* service show: one service, a line per fact. */
+static void
+print_service(const msgpack_object *s)
+{
+	const msgpack_object	*be, *fw, *to, *allow;
+	char			 name[80], proto[8], access[16], mode[16],
+				 problem[240];
+	uint64_t		 port = 0;
+	uint32_t		 nb, nt, na;
+
+	if (s == NULL)
+		return;
+	out_str(s, "name", name, sizeof(name));
+	out_str(s, "proto", proto, sizeof(proto));
+	out_u64(s, "port", &port);
+	out_str(s, "access", access, sizeof(access));
+	printf("service     %s\nport        %s/%llu\naccess      %s", name, proto,
+	    (unsigned long long)port, access);
+	allow = out_array(s, "allow", &na);
+	for (uint32_t i = 0; i < na; i++)
+		if (allow[i].type == MSGPACK_OBJECT_STR)
+			printf("%s%.*s", i ? " " : " from ",
+			    (int)allow[i].via.str.size, allow[i].via.str.ptr);
+	printf("%s\n", strcmp(access, "private") == 0 ?
+	    " (members and their sites' LANs)" : "");
+	be = out_array(s, "backends", &nb);
+	for (uint32_t i = 0; i < nb; i++) {
+		char		 node[80], target[64], state[16], health[16],
+				 since[64] = "";
+		uint64_t	 ms;
+
+		out_str(&be[i], "node", node, sizeof(node));
+		out_str(&be[i], "target", target, sizeof(target));
+		out_str(&be[i], "state", state, sizeof(state));
+		out_str(&be[i], "health", health, sizeof(health));
+		if (out_u64(&be[i], "health_since", &ms) == 0) {
+			time_t		 t = (time_t)(ms / 1000);
+			struct tm	 tm;
+
+			localtime_r(&t, &tm);
+			strftime(since, sizeof(since), " since %H:%M:%S", &tm);
+		}
+		printf("%-11s %s (%s) -> %s, %s%s\n", i ? "" : "backends", node,
+		    state, target, health, since);
+	}
+	fw = ctl_map_get(s, "forwarding");
+	mode[0] = '\0';
+	if (fw != NULL) {
+		out_str(fw, "mode", mode, sizeof(mode));
+		to = out_array(fw, "to", &nt);
+		printf("forwarding  %s", mode);
+		for (uint32_t i = 0; i < nt; i++)
+			if (to[i].type == MSGPACK_OBJECT_STR)
+				printf("%s%.*s", i ? ", " : " to ",
+				    (int)to[i].via.str.size, to[i].via.str.ptr);
+		printf("\n");
+	}
+	printf("programmed  %s\n", out_bool(s, "programmed") ? "yes" : "no");
+	if (out_str(s, "problem", problem, sizeof(problem)) == 0)
+		printf("problem     %s\n", problem);
 }
 
 static int
@@ -216,6 +347,7 @@ status_main(int argc, char **argv)
 	    "%u failed, %u left\n\n", mesh, name, id, state, counts[0],
 	    counts[1], counts[2], counts[3]);
 	print_members(members, n);
+	print_host(&d.root);
 	{
 		const msgpack_object	*svcs;
 		uint32_t		 ns;
@@ -316,6 +448,7 @@ static const struct option svc_opts[] = {
 	{ "node", required_argument, NULL, 'n' },
 	{ "allow", required_argument, NULL, 'a' },
 	{ "public", no_argument, NULL, 'p' },
+	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -333,7 +466,7 @@ service_main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		if (argc < 2)
-			return cli_usage_error(c, "missing add, del or list");
+			return cli_usage_error(c, "missing add, del, list or show");
 		cli_help(stdout, c);
 		return 0;
 	}
@@ -345,14 +478,17 @@ service_main(int argc, char **argv)
 		r.cmd = CTL_SERVICE_DEL;
 	else if (strcmp(sub, "list") == 0)
 		r.cmd = CTL_SERVICE_LIST;
+	else if (strcmp(sub, "show") == 0)
+		r.cmd = CTL_SERVICE_SHOW;
 	else
-		return cli_usage_error(c, "unknown \"%s\": use add, del or list",
-		    sub);
+		return cli_usage_error(c, "unknown \"%s\": use add, del, list or "
+		    "show", sub);
 	optind = 1;
 	opterr = 0;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "t:n:a:pjh", svc_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:n:a:pfjh", svc_opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 't':
 			if (parse_addrport(optarg, 0, &r.target) == -1 ||
@@ -379,6 +515,9 @@ service_main(int argc, char **argv)
 		case 'p':
 			r.public = 1;
 			break;
+		case 'f':
+			r.force = 1;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -391,7 +530,7 @@ service_main(int argc, char **argv)
 		}
 	}
 	if (r.cmd == CTL_SERVICE_LIST) {
-		if (has_to || r.nallow || r.public || r.node[0] != '\0')
+		if (has_to || r.nallow || r.public || r.force || r.node[0] != '\0')
 			return cli_usage_error(c, "list takes only --json");
 		if (optind != argc)
 			return cli_usage_error(c, "unexpected argument \"%s\"",
@@ -419,6 +558,21 @@ service_main(int argc, char **argv)
 		return cli_usage_error(c, "bad service name \"%s\": letters, "
 		    "digits, '.', '_' and '-', at most 63", argv[optind]);
 	strlcpy(r.name, argv[optind++], sizeof(r.name));
+	if (r.cmd == CTL_SERVICE_SHOW) {
+		if (has_to || r.nallow || r.public || r.force || r.node[0] != '\0')
+			return cli_usage_error(c, "show takes only NAME and --json");
+		if (optind != argc)
+			return cli_usage_error(c, "unexpected argument \"%s\"",
+			    argv[optind]);
+		if (cli_call(&r, &d, 10000) != 0)
+			return 1;
+		if (json)
+			out_json(stdout, &d.root, 1);
+		else
+			print_service(ctl_map_get(&d.root, "service"));
+		mp_doc_release(&d);
+		return 0;
+	}
 	if (r.cmd == CTL_SERVICE_ADD) {
 		if (optind == argc)
 			return cli_usage_error(c, "missing tcp/PORT or udp/PORT");
@@ -433,7 +587,7 @@ service_main(int argc, char **argv)
 		if (!has_to)
 			return cli_usage_error(c, "missing --to ADDR:PORT (where "
 			    "the owner forwards connections)");
-	} else if (has_to || r.nallow || r.public)
+	} else if (has_to || r.nallow || r.public || r.force)
 		return cli_usage_error(c, "del takes only NAME and --node");
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"",

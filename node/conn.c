@@ -400,7 +400,7 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 				    "service changes from other members "
 				    "(remote-services no); run rpnctl there",
 				    e->mesh.name);
-			} else if (svcctl_apply(e, m->op, &m->svc, err,
+			} else if (svcctl_apply(e, m->op, &m->svc, m->force, err,
 			    sizeof(err)) == -1)
 				code = WERR_SERVICE;
 			else
@@ -686,7 +686,7 @@ conn_connect_cb(uv_connect_t *req, int status)
 		struct buf	 p;
 
 		buf_init(&p, 1024);
-		if (wire_enc_svc_req(&p, c->svc_op, &c->svc) == 0)
+		if (wire_enc_svc_req(&p, c->svc_op, &c->svc, c->svc_force) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
 		c->step = ST_SVC_WAIT_RESP;
@@ -761,7 +761,7 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
 /* svcreq_start - ask another member to add or remove its backend; the answer goes to cl. */
 int
 svcreq_start(struct engine *e, const struct member *owner, uint8_t op,
-    const struct rec_service *s, struct ctl_client *cl, char *err,
+    const struct rec_service *s, int force, struct ctl_client *cl, char *err,
     size_t errlen)
 {
 	struct conn	*c;
@@ -778,6 +778,7 @@ svcreq_start(struct engine *e, const struct member *owner, uint8_t op,
 		return -1;
 	}
 	c->svc_op = op;
+	c->svc_force = (uint8_t)(force != 0);
 	c->svc = *s;
 	c->waiter = cl;
 	return 0;

@@ -45,6 +45,7 @@ struct conn {
 	struct join_ctx	*join;
 	struct ctl_client *waiter;
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */
+	uint8_t		 svc_force;
 	struct rec_service svc;
 };
 

@@ -190,108 +190,158 @@ svc_name_cmp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+/* An owner status shows: not one that left (its records go with it). */
+static int
+owner_shown(const struct membership *mb, const struct svc_owner *o)
+{
+	const struct member	*m = mb_get(mb, o->id);
+
+	return m == NULL || m->state != M_LEFT;
+}
+
+static uint32_t
+owners_shown(const struct membership *mb, const struct svc *s)
+{
+	uint32_t	 n = 0;
+
+	for (uint32_t i = 0; i < s->nowners; i++)
+		n += owner_shown(mb, &s->owners[i]);
+	return n;
+}
+
+/* One service as status, service list and service show give it (docs/json.md). */
+static void
+pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
+{
+	struct svc_table	*t = &e->dp.svcs;
+	const struct membership	*mb = &e->mesh.mb;
+	const struct svc_owner	*def = svc_def(s, mb);
+	const struct svc	*holder = NULL;
+	struct svc_plan		 plan;
+	uint32_t		 key = 0;
+	char			 a[ADDRSTRLEN], problem[200] = "";
+	const char		*proto = def && def->proto == SVC_UDP ? "udp" : "tcp";
+
+	memset(&plan, 0, sizeof(plan));
+	if (def != NULL) {
+		key = svc_key(def->proto, def->port);
+		holder = svc_for_key(t, key, mb);
+		if (holder != s)
+			snprintf(problem, sizeof(problem), "%s/%u is held by "
+			    "service %s", proto, def->port,
+			    holder ? holder->name : "?");
+		else {
+			dpsync_plan(e, key, &plan);
+			if (plan.conflict)
+				snprintf(problem, sizeof(problem), "conflict: "
+				    "%s/%u is %s on this node, which does not "
+				    "forward it", proto, def->port,
+				    def->port == e->cfg.listen.port ?
+				    "rpn's own port" : "a local listener's");
+			else if (plan.panic && plan.nbackends > 0)
+				snprintf(problem, sizeof(problem), "no backend "
+				    "passes its health check: all of them get "
+				    "connections");
+		}
+	} else
+		snprintf(problem, sizeof(problem), "no usable backend");
+	msgpack_pack_map(pk, 10);
+	mp_pack_str(pk, "name");
+	mp_pack_str(pk, s->name);
+	mp_pack_str(pk, "proto");
+	mp_pack_str(pk, proto);
+	mp_pack_str(pk, "port");
+	msgpack_pack_uint16(pk, def ? def->port : 0);
+	mp_pack_str(pk, "access");
+	mp_pack_str(pk, plan.public ? "public" : plan.nallow > 0 ? "allow" :
+	    "private");
+	mp_pack_str(pk, "public");
+	if (plan.public)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_str(pk, "allow");
+	msgpack_pack_array(pk, plan.nallow);
+	for (int j = 0; j < plan.nallow; j++) {
+		fmt_prefix(a, sizeof(a), &plan.allow[j]);
+		mp_pack_str(pk, a);
+	}
+	mp_pack_str(pk, "backends");
+	msgpack_pack_array(pk, owners_shown(mb, s));
+	for (uint32_t j = 0; j < s->nowners; j++) {
+		const struct svc_owner	*o = &s->owners[j];
+		const struct member	*m = mb_get(mb, o->id);
+		int			 agree = def && o->proto ==
+		    def->proto && o->port == def->port;
+
+		if (!owner_shown(mb, o))
+			continue;
+		msgpack_pack_map(pk, 6);
+		mp_pack_str(pk, "node");
+		mp_pack_str(pk, m && m->name[0] ? m->name : "?");
+		mp_pack_str(pk, "target");
+		fmt_addr(a, sizeof(a), &o->target, 1);
+		mp_pack_str(pk, a);
+		mp_pack_str(pk, "state");
+		mp_pack_str(pk, m == NULL ? "unknown" : !agree ? "conflict" :
+		    m->self ? (e->mesh.left ? "left" : "alive") :
+		    mstate_name(m->state));
+		mp_pack_str(pk, "health");
+		mp_pack_str(pk, health_name(o->health));
+		mp_pack_str(pk, "health_since");
+		if (o->health_since != 0)
+			msgpack_pack_uint64(pk, o->health_since);
+		else
+			msgpack_pack_nil(pk);
+		mp_pack_str(pk, "self");
+		if (m != NULL && m->self)
+			msgpack_pack_true(pk);
+		else
+			msgpack_pack_false(pk);
+	}
+	mp_pack_str(pk, "forwarding");
+	msgpack_pack_map(pk, 2);
+	mp_pack_str(pk, "mode");
+	mp_pack_str(pk, plan.mode == PLAN_LOCAL ? "local" :
+	    plan.mode == PLAN_REMOTE ? "remote" : "none");
+	mp_pack_str(pk, "to");
+	msgpack_pack_array(pk, plan.nbackends);
+	for (int j = 0; j < plan.nbackends; j++) {
+		fmt_addr(a, sizeof(a), &plan.backends[j], 1);
+		mp_pack_str(pk, a);
+	}
+	mp_pack_str(pk, "programmed");
+	if (key != 0 && holder == s && !plan.conflict &&
+	    dpsync_programmed(e, key))
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_str(pk, "problem");
+	if (problem[0])
+		mp_pack_str(pk, problem);
+	else
+		msgpack_pack_nil(pk);
+}
+
 static void
 pack_services(msgpack_packer *pk, struct engine *e)
 {
 	struct svc_table	*t = &e->dp.svcs;
-	const struct membership	*mb = &e->mesh.mb;
 	struct svc		**v;
-	char			 a[ADDRSTRLEN];
+	uint32_t		 n = 0;
 
 	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL) {
 		msgpack_pack_array(pk, 0);
 		return;
 	}
-	if (t->n > 0) {
-		memcpy(v, t->v, t->n * sizeof(*v));
-		qsort(v, t->n, sizeof(*v), svc_name_cmp);
-	}
-	msgpack_pack_array(pk, t->n);
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct svc	*s = v[i];
-		const struct svc_owner	*def = svc_def(s, mb);
-		const struct svc	*holder = NULL;
-		struct svc_plan		 plan;
-		uint32_t		 key = 0;
-		char			 problem[160] = "";
-
-		memset(&plan, 0, sizeof(plan));
-		if (def != NULL) {
-			key = svc_key(def->proto, def->port);
-			holder = svc_for_key(t, key, mb);
-			if (holder != s)
-				snprintf(problem, sizeof(problem), "%s/%u is held "
-				    "by service %s", def->proto == SVC_UDP ?
-				    "udp" : "tcp", def->port,
-				    holder ? holder->name : "?");
-			else
-				svc_plan_key(t, key, mb, &plan);
-		} else
-			snprintf(problem, sizeof(problem), "no usable backend");
-		msgpack_pack_map(pk, 9);
-		mp_pack_str(pk, "name");
-		mp_pack_str(pk, s->name);
-		mp_pack_str(pk, "proto");
-		mp_pack_str(pk, def && def->proto == SVC_UDP ? "udp" : "tcp");
-		mp_pack_str(pk, "port");
-		msgpack_pack_uint16(pk, def ? def->port : 0);
-		mp_pack_str(pk, "public");
-		if (plan.public)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-		mp_pack_str(pk, "allow");
-		msgpack_pack_array(pk, plan.nallow);
-		for (int j = 0; j < plan.nallow; j++) {
-			fmt_prefix(a, sizeof(a), &plan.allow[j]);
-			mp_pack_str(pk, a);
-		}
-		mp_pack_str(pk, "backends");
-		msgpack_pack_array(pk, s->nowners);
-		for (uint32_t j = 0; j < s->nowners; j++) {
-			const struct svc_owner	*o = &s->owners[j];
-			const struct member	*m = mb_get(mb, o->id);
-			int			 agree = def && o->proto ==
-			    def->proto && o->port == def->port;
-
-			msgpack_pack_map(pk, 4);
-			mp_pack_str(pk, "node");
-			mp_pack_str(pk, m && m->name[0] ? m->name : "?");
-			mp_pack_str(pk, "target");
-			fmt_addr(a, sizeof(a), &o->target, 1);
-			mp_pack_str(pk, a);
-			mp_pack_str(pk, "state");
-			mp_pack_str(pk, m == NULL ? "unknown" : !agree ? "conflict" :
-			    m->self ? (e->mesh.left ? "left" : "alive") :
-			    mstate_name(m->state));
-			mp_pack_str(pk, "self");
-			if (m != NULL && m->self)
-				msgpack_pack_true(pk);
-			else
-				msgpack_pack_false(pk);
-		}
-		mp_pack_str(pk, "forwarding");
-		msgpack_pack_map(pk, 2);
-		mp_pack_str(pk, "mode");
-		mp_pack_str(pk, plan.mode == PLAN_LOCAL ? "local" :
-		    plan.mode == PLAN_REMOTE ? "remote" : "none");
-		mp_pack_str(pk, "to");
-		msgpack_pack_array(pk, plan.nbackends);
-		for (int j = 0; j < plan.nbackends; j++) {
-			fmt_addr(a, sizeof(a), &plan.backends[j], 1);
-			mp_pack_str(pk, a);
-		}
-		mp_pack_str(pk, "programmed");
-		if (key != 0 && holder == s && dpsync_programmed(e, key))
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-		mp_pack_str(pk, "problem");
-		if (problem[0])
-			mp_pack_str(pk, problem);
-		else
-			msgpack_pack_nil(pk);
-	}
+	for (uint32_t i = 0; i < t->n; i++)
+		if (owners_shown(&e->mesh.mb, t->v[i]) > 0)
+			v[n++] = t->v[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), svc_name_cmp);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		pack_service(pk, e, v[i]);
 	free(v);
 }
 
@@ -332,7 +382,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 22);
+	msgpack_pack_map(pk, ACC_NUM + 23);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -358,6 +408,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "joins_refused", s->joins_refused);
 	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
 	pack_counter(pk, "refutes", e->mesh.mb.refutes);
+	pack_counter(pk, "services_own_port", s->svc_own_port);
 	pack_counter(pk, "dp_commits", e->dp.commits);
 	pack_counter(pk, "dp_last_usec", e->dp.last_usec);
 	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
@@ -626,6 +677,8 @@ do_leave(struct ctl_client *cl)
 		ctl_reply_error(cl, "this node is not in a mesh");
 		return;
 	}
+	/* Its backends go first, so no member lists them once it is gone. */
+	svcctl_withdraw_all(e);
 	if (mesh_leave(&e->mesh, engine_now(e), engine_unix_ms()) == -1) {
 		ctl_reply_error(cl, "cannot sign the leave record");
 		return;
@@ -634,6 +687,24 @@ do_leave(struct ctl_client *cl)
 	cl->busy = 1;
 	uv_timer_start(&e->leave_timer, leave_done, LEAVE_LINGER_MS, 0);
 	engine_kick(e);
+}
+
+static void
+reply_service(struct ctl_client *cl, const char *name)
+{
+	struct engine		*e = cl->e;
+	const struct svc	*s = svc_table_get(&e->dp.svcs, name);
+	struct buf		 b;
+	msgpack_packer		 pk;
+
+	if (s == NULL || owners_shown(&e->mesh.mb, s) == 0) {
+		ctl_reply_error(cl, "no service is named \"%s\"", name);
+		return;
+	}
+	ok_head(&pk, &b, 1);
+	mp_pack_str(&pk, "service");
+	pack_service(&pk, e, s);
+	reply(cl, &b);
 }
 
 static void
@@ -699,7 +770,8 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 			return;
 		}
 		/* The owner signs its own records: ask it over the mesh. */
-		if (svcreq_start(e, owner, op, &s, cl, err, sizeof(err)) == -1)
+		if (svcreq_start(e, owner, op, &s, r->force, cl, err,
+		    sizeof(err)) == -1)
 			ctl_reply_error(cl, "%s", err);
 		return;
 	}
@@ -723,7 +795,7 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 			return;
 		}
 	}
-	if (svcctl_apply(e, op, &s, err, sizeof(err)) == -1)
+	if (svcctl_apply(e, op, &s, r->force, err, sizeof(err)) == -1)
 		ctl_reply_error(cl, "%s", err);
 	else
 		ctl_reply_ok(cl);
@@ -769,6 +841,12 @@ handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 		break;
 	case CTL_SERVICE_LIST:
 		reply_services(cl);
+		break;
+	case CTL_SERVICE_SHOW:
+		if (r.name[0] == '\0')
+			ctl_reply_error(cl, "service show needs a name");
+		else
+			reply_service(cl, r.name);
 		break;
 	default:
 		ctl_reply_error(cl, "\"%s\" is not supported by this rpnd",

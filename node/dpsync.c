@@ -67,14 +67,50 @@ dpsync_on_record(void *ctx, const struct rec *r)
 		svc_table_touch_author(&e->dp.svcs, r->author);
 		return;
 	}
+	if (r->kind == REC_HEALTH) {
+		struct rec_health	 hl;
+
+		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
+		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
+			    (h.flags & REC_F_DELETED) ? SVC_H_UNKNOWN : hl.health,
+			    hl.since);
+		return;
+	}
 	if (r->kind != REC_SERVICE ||
 	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_service_decode(body, bodylen, &h, &s) == -1)
 		return;
-	if (h.flags & REC_F_DELETED)
+	if (h.flags & REC_F_DELETED) {
 		svc_table_del(&e->dp.svcs, r->author, s.name);
-	else
-		svc_table_set(&e->dp.svcs, r->author, h.version, &s);
+		return;
+	}
+	/* Whatever the record says, no node takes rpn's own port (t-hostile). */
+	if (s.port == e->cfg.listen.port)
+		e->st.svc_own_port++;
+	svc_table_set(&e->dp.svcs, r->author, h.version, &s);
+	/* The owner's health record may have come first. */
+	if ((r = store_get(&e->mesh.store, r->author, REC_HEALTH,
+	    (const uint8_t *)s.name, strlen(s.name))) != NULL &&
+	    !(r->flags & REC_F_DELETED)) {
+		struct rec_health	 hl;
+
+		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
+		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
+			    hl.health, hl.since);
+	}
+}
+
+/*
+ * dpsync_plan - what this node programs for a port: the service table's
+ * plan, except on a port this node itself listens on (or rpn's own).
+ */
+void
+dpsync_plan(const struct engine *e, uint32_t key, struct svc_plan *p)
+{
+	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, engine_local_conflict(e,
+	    (uint8_t)(key >> 16), (uint16_t)key), p);
 }
 
 /* mesh hook: an author was reaped */
@@ -194,7 +230,7 @@ dpsync_programmed(const struct engine *e, uint32_t key)
 
 	if (s == NULL || !s->acked)
 		return 0;
-	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, &p);
+	dpsync_plan(e, key, &p);
 	dpsync_to_req(&p, &want);
 	return req_hash(&want) == s->hash;
 }
@@ -390,6 +426,9 @@ dpsync_flush(struct engine *e)
 		return;
 	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty)
 		return;
+	/* A port about to be programmed: is a socket here listening on it? */
+	if (d->svcs.ndirty > 0 && engine_now(e) - e->lsn_at > 200)
+		engine_rescan_listeners(e);
 	memset(&b, 0, sizeof(b));
 	b.seq = ++d->seq;
 	b.full = (uint8_t)d->need_full;
@@ -409,7 +448,7 @@ dpsync_flush(struct engine *e)
 			uint64_t	 h;
 
 			if (e->mesh.joined && !e->mesh.left)
-				svc_plan_key(&d->svcs, keys[i], &e->mesh.mb, &p);
+				dpsync_plan(e, keys[i], &p);
 			else {
 				memset(&p, 0, sizeof(p));
 				p.proto = (uint8_t)(keys[i] >> 16);

@@ -53,5 +53,6 @@ void	dpsync_flush(struct engine *);
 void	dpsync_result(struct engine *, const struct dp_result *);
 int	dpsync_programmed(const struct engine *, uint32_t key);
 void	dpsync_to_req(const struct svc_plan *, struct dp_svc *);
+void	dpsync_plan(const struct engine *, uint32_t key, struct svc_plan *);
 
 #endif

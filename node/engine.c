@@ -192,6 +192,44 @@ engine_set_view(struct engine *e, struct netview *v)
 	}
 }
 
+/*
+ * engine_rescan_listeners - look at this node's listening sockets again
+ * (every 2 s, before a service is added, and before ports are planned when
+ * the last look is older than 200 ms); when they changed, every port is
+ * planned again, so a service on a port the node now listens on is no
+ * longer programmed here.  1 if they changed.  It does not kick the
+ * engine: the callers are on their way to planning anyway.
+ */
+int
+engine_rescan_listeners(struct engine *e)
+{
+	struct listeners	 l;
+	int			 rc;
+
+	e->lsn_at = engine_now(e);
+	memset(&l, 0, sizeof(l));
+	if ((rc = listeners_scan(&l)) < 0) {
+		log_warnx("reading this node's listening sockets: %s",
+		    strerror(-rc));
+		return 0;
+	}
+	if (listeners_same(&l, &e->lsn)) {
+		listeners_release(&l);
+		return 0;
+	}
+	listeners_release(&e->lsn);
+	e->lsn = l;
+	svc_table_touch_all(&e->dp.svcs);
+	return 1;
+}
+
+/* A port this node must not take: rpn's own, or one its sockets listen on. */
+int
+engine_local_conflict(const struct engine *e, uint8_t proto, uint16_t port)
+{
+	return port == e->cfg.listen.port || listeners_has(&e->lsn, proto, port);
+}
+
 void
 engine_save_now(struct engine *e)
 {
@@ -290,6 +328,7 @@ engine_stop(struct engine *e, const char *why)
 	close_if_open((uv_handle_t *)&e->sig_int);
 	close_if_open((uv_handle_t *)&e->sig_hup);
 	close_if_open((uv_handle_t *)&e->priv_poll);
+	health_close(e);
 }
 
 static void
@@ -566,6 +605,10 @@ engine_main(int argc, char **argv)
 		fatalx("%s", err);
 	uv_timer_init(&e->loop, &e->tick);
 	uv_timer_init(&e->loop, &e->save_timer);
+	health_init(e);
+	/* Before the first transaction: never take a port a socket here uses. */
+	if (listeners_scan(&e->lsn) < 0)
+		log_warn("reading this node's listening sockets");
 	e->tick.data = e->save_timer.data = e;
 	uv_signal_init(&e->loop, &e->sig_term);
 	uv_signal_init(&e->loop, &e->sig_int);
@@ -586,6 +629,7 @@ engine_main(int argc, char **argv)
 	uv_run(&e->loop, UV_RUN_DEFAULT);
 	dpsync_release(e);
 	netview_release(&e->view);
+	listeners_release(&e->lsn);
 	mesh_release(&e->mesh);
 	sodium_memzero(e->root_sk, sizeof(e->root_sk));
 	uv_loop_close(&e->loop);

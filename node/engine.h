@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "node/config.h"
+#include "node/listeners.h"
 #include "node/dpsync.h"
 #include "node/mesh.h"
 #include "node/netview.h"
@@ -13,6 +14,7 @@
 
 struct conn;
 struct ctl_client;
+struct hc;
 
 struct stranger {
 	uint8_t		 id[WIRE_KEY];
@@ -40,6 +42,7 @@ struct engine_stats {
 	uint64_t	 joins_admitted;
 	uint64_t	 joins_refused;
 	uint64_t	 ctl_bad;
+	uint64_t	 svc_own_port;	/* records for rpn's own port, not programmed */
 };
 
 struct engine {
@@ -79,6 +82,13 @@ struct engine {
 	struct engine_stats st;
 	struct dpsync	 dp;
 	struct netview	 view;		/* the host's interfaces, from the parent */
+	struct listeners lsn;		/* ports this node's own sockets listen on */
+	uint64_t	 lsn_at;	/* when they were read */
+	uv_timer_t	 health_timer;
+	struct hc	**hcs;		/* checks of this node's backends */
+	uint32_t	 nhcs;
+	uint32_t	 caphcs;
+	uint32_t	 local_ticks;
 	uint64_t	 last_eager;	/* last immediate gossip round */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
@@ -96,6 +106,15 @@ void	engine_default_name(char *, size_t);
 void	engine_set_view(struct engine *, struct netview *);
 void	engine_set_advertise(struct engine *, const struct wire_addr *,
 	    uint8_t);
+int	engine_rescan_listeners(struct engine *);
+int	engine_local_conflict(const struct engine *, uint8_t proto,
+	    uint16_t port);
+
+/* health.c: checks of this node's backends */
+void	health_init(struct engine *);
+void	health_close(struct engine *);
+const char *health_name(uint8_t);
+uint8_t	health_of(struct engine *, const char *name);
 
 /* gossip.c: UDP */
 int	gossip_bind(struct engine *, char *err, size_t errlen);
@@ -140,10 +159,12 @@ void	join_on_close(struct conn *, const char *why);
 
 /* svcctl.c, conn.c: services on this node, and asking another node */
 int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
-	    char *err, size_t errlen);
+	    int force, char *err, size_t errlen);
+int	svcctl_health(struct engine *, const char *name, uint8_t health);
+void	svcctl_withdraw_all(struct engine *);
 int	svcreq_start(struct engine *, const struct member *, uint8_t op,
-	    const struct rec_service *, struct ctl_client *, char *err,
-	    size_t errlen);
+	    const struct rec_service *, int force, struct ctl_client *,
+	    char *err, size_t errlen);
 
 /* ctlsock.c */
 int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);

@@ -606,7 +606,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		    flags & MESH_RELAY);
 		break;
 	case REC_INVITE:
-	case REC_SERVICE: {
+	case REC_SERVICE:
+	case REC_HEALTH: {
 		const struct author	*a;
 		struct rec_invite	 iv;
 		struct rec_head		 h2;
@@ -624,8 +625,22 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 				break;
 			}
 		}
+		if (h.kind == REC_HEALTH) {
+			struct rec_health	 hl;
+
+			if (rec_health_decode(body, bodylen, &h2, &hl) == -1) {
+				r = ACC_MALFORMED;
+				break;
+			}
+		}
+		/*
+		 * A member that left may still withdraw what it had: its
+		 * tombstones can arrive after its "left" record (gossip does
+		 * not keep order), and deleting widens nobody's access.
+		 */
 		if (memcmp(author, m->id, WIRE_KEY) != 0 &&
-		    !mesh_is_member(m, author)) {
+		    !mesh_is_member(m, author) && !((h.flags & REC_F_DELETED) &&
+		    mb_get(&m->mb, author) != NULL)) {
 			r = ACC_NOT_MEMBER;
 			break;
 		}

@@ -691,9 +691,19 @@ put_skeleton(struct nft *n, struct batch *b)
 		put_rule(b, r, n->seq++);
 	}
 
-	/* The node itself may always use the mesh's services. */
+	/*
+	 * The node itself may always use the mesh's services, at any of its
+	 * own addresses except loopback: a connection to 127.0.0.1:PORT is
+	 * for a local socket and is never translated.
+	 */
 	r = rule_new("out");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(b, r, n->seq++);
+	r = rule_new("out");
+	x_ipv4_only(r);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, 127);
 	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(b, r, n->seq++);
 	r = rule_new("out");

@@ -125,12 +125,23 @@ want(const struct netview *v, uint32_t mask, int strict, struct rt_set *w)
 				return -1;
 		}
 		if (u->addr != 0) {
+			/*
+			 * The node's own sockets on k's address: the main
+			 * table's specific routes first (a LAN, or a local
+			 * connection DNAT'd to a LAN host), then k's default.
+			 */
 			memset(&o, 0, sizeof(o));
 			o.rule = 1;
-			o.pref = RT_PREF_FROM + k;
-			o.table = table;
+			o.pref = RT_PREF_FROM_GUARD + k;
+			o.table = RT_TABLE_MAIN;
+			o.suppress = 1;
 			o.dst = u->addr;
 			o.dlen = 32;
+			if (set_add(w, &o) == -1)
+				return -1;
+			o.pref = RT_PREF_FROM + k;
+			o.table = table;
+			o.suppress = 0;
 			if (set_add(w, &o) == -1)
 				return -1;
 		}

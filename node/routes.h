@@ -11,6 +11,7 @@
 #define RT_TABLE_BASE	100	/* uplink k uses table 100 + k */
 #define RT_PREF_GUARD	900
 #define RT_PREF_MARK	1000
+#define RT_PREF_FROM_GUARD 1050
 #define RT_PREF_FROM	1100
 #define RT_MAX_SAVED	128
 

@@ -386,20 +386,52 @@ addr_cmp(const void *x, const void *y)
 	return memcmp(x, y, sizeof(struct wire_addr));
 }
 
+/* A backend that may get new connections: not down, not in conflict. */
+int
+svc_health_ok(uint8_t health)
+{
+	return health != SVC_H_DOWN && health != SVC_H_CONFLICT;
+}
+
+/* svc_table_set_health - an owner's health record for its backend of name. */
+int
+svc_table_set_health(struct svc_table *t, const uint8_t author[WIRE_KEY],
+    const char *name, uint8_t health, uint64_t since)
+{
+	struct svc	*s = svc_table_get(t, name);
+
+	if (s == NULL)
+		return -1;
+	for (uint32_t i = 0; i < s->nowners; i++)
+		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0) {
+			if (s->owners[i].health != health)
+				mark_dirty(t, s->key);
+			s->owners[i].health = health;
+			s->owners[i].health_since = since;
+			return 0;
+		}
+	return -1;
+}
+
 /*
- * svc_plan_key - what to program for one port.  An owner forwards to its
- * own target (never onward, so there are no loops); any other node spreads
- * new connections over the owners that are alive or suspect, at their first
- * advertised address (left out when it is not IPv4) and the service's port.  Access is the union of the owners'
- * settings.  Owners whose protocol or port disagree with the definition are
- * left out.
+ * svc_plan_key - what to program for one port.  Nothing when this node
+ * listens on the port itself (it never takes its own sockets' connections;
+ * local_conflict).  Otherwise the backends that may serve: owners that are
+ * alive or suspect, agree with the service's protocol and port, and whose
+ * own checks say they answer; when none does, every such owner not in
+ * conflict (a check can be wrong; an empty plan would refuse everything).
+ * An owner among them forwards to its own target (never onward, so there
+ * are no loops); any other node spreads new connections over them, at
+ * their first advertised address (left out when it is not IPv4) and the
+ * service's port.  Access is the union of the owners' settings.
  */
 void
 svc_plan_key(const struct svc_table *t, uint32_t key,
-    const struct membership *mb, struct svc_plan *p)
+    const struct membership *mb, int local_conflict, struct svc_plan *p)
 {
 	const struct svc	*s = svc_for_key(t, key, mb);
-	const struct svc_owner	*def;
+	const struct svc_owner	*def, *self = NULL;
+	int			 healthy = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->proto = (uint8_t)(key >> 16);
@@ -408,9 +440,12 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 	if (s == NULL || (def = svc_def(s, mb)) == NULL)
 		return;
 	strlcpy(p->name, s->name, sizeof(p->name));
+	if (local_conflict) {
+		p->conflict = 1;
+		return;
+	}
 	for (uint32_t i = 0; i < s->nowners; i++) {
 		const struct svc_owner	*o = &s->owners[i];
-		const struct member	*m = mb_get(mb, o->id);
 
 		if (o->proto != def->proto ||
 		    o->port != def->port || !svc_owner_usable(mb, o->id))
@@ -426,28 +461,35 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 			if (!dup)
 				p->allow[p->nallow++] = o->allow[a];
 		}
-		if (m != NULL && m->self && o->target.family == 4) {
-			p->mode = PLAN_LOCAL;
-			p->backends[0] = o->target;
-			p->nbackends = 1;
-		}
+		if (svc_owner_serving(mb, o->id) && svc_health_ok(o->health))
+			healthy++;
 	}
-	if (p->mode == PLAN_LOCAL)
-		return;
-	for (uint32_t i = 0; i < s->nowners && p->nbackends < SVC_MAX_BACKENDS;
-	    i++) {
+	p->panic = healthy == 0;
+	for (uint32_t i = 0; i < s->nowners; i++) {
 		const struct svc_owner	*o = &s->owners[i];
 		const struct member	*m = mb_get(mb, o->id);
 
-		if (o->proto != def->proto ||
-		    o->port != def->port ||
-		    !svc_owner_serving(mb, o->id) || m->addr.family != 4)
+		if (o->proto != def->proto || o->port != def->port ||
+		    !svc_owner_serving(mb, o->id) ||
+		    o->health == SVC_H_CONFLICT ||
+		    (!p->panic && !svc_health_ok(o->health)))
+			continue;
+		if (m->self) {
+			if (o->target.family == 4)
+				self = o;
+			continue;
+		}
+		if (m->addr.family != 4 || p->nbackends == SVC_MAX_BACKENDS)
 			continue;
 		p->backends[p->nbackends] = m->addr;
 		p->backends[p->nbackends].port = def->port;
 		p->nbackends++;
 	}
-	if (p->nbackends > 0) {
+	if (self != NULL) {
+		p->mode = PLAN_LOCAL;
+		p->backends[0] = self->target;
+		p->nbackends = 1;
+	} else if (p->nbackends > 0) {
 		/* The same order on every node, whatever the record order. */
 		qsort(p->backends, p->nbackends, sizeof(p->backends[0]), addr_cmp);
 		p->mode = PLAN_REMOTE;
@@ -458,6 +500,49 @@ static const char *
 proto_name(uint8_t p)
 {
 	return p == SVC_UDP ? "udp" : "tcp";
+}
+
+/*
+ * svc_target_ok - an address a backend can be: a unicast IPv4 address.
+ * Loopback is refused (connections would go to this node's own sockets,
+ * and no other node's), so are "this network" (0/8), multicast,
+ * reserved and broadcast addresses: none can answer a connection.
+ */
+int
+svc_target_ok(const struct wire_addr *a, char *err, size_t errlen)
+{
+	const char	*why = NULL;
+
+	if (a->family != 4)
+		why = "must be an IPv4 address (IPv6 forwarding is not "
+		    "supported yet)";
+	else if (a->ip[0] == 0)
+		why = "is unspecified (0.0.0.0/8)";
+	else if (a->ip[0] == 127)
+		why = "is a loopback address: give an address other nodes' "
+		    "connections can reach on the owner's network";
+	else if (a->ip[0] >= 224 && a->ip[0] <= 239)
+		why = "is a multicast address";
+	else if (a->ip[0] >= 240)
+		why = "is a broadcast or reserved address";
+	else if (a->port == 0)
+		why = "needs a port";
+	if (why == NULL)
+		return 0;
+	if (err != NULL) {
+		char	 t[ADDRSTRLEN];
+
+		fmt_addr(t, sizeof(t), a, a->port != 0);
+		snprintf(err, errlen, "the target %s %s", t, why);
+	}
+	return -1;
+}
+
+/* svc_management_port - a port that is commonly a node's own: ssh. */
+int
+svc_management_port(uint8_t proto, uint16_t port)
+{
+	return proto == SVC_TCP && port == 22;
 }
 
 /*
@@ -480,13 +565,8 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 		    s->port);
 		return -1;
 	}
-	if (s->target.family != 4 || s->target.port == 0 ||
-	    (s->target.ip[0] == 0 && s->target.ip[1] == 0 &&
-	    s->target.ip[2] == 0 && s->target.ip[3] == 0)) {
-		snprintf(err, errlen, "the target must be an IPv4 address and "
-		    "port (IPv6 forwarding is not supported yet)");
+	if (svc_target_ok(&s->target, err, errlen) == -1)
 		return -1;
-	}
 	for (int i = 0; i < s->nallow; i++)
 		if (s->allow[i].family != 4) {
 			snprintf(err, errlen, "--allow takes IPv4 prefixes");

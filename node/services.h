@@ -23,6 +23,8 @@ struct svc_owner {
 	uint8_t			 proto;
 	uint8_t			 public;
 	uint8_t			 nallow;
+	uint8_t			 health;	/* enum svc_health, from its record */
+	uint64_t		 health_since;	/* unix ms */
 	struct wire_prefix	*allow;
 };
 
@@ -45,6 +47,8 @@ struct svc_plan {
 	uint8_t			 proto;
 	uint16_t		 port;
 	uint8_t			 mode;		/* enum plan_mode */
+	uint8_t			 conflict;	/* this node listens on the port */
+	uint8_t			 panic;		/* no backend is healthy: all get traffic */
 	uint8_t			 nbackends;
 	struct wire_addr	 backends[SVC_MAX_BACKENDS];
 	int			 public;
@@ -85,12 +89,17 @@ const struct svc_owner *svc_def(const struct svc *, const struct membership *);
 const struct svc *svc_for_key(const struct svc_table *, uint32_t key,
 	    const struct membership *);
 void	svc_plan_key(const struct svc_table *, uint32_t key,
-	    const struct membership *, struct svc_plan *);
+	    const struct membership *, int local_conflict, struct svc_plan *);
+int	svc_table_set_health(struct svc_table *, const uint8_t author[WIRE_KEY],
+	    const char *name, uint8_t health, uint64_t since);
+int	svc_health_ok(uint8_t health);
+int	svc_target_ok(const struct wire_addr *, char *err, size_t errlen);
 uint32_t svc_table_take_dirty(struct svc_table *, uint32_t *out, uint32_t max);
 int	svc_owner_usable(const struct membership *, const uint8_t id[WIRE_KEY]);
 int	svc_check_add(const struct svc_table *, const struct membership *,
 	    const uint8_t owner[WIRE_KEY], const struct rec_service *,
 	    uint16_t reserved_port, char *err, size_t errlen);
+int	svc_management_port(uint8_t proto, uint16_t port);
 int	svc_owner_serving(const struct membership *, const uint8_t id[WIRE_KEY]);
 
 #endif

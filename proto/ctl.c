@@ -14,12 +14,13 @@ static const char *const cmd_names[] = {
 	[CTL_SERVICE_ADD] = "service-add",
 	[CTL_SERVICE_DEL] = "service-del",
 	[CTL_SERVICE_LIST] = "service-list",
+	[CTL_SERVICE_SHOW] = "service-show",
 };
 
 const char *
 ctl_cmd_name(enum ctl_cmd c)
 {
-	if (c < CTL_STATUS || c > CTL_SERVICE_LIST)
+	if (c < CTL_STATUS || c > CTL_CMD_MAX)
 		return NULL;
 	return cmd_names[c];
 }
@@ -55,7 +56,7 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 	n += r->nadvertise != 0;
 	n += r->node[0] != '\0';
 	if (r->cmd == CTL_SERVICE_ADD)
-		n += 5;
+		n += 6;
 	msgpack_pack_map(&pk, n);
 	mp_pack_str(&pk, "cmd");
 	mp_pack_str(&pk, ctl_cmd_name(r->cmd));
@@ -101,6 +102,11 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 			msgpack_pack_true(&pk);
 		else
 			msgpack_pack_false(&pk);
+		mp_pack_str(&pk, "force");
+		if (r->force)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
 	}
 	return b->err ? -1 : 0;
 }
@@ -134,6 +140,9 @@ decode_service(const msgpack_object *root, struct ctl_req *r, const char **why)
 	if ((o = ctl_map_get(root, "public")) != NULL &&
 	    mp_bool(o, &r->public) == -1)
 		return -1;
+	if ((o = ctl_map_get(root, "force")) != NULL &&
+	    mp_bool(o, &r->force) == -1)
+		return -1;
 	return 0;
 }
 
@@ -161,7 +170,7 @@ ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *r,
 	if ((o = ctl_map_get(&d.root, "cmd")) == NULL ||
 	    mp_str_copy(o, cmd, sizeof(cmd)) == -1)
 		goto out;
-	for (int c = CTL_STATUS; c <= CTL_SERVICE_LIST; c++)
+	for (int c = CTL_STATUS; c <= CTL_CMD_MAX; c++)
 		if (strcmp(cmd, cmd_names[c]) == 0)
 			r->cmd = (enum ctl_cmd)c;
 	if (r->cmd == 0)

@@ -23,6 +23,8 @@ enum ctl_cmd {
 	CTL_SERVICE_ADD,
 	CTL_SERVICE_DEL,
 	CTL_SERVICE_LIST,
+	CTL_SERVICE_SHOW,
+	CTL_CMD_MAX = CTL_SERVICE_SHOW,
 };
 
 /* One decoded request; which fields matter depends on cmd. */
@@ -43,6 +45,7 @@ struct ctl_req {
 	uint8_t		 nallow;
 	struct wire_prefix allow[CTL_MAX_ALLOW];
 	int		 public;
+	int		 force;		/* add even on a port a node listens on */
 };
 
 const char *ctl_cmd_name(enum ctl_cmd);

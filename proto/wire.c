@@ -332,16 +332,13 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	return b->err ? -1 : 0;
 }
 
-/*
- * Service fields: [proto, port, target, allow, public, health, since];
- * key = name.  Records from before health checks have the first five.
- */
+/* Service fields: [proto, port, target, allow, public]; key = name. */
 static int
 svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 {
 	uint32_t	 v, n;
 
-	if ((nf != 5 && nf != 7) || mp_u32(&f[0], 255, &v) == -1 ||
+	if (nf != 5 || mp_u32(&f[0], 255, &v) == -1 ||
 	    (v != SVC_TCP && v != SVC_UDP))
 		return -1;
 	s->proto = (uint8_t)v;
@@ -353,12 +350,6 @@ svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 	    mp_bool(&f[4], &s->public) == -1)
 		return -1;
 	s->nallow = (uint8_t)n;
-	if (nf == 7) {
-		if (mp_u32(&f[5], SVC_H_MAX, &v) == -1 ||
-		    mp_u64(&f[6], UINT64_MAX, &s->health_since) == -1)
-			return -1;
-		s->health = (uint8_t)v;
-	}
 	return 0;
 }
 
@@ -412,13 +403,58 @@ rec_service_encode(struct buf *b, uint64_t version, const struct rec_service *s)
 	    (s->proto != SVC_TCP && s->proto != SVC_UDP) || s->port == 0)
 		return -1;
 	mp_packer_init(&pk, b);
-	if (s->health > SVC_H_MAX)
-		return -1;
 	rec_head_pack(&pk, REC_SERVICE, version, 0, (const uint8_t *)s->name,
-	    strlen(s->name), 7);
+	    strlen(s->name), 5);
 	svc_fields_pack(&pk, s);
-	msgpack_pack_uint8(&pk, s->health);
-	msgpack_pack_uint64(&pk, s->health_since);
+	return b->err ? -1 : 0;
+}
+
+/* Health fields: [health, since]; key = the service's name. */
+int
+rec_health_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    struct rec_health *hl)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf, v;
+	int			 rc = -1;
+
+	memset(hl, 0, sizeof(*hl));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_HEALTH || h->keylen == 0 ||
+	    h->keylen > WIRE_NAME_MAX || (h->flags & ~REC_F_DELETED) != 0)
+		goto out;
+	memcpy(hl->name, h->key, h->keylen);
+	hl->name[h->keylen] = '\0';
+	if (!wire_name_ok(hl->name))
+		goto out;
+	if (h->flags & REC_F_DELETED) {
+		rc = 0;
+		goto out;
+	}
+	if (nf != 2 || mp_u32(&f[0], SVC_H_MAX, &v) == -1 ||
+	    mp_u64(&f[1], UINT64_MAX, &hl->since) == -1)
+		goto out;
+	hl->health = (uint8_t)v;
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+int
+rec_health_encode(struct buf *b, uint64_t version, const struct rec_health *hl)
+{
+	msgpack_packer	 pk;
+
+	if (!wire_name_ok(hl->name) || hl->health > SVC_H_MAX)
+		return -1;
+	mp_packer_init(&pk, b);
+	rec_head_pack(&pk, REC_HEALTH, version, 0, (const uint8_t *)hl->name,
+	    strlen(hl->name), 2);
+	msgpack_pack_uint8(&pk, hl->health);
+	msgpack_pack_uint64(&pk, hl->since);
 	return b->err ? -1 : 0;
 }
 
@@ -652,7 +688,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		const msgpack_object	*f;
 		uint32_t		 op, nf;
 
-		if (n != 4 || mp_u32(&a[1], 2, &op) == -1 || op == 0 ||
+		if ((n != 4 && n != 5) || mp_u32(&a[1], 2, &op) == -1 || op == 0 ||
 		    mp_str_copy(&a[2], m->svc.name, sizeof(m->svc.name)) == -1 ||
 		    !wire_name_ok(m->svc.name))
 			goto out;
@@ -662,6 +698,13 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 			goto out;
 		if (op == 2 && !mp_is_nil(&a[3]))
 			goto out;
+		if (n == 5) {
+			uint32_t	 fl;
+
+			if (mp_u32(&a[4], 1, &fl) == -1)
+				goto out;
+			m->force = (uint8_t)fl;
+		}
 		break;
 	}
 	case MSG_SVC_RESP:
@@ -830,15 +873,17 @@ wire_enc_record(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 	return b->err ? -1 : 0;
 }
 
+/* [SVC_REQ, op, name, fields or nil, flags]: flags bit 0 is --force. */
 int
-wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s)
+wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s,
+    int force)
 {
 	msgpack_packer	 pk;
 
 	if (!wire_name_ok(s->name) || (op != 1 && op != 2))
 		return -1;
 	mp_packer_init(&pk, b);
-	msgpack_pack_array(&pk, 4);
+	msgpack_pack_array(&pk, 5);
 	msgpack_pack_uint8(&pk, MSG_SVC_REQ);
 	msgpack_pack_uint8(&pk, op);
 	mp_pack_str(&pk, s->name);
@@ -847,6 +892,7 @@ wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s)
 		svc_fields_pack(&pk, s);
 	} else
 		msgpack_pack_nil(&pk);
+	msgpack_pack_uint8(&pk, force ? 1 : 0);
 	return b->err ? -1 : 0;
 }
 

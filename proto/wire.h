@@ -33,6 +33,7 @@ enum rec_kind {
 	REC_NODE	= 1,
 	REC_INVITE	= 2,
 	REC_SERVICE	= 3,
+	REC_HEALTH	= 4,	/* an owner's check of its backend */
 	REC_NOTICE	= 9,	/* a signed suspect/dead claim; not stored */
 };
 
@@ -104,17 +105,22 @@ struct rec_service {
 	uint8_t		nallow;
 	struct wire_prefix allow[WIRE_MAX_ALLOW];
 	int		public;
-	uint8_t		health;		/* enum svc_health, as its owner checks it */
-	uint64_t	health_since;	/* unix ms of the last change; 0: unknown */
 };
 
-/* A backend's health, checked by its owner and carried in its record. */
+/* A backend's health, checked by its owner and published in a health record. */
 enum svc_health {
 	SVC_H_UNKNOWN	= 0,	/* not checked yet (or an older owner) */
 	SVC_H_UP	= 1,	/* answers */
 	SVC_H_DOWN	= 2,	/* does not answer: gets no new connections */
 	SVC_H_CONFLICT	= 3,	/* the owner listens on the port itself */
 	SVC_H_MAX	= 3,
+};
+
+/* The owner's health record for its backend of a service (key: the name). */
+struct rec_health {
+	char		name[WIRE_NAME_MAX + 1];
+	uint8_t		health;		/* enum svc_health */
+	uint64_t	since;		/* unix ms of the last change */
 };
 
 struct rec_invite {
@@ -139,6 +145,10 @@ int	rec_service_decode(const uint8_t *, size_t, struct rec_head *,
 	    struct rec_service *);
 int	rec_service_encode(struct buf *, uint64_t version,
 	    const struct rec_service *);
+int	rec_health_decode(const uint8_t *, size_t, struct rec_head *,
+	    struct rec_health *);
+int	rec_health_encode(struct buf *, uint64_t version,
+	    const struct rec_health *);
 int	wire_prefix_decode(const msgpack_object *, struct wire_prefix *);
 void	wire_prefix_pack(msgpack_packer *, const struct wire_prefix *);
 
@@ -232,8 +242,9 @@ struct wire_msg {
 	uint32_t	code;
 	char		errmsg[WIRE_MAX_ERRMSG + 1];
 
-	/* service request: op 1 add, 2 delete */
+	/* service request: op 1 add, 2 delete; force: as rpnctl --force */
 	uint8_t		op;
+	uint8_t		force;
 	struct rec_service svc;
 };
 
@@ -258,7 +269,8 @@ int	wire_enc_offer(struct buf *, const uint8_t root[WIRE_KEY],
 	    const uint8_t *record, size_t reclen,
 	    const struct wire_cert *chain, uint8_t nchain);
 int	wire_enc_record(struct buf *, uint8_t type, const uint8_t *, size_t);
-int	wire_enc_svc_req(struct buf *, uint8_t op, const struct rec_service *);
+int	wire_enc_svc_req(struct buf *, uint8_t op, const struct rec_service *,
+	    int force);
 int	wire_enc_svc_resp(struct buf *, uint32_t code, const char *msg);
 int	wire_enc_error(struct buf *, uint32_t code, const char *msg);
 

@@ -10,12 +10,13 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	struct rec_invite	 iv;
 	struct rec_notice	 nt;
 	struct rec_service	 sv;
+	struct rec_health	 hl;
 	struct wire_msg		 m;
 	uint8_t			 subject[WIRE_KEY];
 
 	if (n < 1)
 		return 0;
-	switch (p[0] % 7) {
+	switch (p[0] % 8) {
 	case 0:
 		if (wire_msg_decode(p + 1, n - 1, 0, &m) == 0)
 			wire_msg_release(&m);
@@ -39,6 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		break;
 	case 6:
 		rec_service_decode(p + 1, n - 1, &h, &sv);
+		break;
+	case 7:
+		rec_health_decode(p + 1, n - 1, &h, &hl);
 		break;
 	}
 	return 0;

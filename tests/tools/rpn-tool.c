@@ -216,6 +216,14 @@ fuzz_seeds(const char *dir)
 	rec_notice_encode(&b, 9, pk, &nt);
 	seed(dir, "fuzz-wire", k++, 4, b.p, b.len);
 	seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+	{
+		struct rec_health	 hl = { "web", SVC_H_DOWN, 1795592445743 };
+
+		buf_reset(&b);
+		rec_health_encode(&b, 10, &hl);
+		seed(dir, "fuzz-wire", k++, 7, b.p, b.len);
+		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+	}
 
 	seed(dir, "fuzz-config", k++, 1, (const uint8_t *)conf, strlen(conf));
 	memset(&r, 0, sizeof(r));
@@ -253,7 +261,7 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 		buf_reset(&b);
-		wire_enc_svc_req(&b, 1, &sv);
+		wire_enc_svc_req(&b, 1, &sv, 1);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	}
 	{
@@ -321,6 +329,43 @@ add_services(const char *sock, int n)
 	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
+/*
+ * udp_serve - a UDP server for the tests: every datagram gets an answer,
+ * REPLY and a newline when given, else the datagram itself.  One socket,
+ * no fork per datagram (socat's UDP-RECVFROM,fork can hand one client's
+ * datagram to the process serving another's).
+ */
+static void
+udp_serve(const char *port, const char *reply)
+{
+	struct sockaddr_in	 sin;
+	char			 buf[65536];
+	int			 fd, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)atoi(port));
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		die("udp-serve: cannot bind");
+	for (;;) {
+		struct sockaddr_storage	 from;
+		socklen_t		 flen = sizeof(from);
+		ssize_t			 n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &flen);
+
+		if (n < 0)
+			continue;
+		if (reply != NULL) {
+			n = (ssize_t)snprintf(buf, sizeof(buf), "%s\n", reply);
+			if (n >= (ssize_t)sizeof(buf))
+				n = sizeof(buf) - 1;
+		}
+		sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
 static void
 usage(void)
 {
@@ -332,7 +377,8 @@ usage(void)
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
-	    "       rpn-tool add-services SOCKET N\n");
+	    "       rpn-tool add-services SOCKET N\n"
+	    "       rpn-tool udp-serve PORT [REPLY]\n");
 	exit(2);
 }
 
@@ -348,6 +394,8 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "fuzz-seeds") == 0) {
 		fuzz_seeds(argv[2]);
+	} else if (strcmp(argv[1], "udp-serve") == 0 && (argc == 3 || argc == 4)) {
+		udp_serve(argv[2], argc == 4 ? argv[3] : NULL);
 	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {
 		add_services(argv[2], atoi(argv[3]));
 	} else if (strcmp(argv[1], "made-up-token") == 0) {

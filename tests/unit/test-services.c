@@ -53,26 +53,26 @@ TEST(svc_plan_remote_local_and_failover)
 	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
 	ASSERT_EQ(keys[0], svc_key(SVC_TCP, 8080));
 	/* not an owner: forward to the owner's mesh address, same port */
-	svc_plan_key(&t, keys[0], &mb, &p);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.mode, PLAN_REMOTE);
 	ASSERT_EQ(p.nbackends, 1);
 	ASSERT_EQ(p.backends[0].port, 8080);
 	/* a second owner: both, in a fixed order */
 	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
 	svc_table_set(&t, ids[2], 11, &s);
-	svc_plan_key(&t, keys[0], &mb, &p);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.nbackends, 2);
 	ASSERT(memcmp(&p.backends[0], &p.backends[1], sizeof(p.backends[0])) < 0);
 	/* an owner that failed gets no new connections */
 	mb_on_notice(&mb, ids[3], ids[1], 1, NOTICE_DEAD, 5);
 	svc_table_touch_author(&t, ids[1]);
 	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
-	svc_plan_key(&t, keys[0], &mb, &p);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.nbackends, 1);
 	/* on an owner: its own target, never onward */
 	s = svc("web", SVC_TCP, 8080, "100.64.1.10:80");
 	svc_table_set(&t, ids[0], 12, &s);
-	svc_plan_key(&t, keys[0], &mb, &p);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.mode, PLAN_LOCAL);
 	ASSERT_EQ(p.backends[0].port, 80);
 	/* every owner gone: nothing to forward, and the service is gone */
@@ -80,7 +80,7 @@ TEST(svc_plan_remote_local_and_failover)
 	svc_table_del(&t, ids[1], "web");
 	svc_table_del(&t, ids[2], "web");
 	ASSERT(svc_table_get(&t, "web") == NULL);
-	svc_plan_key(&t, keys[0], &mb, &p);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.mode, PLAN_NONE);
 	svc_table_release(&t);
 	mb_release(&mb);
