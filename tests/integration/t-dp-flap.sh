@@ -47,8 +47,7 @@ nsx siteb ip link add lan1 type veth peer name lan1p
 nsx siteb ip addr add 100.64.3.1/24 dev lan1
 nsx siteb ip link set lan1 up
 t0=$(date +%s%3N)
-wait_until 100 0.02 'ctl cloud status --json | jq -e ".members[] | select(.name == \"siteb\")" >/dev/null &&
-    nsx cloud nft list table inet rpn | grep -q 100.64.3.0/24' ||
+wait_until 100 0.02 'nsx cloud nft get element inet rpn lans4 "{ 100.64.3.7 }" >/dev/null 2>&1' ||
     fail "the new LAN 100.64.3.0/24 did not reach cloud's table"
 say "siteb's new LAN 100.64.3.0/24 is an allowed source on cloud after $(( $(date +%s%3N) - t0 )) ms"
 ctl siteb status --json | jq -e '.lan_prefixes | index("100.64.3.0/24")' >/dev/null ||

@@ -72,3 +72,18 @@ expect_fail "rpn's own port" "rpn's own" ctl sitea service add x tcp/7480 --to 1
 expect_fail "bad --allow" "host bits" ctl sitea service add x tcp/9000 --to 100.64.1.10:80 --allow 203.0.113.5/24
 expect_fail "delete unknown" "no service" ctl sitea service del nosuch
 ctl siteb service list --json | jq -e '.services | length == 5' >/dev/null || fail "refusals changed the services"
+
+# the node itself: any of its own addresses reaches the service; loopback
+# is left to local sockets (a local app on 127.0.0.1:8080 keeps its port)
+for a in 198.51.100.2 198.51.100.18; do
+	[ "$(http cloud "http://$a:8080/")" = srvb ] || fail "cloud to its own $a:8080"
+done
+[ "$(http siteb http://198.51.100.50:8080/)" = srvb ] || fail "siteb (the owner) to its own address"
+[ "$(http sitea http://100.64.1.1:8080/)" = srvb ] || fail "sitea to its own LAN address"
+http_handler "$W/lo.sh" cloud-loopback
+nsx cloud socat TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr EXEC:"$W/lo.sh" >/dev/null 2>&1 &
+sleep 0.3
+[ "$(http cloud http://127.0.0.1:8080/)" = cloud-loopback ] ||
+    fail "cloud's own 127.0.0.1:8080 was taken over: '$(http cloud http://127.0.0.1:8080/)'"
+[ "$(http cloud http://198.51.100.2:8080/)" = srvb ] || fail "a loopback listener stopped the service on cloud"
+say "from the nodes themselves: own uplink and LAN addresses reach web; 127.0.0.1:8080 stays local"

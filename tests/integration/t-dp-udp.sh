@@ -9,7 +9,7 @@ topo_build
 topo_start
 # UDP servers that name their host
 for who in srvb clia; do
-	nsx "$who" socat UDP-RECVFROM:5354,fork SYSTEM:"echo $who" >/dev/null 2>&1 &
+	nsx "$who" "$RPN_BUILD/rpn-tool" udp-serve 5354 "$who" >/dev/null 2>&1 &
 done
 sleep 0.3
 

@@ -1,4 +1,8 @@
-# t-leave.sh: rpn leave is seen as "left" (not "failed"); the node can join again.
+# t-leave.sh: rpn leave is seen as "left" (not "failed"); the leaving node
+# withdraws its services (no member lists them within 2 s, and they do not
+# come back when it rejoins) and removes rpn's kernel state; the node can
+# join again.  The services part fails on the code before: the left node's
+# service stayed listed as a conflict that nobody could delete.
 . "$(dirname "$0")/lib.sh"
 
 hub
@@ -6,9 +10,22 @@ for i in 1 2 3; do node "n$i" "198.51.100.$i"; start "n$i"; done
 mesh n1 n2 n3
 wait_until 100 0.1 '[ "$(count_alive n1)" -eq 3 ]' || fail "mesh did not form"
 
-rpn n3 leave | grep "left the mesh" >/dev/null || fail "leave did not say so"
+listed() {	# listed NODE SERVICE: NODE's service list has it
+	ctl "$1" service list --json | jq -e --arg s "$2" 'any(.services[]; .name == $s)' >/dev/null
+}
+ctl n3 service add svc3 tcp/9003 --to 198.51.100.3:9 >/dev/null
+wait_until 100 0.05 'listed n1 svc3 && listed n2 svc3' || fail "svc3 not listed"
+nsx n3 nft list table inet rpn >/dev/null || fail "n3 has no table while in the mesh"
+t0=$(date +%s%3N)
+rpn n3 leave > "$W/leave.out" &
+leaver=$!
+wait_until 40 0.05 '! listed n1 svc3 && ! listed n2 svc3' || fail "svc3 still listed 2 s after n3 began to leave"
+say "n3's service svc3 gone from every member $(( $(date +%s%3N) - t0 )) ms after rpn leave began"
+wait "$leaver"
+grep "left the mesh" "$W/leave.out" >/dev/null || fail "leave did not say so"
 wait_for 50 0.1 all_see left n3 n1 n2 || fail "the others do not show n3 as left"
 say "n3 left: n1 and n2 show it as left"
+nsx n3 nft list table inet rpn >/dev/null 2>&1 && fail "rpn leave left n3's table"
 out=$(ctl n3 status 2>&1) && fail "status exits 0 outside a mesh"
 echo "$out" | grep "not in a mesh" >/dev/null || fail "status outside a mesh says: $out"
 expect_fail "leave twice" "not in a mesh" rpn n3 leave
@@ -19,3 +36,7 @@ ctl n1 status --json | jq -e '.members[] | select(.name == "n3") | .state == "le
 rpn n3 join "$(addr n2)" --token "$(ctl n2 invite)" --name n3 >/dev/null
 wait_for 100 0.1 all_see alive n3 n1 n2 || fail "n3 did not come back after rejoining"
 say "n3 rejoined with a new token: alive everywhere"
+sleep 1
+listed n1 svc3 && fail "svc3 came back when n3 rejoined"
+wait_until 50 0.1 'nsx n3 nft list table inet rpn >/dev/null 2>&1' || fail "no table after rejoining"
+say "svc3 did not come back; n3's table is back"

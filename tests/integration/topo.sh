@@ -90,7 +90,7 @@ topo_servers() {
 		    EXEC:"$W/http-$who.sh" >/dev/null 2>&1 &
 		ip netns exec "$(ns $who)" socat TCP-LISTEN:7,fork,reuseaddr EXEC:cat \
 		    >/dev/null 2>&1 &
-		ip netns exec "$(ns $who)" socat UDP-RECVFROM:5353,fork EXEC:cat \
+		ip netns exec "$(ns $who)" "$RPN_BUILD/rpn-tool" udp-serve 5353 \
 		    >/dev/null 2>&1 &
 	done
 	http_handler "$W/http-intra.sh" intra
