@@ -151,7 +151,7 @@ conn_send(struct conn *c, int sealed, const struct buf *payload)
 	buf_init(&f, FRAME_MAX + 4);
 	buf_put(&f, hdr, 4);
 	if (sealed)
-		box_seal(&f, c->e->mesh.id, c->key, payload->p, payload->len);
+		gossip_seal(c->e, &f, c->key, payload->p, payload->len);
 	else {
 		buf_put(&f, &magic, 1);
 		buf_put(&f, payload->p, payload->len);
@@ -479,6 +479,7 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 	const uint8_t	*sender;
 	uint8_t		*pt = NULL;
 	size_t		 ptlen;
+	uint64_t	 epoch, ctr;
 	int		 sealed;
 
 	if (n >= 1 && p[0] == PLAIN_MAGIC) {
@@ -487,7 +488,7 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "malformed frame");
 			return;
 		}
-	} else if (box_sender(p, n, &sender) == 0) {
+	} else if (box_peek(p, n, &sender, &epoch, &ctr) == 0) {
 		sealed = 1;
 		if (!c->has_peer && c->role == CR_JOIN) {
 			uint8_t		 k[32];

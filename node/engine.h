@@ -78,6 +78,7 @@ struct engine {
 	struct engine_stats st;
 	struct dpsync	 dp;
 	uint64_t	 last_eager;	/* last immediate gossip round */
+	uint64_t	 box_ctr;	/* the counter of our last box stamp */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
 	int		 save_pending;
@@ -98,6 +99,8 @@ int	gossip_bind(struct engine *, char *err, size_t errlen);
 void	gossip_close(struct engine *);
 void	gossip_act(struct engine *, const struct mb_action *);
 void	gossip_arm(struct engine *);
+int	gossip_seal(struct engine *, struct buf *, const uint8_t key[32],
+	    const uint8_t *, size_t);
 
 /* conn.c: TCP streams */
 enum conn_role {

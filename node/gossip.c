@@ -29,6 +29,28 @@ udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof(rxbuf);
 }
 
+/*
+ * gossip_seal - box a payload for a peer, stamped (our incarnation, next
+ * counter).  Every box this process seals, datagram or stream frame, to
+ * whomever, takes the next counter, so a stamp is never used twice.  The
+ * epoch carries the stamp across restarts without state of its own: a
+ * restart publishes a node record with a higher version (mesh_publish_self(),
+ * persisted and wall-clock based), so the counter may start again from 1.
+ * If that ever fails (the state file lost our newest incarnation and the
+ * clock went back), peers refuse our boxes as old, stop hearing us and
+ * accuse us; the refutation raises our incarnation past theirs and with it
+ * the epoch.
+ */
+int
+gossip_seal(struct engine *e, struct buf *out, const uint8_t key[32],
+    const uint8_t *pt, size_t n)
+{
+	const struct member	*self = e->mesh.mb.self;
+
+	return box_seal(out, e->mesh.id, key, self != NULL ? self->inc : 0,
+	    ++e->box_ctr, pt, n);
+}
+
 static int
 udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 {
@@ -43,7 +65,7 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 	if (to.family == 0 || (key = engine_pair_key(e, m->id)) == NULL)
 		return -1;
 	buf_init_fixed(&b, out, sizeof(out));
-	if (box_seal(&b, e->mesh.id, key, payload->p, payload->len) == -1 ||
+	if (gossip_seal(e, &b, key, payload->p, payload->len) == -1 ||
 	    b.len > WIRE_MAX_DATAGRAM)
 		return -1;
 	if (e->udp_v6 && to.family == 4) {
@@ -263,7 +285,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	size_t		 ptlen;
 	struct wire_msg	 msg;
 	struct member	*m;
-	uint64_t	 now, unix_ms;
+	uint64_t	 now, unix_ms, epoch, ctr;
 	char		 a[ADDRSTRLEN];
 
 	(void)flags;
@@ -274,7 +296,8 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	if (!mesh->joined || mesh->left)
 		return;
 	if (nread > WIRE_MAX_DATAGRAM ||
-	    box_sender((const uint8_t *)b->base, (size_t)nread, &sender) == -1 ||
+	    box_peek((const uint8_t *)b->base, (size_t)nread, &sender, &epoch,
+	    &ctr) == -1 ||
 	    memcmp(sender, mesh->id, WIRE_KEY) == 0) {
 		e->st.bad_box++;
 		return;
