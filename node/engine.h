@@ -39,6 +39,7 @@ struct engine_stats {
 	uint64_t	 joins_admitted;
 	uint64_t	 joins_refused;
 	uint64_t	 ctl_bad;
+	uint64_t	 replayed;	/* stamp seen before or too old: dropped unopened */
 };
 
 struct engine {

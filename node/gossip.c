@@ -275,18 +275,33 @@ maybe_pull(struct engine *e, struct member *m, uint64_t hash, uint64_t sum)
 }
 
 static void
+log_bad_box(const struct sockaddr *from, const uint8_t *p, size_t n)
+{
+	struct wire_addr	 wa;
+	char			 a[ADDRSTRLEN];
+
+	addr_from_sockaddr(&wa, from);
+	fmt_addr(a, sizeof(a), &wa, 1);
+	if (n > 0 && p[0] == BOX_MAGIC_V1)
+		log_remote("%s: a datagram in protocol version 1; that node "
+		    "must be upgraded", a);
+	else
+		log_remote("%s: a datagram failed authentication", a);
+}
+
+static void
 udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     const struct sockaddr *from, unsigned flags)
 {
 	struct engine	*e = h->data;
 	struct mesh	*mesh = &e->mesh;
-	const uint8_t	*sender, *key;
+	const uint8_t	*in = (const uint8_t *)b->base, *sender, *key;
 	uint8_t		 pt[WIRE_MAX_DATAGRAM];
-	size_t		 ptlen;
+	size_t		 ptlen, n = (size_t)nread;
 	struct wire_msg	 msg;
 	struct member	*m;
 	uint64_t	 now, unix_ms, epoch, ctr;
-	char		 a[ADDRSTRLEN];
+	int		 marked = 0;
 
 	(void)flags;
 	if (nread <= 0 || from == NULL)
@@ -295,26 +310,38 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	e->st.udp_rx_bytes += (uint64_t)nread;
 	if (!mesh->joined || mesh->left)
 		return;
-	if (nread > WIRE_MAX_DATAGRAM ||
-	    box_peek((const uint8_t *)b->base, (size_t)nread, &sender, &epoch,
-	    &ctr) == -1 ||
+	if (n > WIRE_MAX_DATAGRAM ||
+	    box_peek(in, n, &sender, &epoch, &ctr) == -1 ||
 	    memcmp(sender, mesh->id, WIRE_KEY) == 0) {
 		e->st.bad_box++;
+		if (in[0] == BOX_MAGIC_V1)
+			log_bad_box(from, in, n);
+		return;
+	}
+	/*
+	 * A copy of a box already seen goes no further: no key, no AEAD, no
+	 * record.  A non-member has no window; anyone can make fresh boxes
+	 * of their own as a stranger, so one would not help, and what they
+	 * carry is refused by mesh_accept() as not from a member.
+	 */
+	m = mb_get(&mesh->mb, sender);
+	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
+	    m->inc, epoch, ctr) != BOXW_NEW) {
+		e->st.replayed++;
 		return;
 	}
 	if ((key = engine_pair_key(e, sender)) == NULL) {
 		e->st.bad_box++;	/* not a usable key, or over the rate limit */
 		return;
 	}
-	if (box_open((const uint8_t *)b->base, (size_t)nread, key, pt,
-	    &ptlen) == -1) {
-		struct wire_addr	 wa;
-
+	if (box_open(in, n, key, pt, &ptlen) == -1) {
 		e->st.bad_box++;
-		addr_from_sockaddr(&wa, from);
-		fmt_addr(a, sizeof(a), &wa, 1);
-		log_remote("%s: a datagram failed authentication", a);
+		log_bad_box(from, in, n);
 		return;
+	}
+	if (m != NULL) {
+		box_window_mark(&m->rx_dgram, epoch, ctr);
+		marked = 1;
 	}
 	if (wire_msg_decode(pt, ptlen, 0, &msg) == -1) {
 		e->st.bad_msg++;
@@ -336,6 +363,9 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		engine_kick(e);
 		return;
 	}
+	/* It became a member with the record it carried: start its window here. */
+	if (!marked)
+		box_window_mark(&m->rx_dgram, epoch, ctr);
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);
