@@ -87,6 +87,62 @@ send_record(const char *to, const uint8_t target[WIRE_KEY], const uint8_t *rec,
 	sodium_memzero(sk, sizeof(sk));
 }
 
+/*
+ * v1-box STATE_DIR ADDR TARGET_ID: the member's own record in a box of
+ * protocol version 1 (no stamp), genuinely sealed with its pair key, as a
+ * datagram and as the first frame of a stream: both must be refused.
+ */
+static void
+send_v1_box(const char *to, const uint8_t sk[SECRET_KEY],
+    const uint8_t target[WIRE_KEY], const uint8_t *rec, size_t len)
+{
+	const uint8_t		*items[1] = { rec };
+	size_t			 lens[1] = { len };
+	uint8_t			 hdr[1 + WIRE_KEY + BOX_NONCE], key[32], *f;
+	uint8_t			 flen[4] = { 0 };
+	unsigned long long	 clen;
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct buf		 p, box;
+	int			 fd;
+
+	if (box_pair_key(key, sk, target) == -1)
+		die("bad target key");
+	buf_init(&p, WIRE_MAX_DATAGRAM);
+	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
+	hdr[0] = BOX_MAGIC_V1;
+	memcpy(hdr + 1, sk + 32, WIRE_KEY);
+	randombytes_buf(hdr + 1 + WIRE_KEY, BOX_NONCE);
+	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	    buf_put(&box, flen, sizeof(flen)) == -1 ||
+	    buf_put(&box, hdr, sizeof(hdr)) == -1 ||
+	    buf_reserve(&box, p.len + 16) == -1)
+		die("record too large for a datagram");
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box.p + box.len, &clen, p.p,
+	    p.len, hdr, 1 + WIRE_KEY, NULL, hdr + 1 + WIRE_KEY, key);
+	box.len += clen;
+	send_dgram(to, box.p + 4, box.len - 4);
+	f = box.p;
+	f[0] = (uint8_t)((box.len - 4) >> 24);
+	f[1] = (uint8_t)((box.len - 4) >> 16);
+	f[2] = (uint8_t)((box.len - 4) >> 8);
+	f[3] = (uint8_t)(box.len - 4);
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    write(fd, box.p, box.len) != (ssize_t)box.len)
+		die("cannot send the frame");
+	while (read(fd, hdr, sizeof(hdr)) > 0)
+		;
+	close(fd);
+	buf_release(&p);
+	buf_release(&box);
+	sodium_memzero(key, sizeof(key));
+}
+
 static void
 load_member(const char *dir, uint8_t sk[SECRET_KEY], struct state_snap *s)
 {
@@ -566,6 +622,7 @@ usage(void)
 	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
 	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
@@ -629,6 +686,12 @@ main(int argc, char **argv)
 		rec = own_record(&old, sk + 32, &len);
 		send_record(argv[4], target, rec, len);
 		state_snap_release(&old);
+		state_snap_release(&s);
+	} else if (strcmp(argv[1], "v1-box") == 0 && argc == 5) {
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		rec = own_record(&s, sk + 32, &len);
+		send_v1_box(argv[3], sk, target, rec, len);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "old-version") == 0 && argc == 5) {
 		struct rec_head		 h;
