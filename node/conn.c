@@ -151,7 +151,7 @@ conn_send(struct conn *c, int sealed, const struct buf *payload)
 	buf_init(&f, FRAME_MAX + 4);
 	buf_put(&f, hdr, 4);
 	if (sealed)
-		box_seal(&f, c->e->mesh.id, c->key, payload->p, payload->len);
+		gossip_seal(c->e, &f, c->key, payload->p, payload->len);
 	else {
 		buf_put(&f, &magic, 1);
 		buf_put(&f, payload->p, payload->len);
@@ -471,15 +471,41 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	conn_fail(c, "unexpected message");
 }
 
+/*
+ * frame_replayed - streams are ordered, so within one each sealed frame must
+ * carry a higher stamp than the one before.  The first sealed frame from a
+ * member is checked against that member's window for streams, where every
+ * frame it sent us is marked (and its datagram window, box_windows_check()):
+ * a captured stream played again on a new connection, or a frame cut out of
+ * one, stops at its first frame, unopened.
+ * *w is the window to mark once the frame has been authenticated (NULL: the
+ * peer is not a member yet: a joiner, or the member we are joining through).
+ */
+static int
+frame_replayed(struct conn *c, uint64_t epoch, uint64_t ctr,
+    struct box_window **w)
+{
+	struct member	*m = mb_get(&c->e->mesh.mb, c->peer);
+
+	*w = m != NULL ? &m->rx_stream : NULL;
+	if (c->rx_started)
+		return epoch < c->rx_epoch ||
+		    (epoch == c->rx_epoch && ctr <= c->rx_ctr);
+	return m != NULL && box_windows_check(&m->rx_stream, &m->rx_dgram,
+	    m->inc, epoch, ctr) != BOXW_NEW;
+}
+
 static void
 conn_frame(struct conn *c, const uint8_t *p, size_t n)
 {
-	struct engine	*e = c->e;
-	struct wire_msg	 m;
-	const uint8_t	*sender;
-	uint8_t		*pt = NULL;
-	size_t		 ptlen;
-	int		 sealed;
+	struct engine		*e = c->e;
+	struct wire_msg		 m;
+	const uint8_t		*sender;
+	uint8_t			*pt = NULL;
+	size_t			 ptlen;
+	uint64_t		 epoch, ctr;
+	struct box_window	*w;
+	int			 sealed;
 
 	if (n >= 1 && p[0] == PLAIN_MAGIC) {
 		sealed = 0;
@@ -487,7 +513,7 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "malformed frame");
 			return;
 		}
-	} else if (box_sender(p, n, &sender) == 0) {
+	} else if (box_peek(p, n, &sender, &epoch, &ctr) == 0) {
 		sealed = 1;
 		if (!c->has_peer && c->role == CR_JOIN) {
 			uint8_t		 k[32];
@@ -514,6 +540,11 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "sender changed mid-stream");
 			return;
 		}
+		if (frame_replayed(c, epoch, ctr, &w)) {
+			e->st.replayed++;
+			conn_fail(c, "a replayed frame");
+			return;
+		}
 		if ((pt = malloc(n)) == NULL ||
 		    box_open(p, n, c->key, pt, &ptlen) == -1) {
 			free(pt);
@@ -521,6 +552,11 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "a frame failed authentication");
 			return;
 		}
+		if (w != NULL)
+			box_window_mark(w, epoch, ctr);
+		c->rx_started = 1;
+		c->rx_epoch = epoch;
+		c->rx_ctr = ctr;
 		if (wire_msg_decode(pt, ptlen, 1, &m) == -1) {
 			free(pt);
 			e->st.bad_msg++;
@@ -528,6 +564,11 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			return;
 		}
 		free(pt);
+	} else if (n >= 1 && p[0] == BOX_MAGIC_V1) {
+		e->st.bad_box++;
+		conn_fail(c, "a frame in protocol version 1; that node must be "
+		    "upgraded");
+		return;
 	} else {
 		conn_fail(c, "not an rpn frame");
 		return;

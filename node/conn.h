@@ -44,6 +44,9 @@ struct conn {
 	uint32_t	 seq;
 	struct join_ctx	*join;
 	struct ctl_client *waiter;
+	int		 rx_started;	/* a sealed frame has arrived */
+	uint64_t	 rx_epoch;	/* the stamp of the last one */
+	uint64_t	 rx_ctr;
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */
 	uint8_t		 svc_force;
 	struct rec_service svc;

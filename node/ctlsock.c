@@ -382,7 +382,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 23);
+	msgpack_pack_map(pk, ACC_NUM + 24);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -395,6 +395,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "udp_tx_bytes", s->udp_tx_bytes);
 	pack_counter(pk, "udp_send_fail", s->udp_send_fail);
 	pack_counter(pk, "bad_box", s->bad_box);
+	pack_counter(pk, "replayed", s->replayed);
 	pack_counter(pk, "bad_msg", s->bad_msg);
 	pack_counter(pk, "not_member", s->not_member);
 	pack_counter(pk, "stranger_limited", s->stranger_limited);

@@ -43,6 +43,7 @@ struct engine_stats {
 	uint64_t	 joins_refused;
 	uint64_t	 ctl_bad;
 	uint64_t	 svc_own_port;	/* records for rpn's own port, not programmed */
+	uint64_t	 replayed;	/* stamp seen before or too old: dropped unopened */
 };
 
 struct engine {
@@ -90,6 +91,7 @@ struct engine {
 	uint32_t	 caphcs;
 	uint32_t	 local_ticks;
 	uint64_t	 last_eager;	/* last immediate gossip round */
+	uint64_t	 box_ctr;	/* the counter of our last box stamp */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
 	int		 save_pending;
@@ -121,6 +123,8 @@ int	gossip_bind(struct engine *, char *err, size_t errlen);
 void	gossip_close(struct engine *);
 void	gossip_act(struct engine *, const struct mb_action *);
 void	gossip_arm(struct engine *);
+int	gossip_seal(struct engine *, struct buf *, const uint8_t key[32],
+	    const uint8_t *, size_t);
 
 /* conn.c: TCP streams */
 enum conn_role {

@@ -29,6 +29,28 @@ udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof(rxbuf);
 }
 
+/*
+ * gossip_seal - box a payload for a peer, stamped (our incarnation, next
+ * counter).  Every box this process seals, datagram or stream frame, to
+ * whomever, takes the next counter, so a stamp is never used twice.  The
+ * epoch carries the stamp across restarts without state of its own: a
+ * restart publishes a node record with a higher version (mesh_publish_self(),
+ * persisted and wall-clock based), so the counter may start again from 1.
+ * If that ever fails (the state file lost our newest incarnation and the
+ * clock went back), peers refuse our boxes as old, stop hearing us and
+ * accuse us; the refutation raises our incarnation past theirs and with it
+ * the epoch.
+ */
+int
+gossip_seal(struct engine *e, struct buf *out, const uint8_t key[32],
+    const uint8_t *pt, size_t n)
+{
+	const struct member	*self = e->mesh.mb.self;
+
+	return box_seal(out, e->mesh.id, key, self != NULL ? self->inc : 0,
+	    ++e->box_ctr, pt, n);
+}
+
 static int
 udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 {
@@ -43,7 +65,7 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 	if (to.family == 0 || (key = engine_pair_key(e, m->id)) == NULL)
 		return -1;
 	buf_init_fixed(&b, out, sizeof(out));
-	if (box_seal(&b, e->mesh.id, key, payload->p, payload->len) == -1 ||
+	if (gossip_seal(e, &b, key, payload->p, payload->len) == -1 ||
 	    b.len > WIRE_MAX_DATAGRAM)
 		return -1;
 	if (e->udp_v6 && to.family == 4) {
@@ -253,18 +275,33 @@ maybe_pull(struct engine *e, struct member *m, uint64_t hash, uint64_t sum)
 }
 
 static void
+log_bad_box(const struct sockaddr *from, const uint8_t *p, size_t n)
+{
+	struct wire_addr	 wa;
+	char			 a[ADDRSTRLEN];
+
+	addr_from_sockaddr(&wa, from);
+	fmt_addr(a, sizeof(a), &wa, 1);
+	if (n > 0 && p[0] == BOX_MAGIC_V1)
+		log_remote("%s: a datagram in protocol version 1; that node "
+		    "must be upgraded", a);
+	else
+		log_remote("%s: a datagram failed authentication", a);
+}
+
+static void
 udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
     const struct sockaddr *from, unsigned flags)
 {
 	struct engine	*e = h->data;
 	struct mesh	*mesh = &e->mesh;
-	const uint8_t	*sender, *key;
+	const uint8_t	*in = (const uint8_t *)b->base, *sender, *key;
 	uint8_t		 pt[WIRE_MAX_DATAGRAM];
-	size_t		 ptlen;
+	size_t		 ptlen, n = (size_t)nread;
 	struct wire_msg	 msg;
 	struct member	*m;
-	uint64_t	 now, unix_ms;
-	char		 a[ADDRSTRLEN];
+	uint64_t	 now, unix_ms, epoch, ctr;
+	int		 marked = 0;
 
 	(void)flags;
 	if (nread <= 0 || from == NULL)
@@ -273,25 +310,38 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	e->st.udp_rx_bytes += (uint64_t)nread;
 	if (!mesh->joined || mesh->left)
 		return;
-	if (nread > WIRE_MAX_DATAGRAM ||
-	    box_sender((const uint8_t *)b->base, (size_t)nread, &sender) == -1 ||
+	if (n > WIRE_MAX_DATAGRAM ||
+	    box_peek(in, n, &sender, &epoch, &ctr) == -1 ||
 	    memcmp(sender, mesh->id, WIRE_KEY) == 0) {
 		e->st.bad_box++;
+		if (in[0] == BOX_MAGIC_V1)
+			log_bad_box(from, in, n);
+		return;
+	}
+	/*
+	 * A copy of a box already seen goes no further: no key, no AEAD, no
+	 * record.  A non-member has no window; anyone can make fresh boxes
+	 * of their own as a stranger, so one would not help, and what they
+	 * carry is refused by mesh_accept() as not from a member.
+	 */
+	m = mb_get(&mesh->mb, sender);
+	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
+	    m->inc, epoch, ctr) != BOXW_NEW) {
+		e->st.replayed++;
 		return;
 	}
 	if ((key = engine_pair_key(e, sender)) == NULL) {
 		e->st.bad_box++;	/* not a usable key, or over the rate limit */
 		return;
 	}
-	if (box_open((const uint8_t *)b->base, (size_t)nread, key, pt,
-	    &ptlen) == -1) {
-		struct wire_addr	 wa;
-
+	if (box_open(in, n, key, pt, &ptlen) == -1) {
 		e->st.bad_box++;
-		addr_from_sockaddr(&wa, from);
-		fmt_addr(a, sizeof(a), &wa, 1);
-		log_remote("%s: a datagram failed authentication", a);
+		log_bad_box(from, in, n);
 		return;
+	}
+	if (m != NULL) {
+		box_window_mark(&m->rx_dgram, epoch, ctr);
+		marked = 1;
 	}
 	if (wire_msg_decode(pt, ptlen, 0, &msg) == -1) {
 		e->st.bad_msg++;
@@ -313,6 +363,9 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		engine_kick(e);
 		return;
 	}
+	/* It became a member with the record it carried: start its window here. */
+	if (!marked)
+		box_window_mark(&m->rx_dgram, epoch, ctr);
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);

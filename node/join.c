@@ -34,6 +34,16 @@ join_hello(struct conn *c, const struct wire_msg *m)
 	int			 code;
 
 	fmt_addr(a, sizeof(a), &c->addr, 0);
+	if (m->version != WIRE_VERSION) {
+		e->st.joins_refused++;
+		snprintf(err, sizeof(err), "this member speaks rpn protocol "
+		    "version %u, the joiner %u: run the same rpn on both",
+		    WIRE_VERSION, m->version);
+		log_info("refused a join by \"%s\" from %s: %s", m->name, a, err);
+		send_error(c, 0, WERR_BAD_REQUEST, err);
+		conn_finish(c);
+		return;
+	}
 	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
 		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
 		conn_finish(c);

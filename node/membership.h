@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "node/hmap.h"
+#include "proto/envelope.h"
 #include "proto/wire.h"
 
 enum mstate {
@@ -39,6 +40,9 @@ struct member {
 	uint8_t		*notice;	/* newest signed suspect/dead claim about it */
 	uint32_t	 noticelen;
 	uint64_t	 last_pull;	/* when we last asked it for records */
+	/* Stamps of its boxes seen here (box_windows_check()). */
+	struct box_window rx_dgram;
+	struct box_window rx_stream;
 };
 
 struct mb_config {

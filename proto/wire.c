@@ -663,8 +663,12 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 	case MSG_JOIN_HELLO: {
 		uint32_t	 ver;
 
-		if (n != 7 || mp_u32(&a[1], 255, &ver) == -1 ||
-		    ver != WIRE_VERSION ||
+		/*
+		 * Any version decodes, so a member can tell a joiner of
+		 * another version why it is refused, before its token is
+		 * spent on an offer it could not read.
+		 */
+		if (n != 7 || mp_u32(&a[1], 255, &ver) == -1 || ver == 0 ||
 		    mp_bin_exact(&a[2], m->mesh_id, WIRE_MESH_ID) == -1 ||
 		    mp_bin_exact(&a[3], m->joiner, WIRE_KEY) == -1 ||
 		    mp_str_copy(&a[4], m->name, sizeof(m->name)) == -1 ||
@@ -672,6 +676,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		    mp_bin_exact(&a[5], m->token_pub, WIRE_KEY) == -1 ||
 		    mp_bin_exact(&a[6], m->token_sig, WIRE_SIG) == -1)
 			goto out;
+		m->version = (uint8_t)ver;
 		break;
 	}
 	case MSG_JOIN_OFFER:

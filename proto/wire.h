@@ -9,7 +9,8 @@
 
 #include "proto/buf.h"
 
-#define WIRE_VERSION		1
+/* 2: boxes carry the sender's stamp (envelope.h).  A joiner sends its version. */
+#define WIRE_VERSION		2
 #define RPN_PORT_DEFAULT	7480
 
 #define WIRE_KEY		32	/* Ed25519 public key = node id */
@@ -229,6 +230,7 @@ struct wire_msg {
 	struct wire_digest_ent *digest;
 
 	/* join */
+	uint8_t		version;	/* the joiner's protocol version */
 	uint8_t		mesh_id[WIRE_MESH_ID];
 	uint8_t		joiner[WIRE_KEY];
 	char		name[WIRE_NAME_MAX + 1];

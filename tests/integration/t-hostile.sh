@@ -1,5 +1,6 @@
-# t-hostile.sh: garbage, tampered, replayed, old-version and outsider records sent at a
-# live node are refused and counted, and change nothing.
+# t-hostile.sh: garbage, boxes of protocol version 1, tampered, replayed,
+# old-version and outsider records sent at a live node are refused and
+# counted, and change nothing.
 . "$(dirname "$0")/lib.sh"
 
 hub
@@ -26,6 +27,14 @@ b=$(counter n1 bad_box)
 nsx n3 "$tool" garbage "$(addr n1)"
 wait_until 20 0.1 '[ "$(counter n1 bad_box)" -gt "$b" ]' || fail "garbage not counted as bad_box"
 say "garbage datagram: refused (bad_box $(counter n1 bad_box))"
+
+# A box of protocol version 1, genuinely sealed by n2, as a datagram and as a
+# stream frame: refused before it is opened, and counted as bad_box.
+b=$(counter n1 bad_box)
+nsx n3 "$tool" v1-box "$W/n2/state" "$(addr n1)" "$t1"
+wait_until 20 0.1 '[ "$(counter n1 bad_box)" -ge $((b + 2)) ]' ||
+    fail "boxes of protocol version 1 not counted as bad_box ($b -> $(counter n1 bad_box))"
+say "protocol-1 box, datagram and frame: refused (bad_box $(counter n1 bad_box))"
 
 f=$(counter n1 records_forged)
 nsx n3 "$tool" forged "$W/n2/state" "$(addr n1)" "$t1"

@@ -1,11 +1,15 @@
-/* rpn-tool.c: test-only helper: makes up tokens and injects hostile datagrams into a live node. */
+/* rpn-tool.c: test-only helper: made-up tokens, hostile datagrams, captures and replays. */
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -53,26 +57,90 @@ send_dgram(const char *to, const uint8_t *p, size_t n)
 	close(fd);
 }
 
-/* Box a GOSSIP message carrying one record from sender to target. */
+/*
+ * Box a GOSSIP message carrying one record to target.  The box is sealed
+ * with a throwaway key, as an outsider would (gossip is relayed by anyone):
+ * what these modes test is the record.  A box in a running member's name
+ * would need a stamp above the member's own, which would shut its real
+ * datagrams out at the target.
+ */
 static void
-send_record(const char *to, const uint8_t sk[SECRET_KEY],
-    const uint8_t target[WIRE_KEY], const uint8_t *rec, size_t len)
+send_record(const char *to, const uint8_t target[WIRE_KEY], const uint8_t *rec,
+    size_t len)
 {
 	const uint8_t	*items[1] = { rec };
 	size_t		 lens[1] = { len };
-	uint8_t		 key[32];
+	uint8_t		 pk[WIRE_KEY], sk[SECRET_KEY], key[32];
 	struct buf	 p, box;
 
+	crypto_sign_keypair(pk, sk);
 	if (box_pair_key(key, sk, target) == -1)
 		die("bad target key");
 	buf_init(&p, WIRE_MAX_DATAGRAM);
 	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
 	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
-	    box_seal(&box, sk + 32, key, p.p, p.len) == -1)
+	    box_seal(&box, pk, key, 1, 1, p.p, p.len) == -1)
 		die("record too large for a datagram");
 	send_dgram(to, box.p, box.len);
 	buf_release(&p);
 	buf_release(&box);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/*
+ * v1-box STATE_DIR ADDR TARGET_ID: the member's own record in a box of
+ * protocol version 1 (no stamp), genuinely sealed with its pair key, as a
+ * datagram and as the first frame of a stream: both must be refused.
+ */
+static void
+send_v1_box(const char *to, const uint8_t sk[SECRET_KEY],
+    const uint8_t target[WIRE_KEY], const uint8_t *rec, size_t len)
+{
+	const uint8_t		*items[1] = { rec };
+	size_t			 lens[1] = { len };
+	uint8_t			 hdr[1 + WIRE_KEY + BOX_NONCE], key[32], *f;
+	uint8_t			 flen[4] = { 0 };
+	unsigned long long	 clen;
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct buf		 p, box;
+	int			 fd;
+
+	if (box_pair_key(key, sk, target) == -1)
+		die("bad target key");
+	buf_init(&p, WIRE_MAX_DATAGRAM);
+	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
+	hdr[0] = BOX_MAGIC_V1;
+	memcpy(hdr + 1, sk + 32, WIRE_KEY);
+	randombytes_buf(hdr + 1 + WIRE_KEY, BOX_NONCE);
+	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	    buf_put(&box, flen, sizeof(flen)) == -1 ||
+	    buf_put(&box, hdr, sizeof(hdr)) == -1 ||
+	    buf_reserve(&box, p.len + 16) == -1)
+		die("record too large for a datagram");
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box.p + box.len, &clen, p.p,
+	    p.len, hdr, 1 + WIRE_KEY, NULL, hdr + 1 + WIRE_KEY, key);
+	box.len += clen;
+	send_dgram(to, box.p + 4, box.len - 4);
+	f = box.p;
+	f[0] = (uint8_t)((box.len - 4) >> 24);
+	f[1] = (uint8_t)((box.len - 4) >> 16);
+	f[2] = (uint8_t)((box.len - 4) >> 8);
+	f[3] = (uint8_t)(box.len - 4);
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    write(fd, box.p, box.len) != (ssize_t)box.len)
+		die("cannot send the frame");
+	while (read(fd, hdr, sizeof(hdr)) > 0)
+		;
+	close(fd);
+	buf_release(&p);
+	buf_release(&box);
+	sodium_memzero(key, sizeof(key));
 }
 
 static void
@@ -152,6 +220,45 @@ priv_seed(struct buf *b, uint8_t type, const void *p, size_t len)
 		buf_put(b, p, len);
 }
 
+/*
+ * Seeds for fuzz-envelope's boxes: a PING (in b) boxed for the harness's own
+ * node by its member key (the same fixed seeds as in fuzz-envelope.c), so
+ * the seed opens there, arriving twice; the PING with a stamp to be sealed
+ * there; and a few stamps for the window model.
+ */
+static void
+box_seeds(const char *dir, int *k, const struct buf *ping)
+{
+	uint8_t		 npk[WIRE_KEY], nsk[SECRET_KEY], mpk[WIRE_KEY],
+			 msk[SECRET_KEY], key[32];
+	uint8_t		 ops[5 * 9] = {
+		0x00, 0, 0, 0, 0, 0, 0, 0x10, 0x00,	/* epoch 1, top + 4096 */
+		0x01, 0, 0, 0, 0, 0, 0, 0xff, 0xff,	/* the one before */
+		0x01, 0, 0, 0, 0, 0, 0, 0xff, 0xff,	/* again: a replay */
+		0x09, 0, 0, 0, 0, 0, 0, 0x00, 0x01,	/* counter 1: too old */
+		0x06, 0, 0, 0, 0, 0, 0, 0x00, 0x01,	/* next epoch */
+	};
+	struct buf	 b;
+	uint8_t		 two = 1;
+
+	crypto_sign_seed_keypair(npk, nsk, (const uint8_t *)
+	    "fuzz-node-seed-0123456789abcdef!");
+	crypto_sign_seed_keypair(mpk, msk, (const uint8_t *)
+	    "fuzz-member-seed-0123456789abcd!");
+	box_pair_key(key, msk, npk);
+	buf_init(&b, 2 * WIRE_MAX_DATAGRAM);
+	buf_put(&b, &two, 1);
+	box_seal(&b, mpk, key, 1800000000000ULL, 1, ping->p, ping->len);
+	seed(dir, "fuzz-envelope", (*k)++, 0, b.p, b.len);
+	buf_reset(&b);
+	for (int i = 0; i < 16; i++)
+		buf_put(&b, &(uint8_t){ i == 7 || i == 15 ? 1 : 0 }, 1);
+	buf_put(&b, ping->p, ping->len);
+	seed(dir, "fuzz-envelope", (*k)++, 5, b.p, b.len);
+	seed(dir, "fuzz-envelope", (*k)++, 6, ops, sizeof(ops));
+	buf_release(&b);
+}
+
 /* fuzz_seeds - one valid input per decoder, made by the encoders, as fuzzing seeds. */
 static void
 fuzz_seeds(const char *dir)
@@ -193,6 +300,7 @@ fuzz_seeds(const char *dir)
 	buf_reset(&b);
 	wire_enc_probe(&b, MSG_PING, 1, 2, 3, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
+	box_seeds(dir, &k, &b);
 	buf_reset(&b);
 	wire_enc_items(&b, MSG_RECORDS, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
@@ -300,6 +408,190 @@ fuzz_seeds(const char *dir)
 	buf_release(&e);
 }
 
+static void
+save(const char *dir, char kind, int n, const uint8_t *p, size_t len)
+{
+	char	 path[4096];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%c-%d", dir, kind, n);
+	if ((f = fopen(path, "w")) == NULL || fwrite(p, 1, len, f) != len ||
+	    fclose(f) != 0)
+		die("cannot save a capture");
+}
+
+/* Does this box open with the receiver's key, and decode as a message? */
+static int
+box_readable(const uint8_t rsk[SECRET_KEY], const uint8_t *p, size_t n,
+    int stream, uint32_t *items)
+{
+	static uint8_t	 pt[WIRE_MAX_FRAME + BOX_OVERHEAD];
+	const uint8_t	*sender;
+	uint8_t		 key[32];
+	uint64_t	 epoch, ctr;
+	size_t		 ptlen;
+	struct wire_msg	 m;
+
+	if (n > sizeof(pt) || box_peek(p, n, &sender, &epoch, &ctr) == -1 ||
+	    box_pair_key(key, rsk, sender) == -1 ||
+	    box_open(p, n, key, pt, &ptlen) == -1 ||
+	    wire_msg_decode(pt, ptlen, stream, &m) == -1)
+		return 0;
+	*items = m.items.n;
+	wire_msg_release(&m);
+	return 1;
+}
+
+/*
+ * capture IFACE FROM STATE_DIR SECONDS DIR: what FROM sends to rpn's port,
+ * taken off IFACE in the receiver's namespace with a packet socket (as
+ * tcpdump would), opened with the receiver's key from STATE_DIR to keep only
+ * what is worth playing again: datagrams carrying records (DIR/d-N), and the
+ * first frame of each TCP stream FROM opens (DIR/s-N, with its length).
+ * Stops after SECONDS, or once it holds four datagrams and a stream.
+ */
+static void
+capture(const char *ifname, const char *from, const char *sdir, int secs,
+    const char *dir)
+{
+	static uint8_t		 pkt[65536];
+	struct sockaddr_ll	 ll;
+	struct in_addr		 src;
+	struct timespec		 t0, t;
+	uint8_t			 rsk[SECRET_KEY];
+	uint16_t		 opened[256];
+	int			 fd, dfd, nd = 0, ns = 0, nopened = 0, total = 0;
+	char			 err[256];
+
+	if (inet_pton(AF_INET, from, &src) != 1)
+		die("FROM must be an IPv4 address");
+	if ((dfd = open(sdir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    keys_load(dfd, NODE_KEY_FILE, rsk, err, sizeof(err)) == -1)
+		die("cannot read the receiver's key");
+	close(dfd);
+	mkdir(dir, 0755);
+	memset(&ll, 0, sizeof(ll));
+	ll.sll_family = AF_PACKET;
+	ll.sll_protocol = htons(0x0800);
+	if ((ll.sll_ifindex = (int)if_nametoindex(ifname)) == 0 ||
+	    (fd = socket(AF_PACKET, SOCK_DGRAM, htons(0x0800))) == -1 ||
+	    bind(fd, (struct sockaddr *)&ll, sizeof(ll)) == -1)
+		die("cannot open a packet socket on the interface");
+	/* Ready: the caller may start what it wants captured. */
+	printf("capturing\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd	 pfd = { fd, POLLIN, 0 };
+		ssize_t		 r;
+		size_t		 ihl, len;
+		uint16_t	 dport, sport;
+		const uint8_t	*l4;
+		uint32_t	 items;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= secs || (nd >= 4 && ns >= 1))
+			break;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((r = recv(fd, pkt, sizeof(pkt), 0)) < 20)
+			continue;
+		len = (size_t)r;
+		ihl = (size_t)(pkt[0] & 0x0f) * 4;
+		if ((pkt[0] >> 4) != 4 || ihl < 20 || len < ihl + 20 ||
+		    memcmp(pkt + 12, &src, 4) != 0)
+			continue;
+		if ((size_t)(pkt[2] << 8 | pkt[3]) < len)
+			len = (size_t)(pkt[2] << 8 | pkt[3]);
+		l4 = pkt + ihl;
+		sport = (uint16_t)(l4[0] << 8 | l4[1]);
+		dport = (uint16_t)(l4[2] << 8 | l4[3]);
+		if (dport != RPN_PORT_DEFAULT)
+			continue;
+		total++;
+		if (pkt[9] == 17 && len >= ihl + 8) {
+			const uint8_t	*d = l4 + 8;
+			size_t		 dn = len - ihl - 8;
+
+			if (box_readable(rsk, d, dn, 0, &items) && items > 0)
+				save(dir, 'd', nd++, d, dn);
+		} else if (pkt[9] == 6) {
+			size_t		 doff = (size_t)(l4[12] >> 4) * 4;
+			const uint8_t	*d = l4 + doff;
+			size_t		 dn, flen;
+			int		 k;
+
+			if (len < ihl + doff)
+				continue;
+			dn = len - ihl - doff;
+			if (l4[13] & 0x02) {		/* SYN: a stream opens */
+				if (nopened < 256)
+					opened[nopened++] = sport;
+				continue;
+			}
+			for (k = 0; k < nopened && opened[k] != sport; k++)
+				;
+			if (k == nopened || dn < 4)
+				continue;
+			opened[k] = 0;			/* only its first frame */
+			flen = (size_t)d[0] << 24 | (size_t)d[1] << 16 |
+			    (size_t)d[2] << 8 | d[3];
+			if (dn >= 4 + flen &&
+			    box_readable(rsk, d + 4, flen, 1, &items))
+				save(dir, 's', ns++, d, 4 + flen);
+		}
+	}
+	close(fd);
+	sodium_memzero(rsk, sizeof(rsk));
+	printf("packets=%d datagrams=%d streams=%d\n", total, nd, ns);
+}
+
+/*
+ * resend ADDR FILE...: play captured datagrams (d-N) and stream openings
+ * (s-N, each on a new connection) to ADDR; for a stream, say how many bytes
+ * came back before the peer closed it.
+ */
+static void
+resend(const char *to, char **files, int n)
+{
+	static uint8_t		 p[1 << 20];
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	for (int i = 0; i < n; i++) {
+		const char	*base = strrchr(files[i], '/');
+		struct timeval	 tv = { 3, 0 };
+		FILE		*f;
+		size_t		 len;
+		ssize_t		 r;
+		long		 back = 0;
+		int		 fd;
+
+		base = base ? base + 1 : files[i];
+		if ((f = fopen(files[i], "r")) == NULL)
+			die("cannot read a capture");
+		len = fread(p, 1, sizeof(p), f);
+		fclose(f);
+		if (base[0] == 'd') {
+			send_dgram(to, p, len);
+			continue;
+		}
+		if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+		    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+		    write(fd, p, len) != (ssize_t)len)
+			die("cannot play a stream");
+		while ((r = read(fd, p, sizeof(p))) > 0)
+			back += r;
+		close(fd);
+		printf("%s: %ld bytes back\n", base, back);
+	}
+}
+
 /* add-services SOCK N: N services tcp/1024.. then udp, one request each, timed. */
 static void
 add_services(const char *sock, int n)
@@ -375,7 +667,10 @@ usage(void)
 	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
+	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
+	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
 	    "       rpn-tool add-services SOCKET N\n"
 	    "       rpn-tool udp-serve PORT [REPLY]\n");
@@ -398,6 +693,10 @@ main(int argc, char **argv)
 		udp_serve(argv[2], argc == 4 ? argv[3] : NULL);
 	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {
 		add_services(argv[2], atoi(argv[3]));
+	} else if (strcmp(argv[1], "capture") == 0 && argc == 7) {
+		capture(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6]);
+	} else if (strcmp(argv[1], "resend") == 0 && argc >= 4) {
+		resend(argv[2], argv + 3, argc - 3);
 	} else if (strcmp(argv[1], "made-up-token") == 0) {
 		made_up_token(argv[2]);
 	} else if (strcmp(argv[1], "garbage") == 0) {
@@ -416,7 +715,7 @@ main(int argc, char **argv)
 			die("oom");
 		memcpy(copy, rec, len);
 		copy[len - 5] ^= 0x01;		/* tampered in transit */
-		send_record(argv[3], sk, target, copy, len);
+		send_record(argv[3], target, copy, len);
 		free(copy);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "replay") == 0 && argc == 6) {
@@ -433,8 +732,14 @@ main(int argc, char **argv)
 			die("cannot read the old state file");
 		close(fd);
 		rec = own_record(&old, sk + 32, &len);
-		send_record(argv[4], sk, target, rec, len);
+		send_record(argv[4], target, rec, len);
 		state_snap_release(&old);
+		state_snap_release(&s);
+	} else if (strcmp(argv[1], "v1-box") == 0 && argc == 5) {
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		rec = own_record(&s, sk + 32, &len);
+		send_v1_box(argv[3], sk, target, rec, len);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "old-version") == 0 && argc == 5) {
 		struct rec_head		 h;
@@ -457,7 +762,7 @@ main(int argc, char **argv)
 		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
-		send_record(argv[3], sk, target, env.p, env.len);
+		send_record(argv[3], target, env.p, env.len);
 		buf_release(&nb);
 		buf_release(&env);
 		state_snap_release(&s);
@@ -481,7 +786,7 @@ main(int argc, char **argv)
 		if (rec_node_encode(&nb, 1ULL << 50, 0, &nd) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
-		send_record(argv[2], sk, target, env.p, env.len);
+		send_record(argv[2], target, env.p, env.len);
 		buf_release(&nb);
 		buf_release(&env);
 	} else

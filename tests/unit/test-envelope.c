@@ -69,6 +69,7 @@ TEST(box_seal_open_reflect)
 	uint8_t		 apk[WIRE_KEY], ask[SECRET_KEY], bpk[WIRE_KEY],
 			 bsk[SECRET_KEY], kab[32], kba[32], out[64];
 	const uint8_t	*sender;
+	uint64_t	 epoch, ctr;
 	size_t		 n;
 	struct buf	 b;
 
@@ -78,10 +79,17 @@ TEST(box_seal_open_reflect)
 	ASSERT_EQ(box_pair_key(kba, bsk, apk), 0);
 	ASSERT_MEM_EQ(kab, kba, 32);
 	buf_init(&b, 256);
-	ASSERT_EQ(box_seal(&b, apk, kab, (const uint8_t *)"ping", 4), 0);
+	ASSERT_EQ(box_seal(&b, apk, kab, 1795592445743ULL, 0x0102030405060708ULL,
+	    (const uint8_t *)"ping", 4), 0);
 	ASSERT_EQ(b.len, 4 + BOX_OVERHEAD);
-	ASSERT_EQ(box_sender(b.p, b.len, &sender), 0);
+	ASSERT_EQ(b.p[0], BOX_MAGIC);
+	ASSERT_EQ(box_peek(b.p, b.len, &sender, &epoch, &ctr), 0);
 	ASSERT_MEM_EQ(sender, apk, WIRE_KEY);
+	ASSERT_UEQ(epoch, 1795592445743ULL);
+	ASSERT_UEQ(ctr, 0x0102030405060708ULL);
+	/* the stamp is big-endian, right after the sender */
+	ASSERT_EQ(b.p[1 + WIRE_KEY + 8], 0x01);
+	ASSERT_EQ(b.p[1 + WIRE_KEY + 15], 0x08);
 	ASSERT_EQ(box_open(b.p, b.len, kba, out, &n), 0);
 	ASSERT_EQ(n, 4);
 	ASSERT_MEM_EQ(out, "ping", 4);
@@ -89,8 +97,24 @@ TEST(box_seal_open_reflect)
 	memcpy(b.p + 1, bpk, WIRE_KEY);
 	ASSERT_EQ(box_open(b.p, b.len, kab, out, &n), -1);
 	memcpy(b.p + 1, apk, WIRE_KEY);
+	/* The stamp is authenticated: a replay cannot pose as a newer box. */
+	for (int i = 1 + WIRE_KEY; i < BOX_AD; i++) {
+		b.p[i] ^= 0x01;
+		ASSERT_EQ(box_open(b.p, b.len, kba, out, &n), -1);
+		b.p[i] ^= 0x01;
+	}
+	ASSERT_EQ(box_open(b.p, b.len, kba, out, &n), 0);
 	b.p[b.len - 1] ^= 0x80;
 	ASSERT_EQ(box_open(b.p, b.len, kba, out, &n), -1);
+	b.p[b.len - 1] ^= 0x80;
+	/* The format before stamps is refused before any work, never opened. */
+	b.p[0] = BOX_MAGIC_V1;
+	ASSERT_EQ(box_peek(b.p, b.len, &sender, &epoch, &ctr), -1);
+	ASSERT_EQ(box_open(b.p, b.len, kba, out, &n), -1);
+	b.p[0] = BOX_MAGIC;
+	/* too short to hold a header and a tag */
+	ASSERT_EQ(box_peek(b.p, BOX_OVERHEAD - 1, &sender, &epoch, &ctr), -1);
+	ASSERT_EQ(box_open(b.p, BOX_OVERHEAD - 1, kba, out, &n), -1);
 	buf_release(&b);
 	/* An invalid point is refused instead of giving a weak key. */
 	memset(bpk, 0, sizeof(bpk));

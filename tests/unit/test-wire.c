@@ -251,7 +251,16 @@ TEST(msg_digest_hello_offer_error)
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_STR_EQ(m.name, "osaka");
 	ASSERT_MEM_EQ(m.token_sig, s, WIRE_SIG);
+	ASSERT_EQ(m.version, WIRE_VERSION);
 	wire_msg_release(&m);
+	/* another version still decodes, so the member can say why it refuses */
+	ASSERT_EQ(b.p[2], WIRE_VERSION);
+	b.p[2] = 1;
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
+	ASSERT_EQ(m.version, 1);
+	wire_msg_release(&m);
+	b.p[2] = 0;
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), -1);
 
 	memset(chain, 9, sizeof(chain));
 	buf_reset(&b);
