@@ -13,6 +13,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "0 passed, 0 failed, ${#tests[@]} skipped"
 	exit 0
 fi
+# rpnd runs its engine as _rpn and refuses to start without that user.
+"$here/../../deploy/mkuser.sh" || exit 1
 for t in "${tests[@]}"; do
 	[ -f "$t" ] || t="$here/$t"
 	name=$(basename "$t" .sh)
