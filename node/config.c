@@ -197,6 +197,7 @@ config_parse(const char *text, size_t len, const char *fname,
 			NEED(v2 == NULL, "trailing words after \"uplink\"");
 			if (config_add_uplink(c, spec, why, sizeof(why)) == -1)
 				goto bad;
+			c->line.uplink[c->nuplinks - 1] = lineno;
 			continue;
 		}
 		NEED(v != NULL, "\"%s\" needs a value", kw);
@@ -220,6 +221,7 @@ config_parse(const char *text, size_t len, const char *fname,
 			ONCE(2);
 			NEED(strlen(v) < sizeof(c->user), "user name too long");
 			strlcpy(c->user, v, sizeof(c->user));
+			c->line.user = lineno;
 		} else if (strcmp(kw, "probe-interval") == 0) {
 			ONCE(3);
 			NEED(dur_ms32(v, 100, 60000,
@@ -251,6 +253,7 @@ config_parse(const char *text, size_t len, const char *fname,
 		} else if (strcmp(kw, "lan") == 0) {
 			if (config_add_lan(c, v, why, sizeof(why)) == -1)
 				goto bad;
+			c->line.lan[c->nlans - 1] = lineno;
 		} else if (strcmp(kw, "mark-mask") == 0) {
 			char		*end;
 			unsigned long	 m;

@@ -139,6 +139,28 @@ open_ctl_socket(const char *path)
 	return fd;
 }
 
+/*
+ * check_host - what the configuration names must exist on this host: the
+ * engine's user.  Both -n and a start run it, so a configuration -n passed
+ * does not stop rpnd at its next start.  err says where the name came from.
+ */
+static int
+check_host(const struct parent *p, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	char	 why[400];
+
+	if (priv_lookup_user(p->cfg.user, uid, gid, why, sizeof(why)) == -1) {
+		if (p->cfg.line.user > 0)
+			snprintf(err, errlen, "%s:%d: %s", p->cfg_path,
+			    p->cfg.line.user, why);
+		else
+			snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static pid_t
 start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 {
@@ -289,7 +311,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct parent	 p;
-	char		 err[512], user[64];
+	char		 err[600];
 	int		 ch, check = 0, verbose = 0, rc;
 	uid_t		 uid;
 	gid_t		 gid;
@@ -361,6 +383,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (check_host(&p, &uid, &gid, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: %s\n", err);
+		return 1;
+	}
 	if (check) {
 		if (verbose)
 			config_print(stdout, &p.cfg);
@@ -375,13 +401,7 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
-	if (priv_lookup_user(p.cfg.user, &uid, &gid, user, sizeof(user)) == -1)
-		fatalx("no user \"%s\" and no \"nobody\" to run the engine as",
-		    p.cfg.user);
-	if (strcmp(user, p.cfg.user) != 0)
-		log_info("user %s does not exist; the engine runs as %s",
-		    p.cfg.user, user);
-	if (prepare_state_dir(p.state_dir, uid, gid, user) == -1)
+	if (prepare_state_dir(p.state_dir, uid, gid, p.cfg.user) == -1)
 		return 1;
 	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
 		return 1;
@@ -397,9 +417,6 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (geteuid() != 0 || uid == 0)
-		log_warnx("the engine will run as root: configure an unprivileged "
-		    "\"user\"");
 	p.engine = start_engine(&p, argc, argv, uid, gid);
 	/* The child unblocks its own signals: libuv's handlers need them. */
 	close(p.ctlfd);

@@ -18,6 +18,9 @@ expect_fail "bad config" "bad.conf:2: unknown keyword \"bogus-key\"" \
     "$RPN_BUILD/rpnd" -n -f "$W/bad.conf"
 expect_fail "missing config" "No such file" "$RPN_BUILD/rpnd" -n -f "$W/nope.conf"
 expect_fail "bad --uplink" "bad gateway" "$RPN_BUILD/rpnd" -n --uplink eth0@nowhere
+printf '# the engine needs a user of its own\nuser nosuchuser\n' > "$W/nouser.conf"
+expect_fail "-n, a missing user" "nouser.conf:2: user nosuchuser does not exist" \
+    "$RPN_BUILD/rpnd" -n -f "$W/nouser.conf"
 
 cp "$W/good.conf" "$W/live.conf"
 start n1 -f "$W/live.conf"

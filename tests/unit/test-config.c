@@ -96,6 +96,11 @@ TEST(config_print_parses_again)
 	fclose(f);
 	config_default(&d);
 	ASSERT_EQ(config_parse(text, len, "printed", &d, err, sizeof(err)), 0);
+	/* The same settings; where each was written differs, and is not one. */
+	ASSERT_EQ(c.line.uplink[0], 3);
+	ASSERT_EQ(d.line.user, 4);
+	memset(&c.line, 0, sizeof(c.line));
+	memset(&d.line, 0, sizeof(d.line));
 	ASSERT_MEM_EQ(&c, &d, sizeof(c));
 	free(text);
 }
