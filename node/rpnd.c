@@ -47,6 +47,55 @@ usage(FILE *f)
 	    "See rpnd(8) and rpnd.conf(5).\n");
 }
 
+/*
+ * give_file - hand STATE/name to the engine's user (its uid may have
+ * changed since the file was made).  The directory is the engine's: an
+ * engine taken over could have left a symlink or a hard link to any of
+ * root's files under that name, and root would hand the file over at the
+ * next start.  So the name is opened without following a symlink (O_PATH:
+ * no device or FIFO is opened), and only a regular file with one link that
+ * root does not own changes owner, through that descriptor.  Anything else
+ * stops rpnd: it is not what the engine writes.
+ */
+static int
+give_file(int dirfd, const char *dir, const char *name, uid_t uid, gid_t gid,
+    const char *user)
+{
+	struct stat	 st;
+	int		 fd, rc = -1;
+
+	if ((fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s/%s", dir, name);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s/%s", dir, name);
+		goto out;
+	}
+	if (st.st_uid == uid) {
+		rc = 0;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid == 0) {
+		log_warnx("%s/%s is %s owned by uid %u, not by %s: not handing "
+		    "it to %s; remove it (or chown it to %s if rpn made it)",
+		    dir, name, !S_ISREG(st.st_mode) ? "not a regular file," :
+		    st.st_nlink != 1 ? "a file with several hard links," :
+		    "a file", (unsigned)st.st_uid, user, user, user);
+		goto out;
+	}
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1) {
+		log_warn("chown %s/%s", dir, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
 /* The state directory belongs to the engine's user; every ancestor must let it through. */
 static int
 prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
@@ -54,6 +103,7 @@ prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
 	char		 path[4096], *p;
 	struct stat	 st;
 	const char	*files[] = { "node.key", "root.key", "state" };
+	int		 dirfd, rc = -1;
 
 	if (strlen(dir) >= sizeof(path) || dir[0] != '/') {
 		log_warnx("the state directory must be an absolute path: %s", dir);
@@ -81,24 +131,21 @@ prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
 				break;
 		}
 	}
-	if (chown(dir, uid, gid) == -1 || chmod(dir, 0700) == -1) {
-		log_warn("chown %s", dir);
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("%s", dir);
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int	 fd = open(dir, O_RDONLY | O_DIRECTORY);
-
-		if (fd == -1)
-			return -1;
-		if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno != ENOENT) {
-			log_warn("chown %s/%s", dir, files[i]);
-			close(fd);
-			return -1;
-		}
-		close(fd);
+	if (fchown(dirfd, uid, gid) == -1 || fchmod(dirfd, 0700) == -1) {
+		log_warn("chown %s", dir);
+		goto out;
 	}
-	return 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (give_file(dirfd, dir, files[i], uid, gid, user) == -1)
+			goto out;
+	rc = 0;
+out:
+	close(dirfd);
+	return rc;
 }
 
 /* The control socket: made here, as root, 0600; the engine only accepts on it. */
