@@ -61,6 +61,13 @@ config_add_uplink(struct rpnd_config *c, const char *spec, char *err,
 			snprintf(err, errlen, "uplink %s given twice", ifname);
 			return -1;
 		}
+	/* Uplinks and LANs get different sysctls, marks and return routes. */
+	for (int i = 0; i < c->nlans; i++)
+		if (strcmp(c->lans[i], ifname) == 0) {
+			snprintf(err, errlen, "%s is already a LAN; an interface "
+			    "is an uplink or a LAN, not both", ifname);
+			return -1;
+		}
 	u = &c->uplinks[c->nuplinks];
 	memset(u, 0, sizeof(*u));
 	strlcpy(u->ifname, ifname, sizeof(u->ifname));
@@ -95,6 +102,12 @@ config_add_lan(struct rpnd_config *c, const char *ifname, char *err,
 	for (int i = 0; i < c->nlans; i++)
 		if (strcmp(c->lans[i], ifname) == 0) {
 			snprintf(err, errlen, "lan %s given twice", ifname);
+			return -1;
+		}
+	for (int i = 0; i < c->nuplinks; i++)
+		if (strcmp(c->uplinks[i].ifname, ifname) == 0) {
+			snprintf(err, errlen, "%s is already an uplink; an "
+			    "interface is an uplink or a LAN, not both", ifname);
 			return -1;
 		}
 	strlcpy(c->lans[c->nlans++], ifname, IFNAMSIZ);

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 
 #define RPN_VERSION	"0.1.0"
 #define STOP_GRACE_MS	5000
+#define LOCK_FILE	"rpnd.lock"
 
 static void
 usage(FILE *f)
@@ -96,9 +99,64 @@ out:
 	return rc;
 }
 
-/* The state directory belongs to the engine's user; every ancestor must let it through. */
+/*
+ * lock_state_dir - one rpnd per state directory: two would write the same
+ * state file and sign records with one key at the same versions.  The lock
+ * is flock(2) on STATE/rpnd.lock through this process's open file (not
+ * inherited by the engine), so it lasts exactly as long as the parent; the
+ * file holds the parent's pid for the message.  The directory is the
+ * engine's: the name is opened without following a symlink, and only a
+ * regular file of root's with one link is locked and written.
+ */
 static int
-prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
+lock_state_dir(int dirfd, const char *dir)
+{
+	struct stat	 st;
+	char		 buf[32], *end;
+	ssize_t		 n;
+	long		 pid;
+	int		 fd;
+
+	if ((fd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0644)) == -1) {
+		log_warn("%s/%s", dir, LOCK_FILE);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != 0) {
+		log_warnx("%s/%s is not rpnd's lock file (a regular file of "
+		    "root's with one link); remove it", dir, LOCK_FILE);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("flock %s/%s", dir, LOCK_FILE);
+			close(fd);
+			return -1;
+		}
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, &end, 10);
+		if (end == buf || pid <= 0)
+			log_warnx("another rpnd uses %s", dir);
+		else
+			log_warnx("another rpnd uses %s (pid %ld)", dir, pid);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%d\n", (int)getpid()) < 0)
+		log_warn("%s/%s: cannot write the pid", dir, LOCK_FILE);
+	return fd;
+}
+
+/*
+ * prepare_state_dir - make the state directory the engine's, every
+ * ancestor letting it through, and lock it (*lockfd, held until exit).
+ */
+static int
+prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user,
+    int *lockfd)
 {
 	char		 path[4096], *p;
 	struct stat	 st;
@@ -135,6 +193,9 @@ prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
 		log_warn("%s", dir);
 		return -1;
 	}
+	/* Before anything changes: the directory may be another rpnd's. */
+	if ((*lockfd = lock_state_dir(dirfd, dir)) == -1)
+		goto out;
 	if (fchown(dirfd, uid, gid) == -1 || fchmod(dirfd, 0700) == -1) {
 		log_warn("chown %s", dir);
 		goto out;
@@ -186,10 +247,26 @@ open_ctl_socket(const char *path)
 	return fd;
 }
 
+/* An interface named by the file (line > 0) or by --uplink/--lan. */
+static int
+check_iface(const struct parent *p, const char *kind, const char *name,
+    int line, char *err, size_t errlen)
+{
+	if (if_nametoindex(name) != 0)
+		return 0;
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s %s: no such interface",
+		    p->cfg_path, line, kind, name);
+	else
+		snprintf(err, errlen, "--%s %s: no such interface", kind, name);
+	return -1;
+}
+
 /*
  * check_host - what the configuration names must exist on this host: the
- * engine's user.  Both -n and a start run it, so a configuration -n passed
- * does not stop rpnd at its next start.  err says where the name came from.
+ * engine's user and the uplinks and LANs.  Both -n and a start run it, so
+ * a configuration -n passed does not stop rpnd at its next start.  err
+ * says where the name came from.
  */
 static int
 check_host(const struct parent *p, uid_t *uid, gid_t *gid, char *err,
@@ -197,6 +274,14 @@ check_host(const struct parent *p, uid_t *uid, gid_t *gid, char *err,
 {
 	char	 why[400];
 
+	for (int i = 0; i < p->cfg.nuplinks; i++)
+		if (check_iface(p, "uplink", p->cfg.uplinks[i].ifname,
+		    p->cfg.line.uplink[i], err, errlen) == -1)
+			return -1;
+	for (int i = 0; i < p->cfg.nlans; i++)
+		if (check_iface(p, "lan", p->cfg.lans[i], p->cfg.line.lan[i],
+		    err, errlen) == -1)
+			return -1;
 	if (priv_lookup_user(p->cfg.user, uid, gid, why, sizeof(why)) == -1) {
 		if (p->cfg.line.user > 0)
 			snprintf(err, errlen, "%s:%d: %s", p->cfg_path,
@@ -359,7 +444,7 @@ main(int argc, char **argv)
 	};
 	struct parent	 p;
 	char		 err[600];
-	int		 ch, check = 0, verbose = 0, rc;
+	int		 ch, check = 0, verbose = 0, rc, lockfd = -1;
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 mask;
@@ -448,7 +533,7 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
-	if (prepare_state_dir(p.state_dir, uid, gid, p.cfg.user) == -1)
+	if (prepare_state_dir(p.state_dir, uid, gid, p.cfg.user, &lockfd) == -1)
 		return 1;
 	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
 		return 1;
@@ -471,6 +556,7 @@ main(int argc, char **argv)
 	rc = parent_loop(&p);
 	dp_teardown(&p, 0);	/* after a clean stop this is a no-op */
 	unlink(p.sock);
+	close(lockfd);		/* the state directory is free for another rpnd */
 	log_info("stopped");
 	return rc;
 }
