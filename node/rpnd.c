@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
@@ -209,12 +210,76 @@ out:
 	return rc;
 }
 
+/* One directory on the way to the control socket; see check_sock_dir(). */
+static int
+sock_dir_ok(const char *path, const char *dir, int last)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (st.st_uid == 0 && (!(st.st_mode & 022) ||
+	    (!last && (st.st_mode & S_ISVTX))))
+		return 0;
+	log_warnx("control socket directory %s: %s is mode %04o, owned by "
+	    "uid %u: another user could put a socket of its own where clients "
+	    "look for rpnd; it must be root's and writable by root only", dir,
+	    path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	return -1;
+}
+
+/*
+ * check_sock_dir - clients find rpnd by the socket's path, so only root may
+ * be able to put something else there: the directory must be root's and
+ * writable by root only (with the sticky bit, another user could still
+ * bind the name while rpnd is stopped), and each directory above it root's
+ * and writable by others only if sticky (as /tmp), so that none can be
+ * renamed away and replaced.
+ */
+static int
+check_sock_dir(const char *dir)
+{
+	char	 path[PATH_MAX], cwd[PATH_MAX];
+	size_t	 len;
+	int	 n;
+
+	if (dir[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", dir);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(path, sizeof(path), "%s/%s", cwd, dir);
+	else {
+		log_warn("getcwd");
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_warnx("control socket directory %s: path too long", dir);
+		return -1;
+	}
+	len = (size_t)n;
+	if (sock_dir_ok("/", dir, len == 1) == -1)
+		return -1;
+	for (size_t i = 1; i <= len; i++) {
+		char	 save = path[i];
+
+		/* Each prefix that ends a component, down to the directory. */
+		if ((save != '/' && save != '\0') || path[i - 1] == '/')
+			continue;
+		path[i] = '\0';
+		if (sock_dir_ok(path, dir, i == len) == -1)
+			return -1;
+		path[i] = save;
+	}
+	return 0;
+}
+
 /* The control socket: made here, as root, 0600; the engine only accepts on it. */
 static int
 open_ctl_socket(const char *path)
 {
 	struct sockaddr_un	 sun;
-	char			 dir[sizeof(sun.sun_path)];
+	char			 dir[sizeof(sun.sun_path)], *d;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -225,10 +290,13 @@ open_ctl_socket(const char *path)
 		return -1;
 	}
 	strlcpy(dir, path, sizeof(dir));
-	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST) {
+	d = dirname(dir);
+	if (mkdir(d, 0755) == -1 && errno != EEXIST) {
 		log_warn("mkdir for %s", path);
 		return -1;
 	}
+	if (check_sock_dir(d) == -1)
+		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
