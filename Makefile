@@ -140,10 +140,12 @@ integration: all
 # check: what CI runs (through .ci/run).  It installs what it needs first.
 check:
 	$(Q)deploy/deps.sh build test
+	$(Q)deploy/mkuser.sh
 	$(Q)tests/check.sh
 
 demo:
 	$(Q)deploy/deps.sh build demo
+	$(Q)deploy/mkuser.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo/demo.sh $(BUILD)
 
@@ -161,6 +163,8 @@ install: all
 	install -D -m 0644 deploy/rpnd.service $(DESTDIR)$(UNITDIR)/rpnd.service
 	install -D -m 0644 deploy/sysusers-rpn.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/rpn.conf
 	install -D -m 0644 deploy/rpnd.conf.example $(DESTDIR)/etc/rpn/rpnd.conf.example
+# A staged install (DESTDIR) leaves making the user to the package's scripts.
+	$(Q)if [ -z "$(DESTDIR)" ]; then deploy/mkuser.sh; fi
 
 clean:
 	rm -rf build build-san $(FUZZ_BUILD)

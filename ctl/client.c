@@ -24,11 +24,15 @@ client_socket(const char *opt)
 	return RPN_SOCK_DEFAULT;
 }
 
+/*
+ * send_all - MSG_NOSIGNAL: a server that hangs up early (rpnd refusing a
+ * non-root client) must not kill us with SIGPIPE before we read why.
+ */
 static int
-write_all(int fd, const uint8_t *p, size_t n)
+send_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t	 w = write(fd, p, n);
+		ssize_t	 w = send(fd, p, n, MSG_NOSIGNAL);
 
 		if (w == -1 && errno == EINTR)
 			continue;
@@ -45,6 +49,8 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
     int timeout_ms, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof(cred);
 	struct buf		 payload, frame, in;
 	const msgpack_object	*ok, *msg;
 	uint8_t			 chunk[65536];
@@ -74,13 +80,38 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 		close(fd);
 		return -1;
 	}
+	/*
+	 * rpnd's socket is made by root, so its credentials say uid 0.  Anyone
+	 * else listening there (on a path another user could replace) gets
+	 * nothing from us: not a byte of the request, which may hold a token.
+	 */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
+		snprintf(err, errlen, "%s: cannot check who listens there: %s",
+		    sock, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (cred.uid != 0) {
+		snprintf(err, errlen, "refusing to talk to %s: the process "
+		    "listening there (pid %d) runs as uid %u, not root, so it is "
+		    "not rpnd; nothing was sent", sock, (int)cred.pid,
+		    (unsigned)cred.uid);
+		close(fd);
+		return -1;
+	}
 	buf_init(&payload, CTL_MAX_REQ);
 	buf_init(&frame, CTL_MAX_REQ + 4);
 	buf_init(&in, CTL_MAX_FRAME + 4);
 	if (ctl_req_encode(&payload, req) == -1 ||
-	    ctl_frame(&frame, &payload) == -1 ||
-	    write_all(fd, frame.p, frame.len) == -1) {
-		snprintf(err, errlen, "cannot send the request to rpnd");
+	    ctl_frame(&frame, &payload) == -1) {
+		snprintf(err, errlen, "cannot encode the request");
+		goto out;
+	}
+	/* A server that closed at once may have said why: read it first. */
+	if (send_all(fd, frame.p, frame.len) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET) {
+		snprintf(err, errlen, "cannot send the request to rpnd: %s",
+		    strerror(errno));
 		goto out;
 	}
 	for (;;) {

@@ -62,6 +62,13 @@ config_add_uplink(struct rpnd_config *c, const char *spec, char *err,
 			snprintf(err, errlen, "uplink %s given twice", ifname);
 			return -1;
 		}
+	/* Uplinks and LANs get different sysctls, marks and return routes. */
+	for (int i = 0; i < c->nlans; i++)
+		if (strcmp(c->lans[i], ifname) == 0) {
+			snprintf(err, errlen, "%s is already a LAN; an interface "
+			    "is an uplink or a LAN, not both", ifname);
+			return -1;
+		}
 	u = &c->uplinks[c->nuplinks];
 	memset(u, 0, sizeof(*u));
 	strlcpy(u->ifname, ifname, sizeof(u->ifname));
@@ -96,6 +103,12 @@ config_add_lan(struct rpnd_config *c, const char *ifname, char *err,
 	for (int i = 0; i < c->nlans; i++)
 		if (strcmp(c->lans[i], ifname) == 0) {
 			snprintf(err, errlen, "lan %s given twice", ifname);
+			return -1;
+		}
+	for (int i = 0; i < c->nuplinks; i++)
+		if (strcmp(c->uplinks[i].ifname, ifname) == 0) {
+			snprintf(err, errlen, "%s is already an uplink; an "
+			    "interface is an uplink or a LAN, not both", ifname);
 			return -1;
 		}
 	strlcpy(c->lans[c->nlans++], ifname, IFNAMSIZ);
@@ -198,6 +211,7 @@ config_parse(const char *text, size_t len, const char *fname,
 			NEED(v2 == NULL, "trailing words after \"uplink\"");
 			if (config_add_uplink(c, spec, why, sizeof(why)) == -1)
 				goto bad;
+			c->line.uplink[c->nuplinks - 1] = lineno;
 			continue;
 		}
 		NEED(v != NULL, "\"%s\" needs a value", kw);
@@ -221,6 +235,7 @@ config_parse(const char *text, size_t len, const char *fname,
 			ONCE(2);
 			NEED(strlen(v) < sizeof(c->user), "user name too long");
 			strlcpy(c->user, v, sizeof(c->user));
+			c->line.user = lineno;
 		} else if (strcmp(kw, "probe-interval") == 0) {
 			ONCE(3);
 			NEED(dur_ms32(v, 100, 60000,
@@ -252,6 +267,7 @@ config_parse(const char *text, size_t len, const char *fname,
 		} else if (strcmp(kw, "lan") == 0) {
 			if (config_add_lan(c, v, why, sizeof(why)) == -1)
 				goto bad;
+			c->line.lan[c->nlans - 1] = lineno;
 		} else if (strcmp(kw, "mark-mask") == 0) {
 			char		*end;
 			unsigned long	 m;

@@ -21,6 +21,13 @@ struct cfg_uplink {
 	struct wire_addr gw;
 };
 
+/* Where settings came from, for messages: file lines, 0 if not the file. */
+struct cfg_lines {
+	int		 user;
+	int		 uplink[CFG_MAX_UPLINKS];
+	int		 lan[CFG_MAX_LANS];
+};
+
 struct rpnd_config {
 	char		 name[WIRE_NAME_MAX + 1];
 	struct wire_addr listen;
@@ -36,6 +43,7 @@ struct rpnd_config {
 	int		 keep_on_exit;
 	int		 strict_rpf;
 	int		 remote_services;	/* members may add backends here */
+	struct cfg_lines line;
 };
 
 void	config_default(struct rpnd_config *);

@@ -900,37 +900,72 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		handle(cl, cl->in.p + 4, len);
 }
 
+/* One accepted connection: root's requests are read, anyone else is told no. */
 static void
-ctl_accept(uv_stream_t *server, int status)
+ctl_client_new(struct engine *e, int fd)
 {
-	struct engine		*e = server->data;
 	struct ctl_client	*cl;
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof(cred);
-	uv_os_fd_t		 fd;
 
-	if (status < 0 || (cl = calloc(1, sizeof(*cl))) == NULL)
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		close(fd);
 		return;
+	}
 	cl->e = e;
 	buf_init(&cl->in, CTL_MAX_REQ + 4);
 	uv_pipe_init(&e->loop, &cl->pipe, 0);
 	cl->pipe.data = cl;
 	cl->next = e->clients;
 	e->clients = cl;
-	if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
+	if (uv_pipe_open(&cl->pipe, fd) < 0) {
+		close(fd);
 		client_close(cl);
 		return;
 	}
-	/* The socket file is root's and 0600; the peer's credentials say so too. */
-	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
+	/*
+	 * The socket file is root's and 0600; the peer's credentials say so
+	 * too.  One that got in anyway (the file's mode was changed) is told
+	 * why, through the usual reply, which closes the connection once sent;
+	 * its request is never read.
+	 */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1 ||
 	    cred.uid != 0) {
 		e->st.ctl_bad++;
 		log_warnx("control socket: refused a client that is not root");
-		client_close(cl);
+		ctl_reply_error(cl, "permission denied: the control socket is "
+		    "for root");
 		return;
 	}
 	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);
+}
+
+/*
+ * The listening socket is polled and accepted by hand, not uv_listen()ed:
+ * listen(2) here would replace the credentials connecting clients see
+ * (SO_PEERCRED) with the engine's uid, and clients trust only root's, which
+ * the parent's listen() put there.
+ */
+static void
+ctl_accept(uv_poll_t *h, int status, int events)
+{
+	struct engine	*e = h->data;
+	uv_os_fd_t	 lfd;
+	int		 fd;
+
+	(void)events;
+	if (status < 0 || uv_fileno((uv_handle_t *)h, &lfd) < 0)
+		return;
+	/* A few at a time, so a flood of clients cannot starve gossip. */
+	for (int i = 0; i < 16; i++) {
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		ctl_client_new(e, fd);
+	}
 }
 
 int
@@ -938,12 +973,14 @@ ctlsock_open(struct engine *e, int fd, char *err, size_t errlen)
 {
 	int	 r;
 
-	uv_pipe_init(&e->loop, &e->ctl, 0);
-	e->ctl.data = e;
 	uv_timer_init(&e->loop, &e->leave_timer);
 	e->leave_timer.data = e;
-	if ((r = uv_pipe_open(&e->ctl, fd)) < 0 ||
-	    (r = uv_listen((uv_stream_t *)&e->ctl, 16, ctl_accept)) < 0) {
+	if ((r = uv_poll_init(&e->loop, &e->ctl, fd)) < 0) {
+		snprintf(err, errlen, "control socket: %s", uv_strerror(r));
+		return -1;
+	}
+	e->ctl.data = e;
+	if ((r = uv_poll_start(&e->ctl, UV_READABLE, ctl_accept)) < 0) {
 		snprintf(err, errlen, "control socket: %s", uv_strerror(r));
 		return -1;
 	}
@@ -955,8 +992,16 @@ ctlsock_close_all(struct engine *e)
 {
 	for (struct ctl_client *cl = e->clients; cl != NULL; cl = cl->next)
 		client_close(cl);
-	if (!uv_is_closing((uv_handle_t *)&e->ctl))
+	if (!uv_is_closing((uv_handle_t *)&e->ctl)) {
+		uv_os_fd_t	 fd;
+
+		/* Stop polling, then close: new clients are refused at once. */
+		if (uv_fileno((uv_handle_t *)&e->ctl, &fd) < 0)
+			fd = -1;
 		uv_close((uv_handle_t *)&e->ctl, NULL);
+		if (fd != -1)
+			close(fd);
+	}
 	if (!uv_is_closing((uv_handle_t *)&e->leave_timer))
 		uv_close((uv_handle_t *)&e->leave_timer, NULL);
 }

@@ -62,7 +62,7 @@ struct engine {
 	uv_udp_t	 udp;
 	int		 udp_v6;
 	uv_tcp_t	 listener;
-	uv_pipe_t	 ctl;
+	uv_poll_t	 ctl;		/* the listening control socket */
 	uv_timer_t	 tick;
 	uv_timer_t	 gossip_timer;
 	uv_timer_t	 save_timer;

@@ -35,6 +35,16 @@ keys_load(int dirfd, const char *file, uint8_t sk[SECRET_KEY], char *err,
 		    "chmod 600 it", file, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
+	if (st.st_uid != geteuid()) {
+		/*
+		 * A key is the engine's alone: one owned by another user was not
+		 * made by this engine, and that user can read or replace it.
+		 */
+		snprintf(err, errlen, "%s: owned by uid %u, not by this process's "
+		    "user (uid %u); chown it", file, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+		goto out;
+	}
 	n = read(fd, raw, sizeof(raw));
 	if (n != (ssize_t)KEY_LEN ||
 	    memcmp(raw, KEY_MAGIC, sizeof(KEY_MAGIC) - 1) != 0) {

@@ -3,7 +3,9 @@
 #define RPN_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 void	log_init(int debug, const char *proc);
 void	log_procinit(const char *proc);
@@ -22,5 +24,10 @@ void	fatalx(const char *, ...)
  * the number of suppressed lines is reported with the next one let through.
  */
 void	log_remote(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* The line format and the journal check, for the unit tests. */
+int	log_stream_is_journal(const char *env, int fd);
+size_t	log_format_line(char *buf, size_t len, int prio, int journal,
+	    const struct timespec *, const char *proc, const char *msg);
 
 #endif

@@ -69,18 +69,47 @@ priv_recv(int fd, struct priv_hdr *h, void *p, size_t cap)
 	return n;
 }
 
-/* priv_lookup_user - the configured user, or nobody when it does not exist. */
+/*
+ * priv_lookup_user - the engine's user.  It must exist and be its own: not
+ * root (uid or gid 0), and not nobody, whose uid other software shares, so
+ * that nothing else on the host runs with the engine's rights over its keys.
+ * There is no fallback: a missing user is an error that says how to make it.
+ */
 int
-priv_lookup_user(const char *want, uid_t *uid, gid_t *gid, char *used,
-    size_t usedlen)
+priv_lookup_user(const char *want, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
 {
 	struct passwd	*pw;
 
-	if ((pw = getpwnam(want)) == NULL && (pw = getpwnam("nobody")) == NULL)
+	errno = 0;
+	if ((pw = getpwnam(want)) == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH) {
+			snprintf(err, errlen, "user %s: %s", want,
+			    strerror(errno));
+			return -1;
+		}
+		snprintf(err, errlen, "user %s does not exist; the engine runs "
+		    "only as its own user.  Create it with: useradd --system "
+		    "--user-group --no-create-home --home-dir /var/lib/rpn "
+		    "--shell /usr/sbin/nologin %s%s", want, want,
+		    strcmp(want, "_rpn") == 0 ? "  (or: systemd-sysusers "
+		    "rpn.conf, or deploy/mkuser.sh)" : "");
 		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(err, errlen, "user %s has %s 0: the engine must not run "
+		    "as root; name an unprivileged user of its own", want,
+		    pw->pw_uid == 0 ? "uid" : "gid");
+		return -1;
+	}
+	if (strcmp(pw->pw_name, "nobody") == 0 || pw->pw_uid == 65534) {
+		snprintf(err, errlen, "user %s (uid %u) is shared with other "
+		    "software; the engine needs a user of its own, such as _rpn",
+		    want, (unsigned)pw->pw_uid);
+		return -1;
+	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
-	strlcpy(used, pw->pw_name, usedlen);
 	return 0;
 }
 

@@ -35,8 +35,8 @@ struct priv_hdr {
 
 int	priv_send(int fd, uint16_t type, const void *, size_t);
 ssize_t	priv_recv(int fd, struct priv_hdr *, void *, size_t cap);
-int	priv_lookup_user(const char *want, uid_t *, gid_t *, char *used,
-	    size_t usedlen);
+int	priv_lookup_user(const char *want, uid_t *, gid_t *, char *err,
+	    size_t errlen);
 int	priv_drop(uid_t, gid_t, char *err, size_t errlen);
 
 /* priv.c: the parent's side */

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +29,7 @@
 
 #define RPN_VERSION	"0.1.0"
 #define STOP_GRACE_MS	5000
+#define LOCK_FILE	"rpnd.lock"
 
 static void
 usage(FILE *f)
@@ -50,13 +54,118 @@ usage(FILE *f)
 	    "See rpnd(8) and rpnd.conf(5).\n");
 }
 
-/* The state directory belongs to the engine's user; every ancestor must let it through. */
+/*
+ * give_file - hand STATE/name to the engine's user (its uid may have
+ * changed since the file was made).  The directory is the engine's: an
+ * engine taken over could have left a symlink or a hard link to any of
+ * root's files under that name, and root would hand the file over at the
+ * next start.  So the name is opened without following a symlink (O_PATH:
+ * no device or FIFO is opened), and only a regular file with one link that
+ * root does not own changes owner, through that descriptor.  Anything else
+ * stops rpnd: it is not what the engine writes.
+ */
 static int
-prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
+give_file(int dirfd, const char *dir, const char *name, uid_t uid, gid_t gid,
+    const char *user)
+{
+	struct stat	 st;
+	int		 fd, rc = -1;
+
+	if ((fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s/%s", dir, name);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s/%s", dir, name);
+		goto out;
+	}
+	if (st.st_uid == uid) {
+		rc = 0;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid == 0) {
+		log_warnx("%s/%s is %s owned by uid %u, not by %s: not handing "
+		    "it to %s; remove it (or chown it to %s if rpn made it)",
+		    dir, name, !S_ISREG(st.st_mode) ? "not a regular file," :
+		    st.st_nlink != 1 ? "a file with several hard links," :
+		    "a file", (unsigned)st.st_uid, user, user, user);
+		goto out;
+	}
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1) {
+		log_warn("chown %s/%s", dir, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * lock_state_dir - one rpnd per state directory: two would write the same
+ * state file and sign records with one key at the same versions.  The lock
+ * is flock(2) on STATE/rpnd.lock through this process's open file (not
+ * inherited by the engine), so it lasts exactly as long as the parent; the
+ * file holds the parent's pid for the message.  The directory is the
+ * engine's: the name is opened without following a symlink, and only a
+ * regular file of root's with one link is locked and written.
+ */
+static int
+lock_state_dir(int dirfd, const char *dir)
+{
+	struct stat	 st;
+	char		 buf[32], *end;
+	ssize_t		 n;
+	long		 pid;
+	int		 fd;
+
+	if ((fd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0644)) == -1) {
+		log_warn("%s/%s", dir, LOCK_FILE);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != 0) {
+		log_warnx("%s/%s is not rpnd's lock file (a regular file of "
+		    "root's with one link); remove it", dir, LOCK_FILE);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("flock %s/%s", dir, LOCK_FILE);
+			close(fd);
+			return -1;
+		}
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, &end, 10);
+		if (end == buf || pid <= 0)
+			log_warnx("another rpnd uses %s", dir);
+		else
+			log_warnx("another rpnd uses %s (pid %ld)", dir, pid);
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%d\n", (int)getpid()) < 0)
+		log_warn("%s/%s: cannot write the pid", dir, LOCK_FILE);
+	return fd;
+}
+
+/*
+ * prepare_state_dir - make the state directory the engine's, every
+ * ancestor letting it through, and lock it (*lockfd, held until exit).
+ */
+static int
+prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user,
+    int *lockfd)
 {
 	char		 path[4096], *p;
 	struct stat	 st;
 	const char	*files[] = { "node.key", "root.key", "state" };
+	int		 dirfd, rc = -1;
 
 	if (strlen(dir) >= sizeof(path) || dir[0] != '/') {
 		log_warnx("the state directory must be an absolute path: %s", dir);
@@ -84,22 +193,86 @@ prepare_state_dir(const char *dir, uid_t uid, gid_t gid, const char *user)
 				break;
 		}
 	}
-	if (chown(dir, uid, gid) == -1 || chmod(dir, 0700) == -1) {
-		log_warn("chown %s", dir);
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("%s", dir);
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int	 fd = open(dir, O_RDONLY | O_DIRECTORY);
+	/* Before anything changes: the directory may be another rpnd's. */
+	if ((*lockfd = lock_state_dir(dirfd, dir)) == -1)
+		goto out;
+	if (fchown(dirfd, uid, gid) == -1 || fchmod(dirfd, 0700) == -1) {
+		log_warn("chown %s", dir);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (give_file(dirfd, dir, files[i], uid, gid, user) == -1)
+			goto out;
+	rc = 0;
+out:
+	close(dirfd);
+	return rc;
+}
 
-		if (fd == -1)
+/* One directory on the way to the control socket; see check_sock_dir(). */
+static int
+sock_dir_ok(const char *path, const char *dir, int last)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (st.st_uid == 0 && (!(st.st_mode & 022) ||
+	    (!last && (st.st_mode & S_ISVTX))))
+		return 0;
+	log_warnx("control socket directory %s: %s is mode %04o, owned by "
+	    "uid %u: another user could put a socket of its own where clients "
+	    "look for rpnd; it must be root's and writable by root only", dir,
+	    path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+	return -1;
+}
+
+/*
+ * check_sock_dir - clients find rpnd by the socket's path, so only root may
+ * be able to put something else there: the directory must be root's and
+ * writable by root only (with the sticky bit, another user could still
+ * bind the name while rpnd is stopped), and each directory above it root's
+ * and writable by others only if sticky (as /tmp), so that none can be
+ * renamed away and replaced.
+ */
+static int
+check_sock_dir(const char *dir)
+{
+	char	 path[PATH_MAX], cwd[PATH_MAX];
+	size_t	 len;
+	int	 n;
+
+	if (dir[0] == '/')
+		n = snprintf(path, sizeof(path), "%s", dir);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(path, sizeof(path), "%s/%s", cwd, dir);
+	else {
+		log_warn("getcwd");
+		return -1;
+	}
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_warnx("control socket directory %s: path too long", dir);
+		return -1;
+	}
+	len = (size_t)n;
+	if (sock_dir_ok("/", dir, len == 1) == -1)
+		return -1;
+	for (size_t i = 1; i <= len; i++) {
+		char	 save = path[i];
+
+		/* Each prefix that ends a component, down to the directory. */
+		if ((save != '/' && save != '\0') || path[i - 1] == '/')
+			continue;
+		path[i] = '\0';
+		if (sock_dir_ok(path, dir, i == len) == -1)
 			return -1;
-		if (fchownat(fd, files[i], uid, gid, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno != ENOENT) {
-			log_warn("chown %s/%s", dir, files[i]);
-			close(fd);
-			return -1;
-		}
-		close(fd);
+		path[i] = save;
 	}
 	return 0;
 }
@@ -109,7 +282,7 @@ static int
 open_ctl_socket(const char *path)
 {
 	struct sockaddr_un	 sun;
-	char			 dir[sizeof(sun.sun_path)];
+	char			 dir[sizeof(sun.sun_path)], *d;
 	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -120,10 +293,13 @@ open_ctl_socket(const char *path)
 		return -1;
 	}
 	strlcpy(dir, path, sizeof(dir));
-	if (mkdir(dirname(dir), 0755) == -1 && errno != EEXIST) {
+	d = dirname(dir);
+	if (mkdir(d, 0755) == -1 && errno != EEXIST) {
 		log_warn("mkdir for %s", path);
 		return -1;
 	}
+	if (check_sock_dir(d) == -1)
+		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
@@ -140,6 +316,52 @@ open_ctl_socket(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+/* An interface named by the file (line > 0) or by --uplink/--lan. */
+static int
+check_iface(const struct parent *p, const char *kind, const char *name,
+    int line, char *err, size_t errlen)
+{
+	if (if_nametoindex(name) != 0)
+		return 0;
+	if (line > 0)
+		snprintf(err, errlen, "%s:%d: %s %s: no such interface",
+		    p->cfg_path, line, kind, name);
+	else
+		snprintf(err, errlen, "--%s %s: no such interface", kind, name);
+	return -1;
+}
+
+/*
+ * check_host - what the configuration names must exist on this host: the
+ * engine's user and the uplinks and LANs.  Both -n and a start run it, so
+ * a configuration -n passed does not stop rpnd at its next start.  err
+ * says where the name came from.
+ */
+static int
+check_host(const struct parent *p, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	char	 why[400];
+
+	for (int i = 0; i < p->cfg.nuplinks; i++)
+		if (check_iface(p, "uplink", p->cfg.uplinks[i].ifname,
+		    p->cfg.line.uplink[i], err, errlen) == -1)
+			return -1;
+	for (int i = 0; i < p->cfg.nlans; i++)
+		if (check_iface(p, "lan", p->cfg.lans[i], p->cfg.line.lan[i],
+		    err, errlen) == -1)
+			return -1;
+	if (priv_lookup_user(p->cfg.user, uid, gid, why, sizeof(why)) == -1) {
+		if (p->cfg.line.user > 0)
+			snprintf(err, errlen, "%s:%d: %s", p->cfg_path,
+			    p->cfg.line.user, why);
+		else
+			snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return 0;
 }
 
 static pid_t
@@ -315,8 +537,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct parent	 p;
-	char		 err[512], user[64];
-	int		 ch, check = 0, verbose = 0, teardown = 0, rc;
+	char		 err[600];
+	int		 ch, check = 0, verbose = 0, teardown = 0, rc, lockfd = -1;
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 mask;
@@ -403,6 +625,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (check_host(&p, &uid, &gid, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: %s\n", err);
+		return 1;
+	}
 	if (check) {
 		if (verbose)
 			config_print(stdout, &p.cfg);
@@ -417,13 +643,7 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
-	if (priv_lookup_user(p.cfg.user, &uid, &gid, user, sizeof(user)) == -1)
-		fatalx("no user \"%s\" and no \"nobody\" to run the engine as",
-		    p.cfg.user);
-	if (strcmp(user, p.cfg.user) != 0)
-		log_info("user %s does not exist; the engine runs as %s",
-		    p.cfg.user, user);
-	if (prepare_state_dir(p.state_dir, uid, gid, user) == -1)
+	if (prepare_state_dir(p.state_dir, uid, gid, p.cfg.user, &lockfd) == -1)
 		return 1;
 	if ((p.ctlfd = open_ctl_socket(p.sock)) == -1)
 		return 1;
@@ -439,9 +659,6 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (geteuid() != 0 || uid == 0)
-		log_warnx("the engine will run as root: configure an unprivileged "
-		    "\"user\"");
 	p.engine = start_engine(&p, argc, argv, uid, gid);
 	/* The child unblocks its own signals: libuv's handlers need them. */
 	close(p.ctlfd);
@@ -452,6 +669,7 @@ main(int argc, char **argv)
 	rc = parent_loop(&p);
 	host_close(&p);
 	unlink(p.sock);
+	close(lockfd);		/* the state directory is free for another rpnd */
 	log_info("stopped");
 	return rc;
 }

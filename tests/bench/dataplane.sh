@@ -35,6 +35,43 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 [ "$(id -u)" = 0 ] || { echo "dataplane.sh needs root"; exit 1; }
 
+# Every tool the chosen sections and modes use, before anything runs: a
+# missing one would otherwise show up as a 0 in the table.
+need_tools=(jq bc nft)
+for s in $SECTIONS; do
+	case $s in
+	1)	need_tools+=(iperf3 sockperf)
+		for m in $MODES; do
+			case $m in
+			rpn)	need_tools+=("$B/rpnd" "$B/rpn" "$B/rpnctl");;
+			wggo)	need_tools+=(wireguard-go wg);;
+			nebula)	need_tools+=(nebula nebula-cert);;
+			haproxy) need_tools+=(haproxy);;
+			esac
+		done;;
+	2)	need_tools+=("$B/bench-dp");;
+	3)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
+	4)	need_tools+=("$B/rpnd" "$B/rpn-tool");;
+	esac
+done
+missing=()
+for t in "${need_tools[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "dataplane.sh: missing: ${missing[*]}" >&2
+	echo "  install them with deploy/deps.sh bench, and build with" \
+	    "make all $B/bench-watch $B/bench-dp (make bench does both)" >&2
+	exit 1
+fi
+
+# need WHAT VALUE: a measured number; empty, zero or not a number means a
+# tool failed, and is refused rather than printed as a measurement.
+need() {
+	if ! [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] || [ "$(echo "$2 > 0" | bc)" != 1 ]; then
+		echo "dataplane.sh: no measurement of $1 (got \"$2\"): a tool failed" >&2
+		exit 1
+	fi
+}
+
 x() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 bg() { local n=$1; shift; ip netns exec "$P-$n" "$@" >>"$W/bg.log" 2>&1 & PIDS+=($!); disown; }
 mkns() { ip netns add "$P-$1"; NSS+=("$P-$1"); x "$1" ip link set lo up; }
@@ -179,8 +216,10 @@ section1() {
 			    jq -r '.end.sum_received.bits_per_second / 1e9' 2>/dev/null)
 			lat=$(x cA sockperf ping-pong --tcp -i "$DST" -p "$SP" -t "$SECS" 2>/dev/null |
 			    sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' | head -1)
-			echo "$m ${gbps:-0} ${lat:-0}" >>"$W/s1.txt"
 			teardown
+			need "throughput in mode $m (iperf3)" "$gbps"
+			need "latency in mode $m (sockperf)" "$lat"
+			echo "$m $gbps $lat" >>"$W/s1.txt"
 		done
 	done
 	echo
@@ -203,16 +242,21 @@ section2() {
 	echo
 	echo "2. nftables programming through rpn's own code (dpplan.c, nft.c), one transaction each"
 	printf '   %-10s %16s %18s %18s %12s\n' services "cold sync (ms)" "update p50 (us)" "update p99 (us)" "RSS (MiB)"
-	local n out
+	local n out cold p50 p99 rss
 	for n in 1000 10000 100000; do
 		mkns dp
 		out=$(x dp "$B/bench-dp" "$n" 500)
 		teardown
-		printf '   %-10s %16s %18s %18s %12s\n' "$n" \
-		    "$(echo "$out" | sed -n 's/.*cold_sync_ms=\([0-9.]*\).*/\1/p')" \
-		    "$(echo "$out" | sed -n 's/.*update_p50_us=\([0-9]*\).*/\1/p')" \
-		    "$(echo "$out" | sed -n 's/.*update_p99_us=\([0-9]*\).*/\1/p')" \
-		    "$(echo "scale=1; $(echo "$out" | sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p') / 1024" | bc)"
+		cold=$(echo "$out" | sed -n 's/.*cold_sync_ms=\([0-9.]*\).*/\1/p')
+		p50=$(echo "$out" | sed -n 's/.*update_p50_us=\([0-9]*\).*/\1/p')
+		p99=$(echo "$out" | sed -n 's/.*update_p99_us=\([0-9]*\).*/\1/p')
+		rss=$(echo "$out" | sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p')
+		need "cold sync of $n services (bench-dp)" "$cold"
+		need "update p50 at $n services (bench-dp)" "$p50"
+		need "update p99 at $n services (bench-dp)" "$p99"
+		need "RSS at $n services (bench-dp)" "$rss"
+		printf '   %-10s %16s %18s %18s %12s\n' "$n" "$cold" "$p50" "$p99" \
+		    "$(echo "scale=1; $rss / 1024" | bc)"
 	done
 	echo "   (an update: one service's backend changes, a delete and an add in one batch, sent to acked)"
 }
@@ -282,8 +326,14 @@ section3() {
 			d=timeout
 		fi
 		printf '   n%-3s %8s ms\n' "$i" "$d"
-		[ "$d" != timeout ] && [ "$d" -gt "$worst" ] && worst=$d
+		if [ "$d" = timeout ]; then
+			worst=timeout
+		elif [ "$worst" != timeout ] && [ "$d" -gt "$worst" ]; then
+			worst=$d
+		fi
 	done
+	# A node that never forwarded makes the worst case unknown, not 0.
+	[ "$worst" != timeout ] || { echo "   not all 10 forwarded within the probes' 10 s"; teardown; return; }
 	echo "   all 10 forwarding after: ${worst} ms (from before rpnctl starts; probes every ~5 ms)"
 	[ -n "${HOLD:-}" ] && sleep "$HOLD"
 	teardown
@@ -291,7 +341,7 @@ section3() {
 
 # ---------------------------------------------------------------- section 4
 section4() {
-	local n=${BIG:-100000} t0 c pr pe
+	local n=${BIG:-100000} t0 t1 c pr pe us
 	mkns big
 	mkdir -p "$W/big"
 	ip netns exec "$P-big" "$B/rpnd" -s "$W/big/sock" -S "$W/big/st" >"$W/big/log" 2>&1 &
@@ -302,8 +352,12 @@ section4() {
 	echo "4. one node with $n services (added one request at a time over the control socket)"
 	echo "   $(x big "$B/rpn-tool" add-services "$W/big/sock" "$n")"
 	sleep 3
-	pr=$(awk '/^VmRSS/ {print $2}' "/proc/$(pgrep -x rpnd | head -1)/status")
-	pe=$(awk '/^VmRSS/ {print $2}' "/proc/$(pgrep -x rpnd-engine | head -1)/status")
+	# this benchmark's rpnd (its pid recorded at start) and its engine, not
+	# whichever rpnd on the host pgrep would find first
+	pr=$(awk '/^VmRSS/ {print $2}' "/proc/${PIDS[-1]}/status")
+	pe=$(awk '/^VmRSS/ {print $2}' "/proc/$(pgrep -P "${PIDS[-1]}" | head -1)/status")
+	need "the parent's RSS" "$pr"
+	need "the engine's RSS" "$pe"
 	echo "   nft elements: $(x big nft list map inet rpn svc4 | grep -c ' : ') in svc4"
 	printf '   RSS: parent (kernel side, mirror) %.1f MiB, engine (records, gossip) %.1f MiB\n' \
 	    "$(echo "$pr / 1024" | bc -l)" "$(echo "$pe / 1024" | bc -l)"
@@ -317,9 +371,12 @@ section4() {
 		[ -n "$c" ] && [ "$c" -ge 1 ] && break
 		sleep 0.1
 	done
+	need "commits after the restart" "$c"
+	t1=$(echo "$(date +%s.%N) - $t0" | bc)
+	us=$(x big "$B/rpnctl" -s "$W/big/sock" status --json | jq '.counters.dp_last_usec')
+	need "the full sync's duration" "$us"
 	printf '   restart: verified and programmed all records after %.1f s; the kernel full sync took %s ms\n' \
-	    "$(echo "$(date +%s.%N) - $t0" | bc)" \
-	    "$(x big "$B/rpnctl" -s "$W/big/sock" status --json | jq '.counters.dp_last_usec / 1000')"
+	    "$t1" "$(jq -n "$us / 1000")"
 	teardown
 }
 

@@ -10,9 +10,12 @@
 #   KILLS=3             kill -9 measurements per size
 #   LOSS_SECONDS=0      > 0: also run N=LOSS_N agents of each under 5% loss and
 #   LOSS_N=50           count false failures
+#
+# It signals only processes it started: the agents in its own namespace
+# (never others of the same name on this host), by the pids it recorded.
 set -u
 B=$(cd "${RPN_BUILD:-build}" && pwd)
-NS=rpnbench-gossip
+NS=${RPN_BENCH_NS:-rpnbench-gossip-$$}
 SIZES=${SIZES:-${*:-10 50 100}}
 RUNS=${RUNS:-1}
 SERF_RUNS=${SERF_RUNS:-1}
@@ -24,20 +27,56 @@ HZ=$(getconf CLK_TCK)
 
 if [ -z "${RPN_BENCH_INSIDE:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "gossip.sh needs root (network namespace)"; exit 1; }
-	command -v serf >/dev/null || { echo "serf is not installed (apt-get install serf)"; exit 1; }
-	ip netns del "$NS" 2>/dev/null
-	ip netns add "$NS"
+	for t in serf nft jq bc "$B/bench-watch" "$B/rpnd"; do
+		command -v "$t" >/dev/null || { echo "gossip.sh: $t is missing" \
+		    "(deploy/deps.sh bench; make all $B/bench-watch)" >&2; exit 1; }
+	done
+	# A namespace of its own (pid in the name): all it runs stays there.
+	ip netns add "$NS" || exit 1
 	trap 'ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; sleep 0.3; ip netns del "$NS" 2>/dev/null' EXIT
 	ip -n "$NS" link set lo up
-	RPN_BENCH_INSIDE=1 ip netns exec "$NS" bash "$0" "$@"
+	RPN_BENCH_INSIDE=1 RPN_BENCH_NS="$NS" ip netns exec "$NS" bash "$0" "$@"
 	exit $?
 fi
 
 W=$(mktemp -d /tmp/rpn-bench.XXXXXX)
 chmod 755 "$W"
-trap 'pkill -9 -x rpnd 2>/dev/null; pkill -9 -x serf 2>/dev/null; rm -rf "$W"' EXIT
+exec 3>&2	# the terminal, for refusals from inside the rounds' redirections
+trap 'stop_all; rm -rf "$W"' EXIT
 KEY=$(serf keygen)
 ip4() { echo "127.0.1.$1"; }
+
+# ns_pids NAME...: this benchmark's processes (those in its namespace) with
+# one of these names; nothing else on the host is ever signalled or counted.
+ns_pids() {
+	local p c n
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		for n in "$@"; do [ "$c" = "$n" ] && echo "$p"; done
+	done
+	return 0
+}
+
+# need WHAT VALUE: a measured number; empty, zero or not a number means a
+# tool failed, and a table with a 0 in it would be a lie.
+need() {
+	if ! [[ $2 =~ ^[0-9]+(\.[0-9]+)?$ ]] || [ "$(echo "$2 > 0" | bc)" != 1 ]; then
+		echo "gossip.sh: no measurement of $1 (got \"$2\"): a tool failed" >&3
+		exit 1
+	fi
+}
+
+# watch_agents ARGS...: bench-watch's "done K/N p50 .. max .." line; refused when it
+# printed nothing or no agent got there (the agents are not running).
+watch_agents() {
+	local out
+	out=$("$B/bench-watch" "$@")
+	if ! [[ $out =~ ^done\ ([0-9]+)/[0-9]+\ p50 ]] || [ "${BASH_REMATCH[1]}" = 0 ]; then
+		echo "gossip.sh: bench-watch $1 $3 $4: \"$out\": no agent answered" >&3
+		return 1
+	fi
+	echo "$out"
+}
 
 # ---- nft counters for the traffic on one port (this namespace only) ----
 counters_on() {
@@ -56,15 +95,19 @@ NFT
 counters_off() { nft delete table inet bench 2>/dev/null; }
 counter_get() { nft -j list counter inet bench "$1" | jq ".nftables[1].counter.$2"; }
 
-# ---- per-agent resources: CPU ticks and RSS of every process of the kind ----
-ticks() { local t=0 p; for p in $(pgrep -x "$1"; pgrep -x "$1-engine"); do
+# ---- per-agent resources: CPU ticks and RSS of this benchmark's agents ----
+ticks() { local t=0 p; for p in $(ns_pids "$1" "$1-engine"); do
 	t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
 # mem_kib PROC Rss|Pss: summed over the agent's processes (Pss splits shared pages fairly)
-mem_kib() { local s=0 p; for p in $(pgrep -x "$1"; pgrep -x "$1-engine"); do
+mem_kib() { local s=0 p; for p in $(ns_pids "$1" "$1-engine"); do
 	s=$((s + $(awk -v k="$2:" '$1 == k {print $2}' /proc/$p/smaps_rollup))); done; echo $s; }
 
-stop_all() { pkill -9 -x rpnd 2>/dev/null; pkill -9 -x rpnd-engine 2>/dev/null;
-	pkill -9 -x serf 2>/dev/null; sleep 0.5; }
+stop_all() {
+	local p
+	p=$(ns_pids rpnd rpnd-engine serf)
+	[ -z "$p" ] || kill -9 $p 2>/dev/null
+	sleep 0.5
+}
 
 # ---- rpn ----
 rpn_start() {	# rpn_start FIRST LAST
@@ -73,6 +116,7 @@ rpn_start() {	# rpn_start FIRST LAST
 		mkdir -p "$W/r$i"
 		printf 'listen %s:7480\nadvertise %s\n' "$(ip4 $i)" "$(ip4 $i)" > "$W/r$i/conf"
 		"$B/rpnd" -f "$W/r$i/conf" -s "$W/r$i/sock" -S "$W/r$i/st" >"$W/r$i/log" 2>&1 &
+		echo $! > "$W/r$i/pid"
 		disown
 	done
 	for i in $(seq "$1" "$2"); do
@@ -85,7 +129,7 @@ rpn_join() {	# rpn_join I TOKEN
 }
 
 rpn_round() {	# rpn_round N: formation, late join, idle, kills; prints key=value lines
-	local n=$1 i run toks
+	local n=$1 i run toks r
 	for run in $(seq "$RUNS"); do
 		stop_all
 		rm -rf "$W"/r[0-9]*
@@ -94,14 +138,16 @@ rpn_round() {	# rpn_round N: formation, late join, idle, kills; prints key=value
 		toks=()
 		for i in $(seq 2 "$n"); do toks[$i]=$("$B/rpnctl" -s "$W/r1/sock" invite); done
 		for i in $(seq 2 "$n"); do rpn_join "$i" "${toks[$i]}" & done
-		echo "formation_run=$("$B/bench-watch" rpn 180000 alive "$n" $(rpn_socks 1 "$n"))"
+		r=$(watch_agents rpn 180000 alive "$n" $(rpn_socks 1 "$n")) || exit 1
+		echo "formation_run=$r"
 		wait
 	done
 	sleep 2
 	rpn_start $((n + 1)) $((n + 1))
 	tok=$("$B/rpnctl" -s "$W/r1/sock" invite)
 	rpn_join $((n + 1)) "$tok" &
-	echo "latejoin=$("$B/bench-watch" rpn 60000 alive $((n + 1)) $(rpn_socks 1 $((n + 1))))"
+	r=$(watch_agents rpn 60000 alive $((n + 1)) $(rpn_socks 1 $((n + 1)))) || exit 1
+	echo "latejoin=$r"
 	wait
 	idle rpnd 7480 $((n + 1))
 	kills rpn $((n + 1))
@@ -114,6 +160,7 @@ serf_start() {
 		mkdir -p "$W/s$i"
 		serf agent -node="a$i" -bind="$(ip4 $i):7946" -rpc-addr="$(ip4 $i):7373" \
 		    -encrypt="$KEY" -log-level=info >"$W/s$i/log" 2>&1 &
+		echo $! > "$W/s$i/pid"
 		disown
 	done
 	for i in $(seq "$1" "$2"); do
@@ -126,20 +173,22 @@ serf_start() {
 serf_addrs() { local i; for i in $(seq "$1" "$2"); do echo "$(ip4 $i):7373"; done; }
 
 serf_round() {
-	local n=$1 i run
+	local n=$1 i run r
 	for run in $(seq "$SERF_RUNS"); do
 		stop_all
 		serf_start 1 "$n"
 		for i in $(seq 2 "$n"); do
 			serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
 		done
-		echo "formation_run=$("$B/bench-watch" serf 180000 alive "$n" $(serf_addrs 1 "$n"))"
+		r=$(watch_agents serf 180000 alive "$n" $(serf_addrs 1 "$n")) || exit 1
+		echo "formation_run=$r"
 		wait
 	done
 	sleep 2
 	serf_start $((n + 1)) $((n + 1))
 	serf join -rpc-addr="$(ip4 $((n + 1))):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
-	echo "latejoin=$("$B/bench-watch" serf 60000 alive $((n + 1)) $(serf_addrs 1 $((n + 1))))"
+	r=$(watch_agents serf 60000 alive $((n + 1)) $(serf_addrs 1 $((n + 1)))) || exit 1
+	echo "latejoin=$r"
 	wait
 	idle serf 7946 $((n + 1))
 	kills serf $((n + 1))
@@ -147,7 +196,7 @@ serf_round() {
 
 # idle PROC PORT N: traffic, CPU and RSS per agent over the idle window
 idle() {
-	local proc=$1 port=$2 n=$3 t0 t1 pk by tb
+	local proc=$1 port=$2 n=$3 t0 t1 pk by tb rss pss
 	sleep "${SETTLE_SECONDS:-30}"	# let the news of the joins die down
 	counters_on "$port"
 	t0=$(ticks "$proc")
@@ -157,29 +206,42 @@ idle() {
 	by=$(counter_get udp_out bytes)
 	tb=$(counter_get tcp_all bytes)
 	counters_off
+	# Gossip never stops, so no UDP at all means the counters failed; TCP
+	# may well be 0 when idle, but must be there.
+	need "idle UDP packets ($proc)" "$pk"
+	need "idle UDP bytes ($proc)" "$by"
+	[[ $tb =~ ^[0-9]+$ ]] || need "idle TCP bytes ($proc)" "$tb"
+	need "$proc processes" "$(ns_pids "$proc" "$proc-engine" | wc -l)"
 	# Payload bytes: IP (20) and UDP (8) headers off each datagram.
 	echo "idle_udp_pps=$(echo "scale=2; $pk / $n / $IDLE" | bc)"
 	echo "idle_udp_Bps=$(echo "scale=1; ($by - 28 * $pk) / $n / $IDLE" | bc)"
 	echo "idle_wire_Bps=$(echo "scale=1; ($by + $tb) / $n / $IDLE" | bc)"
 	echo "idle_tcp_Bps=$(echo "scale=1; $tb / $n / $IDLE" | bc)"
 	echo "cpu_pct=$(echo "scale=3; ($t1 - $t0) * 100 / $HZ / $n / $IDLE" | bc)"
-	echo "rss_mib=$(echo "scale=2; $(mem_kib "$proc" Rss) / 1024 / $n" | bc)"
-	echo "pss_mib=$(echo "scale=2; $(mem_kib "$proc" Pss) / 1024 / $n" | bc)"
+	rss=$(mem_kib "$proc" Rss)
+	pss=$(mem_kib "$proc" Pss)
+	need "RSS of $proc" "$rss"
+	need "PSS of $proc" "$pss"
+	echo "rss_mib=$(echo "scale=2; $rss / 1024 / $n" | bc)"
+	echo "pss_mib=$(echo "scale=2; $pss / 1024 / $n" | bc)"
 }
 
 # kills KIND N: kill -9 KILLS agents one after another; time until all others say failed
 kills() {
-	local kind=$1 n=$2 k victim others i
+	local kind=$1 n=$2 k victim others i p r
 	for k in $(seq "$KILLS"); do
 		victim=$((n - k + 1))
 		if [ "$kind" = rpn ]; then
 			others=$(for i in $(seq 1 $((n - k))); do echo "$W/r$i/sock"; done)
-			pkill -9 -f "$W/r$victim/conf"
+			# the rpnd it started, and that rpnd's engine
+			p=$(cat "$W/r$victim/pid")
+			kill -9 $(pgrep -P "$p") "$p"
 		else
 			others=$(serf_addrs 1 $((n - k)))
-			pkill -9 -f -- "-node=a$victim "
+			kill -9 "$(cat "$W/s$victim/pid")"
 		fi
-		echo "kill_run=$("$B/bench-watch" "$kind" 120000 failed "a$victim" $others)"
+		r=$(watch_agents "$kind" 120000 failed "a$victim" $others) || exit 1
+		echo "kill_run=$r"
 	done
 }
 
@@ -191,11 +253,11 @@ loss() {
 		rpn_start 1 "$n"
 		"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
 		for i in $(seq 2 "$n"); do rpn_join "$i" "$("$B/rpnctl" -s "$W/r1/sock" invite)"; done
-		"$B/bench-watch" rpn 120000 alive "$n" $(rpn_socks 1 "$n") >/dev/null
+		watch_agents rpn 120000 alive "$n" $(rpn_socks 1 "$n") >/dev/null || exit 1
 	else
 		serf_start 1 "$n"
 		for i in $(seq 2 "$n"); do serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1; done
-		"$B/bench-watch" serf 240000 alive "$n" $(serf_addrs 1 "$n") >/dev/null
+		watch_agents serf 240000 alive "$n" $(serf_addrs 1 "$n") >/dev/null || exit 1
 	fi
 	for i in $(seq "$n"); do : > "$W/${kind:0:1}$i/log"; done
 	tc qdisc add dev lo root netem loss 5%

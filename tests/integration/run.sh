@@ -13,9 +13,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "0 passed, 0 failed, ${#tests[@]} skipped"
 	exit 0
 fi
+# rpnd runs its engine as _rpn and refuses to start without that user.
+"$here/../../deploy/mkuser.sh" || exit 1
 for t in "${tests[@]}"; do
-	[ -f "$t" ] || t="$here/$t"
-	[ -f "$t" ] || t="$t.sh"
+	[ -f "$t" ] || t="$here/${t%.sh}.sh"
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
 	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"/tmp/rpn-it-$name.out" 2>&1

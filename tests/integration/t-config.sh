@@ -18,10 +18,38 @@ expect_fail "bad config" "bad.conf:2: unknown keyword \"bogus-key\"" \
     "$RPN_BUILD/rpnd" -n -f "$W/bad.conf"
 expect_fail "missing config" "No such file" "$RPN_BUILD/rpnd" -n -f "$W/nope.conf"
 expect_fail "bad --uplink" "bad gateway" "$RPN_BUILD/rpnd" -n --uplink eth0@nowhere
+printf '# the engine needs a user of its own\nuser nosuchuser\n' > "$W/nouser.conf"
+expect_fail "-n, a missing user" "nouser.conf:2: user nosuchuser does not exist" \
+    "$RPN_BUILD/rpnd" -n -f "$W/nouser.conf"
+
+# Interfaces must exist (in the namespace rpnd runs in), and be an uplink or
+# a LAN, not both.  n1 has lo and eth0 only.
+printf 'uplink eth0\nlan eth9\n' > "$W/noif.conf"
+expect_fail "-n, a missing LAN" "noif.conf:2: lan eth9: no such interface" \
+    nsx n1 "$RPN_BUILD/rpnd" -n -f "$W/noif.conf"
+expect_fail "-n, a missing --uplink" "rpnd: --uplink eth7: no such interface" \
+    nsx n1 "$RPN_BUILD/rpnd" -n --uplink eth7
+expect_fail "a start with a missing --lan" "rpnd: --lan eth8: no such interface" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2" --lan eth8
+printf 'uplink eth0\n\nlan eth0\n' > "$W/both.conf"
+expect_fail "-n, uplink and LAN at once" \
+    "both.conf:3: eth0 is already an uplink; an interface is an uplink or a LAN, not both" \
+    nsx n1 "$RPN_BUILD/rpnd" -n -f "$W/both.conf"
+expect_fail "--uplink and --lan at once" "rpnd: --lan eth0: eth0 is already an uplink" \
+    nsx n1 "$RPN_BUILD/rpnd" -n --uplink eth0 --lan eth0
+nsx n1 "$RPN_BUILD/rpnd" -n --uplink eth0 --lan lo >/dev/null || fail "-n refused existing interfaces"
 
 cp "$W/good.conf" "$W/live.conf"
 start n1 -f "$W/live.conf"
 rpn n1 init --name n1 >/dev/null
+
+# One rpnd per state directory: a second one with the same -S (another
+# socket) says who holds it and changes nothing.
+expect_fail "a second rpnd on the same state directory" \
+    "another rpnd uses $W/n1/state (pid $(cat "$W/n1/pid"))" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -s "$W/n1/sock2" -S "$W/n1/state"
+[ ! -e "$W/n1/sock2" ] || fail "the second rpnd made its socket"
+ctl n1 status >/dev/null || fail "the first rpnd is unwell after a second one tried its state directory"
 cp "$W/bad.conf" "$W/live.conf"
 kill -HUP "$(cat "$W/n1/pid")"
 wait_for 50 0.1 grep -q "keeping the old configuration" "$W/n1/log" ||

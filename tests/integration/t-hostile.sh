@@ -10,6 +10,9 @@ for n in n1 n2 n3; do
 	wait_until 100 0.1 '[ "$(count_alive $n)" -eq 3 ]' || fail "$n did not see 3 alive"
 done
 tool="$RPN_BUILD/rpn-tool"
+# A member's key is read as the engine reads it, as _rpn: a key file is
+# loaded only by its owner.
+as_rpn="setpriv --reuid=_rpn --regid=_rpn --clear-groups"
 t1=$(ctl n1 status --json | jq -r '.node.id')
 mid=$(ctl n1 status --json | jq -r '.node.mesh')
 inc2() { ctl n1 status --json | jq -r '.members[] | select(.name == "n2") | .incarnation'; }
@@ -18,6 +21,7 @@ inc2() { ctl n1 status --json | jq -r '.members[] | select(.name == "n2") | .inc
 sleep 1.5
 mkdir "$W/old2"
 cp "$W/n2/state/state" "$W/old2/state"
+chown -R _rpn: "$W/old2"
 stop n2
 start n2
 wait_until 100 0.1 '[ "$(count_alive n1)" -eq 3 ]' || fail "n2 did not come back"
@@ -37,19 +41,19 @@ wait_until 20 0.1 '[ "$(counter n1 bad_box)" -ge $((b + 2)) ]' ||
 say "protocol-1 box, datagram and frame: refused (bad_box $(counter n1 bad_box))"
 
 f=$(counter n1 records_forged)
-nsx n3 "$tool" forged "$W/n2/state" "$(addr n1)" "$t1"
+nsx n3 $as_rpn "$tool" forged "$W/n2/state" "$(addr n1)" "$t1"
 wait_until 20 0.1 '[ "$(counter n1 records_forged)" -gt "$f" ]' || fail "tampered record not counted"
 say "tampered record: refused (records_forged $(counter n1 records_forged))"
 
 s=$(counter n1 records_stale)
 d=$(counter n1 records_duplicate)
-nsx n3 "$tool" replay "$W/old2" "$W/n2/state" "$(addr n1)" "$t1"
+nsx n3 $as_rpn "$tool" replay "$W/old2" "$W/n2/state" "$(addr n1)" "$t1"
 wait_until 20 0.1 '[ $(( $(counter n1 records_stale) + $(counter n1 records_duplicate) )) -gt $((s + d)) ]' ||
     fail "replayed record not counted"
 say "replayed old record: refused (stale $(counter n1 records_stale), duplicate $(counter n1 records_duplicate))"
 
 s=$(counter n1 records_stale)
-nsx n3 "$tool" old-version "$W/n2/state" "$(addr n1)" "$t1"
+nsx n3 $as_rpn "$tool" old-version "$W/n2/state" "$(addr n1)" "$t1"
 wait_until 20 0.1 '[ "$(counter n1 records_stale)" -gt "$s" ]' || fail "old version not counted as stale"
 say "freshly signed older version: refused (records_stale $(counter n1 records_stale))"
 

@@ -14,17 +14,19 @@ uid=$(awk '/^Uid:/ {print $3}' "/proc/$engine/status")
 capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$engine/status")
 capprm=$(awk '/^CapPrm:/ {print $2}' "/proc/$engine/status")
 nnp=$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$engine/status")
-[ "$uid" != 0 ] || fail "the engine runs as root"
+[ "$uid" = "$(id -u _rpn)" ] || fail "the engine runs as uid $uid, not _rpn ($(id -u _rpn))"
 [ "$capeff" = 0000000000000000 ] && [ "$capprm" = 0000000000000000 ] ||
     fail "the engine holds capabilities: eff $capeff prm $capprm"
 [ "$nnp" = 1 ] || fail "the engine can gain privileges (NoNewPrivs=$nnp)"
-say "engine pid $engine: uid $uid, no capabilities, NoNewPrivs"
+say "engine pid $engine: uid $uid (_rpn), no capabilities, NoNewPrivs"
 [ "$(awk '/^Uid:/ {print $3}' "/proc/$parent/status")" = 0 ] || fail "parent is not root"
 
 # key material: 0600, owned by the engine's user, never in the logs
 for f in node.key root.key state; do
 	m=$(stat -c %a "$W/n1/state/$f")
 	[ "$m" = 600 ] || fail "$f has mode $m"
+	o=$(stat -c %U "$W/n1/state/$f")
+	[ "$o" = _rpn ] || fail "$f is owned by $o"
 done
 seed=$(tail -c 32 "$W/n1/state/node.key" | od -An -tx1 | tr -d ' \n')
 ! grep -qi "$seed" "$W/n1/log" || fail "the node key appears in the log"
@@ -42,3 +44,16 @@ say "non-root rpnctl: $out"
 kill -KILL "$parent"
 wait_for 50 0.1 sh -c "! kill -0 $engine 2>/dev/null" || fail "engine outlived its parent"
 say "the engine exits when its parent dies"
+
+# The engine runs only as its own user: no fallback to nobody, never root.
+# (timeout: an rpnd that wrongly starts must not hang the test.)
+printf 'user nosuchuser\n' > "$W/nouser.conf"
+expect_fail "a missing user" "nouser.conf:1: user nosuchuser does not exist.*useradd --system" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -f "$W/nouser.conf" -s "$W/n1/sock2" -S "$W/n1/state2"
+[ ! -e "$W/n1/state2" ] || fail "rpnd made a state directory for a missing user"
+printf 'user root\n' > "$W/root.conf"
+expect_fail "user root" "uid 0: the engine must not run as root" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -f "$W/root.conf" -s "$W/n1/sock2" -S "$W/n1/state2"
+printf 'user nobody\n' > "$W/nobody.conf"
+expect_fail "user nobody" "shared with other software" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -f "$W/nobody.conf" -s "$W/n1/sock2" -S "$W/n1/state2"

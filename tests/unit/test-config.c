@@ -66,6 +66,10 @@ TEST(config_errors_name_file_and_line)
 		{ "uplink eth0 via 2001:db8::1\n", "only IPv4 uplinks" },
 		{ "uplink eth0\nuplink eth0\n", "t.conf:2: uplink eth0 given twice" },
 		{ "lan a/b\n", "bad interface name" },
+		{ "uplink eth0\n\nlan eth0\n", "t.conf:3: eth0 is already an "
+		    "uplink; an interface is an uplink or a LAN, not both" },
+		{ "lan eth1\nuplink eth1 via 192.0.2.1\n", "t.conf:2: eth1 is "
+		    "already a LAN; an interface is an uplink or a LAN, not both" },
 		{ "mark-mask 0xf0f0\n", "\"mark-mask\" needs 8 contiguous bits" },
 		{ "keep-on-exit maybe\n", "\"keep-on-exit\" needs yes or no" },
 	};
@@ -96,6 +100,30 @@ TEST(config_print_parses_again)
 	fclose(f);
 	config_default(&d);
 	ASSERT_EQ(config_parse(text, len, "printed", &d, err, sizeof(err)), 0);
+	/* The same settings; where each was written differs, and is not one. */
+	ASSERT_EQ(c.line.uplink[0], 3);
+	ASSERT_EQ(d.line.user, 4);
+	memset(&c.line, 0, sizeof(c.line));
+	memset(&d.line, 0, sizeof(d.line));
 	ASSERT_MEM_EQ(&c, &d, sizeof(c));
 	free(text);
+}
+
+TEST(config_uplink_and_lan_from_the_command_line)
+{
+	struct rpnd_config	 c;
+	char			 err[256];
+
+	/* --uplink and --lan go through the same checks as the file. */
+	ASSERT_EQ(parse("uplink eth0\n", &c, err, sizeof(err)), 0);
+	ASSERT_EQ(config_add_lan(&c, "eth0", err, sizeof(err)), -1);
+	ASSERT(strstr(err, "eth0 is already an uplink") != NULL);
+	ASSERT_EQ(config_add_lan(&c, "eth1", err, sizeof(err)), 0);
+	ASSERT_EQ(config_add_uplink(&c, "eth1@192.0.2.1", err, sizeof(err)),
+	    -1);
+	ASSERT(strstr(err, "eth1 is already a LAN") != NULL);
+	ASSERT_EQ(c.nuplinks, 1);
+	ASSERT_EQ(c.nlans, 1);
+	ASSERT_EQ(c.line.uplink[0], 1);
+	ASSERT_EQ(c.line.lan[0], 0);
 }

@@ -1,0 +1,66 @@
+# t-ctlsock.sh: clients talk only to a root-owned control socket, rpnd makes
+# its socket only where no other user can replace it, and a non-root client
+# that reaches rpnd anyway is told why it was refused.
+. "$(dirname "$0")/lib.sh"
+
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+hub
+node n1 198.51.100.1
+start n1
+rpn n1 init --name n1 >/dev/null
+
+# A socket whose mode was opened up: the engine still refuses a non-root
+# client, with a message, and the client exits 1 (not 141 from SIGPIPE).
+chmod 666 "$(sock n1)"
+for i in 1 2 3; do
+	rc=0
+	out=$(nsx n1 $NOBODY "$RPN_BUILD/rpnctl" -s "$(sock n1)" status 2>&1) || rc=$?
+	[ $rc -eq 1 ] || fail "non-root rpnctl on an open socket: exit $rc ($out)"
+	echo "$out" | grep "permission denied: the control socket is for root" >/dev/null ||
+	    fail "non-root rpnctl on an open socket said: \"$out\""
+done
+say "non-root rpnctl on a socket chmod'ed 666: exit 1: $out"
+chmod 600 "$(sock n1)"
+ctl n1 status >/dev/null || fail "rpnd is unwell after refusing clients"
+
+# A fake rpnd run by another user: root's rpn join must refuse it before it
+# sends a byte (the request holds the token).
+mkdir "$W/fake"
+chown 65534:65534 "$W/fake"
+nsx n1 $NOBODY socat -u UNIX-LISTEN:"$W/fake/sock",fork OPEN:"$W/fake/got",creat,append \
+    >"$W/fake/log" 2>&1 &
+echo $! > "$W/fake/pid"
+wait_for 50 0.1 test -S "$W/fake/sock" || fail "the fake server did not start"
+tok=$(ctl n1 invite)
+rc=0
+out=$(nsx n1 timeout 10 "$RPN_BUILD/rpn" -s "$W/fake/sock" join 198.51.100.1 \
+    --token "$tok" 2>&1) || rc=$?
+sleep 0.3
+[ ! -s "$W/fake/got" ] || fail "the fake server received $(wc -c < "$W/fake/got") bytes"
+[ $rc -eq 1 ] || fail "rpn join through a non-root server: exit $rc"
+echo "$out" | grep "runs as uid 65534, not root, so it is not rpnd; nothing was sent" \
+    >/dev/null || fail "rpn join through a non-root server said: \"$out\""
+say "rpn join through a non-root server: refused (exit 1): $out"
+expect_fail "rpnctl status through a non-root server" "not rpnd" \
+    nsx n1 "$RPN_BUILD/rpnctl" -s "$W/fake/sock" status
+kill "$(cat "$W/fake/pid")" 2>/dev/null || true
+say "the fake server received 0 bytes"
+
+# rpnd refuses a socket directory another user could write or owns.
+stop n1
+mkdir -m 1777 "$W/open"
+chmod 1777 "$W/open"
+expect_fail "a world-writable socket directory" \
+    "control socket directory $W/open: $W/open is mode 1777, owned by uid 0: another user could put a socket" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -s "$W/open/sock" -S "$W/n1/state"
+mkdir "$W/theirs"
+chown 65534:65534 "$W/theirs"
+expect_fail "a socket directory of another user" "is mode 0755, owned by uid 65534" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -s "$W/theirs/sock" -S "$W/n1/state"
+mkdir -p "$W/theirs/sub"
+expect_fail "a socket directory below another user's" "$W/theirs is mode 0755, owned by uid 65534" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd" -s "$W/theirs/sub/sock" -S "$W/n1/state"
+[ ! -e "$W/open/sock" ] && [ ! -e "$W/theirs/sock" ] || fail "rpnd made a socket in a refused directory"
+start n1
+ctl n1 status >/dev/null || fail "rpnd does not start again in a root directory"
