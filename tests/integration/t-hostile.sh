@@ -35,7 +35,7 @@ say "garbage datagram: refused (bad_box $(counter n1 bad_box))"
 # A box of protocol version 1, genuinely sealed by n2, as a datagram and as a
 # stream frame: refused before it is opened, and counted as bad_box.
 b=$(counter n1 bad_box)
-nsx n3 "$tool" v1-box "$W/n2/state" "$(addr n1)" "$t1"
+nsx n3 $as_rpn "$tool" v1-box "$W/n2/state" "$(addr n1)" "$t1"
 wait_until 20 0.1 '[ "$(counter n1 bad_box)" -ge $((b + 2)) ]' ||
     fail "boxes of protocol version 1 not counted as bad_box ($b -> $(counter n1 bad_box))"
 say "protocol-1 box, datagram and frame: refused (bad_box $(counter n1 bad_box))"

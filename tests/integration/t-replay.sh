@@ -18,7 +18,12 @@ tool="$RPN_BUILD/rpn-tool"
 # Capture on n1's uplink what n2 sends it while n2 restarts (its first pings
 # carry its new node record; its catch-up sync opens a stream to n1) and adds
 # a service (gossip carries the record).
-nsx n1 "$tool" capture eth0 "$(addr n2)" "$W/n1/state" 15 "$W/cap" >"$W/cap.out" 2>&1 &
+# (a packet socket needs root, and a key file is read only by its owner:
+# the capture reads a root-owned copy of n1's key)
+mkdir -m 700 "$W/k1"
+cp "$W/n1/state/node.key" "$W/k1/node.key"
+chown root: "$W/k1/node.key"
+nsx n1 "$tool" capture eth0 "$(addr n2)" "$W/k1" 15 "$W/cap" >"$W/cap.out" 2>&1 &
 cap=$!
 wait_until 50 0.1 'grep -qs capturing "$W/cap.out"' || fail "capture did not start"
 stop n2
