@@ -109,7 +109,8 @@ mesh_set_lans(struct mesh *m, const struct wire_prefix *lans, uint32_t n)
 {
 	if (n > WIRE_MAX_LANS)
 		return -1;
-	memcpy(m->lans, lans, n * sizeof(*lans));
+	if (n > 0)
+		memcpy(m->lans, lans, n * sizeof(*lans));
 	m->nlans = (uint16_t)n;
 	return 0;
 }

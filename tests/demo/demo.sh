@@ -2,9 +2,11 @@
 # demo.sh BUILD_DIR: rpn's showcase, narrated, on this machine: three sites in
 # network namespaces behind an upstream router with strict reverse-path
 # filtering; a cloud node with two uplinks and two on-prem sites with LANs.
-# A service is added once; curl from every site's LAN and from the internet
-# through both cloud uplinks reaches it, with data checked both ways.
-# Everything it makes is removed on exit, even on failure.
+# rpnd runs with no interface options.  A service is added once; curl from
+# every site's LAN and from the internet through both cloud uplinks reaches
+# it, with data checked both ways; a dead backend is withdrawn, a link flap
+# and a restart of rpnd do not stop forwarding.  Everything it makes is
+# removed on exit, even on failure.
 set -u
 export RPN_BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,17 +28,23 @@ cat <<'PIC'
      +------------------ router (drops packets with a wrong source) -----+
      | 198.51.100.2    | 198.51.100.18         | 198.51.100.34            | 198.51.100.50
    cloud eth0        cloud eth1            site A (LAN 100.64.1.0/24)   site B (LAN 100.64.2.0/24)
-   (default route)   (second uplink)         clia 100.64.1.10             srvb 100.64.2.10 web server
-                                                                          clib 100.64.2.20
+   (DHCP default     (DHCP default           clia 100.64.1.10             srvb 100.64.2.10 web server
+    route, metric 100) route, metric 200)                                 clib 100.64.2.20
 PIC
 topo_build
+topo_cloud_dhcp
 topo_servers
+# site B's web server for the health-check step, whose PID we keep
+http_handler "$W/http-web.sh" srvb
+ip netns exec "$(ns srvb)" socat TCP-LISTEN:8088,fork,reuseaddr EXEC:"$W/http-web.sh" \
+    >/dev/null 2>&1 &
+websrv=$!
 
-step "Start rpnd on the three nodes; the cloud node founds the mesh, the sites join with tokens"
+step "Start rpnd on the three nodes, with no options; the cloud node founds the mesh, the sites join"
 for n in cloud sitea siteb; do
 	mkdir -p "$W/$n"
-	show "$n" rpnd $(topo_args "$n")
-	start "$n" $(topo_args "$n")
+	show "$n" rpnd
+	start "$n"
 done
 rpn_on cloud init --name cloud
 tok=$(ctl cloud invite)
@@ -44,10 +52,12 @@ show cloud 'rpnctl invite   # -> '"$tok"
 rpn_on sitea join 198.51.100.2 --token "$tok" --name sitea
 rpn_on siteb join 198.51.100.2 --token "$(ctl cloud invite)" --name siteb
 wait_until 100 0.1 '[ "$(count_alive cloud)" -eq 3 ] && [ "$(count_alive sitea)" -eq 3 ]'
+printf '   rpnd found the cloud node'\''s two uplinks by their default routes:\n'
+ctl cloud status | sed -n '/^UPLINK/,/^$/p' | sed 's/^/   /'
 
 step "On site B, add the web server as a service, once"
 t0=$(date +%s.%N)
-rpnctl_on siteb service add web tcp/8080 --to 100.64.2.10:80 --public
+rpnctl_on siteb service add web tcp/8080 --to 100.64.2.10:8088 --public
 rpnctl_on siteb service add upload tcp/7000 --to 100.64.2.10:7 --public
 for n in cloud sitea siteb; do wait_until 100 0.01 "programmed $n web && programmed $n upload"; done
 printf '   every node forwards it after %.2f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
@@ -77,10 +87,46 @@ check test "$(http clia http://100.64.1.1:8081/)" = intra
 show inet 'curl --max-time 2 http://198.51.100.2:8081/   # refused'
 check test -z "$(http inet http://198.51.100.2:8081/ 2)"
 
-step "A second backend on site A (added from the cloud node); then site B's rpnd is killed"
+step "Health checks: site B's web server stops; its backend is withdrawn, site A's takes over"
 rpnctl_on cloud service add web tcp/8080 --to 100.64.1.10:80 --node sitea --public
 wait_until 100 0.05 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 2 ]'
 printf '   12 requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+show srvb 'kill the web server'
+kill "$websrv"
+t0=$(date +%s.%N)
+wait_until 100 0.05 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 1 ]'
+printf '   withdrawn on every node after %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+rpnctl_on cloud service show web
+printf '   12 new requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+show srvb 'start the web server again'
+ip netns exec "$(ns srvb)" socat TCP-LISTEN:8088,fork,reuseaddr EXEC:"$W/http-web.sh" \
+    >/dev/null 2>&1 &
+wait_until 100 0.05 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 2 ]'
+printf '   back: 12 requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+
+step "The cloud node's second NIC flaps; its DHCP client puts the default route back"
+on cloud ip link set eth1 down
+on cloud ip link set eth1 up
+on cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+wait_until 50 0.02 'nsx cloud ip route show table 102 | grep -q default'
+on cloud ip route show table 102
+show inet 'curl http://198.51.100.18:8080/ # through the second uplink again'
+check test -n "$(http inet http://198.51.100.18:8080/)"
+
+step "systemctl restart rpnd on the cloud node, with a new connection every 50 ms going through it"
+conn_loop inet http://198.51.100.18:8080/ 4 "$W/conns" &
+cl=$!
+sleep 1
+show cloud 'kill -TERM rpnd; rpnd'
+stop cloud
+start cloud
+wait "$cl"
+printf '   %s connections through the cloud node while rpnd restarted: %s failed\n' \
+    "$(attempts "$W/conns")" "$(fails "$W/conns")"
+check test "$(fails "$W/conns")" -eq 0
+wait_until 100 0.1 '[ "$(count_alive cloud)" -eq 3 ]'
+
+step "Site B's rpnd is killed: every node stops sending it new connections"
 show siteb 'kill -9 rpnd'
 crash siteb
 t0=$(date +%s.%N)
