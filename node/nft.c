@@ -85,6 +85,9 @@ batch_msg(struct batch *b, size_t need, uint16_t type, uint16_t flags,
 
 	if (p == NULL)
 		return NULL;
+	/* The messages' sequence numbers follow each other from the first. */
+	if (b->nmsgs == 0)
+		b->first_seq = seq;
 	memset(p, 0, need + 256);
 	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags, seq);
 }
@@ -105,18 +108,10 @@ batch_release(struct batch *b)
 
 /* ---- send a batch, collect every ack ---- */
 
-static int
-ack_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
 static void
 sock_size(struct nft *n, uint32_t bytes)
 {
-	int	 fd = mnl_socket_get_fd(n->nl);
+	int	 fd = mnl_socket_get_fd(n->nl.sock);
 	int	 sz = (int)(bytes + (1 << 16));
 
 	if (bytes > n->sndbuf) {
@@ -137,74 +132,49 @@ usec_now(void)
 /*
  * nft_send - one transaction: BATCH_BEGIN, the messages, BATCH_END, sent
  * in one sendmsg(); the kernel applies it all or nothing while we are in
- * sendmsg().  Every message asked for an ack; read until all arrived or the
- * first error (then the whole transaction was aborted).
+ * sendmsg().  Every message asked for an ack; nl_send_batch() reads them
+ * all, matched by sequence number, error or not.
  */
 static int
 nft_send(struct nft *n, struct batch *msgs, uint32_t *usec)
 {
 	struct batch	 b;
 	struct nlmsghdr	*nlh;
-	char		*rbuf;
-	size_t		 rsz = 1 << 16;
-	uint32_t	 acks = 0;
 	uint64_t	 t0;
-	int		 fd = mnl_socket_get_fd(n->nl), rc = 0, rcv;
+	uint32_t	 lo, hi;
+	int		 fd = mnl_socket_get_fd(n->nl.sock), rc, rcv;
 
+	n->nfails = 0;
 	if (msgs->err)
 		return -ENOMEM;
+	if (msgs->nmsgs == 0) {
+		if (usec != NULL)
+			*usec = 0;
+		return 0;
+	}
 	memset(&b, 0, sizeof(b));
 	if (batch_room(&b, msgs->len + 2 * NLMSG_HDRLEN + 64) == NULL)
 		return -ENOMEM;
-	nlh = nftnl_batch_begin(b.buf, n->seq++);
+	nlh = nftnl_batch_begin(b.buf, n->nl.seq++);
 	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
 	if (msgs->len > 0)
 		memcpy(b.buf + b.len, msgs->buf, msgs->len);
 	b.len += msgs->len;
-	nlh = nftnl_batch_end(b.buf + b.len, n->seq++);
+	nlh = nftnl_batch_end(b.buf + b.len, n->nl.seq++);
 	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
 	sock_size(n, (uint32_t)b.len);
 	/* Every message is acked: make room for the answers. */
-	rcv = (int)(msgs->nmsgs * 1024 + (1 << 16));
+	rcv = (int)(msgs->nmsgs * 256 + (1 << 16));
 	if ((uint32_t)rcv > n->rcvbuf) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 		n->rcvbuf = (uint32_t)rcv;
 	}
+	lo = msgs->first_seq;
+	hi = lo + msgs->nmsgs - 1;
 	t0 = usec_now();
-	if (mnl_socket_sendto(n->nl, b.buf, b.len) < 0) {
-		rc = -errno;
-		batch_release(&b);
-		return rc;
-	}
+	rc = nl_send_batch(&n->nl, b.buf, b.len, lo, hi, n->fails,
+	    sizeof(n->fails) / sizeof(n->fails[0]), &n->nfails);
 	batch_release(&b);
-	if ((rbuf = malloc(rsz)) == NULL)
-		return -ENOMEM;
-	while (acks < msgs->nmsgs) {
-		ssize_t	 r = mnl_socket_recvfrom(n->nl, rbuf, rsz);
-		int	 cb;
-
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		/* Each ack is one NLMSG_ERROR; count them as mnl walks the buffer. */
-		for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf;
-		    mnl_nlmsg_ok(h, (int)r); h = mnl_nlmsg_next(h, (int *)&r)) {
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr	*e = mnl_nlmsg_get_payload(h);
-
-				acks++;
-				if (e->error != 0) {
-					rc = e->error;
-					goto out;
-				}
-			}
-		}
-		(void)cb;
-		(void)ack_cb;
-	}
-out:
-	free(rbuf);
 	if (usec != NULL)
 		*usec = (uint32_t)(usec_now() - t0);
 	return rc;
@@ -545,43 +515,43 @@ put_skeleton(struct nft *n, struct batch *b)
 	char			 name[32];
 
 	for (int i = 0; i < DS_NUM; i++)
-		put_set(b, &sets[i], n->seq++);
-	put_set(b, &stamp, n->seq++);
-	put_set(b, &restore, n->seq++);
+		put_set(b, &sets[i], n->nl.seq++);
+	put_set(b, &stamp, n->nl.seq++);
+	put_set(b, &restore, n->nl.seq++);
 
 	/* Regular chains first: rules and verdict maps refer to them. */
-	put_chain(b, "translate", NULL, 0, 0, n->seq++);
+	put_chain(b, "translate", NULL, 0, 0, n->nl.seq++);
 	for (int k = 1; k <= c->nuplinks; k++) {
 		snprintf(name, sizeof(name), "stamp_%d", k);
-		put_chain(b, name, NULL, 0, 0, n->seq++);
+		put_chain(b, name, NULL, 0, 0, n->nl.seq++);
 		snprintf(name, sizeof(name), "restore_%d", k);
-		put_chain(b, name, NULL, 0, 0, n->seq++);
+		put_chain(b, name, NULL, 0, 0, n->nl.seq++);
 	}
-	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->seq++);
-	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->seq++);
-	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100, n->seq++);
-	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->seq++);
-	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100, n->seq++);
+	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->nl.seq++);
+	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->nl.seq++);
+	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100, n->nl.seq++);
+	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->nl.seq++);
+	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100, n->nl.seq++);
 
 	/* translate: ct mark set ct mark or T */
 	r = rule_new("translate");
 	x_ct(r, NFT_CT_MARK, NFT_REG_1);
 	x_bitwise(r, NFT_REG_1, ~T, T);
 	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	for (int k = 1; k <= c->nuplinks; k++) {
 		snprintf(name, sizeof(name), "stamp_%d", k);
 		r = rule_new(name);
 		x_ct(r, NFT_CT_MARK, NFT_REG_1);
 		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
 		x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 		snprintf(name, sizeof(name), "restore_%d", k);
 		r = rule_new(name);
 		x_meta(r, NFT_META_MARK, NFT_REG_1);
 		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
 		x_meta_set(r, NFT_META_MARK, NFT_REG_1);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 	}
 
 	/*
@@ -605,18 +575,18 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, U, 0);
 		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
 		    NFT_REG_VERDICT, 0);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 		r = rule_new(cn);
 		x_ct(r, NFT_CT_STATE, NFT_REG_1);
 		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
 		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 	}
 	r = rule_new("pre");
 	x_meta(r, NFT_META_IIF, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
 	    0);
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	if (c->strict) {
 		/* the connection's first packet, just stamped */
 		r = rule_new("pre");
@@ -624,7 +594,7 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, U, 0);
 		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
 		    NFT_REG_VERDICT, 0);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 	}
 
 	/*
@@ -638,19 +608,19 @@ put_skeleton(struct nft *n, struct batch *b)
 	r = rule_new("pre");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "lans4", sets[DS_LANS4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
@@ -668,12 +638,12 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
 	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("pre");
 	x_proto_port(r);
 	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	for (int lb = 0; lb < 2; lb++) {
 		r = rule_new("pre");
 		x_proto_port(r);
@@ -688,7 +658,7 @@ put_skeleton(struct nft *n, struct batch *b)
 			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
 		x_counter(r);
 		x_verdict(r, NF_DROP, NULL);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 	}
 
 	/*
@@ -699,16 +669,16 @@ put_skeleton(struct nft *n, struct batch *b)
 	r = rule_new("out");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("out");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
 	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, 127);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 	r = rule_new("out");
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 
 	/* pre_dnat / out_dnat: translate what the filter marked */
 	for (int chain = 0; chain < 2; chain++) {
@@ -719,12 +689,12 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, T, 0);
 		x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
 		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 		r = rule_new(cn);
 		x_proto_port(r);
 		x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
 		x_dnat(r);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 		r = rule_new(cn);
 		x_proto_port(r);
 		{
@@ -738,7 +708,7 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1,
 		    0);
 		x_dnat(r);
-		put_rule(b, r, n->seq++);
+		put_rule(b, r, n->nl.seq++);
 	}
 
 	/* post_snat: masquerade only what rpn translated */
@@ -750,7 +720,7 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_bitwise(r, NFT_REG_1, IPS_DST_NAT, 0);
 	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
-	put_rule(b, r, n->seq++);
+	put_rule(b, r, n->nl.seq++);
 }
 
 /* ---- elements ---- */
@@ -816,7 +786,7 @@ put_ops(struct nft *n, struct batch *b, const struct dp_ops *ops)
 		    ops->v[j].set == ops->v[i].set &&
 		    ops->v[j].del == ops->v[i].del)
 			j++;
-		put_elems(b, ops->v, i, j, n->seq++);
+		put_elems(b, ops->v, i, j, n->nl.seq++);
 		i = j;
 	}
 }
@@ -832,7 +802,7 @@ put_nic_maps(struct nft *n, struct batch *b)
 		struct nlattr	*list;
 
 		nlh = batch_msg(b, 256 + c->nuplinks * 128, NFT_MSG_NEWSETELEM,
-		    NLM_F_CREATE | NLM_F_ACK, n->seq++);
+		    NLM_F_CREATE | NLM_F_ACK, n->nl.seq++);
 		if (nlh == NULL)
 			return;
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
@@ -874,9 +844,9 @@ nft_full_sync(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);
-	put_table(&b, NFT_MSG_DELTABLE, n->seq++);
-	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
 	put_skeleton(n, &b);
 	put_nic_maps(n, &b);
 	put_ops(n, &b, ops);
@@ -910,8 +880,8 @@ nft_remove(struct nft *n)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	put_table(&b, NFT_MSG_NEWTABLE, n->seq++);	/* so the delete cannot fail */
-	put_table(&b, NFT_MSG_DELTABLE, n->seq++);
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);	/* so the delete cannot fail */
+	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
 	rc = nft_send(n, &b, NULL);
 	batch_release(&b);
 	return rc;
@@ -937,45 +907,32 @@ nft_table_exists(struct nft *n)
 {
 	char		 buf[NL_BUF_SIZE];
 	struct nlmsghdr	*nlh;
-	uint32_t	 seq = n->seq++;
-	int		 found = 0, r;
-	ssize_t		 len;
+	int		 found = 0, rc;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
-	    NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
-	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	while ((len = mnl_socket_recvfrom(n->nl, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, (size_t)len, seq, n->portid, gettable_cb,
-		    &found);
-		if (r == MNL_CB_ERROR)
-			return errno == ENOENT ? 0 : -1;
-		if (r == MNL_CB_STOP)
-			break;
-	}
-	return found;
+	rc = nl_request(&n->nl, nlh, gettable_cb, &found);
+	if (rc == -ENOENT)
+		return 0;
+	return rc < 0 ? -1 : found;
 }
 
 int
 nft_open(struct nft *n, const struct nft_config *cfg, char *err, size_t errlen)
 {
+	int	 rc;
+
 	memset(n, 0, sizeof(*n));
 	n->cfg = *cfg;
-	n->seq = (uint32_t)time(NULL);
-	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "netfilter socket: %s", strerror(errno));
+	if ((rc = nl_open(&n->nl, NETLINK_NETFILTER)) < 0) {
+		snprintf(err, errlen, "netfilter socket: %s", strerror(-rc));
 		return -1;
 	}
-	n->portid = mnl_socket_get_portid(n->nl);
 	return 0;
 }
 
 void
 nft_close(struct nft *n)
 {
-	if (n->nl)
-		mnl_socket_close(n->nl);
-	n->nl = NULL;
+	nl_close(&n->nl);
 }

@@ -6,6 +6,7 @@
 #include <net/if.h>
 
 #include "node/dataplane.h"
+#include "node/nl.h"
 
 #define NFT_TABLE	"rpn"
 #define NFT_MAX_UPLINKS	8
@@ -21,12 +22,12 @@ struct nft_config {
 };
 
 struct nft {
-	struct mnl_socket *nl;
-	uint32_t	 portid;
-	uint32_t	 seq;
+	struct nl	 nl;
 	struct nft_config cfg;
 	uint32_t	 sndbuf;
 	uint32_t	 rcvbuf;
+	struct nl_fail	 fails[8];	/* of the last transaction */
+	uint32_t	 nfails;
 };
 
 int	nft_open(struct nft *, const struct nft_config *, char *err, size_t);

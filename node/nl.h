@@ -15,9 +15,18 @@ struct nl {
 	uint32_t	 seq;
 };
 
+/* One refused message of a batch: its sequence number and the kernel's error. */
+struct nl_fail {
+	uint32_t	 seq;
+	int		 err;		/* -errno */
+};
+
 int	nl_open(struct nl *, int bus);
 void	nl_close(struct nl *);
 int	nl_request(struct nl *, struct nlmsghdr *, mnl_cb_t, void *);
 int	nl_dump(struct nl *, struct nlmsghdr *, mnl_cb_t, void *);
+int	nl_send_batch(struct nl *, const void *buf, size_t len, uint32_t lo,
+	    uint32_t hi, struct nl_fail *fails, uint32_t maxfails,
+	    uint32_t *nfails);
 
 #endif
