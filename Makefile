@@ -55,7 +55,8 @@ CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
 	     node/services.c node/dpplan.c node/netview.c
 NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
 	     node/svcctl.c node/dpsync.c node/nft.c node/routes.c node/ct.c node/nl.c \
-	     node/privsep.c node/priv.c node/host.c node/netmon.c node/health.c \
+	     node/privsep.c node/priv.c node/dpstate.c node/host.c node/netmon.c \
+	     node/health.c \
 	     node/listeners.c
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
@@ -68,7 +69,7 @@ NODE_LIB  := $(BUILD)/libnode.a
 CTL_LIB   := $(BUILD)/libctl.a
 
 BINS := $(BUILD)/rpnd $(BUILD)/rpn $(BUILD)/rpnctl
-TOOLS := $(BUILD)/rpn-tool
+TOOLS := $(BUILD)/rpn-tool $(BUILD)/refuse.so
 UNIT := $(BUILD)/unit-tests
 
 all: $(BINS) $(TOOLS)
@@ -95,6 +96,10 @@ $(BUILD)/rpnctl: $(call obj,ctl/rpnctl.c) $(CTL_LIB) $(PROTO_LIB)
 
 $(BUILD)/rpn-tool: $(call obj,tests/tools/rpn-tool.c) $(CORE_LIB) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+
+# A test-only LD_PRELOAD shim (t-dp-refuse): the kernel refuses one port's elements.
+$(BUILD)/refuse.so: tests/tools/refuse.c
+	$(call say,CC,$@)$(CC) -shared -fPIC $(WARN) $(CFLAGS) -o $@ $< -ldl
 
 $(BUILD)/bench-watch: $(call obj,tests/bench/watch.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))

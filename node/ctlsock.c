@@ -238,6 +238,10 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 				    "forward it", proto, def->port,
 				    def->port == e->cfg.listen.port ?
 				    "rpn's own port" : "a local listener's");
+			else if (dpsync_held(e, key))
+				snprintf(problem, sizeof(problem), "the kernel "
+				    "refuses its elements (%s); held back and "
+				    "tried again", strerror(-e->dp.kernel.err));
 			else if (plan.panic && plan.nbackends > 0)
 				snprintf(problem, sizeof(problem), "no backend "
 				    "passes its health check: all of them get "
@@ -382,7 +386,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 24);
+	msgpack_pack_map(pk, ACC_NUM + 26);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -413,6 +417,8 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "dp_commits", e->dp.commits);
 	pack_counter(pk, "dp_last_usec", e->dp.last_usec);
 	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
+	pack_counter(pk, "dp_repairs", e->dp.kernel.repairs);
+	pack_counter(pk, "dp_foreign_changes", e->dp.kernel.foreign);
 }
 
 /* This node's uplinks and LANs as the parent found them (docs/json.md). */
@@ -482,6 +488,49 @@ pack_host(msgpack_packer *pk, struct engine *e)
 		mp_pack_str(pk, v->notes[i]);
 }
 
+/* What the parent says of the kernel's table (docs/json.md). */
+static void
+pack_kernel(msgpack_packer *pk, struct engine *e)
+{
+	const struct dp_state	*k = &e->dp.kernel;
+	static const char *const names[] = { "ok", "repairing", "failing" };
+	char			 a[32];
+
+	mp_pack_str(pk, "kernel");
+	msgpack_pack_map(pk, 5);
+	mp_pack_str(pk, "state");
+	mp_pack_str(pk, k->state <= DP_KS_FAILING ? names[k->state] : "?");
+	mp_pack_str(pk, "since");
+	if (k->since != 0)
+		msgpack_pack_uint64(pk, k->since);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "problem");
+	if (k->why[0])
+		mp_pack_str(pk, k->why);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "error");
+	if (k->err != 0)
+		mp_pack_str(pk, strerror(-k->err));
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "held");
+	msgpack_pack_array(pk, k->nfailed);
+	for (uint32_t i = 0; i < k->nfailed; i++) {
+		uint32_t	 g = k->failed[i];
+
+		if (g == DP_GROUP_MEMBERS)
+			snprintf(a, sizeof(a), "members");
+		else if (g == DP_GROUP_LANS)
+			snprintf(a, sizeof(a), "lans");
+		else
+			snprintf(a, sizeof(a), "%s/%u", (g >> 16) == 17 ? "udp" :
+			    "tcp", g & 0xffff);
+		mp_pack_str(pk, a);
+	}
+}
+
 static const char *
 self_state(struct engine *e)
 {
@@ -501,7 +550,7 @@ reply_status(struct ctl_client *cl)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ok_head(&pk, &b, 8);
+	ok_head(&pk, &b, 9);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -553,6 +602,7 @@ reply_status(struct ctl_client *cl)
 			msgpack_pack_false(&pk);
 	}
 	pack_host(&pk, e);
+	pack_kernel(&pk, e);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
 	mp_pack_str(&pk, "counters");

@@ -75,6 +75,32 @@ struct dp_result {
 	uint32_t	 usec;		/* batch sent to commit ack */
 };
 
+/*
+ * The parent's word on the kernel's table, whenever it changes: ok (it
+ * holds what the mirror says, apart from the held groups), repairing
+ * (someone changed it, or an update failed), failing (the kernel refuses
+ * it; it forwards as before).
+ */
+enum dp_kstate {
+	DP_KS_OK,
+	DP_KS_REPAIR,
+	DP_KS_FAILING,
+};
+
+#define DP_MAX_HELD	64
+
+struct dp_state {
+	uint8_t		 state;		/* enum dp_kstate */
+	uint8_t		 pad[3];
+	int32_t		 err;		/* the kernel's last refusal, -errno */
+	uint64_t	 since;		/* unix ms */
+	uint64_t	 repairs;
+	uint64_t	 foreign;	/* changes by others seen */
+	uint32_t	 nfailed;
+	uint32_t	 failed[DP_MAX_HELD];	/* groups held back (dp_op_group) */
+	char		 why[160];
+};
+
 /* The sets and maps of table inet rpn whose elements change at run time. */
 enum dp_set {
 	DS_SVC4,	/* proto . port : addr . port (one backend) */
@@ -166,6 +192,12 @@ int	dp_plan_svc(struct dp_mirror *, const struct dp_svc *, struct dp_ops *,
 	    struct dp_flush *, uint32_t *nflush, uint32_t maxflush);
 int	dp_plan_addr(struct dp_mirror *, uint8_t lan, const struct dp_addr *,
 	    struct dp_ops *);
+/* An element's group: a service's (proto, port) key, or the members, or the LANs. */
+#define DP_GROUP_MEMBERS	1u
+#define DP_GROUP_LANS		2u
+
+uint32_t dp_op_group(const struct dp_op *);
+int	dp_ops_without(struct dp_ops *, const uint32_t *groups, uint32_t n);
 int	dp_plan_lans(struct dp_mirror *, struct dp_ops *);
 int	dp_plan_all(struct dp_mirror *, struct dp_ops *);
 uint32_t dp_merge(const struct dp_prefix *, uint32_t n, struct dp_range *out);

@@ -44,6 +44,42 @@ dp_mirror_clear(struct dp_mirror *m)
 	dp_mirror_init(m);
 }
 
+/*
+ * dp_op_group - which request an element belongs to: the (proto, port)
+ * key of its service (every service set's key starts with proto . port),
+ * DP_GROUP_MEMBERS or DP_GROUP_LANS.  When the kernel refuses an element,
+ * its whole group is held back and the others are programmed.
+ */
+uint32_t
+dp_op_group(const struct dp_op *op)
+{
+	if (op->set == DS_MEMBERS4)
+		return DP_GROUP_MEMBERS;
+	if (op->set == DS_LANS4)
+		return DP_GROUP_LANS;
+	return (uint32_t)op->key[0] << 16 | (uint32_t)op->key[4] << 8 |
+	    op->key[5];
+}
+
+/* dp_ops_without - drop every change of the given groups. */
+int
+dp_ops_without(struct dp_ops *o, const uint32_t *groups, uint32_t n)
+{
+	uint32_t	 k = 0;
+
+	for (uint32_t i = 0; i < o->n; i++) {
+		uint32_t	 g = dp_op_group(&o->v[i]);
+		int		 drop = 0;
+
+		for (uint32_t j = 0; j < n && !drop; j++)
+			drop = groups[j] == g;
+		if (!drop)
+			o->v[k++] = o->v[i];
+	}
+	o->n = k;
+	return 0;
+}
+
 void
 dp_ops_reset(struct dp_ops *o)
 {

@@ -221,6 +221,22 @@ sent_add(struct dpsync *d, uint32_t key)
 	return s;
 }
 
+/* The kernel refuses this port's elements; the parent holds them back. */
+int
+dpsync_held(const struct engine *e, uint32_t key)
+{
+	for (uint32_t i = 0; i < e->dp.kernel.nfailed && i < DP_MAX_HELD; i++)
+		if (e->dp.kernel.failed[i] == key)
+			return 1;
+	return 0;
+}
+
+/*
+ * dpsync_programmed - the kernel holds what this node wants for the port:
+ * the parent acknowledged the transaction that carried it, and has not
+ * said since that the table differs (a foreign change being repaired, a
+ * failure) or that it holds this port back.
+ */
 int
 dpsync_programmed(const struct engine *e, uint32_t key)
 {
@@ -228,7 +244,8 @@ dpsync_programmed(const struct engine *e, uint32_t key)
 	struct svc_plan		 p;
 	struct dp_svc		 want;
 
-	if (s == NULL || !s->acked)
+	if (s == NULL || !s->acked || e->dp.kernel.state != DP_KS_OK ||
+	    dpsync_held(e, key))
 		return 0;
 	dpsync_plan(e, key, &p);
 	dpsync_to_req(&p, &want);
@@ -496,6 +513,27 @@ dpsync_flush(struct engine *e)
 	log_debug("data plane: transaction %u with %d changes sent", b.seq, n);
 }
 
+/*
+ * dpsync_state - the parent's word on the table.  Once it says "ok" after
+ * a repair, the kernel holds the whole mirror: everything sent before is
+ * programmed (what is in flight waits for its own result).
+ */
+void
+dpsync_state(struct engine *e, const struct dp_state *s)
+{
+	struct dpsync	*d = &e->dp;
+	int		 was = d->kernel.state;
+
+	d->kernel = *s;
+	d->kernel.why[sizeof(d->kernel.why) - 1] = '\0';
+	if (d->kernel.nfailed > DP_MAX_HELD)
+		d->kernel.nfailed = DP_MAX_HELD;
+	if (s->state == DP_KS_OK && was != DP_KS_OK)
+		for (uint32_t i = 0; i < d->nsent; i++)
+			if (d->sent[i].seq != d->inflight)
+				d->sent[i].acked = 1;
+}
+
 void
 dpsync_result(struct engine *e, const struct dp_result *r)
 {
@@ -509,9 +547,9 @@ dpsync_result(struct engine *e, const struct dp_result *r)
 	d->last_changes = r->changes;
 	d->commits++;
 	if (r->err != 0) {
-		log_warnx("the data plane refused transaction %u (error %d); "
-		    "sending the full state", r->seq, r->err);
-		d->need_full = 1;
+		/* The parent repairs the table from its mirror and says so. */
+		log_debug("transaction %u failed in the kernel (error %d); the "
+		    "parent repairs", r->seq, r->err);
 		return;
 	}
 	for (uint32_t i = 0; i < d->nsent; i++)

@@ -41,6 +41,7 @@ struct dpsync {
 	uint32_t	 last_changes;
 	int32_t		 last_err;
 	uint64_t	 commits;
+	struct dp_state	 kernel;	/* the parent's word on the table */
 };
 
 void	dpsync_init(struct engine *);
@@ -51,6 +52,8 @@ void	dpsync_on_forget(void *ctx, const uint8_t author[32]);
 void	dpsync_member_changed(struct engine *, const uint8_t id[32]);
 void	dpsync_flush(struct engine *);
 void	dpsync_result(struct engine *, const struct dp_result *);
+void	dpsync_state(struct engine *, const struct dp_state *);
+int	dpsync_held(const struct engine *, uint32_t key);
 int	dpsync_programmed(const struct engine *, uint32_t key);
 void	dpsync_to_req(const struct svc_plan *, struct dp_svc *);
 void	dpsync_plan(const struct engine *, uint32_t key, struct svc_plan *);

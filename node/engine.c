@@ -388,6 +388,9 @@ priv_cb(uv_poll_t *p, int status, int events)
 	    h.len == sizeof(struct dp_result)) {
 		dpsync_result(e, (const struct dp_result *)buf);
 		engine_kick(e);
+	} else if (n > 0 && h.type == PRIV_DP_STATE &&
+	    h.len == sizeof(struct dp_state)) {
+		dpsync_state(e, (const struct dp_state *)buf);
 	} else if (n > 0 && h.type == PRIV_IFACES) {
 		if (netview_unpack(buf, h.len, &v) == -1)
 			log_warnx("the parent sent an interface view that does "

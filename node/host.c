@@ -249,6 +249,11 @@ host_init(struct parent *p, char *err, size_t errlen)
 	nft_uplinks(&p->view, &nc);
 	if (nft_open(&p->nft, &nc, err, errlen) == -1)
 		return -1;
+	if ((rc = nft_watch_open(&p->watch)) < 0) {
+		snprintf(err, errlen, "nftables news: %s", strerror(-rc));
+		return -1;
+	}
+	p->backoff_ms = 100;
 	dp_mirror_init(&p->mirror);
 	p->host_on = 1;
 	p->next_look = host_now_ms() + LOOK_EVERY_MS;
@@ -261,6 +266,7 @@ host_close(struct parent *p)
 	if (!p->host_on)
 		return;
 	nft_close(&p->nft);
+	nft_watch_close(&p->watch);
 	routes_close(&p->rt);
 	netmon_close(&p->mon);
 	netview_release(&p->view);
@@ -436,12 +442,14 @@ int
 host_poll_timeout(struct parent *p)
 {
 	uint64_t	 now = host_now_ms(), next = p->next_look;
+	int		 t, d = dp_poll_timeout(p);
 
 	if (!p->host_on)
 		return 1000;
 	if (p->look_at != 0 && p->look_at < next)
 		next = p->look_at;
-	return next <= now ? 0 : (int)(next - now);
+	t = next <= now ? 0 : (int)(next - now);
+	return d >= 0 && d < t ? d : t;
 }
 
 void
@@ -453,4 +461,5 @@ host_timers(struct parent *p)
 		return;
 	if ((p->look_at != 0 && now >= p->look_at) || now >= p->next_look)
 		host_refresh(p);
+	dp_timers(p);
 }

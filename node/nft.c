@@ -28,9 +28,11 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "node/array.h"
 #include "node/log.h"
 #include "node/nft.h"
 #include "node/nl.h"
+#include "proto/compat.h"
 
 /* nftables' datatype ids (nftables include/datatype.h), for readable listings. */
 #define DT_IPADDR	7
@@ -136,7 +138,7 @@ usec_now(void)
  * all, matched by sequence number, error or not.
  */
 static int
-nft_send(struct nft *n, struct batch *msgs, uint32_t *usec)
+nft_send(struct nft *n, struct batch *msgs, uint32_t *usec, int check)
 {
 	struct batch	 b;
 	struct nlmsghdr	*nlh;
@@ -160,8 +162,11 @@ nft_send(struct nft *n, struct batch *msgs, uint32_t *usec)
 	if (msgs->len > 0)
 		memcpy(b.buf + b.len, msgs->buf, msgs->len);
 	b.len += msgs->len;
-	nlh = nftnl_batch_end(b.buf + b.len, n->nl.seq++);
-	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	/* Without BATCH_END the kernel checks everything and commits nothing. */
+	if (!check) {
+		nlh = nftnl_batch_end(b.buf + b.len, n->nl.seq++);
+		b.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
 	sock_size(n, (uint32_t)b.len);
 	/* Every message is acked: make room for the answers. */
 	rcv = (int)(msgs->nmsgs * 256 + (1 << 16));
@@ -467,13 +472,25 @@ rule_new(const char *chain)
 	return r;
 }
 
+/* Append a rule to the batch; each chain's count is kept for nft_verify(). */
 static void
-put_rule(struct batch *b, struct nftnl_rule *r, uint32_t seq)
+put_rule(struct nft *n, struct batch *b, struct nftnl_rule *r)
 {
 	struct nlmsghdr	*nlh;
+	const char	*chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	uint32_t	 i;
 
+	for (i = 0; i < n->nchains && strcmp(n->chains[i].name, chain) != 0; i++)
+		;
+	if (i == n->nchains && i < NFT_MAX_CHAINS) {
+		strlcpy(n->chains[i].name, chain, sizeof(n->chains[i].name));
+		n->chains[i].rules = 0;
+		n->nchains++;
+	}
+	if (i < NFT_MAX_CHAINS)
+		n->chains[i].rules++;
 	if ((nlh = batch_msg(b, 2048, NFT_MSG_NEWRULE, NLM_F_CREATE |
-	    NLM_F_APPEND | NLM_F_ACK, seq)) != NULL) {
+	    NLM_F_APPEND | NLM_F_ACK, n->nl.seq++)) != NULL) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		batch_done(b, nlh);
 	}
@@ -514,6 +531,7 @@ put_skeleton(struct nft *n, struct batch *b)
 	    NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
 	char			 name[32];
 
+	n->nchains = 0;
 	for (int i = 0; i < DS_NUM; i++)
 		put_set(b, &sets[i], n->nl.seq++);
 	put_set(b, &stamp, n->nl.seq++);
@@ -538,20 +556,20 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_ct(r, NFT_CT_MARK, NFT_REG_1);
 	x_bitwise(r, NFT_REG_1, ~T, T);
 	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	for (int k = 1; k <= c->nuplinks; k++) {
 		snprintf(name, sizeof(name), "stamp_%d", k);
 		r = rule_new(name);
 		x_ct(r, NFT_CT_MARK, NFT_REG_1);
 		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
 		x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 		snprintf(name, sizeof(name), "restore_%d", k);
 		r = rule_new(name);
 		x_meta(r, NFT_META_MARK, NFT_REG_1);
 		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
 		x_meta_set(r, NFT_META_MARK, NFT_REG_1);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 	}
 
 	/*
@@ -575,18 +593,18 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, U, 0);
 		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
 		    NFT_REG_VERDICT, 0);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 		r = rule_new(cn);
 		x_ct(r, NFT_CT_STATE, NFT_REG_1);
 		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
 		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 	}
 	r = rule_new("pre");
 	x_meta(r, NFT_META_IIF, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
 	    0);
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	if (c->strict) {
 		/* the connection's first packet, just stamped */
 		r = rule_new("pre");
@@ -594,7 +612,7 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, U, 0);
 		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
 		    NFT_REG_VERDICT, 0);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 	}
 
 	/*
@@ -608,19 +626,19 @@ put_skeleton(struct nft *n, struct batch *b)
 	r = rule_new("pre");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	x_lookup(r, NFT_REG_1, "lans4", sets[DS_LANS4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
@@ -638,12 +656,12 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
 	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("pre");
 	x_proto_port(r);
 	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	for (int lb = 0; lb < 2; lb++) {
 		r = rule_new("pre");
 		x_proto_port(r);
@@ -658,7 +676,7 @@ put_skeleton(struct nft *n, struct batch *b)
 			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
 		x_counter(r);
 		x_verdict(r, NF_DROP, NULL);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 	}
 
 	/*
@@ -669,16 +687,16 @@ put_skeleton(struct nft *n, struct batch *b)
 	r = rule_new("out");
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("out");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
 	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, 127);
 	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 	r = rule_new("out");
 	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 
 	/* pre_dnat / out_dnat: translate what the filter marked */
 	for (int chain = 0; chain < 2; chain++) {
@@ -689,12 +707,12 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_bitwise(r, NFT_REG_1, T, 0);
 		x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
 		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 		r = rule_new(cn);
 		x_proto_port(r);
 		x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
 		x_dnat(r);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 		r = rule_new(cn);
 		x_proto_port(r);
 		{
@@ -708,7 +726,7 @@ put_skeleton(struct nft *n, struct batch *b)
 		x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1,
 		    0);
 		x_dnat(r);
-		put_rule(b, r, n->nl.seq++);
+		put_rule(n, b, r);
 	}
 
 	/* post_snat: masquerade only what rpn translated */
@@ -720,7 +738,7 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_bitwise(r, NFT_REG_1, IPS_DST_NAT, 0);
 	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
-	put_rule(b, r, n->nl.seq++);
+	put_rule(n, b, r);
 }
 
 /* ---- elements ---- */
@@ -770,25 +788,78 @@ put_elems(struct batch *b, const struct dp_op *ops, size_t from, size_t to,
 	batch_done(b, nlh);
 }
 
+/* Deletes before adds (a changed value is both), then by set, else in order. */
+static int
+op_cmp(const void *x, const void *y)
+{
+	const struct dp_op	*a = *(const struct dp_op *const *)x;
+	const struct dp_op	*b = *(const struct dp_op *const *)y;
+
+	if (a->del != b->del)
+		return a->del ? -1 : 1;
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* The same, one group (a service's port, the members, the LANs) after another. */
+static int
+op_cmp_group(const void *x, const void *y)
+{
+	const struct dp_op	*a = *(const struct dp_op *const *)x;
+	const struct dp_op	*b = *(const struct dp_op *const *)y;
+	uint32_t		 ga = dp_op_group(a), gb = dp_op_group(b);
+
+	if (ga != gb)
+		return ga < gb ? -1 : 1;
+	return op_cmp(x, y);
+}
+
 /*
- * Element changes in order, grouped into messages of one set and one
- * direction; deletes of a key stay before its re-add since order is kept.
+ * put_ops - element changes as messages of one set and one direction each
+ * (at most ELEMS_PER_MSG elements), deletes first.  With a message map,
+ * no message mixes groups, and each message's sequence number is recorded
+ * with its group: a refused message then names the group at fault.
  */
 static void
-put_ops(struct nft *n, struct batch *b, const struct dp_ops *ops)
+put_ops(struct nft *n, struct batch *b, const struct dp_ops *ops,
+    struct nft_msgmap *map)
 {
-	size_t	 i = 0;
+	const struct dp_op	**v;
+	struct dp_op		*tmp;
+	uint32_t		 i = 0;
 
+	if (ops->n == 0)
+		return;
+	if ((v = calloc(ops->n, sizeof(*v))) == NULL ||
+	    (tmp = calloc(ELEMS_PER_MSG, sizeof(*tmp))) == NULL) {
+		free(v);
+		b->err = 1;
+		return;
+	}
+	for (uint32_t k = 0; k < ops->n; k++)
+		v[k] = &ops->v[k];
+	qsort(v, ops->n, sizeof(*v), map ? op_cmp_group : op_cmp);
 	while (i < ops->n) {
-		size_t	 j = i + 1;
+		uint32_t	 j = i + 1;
 
 		while (j < ops->n && j - i < ELEMS_PER_MSG &&
-		    ops->v[j].set == ops->v[i].set &&
-		    ops->v[j].del == ops->v[i].del)
+		    v[j]->set == v[i]->set && v[j]->del == v[i]->del &&
+		    (map == NULL || dp_op_group(v[j]) == dp_op_group(v[i])))
 			j++;
-		put_elems(b, ops->v, i, j, n->nl.seq++);
+		for (uint32_t k = i; k < j; k++)
+			tmp[k - i] = *v[k];
+		if (map != NULL && array_reserve(&map->v, &map->cap, map->n + 1,
+		    sizeof(*map->v)) == 0) {
+			map->v[map->n].seq = n->nl.seq;
+			map->v[map->n].group = dp_op_group(v[i]);
+			map->n++;
+		}
+		put_elems(b, tmp, 0, j - i, n->nl.seq++);
 		i = j;
 	}
+	free(tmp);
+	free(v);
 }
 
 /* The verdict maps: uplink ifindex -> jump stamp_k; mark -> jump restore_k. */
@@ -849,9 +920,50 @@ nft_full_sync(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
 	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
 	put_skeleton(n, &b);
 	put_nic_maps(n, &b);
-	put_ops(n, &b, ops);
-	rc = nft_send(n, &b, usec);
+	put_ops(n, &b, ops, NULL);
+	rc = nft_send(n, &b, usec, 0);
 	batch_release(&b);
+	return rc;
+}
+
+/*
+ * nft_full_sync_check - the same transaction, one group per element
+ * message, sent without its BATCH_END: the kernel checks every message,
+ * answers each, and commits nothing.  Returns 0 when all would pass; else
+ * the groups whose messages were refused in bad (up to max), and *skel
+ * set when a message of the skeleton itself was (no group can be blamed).
+ */
+int
+nft_full_sync_check(struct nft *n, const struct dp_ops *ops, uint32_t *bad,
+    uint32_t max, uint32_t *nbad, int *skel)
+{
+	struct batch		 b;
+	struct nft_msgmap	 map;
+	int			 rc;
+
+	memset(&b, 0, sizeof(b));
+	memset(&map, 0, sizeof(map));
+	*nbad = 0;
+	*skel = 0;
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_skeleton(n, &b);
+	put_nic_maps(n, &b);
+	put_ops(n, &b, ops, &map);
+	rc = nft_send(n, &b, NULL, 1);
+	batch_release(&b);
+	for (uint32_t i = 0; i < n->nfails; i++) {
+		uint32_t	 k;
+
+		for (k = 0; k < map.n && map.v[k].seq != n->fails[i].seq; k++)
+			;
+		if (k == map.n)
+			*skel = 1;
+		else if (*nbad < max)
+			bad[(*nbad)++] = map.v[k].group;
+	}
+	free(map.v);
 	return rc;
 }
 
@@ -867,8 +979,8 @@ nft_apply(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
 		return 0;
 	}
 	memset(&b, 0, sizeof(b));
-	put_ops(n, &b, ops);
-	rc = nft_send(n, &b, usec);
+	put_ops(n, &b, ops, NULL);
+	rc = nft_send(n, &b, usec, 0);
 	batch_release(&b);
 	return rc;
 }
@@ -882,39 +994,310 @@ nft_remove(struct nft *n)
 	memset(&b, 0, sizeof(b));
 	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);	/* so the delete cannot fail */
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
-	rc = nft_send(n, &b, NULL);
+	rc = nft_send(n, &b, NULL, 0);
 	batch_release(&b);
 	return rc;
 }
 
-/* ---- noticing that someone else removed our table ---- */
+/* ---- news: what others do to our table ---- */
+
+/*
+ * nft_watch_open - a socket subscribed to NFNLGRP_NFTABLES: the kernel
+ * tells it of every committed change, with the port id of the socket that
+ * made it, so rpn tells its own changes from anyone else's.
+ */
+int
+nft_watch_open(struct nft_watch *w)
+{
+	int	 grp = NFNLGRP_NFTABLES, sz = 8 << 20, fd;
+
+	memset(w, 0, sizeof(*w));
+	if ((w->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == NULL)
+		return -errno;
+	fd = mnl_socket_get_fd(w->sock);
+	if (mnl_socket_bind(w->sock, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+	    sizeof(grp)) == -1) {
+		int	 e = errno;
+
+		mnl_socket_close(w->sock);
+		w->sock = NULL;
+		return -e;
+	}
+	/* rpn's own large syncs are news too; they may still overrun it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	return 0;
+}
+
+void
+nft_watch_close(struct nft_watch *w)
+{
+	if (w->sock != NULL)
+		mnl_socket_close(w->sock);
+	w->sock = NULL;
+}
+
+int
+nft_watch_fd(const struct nft_watch *w)
+{
+	return w->sock ? mnl_socket_get_fd(w->sock) : -1;
+}
+
+/* The table a message is about: attribute 1 of every nf_tables object. */
+static int
+about_our_table(const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg	*g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr	*a;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)) ||
+	    g->nfgen_family != NFPROTO_INET)
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == 1)
+			return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+			    strcmp(mnl_attr_get_str(a), NFT_TABLE) == 0;
+	return 0;
+}
+
+/*
+ * nft_watch_read - everything pending; NFT_NEWS_* flags for what others
+ * did to table inet rpn (own_portid is rpn's own transactions' socket).
+ */
+int
+nft_watch_read(struct nft_watch *w, uint32_t own_portid)
+{
+	static char	 buf[1 << 16];
+	int		 news = 0;
+
+	for (;;) {
+		ssize_t	 n = recv(mnl_socket_get_fd(w->sock), buf, sizeof(buf), 0);
+		int	 left;
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == ENOBUFS) {
+			w->lost++;
+			news |= NFT_NEWS_LOST;
+			continue;
+		}
+		if (n <= 0)
+			return news;
+		left = (int)n;
+		for (const struct nlmsghdr *h = (const void *)buf;
+		    mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+			uint16_t	 type = h->nlmsg_type & 0xff;
+
+			if ((h->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES ||
+			    type == NFT_MSG_NEWGEN || h->nlmsg_pid == own_portid ||
+			    !about_our_table(h))
+				continue;
+			w->foreign++;
+			news |= type == NFT_MSG_NEWSETELEM ||
+			    type == NFT_MSG_DELSETELEM ? NFT_NEWS_ELEMS :
+			    NFT_NEWS_SKEL;
+		}
+	}
+}
+
+/* ---- comparing the kernel's table with what rpn put there ---- */
+
+/* One element in a form that compares: its set, flags, key, key end, data. */
+struct canon {
+	uint8_t		 set;
+	uint8_t		 end;
+	uint8_t		 klen;
+	uint8_t		 dlen;
+	uint8_t		 key[12];
+	uint8_t		 key_end[12];
+	uint8_t		 data[8];
+};
+
+struct verify {
+	struct canon	*want;
+	uint32_t	 nwant;
+	uint8_t		*seen;
+	struct hmap	 idx;
+	uint8_t		 set;		/* the set being dumped */
+	uint32_t	 extra;		/* in the kernel, not wanted */
+	uint32_t	 rules;		/* rules dumped for the chain being counted */
+	int		 bad;		/* an element that does not parse */
+};
+
+static void
+canon_of(const struct dp_op *op, struct canon *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->set = op->set;
+	c->end = op->end;
+	c->klen = op->klen;
+	c->dlen = op->dlen;
+	memcpy(c->key, op->key, op->klen);
+	if (op->set == DS_ALLOW4)
+		memcpy(c->key_end, op->key_end, op->klen);
+	memcpy(c->data, op->data, op->dlen);
+}
 
 static int
-gettable_cb(const struct nlmsghdr *nlh, void *data)
+canon_eq(const void *ctx, uint32_t slot)
+{
+	const void *const	*p = ctx;
+	const struct verify	*v = p[0];
+
+	return memcmp(&v->want[slot], p[1], sizeof(struct canon)) == 0;
+}
+
+static int
+data_value(const struct nlattr *nest, uint8_t *out, uint8_t *len, size_t max)
+{
+	const struct nlattr	*a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == NFTA_DATA_VALUE &&
+		    mnl_attr_get_payload_len(a) <= max) {
+			*len = (uint8_t)mnl_attr_get_payload_len(a);
+			memcpy(out, mnl_attr_get_payload(a), *len);
+			return 0;
+		}
+	return -1;
+}
+
+static int
+elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct verify		*v = data;
+	const struct nlattr	*a, *list = NULL, *el, *f;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			list = a;
+	if (list == NULL)
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(el, list) {
+		struct canon	 c;
+		uint8_t		 kel = 0;
+		uint32_t	 slot;
+		const void	*ctx[2] = { v, &c };
+
+		memset(&c, 0, sizeof(c));
+		c.set = v->set;
+		mnl_attr_for_each_nested(f, el) {
+			switch (mnl_attr_get_type(f)) {
+			case NFTA_SET_ELEM_KEY:
+				if (data_value(f, c.key, &c.klen, 12) == -1)
+					v->bad = 1;
+				break;
+			case NFTA_SET_ELEM_KEY_END:
+				if (data_value(f, c.key_end, &kel, 12) == -1)
+					v->bad = 1;
+				break;
+			case NFTA_SET_ELEM_DATA:
+				if (data_value(f, c.data, &c.dlen, 8) == -1)
+					v->bad = 1;
+				break;
+			case NFTA_SET_ELEM_FLAGS:
+				c.end = (ntohl(mnl_attr_get_u32(f)) &
+				    NFT_SET_ELEM_INTERVAL_END) != 0;
+				break;
+			}
+		}
+		slot = hmap_find(&v->idx, hmap_hash(&c, sizeof(c)), canon_eq, ctx);
+		if (slot == HMAP_EMPTY || v->seen[slot])
+			v->extra++;
+		else
+			v->seen[slot] = 1;
+	}
+	return MNL_CB_OK;
+}
+
+static int
+rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	(void)nlh;
-	*(int *)data = 1;
+	((struct verify *)data)->rules++;
 	return MNL_CB_OK;
 }
 
 /*
- * nft_table_exists - 1 if table inet rpn is there, 0 if not, -1 on error.
- * rpnd asks once a second: listening to NFNLGRP_NFTABLES instead would make
- * the kernel send a notification per element for rpn's own large syncs.
+ * nft_verify - does the kernel hold exactly what rpn put there?  The rules
+ * of every chain are counted against the last skeleton, and every element
+ * of every set is compared with the changes that would build the mirror
+ * from scratch (ops, from dp_plan_all): nothing missing, nothing extra,
+ * down to the element's data.  0 when they agree; 1 when they do not, the
+ * first difference in why; -errno when the kernel cannot be asked (-ENOENT:
+ * no table).
  */
 int
-nft_table_exists(struct nft *n)
+nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 {
+	struct verify	 v;
 	char		 buf[NL_BUF_SIZE];
 	struct nlmsghdr	*nlh;
-	int		 found = 0, rc;
+	int		 rc = 0;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
-	rc = nl_request(&n->nl, nlh, gettable_cb, &found);
-	if (rc == -ENOENT)
-		return 0;
-	return rc < 0 ? -1 : found;
+	memset(&v, 0, sizeof(v));
+	hmap_init(&v.idx);
+	why[0] = '\0';
+	if ((v.want = calloc(ops->n + 1, sizeof(*v.want))) == NULL ||
+	    (v.seen = calloc(ops->n + 1, 1)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < ops->n; i++) {
+		if (ops->v[i].del)
+			continue;
+		canon_of(&ops->v[i], &v.want[v.nwant]);
+		if (hmap_put(&v.idx, hmap_hash(&v.want[v.nwant],
+		    sizeof(struct canon)), v.nwant) == -1) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		v.nwant++;
+	}
+	for (uint32_t i = 0; i < n->nchains; i++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+		    NLM_F_DUMP, 0);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, n->chains[i].name);
+		v.rules = 0;
+		if ((rc = nl_dump(&n->nl, nlh, rule_cb, &v)) < 0)
+			goto out;
+		if (v.rules != n->chains[i].rules) {
+			snprintf(why, whylen, "chain %s has %u rules, not %u",
+			    n->chains[i].name, v.rules, n->chains[i].rules);
+			rc = 1;
+			goto out;
+		}
+	}
+	for (uint8_t s = 0; s < DS_NUM; s++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+		    NLM_F_DUMP, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
+		v.set = s;
+		if ((rc = nl_dump(&n->nl, nlh, elem_cb, &v)) < 0)
+			goto out;
+		if (v.extra > 0 || v.bad) {
+			snprintf(why, whylen, "set %s holds %u element%s rpn did "
+			    "not put there", sets[s].name, v.extra,
+			    v.extra == 1 ? "" : "s");
+			rc = 1;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < v.nwant; i++)
+		if (!v.seen[i]) {
+			snprintf(why, whylen, "set %s lacks an element",
+			    sets[v.want[i].set].name);
+			rc = 1;
+			goto out;
+		}
+out:
+	hmap_release(&v.idx);
+	free(v.want);
+	free(v.seen);
+	return rc;
 }
 
 int

@@ -14,6 +14,7 @@
 #include "node/routes.h"
 
 #define MAX_FLUSH	256
+#define DP_LOGLIM	16
 
 struct parent {
 	const char		*cfg_path;
@@ -47,6 +48,26 @@ struct parent {
 	int			 in_txn;
 	int			 txn_full;
 	int			 synced;	/* a full sync has been done */
+
+	/* keeping the kernel's table right (dpstate.c) */
+	struct nft_watch	 watch;
+	int			 kstate;	/* enum dp_kstate */
+	int			 kerr;
+	uint64_t		 ksince;
+	char			 kwhy[160];
+	uint64_t		 repair_at;	/* ms; 0: none due */
+	uint64_t		 news_at;	/* ms: news of a foreign change came */
+	uint32_t		 backoff_ms;
+	uint32_t		 held[DP_MAX_HELD];	/* groups the kernel refuses */
+	uint32_t		 nheld;
+	int			 held_err;	/* why the kernel refuses them */
+	uint64_t		 repairs;
+	uint64_t		 verified;
+	uint64_t		 verify_bad;
+	struct {
+		uint64_t	 hash;
+		uint64_t	 at;
+	}			 loglim[DP_LOGLIM];
 };
 
 /* host.c */
@@ -62,9 +83,13 @@ void	host_on_news(struct parent *);
 void	host_timers(struct parent *);
 uint64_t host_now_ms(void);
 
-/* priv.c */
+/* dpstate.c */
+int	dp_commit(struct parent *, const struct dp_commit *);
 int	dp_full_sync(struct parent *);
-void	dp_check(struct parent *);
 void	dp_reset(struct parent *);
+void	dp_repair(struct parent *);
+void	dp_news(struct parent *);
+int	dp_poll_timeout(struct parent *);
+void	dp_timers(struct parent *);
 
 #endif

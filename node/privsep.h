@@ -24,6 +24,7 @@ enum priv_type {
 	PRIV_DP_RESULT,		/* parent to engine: struct dp_result */
 	PRIV_IFACES,		/* parent to engine: the netview (netview_pack) */
 	PRIV_TEARDOWN,		/* left the mesh: remove rpn's kernel state; none */
+	PRIV_DP_STATE,		/* parent to engine: struct dp_state */
 	PRIV_TYPE_MAX,
 };
 

@@ -449,7 +449,6 @@ parent_loop(struct parent *p)
 	sigset_t		 mask;
 	int			 sfd;
 	static uint8_t		 msg[PRIV_MAX];
-	uint64_t		 next_check = host_now_ms() + 1000;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -459,27 +458,22 @@ parent_loop(struct parent *p)
 	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
 	for (;;) {
-		struct pollfd	 pfd[3] = {
+		struct pollfd	 pfd[4] = {
 			{ sfd, POLLIN, 0 }, { p->privfd, POLLIN, 0 },
 			{ netmon_fd(&p->mon), POLLIN, 0 },
+			{ nft_watch_fd(&p->watch), POLLIN, 0 },
 		};
-		uint64_t	 now = host_now_ms();
-		int		 r, timeout = host_poll_timeout(p);
+		int		 r;
 
-		/* Once a second, also check that our nftables table is there. */
-		if (next_check <= now) {
-			dp_check(p);
-			next_check = now + 1000;
-		}
-		if ((uint64_t)timeout > next_check - now)
-			timeout = (int)(next_check - now);
-		if ((r = poll(pfd, 3, timeout)) == -1) {
+		if ((r = poll(pfd, 4, host_poll_timeout(p))) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
 		if (pfd[2].revents & POLLIN)
 			host_on_news(p);
+		if (pfd[3].revents & POLLIN)
+			dp_news(p);
 		host_timers(p);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo	 si;
