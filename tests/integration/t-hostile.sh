@@ -64,6 +64,20 @@ ctl n1 status --json | jq -e '[.members[] | select(.name == "intruder")] | lengt
     fail "the outsider became a member"
 say "outsider with a self-made chain: refused (records_not_member $(counter n1 records_not_member))"
 
+# A record for rpn's own port, signed by a member that skips rpnd's checks:
+# every node refuses to program it, and counts it (issue: it used to cut
+# the mesh's joins and syncs everywhere).
+o=$(counter n1 services_own_port)
+nsx n3 $as_rpn "$tool" service-record "$W/n2/state" "$(addr n1)" "$t1" sneaky tcp/7480 \
+    198.51.100.2:22 public
+wait_until 20 0.1 '[ "$(counter n1 services_own_port)" -gt "$o" ]' ||
+    fail "a service record for rpn's own port was not counted"
+nsx n1 nft list table inet rpn | grep -E '7480' >/dev/null && fail "n1 programmed rpn's own port"
+ctl n1 service show sneaky --json | jq -e '.service.programmed == false and
+    (.service.problem | test("rpn.s own port"))' >/dev/null ||
+    fail "status: $(ctl n1 service show sneaky --json | jq -c .service)"
+say "a record for tcp/7480 (rpn's own port): not programmed, counted (services_own_port $(counter n1 services_own_port))"
+
 [ "$(inc2)" = "$before" ] || fail "n2's incarnation changed: $before -> $(inc2)"
 [ "$(count_alive n1)" -eq 3 ] || fail "the mesh is no longer whole"
 say "nothing changed: n2 still at incarnation $before, three alive"

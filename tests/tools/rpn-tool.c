@@ -18,6 +18,7 @@
 #include "node/dataplane.h"
 #include "node/keys.h"
 #include "node/state.h"
+#include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"
 #include "proto/parse.h"
@@ -667,6 +668,8 @@ usage(void)
 	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool service-record STATE_DIR ADDR[:PORT] TARGET_ID NAME\n"
+	    "                PROTO/PORT TARGET [public] [version V]\n"
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
@@ -760,6 +763,42 @@ main(int argc, char **argv)
 		buf_init(&env, WIRE_MAX_RECORD);
 		mesh_id_of(mid, s.root);
 		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
+		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
+			die("cannot sign");
+		send_record(argv[3], target, env.p, env.len);
+		buf_release(&nb);
+		buf_release(&env);
+		state_snap_release(&s);
+	} else if (strcmp(argv[1], "service-record") == 0 && argc >= 8) {
+		/*
+		 * A service record signed with a member's own key, with none of
+		 * the checks rpnd makes before it signs one: what a member
+		 * patched to skip them could send (rpn's own port, ...).
+		 */
+		struct rec_service	 sv;
+		struct buf		 nb, env;
+		uint8_t			 mid[WIRE_MESH_ID];
+		uint64_t		 version = (uint64_t)time(NULL) * 1000;
+		const char		*slash = strchr(argv[6], '/');
+
+		memset(&sv, 0, sizeof(sv));
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		strlcpy(sv.name, argv[5], sizeof(sv.name));
+		if (slash == NULL || parse_port(slash + 1, &sv.port) == -1 ||
+		    parse_addrport(argv[7], 0, &sv.target) == -1)
+			die("bad PROTO/PORT or TARGET");
+		sv.proto = strncmp(argv[6], "udp", 3) == 0 ? SVC_UDP : SVC_TCP;
+		for (int i = 8; i < argc; i++) {
+			if (strcmp(argv[i], "public") == 0)
+				sv.public = 1;
+			else if (strcmp(argv[i], "version") == 0 && i + 1 < argc)
+				version = strtoull(argv[++i], NULL, 10);
+		}
+		buf_init(&nb, WIRE_MAX_RECORD);
+		buf_init(&env, WIRE_MAX_RECORD);
+		mesh_id_of(mid, s.root);
+		if (rec_service_encode(&nb, version, &sv) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
 		send_record(argv[3], target, env.p, env.len);
