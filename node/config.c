@@ -264,6 +264,14 @@ config_parse(const char *text, size_t len, const char *fname,
 			    "\"reap-after\" needs a duration of at least 10s, got "
 			    "\"%s\"", v);
 			c->mesh.mb.reap_after_ms = ms;
+		} else if (strcmp(kw, "tombstone-ttl") == 0) {
+			uint64_t	 ms;
+
+			ONCE(11);
+			NEED(parse_duration(v, &ms) == 0 && ms >= 1000,
+			    "\"tombstone-ttl\" needs a duration of at least 1s, "
+			    "got \"%s\"", v);
+			c->mesh.tombstone_ttl_ms = ms;
 		} else if (strcmp(kw, "lan") == 0) {
 			if (config_add_lan(c, v, why, sizeof(why)) == -1)
 				goto bad;
@@ -383,6 +391,8 @@ config_print(FILE *f, const struct rpnd_config *c)
 	fprintf(f, "suspicion-mult %u\n", c->mesh.mb.susp_mult_pct);
 	fprintf(f, "reap-after %llus\n",
 	    (unsigned long long)(c->mesh.mb.reap_after_ms / 1000));
+	fprintf(f, "tombstone-ttl %llus\n",
+	    (unsigned long long)(c->mesh.tombstone_ttl_ms / 1000));
 	for (int i = 0; i < c->nuplinks; i++) {
 		if (c->uplinks[i].has_gw) {
 			fmt_addr(a, sizeof(a), &c->uplinks[i].gw, 0);

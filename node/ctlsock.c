@@ -386,7 +386,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 26);
+	msgpack_pack_map(pk, ACC_NUM + 28);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -414,6 +414,8 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
 	pack_counter(pk, "refutes", e->mesh.mb.refutes);
 	pack_counter(pk, "services_own_port", s->svc_own_port);
+	pack_counter(pk, "records_held", e->mesh.store.live);
+	pack_counter(pk, "tombstones_held", e->mesh.store.tombstones);
 	pack_counter(pk, "dp_commits", e->dp.commits);
 	pack_counter(pk, "dp_last_usec", e->dp.last_usec);
 	pack_counter(pk, "dp_last_changes", e->dp.last_changes);

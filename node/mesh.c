@@ -253,6 +253,7 @@ mesh_publish_self(struct mesh *m, uint64_t now, uint64_t unix_ms)
 	memcpy(nd.via_token, m->via_token, WIRE_KEY);
 	nd.nlans = m->nlans;
 	memcpy(nd.lans, m->lans, sizeof(nd.lans));
+	nd.floor = m->floor;
 	v = mesh_next_version(m, unix_ms);
 	buf_init(&body, WIRE_MAX_RECORD);
 	if (rec_node_encode(&body, v, m->left ? NODE_F_LEFT : 0, &nd) == 0 &&
@@ -490,6 +491,12 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	struct rec_head	 h2;
 
 	if (memcmp(author, m->id, WIRE_KEY) == 0) {
+		/* Our own floor, from the state file or a member's copy. */
+		if (rec_node_decode(body, bodylen, &h2, &nd) == 0 &&
+		    nd.floor > m->floor) {
+			m->floor = nd.floor;
+			store_set_floor(&m->store, m->id, m->floor);
+		}
 		/*
 		 * Someone holds a newer copy of our own record than we do (we
 		 * lost our state): move our counter past it and speak again.
@@ -509,6 +516,7 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 		return ACC_NOT_MEMBER;
 	if (store_put(&m->store, author, h, env, len, now) != STORE_NEW)
 		return ACC_NOMEM;
+	store_set_floor(&m->store, author, nd.floor);
 	mb_on_alive(&m->mb, author, h->version, (h->flags & NODE_F_LEFT) != 0,
 	    now);
 	if ((mm = mb_get(&m->mb, author)) != NULL) {
@@ -810,13 +818,97 @@ own_invite_cb(void *ctx, const struct rec *r)
 	return 0;
 }
 
+struct compaction {
+	struct mesh	*m;
+	uint64_t	 now;
+	uint64_t	 target;	/* the newest of our old tombstones */
+	uint8_t		**bodies;	/* our live records at or below it */
+	size_t		*lens;
+	uint32_t	 n;
+	uint32_t	 cap;
+};
+
+static int
+old_tombstone_cb(void *ctx, const struct rec *r)
+{
+	struct compaction	*c = ctx;
+
+	if (r->kind != REC_NODE && (r->flags & REC_F_DELETED) &&
+	    memcmp(r->author, c->m->id, WIRE_KEY) == 0 &&
+	    r->since_ms + c->m->cfg.tombstone_ttl_ms <= c->now &&
+	    r->version > c->target)
+		c->target = r->version;
+	return 0;
+}
+
+static int
+below_cb(void *ctx, const struct rec *r)
+{
+	struct compaction	*c = ctx;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+
+	if (r->kind == REC_NODE || (r->flags & REC_F_DELETED) ||
+	    r->version > c->target || memcmp(r->author, c->m->id, WIRE_KEY) != 0 ||
+	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    c->n == c->cap)
+		return 0;
+	if ((c->bodies[c->n] = malloc(bodylen)) == NULL)
+		return 0;
+	memcpy(c->bodies[c->n], body, bodylen);
+	c->lens[c->n++] = bodylen;
+	return 0;
+}
+
+/*
+ * compact - our tombstones are kept until every node can tell, by itself,
+ * that the records they deleted are gone for good.  Once the oldest are
+ * older than the tombstone TTL, this node publishes its live records
+ * below them again (new versions), then a node record whose floor is above
+ * them: every node (one that restarts, one that joins later) refuses any
+ * copy of ours below the floor and drops the tombstones there.
+ */
+static void
+compact(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	struct compaction	 c = { m, now, 0, NULL, NULL, 0, 0 };
+
+	store_foreach(&m->store, old_tombstone_cb, &c);
+	if (c.target == 0 || c.target < m->floor)
+		return;
+	c.cap = m->store.live + 1;
+	if ((c.bodies = calloc(c.cap, sizeof(*c.bodies))) == NULL ||
+	    (c.lens = calloc(c.cap, sizeof(*c.lens))) == NULL)
+		goto out;
+	store_foreach(&m->store, below_cb, &c);
+	for (uint32_t i = 0; i < c.n; i++) {
+		struct buf	 body;
+
+		buf_init(&body, WIRE_MAX_RECORD);
+		if (rec_reversion(&body, c.bodies[i], c.lens[i],
+		    mesh_next_version(m, unix_ms)) == 0)
+			mesh_publish(m, body.p, body.len, now);
+		buf_release(&body);
+	}
+	m->floor = c.target + 1;
+	store_set_floor(&m->store, m->id, m->floor);
+	mesh_publish_self(m, now, unix_ms);
+out:
+	for (uint32_t i = 0; i < c.n; i++)
+		free(c.bodies[i]);
+	free(c.bodies);
+	free(c.lens);
+}
+
 static void
 housekeeping(struct mesh *m, uint64_t now, uint64_t unix_ms)
 {
 	uint8_t			 drop[64][WIRE_KEY];
 	struct own_invites	 o = { m, unix_ms, drop, 0 };
 
-	if (store_gc(&m->store, now, m->cfg.tombstone_ttl_ms) > 0)
+	if (m->joined && !m->left)
+		compact(m, now, unix_ms);
+	if (store_gc(&m->store) > 0)
 		m->dirty = 1;
 	for (uint32_t i = 0; i < m->nreaped;) {
 		if (m->reaped[i].until <= now)

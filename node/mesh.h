@@ -78,6 +78,7 @@ struct mesh {
 	uint16_t	 nlans;
 
 	uint64_t	 version;	/* this node's record counter */
+	uint64_t	 floor;		/* our records below it are void (compaction) */
 	uint8_t		*self_env;	/* our current node record */
 	uint32_t	 self_envlen;
 

@@ -159,7 +159,7 @@ store_is_newer(const struct store *st, const uint8_t author[WIRE_KEY],
 	if (r != NULL)
 		return h->version > r->version;
 	a = store_author(st, author);
-	return a == NULL || h->version > a->floor;
+	return a == NULL || h->version >= a->floor;
 }
 
 /*
@@ -303,7 +303,10 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 		r->keylen = h->keylen;
 		a->nrecs++;
 		st->live++;
+		r->flags = 0;
 	}
+	st->tombstones -= (r->flags & REC_F_DELETED) != 0;
+	st->tombstones += (h->flags & REC_F_DELETED) != 0;
 	r->flags = h->flags;
 	r->version = h->version;
 	r->since_ms = now_ms;
@@ -326,6 +329,7 @@ rec_remove(struct store *st, uint32_t s, struct author *a)
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	a->nrecs--;
 	st->live--;
+	st->tombstones -= (r->flags & REC_F_DELETED) != 0;
 	slot_free(st, s);
 }
 
@@ -345,12 +349,30 @@ store_remove_author(struct store *st, const uint8_t author[WIRE_KEY])
 }
 
 /*
- * store_gc - forget tombstones older than the TTL.  The author's floor rises
- * to the forgotten version, so a straggler cannot bring the deleted record
- * back with an old copy.
+ * store_set_floor - the author says (in its signed node record) that its
+ * records below floor are void: it has published every live one again
+ * above it.  A copy below it is refused from now on, so its tombstones
+ * there can go (store_gc).  The floor lives in the node record, so it
+ * survives restarts and reaches nodes that join later.
+ */
+void
+store_set_floor(struct store *st, const uint8_t author[WIRE_KEY],
+    uint64_t floor)
+{
+	uint32_t	 as = author_slot(st, author);
+
+	if (as != HMAP_EMPTY && floor > st->auth[as].floor)
+		st->auth[as].floor = floor;
+}
+
+/*
+ * store_gc - forget tombstones below their author's floor: no copy of the
+ * record they deleted can come back (store_is_newer refuses it).  Live
+ * records below the floor are left to be replaced by their copies above
+ * it, which are on their way.
  */
 size_t
-store_gc(struct store *st, uint64_t now_ms, uint64_t ttl_ms)
+store_gc(struct store *st)
 {
 	size_t	 n = 0;
 
@@ -359,14 +381,13 @@ store_gc(struct store *st, uint64_t now_ms, uint64_t ttl_ms)
 		struct author	*a;
 		uint32_t	 as;
 
-		if (r->env == NULL || !(r->flags & REC_F_DELETED) ||
-		    r->since_ms + ttl_ms > now_ms)
+		if (r->env == NULL || !(r->flags & REC_F_DELETED))
 			continue;
 		as = author_slot(st, r->author);
 		a = &st->auth[as];
+		if (r->version >= a->floor)
+			continue;
 		summary_out(st, a);
-		if (r->version > a->floor)
-			a->floor = r->version;
 		rec_remove(st, i, a);
 		summary_in(st, a);
 		n++;

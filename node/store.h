@@ -37,7 +37,7 @@ struct author {
 	uint8_t		 id[WIRE_KEY];
 	uint64_t	 maxver;
 	uint64_t	 sethash;	/* XOR of h(kind, key, version) */
-	uint64_t	 floor;		/* collected tombstones went up to here */
+	uint64_t	 floor;		/* from its node record: below it, other records are void */
 	uint32_t	 nrecs;
 };
 
@@ -47,6 +47,7 @@ struct store {
 	uint32_t	 cap;
 	uint32_t	 free_head;
 	uint32_t	 live;
+	uint32_t	 tombstones;	/* of the live slots, how many delete */
 	struct hmap	 ridx;
 	struct author	*auth;
 	uint32_t	 nauth;
@@ -74,7 +75,9 @@ int	store_put(struct store *, const uint8_t author[WIRE_KEY],
 	    const struct rec_head *, const uint8_t *env, size_t envlen,
 	    uint64_t now_ms);
 void	store_remove_author(struct store *, const uint8_t author[WIRE_KEY]);
-size_t	store_gc(struct store *, uint64_t now_ms, uint64_t tombstone_ttl_ms);
+size_t	store_gc(struct store *);
+void	store_set_floor(struct store *, const uint8_t author[WIRE_KEY],
+	    uint64_t floor);
 uint32_t store_digest(const struct store *, struct wire_digest_ent *, uint32_t max);
 
 typedef int (*store_cb)(void *ctx, const struct rec *);

@@ -193,7 +193,7 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 	memset(nd, 0, sizeof(*nd));
 	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
 		return -1;
-	if (h->kind != REC_NODE || h->keylen != 0 || nf != 5 ||
+	if (h->kind != REC_NODE || h->keylen != 0 || (nf != 5 && nf != 6) ||
 	    (h->flags & ~NODE_F_LEFT) != 0)
 		goto out;
 	if (mp_str_copy(&f[0], nd->name, sizeof(nd->name)) == -1 ||
@@ -215,6 +215,8 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 	if (prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &n) == -1)
 		goto out;
 	nd->nlans = (uint16_t)n;
+	if (nf == 6 && mp_u64(&f[5], UINT64_MAX, &nd->floor) == -1)
+		goto out;
 	rc = 0;
 out:
 	mp_doc_release(&d);
@@ -314,7 +316,7 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	    nd->nlans > WIRE_MAX_LANS)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 5);
+	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 6);
 	msgpack_pack_str_with_body(&pk, nd->name, strlen(nd->name));
 	msgpack_pack_array(&pk, nd->naddrs);
 	for (int i = 0; i < nd->naddrs; i++)
@@ -329,6 +331,7 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	msgpack_pack_array(&pk, nd->nlans);
 	for (int i = 0; i < nd->nlans; i++)
 		wire_prefix_pack(&pk, &nd->lans[i]);
+	msgpack_pack_uint64(&pk, nd->floor);
 	return b->err ? -1 : 0;
 }
 
@@ -468,6 +471,35 @@ rec_invite_encode(struct buf *b, uint64_t version, uint32_t flags,
 	rec_head_pack(&pk, REC_INVITE, version, flags, token_pub, WIRE_KEY, 1);
 	msgpack_pack_uint64(&pk, iv->expires);
 	return b->err ? -1 : 0;
+}
+
+/*
+ * rec_reversion - the same record body with another version: every other
+ * field copied as it is.  For an author that publishes its own records
+ * again above a new floor.
+ */
+int
+rec_reversion(struct buf *b, const uint8_t *body, size_t len, uint64_t version)
+{
+	struct mp_doc		 d;
+	msgpack_packer		 pk;
+	const msgpack_object	*a;
+	uint32_t		 n;
+	int			 rc = -1;
+
+	if (len > WIRE_MAX_RECORD || mp_parse(&d, body, len) == -1)
+		return -1;
+	if (mp_array(&d.root, 5, 5, &a, &n) == 0) {
+		mp_packer_init(&pk, b);
+		msgpack_pack_array(&pk, 5);
+		msgpack_pack_object(&pk, a[0]);
+		msgpack_pack_uint64(&pk, version);
+		for (int i = 2; i < 5; i++)
+			msgpack_pack_object(&pk, a[i]);
+		rc = b->err ? -1 : 0;
+	}
+	mp_doc_release(&d);
+	return rc;
 }
 
 int

@@ -86,6 +86,7 @@ struct rec_node {
 	uint8_t		via_token[WIRE_KEY];
 	uint16_t	nlans;
 	struct wire_prefix lans[WIRE_MAX_LANS];	/* the site's own networks */
+	uint64_t	floor;		/* this author's other records below it are void */
 };
 
 enum svc_proto {
@@ -159,6 +160,8 @@ int	rec_invite_encode(struct buf *, uint64_t version, uint32_t flags,
 	    const uint8_t token_pub[WIRE_KEY], const struct rec_invite *);
 int	rec_tombstone_encode(struct buf *, uint8_t kind, uint64_t version,
 	    const uint8_t *key, size_t keylen);
+int	rec_reversion(struct buf *, const uint8_t *body, size_t len,
+	    uint64_t version);
 int	rec_notice_encode(struct buf *, uint64_t time,
 	    const uint8_t subject[WIRE_KEY], const struct rec_notice *);
 

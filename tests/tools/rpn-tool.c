@@ -668,6 +668,7 @@ usage(void)
 	    "       rpn-tool forged STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool replay OLD_STATE_DIR STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool old-version STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "       rpn-tool replay-services OLD_STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool service-record STATE_DIR ADDR[:PORT] TARGET_ID NAME\n"
 	    "                PROTO/PORT TARGET [public] [version V]\n"
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
@@ -768,6 +769,31 @@ main(int argc, char **argv)
 		send_record(argv[3], target, env.p, env.len);
 		buf_release(&nb);
 		buf_release(&env);
+		state_snap_release(&s);
+	} else if (strcmp(argv[1], "replay-services") == 0 && argc == 5) {
+		/* Every service record an old state file holds, played again. */
+		int	 fd = open(argv[2], O_RDONLY | O_DIRECTORY), absent, k = 0;
+		char	 err[256];
+
+		unhex(argv[4], target, WIRE_KEY);
+		if (fd == -1 || state_load(fd, &s, &absent, err,
+		    sizeof(err)) == -1 || absent)
+			die("no usable old state file");
+		close(fd);
+		for (uint32_t i = 0; i < s.records.n; i++) {
+			const uint8_t	*p = wire_items_get(&s.records, i, &len);
+			const uint8_t	*author, *body;
+			size_t		 bodylen;
+			struct rec_head	 h;
+
+			if (env_peek(p, len, &author, &body, &bodylen) == 0 &&
+			    rec_head_decode(body, bodylen, &h) == 0 &&
+			    h.kind == REC_SERVICE) {
+				send_record(argv[3], target, p, len);
+				k++;
+			}
+		}
+		printf("replayed %d service records\n", k);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "service-record") == 0 && argc >= 8) {
 		/*

@@ -278,3 +278,82 @@ TEST(mesh_notice_refuted_by_subject)
 	mesh_release(&a);
 	mesh_release(&b);
 }
+
+/*
+ * A deleted record never comes back: not after its tombstone is collected,
+ * not on a node that restarts, not on one that joins later.  The author
+ * publishes its live records again and a floor above the old tombstones.
+ */
+TEST(mesh_deleted_record_never_returns)
+{
+	struct mesh		 a, b, c;
+	uint8_t			 root_sk[SECRET_KEY];
+	struct rec_service	 s;
+	struct buf		 body;
+	const struct rec	*r;
+	uint8_t			*old;
+	uint32_t		 oldlen;
+	uint64_t		 t = NOW, u = UNIX;
+
+	two(&a, &b, root_sk);
+	a.cfg.tombstone_ttl_ms = b.cfg.tombstone_ttl_ms = 60000;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.name, "web");
+	s.proto = SVC_TCP;
+	s.port = 8080;
+	s.target.family = 4;
+	s.target.ip[0] = 100;
+	s.target.ip[1] = 64;
+	s.target.ip[3] = 10;
+	s.target.port = 80;
+	/* a second, long-lived service, published before "web" is deleted */
+	buf_init(&body, WIRE_MAX_RECORD);
+	strcpy(s.name, "keep");
+	ASSERT_EQ(rec_service_encode(&body, mesh_next_version(&a, u), &s), 0);
+	ASSERT_EQ(mesh_publish(&a, body.p, body.len, t), 0);
+	buf_reset(&body);
+	strcpy(s.name, "web");
+	ASSERT_EQ(rec_service_encode(&body, mesh_next_version(&a, u), &s), 0);
+	ASSERT_EQ(mesh_publish(&a, body.p, body.len, t), 0);
+	r = store_get(&a.store, a.id, REC_SERVICE, (const uint8_t *)"web", 3);
+	oldlen = r->envlen;
+	old = malloc(oldlen);
+	memcpy(old, r->env, oldlen);
+	buf_reset(&body);
+	ASSERT_EQ(rec_tombstone_encode(&body, REC_SERVICE,
+	    mesh_next_version(&a, u), (const uint8_t *)"web", 3), 0);
+	ASSERT_EQ(mesh_publish(&a, body.p, body.len, t), 0);
+	buf_release(&body);
+	store_foreach(&a.store, copy_into, &b);
+
+	/* the TTL passes: a publishes "keep" again and a floor above "web" */
+	t += 61000;
+	u += 61000;
+	mesh_tick(&a, t, u);
+	ASSERT(a.floor > 0);
+	ASSERT(store_get(&a.store, a.id, REC_SERVICE, (const uint8_t *)"web",
+	    3) == NULL);
+	r = store_get(&a.store, a.id, REC_SERVICE, (const uint8_t *)"keep", 4);
+	ASSERT(r != NULL && r->version >= a.floor);
+	store_foreach(&a.store, copy_into, &b);
+	mesh_tick(&b, t, u);
+	ASSERT(store_get(&b.store, a.id, REC_SERVICE, (const uint8_t *)"web",
+	    3) == NULL);
+	ASSERT_UEQ(a.store.hash, b.store.hash);
+	/* a replayed copy of the deleted record is refused */
+	ASSERT_EQ(mesh_accept(&b, old, oldlen, t, u, 0), ACC_STALE);
+
+	/* a node that joins later (or restarts empty) learns the floor first */
+	node(&c, "c");
+	memcpy(c.root, a.root, WIRE_KEY);
+	memcpy(c.mesh_id, a.mesh_id, WIRE_MESH_ID);
+	c.joined = 1;
+	ASSERT_EQ(mesh_accept(&c, a.self_env, a.self_envlen, t, u, 0), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&c, old, oldlen, t, u, 0), ACC_STALE);
+	ASSERT(store_get(&c.store, a.id, REC_SERVICE, (const uint8_t *)"web",
+	    3) == NULL);
+	free(old);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}

@@ -115,12 +115,17 @@ TEST(store_tombstone_floor)
 
 	store_init(&st);
 	memset(a, 3, sizeof(a));
+	ASSERT_EQ(put(&st, 3, REC_NODE, "", 4, 0, 1000), STORE_NEW);
 	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 1000), STORE_NEW);
 	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 6, REC_F_DELETED, 1000),
 	    STORE_NEW);
-	ASSERT_EQ(store_gc(&st, 2000, 5000), 0);	/* too young */
-	ASSERT_EQ(store_gc(&st, 7000, 5000), 1);
-	ASSERT_EQ(st.live, 0);
+	ASSERT_EQ(store_gc(&st), 0);	/* no floor yet: kept */
+	store_set_floor(&st, a, 6);
+	ASSERT_EQ(store_gc(&st), 0);	/* not below the floor */
+	store_set_floor(&st, a, 7);
+	store_set_floor(&st, a, 2);	/* a floor never goes down */
+	ASSERT_EQ(store_gc(&st), 1);
+	ASSERT_EQ(st.live, 1);
 	/* A straggler's old copy cannot resurrect the deleted record... */
 	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 8000), STORE_STALE);
 	/* ...but the author's newer records still come in. */
@@ -128,10 +133,13 @@ TEST(store_tombstone_floor)
 	/* An author with no records left does not count in the summary. */
 	{
 		struct store	 e;
+		uint8_t		 b[WIRE_KEY];
 
 		store_init(&e);
+		memset(b, 4, sizeof(b));
 		put(&e, 4, REC_SERVICE, "x", 1, REC_F_DELETED, 0);
-		store_gc(&e, 10, 1);
+		store_set_floor(&e, b, 2);
+		store_gc(&e);
 		ASSERT_UEQ(e.hash, 0);
 		ASSERT_UEQ(e.sum, 0);
 		store_release(&e);
