@@ -331,38 +331,71 @@ engine_stop(struct engine *e, const char *why)
 	health_close(e);
 }
 
+/*
+ * reload - SIGHUP: read the configuration again.  The engine applies its
+ * settings at once (probe timing, suspicion, reaping, advertised
+ * addresses, remote-services, tombstone-ttl) and says which need a
+ * restart (listen, user); "name" is used at the next rpn init or join.
+ * The parent applies uplinks, LANs and the kernel settings itself.  A file
+ * with errors keeps the old configuration.
+ */
+static void
+reload(struct engine *e)
+{
+	struct rpnd_config	 c;
+	char			 err[600], applied[256] = "", later[256] = "";
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 n;
+
+	config_default(&c);
+	if (config_read(e->cfg_path, e->cfg_explicit, &c, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload: keeping the old configuration: %s", err);
+		return;
+	}
+#define CHANGED(cond, name, list) do {					\
+	if (cond)							\
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),	\
+		    "%s%s", list[0] ? ", " : "", name);			\
+} while (0)
+	CHANGED(!addr_eq(&c.listen, &e->cfg.listen), "listen", later);
+	CHANGED(strcmp(c.user, e->cfg.user) != 0, "user", later);
+	CHANGED(memcmp(&c.mesh.mb, &e->cfg.mesh.mb, sizeof(c.mesh.mb)) != 0,
+	    "probe and suspicion timing", applied);
+	CHANGED(c.mesh.tombstone_ttl_ms != e->cfg.mesh.tombstone_ttl_ms,
+	    "tombstone-ttl", applied);
+	CHANGED(c.nadvertise != e->cfg.nadvertise || memcmp(c.advertise,
+	    e->cfg.advertise, sizeof(c.advertise)) != 0, "advertise", applied);
+	CHANGED(c.remote_services != e->cfg.remote_services, "remote-services",
+	    applied);
+	CHANGED(strcmp(c.name, e->cfg.name) != 0, "name (at the next rpn "
+	    "init or join)", applied);
+#undef CHANGED
+	c.listen = e->cfg.listen;
+	strlcpy(c.user, e->cfg.user, sizeof(c.user));
+	e->cfg = c;
+	e->mesh.cfg.mb = c.mesh.mb;
+	e->mesh.mb.cfg = c.mesh.mb;
+	e->mesh.cfg.tombstone_ttl_ms = c.mesh.tombstone_ttl_ms;
+	n = engine_self_addrs(e, addrs);
+	if ((n != e->mesh.naddrs || memcmp(addrs, e->mesh.addrs,
+	    n * sizeof(*addrs)) != 0) &&
+	    mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
+	    e->mesh.joined && !e->mesh.left)
+		mesh_publish_self(&e->mesh, engine_now(e), engine_unix_ms());
+	log_info("reloaded the configuration%s%s%s%s", applied[0] ?
+	    "; applied: " : " (no engine setting changed)", applied,
+	    later[0] ? "; needs a restart: " : "", later);
+	engine_kick(e);
+}
+
 static void
 sig_cb(uv_signal_t *s, int signum)
 {
 	struct engine	*e = s->data;
 
 	if (signum == SIGHUP) {
-		struct rpnd_config	 c;
-		char			 err[512];
-		struct wire_addr	 addrs[WIRE_MAX_ADDRS];
-		uint8_t			 n;
-
-		config_default(&c);
-		if (config_read(e->cfg_path, e->cfg_explicit, &c, err,
-		    sizeof(err)) == -1) {
-			log_warnx("reload: keeping the old configuration: %s", err);
-			return;
-		}
-		c.listen = e->cfg.listen;	/* needs a restart to change */
-		memcpy(c.uplinks, e->cfg.uplinks, sizeof(c.uplinks));
-		c.nuplinks = e->cfg.nuplinks;
-		memcpy(c.lans, e->cfg.lans, sizeof(c.lans));
-		c.nlans = e->cfg.nlans;
-		e->cfg = c;
-		e->mesh.cfg.mb = c.mesh.mb;
-		e->mesh.mb.cfg = c.mesh.mb;
-		n = engine_self_addrs(e, addrs);
-		if (mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
-		    e->mesh.joined && !e->mesh.left)
-			mesh_publish_self(&e->mesh, engine_now(e),
-			    engine_unix_ms());
-		log_info("reloaded the configuration");
-		engine_kick(e);
+		reload(e);
 		return;
 	}
 	engine_stop(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -346,6 +346,52 @@ host_refresh(struct parent *p)
 }
 
 /*
+ * host_reload - a configuration read again at SIGHUP: new uplinks and LANs
+ * are looked at and reconciled at once; strict-rpf and mark-mask change
+ * the skeleton (a full sync) and the rules; keep-on-exit is only read at
+ * SIGTERM.  Everything the parent owns is applied; it says what changed.
+ */
+void
+host_reload(struct parent *p, const struct rpnd_config *c)
+{
+	struct nft_config	 nc = p->nft.cfg;
+	int			 strict = c->strict_rpf ||
+	    routes_all_rp_filter() == 1, skel;
+	int			 ifs = c->nuplinks != p->cfg.nuplinks ||
+	    c->nlans != p->cfg.nlans ||
+	    memcmp(c->uplinks, p->cfg.uplinks, sizeof(c->uplinks)) != 0 ||
+	    memcmp(c->lans, p->cfg.lans, sizeof(c->lans)) != 0;
+
+	skel = strict != p->strict || c->mark_mask != p->cfg.mark_mask;
+	if (ifs)
+		log_info("reload: uplinks and LANs as configured now");
+	if (skel)
+		log_info("reload: strict-rpf %s, mark-mask 0x%x", strict ?
+		    "yes" : "no", c->mark_mask);
+	if (c->keep_on_exit != p->cfg.keep_on_exit)
+		log_info("reload: keep-on-exit %s", c->keep_on_exit ? "yes" :
+		    "no");
+	if (c->nuplinks > 0 && p->cfg.nuplinks == 0)
+		memset(&p->sticky, 0, sizeof(p->sticky));
+	p->cfg = *c;
+	p->strict = strict;
+	if (!p->host_on)
+		return;
+	if (skel) {
+		nc.mask = c->mark_mask;
+		nc.strict = strict;
+		p->nft.cfg = nc;
+		if (p->active) {
+			/* old rules out first: their marks may have moved */
+			routes_flush(&p->rt);
+			if (p->synced)
+				dp_full_sync(p);
+		}
+	}
+	host_refresh(p);
+}
+
+/*
  * host_teardown - remove everything rpn put in the kernel: the nftables
  * table, the rules and routes tagged with rpn's protocol, and the sysctls
  * it changed (put back as found).

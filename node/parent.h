@@ -19,6 +19,8 @@
 struct parent {
 	const char		*cfg_path;
 	int			 cfg_explicit;
+	int			 argc;		/* for --uplink and --lan at SIGHUP */
+	char			**argv;
 	const char		*sock;
 	const char		*state_dir;
 	struct rpnd_config	 cfg;
@@ -75,6 +77,7 @@ int	host_init(struct parent *, char *err, size_t errlen);
 void	host_close(struct parent *);
 int	host_activate(struct parent *);
 void	host_refresh(struct parent *);
+void	host_reload(struct parent *, const struct rpnd_config *);
 void	host_teardown(struct parent *);
 int	host_teardown_offline(const char *sock, char *err, size_t errlen);
 int	host_send_view(struct parent *);

@@ -429,6 +429,65 @@ stop_engine(struct parent *p)
 	p->engine = 0;
 }
 
+/*
+ * load_config - the configuration file, then --uplink and --lan from the
+ * command line added to it: at start, and again at SIGHUP.
+ */
+static int
+load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "uplink", required_argument, NULL, 'U' },
+		{ "lan", required_argument, NULL, 'L' },
+		{ "teardown", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char	 why[256];
+	int	 ch;
+
+	config_default(c);
+	if (config_read(p->cfg_path, p->cfg_explicit, c, err, errlen) == -1)
+		return -1;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(p->argc, p->argv, "df:hnS:s:Vv", longopts,
+	    NULL)) != -1) {
+		if ((ch == 'U' && config_add_uplink(c, optarg, why,
+		    sizeof(why)) == -1) || (ch == 'L' && config_add_lan(c,
+		    optarg, why, sizeof(why)) == -1)) {
+			snprintf(err, errlen, "--%s %s: %s", ch == 'U' ?
+			    "uplink" : "lan", optarg, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * reload - SIGHUP: read the configuration again and apply what the parent
+ * owns (uplinks, LANs, strict-rpf, mark-mask, keep-on-exit); a file with
+ * errors keeps the old configuration.  The engine does the same for its
+ * settings; each names what needs a restart.
+ */
+static void
+reload(struct parent *p)
+{
+	struct rpnd_config	 c;
+	char			 err[600];
+
+	if (load_config(p, &c, err, sizeof(err)) == -1) {
+		log_warnx("reload: keeping the old configuration: %s", err);
+		return;
+	}
+	if (strcmp(c.user, p->cfg.user) != 0)
+		log_warnx("reload: user %s needs a restart (the engine runs as "
+		    "%s until then)", c.user, p->cfg.user);
+	strlcpy(c.user, p->cfg.user, sizeof(c.user));
+	host_reload(p, &c);
+}
+
 /* At SIGTERM: rpn's kernel state stays (forwarding goes on) unless told otherwise. */
 static void
 stop_kernel(struct parent *p)
@@ -483,6 +542,7 @@ parent_loop(struct parent *p)
 				continue;
 			switch (si.ssi_signo) {
 			case SIGHUP:
+				reload(p);
 				kill(p->engine, SIGHUP);
 				break;
 			case SIGCHLD:
@@ -590,6 +650,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_init(p.debug, "rpnd");
+	p.argc = argc;
+	p.argv = argv;
 	if (teardown) {
 		if (geteuid() != 0) {
 			fprintf(stderr, "rpnd: --teardown must run as root\n");
@@ -603,21 +665,9 @@ main(int argc, char **argv)
 		    "sysctls rpnd had changed\n");
 		return 0;
 	}
-	if (config_read(p.cfg_path, p.cfg_explicit, &p.cfg, err,
-	    sizeof(err)) == -1) {
+	if (load_config(&p, &p.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
-	}
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "df:hnS:s:Vv", longopts,
-	    NULL)) != -1) {
-		if ((ch == 'U' && config_add_uplink(&p.cfg, optarg, err,
-		    sizeof(err)) == -1) || (ch == 'L' &&
-		    config_add_lan(&p.cfg, optarg, err, sizeof(err)) == -1)) {
-			fprintf(stderr, "rpnd: --%s %s: %s\n",
-			    ch == 'U' ? "uplink" : "lan", optarg, err);
-			return 1;
-		}
 	}
 	if (check_host(&p, &uid, &gid, err, sizeof(err)) == -1) {
 		fprintf(stderr, "rpnd: %s\n", err);

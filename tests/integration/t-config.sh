@@ -60,6 +60,22 @@ cp "$W/good.conf" "$W/live.conf"
 kill -HUP "$(cat "$W/n1/pid")"
 wait_for 50 0.1 grep -q "reloaded the configuration" "$W/n1/log" || fail "good reload"
 
+# SIGHUP applies what it can and names what needs a restart
+nsx n1 nft list chain inet rpn pre | grep nic_restore | grep -q 'ct direction reply' ||
+    fail "strict-rpf is on before the reload"
+printf 'probe-interval 800ms
+listen 0.0.0.0:7481
+strict-rpf yes
+' > "$W/live.conf"
+kill -HUP "$(cat "$W/n1/pid")"
+wait_for 50 0.1 grep -q "applied: probe and suspicion timing; needs a restart: listen" "$W/n1/log" ||
+    fail "the reload did not say what it applied and what needs a restart: $(grep reload "$W/n1/log" | tail -2)"
+wait_for 50 0.1 grep -q "reload: strict-rpf yes" "$W/n1/log" || fail "the parent did not apply strict-rpf"
+wait_until 50 0.1 '! nsx n1 nft list chain inet rpn pre | grep nic_restore | grep -q "ct direction reply"' ||
+    fail "strict-rpf was not applied to the table"
+ctl n1 status >/dev/null || fail "rpnd is unwell after the reload"
+say "reload: $(grep 'reloaded the configuration' "$W/n1/log" | tail -1 | sed 's/.*engine: //')"
+
 # CLI mistakes: exit 2 with the usage line
 for args in "frobnicate" "status --bogus" "invite --ttl soon" "invite extra"; do
 	rc=0
