@@ -386,7 +386,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 28);
+	msgpack_pack_map(pk, ACC_NUM + 30);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -421,6 +421,8 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
 	pack_counter(pk, "dp_repairs", e->dp.kernel.repairs);
 	pack_counter(pk, "dp_foreign_changes", e->dp.kernel.foreign);
+	pack_counter(pk, "dp_verified", e->dp.kernel.verified);
+	pack_counter(pk, "dp_verify_mismatches", e->dp.kernel.mismatches);
 }
 
 /* This node's uplinks and LANs as the parent found them (docs/json.md). */

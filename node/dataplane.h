@@ -96,6 +96,8 @@ struct dp_state {
 	uint64_t	 since;		/* unix ms */
 	uint64_t	 repairs;
 	uint64_t	 foreign;	/* changes by others seen */
+	uint64_t	 verified;	/* comparisons of kernel and mirror that agreed */
+	uint64_t	 mismatches;	/* ... that did not */
 	uint32_t	 nfailed;
 	uint32_t	 failed[DP_MAX_HELD];	/* groups held back (dp_op_group) */
 	char		 why[160];

@@ -75,6 +75,8 @@ tell_engine(struct parent *p)
 	s.since = p->ksince;
 	s.repairs = p->repairs;
 	s.foreign = p->watch.foreign;
+	s.verified = p->verified;
+	s.mismatches = p->verify_bad;
 	s.nfailed = p->nheld;
 	memcpy(s.failed, p->held, p->nheld * sizeof(*p->held));
 	strlcpy(s.why, p->kwhy, sizeof(s.why));

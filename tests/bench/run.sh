@@ -11,4 +11,7 @@ tests/bench/gossip.sh || rc=1
 echo
 echo "== data plane: rpn vs plain routing, nft NAT, wireguard-go, nebula, haproxy (tests/bench/dataplane.sh)"
 tests/bench/dataplane.sh || rc=1
+echo
+echo "== table integrity: foreign edits every second for SOAK_SECONDS (tests/bench/soak-integrity.sh)"
+tests/bench/soak-integrity.sh || rc=1
 exit $rc
