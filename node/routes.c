@@ -284,11 +284,62 @@ have(struct routes *r, struct rt_set *s)
 
 /* ---- changing it ---- */
 
-static int
-put(struct routes *r, const struct rt_obj *o)
+/* The changes of one reconciliation, sent as one batch (nl_send_batch). */
+struct rt_batch {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	uint32_t	 lo;		/* sequence number of the first message */
+	uint32_t	 n;
+	const struct rt_obj **what;	/* each message's object, for errors */
+	uint32_t	 capwhat;
+	int		 err;
+};
+
+/* Room for one message; its header is put and numbered. */
+static struct nlmsghdr *
+batch_next(struct routes *r, struct rt_batch *b, const struct rt_obj *o)
 {
-	char		 buf[NL_BUF_SIZE];
-	struct nlmsghdr	*nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr	*nlh;
+
+	if (b->cap - b->len < NL_BUF_SIZE) {
+		size_t	 ncap = b->cap ? b->cap * 2 : 4 * NL_BUF_SIZE;
+		char	*nb = realloc(b->buf, ncap);
+
+		if (nb == NULL) {
+			b->err = 1;
+			return NULL;
+		}
+		b->buf = nb;
+		b->cap = ncap;
+	}
+	if (array_reserve(&b->what, &b->capwhat, b->n + 1,
+	    sizeof(*b->what)) == -1) {
+		b->err = 1;
+		return NULL;
+	}
+	if (b->n == 0)
+		b->lo = r->nl.seq + 1;
+	b->what[b->n++] = o;
+	nlh = mnl_nlmsg_put_header(b->buf + b->len);
+	nlh->nlmsg_seq = ++r->nl.seq;
+	return nlh;
+}
+
+static void
+batch_add(struct rt_batch *b, struct nlmsghdr *nlh)
+{
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static void
+put(struct routes *r, struct rt_batch *b, const struct rt_obj *o)
+{
+	struct nlmsghdr	*nlh = batch_next(r, b, o);
+
+	if (nlh == NULL)
+		return;
 
 	if (o->rule) {
 		struct fib_rule_hdr	*h;
@@ -333,18 +384,27 @@ put(struct routes *r, const struct rt_obj *o)
 			mnl_attr_put(nlh, RTA_PREFSRC, 4, &o->prefsrc);
 		mnl_attr_put_u32(nlh, RTA_OIF, o->oif);
 	}
-	return nl_request(&r->nl, nlh, NULL, NULL);
+	batch_add(b, nlh);
 }
 
-static int
-del(struct routes *r, struct rt_set *s, uint32_t i)
+/* Delete exactly what was dumped: the message, with another type. */
+static void
+del(struct routes *r, struct rt_batch *b, struct rt_set *s, uint32_t i)
 {
-	struct nlmsghdr	*m = (struct nlmsghdr *)(s->msgs + s->off[i]);
+	const struct nlmsghdr	*m = (const void *)(s->msgs + s->off[i]);
+	struct nlmsghdr		*nlh = batch_next(r, b, &s->v[i]);
+	uint32_t		 seq;
 
-	m->nlmsg_type = m->nlmsg_type == RTM_NEWRULE ? RTM_DELRULE :
+	if (nlh == NULL)
+		return;
+	seq = nlh->nlmsg_seq;
+	memcpy(nlh, m, m->nlmsg_len);
+	nlh->nlmsg_type = m->nlmsg_type == RTM_NEWRULE ? RTM_DELRULE :
 	    RTM_DELROUTE;
-	m->nlmsg_flags = 0;
-	return nl_request(&r->nl, m, NULL, NULL);
+	nlh->nlmsg_flags = 0;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_pid = 0;
+	batch_add(b, nlh);
 }
 
 static void
@@ -374,41 +434,57 @@ routes_reconcile(struct routes *r, const struct netview *v, uint32_t mask,
     int strict, char *err, size_t errlen)
 {
 	struct rt_set	 w, h;
+	struct rt_batch	 b;
+	struct nl_fail	 fails[16];
+	uint32_t	 nfails = 0;
 	int		 rc = 0, e;
 	char		 what[96];
 
 	memset(&w, 0, sizeof(w));
 	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
 	if (want(v, mask, strict, &w) == -1 || (e = have(r, &h)) < 0) {
 		snprintf(err, errlen, "reading rpn's rules and routes failed");
 		set_release(&w);
 		set_release(&h);
 		return -1;
 	}
-	for (uint32_t i = 0; i < h.n; i++) {
-		if (set_has(&w, &h.v[i]))
-			continue;
-		if ((e = del(r, &h, i)) < 0 && e != -ENOENT && e != -ESRCH) {
-			describe(what, sizeof(what), &h.v[i]);
+	/* Deletes first: a rule or route that changed is one of each. */
+	for (uint32_t i = 0; i < h.n; i++)
+		if (!set_has(&w, &h.v[i]))
+			del(r, &b, &h, i);
+	for (uint32_t i = 0; i < w.n; i++)
+		if (!set_has(&h, &w.v[i]))
+			put(r, &b, &w.v[i]);
+	if (b.err) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	} else if (b.n > 0) {
+		e = nl_send_batch(&r->nl, b.buf, b.len, b.lo, b.lo + b.n - 1,
+		    fails, sizeof(fails) / sizeof(fails[0]), &nfails);
+		for (uint32_t i = 0; i < nfails; i++) {
+			uint32_t	 k = fails[i].seq - b.lo;
+			int		 fe = fails[i].err;
+
+			/* gone already, or there already: nothing to do */
+			if (fe == -ENOENT || fe == -ESRCH || fe == -EEXIST ||
+			    k >= b.n)
+				continue;
+			describe(what, sizeof(what), b.what[k]);
 			if (rc == 0)
-				snprintf(err, errlen, "removing %s: %s", what,
-				    strerror(-e));
+				snprintf(err, errlen, "%s %s: %s",
+				    b.what[k] >= w.v && b.what[k] < w.v + w.n ?
+				    "adding" : "removing", what, strerror(-fe));
 			rc = -1;
-		} else
-			r->removed++;
-	}
-	for (uint32_t i = 0; i < w.n; i++) {
-		if (set_has(&h, &w.v[i]))
-			continue;
-		if ((e = put(r, &w.v[i])) < 0 && e != -EEXIST) {
-			describe(what, sizeof(what), &w.v[i]);
-			if (rc == 0)
-				snprintf(err, errlen, "adding %s: %s", what,
-				    strerror(-e));
+		}
+		if (e == -ETIMEDOUT || e == -ENOBUFS) {
+			snprintf(err, errlen, "rtnetlink: %s", strerror(-e));
 			rc = -1;
-		} else
-			r->added++;
+		}
+		r->added += b.n - nfails;
 	}
+	free(b.buf);
+	free(b.what);
 	set_release(&w);
 	set_release(&h);
 	return rc;
