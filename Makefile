@@ -37,7 +37,7 @@ pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null) -lm
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) \
-	     -MMD -MP $(call pkg_cflags,$(NODE_PKGS))
+	     -MD -MP $(call pkg_cflags,$(NODE_PKGS))
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 ifeq ($(V),1)
@@ -48,25 +48,22 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-PROTO_SRC := proto/buf.c proto/mp.c proto/wire.c proto/envelope.c \
-	     proto/token.c proto/parse.c proto/ctl.c
-CORE_SRC  := node/log.c node/hmap.c node/store.c node/bcast.c \
-	     node/membership.c node/mesh.c node/config.c node/state.c node/keys.c \
-	     node/services.c node/dpplan.c node/netview.c
-NODE_SRC  := node/engine.c node/gossip.c node/conn.c node/join.c node/ctlsock.c \
-	     node/svcctl.c node/dpsync.c node/nft.c node/routes.c node/ct.c node/nl.c \
-	     node/privsep.c node/priv.c node/dpstate.c node/host.c node/netmon.c \
-	     node/health.c \
-	     node/listeners.c
+# One room per process (docs/design.md, "Rooms"), one library per room;
+# make check-layers checks the boundaries on the objects.
+PROTO_SRC  := $(sort $(wildcard proto/*.c))
+CORE_SRC   := $(sort $(wildcard node/core/*.c))
+PARENT_SRC := $(filter-out node/parent/rpnd.c,$(sort $(wildcard node/parent/*.c)))
+ENGINE_SRC := $(sort $(wildcard node/engine/*.c))
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-PROTO_LIB := $(BUILD)/libproto.a
-CORE_LIB  := $(BUILD)/libcore.a
-NODE_LIB  := $(BUILD)/libnode.a
-CTL_LIB   := $(BUILD)/libctl.a
+PROTO_LIB  := $(BUILD)/libproto.a
+CORE_LIB   := $(BUILD)/libcore.a
+PARENT_LIB := $(BUILD)/libparent.a
+ENGINE_LIB := $(BUILD)/libengine.a
+CTL_LIB    := $(BUILD)/libctl.a
 
 BINS := $(BUILD)/rpnd $(BUILD)/rpn $(BUILD)/rpnctl
 TOOLS := $(BUILD)/rpn-tool $(BUILD)/refuse.so
@@ -80,12 +77,14 @@ $(BUILD)/obj/%.o: %.c
 
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 $(CORE_LIB): $(call obj,$(CORE_SRC))
-$(NODE_LIB): $(call obj,$(NODE_SRC))
+$(PARENT_LIB): $(call obj,$(PARENT_SRC))
+$(ENGINE_LIB): $(call obj,$(ENGINE_SRC))
 $(CTL_LIB): $(call obj,$(CTL_SRC))
-$(PROTO_LIB) $(CORE_LIB) $(NODE_LIB) $(CTL_LIB):
+$(PROTO_LIB) $(CORE_LIB) $(PARENT_LIB) $(ENGINE_LIB) $(CTL_LIB):
 	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/rpnd: $(call obj,node/rpnd.c) $(NODE_LIB) $(CORE_LIB) $(PROTO_LIB)
+$(BUILD)/rpnd: $(call obj,node/parent/rpnd.c) $(PARENT_LIB) $(ENGINE_LIB) $(CORE_LIB) \
+	    $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 $(BUILD)/rpn: $(call obj,ctl/rpn.c) $(CTL_LIB) $(PROTO_LIB)
@@ -104,7 +103,7 @@ $(BUILD)/refuse.so: tests/tools/refuse.c
 $(BUILD)/bench-watch: $(call obj,tests/bench/watch.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
 
-$(BUILD)/bench-dp: $(call obj,tests/bench/dpbench.c) $(NODE_LIB) $(CORE_LIB) $(PROTO_LIB)
+$(BUILD)/bench-dp: $(call obj,tests/bench/dpbench.c) $(PARENT_LIB) $(CORE_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 # The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
@@ -117,6 +116,11 @@ $(call obj,tests/unit/runner.c): ALL_CFLAGS += -I$(BUILD)/tests
 
 $(UNIT): $(call obj,tests/unit/runner.c $(UNIT_SRC)) $(CORE_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+
+# check-layers: the rooms' boundaries, checked on the objects (nm and the
+# compiler's dependency files), not by reading the source.
+check-layers: all
+	$(Q)tests/check-layers.sh $(BUILD)
 
 unit: $(UNIT)
 	$(Q)$(UNIT)
@@ -174,6 +178,6 @@ install: all
 clean:
 	rm -rf build build-san $(FUZZ_BUILD)
 
-.PHONY: all unit fuzzers fuzz-smoke integration check demo bench install clean
+.PHONY: all check-layers unit fuzzers fuzz-smoke integration check demo bench install clean
 
 -include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

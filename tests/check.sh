@@ -41,6 +41,7 @@ build() {
 }
 
 stage "build" build
+stage "layers (make check-layers)" tests/check-layers.sh build
 stage "unit" make -s unit
 stage "build (ASan+UBSan)" build SANITIZE=address,undefined
 stage "unit (ASan+UBSan)" make -s SANITIZE=address,undefined unit

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/dataplane.h"
-#include "node/nft.h"
+#include "node/core/dataplane.h"
+#include "node/parent/nft.h"
 
 static int
 cmp_u32(const void *a, const void *b)

@@ -1,6 +1,6 @@
 /* fuzz-config.c: rpnd.conf text and the state file's bytes. */
-#include "node/config.h"
-#include "node/state.h"
+#include "node/core/config.h"
+#include "node/core/state.h"
 #include "tests/fuzz/fuzz.h"
 
 int

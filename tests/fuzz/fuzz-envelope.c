@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/mesh.h"
+#include "node/core/mesh.h"
 #include "proto/envelope.h"
 #include "proto/token.h"
 #include "tests/fuzz/fuzz.h"

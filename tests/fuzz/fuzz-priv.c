@@ -10,7 +10,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "node/dataplane.h"
+#include "node/core/dataplane.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAXFLUSH	32

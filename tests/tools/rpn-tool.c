@@ -15,9 +15,9 @@
 #include <sodium.h>
 
 #include "ctl/client.h"
-#include "node/dataplane.h"
-#include "node/keys.h"
-#include "node/state.h"
+#include "node/core/dataplane.h"
+#include "node/core/keys.h"
+#include "node/core/state.h"
 #include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"

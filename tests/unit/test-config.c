@@ -1,5 +1,5 @@
 /* test-config.c: rpnd.conf parsing, its error messages, and print-then-parse stability. */
-#include "node/config.h"
+#include "node/core/config.h"
 #include "tests/unit/test.h"
 
 static int

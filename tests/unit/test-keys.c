@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "node/keys.h"
+#include "node/core/keys.h"
 #include "tests/unit/test.h"
 
 TEST(keys_refuse_files_others_can_read_or_own)

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/log.h"
+#include "node/core/log.h"
 #include "tests/unit/test.h"
 
 TEST(log_format_line_journal_and_plain)

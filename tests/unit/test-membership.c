@@ -1,5 +1,5 @@
 /* test-membership.c: SWIM and Lifeguard on deterministic timelines (the clock is an argument). */
-#include "node/membership.h"
+#include "node/core/membership.h"
 #include "tests/unit/test.h"
 
 static uint8_t	 ids[16][WIRE_KEY];

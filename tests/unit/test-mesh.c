@@ -1,7 +1,7 @@
 /* test-mesh.c: founding, invitations, admission, and forged/tampered/replayed records. */
 #include <sodium.h>
 
-#include "node/mesh.h"
+#include "node/core/mesh.h"
 #include "tests/unit/test.h"
 
 #define NOW	1000

@@ -2,8 +2,8 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
-#include "node/config.h"
-#include "node/netview.h"
+#include "node/core/config.h"
+#include "node/core/netview.h"
 #include "tests/unit/test.h"
 
 static void

@@ -1,8 +1,8 @@
 /* test-services.c: the service table and per-port plans; the parent's planner and its element changes. */
 #include <arpa/inet.h>
 
-#include "node/dataplane.h"
-#include "node/services.h"
+#include "node/core/dataplane.h"
+#include "node/core/services.h"
 #include "proto/parse.h"
 #include "tests/unit/test.h"
 

@@ -1,6 +1,6 @@
 /* test-store.c: versions, digests and deltas, out-of-order repair, tombstone floors. */
-#include "node/bcast.h"
-#include "node/store.h"
+#include "node/core/bcast.h"
+#include "node/core/store.h"
 #include "tests/unit/test.h"
 
 static void

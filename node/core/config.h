@@ -1,0 +1,60 @@
+/* config.h: rpnd.conf, parsed into one struct; a bad file never replaces a good one. */
+#ifndef RPN_CONFIG_H
+#define RPN_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+
+#include "node/core/mesh.h"
+#include "proto/wire.h"
+
+#define RPND_CONF	"/etc/rpn/rpnd.conf"
+#define RPND_SOCK	"/run/rpn/rpnd.sock"
+#define RPND_STATE	"/var/lib/rpn"
+#define CFG_MAX_UPLINKS	8
+#define CFG_MAX_LANS	16
+
+struct cfg_uplink {
+	char		 ifname[IFNAMSIZ];
+	int		 has_gw;
+	struct wire_addr gw;
+};
+
+/* Where settings came from, for messages: file lines, 0 if not the file. */
+struct cfg_lines {
+	int		 user;
+	int		 uplink[CFG_MAX_UPLINKS];
+	int		 lan[CFG_MAX_LANS];
+};
+
+struct rpnd_config {
+	char		 name[WIRE_NAME_MAX + 1];
+	struct wire_addr listen;
+	struct wire_addr advertise[WIRE_MAX_ADDRS];
+	uint8_t		 nadvertise;
+	char		 user[64];
+	struct mesh_config mesh;
+	struct cfg_uplink uplinks[CFG_MAX_UPLINKS];
+	uint8_t		 nuplinks;
+	char		 lans[CFG_MAX_LANS][IFNAMSIZ];
+	uint8_t		 nlans;
+	uint32_t	 mark_mask;
+	int		 keep_on_exit;
+	int		 strict_rpf;
+	int		 remote_services;	/* members may add backends here */
+	struct cfg_lines line;
+};
+
+void	config_default(struct rpnd_config *);
+int	config_parse(const char *text, size_t len, const char *fname,
+	    struct rpnd_config *, char *err, size_t errlen);
+int	config_read(const char *path, int must_exist, struct rpnd_config *,
+	    char *err, size_t errlen);
+void	config_print(FILE *, const struct rpnd_config *);
+int	config_add_uplink(struct rpnd_config *, const char *spec, char *err,
+	    size_t errlen);
+int	config_add_lan(struct rpnd_config *, const char *ifname, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,944 @@
+/* mesh.c: accepts signed records, authors this node's own, admits joiners; pure logic. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "node/core/log.h"
+#include "node/core/mesh.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+/* Items larger than this cannot ride on a datagram and travel by sync only. */
+#define PIGGY_MAX	(WIRE_MAX_DATAGRAM - BOX_OVERHEAD - 48)
+#define HOUSEKEEP_MS	2000
+
+const char *const acc_names[ACC_NUM] = {
+	"new", "duplicate", "stale", "forged", "malformed", "not_member",
+	"limit", "nomem",
+};
+
+void
+mesh_config_default(struct mesh_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	mb_config_default(&c->mb);
+	c->retransmit_mult = 4;
+	c->tombstone_ttl_ms = 24ULL * 3600 * 1000;
+	c->invite_grace_ms = 3600 * 1000;
+	c->max_records_per_author = 1u << 20;
+}
+
+/* ---- the recently-seen set: a copy we verified moments ago is not verified again ---- */
+
+static void
+seen_init(struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	hmap_init(&s->idx);
+}
+
+static int
+seen_has(const struct seen *s, uint64_t h)
+{
+	return hmap_find(&s->idx, h, NULL, NULL) != HMAP_EMPTY;
+}
+
+static void
+seen_add(struct seen *s, uint64_t h)
+{
+	if (s->n == SEEN_SLOTS)
+		hmap_del(&s->idx, s->ring[s->pos], s->pos);
+	else
+		s->n++;
+	s->ring[s->pos] = h;
+	hmap_put(&s->idx, h, s->pos);
+	s->pos = (s->pos + 1) % SEEN_SLOTS;
+}
+
+static void	token_mark_used(struct mesh *, const uint8_t token[WIRE_KEY],
+		    const uint8_t subject[WIRE_KEY]);
+
+static void
+notify(struct mesh *m, const uint8_t author[WIRE_KEY], uint8_t kind,
+    const uint8_t *key, size_t keylen)
+{
+	const struct rec	*r;
+
+	if (m->on_record != NULL &&
+	    (r = store_get(&m->store, author, kind, key, keylen)) != NULL)
+		m->on_record(m->hook_ctx, r);
+}
+
+/* ---- set-up ---- */
+
+int
+mesh_init(struct mesh *m, const struct mesh_config *cfg,
+    const uint8_t sk[SECRET_KEY], const char *name,
+    const struct wire_addr *addrs, uint8_t naddrs, uint64_t seed, uint64_t now)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->seed = seed;
+	memcpy(m->sk, sk, SECRET_KEY);
+	memcpy(m->id, sk + 32, WIRE_KEY);
+	store_init(&m->store);
+	bcast_init(&m->bc, 1024);
+	seen_init(&m->seen);
+	if (mb_init(&m->mb, &cfg->mb, m->id, 0, seed, now) == -1)
+		return -1;
+	return mesh_set_identity(m, name, addrs, naddrs);
+}
+
+int
+mesh_set_identity(struct mesh *m, const char *name,
+    const struct wire_addr *addrs, uint8_t naddrs)
+{
+	if (!wire_name_ok(name) || naddrs > WIRE_MAX_ADDRS)
+		return -1;
+	strlcpy(m->name, name, sizeof(m->name));
+	memcpy(m->addrs, addrs, naddrs * sizeof(*addrs));
+	m->naddrs = naddrs;
+	strlcpy(m->mb.self->name, name, sizeof(m->mb.self->name));
+	if (naddrs > 0)
+		m->mb.self->addr = addrs[0];
+	return 0;
+}
+
+int
+mesh_set_lans(struct mesh *m, const struct wire_prefix *lans, uint32_t n)
+{
+	if (n > WIRE_MAX_LANS)
+		return -1;
+	if (n > 0)
+		memcpy(m->lans, lans, n * sizeof(*lans));
+	m->nlans = (uint16_t)n;
+	return 0;
+}
+
+void
+mesh_release(struct mesh *m)
+{
+	store_release(&m->store);
+	mb_release(&m->mb);
+	bcast_release(&m->bc);
+	hmap_release(&m->seen.idx);
+	free(m->used);
+	free(m->reaped);
+	free(m->self_env);
+	sodium_memzero(m->sk, sizeof(m->sk));
+}
+
+/* mesh_forget - after leaving: keep the identity and counter, drop the mesh. */
+void
+mesh_forget(struct mesh *m, uint64_t now)
+{
+	char		 name[WIRE_NAME_MAX + 1];
+	struct wire_addr addrs[WIRE_MAX_ADDRS];
+	struct wire_prefix lans[WIRE_MAX_LANS];
+	uint8_t		 naddrs = m->naddrs, sk[SECRET_KEY];
+	uint16_t	 nlans = m->nlans;
+	uint64_t	 version = m->version;
+	struct mesh_config cfg = m->cfg;
+	void		(*on_record)(void *, const struct rec *) = m->on_record;
+	void		(*on_forget)(void *, const uint8_t *) = m->on_forget;
+	void		*hook_ctx = m->hook_ctx;
+
+	memcpy(name, m->name, sizeof(name));
+	memcpy(addrs, m->addrs, sizeof(addrs));
+	memcpy(lans, m->lans, sizeof(lans));
+	memcpy(sk, m->sk, sizeof(sk));
+	mesh_release(m);
+	mesh_init(m, &cfg, sk, name, addrs, naddrs, m->seed + 1, now);
+	m->version = version;
+	m->dirty = 1;
+	mesh_set_lans(m, lans, nlans);
+	m->on_record = on_record;
+	m->on_forget = on_forget;
+	m->hook_ctx = hook_ctx;
+	sodium_memzero(sk, sizeof(sk));
+}
+
+uint64_t
+mesh_next_version(struct mesh *m, uint64_t unix_ms)
+{
+	/* Wall-clock based, so a node that lost its counter still moves forward. */
+	m->version = unix_ms > m->version ? unix_ms : m->version + 1;
+	return m->version;
+}
+
+uint32_t
+mesh_retransmit_limit(const struct mesh *m)
+{
+	return bcast_retransmit_limit(m->cfg.retransmit_mult, m->mb.n);
+}
+
+const char *
+mesh_member_name(const struct mesh *m, const uint8_t id[WIRE_KEY])
+{
+	struct member	*mm = mb_get(&m->mb, id);
+
+	return mm != NULL && mm->name[0] ? mm->name : "?";
+}
+
+static uint64_t
+bcast_key(const uint8_t author[WIRE_KEY], uint8_t kind, const uint8_t *key,
+    size_t keylen)
+{
+	uint8_t	 tmp[WIRE_KEY + 1];
+
+	memcpy(tmp, author, WIRE_KEY);
+	tmp[WIRE_KEY] = kind;
+	return hmap_hash2(tmp, sizeof(tmp), key, keylen);
+}
+
+static void
+spread(struct mesh *m, uint64_t key, const uint8_t *env, size_t len)
+{
+	if (len <= PIGGY_MAX)
+		bcast_push(&m->bc, key, env, len);
+}
+
+/*
+ * mesh_publish - sign a body this node authored, keep it and spread it.
+ * The body's version must come from mesh_next_version().
+ */
+int
+mesh_publish(struct mesh *m, const uint8_t *body, size_t len, uint64_t now)
+{
+	struct buf	 env;
+	struct rec_head	 h;
+	int		 rc = -1;
+
+	if (!m->joined || rec_head_decode(body, len, &h) == -1)
+		return -1;
+	buf_init(&env, WIRE_MAX_RECORD);
+	if (env_seal(&env, m->sk, m->mesh_id, body, len) == 0 &&
+	    store_put(&m->store, m->id, &h, env.p, env.len, now) == STORE_NEW) {
+		seen_add(&m->seen, hmap_hash(env.p, env.len));
+		spread(m, bcast_key(m->id, h.kind, h.key, h.keylen), env.p,
+		    env.len);
+		notify(m, m->id, h.kind, h.key, h.keylen);
+		if (h.kind == REC_NODE) {
+			m->self_published = now;
+			free(m->self_env);
+			if ((m->self_env = malloc(env.len)) != NULL) {
+				memcpy(m->self_env, env.p, env.len);
+				m->self_envlen = (uint32_t)env.len;
+			}
+		}
+		m->dirty = 1;
+		rc = 0;
+	}
+	buf_release(&env);
+	return rc;
+}
+
+int
+mesh_publish_self(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	struct rec_node	 nd;
+	struct buf	 body;
+	uint64_t	 v;
+	int		 rc = -1;
+
+	if (!m->joined)
+		return -1;
+	memset(&nd, 0, sizeof(nd));
+	strlcpy(nd.name, m->name, sizeof(nd.name));
+	nd.naddrs = m->naddrs;
+	memcpy(nd.addrs, m->addrs, sizeof(nd.addrs));
+	nd.nchain = m->nchain;
+	memcpy(nd.chain, m->chain, sizeof(nd.chain));
+	nd.has_token = m->has_token;
+	memcpy(nd.via_token, m->via_token, WIRE_KEY);
+	nd.nlans = m->nlans;
+	memcpy(nd.lans, m->lans, sizeof(nd.lans));
+	nd.floor = m->floor;
+	v = mesh_next_version(m, unix_ms);
+	buf_init(&body, WIRE_MAX_RECORD);
+	if (rec_node_encode(&body, v, m->left ? NODE_F_LEFT : 0, &nd) == 0 &&
+	    mesh_publish(m, body.p, body.len, now) == 0) {
+		mb_set_self_inc(&m->mb, v);
+		rc = 0;
+	}
+	buf_release(&body);
+	return rc;
+}
+
+int
+mesh_found(struct mesh *m, const uint8_t root_sk[SECRET_KEY], uint64_t now,
+    uint64_t unix_ms)
+{
+	memcpy(m->root, root_sk + 32, WIRE_KEY);
+	mesh_id_of(m->mesh_id, m->root);
+	cert_sign(&m->chain[0], root_sk, m->mesh_id, m->id, unix_ms / 1000);
+	m->nchain = 1;
+	m->has_token = 0;
+	m->joined = 1;
+	m->left = 0;
+	return mesh_publish_self(m, now, unix_ms);
+}
+
+/* mesh_adopt - the joiner's side: take the chain a member issued and speak as a member. */
+int
+mesh_adopt(struct mesh *m, const uint8_t root[WIRE_KEY],
+    const struct wire_cert *chain, uint8_t n, const uint8_t token_pub[WIRE_KEY],
+    uint64_t now, uint64_t unix_ms)
+{
+	uint8_t	 mid[WIRE_MESH_ID];
+
+	mesh_id_of(mid, root);
+	if (chain_verify(chain, n, root, mid, m->id) == -1)
+		return -1;
+	memcpy(m->root, root, WIRE_KEY);
+	memcpy(m->mesh_id, mid, WIRE_MESH_ID);
+	memcpy(m->chain, chain, n * sizeof(*chain));
+	m->nchain = n;
+	m->has_token = 1;
+	memcpy(m->via_token, token_pub, WIRE_KEY);
+	m->joined = 1;
+	m->left = 0;
+	token_mark_used(m, token_pub, m->id);
+	return mesh_publish_self(m, now, unix_ms);
+}
+
+int
+mesh_leave(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	if (!m->joined)
+		return -1;
+	m->left = 1;
+	m->mb.self->state = M_LEFT;
+	return mesh_publish_self(m, now, unix_ms);
+}
+
+int
+mesh_invite(struct mesh *m, uint64_t ttl_ms, uint64_t now, uint64_t unix_ms,
+    struct token *t)
+{
+	struct rec_invite iv;
+	uint8_t		 pk[WIRE_KEY], sk[SECRET_KEY];
+	struct buf	 body;
+	int		 rc = -1;
+
+	if (!m->joined || m->left)
+		return -1;
+	memcpy(t->mesh_id, m->mesh_id, WIRE_MESH_ID);
+	randombytes_buf(t->seed, TOKEN_SEED);
+	token_keypair(t, pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+	iv.expires = (unix_ms + ttl_ms) / 1000;
+	buf_init(&body, WIRE_MAX_RECORD);
+	if (rec_invite_encode(&body, mesh_next_version(m, unix_ms), 0, pk,
+	    &iv) == 0 && mesh_publish(m, body.p, body.len, now) == 0)
+		rc = 0;
+	buf_release(&body);
+	return rc;
+}
+
+/* ---- admission ---- */
+
+const struct used_token *
+mesh_token_user(const struct mesh *m, const uint8_t token[WIRE_KEY])
+{
+	for (uint32_t i = 0; i < m->nused; i++)
+		if (memcmp(m->used[i].token, token, WIRE_KEY) == 0)
+			return &m->used[i];
+	return NULL;
+}
+
+static void
+token_mark_used(struct mesh *m, const uint8_t token[WIRE_KEY],
+    const uint8_t subject[WIRE_KEY])
+{
+	struct used_token	*u;
+
+	if (mesh_token_user(m, token) != NULL)
+		return;
+	if ((u = realloc(m->used, (m->nused + 1) * sizeof(*u))) == NULL)
+		return;
+	m->used = u;
+	memcpy(u[m->nused].token, token, WIRE_KEY);
+	memcpy(u[m->nused].subject, subject, WIRE_KEY);
+	m->nused++;
+}
+
+struct invite_find {
+	const uint8_t		*token;
+	const struct rec	*found;
+};
+
+static int
+invite_find_cb(void *ctx, const struct rec *r)
+{
+	struct invite_find	*f = ctx;
+
+	if (r->kind == REC_INVITE && r->keylen == WIRE_KEY &&
+	    memcmp(rec_key(r), f->token, WIRE_KEY) == 0) {
+		f->found = r;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * mesh_admit - a member's side of a join: check the invitation behind the
+ * token and the joiner's proof that it holds the token's secret, then vouch
+ * for the joiner with one more link on this node's own chain.  Returns 0, or
+ * a WERR_* code with a message for the joiner in err.
+ */
+int
+mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
+    struct wire_cert *chain, uint8_t *nchain, char *err, size_t errlen)
+{
+	struct invite_find	 f = { hello->token_pub, NULL };
+	const struct used_token	*u;
+	struct rec_head		 h;
+	struct rec_invite	 iv;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+
+	if (!m->joined || m->left) {
+		snprintf(err, errlen, "this node is not in a mesh");
+		return WERR_NOT_MEMBER;
+	}
+	if (sodium_memcmp(hello->mesh_id, m->mesh_id, WIRE_MESH_ID) != 0) {
+		snprintf(err, errlen, "the token belongs to another mesh");
+		return WERR_WRONG_MESH;
+	}
+	store_foreach(&m->store, invite_find_cb, &f);
+	if (f.found == NULL) {
+		snprintf(err, errlen, "no invitation with this token is known "
+		    "here: it was made up, or its invitation has not reached "
+		    "this member yet");
+		return WERR_TOKEN_UNKNOWN;
+	}
+	if ((u = mesh_token_user(m, hello->token_pub)) != NULL &&
+	    memcmp(u->subject, hello->joiner, WIRE_KEY) != 0) {
+		snprintf(err, errlen, "the token was already used (by node %s)",
+		    mesh_member_name(m, u->subject));
+		return WERR_TOKEN_USED;
+	}
+	if (f.found->flags & REC_F_DELETED) {
+		snprintf(err, errlen, "the token was withdrawn or has expired");
+		return WERR_TOKEN_EXPIRED;
+	}
+	if (env_peek(f.found->env, f.found->envlen, &author, &body,
+	    &bodylen) == -1 ||
+	    rec_invite_decode(body, bodylen, &h, &iv) == -1) {
+		snprintf(err, errlen, "internal error reading the invitation");
+		return WERR_INTERNAL;
+	}
+	if (unix_ms / 1000 >= iv.expires) {
+		snprintf(err, errlen, "the token expired %llu s ago",
+		    (unsigned long long)(unix_ms / 1000 - iv.expires));
+		return WERR_TOKEN_EXPIRED;
+	}
+	if (token_proof_verify(hello->token_sig, hello->token_pub, m->mesh_id,
+	    hello->joiner) == -1) {
+		snprintf(err, errlen, "the proof of holding the token is invalid");
+		return WERR_BAD_PROOF;
+	}
+	for (uint32_t i = 0; i < m->mb.n; i++) {
+		const struct member	*mm = m->mb.m[i];
+
+		if (mm->state != M_LEFT && strcmp(mm->name, hello->name) == 0 &&
+		    memcmp(mm->id, hello->joiner, WIRE_KEY) != 0) {
+			snprintf(err, errlen, "the name \"%s\" is taken by "
+			    "another node; choose one with --name", hello->name);
+			return WERR_NAME_TAKEN;
+		}
+	}
+	if (m->nchain + 1 > WIRE_MAX_CHAIN) {
+		snprintf(err, errlen, "this member's admission chain is full; "
+		    "join through a node closer to the mesh's founder");
+		return WERR_CHAIN_TOO_DEEP;
+	}
+	memcpy(chain, m->chain, m->nchain * sizeof(*chain));
+	cert_sign(&chain[m->nchain], m->sk, m->mesh_id, hello->joiner,
+	    unix_ms / 1000);
+	*nchain = m->nchain + 1;
+	token_mark_used(m, hello->token_pub, hello->joiner);
+	return 0;
+}
+
+/* ---- incoming records ---- */
+
+int
+mesh_is_member(const struct mesh *m, const uint8_t id[WIRE_KEY])
+{
+	const struct member	*mm = mb_get(&m->mb, id);
+
+	return mm != NULL && !mm->self && mm->state != M_LEFT;
+}
+
+static int
+reaped_blocks(const struct mesh *m, const uint8_t id[WIRE_KEY], uint64_t v)
+{
+	for (uint32_t i = 0; i < m->nreaped; i++)
+		if (memcmp(m->reaped[i].id, id, WIRE_KEY) == 0)
+			return v <= m->reaped[i].inc;
+	return 0;
+}
+
+static enum acc
+accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
+    const uint8_t *env, size_t len, const uint8_t *body, size_t bodylen,
+    uint64_t now, uint64_t unix_ms)
+{
+	struct rec_node	 nd;
+	struct member	*mm;
+	struct rec_head	 h2;
+
+	if (memcmp(author, m->id, WIRE_KEY) == 0) {
+		/* Our own floor, from the state file or a member's copy. */
+		if (rec_node_decode(body, bodylen, &h2, &nd) == 0 &&
+		    nd.floor > m->floor) {
+			m->floor = nd.floor;
+			store_set_floor(&m->store, m->id, m->floor);
+		}
+		/*
+		 * Someone holds a newer copy of our own record than we do (we
+		 * lost our state): move our counter past it and speak again.
+		 */
+		if (h->version > m->version) {
+			m->version = h->version;
+			mesh_publish_self(m, now, unix_ms);
+		}
+		return ACC_STALE;
+	}
+	if (reaped_blocks(m, author, h->version) ||
+	    !store_is_newer(&m->store, author, h))
+		return ACC_STALE;
+	if (rec_node_decode(body, bodylen, &h2, &nd) == -1)
+		return ACC_MALFORMED;
+	if (chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id, author) == -1)
+		return ACC_NOT_MEMBER;
+	if (store_put(&m->store, author, h, env, len, now) != STORE_NEW)
+		return ACC_NOMEM;
+	store_set_floor(&m->store, author, nd.floor);
+	mb_on_alive(&m->mb, author, h->version, (h->flags & NODE_F_LEFT) != 0,
+	    now);
+	if ((mm = mb_get(&m->mb, author)) != NULL) {
+		strlcpy(mm->name, nd.name, sizeof(mm->name));
+		if (nd.naddrs > 0 && !addr_eq(&mm->addr, &nd.addrs[0])) {
+			mm->addr = nd.addrs[0];
+		}
+	}
+	if (nd.has_token)
+		token_mark_used(m, nd.via_token, author);
+	notify(m, author, REC_NODE, NULL, 0);
+	return ACC_NEW;
+}
+
+static enum acc
+accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
+    size_t len, const uint8_t *body, size_t bodylen, uint64_t now, int relay)
+{
+	struct rec_head		 h;
+	struct rec_notice	 nt;
+	uint8_t			 subject[WIRE_KEY];
+	struct member		*mm;
+
+	if (rec_notice_decode(body, bodylen, &h, subject, &nt) == -1)
+		return ACC_MALFORMED;
+	if (!mesh_is_member(m, author))
+		return ACC_NOT_MEMBER;
+	if (!mb_on_notice(&m->mb, author, subject, nt.incarnation, nt.state,
+	    now))
+		return ACC_STALE;
+	if ((mm = mb_get(&m->mb, subject)) != NULL) {
+		uint8_t	*copy = malloc(len);
+
+		if (copy != NULL) {
+			memcpy(copy, env, len);
+			free(mm->notice);
+			mm->notice = copy;
+			mm->noticelen = (uint32_t)len;
+		}
+	}
+	if (relay)
+		spread(m, bcast_key(author, REC_NOTICE, subject, WIRE_KEY), env,
+		    len);
+	return ACC_NEW;
+}
+
+static void mesh_actions(struct mesh *, uint64_t now, uint64_t unix_ms);
+
+/*
+ * mesh_accept - the one way a record from outside enters: the signature is
+ * checked before a byte of the body is decoded, then membership, then
+ * freshness.  Every outcome is counted.  News heard by gossip is passed on
+ * (MESH_RELAY); what a sync, a join or the state file brings is not, since
+ * whoever had it is spreading it already (memberlist does the same with
+ * push/pull state).
+ */
+enum acc
+mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
+    uint64_t unix_ms, int flags)
+{
+	const uint8_t	*author, *body;
+	size_t		 bodylen;
+	struct rec_head	 h;
+	uint64_t	 sh;
+	enum acc	 r;
+
+	if (!m->joined) {
+		r = ACC_NOT_MEMBER;
+		goto out;
+	}
+	if (env_peek(env, len, &author, &body, &bodylen) == -1) {
+		r = ACC_MALFORMED;
+		goto out;
+	}
+	sh = hmap_hash(env, len);
+	if (seen_has(&m->seen, sh)) {
+		r = ACC_DUP;
+		goto out;
+	}
+	if (env_open(env, len, m->mesh_id, &author, &body, &bodylen) == -1) {
+		r = ACC_FORGED;
+		goto out;
+	}
+	if (rec_head_decode(body, bodylen, &h) == -1) {
+		r = ACC_MALFORMED;
+		seen_add(&m->seen, sh);
+		goto out;
+	}
+	switch (h.kind) {
+	case REC_NODE:
+		r = accept_node(m, author, &h, env, len, body, bodylen, now,
+		    unix_ms);
+		break;
+	case REC_NOTICE:
+		r = accept_notice(m, author, env, len, body, bodylen, now,
+		    flags & MESH_RELAY);
+		break;
+	case REC_INVITE:
+	case REC_SERVICE:
+	case REC_HEALTH: {
+		const struct author	*a;
+		struct rec_invite	 iv;
+		struct rec_head		 h2;
+
+		if (h.kind == REC_INVITE &&
+		    rec_invite_decode(body, bodylen, &h2, &iv) == -1) {
+			r = ACC_MALFORMED;
+			break;
+		}
+		if (h.kind == REC_SERVICE) {
+			struct rec_service	 sv;
+
+			if (rec_service_decode(body, bodylen, &h2, &sv) == -1) {
+				r = ACC_MALFORMED;
+				break;
+			}
+		}
+		if (h.kind == REC_HEALTH) {
+			struct rec_health	 hl;
+
+			if (rec_health_decode(body, bodylen, &h2, &hl) == -1) {
+				r = ACC_MALFORMED;
+				break;
+			}
+		}
+		/*
+		 * A member that left may still withdraw what it had: its
+		 * tombstones can arrive after its "left" record (gossip does
+		 * not keep order), and deleting widens nobody's access.
+		 */
+		if (memcmp(author, m->id, WIRE_KEY) != 0 &&
+		    !mesh_is_member(m, author) && !((h.flags & REC_F_DELETED) &&
+		    mb_get(&m->mb, author) != NULL)) {
+			r = ACC_NOT_MEMBER;
+			break;
+		}
+		if (!store_is_newer(&m->store, author, &h)) {
+			r = ACC_STALE;
+			break;
+		}
+		a = store_author(&m->store, author);
+		if (a != NULL && a->nrecs >= m->cfg.max_records_per_author &&
+		    store_get(&m->store, author, h.kind, h.key, h.keylen) ==
+		    NULL) {
+			r = ACC_LIMIT;
+			break;
+		}
+		if (store_put(&m->store, author, &h, env, len, now) != STORE_NEW) {
+			r = ACC_NOMEM;
+			break;
+		}
+		if (memcmp(author, m->id, WIRE_KEY) == 0 && h.version > m->version)
+			m->version = h.version;
+		notify(m, author, h.kind, h.key, h.keylen);
+		r = ACC_NEW;
+		break;
+	}
+	default:
+		r = ACC_MALFORMED;
+		break;
+	}
+	/*
+	 * Only a final verdict is remembered: a record refused because its
+	 * author's node record has not arrived yet must get another chance.
+	 */
+	if (r == ACC_NEW || r == ACC_STALE || r == ACC_MALFORMED)
+		seen_add(&m->seen, sh);
+	if (r == ACC_NEW && h.kind != REC_NOTICE) {
+		if (flags & MESH_RELAY)
+			spread(m, bcast_key(author, h.kind, h.key, h.keylen), env,
+			    len);
+		m->dirty = 1;
+	}
+	mesh_actions(m, now, unix_ms);
+out:
+	m->counters[r]++;
+	return r;
+}
+
+/* ---- actions the membership machine asks of the mesh ---- */
+
+static void
+notice_author(struct mesh *m, const struct mb_action *a, uint64_t unix_ms)
+{
+	struct rec_notice	 nt = { a->inc, a->state };
+	struct buf		 body, env;
+	struct member		*mm = mb_get(&m->mb, a->subject);
+
+	buf_init(&body, WIRE_MAX_RECORD);
+	buf_init(&env, WIRE_MAX_RECORD);
+	if (rec_notice_encode(&body, unix_ms ? unix_ms : 1, a->subject, &nt) == 0 &&
+	    env_seal(&env, m->sk, m->mesh_id, body.p, body.len) == 0) {
+		seen_add(&m->seen, hmap_hash(env.p, env.len));
+		spread(m, bcast_key(m->id, REC_NOTICE, a->subject, WIRE_KEY),
+		    env.p, env.len);
+		if (mm != NULL) {
+			free(mm->notice);
+			mm->notice = env.p;
+			mm->noticelen = (uint32_t)env.len;
+			env.p = NULL;
+		}
+	}
+	buf_release(&body);
+	buf_release(&env);
+}
+
+static void
+reap(struct mesh *m, const struct mb_action *a, uint64_t now)
+{
+	struct reaped	*r;
+
+	store_remove_author(&m->store, a->subject);
+	if (m->on_forget != NULL)
+		m->on_forget(m->hook_ctx, a->subject);
+	m->dirty = 1;
+	if ((r = realloc(m->reaped, (m->nreaped + 1) * sizeof(*r))) == NULL)
+		return;
+	m->reaped = r;
+	memcpy(r[m->nreaped].id, a->subject, WIRE_KEY);
+	r[m->nreaped].inc = a->inc;
+	r[m->nreaped].until = now + m->cfg.mb.reap_after_ms;
+	m->nreaped++;
+}
+
+/*
+ * mesh_actions - carry out what the membership machine asked of the mesh
+ * (sign a claim, refute one, forget a member) and leave the network actions
+ * and state changes in mb.acts for the caller.
+ */
+static void
+mesh_actions(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	struct membership	*mb = &m->mb;
+	uint32_t		 out = 0;
+
+	for (uint32_t i = 0; i < mb->nacts; i++) {
+		struct mb_action	*a = &mb->acts[i];
+		struct member		*mm;
+
+		switch (a->type) {
+		case MBA_NOTICE:
+			notice_author(m, a, unix_ms);
+			continue;
+		case MBA_REFUTE:
+			if (m->version < a->inc)
+				m->version = a->inc;
+			if (!m->left)
+				mesh_publish_self(m, now, unix_ms);
+			continue;
+		case MBA_REAP:
+			reap(m, a, now);
+			continue;
+		case MBA_STATE:
+			if (a->state == M_ALIVE &&
+			    (mm = mb_get(mb, a->subject)) != NULL) {
+				free(mm->notice);
+				mm->notice = NULL;
+				mm->noticelen = 0;
+			}
+			break;
+		default:
+			break;
+		}
+		mb->acts[out++] = *a;
+	}
+	mb->nacts = out;
+}
+
+struct own_invites {
+	struct mesh	*m;
+	uint64_t	 unix_ms;
+	uint8_t		 (*drop)[WIRE_KEY];
+	uint32_t	 ndrop;
+};
+
+static int
+own_invite_cb(void *ctx, const struct rec *r)
+{
+	struct own_invites	*o = ctx;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_invite	 iv;
+	int			 drop;
+
+	if (r->kind != REC_INVITE || (r->flags & REC_F_DELETED) ||
+	    memcmp(r->author, o->m->id, WIRE_KEY) != 0 || o->ndrop == 64)
+		return 0;
+	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    rec_invite_decode(body, bodylen, &h, &iv) == -1)
+		return 0;
+	/*
+	 * A used invitation needs no withdrawal (the joiner's record names the
+	 * token, so it is refused everywhere); it goes with the expired ones.
+	 */
+	drop = iv.expires * 1000 + o->m->cfg.invite_grace_ms < o->unix_ms;
+	if (drop)
+		memcpy(o->drop[o->ndrop++], rec_key(r), WIRE_KEY);
+	return 0;
+}
+
+struct compaction {
+	struct mesh	*m;
+	uint64_t	 now;
+	uint64_t	 target;	/* the newest of our old tombstones */
+	uint8_t		**bodies;	/* our live records at or below it */
+	size_t		*lens;
+	uint32_t	 n;
+	uint32_t	 cap;
+};
+
+static int
+old_tombstone_cb(void *ctx, const struct rec *r)
+{
+	struct compaction	*c = ctx;
+
+	if (r->kind != REC_NODE && (r->flags & REC_F_DELETED) &&
+	    memcmp(r->author, c->m->id, WIRE_KEY) == 0 &&
+	    r->since_ms + c->m->cfg.tombstone_ttl_ms <= c->now &&
+	    r->version > c->target)
+		c->target = r->version;
+	return 0;
+}
+
+static int
+below_cb(void *ctx, const struct rec *r)
+{
+	struct compaction	*c = ctx;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+
+	if (r->kind == REC_NODE || (r->flags & REC_F_DELETED) ||
+	    r->version > c->target || memcmp(r->author, c->m->id, WIRE_KEY) != 0 ||
+	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    c->n == c->cap)
+		return 0;
+	if ((c->bodies[c->n] = malloc(bodylen)) == NULL)
+		return 0;
+	memcpy(c->bodies[c->n], body, bodylen);
+	c->lens[c->n++] = bodylen;
+	return 0;
+}
+
+/*
+ * compact - our tombstones are kept until every node can tell, by itself,
+ * that the records they deleted are gone for good.  Once the oldest are
+ * older than the tombstone TTL, this node publishes its live records
+ * below them again (new versions), then a node record whose floor is above
+ * them: every node (one that restarts, one that joins later) refuses any
+ * copy of ours below the floor and drops the tombstones there.
+ */
+static void
+compact(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	struct compaction	 c = { m, now, 0, NULL, NULL, 0, 0 };
+
+	store_foreach(&m->store, old_tombstone_cb, &c);
+	if (c.target == 0 || c.target < m->floor)
+		return;
+	c.cap = m->store.live + 1;
+	if ((c.bodies = calloc(c.cap, sizeof(*c.bodies))) == NULL ||
+	    (c.lens = calloc(c.cap, sizeof(*c.lens))) == NULL)
+		goto out;
+	store_foreach(&m->store, below_cb, &c);
+	for (uint32_t i = 0; i < c.n; i++) {
+		struct buf	 body;
+
+		buf_init(&body, WIRE_MAX_RECORD);
+		if (rec_reversion(&body, c.bodies[i], c.lens[i],
+		    mesh_next_version(m, unix_ms)) == 0)
+			mesh_publish(m, body.p, body.len, now);
+		buf_release(&body);
+	}
+	m->floor = c.target + 1;
+	store_set_floor(&m->store, m->id, m->floor);
+	mesh_publish_self(m, now, unix_ms);
+out:
+	for (uint32_t i = 0; i < c.n; i++)
+		free(c.bodies[i]);
+	free(c.bodies);
+	free(c.lens);
+}
+
+static void
+housekeeping(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	uint8_t			 drop[64][WIRE_KEY];
+	struct own_invites	 o = { m, unix_ms, drop, 0 };
+
+	if (m->joined && !m->left)
+		compact(m, now, unix_ms);
+	if (store_gc(&m->store) > 0)
+		m->dirty = 1;
+	for (uint32_t i = 0; i < m->nreaped;) {
+		if (m->reaped[i].until <= now)
+			m->reaped[i] = m->reaped[--m->nreaped];
+		else
+			i++;
+	}
+	if (!m->joined)
+		return;
+	/* Withdraw our invitations once used, or some time after they expired. */
+	store_foreach(&m->store, own_invite_cb, &o);
+	for (uint32_t i = 0; i < o.ndrop; i++) {
+		struct buf	 body;
+
+		buf_init(&body, WIRE_MAX_RECORD);
+		if (rec_tombstone_encode(&body, REC_INVITE,
+		    mesh_next_version(m, unix_ms), drop[i], WIRE_KEY) == 0)
+			mesh_publish(m, body.p, body.len, now);
+		buf_release(&body);
+	}
+}
+
+void
+mesh_tick(struct mesh *m, uint64_t now, uint64_t unix_ms)
+{
+	if (m->joined && !m->left)
+		mb_tick(&m->mb, now);
+	mesh_actions(m, now, unix_ms);
+	if (now >= m->next_housekeeping) {
+		housekeeping(m, now, unix_ms);
+		m->next_housekeeping = now + HOUSEKEEP_MS;
+	}
+}

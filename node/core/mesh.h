@@ -1,0 +1,148 @@
+/* mesh.h: one node's view of its mesh: identity, admission, records and members; no I/O. */
+#ifndef RPN_MESH_H
+#define RPN_MESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/core/bcast.h"
+#include "node/core/membership.h"
+#include "node/core/store.h"
+#include "proto/envelope.h"
+#include "proto/token.h"
+#include "proto/wire.h"
+
+struct mesh_config {
+	struct mb_config mb;
+	uint32_t	 retransmit_mult;
+	uint64_t	 tombstone_ttl_ms;
+	uint64_t	 invite_grace_ms;	/* expired invites are kept this long */
+	uint32_t	 max_records_per_author;
+};
+
+void	mesh_config_default(struct mesh_config *);
+
+/* What happened to one signed record offered to mesh_accept(). */
+enum acc {
+	ACC_NEW,
+	ACC_DUP,		/* seen moments ago; not even verified again */
+	ACC_STALE,		/* not newer than what is held: a replay or a late copy */
+	ACC_FORGED,		/* signature does not verify: forged or tampered */
+	ACC_MALFORMED,		/* signed, but the body breaks the format */
+	ACC_NOT_MEMBER,		/* no admission chain to this mesh's root */
+	ACC_LIMIT,		/* the author holds too many records */
+	ACC_NOMEM,
+	ACC_NUM
+};
+
+extern const char *const acc_names[ACC_NUM];
+
+#define SEEN_SLOTS	4096
+
+struct seen {
+	uint64_t	 ring[SEEN_SLOTS];
+	uint32_t	 pos;
+	uint32_t	 n;
+	struct hmap	 idx;
+};
+
+struct used_token {
+	uint8_t		 token[WIRE_KEY];
+	uint8_t		 subject[WIRE_KEY];
+};
+
+struct reaped {
+	uint8_t		 id[WIRE_KEY];
+	uint64_t	 inc;
+	uint64_t	 until;
+};
+
+struct mesh {
+	struct mesh_config cfg;
+	uint8_t		 sk[SECRET_KEY];
+	uint8_t		 id[WIRE_KEY];
+
+	int		 joined;
+	uint8_t		 root[WIRE_KEY];
+	uint8_t		 mesh_id[WIRE_MESH_ID];
+	struct wire_cert chain[WIRE_MAX_CHAIN];
+	uint8_t		 nchain;
+	int		 has_token;
+	uint8_t		 via_token[WIRE_KEY];
+	int		 left;
+
+	char		 name[WIRE_NAME_MAX + 1];
+	struct wire_addr addrs[WIRE_MAX_ADDRS];
+	uint8_t		 naddrs;
+	struct wire_prefix lans[WIRE_MAX_LANS];	/* this site's networks */
+	uint16_t	 nlans;
+
+	uint64_t	 version;	/* this node's record counter */
+	uint64_t	 floor;		/* our records below it are void (compaction) */
+	uint8_t		*self_env;	/* our current node record */
+	uint32_t	 self_envlen;
+
+	struct store	 store;
+	struct membership mb;
+	struct bcast	 bc;
+	struct seen	 seen;
+
+	struct used_token *used;
+	uint32_t	 nused;
+	struct reaped	*reaped;
+	uint32_t	 nreaped;
+
+	uint64_t	 counters[ACC_NUM];
+
+	/*
+	 * Told of every record stored (new or replaced) and of every author
+	 * forgotten, so derived tables (services) follow the store.
+	 */
+	void		(*on_record)(void *ctx, const struct rec *);
+	void		(*on_forget)(void *ctx, const uint8_t author[WIRE_KEY]);
+	void		*hook_ctx;
+	int		 dirty;		/* records changed since the caller last looked */
+	uint64_t	 self_published;	/* now_ms of our newest node record */
+	uint64_t	 next_housekeeping;
+	uint64_t	 seed;
+};
+
+int	mesh_init(struct mesh *, const struct mesh_config *,
+	    const uint8_t sk[SECRET_KEY], const char *name,
+	    const struct wire_addr *addrs, uint8_t naddrs, uint64_t seed,
+	    uint64_t now);
+void	mesh_release(struct mesh *);
+void	mesh_forget(struct mesh *, uint64_t now);
+
+int	mesh_found(struct mesh *, const uint8_t root_sk[SECRET_KEY],
+	    uint64_t now, uint64_t unix_ms);
+int	mesh_adopt(struct mesh *, const uint8_t root[WIRE_KEY],
+	    const struct wire_cert *, uint8_t n, const uint8_t token_pub[WIRE_KEY],
+	    uint64_t now, uint64_t unix_ms);
+int	mesh_set_identity(struct mesh *, const char *name,
+	    const struct wire_addr *, uint8_t naddrs);
+int	mesh_set_lans(struct mesh *, const struct wire_prefix *, uint32_t n);
+int	mesh_publish_self(struct mesh *, uint64_t now, uint64_t unix_ms);
+int	mesh_leave(struct mesh *, uint64_t now, uint64_t unix_ms);
+int	mesh_invite(struct mesh *, uint64_t ttl_ms, uint64_t now,
+	    uint64_t unix_ms, struct token *);
+int	mesh_admit(struct mesh *, const struct wire_msg *hello, uint64_t unix_ms,
+	    struct wire_cert *chain, uint8_t *nchain, char *err, size_t errlen);
+int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,
+	    uint64_t now);
+
+/* mesh_accept() flags */
+#define MESH_RELAY	0x1	/* news heard by gossip: pass it on */
+
+enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
+	    uint64_t now, uint64_t unix_ms, int flags);
+void	mesh_tick(struct mesh *, uint64_t now, uint64_t unix_ms);
+uint64_t mesh_next_version(struct mesh *, uint64_t unix_ms);
+
+int	mesh_is_member(const struct mesh *, const uint8_t id[WIRE_KEY]);
+const struct used_token *mesh_token_user(const struct mesh *,
+	    const uint8_t token[WIRE_KEY]);
+uint32_t mesh_retransmit_limit(const struct mesh *);
+const char *mesh_member_name(const struct mesh *, const uint8_t id[WIRE_KEY]);
+
+#endif

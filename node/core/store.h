@@ -1,0 +1,88 @@
+/* store.h: the record store: per-author versioned signed records (Scuttlebutt-style). */
+#ifndef RPN_STORE_H
+#define RPN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/core/hmap.h"
+#include "proto/wire.h"
+
+/*
+ * Every record belongs to one author and has a key (kind, key bytes) within
+ * that author's space.  Versions come from the author's own monotonic counter,
+ * so a newer version of a key replaces the older one, and a peer's digest of
+ * (author, newest version, set hash) says exactly which records it lacks.
+ */
+struct rec {
+	uint8_t		 author[WIRE_KEY];
+	uint8_t		 kind;
+	uint8_t		 keylen;
+	uint32_t	 flags;
+	uint64_t	 version;
+	uint64_t	 since_ms;	/* when this version was stored */
+	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
+	uint32_t	 envlen;
+	uint32_t	 next_free;
+};
+
+/* The record's key is kept right after its envelope, in the same allocation. */
+static inline const uint8_t *
+rec_key(const struct rec *r)
+{
+	return r->env + r->envlen;
+}
+
+struct author {
+	uint8_t		 id[WIRE_KEY];
+	uint64_t	 maxver;
+	uint64_t	 sethash;	/* XOR of h(kind, key, version) */
+	uint64_t	 floor;		/* from its node record: below it, other records are void */
+	uint32_t	 nrecs;
+};
+
+struct store {
+	struct rec	*recs;
+	uint32_t	 nslots;
+	uint32_t	 cap;
+	uint32_t	 free_head;
+	uint32_t	 live;
+	uint32_t	 tombstones;	/* of the live slots, how many delete */
+	struct hmap	 ridx;
+	struct author	*auth;
+	uint32_t	 nauth;
+	uint32_t	 capauth;
+	struct hmap	 aidx;
+	uint64_t	 hash;		/* summary carried on every ping and ack */
+	uint64_t	 sum;
+};
+
+enum store_put_result {
+	STORE_NOMEM	= -1,
+	STORE_STALE	= 0,	/* not newer than what is held (or below the floor) */
+	STORE_NEW	= 1,
+};
+
+void	store_init(struct store *);
+void	store_release(struct store *);
+const struct rec *store_get(const struct store *, const uint8_t author[WIRE_KEY],
+	    uint8_t kind, const uint8_t *key, size_t keylen);
+const struct author *store_author(const struct store *,
+	    const uint8_t id[WIRE_KEY]);
+int	store_is_newer(const struct store *, const uint8_t author[WIRE_KEY],
+	    const struct rec_head *);
+int	store_put(struct store *, const uint8_t author[WIRE_KEY],
+	    const struct rec_head *, const uint8_t *env, size_t envlen,
+	    uint64_t now_ms);
+void	store_remove_author(struct store *, const uint8_t author[WIRE_KEY]);
+size_t	store_gc(struct store *);
+void	store_set_floor(struct store *, const uint8_t author[WIRE_KEY],
+	    uint64_t floor);
+uint32_t store_digest(const struct store *, struct wire_digest_ent *, uint32_t max);
+
+typedef int (*store_cb)(void *ctx, const struct rec *);
+int	store_delta(const struct store *, const struct wire_digest_ent *peer,
+	    uint32_t npeer, store_cb, void *ctx);
+int	store_foreach(const struct store *, store_cb, void *ctx);
+
+#endif

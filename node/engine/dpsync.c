@@ -1,0 +1,559 @@
+/*
+ * dpsync.c: from the mesh's records to requests for the parent.  Service
+ * records feed the service table; each port whose plan changed is sent as
+ * one fixed-size request, member addresses and LAN prefixes as set deltas,
+ * all in one transaction per round, one transaction in flight at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "node/core/array.h"
+#include "node/engine/dpsync.h"
+#include "node/engine/chan.h"
+#include "node/engine/engine.h"
+#include "node/core/log.h"
+#include "node/core/privsep.h"
+#include "proto/envelope.h"
+
+void
+dpsync_init(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	memset(d, 0, sizeof(*d));
+	svc_table_init(&d->svcs);
+	hmap_init(&d->sentidx);
+	d->need_full = 1;
+	d->members_dirty = 1;
+}
+
+/* dpsync_reset - the mesh was forgotten (left): nothing is wanted any more. */
+void
+dpsync_reset(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	svc_table_release(&d->svcs);
+	svc_table_init(&d->svcs);
+	d->need_full = 1;
+	d->members_dirty = 1;
+}
+
+void
+dpsync_release(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+
+	svc_table_release(&d->svcs);
+	hmap_release(&d->sentidx);
+	free(d->sent);
+	free(d->members);
+	free(d->lans);
+	memset(d, 0, sizeof(*d));
+}
+
+/* mesh hook: a record was stored */
+void
+dpsync_on_record(void *ctx, const struct rec *r)
+{
+	struct engine		*e = ctx;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_service	 s;
+
+	if (r->kind == REC_NODE) {
+		e->dp.members_dirty = 1;
+		svc_table_touch_author(&e->dp.svcs, r->author);
+		return;
+	}
+	if (r->kind == REC_HEALTH) {
+		struct rec_health	 hl;
+
+		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
+		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
+			    (h.flags & REC_F_DELETED) ? SVC_H_UNKNOWN : hl.health,
+			    hl.since);
+		return;
+	}
+	if (r->kind != REC_SERVICE ||
+	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    rec_service_decode(body, bodylen, &h, &s) == -1)
+		return;
+	if (h.flags & REC_F_DELETED) {
+		svc_table_del(&e->dp.svcs, r->author, s.name);
+		return;
+	}
+	/* Whatever the record says, no node takes rpn's own port (t-hostile). */
+	if (s.port == e->cfg.listen.port)
+		e->st.svc_own_port++;
+	svc_table_set(&e->dp.svcs, r->author, h.version, &s);
+	/* The owner's health record may have come first. */
+	if ((r = store_get(&e->mesh.store, r->author, REC_HEALTH,
+	    (const uint8_t *)s.name, strlen(s.name))) != NULL &&
+	    !(r->flags & REC_F_DELETED)) {
+		struct rec_health	 hl;
+
+		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
+		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
+			    hl.health, hl.since);
+	}
+}
+
+/*
+ * dpsync_plan - what this node programs for a port: the service table's
+ * plan, except on a port this node itself listens on (or rpn's own).
+ */
+void
+dpsync_plan(const struct engine *e, uint32_t key, struct svc_plan *p)
+{
+	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, engine_local_conflict(e,
+	    (uint8_t)(key >> 16), (uint16_t)key), p);
+}
+
+/* mesh hook: an author was reaped */
+void
+dpsync_on_forget(void *ctx, const uint8_t author[32])
+{
+	struct engine	*e = ctx;
+
+	svc_table_drop_author(&e->dp.svcs, author);
+	e->dp.members_dirty = 1;
+}
+
+/* A member changed state (alive, suspect, failed, left). */
+void
+dpsync_member_changed(struct engine *e, const uint8_t id[32])
+{
+	svc_table_touch_author(&e->dp.svcs, id);
+	e->dp.members_dirty = 1;
+	if (memcmp(id, e->mesh.id, 32) == 0)
+		svc_table_touch_all(&e->dp.svcs);
+}
+
+void
+dpsync_to_req(const struct svc_plan *p, struct dp_svc *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->proto = p->proto;
+	r->port = p->port;
+	if (p->mode == PLAN_NONE)
+		return;
+	for (int i = 0; i < p->nbackends && r->nbackends < DP_MAX_BACKENDS; i++) {
+		if (p->backends[i].family != 4)
+			continue;
+		memcpy(&r->backends[r->nbackends].addr, p->backends[i].ip, 4);
+		r->backends[r->nbackends].port = p->backends[i].port;
+		r->nbackends++;
+	}
+	r->public = (uint8_t)(p->public != 0);
+	for (int i = 0; i < p->nallow && r->nallow < DP_MAX_ALLOW; i++) {
+		if (p->allow[i].family != 4)
+			continue;
+		memcpy(&r->allow[r->nallow].addr, p->allow[i].ip, 4);
+		r->allow[r->nallow].len = p->allow[i].len;
+		r->nallow++;
+	}
+}
+
+/* The hash that stands for a request: of its packed bytes, 0 for "nothing". */
+static uint64_t
+req_hash(const struct dp_svc *r)
+{
+	uint8_t		 b[DP_SVC_MAXLEN];
+	uint64_t	 h;
+
+	if (r->nbackends == 0)
+		return 0;
+	h = hmap_hash(b, dp_svc_pack(r, b));
+	return h ? h : 1;
+}
+
+static uint64_t
+key_hash(uint32_t key)
+{
+	return hmap_hash(&key, sizeof(key));
+}
+
+struct sent_ctx {
+	const struct dpsync	*d;
+	uint32_t		 key;
+};
+
+static int
+sent_eq(const void *ctx, uint32_t slot)
+{
+	const struct sent_ctx	*c = ctx;
+
+	return c->d->sent[slot].key == c->key;
+}
+
+static struct dp_sent *
+sent_get(const struct dpsync *d, uint32_t key)
+{
+	struct sent_ctx	 c = { d, key };
+	uint32_t	 s = hmap_find(&d->sentidx, key_hash(key), sent_eq, &c);
+
+	return s == HMAP_EMPTY ? NULL : &d->sent[s];
+}
+
+static struct dp_sent *
+sent_add(struct dpsync *d, uint32_t key)
+{
+	struct dp_sent	*s;
+
+	if (d->nsent == d->capsent) {
+		uint32_t	 ncap = d->capsent ? d->capsent * 2 : 64;
+		struct dp_sent	*nv = realloc(d->sent, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		d->sent = nv;
+		d->capsent = ncap;
+	}
+	if (hmap_put(&d->sentidx, key_hash(key), d->nsent) == -1)
+		return NULL;
+	s = &d->sent[d->nsent++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	return s;
+}
+
+/* The kernel refuses this port's elements; the parent holds them back. */
+int
+dpsync_held(const struct engine *e, uint32_t key)
+{
+	for (uint32_t i = 0; i < e->dp.kernel.nfailed && i < DP_MAX_HELD; i++)
+		if (e->dp.kernel.failed[i] == key)
+			return 1;
+	return 0;
+}
+
+/*
+ * dpsync_programmed - the kernel holds what this node wants for the port:
+ * the parent acknowledged the transaction that carried it, and has not
+ * said since that the table differs (a foreign change being repaired, a
+ * failure) or that it holds this port back.
+ */
+int
+dpsync_programmed(const struct engine *e, uint32_t key)
+{
+	const struct dp_sent	*s = sent_get(&e->dp, key);
+	struct svc_plan		 p;
+	struct dp_svc		 want;
+
+	if (s == NULL || !s->acked || e->dp.kernel.state != DP_KS_OK ||
+	    dpsync_held(e, key))
+		return 0;
+	dpsync_plan(e, key, &p);
+	dpsync_to_req(&p, &want);
+	return req_hash(&want) == s->hash;
+}
+
+static void
+send_req(struct engine *e, uint16_t type, const void *p, size_t len)
+{
+	if (chan_send(e, type, p, len) == -1)
+		fatal("privsep channel");
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+prefix_cmp(const void *a, const void *b)
+{
+	const struct dp_prefix	*x = a, *y = b;
+	uint32_t		 ax = ntohl(x->addr), ay = ntohl(y->addr);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+struct wanted {
+	uint32_t	*addrs;
+	uint32_t	 naddrs;
+	uint32_t	 capaddrs;
+	struct dp_prefix *lans;
+	uint32_t	 nlans;
+	uint32_t	 caplans;
+};
+
+/*
+ * The member address set and the LAN prefixes wanted now: every IPv4
+ * address and LAN of every member that has not left (this node included:
+ * its own site's clients use the services too), sorted, without
+ * duplicates and with host bits cleared.  As many as there are: the
+ * parent merges overlapping prefixes for the kernel.  -1 when out of memory.
+ */
+static int
+wanted_sets(struct engine *e, struct wanted *w)
+{
+	struct mesh	*m = &e->mesh;
+	struct rec_node	*nd;
+	uint32_t	 k;
+
+	memset(w, 0, sizeof(*w));
+	if ((nd = malloc(sizeof(*nd))) == NULL)
+		return -1;
+	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
+		const struct member	*mm = m->mb.m[i];
+		const struct rec	*r;
+		const uint8_t		*author, *body;
+		size_t			 bodylen;
+		struct rec_head		 h;
+
+		if (!svc_owner_usable(&m->mb, mm->id))
+			continue;
+		r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
+		if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
+		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
+			continue;
+		if (array_reserve(&w->addrs, &w->capaddrs, w->naddrs +
+		    nd->naddrs, sizeof(*w->addrs)) == -1 ||
+		    array_reserve(&w->lans, &w->caplans, w->nlans + nd->nlans,
+		    sizeof(*w->lans)) == -1)
+			goto fail;
+		for (int a = 0; a < nd->naddrs; a++)
+			if (nd->addrs[a].family == 4)
+				memcpy(&w->addrs[w->naddrs++], nd->addrs[a].ip, 4);
+		for (int l = 0; l < nd->nlans; l++) {
+			struct dp_prefix	*p = &w->lans[w->nlans];
+			uint32_t		 a, mask;
+
+			if (nd->lans[l].family != 4 || nd->lans[l].len > 32)
+				continue;
+			memset(p, 0, sizeof(*p));
+			memcpy(&a, nd->lans[l].ip, 4);
+			mask = nd->lans[l].len == 0 ? 0 :
+			    0xffffffffu << (32 - nd->lans[l].len);
+			p->addr = htonl(ntohl(a) & mask);
+			p->len = nd->lans[l].len;
+			w->nlans++;
+		}
+	}
+	free(nd);
+	if (w->naddrs > 1)
+		qsort(w->addrs, w->naddrs, sizeof(*w->addrs), u32_cmp);
+	for (uint32_t i = k = 0; i < w->naddrs; i++)
+		if (k == 0 || w->addrs[i] != w->addrs[k - 1])
+			w->addrs[k++] = w->addrs[i];
+	w->naddrs = k;
+	if (w->nlans > 1)
+		qsort(w->lans, w->nlans, sizeof(*w->lans), prefix_cmp);
+	for (uint32_t i = k = 0; i < w->nlans; i++)
+		if (k == 0 || prefix_cmp(&w->lans[i], &w->lans[k - 1]) != 0)
+			w->lans[k++] = w->lans[i];
+	w->nlans = k;
+	return 0;
+fail:
+	free(nd);
+	free(w->addrs);
+	free(w->lans);
+	return -1;
+}
+
+/*
+ * send_sets - the member addresses and LAN prefixes that changed since the
+ * last transaction (everything for a full one): both lists are sorted, so
+ * one merge gives the adds and deletes.
+ */
+static int
+send_sets(struct engine *e, int full)
+{
+	struct dpsync	*d = &e->dp;
+	struct wanted	 w;
+	struct dp_addr	 a;
+	uint32_t	 i, j;
+	int		 n = 0;
+
+	if (wanted_sets(e, &w) == -1)
+		fatalx("out of memory");
+	if (full) {
+		d->nmembers = 0;
+		d->nlans = 0;
+	}
+	for (i = j = 0; i < w.naddrs || j < d->nmembers;) {
+		memset(&a, 0, sizeof(a));
+		a.p.len = 32;
+		if (j == d->nmembers || (i < w.naddrs &&
+		    w.addrs[i] < d->members[j])) {
+			a.op = 1;
+			a.p.addr = w.addrs[i++];
+		} else if (i == w.naddrs || w.addrs[i] > d->members[j]) {
+			a.op = 2;
+			a.p.addr = d->members[j++];
+		} else {
+			i++;
+			j++;
+			continue;
+		}
+		send_req(e, PRIV_DP_MEMBER, &a, sizeof(a));
+		n++;
+	}
+	for (i = j = 0; i < w.nlans || j < d->nlans;) {
+		int	 c = i == w.nlans ? 1 : j == d->nlans ? -1 :
+		    prefix_cmp(&w.lans[i], &d->lans[j]);
+
+		memset(&a, 0, sizeof(a));
+		if (c == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		a.op = c < 0 ? 1 : 2;
+		a.p = c < 0 ? w.lans[i++] : d->lans[j++];
+		send_req(e, PRIV_DP_LAN, &a, sizeof(a));
+		n++;
+	}
+	free(d->members);
+	d->members = w.addrs;
+	d->nmembers = w.naddrs;
+	free(d->lans);
+	d->lans = w.lans;
+	d->nlans = w.nlans;
+	return n;
+}
+
+/*
+ * dpsync_flush - send what changed since the last transaction.  The first
+ * transaction (and the one after an error) is full: every port, every
+ * address.  Only one transaction is in flight; what changes meanwhile goes
+ * in the next one.
+ */
+void
+dpsync_flush(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+	uint32_t	 keys[512], nk;
+	struct dp_begin	 b;
+	struct dp_commit c;
+	int		 n = 0, begun = 0;
+
+	/* Only a member programs the kernel; one that left has torn it down. */
+	if (d->inflight != 0 || e->stopping || !e->mesh.joined || e->mesh.left)
+		return;
+	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty)
+		return;
+	/* A port about to be programmed: is a socket here listening on it? */
+	if (d->svcs.ndirty > 0 && engine_now(e) - e->lsn_at > 200)
+		engine_rescan_listeners(e);
+	memset(&b, 0, sizeof(b));
+	b.seq = ++d->seq;
+	b.full = (uint8_t)d->need_full;
+	if (d->need_full)
+		svc_table_touch_all(&d->svcs);	/* every port the table knows */
+	while ((nk = svc_table_take_dirty(&d->svcs, keys, 512)) > 0 ||
+	    (d->need_full && !begun)) {
+		if (!begun) {
+			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
+			begun = 1;
+		}
+		for (uint32_t i = 0; i < nk; i++) {
+			struct svc_plan	 p;
+			struct dp_svc	 req;
+			struct dp_sent	*s = sent_get(d, keys[i]);
+			uint8_t		 packed[DP_SVC_MAXLEN];
+			uint64_t	 h;
+
+			if (e->mesh.joined && !e->mesh.left)
+				dpsync_plan(e, keys[i], &p);
+			else {
+				memset(&p, 0, sizeof(p));
+				p.proto = (uint8_t)(keys[i] >> 16);
+				p.port = (uint16_t)keys[i];
+			}
+			dpsync_to_req(&p, &req);
+			h = req_hash(&req);
+			if (!d->need_full && s != NULL && s->hash == h)
+				continue;
+			if (!d->need_full && s == NULL && req.nbackends == 0)
+				continue;
+			if (d->need_full && req.nbackends == 0)
+				continue;	/* a full state lists what exists */
+			if (s == NULL && (s = sent_add(d, keys[i])) == NULL)
+				fatalx("out of memory");
+			s->hash = h;
+			s->seq = b.seq;
+			s->acked = 0;
+			send_req(e, PRIV_DP_SVC, packed, dp_svc_pack(&req, packed));
+			n++;
+		}
+	}
+	if (d->need_full) {
+		/* ports sent before that are gone now are simply not in the full state */
+		for (uint32_t i = 0; i < d->nsent; i++)
+			if (d->sent[i].seq != b.seq) {
+				d->sent[i].hash = 0;
+				d->sent[i].acked = 0;
+			}
+	}
+	if (d->members_dirty || d->need_full) {
+		if (!begun) {
+			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
+			begun = 1;
+		}
+		n += send_sets(e, d->need_full);
+		d->members_dirty = 0;
+	}
+	if (!begun)
+		return;
+	c.seq = b.seq;
+	send_req(e, PRIV_DP_COMMIT, &c, sizeof(c));
+	d->inflight = b.seq;
+	d->need_full = 0;
+	log_debug("data plane: transaction %u with %d changes sent", b.seq, n);
+}
+
+/*
+ * dpsync_state - the parent's word on the table.  Once it says "ok" after
+ * a repair, the kernel holds the whole mirror: everything sent before is
+ * programmed (what is in flight waits for its own result).
+ */
+void
+dpsync_state(struct engine *e, const struct dp_state *s)
+{
+	struct dpsync	*d = &e->dp;
+	int		 was = d->kernel.state;
+
+	d->kernel = *s;
+	d->kernel.why[sizeof(d->kernel.why) - 1] = '\0';
+	if (d->kernel.nfailed > DP_MAX_HELD)
+		d->kernel.nfailed = DP_MAX_HELD;
+	if (s->state == DP_KS_OK && was != DP_KS_OK)
+		for (uint32_t i = 0; i < d->nsent; i++)
+			if (d->sent[i].seq != d->inflight)
+				d->sent[i].acked = 1;
+}
+
+void
+dpsync_result(struct engine *e, const struct dp_result *r)
+{
+	struct dpsync	*d = &e->dp;
+
+	if (r->seq != d->inflight)
+		return;
+	d->inflight = 0;
+	d->last_err = r->err;
+	d->last_usec = r->usec;
+	d->last_changes = r->changes;
+	d->commits++;
+	if (r->err != 0) {
+		/* The parent repairs the table from its mirror and says so. */
+		log_debug("transaction %u failed in the kernel (error %d); the "
+		    "parent repairs", r->seq, r->err);
+		return;
+	}
+	for (uint32_t i = 0; i < d->nsent; i++)
+		if (d->sent[i].seq == r->seq)
+			d->sent[i].acked = 1;
+}

@@ -1,0 +1,661 @@
+/* engine.c: the engine's main: privileges dropped, state restored, one libuv loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/engine/engine.h"
+#include "node/core/keys.h"
+#include "node/core/log.h"
+#include "node/core/privsep.h"
+#include "node/engine/chan.h"
+#include "node/core/state.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+#define SAVE_DELAY_MS		1000
+#define STRANGER_RATE		20.0	/* new keys derived per second for unknown senders */
+
+static struct engine	 engine;
+
+uint64_t
+engine_now(struct engine *e)
+{
+	return uv_now(&e->loop);
+}
+
+uint64_t
+engine_unix_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* engine_default_name - the host name, made into a valid node name. */
+void
+engine_default_name(char *out, size_t len)
+{
+	char	 h[256];
+	size_t	 n = 0;
+
+	if (gethostname(h, sizeof(h)) == -1)
+		h[0] = '\0';
+	h[sizeof(h) - 1] = '\0';
+	for (char *p = h; *p && n + 1 < len && n < WIRE_NAME_MAX; p++) {
+		char	 c = *p;
+		int	 ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (n > 0 && (c == '-' || c == '_'));
+
+		if (c == '.')
+			break;	/* the short host name */
+		out[n++] = ok ? c : '-';
+	}
+	out[n] = '\0';
+	if (!wire_name_ok(out))
+		strlcpy(out, "node", len);
+}
+
+/*
+ * engine_self_addrs - the addresses this node advertises: those given to
+ * "rpn init/join --advertise" or in the config, else what the parent found
+ * (the uplinks' addresses first), else the listen address.
+ */
+uint8_t
+engine_self_addrs(struct engine *e, struct wire_addr *out)
+{
+	const struct wire_addr	*src = e->view.addrs;
+	uint8_t			 n = e->view.naddrs;
+
+	if (e->nadv) {
+		src = e->adv;
+		n = e->nadv;
+	} else if (e->cfg.nadvertise) {
+		src = e->cfg.advertise;
+		n = e->cfg.nadvertise;
+	}
+	for (uint8_t i = 0; i < n; i++) {
+		out[i] = src[i];
+		if (out[i].port == 0)
+			out[i].port = e->cfg.listen.port;
+	}
+	if (n == 0) {
+		out[0] = e->cfg.listen;
+		n = 1;
+	}
+	return n;
+}
+
+/*
+ * engine_pair_key - the box key shared with a node.  Members' keys are
+ * derived once and kept with the member; unknown senders (a joiner whose
+ * record has not arrived yet) cost an X25519 each, so they are rate-limited.
+ */
+const uint8_t *
+engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
+{
+	struct member	*m = mb_get(&e->mesh.mb, id);
+	struct stranger	*s, *lru = &e->strangers[0];
+	uint64_t	 now = engine_now(e);
+
+	if (m != NULL) {
+		if (!m->haskey) {
+			if (box_pair_key(m->pairkey, e->mesh.sk, id) == -1)
+				return NULL;
+			m->haskey = 1;
+		}
+		return m->pairkey;
+	}
+	for (size_t i = 0; i < sizeof(e->strangers) / sizeof(*s); i++) {
+		s = &e->strangers[i];
+		if (s->used && memcmp(s->id, id, WIRE_KEY) == 0) {
+			s->used = now + 1;
+			return s->key;
+		}
+		if (s->used < lru->used)
+			lru = s;
+	}
+	e->stranger_tokens += (double)(now - e->stranger_last) / 1000.0 *
+	    STRANGER_RATE;
+	e->stranger_last = now;
+	if (e->stranger_tokens > STRANGER_RATE)
+		e->stranger_tokens = STRANGER_RATE;
+	if (e->stranger_tokens < 1) {
+		e->st.stranger_limited++;
+		return NULL;
+	}
+	e->stranger_tokens -= 1;
+	if (box_pair_key(lru->key, e->mesh.sk, id) == -1) {
+		lru->used = 0;
+		return NULL;
+	}
+	memcpy(lru->id, id, WIRE_KEY);
+	lru->used = now + 1;
+	return lru->key;
+}
+
+/* engine_set_advertise - from "rpn init/join --advertise": no port means the listen port. */
+void
+engine_set_advertise(struct engine *e, const struct wire_addr *a, uint8_t n)
+{
+	for (uint8_t i = 0; i < n && i < WIRE_MAX_ADDRS; i++) {
+		e->adv[i] = a[i];
+		if (e->adv[i].port == 0)
+			e->adv[i].port = e->cfg.listen.port;
+	}
+	e->nadv = n < WIRE_MAX_ADDRS ? n : WIRE_MAX_ADDRS;
+}
+
+/*
+ * engine_set_view - the parent looked at the interfaces (at start, and when
+ * they change): advertise this site's LAN prefixes and the node's
+ * addresses from it, and publish a new node record when either moved.
+ */
+void
+engine_set_view(struct engine *e, struct netview *v)
+{
+	struct mesh		*m = &e->mesh;
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 n;
+	int			 changed = 0;
+	uint32_t		 nl = v->nprefixes;
+
+	netview_release(&e->view);
+	e->view = *v;
+	memset(v, 0, sizeof(*v));
+	if (nl > WIRE_MAX_LANS) {
+		log_warnx("this site has %u LAN prefixes; the first %u are "
+		    "advertised", nl, WIRE_MAX_LANS);
+		nl = WIRE_MAX_LANS;
+	}
+	if (m->nlans != nl || (nl > 0 && memcmp(m->lans, e->view.prefixes,
+	    nl * sizeof(*m->lans)) != 0)) {
+		mesh_set_lans(m, e->view.prefixes, nl);
+		changed = 1;
+	}
+	n = engine_self_addrs(e, addrs);
+	if (n != m->naddrs || memcmp(addrs, m->addrs, n * sizeof(*addrs)) != 0) {
+		mesh_set_identity(m, m->name, addrs, n);
+		changed = 1;
+	}
+	if (changed && m->joined && !m->left) {
+		log_info("interfaces changed: publishing this node's addresses "
+		    "and LAN prefixes again");
+		mesh_publish_self(m, engine_now(e), engine_unix_ms());
+		engine_kick(e);
+	}
+}
+
+/*
+ * engine_rescan_listeners - look at this node's listening sockets again
+ * (every 2 s, before a service is added, and before ports are planned when
+ * the last look is older than 200 ms); when they changed, every port is
+ * planned again, so a service on a port the node now listens on is no
+ * longer programmed here.  1 if they changed.  It does not kick the
+ * engine: the callers are on their way to planning anyway.
+ */
+int
+engine_rescan_listeners(struct engine *e)
+{
+	struct listeners	 l;
+	int			 rc;
+
+	e->lsn_at = engine_now(e);
+	memset(&l, 0, sizeof(l));
+	if ((rc = listeners_scan(&l)) < 0) {
+		log_warnx("reading this node's listening sockets: %s",
+		    strerror(-rc));
+		return 0;
+	}
+	if (listeners_same(&l, &e->lsn)) {
+		listeners_release(&l);
+		return 0;
+	}
+	listeners_release(&e->lsn);
+	e->lsn = l;
+	svc_table_touch_all(&e->dp.svcs);
+	return 1;
+}
+
+/* A port this node must not take: rpn's own, or one its sockets listen on. */
+int
+engine_local_conflict(const struct engine *e, uint8_t proto, uint16_t port)
+{
+	return port == e->cfg.listen.port || listeners_has(&e->lsn, proto, port);
+}
+
+void
+engine_save_now(struct engine *e)
+{
+	char	 err[256];
+
+	e->save_pending = 0;
+	uv_timer_stop(&e->save_timer);
+	if (state_save(e->statefd, &e->mesh, e->adv, e->nadv, err,
+	    sizeof(err)) == -1)
+		log_warnx("%s", err);
+}
+
+static void
+save_cb(uv_timer_t *t)
+{
+	engine_save_now(t->data);
+}
+
+static void
+tick_cb(uv_timer_t *t)
+{
+	engine_kick(t->data);
+}
+
+/*
+ * engine_kick - after anything happened: let the membership machine act,
+ * send what it asked for, and set the timers for what comes next.
+ */
+void
+engine_kick(struct engine *e)
+{
+	struct mesh	*m = &e->mesh;
+	uint64_t	 now = engine_now(e), next;
+
+	if (e->stopping)
+		return;
+	mesh_tick(m, now, engine_unix_ms());
+	for (uint32_t i = 0; i < m->mb.nacts; i++)
+		gossip_act(e, &m->mb.acts[i]);
+	m->mb.nacts = 0;
+	if (e->catch_up && m->joined && !m->left) {
+		/*
+		 * After a restart, pull what changed while we were down (our own
+		 * records too, if the state file missed them) from one member
+		 * now, instead of waiting for a probe to show the difference.
+		 */
+		uint32_t	 start = randombytes_uniform(m->mb.n ? m->mb.n : 1);
+
+		for (uint32_t i = 0; i < m->mb.n; i++) {
+			struct member	*mm = m->mb.m[(start + i) % m->mb.n];
+
+			if (!mm->self && mm->state == M_ALIVE) {
+				conn_start_sync(e, mm);
+				e->catch_up = 0;
+				break;
+			}
+		}
+	}
+	dpsync_flush(e);
+	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
+	if (next > now + 1000)
+		next = now + 1000;
+	uv_timer_start(&e->tick, tick_cb, next > now ? next - now : 1, 0);
+	gossip_arm(e);
+	if (m->dirty) {
+		m->dirty = 0;
+		if (!e->save_pending) {
+			e->save_pending = 1;
+			uv_timer_start(&e->save_timer, save_cb, SAVE_DELAY_MS, 0);
+		}
+	}
+}
+
+static void
+close_if_open(uv_handle_t *h)
+{
+	if (h->loop != NULL && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void
+engine_stop(struct engine *e, const char *why)
+{
+	if (e->stopping)
+		return;
+	log_info("stopping: %s", why);
+	if (e->mesh.joined || e->save_pending)
+		engine_save_now(e);
+	e->stopping = 1;
+	gossip_close(e);
+	conn_close_all(e);
+	ctlsock_close_all(e);
+	close_if_open((uv_handle_t *)&e->tick);
+	close_if_open((uv_handle_t *)&e->save_timer);
+	close_if_open((uv_handle_t *)&e->sig_term);
+	close_if_open((uv_handle_t *)&e->sig_int);
+	close_if_open((uv_handle_t *)&e->sig_hup);
+	chan_close(e);
+	health_close(e);
+}
+
+/*
+ * reload - SIGHUP: read the configuration again.  The engine applies its
+ * settings at once (probe timing, suspicion, reaping, advertised
+ * addresses, remote-services, tombstone-ttl) and says which need a
+ * restart (listen, user); "name" is used at the next rpn init or join.
+ * The parent applies uplinks, LANs and the kernel settings itself.  A file
+ * with errors keeps the old configuration.
+ */
+static void
+reload(struct engine *e)
+{
+	struct rpnd_config	 c;
+	char			 err[600], applied[256] = "", later[256] = "";
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 n;
+
+	config_default(&c);
+	if (config_read(e->cfg_path, e->cfg_explicit, &c, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload: keeping the old configuration: %s", err);
+		return;
+	}
+#define CHANGED(cond, name, list) do {					\
+	if (cond)							\
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),	\
+		    "%s%s", list[0] ? ", " : "", name);			\
+} while (0)
+	CHANGED(!addr_eq(&c.listen, &e->cfg.listen), "listen", later);
+	CHANGED(strcmp(c.user, e->cfg.user) != 0, "user", later);
+	CHANGED(memcmp(&c.mesh.mb, &e->cfg.mesh.mb, sizeof(c.mesh.mb)) != 0,
+	    "probe and suspicion timing", applied);
+	CHANGED(c.mesh.tombstone_ttl_ms != e->cfg.mesh.tombstone_ttl_ms,
+	    "tombstone-ttl", applied);
+	CHANGED(c.nadvertise != e->cfg.nadvertise || memcmp(c.advertise,
+	    e->cfg.advertise, sizeof(c.advertise)) != 0, "advertise", applied);
+	CHANGED(c.remote_services != e->cfg.remote_services, "remote-services",
+	    applied);
+	CHANGED(strcmp(c.name, e->cfg.name) != 0, "name (at the next rpn "
+	    "init or join)", applied);
+#undef CHANGED
+	c.listen = e->cfg.listen;
+	strlcpy(c.user, e->cfg.user, sizeof(c.user));
+	e->cfg = c;
+	e->mesh.cfg.mb = c.mesh.mb;
+	e->mesh.mb.cfg = c.mesh.mb;
+	e->mesh.cfg.tombstone_ttl_ms = c.mesh.tombstone_ttl_ms;
+	n = engine_self_addrs(e, addrs);
+	if ((n != e->mesh.naddrs || memcmp(addrs, e->mesh.addrs,
+	    n * sizeof(*addrs)) != 0) &&
+	    mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
+	    e->mesh.joined && !e->mesh.left)
+		mesh_publish_self(&e->mesh, engine_now(e), engine_unix_ms());
+	log_info("reloaded the configuration%s%s%s%s", applied[0] ?
+	    "; applied: " : " (no engine setting changed)", applied,
+	    later[0] ? "; needs a restart: " : "", later);
+	engine_kick(e);
+}
+
+static void
+sig_cb(uv_signal_t *s, int signum)
+{
+	struct engine	*e = s->data;
+
+	if (signum == SIGHUP) {
+		reload(e);
+		return;
+	}
+	engine_stop(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* engine_from_parent - a message from the parent (engine/chan.c reads them). */
+void
+engine_from_parent(struct engine *e, const struct priv_hdr *h,
+    const uint8_t *buf)
+{
+	struct netview	 v;
+
+	if (h->type == PRIV_DP_RESULT && h->len == sizeof(struct dp_result)) {
+		dpsync_result(e, (const struct dp_result *)buf);
+		engine_kick(e);
+	} else if (h->type == PRIV_DP_STATE && h->len == sizeof(struct dp_state))
+		dpsync_state(e, (const struct dp_state *)buf);
+	else if (h->type == PRIV_IFACES) {
+		if (netview_unpack(buf, h->len, &v) == -1)
+			log_warnx("the parent sent an interface view that does "
+			    "not parse");
+		else
+			engine_set_view(e, &v);
+	}
+}
+
+/* The parent's first message, read before anything else: the interfaces. */
+static void
+read_view(struct engine *e)
+{
+	static uint8_t	 buf[PRIV_MAX];
+	size_t		 len;
+
+	if (chan_read_first(e, PRIV_IFACES, buf, sizeof(buf), &len) == -1 ||
+	    netview_unpack(buf, len, &e->view) == -1)
+		fatalx("the parent did not say what the interfaces are");
+}
+
+/* Restore what the state file holds; records are verified as if they had just arrived. */
+static void
+restore(struct engine *e, struct state_snap *s)
+{
+	struct mesh	*m = &e->mesh;
+	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
+	uint8_t		*retry;
+	uint32_t	 nretry = 0;
+
+	memcpy(e->adv, s->adv, sizeof(e->adv));
+	e->nadv = s->nadv;
+	m->version = s->counter;
+	if (!s->joined)
+		return;
+	memcpy(m->root, s->root, WIRE_KEY);
+	mesh_id_of(m->mesh_id, m->root);
+	memcpy(m->chain, s->chain, sizeof(m->chain));
+	m->nchain = s->nchain;
+	m->has_token = s->has_token;
+	memcpy(m->via_token, s->token, WIRE_KEY);
+	m->left = s->left;
+	m->joined = 1;
+	if ((retry = calloc(s->records.n + 1, 1)) == NULL)
+		fatalx("out of memory");
+	/* A record whose author's node record comes later gets a second try. */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < s->records.n; i++) {
+			size_t		 len;
+			const uint8_t	*p = wire_items_get(&s->records, i, &len);
+
+			if (pass == 1 && !retry[i])
+				continue;
+			if (mesh_accept(m, p, len, now, unix_ms, 0) ==
+			    ACC_NOT_MEMBER &&
+			    pass == 0) {
+				retry[i] = 1;
+				nretry++;
+			}
+		}
+	free(retry);
+	memset(m->counters, 0, sizeof(m->counters));
+	if (!m->left) {
+		mesh_publish_self(m, now, unix_ms);
+		e->catch_up = 1;
+	}
+	log_info("restored mesh membership: %u members, %u records",
+	    m->mb.n, m->store.live);
+}
+
+static void
+usage_engine(void)
+{
+	fatalx("the engine is started by rpnd, not by hand");
+}
+
+int
+engine_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "uplink", required_argument, NULL, 'U' },
+		{ "lan", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct engine		*e = &engine;
+	struct state_snap	 snap;
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 sk[SECRET_KEY], naddrs;
+	char			 err[512], name[WIRE_NAME_MAX + 1];
+	int			 ch, debug = 0, created, absent, have_cred = 0;
+	struct rpnd_config	 cli_cfg;
+	unsigned		 uid = 0, gid = 0;
+	pid_t			 ppid = getppid();
+
+	memset(e, 0, sizeof(*e));
+	config_default(&cli_cfg);
+	e->cfg_path = RPND_CONF;
+	e->state_dir = RPND_STATE;
+	e->privfd = PRIV_FD;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "dE:f:nS:s:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'E':
+			have_cred = sscanf(optarg, "%u:%u", &uid, &gid) == 2;
+			break;
+		case 'f':
+			e->cfg_path = optarg;
+			e->cfg_explicit = 1;
+			break;
+		case 'S':
+			e->state_dir = optarg;
+			break;
+		case 'U':
+			if (config_add_uplink(&cli_cfg, optarg, err,
+			    sizeof(err)) == -1)
+				fatalx("--uplink %s: %s", optarg, err);
+			break;
+		case 'L':
+			if (config_add_lan(&cli_cfg, optarg, err, sizeof(err)) == -1)
+				fatalx("--lan %s: %s", optarg, err);
+			break;
+		case 's':
+			break;
+		default:
+			usage_engine();
+		}
+	}
+	log_init(debug, "engine");
+	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
+	if (sodium_init() < 0)
+		fatalx("sodium_init failed");
+	config_default(&e->cfg);
+	if (config_read(e->cfg_path, e->cfg_explicit, &e->cfg, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* --uplink and --lan add to what the file says, as in the parent. */
+	for (int i = 0; i < cli_cfg.nuplinks; i++)
+		if (e->cfg.nuplinks < CFG_MAX_UPLINKS)
+			e->cfg.uplinks[e->cfg.nuplinks++] = cli_cfg.uplinks[i];
+	for (int i = 0; i < cli_cfg.nlans; i++)
+		if (e->cfg.nlans < CFG_MAX_LANS)
+			memcpy(e->cfg.lans[e->cfg.nlans++], cli_cfg.lans[i],
+			    IFNAMSIZ);
+	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("state directory %s", e->state_dir);
+	if (!have_cred)
+		usage_engine();
+	if (getuid() == 0 && uid != 0) {
+		if (priv_drop((uid_t)uid, (gid_t)gid, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		log_debug("running as uid %u", uid);
+	}
+	/* Dropping privileges cleared it; set it now, then check we did not miss the exit. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() != ppid)
+		fatalx("the parent exited during start-up");
+
+	if (keys_load_or_create(e->statefd, NODE_KEY_FILE, sk, &created, err,
+	    sizeof(err)) == -1)
+		fatalx("node key: %s", err);
+	if (created)
+		log_info("created a new node key");
+	if (faccessat(e->statefd, ROOT_KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (keys_load(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
+		    sizeof(err)) == -1)
+			fatalx("mesh root key: %s", err);
+		e->has_root = 1;
+	}
+	if (state_load(e->statefd, &snap, &absent, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+
+	if (uv_loop_init(&e->loop) != 0)
+		fatalx("uv_loop_init failed");
+	if (snap.name[0])
+		strlcpy(name, snap.name, sizeof(name));
+	else if (e->cfg.name[0])
+		strlcpy(name, e->cfg.name, sizeof(name));
+	else
+		engine_default_name(name, sizeof(name));
+	memcpy(e->adv, snap.adv, sizeof(e->adv));
+	e->nadv = snap.nadv;
+	read_view(e);
+	naddrs = engine_self_addrs(e, addrs);
+	{
+		uint64_t	 seed;
+
+		randombytes_buf(&seed, sizeof(seed));
+		if (mesh_init(&e->mesh, &e->cfg.mesh, sk, name, addrs, naddrs,
+		    seed, engine_now(e)) == -1)
+			fatalx("cannot set up the mesh state");
+	}
+	mesh_set_lans(&e->mesh, e->view.prefixes, e->view.nprefixes <
+	    WIRE_MAX_LANS ? e->view.nprefixes : WIRE_MAX_LANS);
+	dpsync_init(e);
+	e->mesh.on_record = dpsync_on_record;
+	e->mesh.on_forget = dpsync_on_forget;
+	e->mesh.hook_ctx = e;
+	sodium_memzero(sk, sizeof(sk));
+	restore(e, &snap);
+	state_snap_release(&snap);
+	/* Not in a mesh (never, or left and stopped before cleaning up). */
+	if ((!e->mesh.joined || e->mesh.left) &&
+	    chan_send(e, PRIV_TEARDOWN, NULL, 0) == -1)
+		fatal("privsep channel");
+
+	if (gossip_bind(e, err, sizeof(err)) == -1 ||
+	    conn_listen(e, err, sizeof(err)) == -1 ||
+	    ctlsock_open(e, CTL_FD, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	uv_timer_init(&e->loop, &e->tick);
+	uv_timer_init(&e->loop, &e->save_timer);
+	health_init(e);
+	/* Before the first transaction: never take a port a socket here uses. */
+	if (listeners_scan(&e->lsn) < 0)
+		log_warn("reading this node's listening sockets");
+	e->tick.data = e->save_timer.data = e;
+	uv_signal_init(&e->loop, &e->sig_term);
+	uv_signal_init(&e->loop, &e->sig_int);
+	uv_signal_init(&e->loop, &e->sig_hup);
+	e->sig_term.data = e->sig_int.data = e->sig_hup.data = e;
+	uv_signal_start(&e->sig_term, sig_cb, SIGTERM);
+	uv_signal_start(&e->sig_int, sig_cb, SIGINT);
+	uv_signal_start(&e->sig_hup, sig_cb, SIGHUP);
+	chan_start(e);
+	if (chan_send(e, PRIV_READY, NULL, 0) == -1)
+		fatal("privsep channel");
+	log_info("node \"%s\" ready%s", e->mesh.name, e->mesh.joined ?
+	    "" : " (not in a mesh yet)");
+	engine_kick(e);
+
+	uv_run(&e->loop, UV_RUN_DEFAULT);
+	dpsync_release(e);
+	netview_release(&e->view);
+	listeners_release(&e->lsn);
+	mesh_release(&e->mesh);
+	sodium_memzero(e->root_sk, sizeof(e->root_sk));
+	uv_loop_close(&e->loop);
+	close(e->statefd);
+	return 0;
+}

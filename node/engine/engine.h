@@ -1,0 +1,190 @@
+/* engine.h: the unprivileged engine: gossip, joins, control socket, on one libuv loop. */
+#ifndef RPN_ENGINE_H
+#define RPN_ENGINE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "node/core/config.h"
+#include "node/engine/main.h"
+#include "node/engine/listeners.h"
+#include "node/engine/dpsync.h"
+#include "node/core/mesh.h"
+#include "node/core/netview.h"
+#include "proto/ctl.h"
+
+struct conn;
+struct ctl_client;
+struct hc;
+struct chan_msg;
+struct priv_hdr;
+
+struct stranger {
+	uint8_t		 id[WIRE_KEY];
+	uint8_t		 key[32];
+	uint64_t	 used;
+};
+
+/* Counters of what arrived and what was refused; rpnctl status --json shows them. */
+struct engine_stats {
+	uint64_t	 udp_rx;
+	uint64_t	 udp_rx_bytes;
+	uint64_t	 udp_tx;
+	uint64_t	 udp_tx_bytes;
+	uint64_t	 udp_send_fail;
+	uint64_t	 bad_box;	/* failed authentication: forged or garbled */
+	uint64_t	 bad_msg;	/* authenticated, but not a valid message */
+	uint64_t	 not_member;	/* authenticated by a key that is not a member */
+	uint64_t	 stranger_limited;
+	uint64_t	 tcp_in;
+	uint64_t	 tcp_out;
+	uint64_t	 tcp_rx_bytes;
+	uint64_t	 tcp_tx_bytes;
+	uint64_t	 tcp_bad;
+	uint64_t	 syncs;
+	uint64_t	 joins_admitted;
+	uint64_t	 joins_refused;
+	uint64_t	 ctl_bad;
+	uint64_t	 svc_own_port;	/* records for rpn's own port, not programmed */
+	uint64_t	 replayed;	/* stamp seen before or too old: dropped unopened */
+};
+
+struct engine {
+	uv_loop_t	 loop;
+	const char	*cfg_path;
+	int		 cfg_explicit;
+	const char	*state_dir;
+	int		 statefd;
+	struct rpnd_config cfg;
+	struct wire_addr adv[WIRE_MAX_ADDRS];	/* from rpn init/join --advertise */
+	uint8_t		 nadv;
+	struct mesh	 mesh;
+	uint8_t		 root_sk[SECRET_KEY];
+	int		 has_root;
+
+	uv_udp_t	 udp;
+	int		 udp_v6;
+	uv_tcp_t	 listener;
+	uv_poll_t	 ctl;		/* the listening control socket */
+	uv_timer_t	 tick;
+	uv_timer_t	 gossip_timer;
+	uv_timer_t	 save_timer;
+	uv_timer_t	 leave_timer;
+	uv_signal_t	 sig_term;
+	uv_signal_t	 sig_int;
+	uv_signal_t	 sig_hup;
+	int		 privfd;		/* the channel to the parent (chan.c) */
+	uv_poll_t	 chan_poll;
+	struct chan_msg	*chan_head;		/* queued, not yet written */
+	struct chan_msg	*chan_tail;
+	size_t		 chan_queued;
+	int		 chan_started;
+
+	struct conn	*conns;
+	uint32_t	 nconns;
+	struct ctl_client *clients;
+	struct ctl_client *leave_waiter;
+	struct stranger	 strangers[16];
+	double		 stranger_tokens;
+	uint64_t	 stranger_last;
+	struct engine_stats st;
+	struct dpsync	 dp;
+	struct netview	 view;		/* the host's interfaces, from the parent */
+	struct listeners lsn;		/* ports this node's own sockets listen on */
+	uint64_t	 lsn_at;	/* when they were read */
+	uv_timer_t	 health_timer;
+	struct hc	**hcs;		/* checks of this node's backends */
+	uint32_t	 nhcs;
+	uint32_t	 caphcs;
+	uint32_t	 local_ticks;
+	uint64_t	 last_eager;	/* last immediate gossip round */
+	uint64_t	 box_ctr;	/* the counter of our last box stamp */
+	int		 catch_up;	/* restarted: sync with a member soon */
+	int		 stopping;
+	int		 save_pending;
+};
+
+void	engine_stop(struct engine *, const char *why);
+void	engine_from_parent(struct engine *, const struct priv_hdr *,
+	    const uint8_t *);
+uint64_t engine_now(struct engine *);
+uint64_t engine_unix_ms(void);
+void	engine_kick(struct engine *);
+void	engine_save_now(struct engine *);
+const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
+uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
+void	engine_default_name(char *, size_t);
+void	engine_set_view(struct engine *, struct netview *);
+void	engine_set_advertise(struct engine *, const struct wire_addr *,
+	    uint8_t);
+int	engine_rescan_listeners(struct engine *);
+int	engine_local_conflict(const struct engine *, uint8_t proto,
+	    uint16_t port);
+
+/* health.c: checks of this node's backends */
+void	health_init(struct engine *);
+void	health_close(struct engine *);
+const char *health_name(uint8_t);
+uint8_t	health_of(struct engine *, const char *name);
+
+/* gossip.c: UDP */
+int	gossip_bind(struct engine *, char *err, size_t errlen);
+void	gossip_close(struct engine *);
+void	gossip_act(struct engine *, const struct mb_action *);
+void	gossip_arm(struct engine *);
+int	gossip_seal(struct engine *, struct buf *, const uint8_t key[32],
+	    const uint8_t *, size_t);
+
+/* conn.c: TCP streams */
+enum conn_role {
+	CR_IN,		/* accepted: sync, ping or join from the other side */
+	CR_SYNC,	/* our pull-then-push anti-entropy with a member */
+	CR_PING,	/* our fallback probe */
+	CR_JOIN,	/* our join through a member */
+	CR_SVC,		/* asking a member to add or remove its backend */
+};
+
+int	conn_listen(struct engine *, char *err, size_t errlen);
+void	conn_close_all(struct engine *);
+void	conn_start_sync(struct engine *, struct member *);
+void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
+struct conn *conn_connect(struct engine *, const struct wire_addr *,
+	    enum conn_role, uint64_t timeout_ms);
+int	conn_send(struct conn *, int sealed, const struct buf *payload);
+int	conn_send_records(struct conn *, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
+int	conn_send_all_records(struct conn *, const struct wire_digest_ent *,
+	    uint32_t n);
+void	conn_finish(struct conn *);
+void	conn_fail(struct conn *, const char *why);
+void	conn_set_peer(struct conn *, const uint8_t id[WIRE_KEY],
+	    const uint8_t key[32]);
+void	conn_accept_records(struct conn *, const struct wire_msg *);
+
+/* join.c */
+void	join_hello(struct conn *, const struct wire_msg *);
+void	join_record(struct conn *, const struct wire_msg *);
+int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,
+	    char *err, size_t errlen);
+void	join_on_connect(struct conn *);
+void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
+void	join_on_close(struct conn *, const char *why);
+
+/* svcctl.c, conn.c: services on this node, and asking another node */
+int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
+	    int force, char *err, size_t errlen);
+int	svcctl_health(struct engine *, const char *name, uint8_t health);
+void	svcctl_withdraw_all(struct engine *);
+int	svcreq_start(struct engine *, const struct member *, uint8_t op,
+	    const struct rec_service *, int force, struct ctl_client *,
+	    char *err, size_t errlen);
+
+/* ctlsock.c */
+int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);
+void	ctlsock_close_all(struct engine *);
+void	ctl_reply_error(struct ctl_client *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	ctl_reply_join(struct ctl_client *, struct engine *);
+void	ctl_reply_ok(struct ctl_client *);
+
+#endif

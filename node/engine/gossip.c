@@ -1,0 +1,422 @@
+/* gossip.c: UDP probes and gossip: open the box, take the records riding along, answer. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "node/engine/engine.h"
+#include "node/core/log.h"
+#include "proto/envelope.h"
+#include "proto/parse.h"
+
+#define GOSSIP_INTERVAL_MS	200
+#define GOSSIP_FANOUT		3
+#define MAX_PIGGY		32
+/* Room for the message around the piggybacked records. */
+#define PROBE_HDR		40
+#define PULL_GAP_MS		1000
+#define EAGER_GAP_MS		20
+/* Gossip has spread a new node record to everyone well within this. */
+#define SELF_RIDE_MS		10000
+
+static uint8_t	 rxbuf[65536];
+
+static void
+udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	(void)suggested;
+	b->base = (char *)rxbuf;
+	b->len = sizeof(rxbuf);
+}
+
+/*
+ * gossip_seal - box a payload for a peer, stamped (our incarnation, next
+ * counter).  Every box this process seals, datagram or stream frame, to
+ * whomever, takes the next counter, so a stamp is never used twice.  The
+ * epoch carries the stamp across restarts without state of its own: a
+ * restart publishes a node record with a higher version (mesh_publish_self(),
+ * persisted and wall-clock based), so the counter may start again from 1.
+ * If that ever fails (the state file lost our newest incarnation and the
+ * clock went back), peers refuse our boxes as old, stop hearing us and
+ * accuse us; the refutation raises our incarnation past theirs and with it
+ * the epoch.
+ */
+int
+gossip_seal(struct engine *e, struct buf *out, const uint8_t key[32],
+    const uint8_t *pt, size_t n)
+{
+	const struct member	*self = e->mesh.mb.self;
+
+	return box_seal(out, e->mesh.id, key, self != NULL ? self->inc : 0,
+	    ++e->box_ctr, pt, n);
+}
+
+static int
+udp_send(struct engine *e, const struct member *m, const struct buf *payload)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct wire_addr	 to = m->addr;
+	const uint8_t		*key;
+	uint8_t			 out[WIRE_MAX_DATAGRAM + 64];
+	struct buf		 b;
+	uv_buf_t		 ub;
+
+	if (to.family == 0 || (key = engine_pair_key(e, m->id)) == NULL)
+		return -1;
+	buf_init_fixed(&b, out, sizeof(out));
+	if (gossip_seal(e, &b, key, payload->p, payload->len) == -1 ||
+	    b.len > WIRE_MAX_DATAGRAM)
+		return -1;
+	if (e->udp_v6 && to.family == 4) {
+		/* A v6 socket reaches v4 peers through v4-mapped addresses. */
+		memmove(to.ip + 12, to.ip, 4);
+		memset(to.ip, 0, 10);
+		to.ip[10] = to.ip[11] = 0xff;
+		to.family = 6;
+	}
+	addr_to_sockaddr(&to, &ss, &sl);
+	ub = uv_buf_init((char *)b.p, (unsigned)b.len);
+	if (uv_udp_try_send(&e->udp, &ub, 1, (struct sockaddr *)&ss) < 0) {
+		e->st.udp_send_fail++;
+		return -1;
+	}
+	e->st.udp_tx++;
+	e->st.udp_tx_bytes += b.len;
+	return 0;
+}
+
+/*
+ * Records riding on a probe to m: the claim about m itself when m is under
+ * suspicion (Lifeguard's buddy system: it can refute at once); on a PING in
+ * the first seconds after we published our record, that record, if m has
+ * not answered since (m may not know us yet and would drop the ping); then
+ * the broadcast queue.
+ */
+static uint32_t
+piggyback(struct engine *e, const struct member *m, uint8_t type,
+    const uint8_t **items, size_t *lens, size_t budget)
+{
+	struct mesh	*mesh = &e->mesh;
+	uint32_t	 n = 0;
+
+	if (m != NULL && m->state != M_ALIVE && m->notice != NULL &&
+	    wire_item_cost(m->noticelen) <= budget) {
+		items[n] = m->notice;
+		lens[n] = m->noticelen;
+		budget -= wire_item_cost(lens[n++]);
+	}
+	if (m != NULL && type == MSG_PING && m->last_ack < mesh->self_published &&
+	    engine_now(e) - mesh->self_published < SELF_RIDE_MS &&
+	    mesh->self_env != NULL &&
+	    wire_item_cost(mesh->self_envlen) <= budget) {
+		items[n] = mesh->self_env;
+		lens[n] = mesh->self_envlen;
+		budget -= wire_item_cost(lens[n++]);
+	}
+	n += bcast_fill(&mesh->bc, budget, mesh_retransmit_limit(mesh),
+	    wire_item_cost, items + n, lens + n, MAX_PIGGY - n);
+	return n;
+}
+
+static void
+send_probe(struct engine *e, struct member *m, uint8_t type, uint32_t seq)
+{
+	const uint8_t	*items[MAX_PIGGY];
+	size_t		 lens[MAX_PIGGY];
+	uint8_t		 mem[WIRE_MAX_DATAGRAM];
+	struct buf	 p;
+	uint32_t	 n;
+
+	n = piggyback(e, m, type, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
+	    PROBE_HDR);
+	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
+	if (wire_enc_probe(&p, type, seq, e->mesh.store.hash, e->mesh.store.sum,
+	    items, lens, n) == 0)
+		udp_send(e, m, &p);
+}
+
+static void
+send_seq(struct engine *e, struct member *m, uint8_t type, uint32_t seq,
+    const uint8_t *target)
+{
+	uint8_t		 mem[128];
+	struct buf	 p;
+
+	buf_init_fixed(&p, mem, sizeof(mem));
+	if (type == MSG_PINGREQ)
+		wire_enc_pingreq(&p, seq, target);
+	else
+		wire_enc_seq(&p, type, seq);
+	udp_send(e, m, &p);
+}
+
+/* gossip_act - turn one membership action into packets (or a TCP probe, or a log line). */
+void
+gossip_act(struct engine *e, const struct mb_action *a)
+{
+	struct member	*m = NULL;
+
+	if (a->type != MBA_STATE && (m = mb_get(&e->mesh.mb, a->peer)) == NULL)
+		return;
+	switch (a->type) {
+	case MBA_PING:
+		send_probe(e, m, MSG_PING, a->seq);
+		break;
+	case MBA_ACK:
+		send_probe(e, m, MSG_ACK, a->seq);
+		break;
+	case MBA_PINGREQ:
+		send_seq(e, m, MSG_PINGREQ, a->seq, a->subject);
+		break;
+	case MBA_NACK:
+		send_seq(e, m, MSG_NACK, a->seq, NULL);
+		break;
+	case MBA_TCP_PING:
+		conn_start_ping(e, m, a->seq);
+		break;
+	case MBA_STATE: {
+		struct member	*s = mb_get(&e->mesh.mb, a->subject);
+
+		if (s != NULL && !s->self)
+			log_info("member %s is %s", s->name[0] ? s->name : "?",
+			    mstate_name((enum mstate)a->state));
+		dpsync_member_changed(e, a->subject);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void
+gossip_timer_cb(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+	struct mesh	*mesh = &e->mesh;
+	uint32_t	 cand[256], nc = 0;
+
+	if (mesh->bc.n == 0 || !mesh->joined) {
+		uv_timer_stop(t);
+		return;
+	}
+	for (uint32_t i = 0; i < mesh->mb.n && nc < 256; i++) {
+		struct member	*m = mesh->mb.m[i];
+
+		if (!m->self && (m->state == M_ALIVE || m->state == M_SUSPECT))
+			cand[nc++] = i;
+	}
+	for (uint32_t k = 0; k < GOSSIP_FANOUT && k < nc; k++) {
+		uint32_t	 j = k + randombytes_uniform(nc - k), tmp;
+		const uint8_t	*items[MAX_PIGGY];
+		size_t		 lens[MAX_PIGGY];
+		uint8_t		 mem[WIRE_MAX_DATAGRAM];
+		struct buf	 p;
+		uint32_t	 n;
+
+		tmp = cand[k];
+		cand[k] = cand[j];
+		cand[j] = tmp;
+		n = bcast_fill(&mesh->bc, WIRE_MAX_DATAGRAM - BOX_OVERHEAD - 8,
+		    mesh_retransmit_limit(mesh), wire_item_cost, items, lens,
+		    MAX_PIGGY);
+		if (n == 0)
+			break;
+		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
+		if (wire_enc_items(&p, MSG_GOSSIP, items, lens, n) == 0)
+			udp_send(e, mesh->mb.m[cand[k]], &p);
+	}
+}
+
+/*
+ * gossip_arm - gossip rounds run only while the broadcast queue holds
+ * something.  Fresh news does not wait for the next round: it goes out at
+ * once (at most every EAGER_GAP_MS), so each hop costs a network delay
+ * rather than half a gossip interval.  The number of transmissions per item
+ * is the same either way.
+ */
+void
+gossip_arm(struct engine *e)
+{
+	uint64_t	 now = engine_now(e);
+
+	if (e->mesh.bc.n == 0)
+		return;
+	if (bcast_fresh(&e->mesh.bc) > 0 && now - e->last_eager >= EAGER_GAP_MS) {
+		e->last_eager = now;
+		uv_timer_start(&e->gossip_timer, gossip_timer_cb, 0,
+		    GOSSIP_INTERVAL_MS);
+	} else if (!uv_is_active((uv_handle_t *)&e->gossip_timer))
+		uv_timer_start(&e->gossip_timer, gossip_timer_cb, 0,
+		    GOSSIP_INTERVAL_MS);
+}
+
+/*
+ * maybe_pull - anti-entropy: a peer whose summary shows records we lack is
+ * asked for them over TCP at once (at most once a second per peer).  When
+ * the summaries differ without an order, the lower id pulls: a sync moves
+ * records both ways.
+ */
+static void
+maybe_pull(struct engine *e, struct member *m, uint64_t hash, uint64_t sum)
+{
+	struct store	*st = &e->mesh.store;
+	uint64_t	 now = engine_now(e);
+
+	if (hash == st->hash)
+		return;
+	if (sum < st->sum || (sum == st->sum &&
+	    memcmp(e->mesh.id, m->id, WIRE_KEY) > 0))
+		return;
+	if (m->last_pull != 0 && now - m->last_pull < PULL_GAP_MS)
+		return;
+	m->last_pull = now;
+	conn_start_sync(e, m);
+}
+
+static void
+log_bad_box(const struct sockaddr *from, const uint8_t *p, size_t n)
+{
+	struct wire_addr	 wa;
+	char			 a[ADDRSTRLEN];
+
+	addr_from_sockaddr(&wa, from);
+	fmt_addr(a, sizeof(a), &wa, 1);
+	if (n > 0 && p[0] == BOX_MAGIC_V1)
+		log_remote("%s: a datagram in protocol version 1; that node "
+		    "must be upgraded", a);
+	else
+		log_remote("%s: a datagram failed authentication", a);
+}
+
+static void
+udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
+    const struct sockaddr *from, unsigned flags)
+{
+	struct engine	*e = h->data;
+	struct mesh	*mesh = &e->mesh;
+	const uint8_t	*in = (const uint8_t *)b->base, *sender, *key;
+	uint8_t		 pt[WIRE_MAX_DATAGRAM];
+	size_t		 ptlen, n = (size_t)nread;
+	struct wire_msg	 msg;
+	struct member	*m;
+	uint64_t	 now, unix_ms, epoch, ctr;
+	int		 marked = 0;
+
+	(void)flags;
+	if (nread <= 0 || from == NULL)
+		return;
+	e->st.udp_rx++;
+	e->st.udp_rx_bytes += (uint64_t)nread;
+	if (!mesh->joined || mesh->left)
+		return;
+	if (n > WIRE_MAX_DATAGRAM ||
+	    box_peek(in, n, &sender, &epoch, &ctr) == -1 ||
+	    memcmp(sender, mesh->id, WIRE_KEY) == 0) {
+		e->st.bad_box++;
+		if (in[0] == BOX_MAGIC_V1)
+			log_bad_box(from, in, n);
+		return;
+	}
+	/*
+	 * A copy of a box already seen goes no further: no key, no AEAD, no
+	 * record.  A non-member has no window; anyone can make fresh boxes
+	 * of their own as a stranger, so one would not help, and what they
+	 * carry is refused by mesh_accept() as not from a member.
+	 */
+	m = mb_get(&mesh->mb, sender);
+	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
+	    m->inc, epoch, ctr) != BOXW_NEW) {
+		e->st.replayed++;
+		return;
+	}
+	if ((key = engine_pair_key(e, sender)) == NULL) {
+		e->st.bad_box++;	/* not a usable key, or over the rate limit */
+		return;
+	}
+	if (box_open(in, n, key, pt, &ptlen) == -1) {
+		e->st.bad_box++;
+		log_bad_box(from, in, n);
+		return;
+	}
+	if (m != NULL) {
+		box_window_mark(&m->rx_dgram, epoch, ctr);
+		marked = 1;
+	}
+	if (wire_msg_decode(pt, ptlen, 0, &msg) == -1) {
+		e->st.bad_msg++;
+		log_remote("%s: a malformed datagram",
+		    mesh_member_name(mesh, sender));
+		return;
+	}
+	now = engine_now(e);
+	unix_ms = engine_unix_ms();
+	for (uint32_t i = 0; i < msg.items.n; i++) {
+		size_t		 len;
+		const uint8_t	*p = wire_items_get(&msg.items, i, &len);
+
+		mesh_accept(mesh, p, len, now, unix_ms, MESH_RELAY);
+	}
+	if ((m = mb_get(&mesh->mb, sender)) == NULL || m->state == M_LEFT) {
+		e->st.not_member++;
+		wire_msg_release(&msg);
+		engine_kick(e);
+		return;
+	}
+	/* It became a member with the record it carried: start its window here. */
+	if (!marked)
+		box_window_mark(&m->rx_dgram, epoch, ctr);
+	switch (msg.type) {
+	case MSG_PING:
+		mb_on_ping(&mesh->mb, sender, msg.seq, now);
+		maybe_pull(e, m, msg.hash, msg.sum);
+		break;
+	case MSG_ACK:
+		mb_on_ack(&mesh->mb, sender, msg.seq, now);
+		maybe_pull(e, m, msg.hash, msg.sum);
+		break;
+	case MSG_PINGREQ:
+		mb_on_pingreq(&mesh->mb, sender, msg.seq, msg.target, now);
+		break;
+	case MSG_NACK:
+		mb_on_nack(&mesh->mb, sender, msg.seq, now);
+		break;
+	default:
+		break;
+	}
+	wire_msg_release(&msg);
+	engine_kick(e);
+}
+
+int
+gossip_bind(struct engine *e, char *err, size_t errlen)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 r;
+
+	addr_to_sockaddr(&e->cfg.listen, &ss, &sl);
+	e->udp_v6 = e->cfg.listen.family == 6;
+	uv_udp_init(&e->loop, &e->udp);
+	e->udp.data = e;
+	uv_timer_init(&e->loop, &e->gossip_timer);
+	e->gossip_timer.data = e;
+	if ((r = uv_udp_bind(&e->udp, (struct sockaddr *)&ss, 0)) < 0 ||
+	    (r = uv_udp_recv_start(&e->udp, udp_alloc_cb, udp_recv_cb)) < 0) {
+		char	 a[ADDRSTRLEN];
+
+		fmt_addr(a, sizeof(a), &e->cfg.listen, 1);
+		snprintf(err, errlen, "listen on udp %s: %s", a, uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+gossip_close(struct engine *e)
+{
+	if (!uv_is_closing((uv_handle_t *)&e->udp))
+		uv_close((uv_handle_t *)&e->udp, NULL);
+	if (!uv_is_closing((uv_handle_t *)&e->gossip_timer))
+		uv_close((uv_handle_t *)&e->gossip_timer, NULL);
+}

@@ -1,0 +1,368 @@
+/*
+ * health.c: each owner checks its own backends and publishes what it finds
+ * (a REC_HEALTH record per service), so every node stops sending new
+ * connections to a backend that does not answer and sends them again when
+ * it does (services.c, svc_plan_key).
+ *
+ * TCP: a connection is opened (and closed at once) every 500 ms; two
+ * failures in a row (refused, unreachable, or no answer within 1 s) mark
+ * the backend down, one success up.  A dead host is therefore withdrawn
+ * within about 2.5 s plus a gossip round, a dead process within about 1 s.
+ * UDP has no handshake: an empty datagram is sent every second on a
+ * connected socket, and an ICMP port-unreachable answer marks the backend
+ * down; silence counts as up (docs/dataplane.md).
+ *
+ * An owner that listens on the service's port itself cannot serve it (its
+ * own socket would get the connections): it publishes "conflict", and the
+ * others leave it out whatever its checks say.  The same timer rescans
+ * the node's listening sockets every 2 s (listeners.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/core/array.h"
+#include "node/engine/engine.h"
+#include "node/core/log.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+#define TICK_MS		500
+#define TCP_EVERY_MS	500
+#define UDP_EVERY_MS	1000
+#define PROBE_MS	1000
+#define FALL		2	/* failures in a row that mark a backend down */
+#define RISE		1	/* successes that mark it up */
+#define RESCAN_TICKS	4	/* listening sockets: every 2 s */
+
+struct probe;
+
+/* One of this node's backends, under check. */
+struct hc {
+	char		 name[WIRE_NAME_MAX + 1];
+	uint8_t		 proto;
+	uint16_t	 port;		/* the service's port */
+	struct wire_addr target;
+	uint8_t		 published;	/* what our health record says */
+	uint8_t		 fails;
+	uint8_t		 oks;
+	uint8_t		 seen;		/* still an own service this tick */
+	uint64_t	 next;		/* start the next check then */
+	struct probe	*probe;		/* under way, or NULL */
+};
+
+struct probe {
+	struct engine	*e;
+	struct hc	*hc;		/* NULL once the check was dropped */
+	int		 udp;
+	int		 done;
+	int		 open;		/* handles not yet closed */
+	uv_tcp_t	 tcp;
+	uv_udp_t	 sock;
+	uv_connect_t	 req;
+	uv_udp_send_t	 sreq;
+	uv_timer_t	 timer;
+	char		 rbuf[64];
+};
+
+const char *
+health_name(uint8_t h)
+{
+	switch (h) {
+	case SVC_H_UP:
+		return "up";
+	case SVC_H_DOWN:
+		return "down";
+	case SVC_H_CONFLICT:
+		return "conflict";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- one check ---- */
+
+static void
+probe_closed(uv_handle_t *h)
+{
+	struct probe	*pr = h->data;
+
+	if (--pr->open == 0)
+		free(pr);
+}
+
+static void	publish(struct engine *, struct hc *, uint8_t);
+
+static void
+probe_done(struct probe *pr, int ok)
+{
+	struct hc	*hc = pr->hc;
+
+	if (pr->done)
+		return;
+	pr->done = 1;
+	uv_timer_stop(&pr->timer);
+	uv_close((uv_handle_t *)&pr->timer, probe_closed);
+	uv_close(pr->udp ? (uv_handle_t *)&pr->sock : (uv_handle_t *)&pr->tcp,
+	    probe_closed);
+	if (hc == NULL)
+		return;
+	hc->probe = NULL;
+	if (ok) {
+		hc->fails = 0;
+		if (hc->oks < 255)
+			hc->oks++;
+	} else {
+		hc->oks = 0;
+		if (hc->fails < 255)
+			hc->fails++;
+	}
+	if (hc->published == SVC_H_CONFLICT)
+		return;
+	if (hc->fails >= FALL && hc->published != SVC_H_DOWN)
+		publish(pr->e, hc, SVC_H_DOWN);
+	else if (hc->oks >= RISE && hc->published != SVC_H_UP)
+		publish(pr->e, hc, SVC_H_UP);
+}
+
+static void
+probe_timeout(uv_timer_t *t)
+{
+	struct probe	*pr = t->data;
+
+	/* TCP: no answer is a failure.  UDP: no "port unreachable" is fine. */
+	probe_done(pr, pr->udp);
+}
+
+static void
+tcp_connected(uv_connect_t *req, int status)
+{
+	probe_done(req->data, status == 0);
+}
+
+static void
+udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct probe	*pr = h->data;
+
+	(void)suggested;
+	*b = uv_buf_init(pr->rbuf, sizeof(pr->rbuf));
+}
+
+static void
+udp_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
+    const struct sockaddr *from, unsigned flags)
+{
+	(void)b;
+	(void)flags;
+	if (nread < 0)
+		probe_done(u->data, 0);	/* ECONNREFUSED: ICMP port unreachable */
+	else if (from != NULL)
+		probe_done(u->data, 1);
+}
+
+static void
+udp_sent(uv_udp_send_t *req, int status)
+{
+	if (status < 0)
+		probe_done(req->data, 0);
+}
+
+static void
+probe_start(struct engine *e, struct hc *hc)
+{
+	struct probe		*pr;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	uv_buf_t		 empty = uv_buf_init(NULL, 0);
+	int			 rc;
+
+	if (addr_to_sockaddr(&hc->target, &ss, &sslen) == -1 ||
+	    (pr = calloc(1, sizeof(*pr))) == NULL)
+		return;
+	pr->e = e;
+	pr->hc = hc;
+	pr->udp = hc->proto == SVC_UDP;
+	pr->open = 2;
+	uv_timer_init(&e->loop, &pr->timer);
+	pr->timer.data = pr;
+	if (pr->udp) {
+		uv_udp_init(&e->loop, &pr->sock);
+		pr->sock.data = pr->sreq.data = pr;
+		if ((rc = uv_udp_connect(&pr->sock,
+		    (const struct sockaddr *)&ss)) == 0 &&
+		    (rc = uv_udp_recv_start(&pr->sock, udp_alloc, udp_recv)) == 0)
+			rc = uv_udp_send(&pr->sreq, &pr->sock, &empty, 1, NULL,
+			    udp_sent);
+	} else {
+		uv_tcp_init(&e->loop, &pr->tcp);
+		pr->tcp.data = pr->req.data = pr;
+		rc = uv_tcp_connect(&pr->req, &pr->tcp,
+		    (const struct sockaddr *)&ss, tcp_connected);
+	}
+	hc->probe = pr;
+	if (rc < 0) {
+		probe_done(pr, 0);
+		return;
+	}
+	uv_timer_start(&pr->timer, probe_timeout, PROBE_MS, 0);
+}
+
+/* ---- publishing ---- */
+
+static void
+publish(struct engine *e, struct hc *hc, uint8_t health)
+{
+	char	 t[ADDRSTRLEN];
+
+	if (svcctl_health(e, hc->name, health) == -1)
+		return;
+	fmt_addr(t, sizeof(t), &hc->target, 1);
+	if (health == SVC_H_DOWN || hc->published == SVC_H_DOWN ||
+	    health == SVC_H_CONFLICT || hc->published == SVC_H_CONFLICT)
+		log_info("service %s: backend %s is %s", hc->name, t,
+		    health_name(health));
+	hc->published = health;
+}
+
+/* ---- the set of checks follows this node's own service records ---- */
+
+struct own_ctx {
+	struct engine	*e;
+};
+
+static struct hc *
+hc_find(struct engine *e, const char *name)
+{
+	for (uint32_t i = 0; i < e->nhcs; i++)
+		if (strcmp(e->hcs[i]->name, name) == 0)
+			return e->hcs[i];
+	return NULL;
+}
+
+static void
+hc_drop(struct engine *e, uint32_t i)
+{
+	struct hc	*hc = e->hcs[i];
+
+	if (hc->probe != NULL)
+		hc->probe->hc = NULL;	/* its result is ignored */
+	free(hc);
+	e->hcs[i] = e->hcs[--e->nhcs];
+}
+
+static int
+own_cb(void *ctx, const struct rec *r)
+{
+	struct own_ctx		*c = ctx;
+	struct engine		*e = c->e;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_service	 s;
+	struct hc		*hc;
+
+	if (r->kind != REC_SERVICE || (r->flags & REC_F_DELETED) ||
+	    memcmp(r->author, e->mesh.id, WIRE_KEY) != 0 ||
+	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    rec_service_decode(body, bodylen, &h, &s) == -1)
+		return 0;
+	if ((hc = hc_find(e, s.name)) != NULL &&
+	    (hc->proto != s.proto || hc->port != s.port ||
+	    !addr_eq(&hc->target, &s.target))) {
+		for (uint32_t i = 0; i < e->nhcs; i++)
+			if (e->hcs[i] == hc)
+				hc_drop(e, i);
+		hc = NULL;
+	}
+	if (hc == NULL) {
+		const struct rec	*hr;
+		struct rec_health	 hl;
+
+		if (array_reserve(&e->hcs, &e->caphcs, e->nhcs + 1,
+		    sizeof(*e->hcs)) == -1 ||
+		    (hc = calloc(1, sizeof(*hc))) == NULL)
+			return 0;
+		strlcpy(hc->name, s.name, sizeof(hc->name));
+		hc->proto = s.proto;
+		hc->port = s.port;
+		hc->target = s.target;
+		/* After a restart: what we said before, until a check says more. */
+		hr = store_get(&e->mesh.store, e->mesh.id, REC_HEALTH,
+		    (const uint8_t *)s.name, strlen(s.name));
+		if (hr != NULL && !(hr->flags & REC_F_DELETED) &&
+		    env_peek(hr->env, hr->envlen, &author, &body, &bodylen) == 0 &&
+		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+			hc->published = hl.health;
+		e->hcs[e->nhcs++] = hc;
+	}
+	hc->seen = 1;
+	return 0;
+}
+
+static void
+health_tick(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+	struct own_ctx	 c = { e };
+	uint64_t	 now = engine_now(e);
+
+	if (++e->local_ticks % RESCAN_TICKS == 0 && engine_rescan_listeners(e))
+		engine_kick(e);
+	for (uint32_t i = 0; i < e->nhcs; i++)
+		e->hcs[i]->seen = 0;
+	if (e->mesh.joined && !e->mesh.left)
+		store_foreach(&e->mesh.store, own_cb, &c);
+	for (uint32_t i = 0; i < e->nhcs;) {
+		struct hc	*hc = e->hcs[i];
+
+		if (!hc->seen) {
+			hc_drop(e, i);
+			continue;
+		}
+		i++;
+		if (engine_local_conflict(e, hc->proto, hc->port)) {
+			if (hc->published != SVC_H_CONFLICT)
+				publish(e, hc, SVC_H_CONFLICT);
+			continue;
+		}
+		if (hc->published == SVC_H_CONFLICT) {
+			/* the local socket went away: check afresh */
+			hc->fails = hc->oks = 0;
+			publish(e, hc, SVC_H_UNKNOWN);
+		}
+		if (hc->probe == NULL && now >= hc->next) {
+			hc->next = now + (hc->proto == SVC_UDP ? UDP_EVERY_MS :
+			    TCP_EVERY_MS);
+			probe_start(e, hc);
+		}
+	}
+}
+
+void
+health_init(struct engine *e)
+{
+	uv_timer_init(&e->loop, &e->health_timer);
+	e->health_timer.data = e;
+	uv_timer_start(&e->health_timer, health_tick, TICK_MS, TICK_MS);
+}
+
+void
+health_close(struct engine *e)
+{
+	while (e->nhcs > 0)
+		hc_drop(e, 0);
+	free(e->hcs);
+	e->hcs = NULL;
+	e->caphcs = 0;
+	if (!uv_is_closing((uv_handle_t *)&e->health_timer))
+		uv_close((uv_handle_t *)&e->health_timer, NULL);
+}
+
+/* health_of - what this node's check says of its backend of name now. */
+uint8_t
+health_of(struct engine *e, const char *name)
+{
+	struct hc	*hc = hc_find(e, name);
+
+	return hc != NULL ? hc->published : SVC_H_UNKNOWN;
+}

@@ -1,0 +1,294 @@
+/* join.c: the join handshake: the joiner proves it holds the token, the member vouches for it. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "node/engine/conn.h"
+#include "node/core/log.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+#define JOIN_TIMEOUT_MS	10000
+
+static void
+send_error(struct conn *c, int sealed, uint32_t code, const char *msg)
+{
+	struct buf	 p;
+
+	buf_init(&p, 512);
+	if (wire_enc_error(&p, code, msg) == 0)
+		conn_send(c, sealed, &p);
+	buf_release(&p);
+}
+
+/* ---- the member's side ---- */
+
+void
+join_hello(struct conn *c, const struct wire_msg *m)
+{
+	struct engine		*e = c->e;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n, key[32];
+	char			 err[256], a[ADDRSTRLEN];
+	struct buf		 p;
+	int			 code;
+
+	fmt_addr(a, sizeof(a), &c->addr, 0);
+	if (m->version != WIRE_VERSION) {
+		e->st.joins_refused++;
+		snprintf(err, sizeof(err), "this member speaks rpn protocol "
+		    "version %u, the joiner %u: run the same rpn on both",
+		    WIRE_VERSION, m->version);
+		log_info("refused a join by \"%s\" from %s: %s", m->name, a, err);
+		send_error(c, 0, WERR_BAD_REQUEST, err);
+		conn_finish(c);
+		return;
+	}
+	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
+		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
+		conn_finish(c);
+		return;
+	}
+	code = mesh_admit(&e->mesh, m, engine_unix_ms(), chain, &n, err,
+	    sizeof(err));
+	if (code != 0) {
+		e->st.joins_refused++;
+		log_info("refused a join by \"%s\" from %s: %s", m->name, a, err);
+		send_error(c, 0, (uint32_t)code, err);
+		conn_finish(c);
+		return;
+	}
+	conn_set_peer(c, m->joiner, key);
+	sodium_memzero(key, sizeof(key));
+	buf_init(&p, WIRE_MAX_FRAME);
+	if (wire_enc_offer(&p, e->mesh.root, e->mesh.self_env,
+	    e->mesh.self_envlen, chain, n) == 0)
+		conn_send(c, 1, &p);
+	buf_release(&p);
+	c->step = ST_JOIN_WAIT_RECORD;
+	engine_kick(e);
+}
+
+void
+join_record(struct conn *c, const struct wire_msg *m)
+{
+	struct engine	*e = c->e;
+	const uint8_t	*rec;
+	size_t		 len;
+	struct buf	 p;
+
+	rec = wire_items_get(&m->items, 0, &len);
+	/* A new member: this is news to spread. */
+	mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(),
+	    MESH_RELAY);
+	if (!mesh_is_member(&e->mesh, c->peer)) {
+		send_error(c, 1, WERR_NOT_MEMBER, "your node record was refused");
+		conn_finish(c);
+		return;
+	}
+	e->st.joins_admitted++;
+	log_info("admitted node \"%s\"", mesh_member_name(&e->mesh, c->peer));
+	conn_send_all_records(c, NULL, 0);
+	buf_init(&p, 16);
+	wire_enc_done(&p);
+	conn_send(c, 1, &p);
+	buf_release(&p);
+	conn_finish(c);
+	engine_kick(e);
+}
+
+/* ---- the joiner's side ---- */
+
+int
+join_start(struct engine *e, const struct ctl_req *r, struct ctl_client *cl,
+    char *err, size_t errlen)
+{
+	struct join_ctx		*j;
+	struct conn		*c;
+	const char		*why;
+	uint8_t			 sk[SECRET_KEY];
+
+	if (e->mesh.joined) {
+		snprintf(err, errlen, "this node is already in a mesh; run "
+		    "\"rpn leave\" first");
+		return -1;
+	}
+	for (c = e->conns; c != NULL; c = c->next)
+		if (c->role == CR_JOIN && !c->closing) {
+			snprintf(err, errlen, "a join is already under way");
+			return -1;
+		}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (token_decode(r->token, &j->token, &why) == -1) {
+		snprintf(err, errlen, "malformed token: %s", why);
+		free(j);
+		return -1;
+	}
+	token_keypair(&j->token, j->token_pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+	if (r->name[0])
+		strlcpy(j->name, r->name, sizeof(j->name));
+	else if (e->cfg.name[0])
+		strlcpy(j->name, e->cfg.name, sizeof(j->name));
+	else
+		engine_default_name(j->name, sizeof(j->name));
+	fmt_addr(j->peer_text, sizeof(j->peer_text), &r->peer, 1);
+	if (r->nadvertise)
+		engine_set_advertise(e, r->advertise, r->nadvertise);
+	if ((c = conn_connect(e, &r->peer, CR_JOIN, JOIN_TIMEOUT_MS)) == NULL) {
+		snprintf(err, errlen, "cannot connect to %s", j->peer_text);
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+		return -1;
+	}
+	c->join = j;
+	c->waiter = cl;
+	return 0;
+}
+
+void
+join_on_connect(struct conn *c)
+{
+	struct join_ctx	*j = c->join;
+	struct mesh	*m = &c->e->mesh;
+	uint8_t		 pk[WIRE_KEY], sk[SECRET_KEY], sig[WIRE_SIG];
+	struct buf	 p;
+
+	token_keypair(&j->token, pk, sk);
+	token_proof_sign(sig, sk, j->token.mesh_id, m->id);
+	sodium_memzero(sk, sizeof(sk));
+	buf_init(&p, 1024);
+	if (wire_enc_hello(&p, j->token.mesh_id, m->id, j->name, pk, sig) == 0)
+		conn_send(c, 0, &p);
+	buf_release(&p);
+	c->step = ST_JOIN_WAIT_OFFER;
+}
+
+/*
+ * The offer must come from a member of the mesh the token names: its record
+ * verifies under the root whose hash is in the token, and the chain it
+ * issued for us ends at our own key.
+ */
+static int
+offer_check(struct conn *c, const struct wire_msg *m, const char **why)
+{
+	struct join_ctx	*j = c->join;
+	uint8_t		 mid[WIRE_MESH_ID];
+	const uint8_t	*rec, *author, *body;
+	size_t		 len, bodylen;
+	struct rec_head	 h;
+	struct rec_node	 nd;
+
+	mesh_id_of(mid, m->root);
+	if (sodium_memcmp(mid, j->token.mesh_id, WIRE_MESH_ID) != 0) {
+		*why = "the peer belongs to another mesh than the token";
+		return -1;
+	}
+	rec = wire_items_get(&m->items, 0, &len);
+	if (env_open(rec, len, mid, &author, &body, &bodylen) == -1 ||
+	    sodium_memcmp(author, c->peer, WIRE_KEY) != 0 ||
+	    rec_node_decode(body, bodylen, &h, &nd) == -1 ||
+	    chain_verify(nd.chain, nd.nchain, m->root, mid, author) == -1) {
+		*why = "the peer could not prove it is a member";
+		return -1;
+	}
+	if (chain_verify(m->chain, m->nchain, m->root, mid, c->e->mesh.id) == -1) {
+		*why = "the admission the peer issued is invalid";
+		return -1;
+	}
+	return 0;
+}
+
+void
+join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
+{
+	struct engine	*e = c->e;
+	const char	*why;
+	struct buf	 p;
+
+	if (m->type == MSG_ERROR) {
+		char	 msg[WIRE_MAX_ERRMSG + 32];
+
+		snprintf(msg, sizeof(msg), "refused: %s", m->errmsg);
+		conn_fail(c, msg);
+		return;
+	}
+	if (!sealed) {
+		conn_fail(c, "unexpected plain message");
+		return;
+	}
+	switch (c->step) {
+	case ST_JOIN_WAIT_OFFER: {
+		struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+		uint8_t			 naddrs;
+		const uint8_t		*rec;
+		size_t			 len;
+
+		if (m->type != MSG_JOIN_OFFER) {
+			conn_fail(c, "unexpected message");
+			return;
+		}
+		if (offer_check(c, m, &why) == -1) {
+			conn_fail(c, why);
+			return;
+		}
+		naddrs = engine_self_addrs(e, addrs);
+		if (mesh_set_identity(&e->mesh, c->join->name, addrs, naddrs) ==
+		    -1 || mesh_adopt(&e->mesh, m->root, m->chain, m->nchain,
+		    c->join->token_pk, engine_now(e), engine_unix_ms()) == -1) {
+			conn_fail(c, "cannot take on the admission");
+			return;
+		}
+		rec = wire_items_get(&m->items, 0, &len);
+		mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(), 0);
+		buf_init(&p, WIRE_MAX_FRAME);
+		if (wire_enc_record(&p, MSG_JOIN_RECORD, e->mesh.self_env,
+		    e->mesh.self_envlen) == 0)
+			conn_send(c, 1, &p);
+		buf_release(&p);
+		c->step = ST_JOIN_WAIT_RECORDS;
+		return;
+	}
+	case ST_JOIN_WAIT_RECORDS:
+		if (m->type == MSG_RECORDS) {
+			c->join->nrecords += m->items.n;
+			conn_accept_records(c, m);
+			return;
+		}
+		if (m->type == MSG_SYNC_DONE) {
+			c->step = ST_DONE;
+			log_info("joined the mesh through %s as \"%s\" (%u records)",
+			    c->join->peer_text, e->mesh.name, c->join->nrecords);
+			if (c->waiter)
+				ctl_reply_join(c->waiter, e);
+			c->waiter = NULL;
+			engine_save_now(e);
+			engine_kick(e);
+			conn_finish(c);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	conn_fail(c, "unexpected message");
+}
+
+/* join_on_close - the join did not finish: undo a half-taken admission and tell the user. */
+void
+join_on_close(struct conn *c, const char *why)
+{
+	struct engine	*e = c->e;
+
+	if (e->mesh.joined && c->step == ST_JOIN_WAIT_RECORDS)
+		mesh_forget(&e->mesh, engine_now(e));
+	c->step = ST_DONE;
+	if (c->waiter) {
+		ctl_reply_error(c->waiter, "join through %s failed: %s",
+		    c->join ? c->join->peer_text : "?", why);
+		c->waiter = NULL;
+	}
+}

@@ -1,0 +1,195 @@
+/* svcctl.c: adding and removing this node's own service backends, for rpnctl and for other members, and publishing their health. */
+#include <string.h>
+
+#include "node/engine/engine.h"
+#include "node/core/log.h"
+#include "proto/compat.h"
+#include "proto/parse.h"
+
+static const char *
+proto_name(uint8_t p)
+{
+	return p == SVC_UDP ? "udp" : "tcp";
+}
+
+/* Sign a body this node authored and spread it. */
+static int
+publish(struct engine *e, struct buf *body, int rc)
+{
+	if (rc == 0)
+		rc = mesh_publish(&e->mesh, body->p, body->len, engine_now(e));
+	buf_release(body);
+	return rc;
+}
+
+static int
+tombstone(struct engine *e, uint8_t kind, const char *name)
+{
+	struct buf	 body;
+
+	buf_init(&body, WIRE_MAX_RECORD);
+	return publish(e, &body, rec_tombstone_encode(&body, kind,
+	    mesh_next_version(&e->mesh, engine_unix_ms()),
+	    (const uint8_t *)name, strlen(name)));
+}
+
+/*
+ * svcctl_check_local - would this node take over one of its own ports?
+ * rpn's own port never; a port the node listens on, or a management port
+ * (22), only with force (the node still never programs a port it listens
+ * on: it marks its backend "conflict" and the others leave it out).
+ */
+static int
+check_local(struct engine *e, const struct rec_service *s, int force,
+    char *err, size_t errlen)
+{
+	const char	*p = proto_name(s->proto);
+
+	engine_rescan_listeners(e);
+	if (s->port == e->cfg.listen.port) {
+		snprintf(err, errlen, "port %u is rpn's own (gossip and joins)",
+		    s->port);
+		return -1;
+	}
+	if (force)
+		return 0;
+	if (svc_management_port(s->proto, s->port)) {
+		snprintf(err, errlen, "%s/%u is commonly a node's own management "
+		    "port (ssh): every node that listens on it would skip the "
+		    "service (add --force to add it anyway)", p, s->port);
+		return -1;
+	}
+	if (listeners_has(&e->lsn, s->proto, s->port)) {
+		snprintf(err, errlen, "node %s itself listens on %s/%u: rpn "
+		    "would not forward it there (add --force to add it anyway)",
+		    e->mesh.name, p, s->port);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * svcctl_apply - op 1: sign a service record for a backend on this node;
+ * op 2: sign its tombstone (and its health record's).  0, or -1 with the
+ * reason in err.
+ */
+int
+svcctl_apply(struct engine *e, uint8_t op, const struct rec_service *s,
+    int force, char *err, size_t errlen)
+{
+	struct mesh		*m = &e->mesh;
+	const struct rec	*r;
+	struct buf		 body;
+	int			 rc;
+
+	if (!m->joined || m->left) {
+		snprintf(err, errlen, "this node is not in a mesh");
+		return -1;
+	}
+	r = store_get(&m->store, m->id, REC_SERVICE, (const uint8_t *)s->name,
+	    strlen(s->name));
+	if (op == 2 && (r == NULL || (r->flags & REC_F_DELETED))) {
+		snprintf(err, errlen, "node %s has no backend for service %s",
+		    m->name, s->name);
+		return -1;
+	}
+	if (op == 1 && (svc_check_add(&e->dp.svcs, &m->mb, m->id, s,
+	    e->cfg.listen.port, err, errlen) == -1 ||
+	    check_local(e, s, force, err, errlen) == -1))
+		return -1;
+	if (op == 1) {
+		buf_init(&body, WIRE_MAX_RECORD);
+		rc = publish(e, &body, rec_service_encode(&body,
+		    mesh_next_version(m, engine_unix_ms()), s));
+	} else if ((rc = tombstone(e, REC_SERVICE, s->name)) == 0 &&
+	    store_get(&m->store, m->id, REC_HEALTH, (const uint8_t *)s->name,
+	    strlen(s->name)) != NULL)
+		rc = tombstone(e, REC_HEALTH, s->name);
+	if (rc == -1) {
+		snprintf(err, errlen, "cannot sign the service record");
+		return -1;
+	}
+	if (op == 1) {
+		char	 t[ADDRSTRLEN];
+
+		fmt_addr(t, sizeof(t), &s->target, 1);
+		log_info("service %s %s/%u -> %s added on this node", s->name,
+		    proto_name(s->proto), s->port, t);
+	} else
+		log_info("service %s: backend on this node removed", s->name);
+	/*
+	 * Saved within a second (engine_kick); a crash before that loses
+	 * nothing for long: after a restart the node pulls its own records
+	 * back from the mesh (engine.c, catch_up).
+	 */
+	engine_kick(e);
+	return 0;
+}
+
+/* svcctl_health - publish what this node's check says of its backend of name. */
+int
+svcctl_health(struct engine *e, const char *name, uint8_t health)
+{
+	struct rec_health	 hl;
+	struct buf		 body;
+
+	if (!e->mesh.joined || e->mesh.left)
+		return -1;
+	memset(&hl, 0, sizeof(hl));
+	strlcpy(hl.name, name, sizeof(hl.name));
+	hl.health = health;
+	hl.since = engine_unix_ms();
+	buf_init(&body, WIRE_MAX_RECORD);
+	if (publish(e, &body, rec_health_encode(&body,
+	    mesh_next_version(&e->mesh, hl.since), &hl)) == -1)
+		return -1;
+	engine_kick(e);
+	return 0;
+}
+
+struct own_names {
+	struct engine	*e;
+	char		(*names)[WIRE_NAME_MAX + 1];
+	uint32_t	 n;
+	uint32_t	 cap;
+};
+
+static int
+own_service_cb(void *ctx, const struct rec *r)
+{
+	struct own_names	*o = ctx;
+
+	if (r->kind != REC_SERVICE || (r->flags & REC_F_DELETED) ||
+	    memcmp(r->author, o->e->mesh.id, WIRE_KEY) != 0 ||
+	    r->keylen > WIRE_NAME_MAX || o->n == o->cap)
+		return 0;
+	memcpy(o->names[o->n], rec_key(r), r->keylen);
+	o->names[o->n][r->keylen] = '\0';
+	o->n++;
+	return 0;
+}
+
+/*
+ * svcctl_withdraw_all - before leaving: tombstones for every backend this
+ * node owns, so no member lists them once it is gone and they do not come
+ * back if the node joins again.
+ */
+void
+svcctl_withdraw_all(struct engine *e)
+{
+	struct own_names	 o = { e, NULL, 0, 0 };
+	char			 err[256];
+	struct rec_service	 s;
+
+	o.cap = e->mesh.store.live + 1;
+	if ((o.names = calloc(o.cap, sizeof(*o.names))) == NULL)
+		return;
+	store_foreach(&e->mesh.store, own_service_cb, &o);
+	for (uint32_t i = 0; i < o.n; i++) {
+		memset(&s, 0, sizeof(s));
+		strlcpy(s.name, o.names[i], sizeof(s.name));
+		if (svcctl_apply(e, 2, &s, 0, err, sizeof(err)) == -1)
+			log_warnx("withdrawing %s: %s", s.name, err);
+	}
+	free(o.names);
+}

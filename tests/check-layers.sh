@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# check-layers.sh BUILD: the rooms' boundaries (docs/design.md, "Rooms"),
+# checked on what the compiler made, not by reading the source:
+#   - the engine (unprivileged) references no nftnl_ or mnl_ symbol;
+#   - the parent (root) references no uv_ symbol and includes no libuv header;
+#   - the core references neither, nor a socket call: it does no network I/O;
+#   - proto/ includes nothing from node/ and references none of the above.
+# Prints one line per rule and "N passed, N failed".
+set -u
+B=${1:-build}
+cd "$(dirname "$0")/.."
+pass=0 failn=0
+
+# undefined SYMBOL-REGEX DIR: the objects under DIR that use such a symbol
+undefined() {
+	local re=$1 dir=$2 o
+	for o in "$B"/obj/"$dir"/*.o; do
+		[ -f "$o" ] || continue
+		nm -u "$o" | awk '{ print $NF }' | grep -E "$re" | sed "s|^|$(basename "$o"): |"
+	done
+}
+
+# included HEADER-REGEX DIR: the objects under DIR whose sources include such a header
+included() {
+	local re=$1 dir=$2 d
+	for d in "$B"/obj/"$dir"/*.d; do
+		[ -f "$d" ] || continue
+		tr ' \\' '\n\n' < "$d" | grep -E "$re" | sort -u |
+		    sed "s|^|$(basename "$d" .d).o: |"
+	done
+}
+
+rule() {	# rule WHAT OUTPUT
+	if [ -z "$2" ]; then
+		echo "ok   $1"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $1:"
+		echo "$2" | head -20 | sed 's/^/    /'
+		failn=$((failn + 1))
+	fi
+}
+
+kernel='^(nftnl_|mnl_)'
+net='^(socket|socketpair|bind|connect|listen|accept4?|send|sendto|sendmsg|recv|recvfrom|recvmsg|setsockopt|getsockopt|ioctl|poll|epoll_[a-z_]+)$'
+n=$(ls "$B"/obj/node/engine/*.o "$B"/obj/node/parent/*.o "$B"/obj/node/core/*.o \
+    "$B"/obj/proto/*.o 2>/dev/null | wc -l)
+[ "$n" -gt 0 ] || { echo "no objects in $B: build first"; echo "0 passed, 1 failed"; exit 1; }
+
+rule "engine: no nftnl_/mnl_ symbols (only the parent talks to the kernel's tables)" \
+    "$(undefined "$kernel" node/engine)"
+rule "parent: no uv_ symbols" "$(undefined '^uv_' node/parent)"
+rule "parent: no libuv headers" "$(included '(^|/)uv(\.h|/)' node/parent)"
+rule "core: no uv_, nftnl_ or mnl_ symbols" "$(undefined "^uv_|$kernel" node/core)"
+rule "core: no socket calls (no network I/O)" "$(undefined "$net" node/core)"
+rule "proto: nothing from node/" "$(included '(^|/)node/' proto)"
+rule "proto: no uv_, nftnl_, mnl_ symbols or socket calls" \
+    "$(undefined "^uv_|$kernel|$net" proto)"
+echo "$pass passed, $failn failed"
+[ "$failn" -eq 0 ]
