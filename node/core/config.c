@@ -19,6 +19,7 @@ config_default(struct rpnd_config *c)
 	c->mark_mask = 0xff00;
 	c->keep_on_exit = 1;
 	c->remote_services = 1;
+	c->dataplane = 1;
 }
 
 static int
@@ -264,6 +265,10 @@ config_parse(const char *text, size_t len, const char *fname,
 			    "\"reap-after\" needs a duration of at least 10s, got "
 			    "\"%s\"", v);
 			c->mesh.mb.reap_after_ms = ms;
+		} else if (strcmp(kw, "dataplane") == 0) {
+			ONCE(12);
+			NEED(yesno(v, &c->dataplane) == 0,
+			    "\"dataplane\" needs yes or no");
 		} else if (strcmp(kw, "tombstone-ttl") == 0) {
 			uint64_t	 ms;
 
@@ -406,4 +411,5 @@ config_print(FILE *f, const struct rpnd_config *c)
 	fprintf(f, "keep-on-exit %s\n", c->keep_on_exit ? "yes" : "no");
 	fprintf(f, "strict-rpf %s\n", c->strict_rpf ? "yes" : "no");
 	fprintf(f, "remote-services %s\n", c->remote_services ? "yes" : "no");
+	fprintf(f, "dataplane %s\n", c->dataplane ? "yes" : "no");
 }

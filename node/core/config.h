@@ -43,6 +43,7 @@ struct rpnd_config {
 	int		 keep_on_exit;
 	int		 strict_rpf;
 	int		 remote_services;	/* members may add backends here */
+	int		 dataplane;	/* program this host's kernel */
 	struct cfg_lines line;
 };
 

@@ -85,6 +85,7 @@ enum dp_kstate {
 	DP_KS_OK,
 	DP_KS_REPAIR,
 	DP_KS_FAILING,
+	DP_KS_OFF,	/* dataplane no: the kernel is not programmed */
 };
 
 #define DP_MAX_HELD	64

@@ -498,13 +498,14 @@ static void
 pack_kernel(msgpack_packer *pk, struct engine *e)
 {
 	const struct dp_state	*k = &e->dp.kernel;
-	static const char *const names[] = { "ok", "repairing", "failing" };
+	static const char *const names[] = { "ok", "repairing", "failing",
+	    "off" };
 	char			 a[32];
 
 	mp_pack_str(pk, "kernel");
 	msgpack_pack_map(pk, 5);
 	mp_pack_str(pk, "state");
-	mp_pack_str(pk, k->state <= DP_KS_FAILING ? names[k->state] : "?");
+	mp_pack_str(pk, k->state <= DP_KS_OFF ? names[k->state] : "?");
 	mp_pack_str(pk, "since");
 	if (k->since != 0)
 		msgpack_pack_uint64(pk, k->since);

@@ -240,6 +240,38 @@ dp_repair(struct parent *p)
 	p->news_at = 0;
 }
 
+/*
+ * fight_delay - how soon to repair after a foreign change.  At once (10 ms)
+ * normally; but a program that keeps rewriting the table (another rpnd in
+ * this network namespace, a firewall manager fighting rpn) would make rpn
+ * rewrite it as fast, so after 8 repairs for foreign changes within a
+ * second the delay doubles, up to 5 s, until a quiet minute.
+ */
+static uint64_t
+fight_delay(struct parent *p)
+{
+	uint64_t	 now = host_now_ms();
+
+	if (now - p->fight_start > 1000) {
+		if (p->fight_n < 8 && now - p->fight_start > 60000)
+			p->fight_delay = REPAIR_QUIET_MS;
+		p->fight_start = now;
+		p->fight_n = 0;
+	}
+	if (++p->fight_n > 8) {
+		if (p->fight_delay < 5000)
+			p->fight_delay = p->fight_delay < REPAIR_QUIET_MS ?
+			    REPAIR_QUIET_MS * 2 : p->fight_delay * 2;
+		if (log_due(p, "fight"))
+			log_warnx("another program keeps changing table inet "
+			    "rpn (another rpnd in this network namespace?); "
+			    "repairing at most every %llu ms",
+			    (unsigned long long)p->fight_delay);
+	}
+	return p->fight_delay < REPAIR_QUIET_MS ? REPAIR_QUIET_MS :
+	    p->fight_delay;
+}
+
 /* dp_news - the kernel told of a change to nftables. */
 void
 dp_news(struct parent *p)
@@ -259,7 +291,7 @@ dp_news(struct parent *p)
 		set_state(p, DP_KS_REPAIR, 0, news & NFT_NEWS_LOST ?
 		    "news of nftables changes was lost" :
 		    "another program changed the table");
-	schedule(p, REPAIR_QUIET_MS);
+	schedule(p, fight_delay(p));
 }
 
 int
@@ -294,7 +326,11 @@ dp_commit(struct parent *p, const struct dp_commit *c)
 	uint32_t	 usec = 0, changes;
 	int		 rc;
 
-	if (!p->host_on) {
+	if (!p->host_on || !p->cfg.dataplane) {
+		if (p->kstate != DP_KS_OFF)
+			set_state(p, DP_KS_OFF, 0, "dataplane no");
+		dp_ops_reset(&p->ops);
+		p->nflush = 0;
 		result(p, c->seq, 0, 0, 0);
 		return 0;
 	}

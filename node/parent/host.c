@@ -223,6 +223,7 @@ host_init(struct parent *p, char *err, size_t errlen)
 	struct nft_config	 nc;
 	int			 rc;
 
+
 	saved_path(p->saved, sizeof(p->saved), p->sock);
 	if ((rc = routes_open(&p->rt)) < 0) {
 		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
@@ -248,9 +249,12 @@ host_init(struct parent *p, char *err, size_t errlen)
 	nc.mask = p->cfg.mark_mask;
 	nc.strict = p->strict;
 	nft_uplinks(&p->view, &nc);
-	if (nft_open(&p->nft, &nc, err, errlen) == -1)
+	if (!p->cfg.dataplane)
+		log_info("dataplane no: this node takes part in the mesh but "
+		    "changes nothing in the kernel");
+	else if (nft_open(&p->nft, &nc, err, errlen) == -1)
 		return -1;
-	if ((rc = nft_watch_open(&p->watch)) < 0) {
+	else if ((rc = nft_watch_open(&p->watch)) < 0) {
 		snprintf(err, errlen, "nftables news: %s", strerror(-rc));
 		return -1;
 	}
@@ -303,7 +307,7 @@ reconcile(struct parent *p)
 int
 host_activate(struct parent *p)
 {
-	if (!p->host_on || p->active)
+	if (!p->host_on || p->active || !p->cfg.dataplane)
 		return 0;
 	p->active = 1;
 	save(p);
@@ -402,7 +406,7 @@ host_teardown(struct parent *p)
 {
 	int	 rc;
 
-	if (!p->host_on)
+	if (!p->host_on || !p->cfg.dataplane)
 		return;
 	if ((rc = nft_remove(&p->nft)) != 0)
 		log_warnx("removing table inet rpn: %s", strerror(-rc));

@@ -60,6 +60,9 @@ struct parent {
 	char			 kwhy[160];
 	uint64_t		 repair_at;	/* ms; 0: none due */
 	uint64_t		 news_at;	/* ms: news of a foreign change came */
+	uint64_t		 fight_start;	/* repairs for foreign changes ... */
+	uint32_t		 fight_n;	/* ... counted in this second */
+	uint64_t		 fight_delay;	/* ms before the next such repair */
 	uint32_t		 backoff_ms;
 	uint32_t		 held[DP_MAX_HELD];	/* groups the kernel refuses */
 	uint32_t		 nheld;

@@ -486,6 +486,10 @@ reload(struct parent *p)
 		log_warnx("reload: user %s needs a restart (the engine runs as "
 		    "%s until then)", c.user, p->cfg.user);
 	strlcpy(c.user, p->cfg.user, sizeof(c.user));
+	if (c.dataplane != p->cfg.dataplane)
+		log_warnx("reload: dataplane %s needs a restart", c.dataplane ?
+		    "yes" : "no");
+	c.dataplane = p->cfg.dataplane;
 	host_reload(p, &c);
 }
 

@@ -114,7 +114,10 @@ rpn_start() {	# rpn_start FIRST LAST
 	local i
 	for i in $(seq "$1" "$2"); do
 		mkdir -p "$W/r$i"
-		printf 'listen %s:7480\nadvertise %s\n' "$(ip4 $i)" "$(ip4 $i)" > "$W/r$i/conf"
+		# All agents share one network namespace: none may program it
+		# (they would fight over table inet rpn); this measures gossip.
+		printf 'listen %s:7480\nadvertise %s\ndataplane no\n' "$(ip4 $i)" \
+		    "$(ip4 $i)" > "$W/r$i/conf"
 		"$B/rpnd" -f "$W/r$i/conf" -s "$W/r$i/sock" -S "$W/r$i/st" >"$W/r$i/log" 2>&1 &
 		echo $! > "$W/r$i/pid"
 		disown

@@ -67,6 +67,21 @@ echo "$st" | jq -e '.kernel.state == "ok" and .kernel.held == [] and .counters.d
     .counters.dp_repairs >= 6' >/dev/null || fail "status: $(echo "$st" | jq -c '[.kernel, .counters.dp_repairs, .counters.dp_foreign_changes]')"
 say "after the repairs: web2 programmed and in the kernel; $(echo "$st" | jq .counters.dp_repairs) repairs, kernel ok"
 
+# a program that keeps rewriting the table does not make rpnd rewrite it as fast
+r0=$(counter cloud dp_repairs)
+for i in $(seq 60); do
+	nsx cloud nft add element inet rpn public "{ tcp . $((20000 + i)) }"
+	sleep 0.02
+done
+r1=$(counter cloud dp_repairs)
+grep -q "another program keeps changing table inet rpn" "$W/cloud/log" ||
+    fail "a program rewriting the table 60 times was not noticed"
+[ $((r1 - r0)) -lt 40 ] || fail "$((r1 - r0)) repairs for 60 foreign edits in about 2 s"
+wait_until 100 0.1 'ctl cloud status --json | jq -e ".kernel.state == \"ok\"" >/dev/null' ||
+    fail "the table was not repaired after the edits stopped"
+nsx cloud nft list set inet rpn public | grep -q 20001 && fail "a foreign element survived"
+say "60 foreign edits in about 2 s: $((r1 - r0)) repairs, then the table is right again"
+
 # nothing of any answer is left in rpnd's netlink sockets
 sleep 0.5
 ppid=$(cat "$W/cloud/pid")
