@@ -24,6 +24,8 @@
 #include "proto/parse.h"
 #include "proto/token.h"
 
+static void	die(const char *) __attribute__((noreturn));
+
 static void
 die(const char *msg)
 {
