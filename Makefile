@@ -141,7 +141,7 @@ unit: $(UNIT)
 FUZZ_BUILD := build-fuzz
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	      $(call pkg_cflags,$(NODE_PKGS))
 FUZZ_LIB_SRC := $(PROTO_SRC) $(CORE_SRC)
 FUZZ_SECONDS ?= 20
