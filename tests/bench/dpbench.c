@@ -98,6 +98,7 @@ main(int argc, char **argv)
 		dp_plan_svc(&m, &s, &o, fl, &nfl, 4);
 		if ((rc = nft_apply(&n, &o, &usec)) != 0) {
 			fprintf(stderr, "update: %s\n", strerror(-rc));
+			free(lat);
 			return 1;
 		}
 		lat[u] = usec;
