@@ -188,7 +188,7 @@ install: all
 	$(Q)if [ -z "$(DESTDIR)" ]; then deploy/mkuser.sh; fi
 
 clean:
-	rm -rf build build-san $(FUZZ_BUILD)
+	rm -rf build build-san build-clang build-scan $(FUZZ_BUILD)
 
 .PHONY: all check-layers unit fuzzers fuzz-smoke integration check demo bench install clean
 
