@@ -253,3 +253,139 @@ TEST(dpplan_refuses_bad_requests)
 	a.op = 3;
 	ASSERT(!dp_addr_valid(&a));
 }
+
+/*
+ * A request the engine sends is decoded by the parent (priv.c), which must
+ * refuse anything that is not exactly a packed, valid request.  Each case
+ * changes one thing in a valid packing: a field (off, width, value, or
+ * width 0 for none) and the length given (dlen, new bytes zero).  Where a
+ * count is out of bounds, the length still matches it, so that is what is
+ * refused.
+ */
+#define BASE_NB		2
+#define BASE_NA		1
+#define BASE_LEN	(DP_SVC_HEAD + BASE_NB * 8 + BASE_NA * 8)
+#define BK(i, f)	(DP_SVC_HEAD + (i) * 8 + offsetof(struct dp_backend, f))
+#define AL(i, f)	(DP_SVC_HEAD + BASE_NB * 8 + (i) * 8 + \
+			    offsetof(struct dp_prefix, f))
+
+static const struct svc_refusal {
+	const char	*what;
+	size_t		 off;
+	int		 width;
+	uint32_t	 value;
+	int		 dlen;
+} svc_refusals[] = {
+	{ "empty", 0, 0, 0, -BASE_LEN },
+	{ "header cut short", 0, 0, 0, DP_SVC_HEAD - 1 - BASE_LEN },
+	{ "header alone for two backends", 0, 0, 0, DP_SVC_HEAD - BASE_LEN },
+	{ "a byte short", 0, 0, 0, -1 },
+	{ "a byte over", 0, 0, 0, 1 },
+	{ "an uncounted backend", 0, 0, 0, 8 },
+	{ "counts one backend fewer", offsetof(struct dp_svc, nbackends), 1,
+	    BASE_NB - 1, 0 },
+	{ "counts one prefix more", offsetof(struct dp_svc, nallow), 1,
+	    BASE_NA + 1, 0 },
+	{ "longer than any request", 0, 0, 0, DP_SVC_MAXLEN + 1 - BASE_LEN },
+	{ "17 backends", offsetof(struct dp_svc, nbackends), 1,
+	    DP_MAX_BACKENDS + 1, (DP_MAX_BACKENDS + 1 - BASE_NB) * 8 },
+	{ "17 prefixes", offsetof(struct dp_svc, nallow), 1,
+	    DP_MAX_ALLOW + 1, (DP_MAX_ALLOW + 1 - BASE_NA) * 8 },
+	{ "protocol 0", offsetof(struct dp_svc, proto), 1, 0, 0 },
+	{ "protocol 1 (ICMP)", offsetof(struct dp_svc, proto), 1, 1, 0 },
+	{ "protocol 132 (SCTP)", offsetof(struct dp_svc, proto), 1, 132, 0 },
+	{ "port 0", offsetof(struct dp_svc, port), 2, 0, 0 },
+	{ "public 2", offsetof(struct dp_svc, public), 1, 2, 0 },
+	{ "first backend address 0", BK(0, addr), 4, 0, 0 },
+	{ "second backend port 0", BK(1, port), 2, 0, 0 },
+	{ "prefix length 33", AL(0, len), 1, 33, 0 },
+	{ "prefix length 255", AL(0, len), 1, 255, 0 },
+};
+
+static struct dp_svc
+svc_base(void)
+{
+	struct dp_svc	 r = req(6, 8080, BASE_NB);
+
+	r.public = 1;
+	r.nallow = BASE_NA;
+	r.allow[0].addr = htonl(0xcb007100);
+	r.allow[0].len = 24;
+	return r;
+}
+
+TEST(dpplan_svc_unpack_refusals)
+{
+	struct dp_svc	 r = svc_base(), got;
+	uint8_t		 base[DP_SVC_MAXLEN], buf[DP_SVC_MAXLEN + 8];
+
+	/* the base itself passes, or every refusal below would be vacuous */
+	ASSERT_EQ(dp_svc_pack(&r, base), BASE_LEN);
+	ASSERT_EQ(dp_svc_unpack(base, BASE_LEN, &got), 0);
+	ASSERT_MEM_EQ(&got, &r, sizeof(r));
+	for (size_t i = 0; i < sizeof(svc_refusals) / sizeof(svc_refusals[0]);
+	    i++) {
+		const struct svc_refusal *c = &svc_refusals[i];
+		uint8_t		 v8 = (uint8_t)c->value;
+		uint16_t	 v16 = (uint16_t)c->value;
+		uint32_t	 v32 = c->value;
+
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, base, BASE_LEN);
+		if (c->width == 1)
+			memcpy(buf + c->off, &v8, 1);
+		else if (c->width == 2)
+			memcpy(buf + c->off, &v16, 2);
+		else if (c->width == 4)
+			memcpy(buf + c->off, &v32, 4);
+		if (dp_svc_unpack(buf, (size_t)(BASE_LEN + c->dlen),
+		    &got) != -1)
+			TEST_FAIL("dp_svc_unpack accepted: %s", c->what);
+	}
+}
+
+/* Padding is not part of a request: cleared, so equal ones compare equal. */
+TEST(dpplan_svc_unpack_clears_padding)
+{
+	struct dp_svc	 r = svc_base(), got;
+	uint8_t		 buf[DP_SVC_MAXLEN];
+
+	ASSERT_EQ(dp_svc_pack(&r, buf), BASE_LEN);
+	memset(buf + offsetof(struct dp_svc, pad), 0xff, sizeof(r.pad));
+	memset(buf + BK(1, pad), 0xff, sizeof(r.backends[1].pad));
+	memset(buf + AL(0, pad), 0xff, sizeof(r.allow[0].pad));
+	ASSERT_EQ(dp_svc_unpack(buf, BASE_LEN, &got), 0);
+	ASSERT_MEM_EQ(&got, &r, sizeof(r));
+	/* the smallest request: a removal, the header alone */
+	r = req(17, 53, 0);
+	ASSERT_EQ(dp_svc_pack(&r, buf), DP_SVC_HEAD);
+	ASSERT_EQ(dp_svc_unpack(buf, DP_SVC_HEAD, &got), 0);
+	ASSERT_MEM_EQ(&got, &r, sizeof(r));
+}
+
+TEST(dpplan_addr_unpack_refusals)
+{
+	struct dp_addr	 a = lan(1, 0x64400100, 24), got;
+	uint8_t		 buf[sizeof(a) + 1];
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &a, sizeof(a));
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 1, &got), 0);
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a) - 1, 1, &got), -1);
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a) + 1, 1, &got), -1);
+	/* a member is one address, never a prefix */
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 0, &got), -1);
+	a = lan(2, 0xc6336401, 32);
+	memcpy(buf, &a, sizeof(a));
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 0, &got), 0);
+	a.op = 0;
+	memcpy(buf, &a, sizeof(a));
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 0, &got), -1);
+	a.op = 3;
+	memcpy(buf, &a, sizeof(a));
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 0, &got), -1);
+	a = lan(1, 0x64400100, 24);
+	a.p.len = 33;
+	memcpy(buf, &a, sizeof(a));
+	ASSERT_EQ(dp_addr_unpack(buf, sizeof(a), 1, &got), -1);
+}
