@@ -4,7 +4,7 @@
 set -eu
 declare -A pkgs=(
 	[build]="gcc make pkg-config libuv1-dev libsodium-dev libmsgpack-dev libnftnl-dev libmnl-dev"
-	[test]="clang libclang-rt-14-dev iproute2 nftables conntrack jq bc procps util-linux iperf3 socat curl iputils-ping"
+	[test]="clang clang-tools libclang-rt-14-dev iproute2 nftables conntrack jq bc procps util-linux iperf3 socat curl iputils-ping"
 	[demo]="iproute2 nftables conntrack jq curl socat"
 	[bench]="serf iperf3 sockperf wireguard-go wireguard-tools nebula haproxy socat bc procps"
 )

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # check.sh: everything "make check" runs, with one closing line of totals:
-# unit tests (plain and ASan+UBSan), integration tests in network namespaces
-# (against both builds), and a short libFuzzer run of every harness.
+# the gcc build and its hardening, a clang build with warnings as errors,
+# scan-build, unit tests (plain and ASan+UBSan), integration tests in
+# network namespaces (against both builds), and a short libFuzzer run of
+# every harness.
 set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -40,8 +42,33 @@ build() {
 	fi
 }
 
+# scan-build over a clean clang build of every program, the unit tests and
+# the benchmarks' tools: each report counts as one failure, and the reports
+# are kept for scan-view.  --use-cc makes ccc-analyzer compile with clang
+# (it would use gcc), so the build it checks is the clang build.
+scan() {
+	local dir n rc
+	dir=$(mktemp -d /tmp/rpn-scan.XXXXXX)
+	rm -rf build-scan
+	scan-build --use-cc=clang --status-bugs -o "$dir" make -s -j"$jobs" \
+	    CC=clang BUILD=build-scan all build-scan/unit-tests \
+	    build-scan/bench-watch build-scan/bench-dp 2>&1 | tee "$dir/log"
+	rc=${PIPESTATUS[0]}
+	n=$(sed -nE 's/^scan-build: ([0-9]+) bugs? found.*/\1/p' "$dir/log")
+	if [ "$rc" -eq 0 ]; then
+		echo "1 passed, 0 failed"
+		rm -rf "$dir"
+	else
+		echo "reports: scan-view $dir/*"
+		echo "0 passed, ${n:-1} failed"
+	fi
+}
+
 stage "build" build
+stage "hardening (PIE, RELRO...)" tests/check-hardening.sh build
 stage "layers (make check-layers)" tests/check-layers.sh build
+stage "build (clang, -Werror)" build CC=clang BUILD=build-clang DEVELOPER=1
+stage "scan-build" scan
 stage "unit" make -s unit
 stage "build (ASan+UBSan)" build SANITIZE=address,undefined
 stage "unit (ASan+UBSan)" make -s SANITIZE=address,undefined unit

@@ -25,6 +25,8 @@ bcast_remove(struct bcast *b, uint32_t i)
 {
 	free(b->items[i].data);
 	b->items[i] = b->items[--b->n];
+	/* A slot past the end owns nothing (if i was last, it was freed). */
+	b->items[b->n].data = NULL;
 }
 
 /*

@@ -50,7 +50,8 @@ hmap_grow(struct hmap *h, size_t ncap)
 	}
 	free(h->hash);
 	free(h->val);
-	*h = n;
+	/* Not *h = n: clang 14's analyzer loses the new arrays in that copy. */
+	memcpy(h, &n, sizeof(*h));
 	return 0;
 }
 

@@ -876,6 +876,8 @@ compact(struct mesh *m, uint64_t now, uint64_t unix_ms)
 	store_foreach(&m->store, old_tombstone_cb, &c);
 	if (c.target == 0 || c.target < m->floor)
 		return;
+	/* Again, for clang's analyzer: it cannot see store_foreach keep it. */
+	c.n = 0;
 	c.cap = m->store.live + 1;
 	if ((c.bodies = calloc(c.cap, sizeof(*c.bodies))) == NULL ||
 	    (c.lens = calloc(c.cap, sizeof(*c.lens))) == NULL)

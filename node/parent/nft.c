@@ -218,17 +218,18 @@ struct set_spec {
 static const struct set_spec sets[] = {
 	[DS_SVC4] = { "svc4", 1, NFT_SET_MAP,
 	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8,
-	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 } },
+	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 }, 0 },
 	[DS_SVC4LB] = { "svc4lb", 2, NFT_SET_MAP,
 	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_MARK), 12,
-	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 } },
+	    DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, { 0 }, 0 },
 	[DS_PUBLIC] = { "public", 4, 0,
-	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 } },
+	    DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, { 0 }, 0 },
 	[DS_ALLOW4] = { "allow4", 5, NFT_SET_INTERVAL | NFT_SET_CONCAT,
 	    DT_CONCAT(DT_CONCAT(DT_INET_PROTO, DT_INET_SERVICE), DT_IPADDR), 12,
-	    0, 0, { 1, 2, 4 } },
-	[DS_MEMBERS4] = { "members4", 6, 0, DT_IPADDR, 4, 0, 0, { 0 } },
-	[DS_LANS4] = { "lans4", 9, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, { 0 } },
+	    0, 0, { 1, 2, 4 }, 0 },
+	[DS_MEMBERS4] = { "members4", 6, 0, DT_IPADDR, 4, 0, 0, { 0 }, 0 },
+	[DS_LANS4] = { "lans4", 9, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0,
+	    { 0 }, 0 },
 };
 
 #define SET_NIC_STAMP_ID	7

@@ -443,7 +443,7 @@ routes_reconcile(struct routes *r, const struct netview *v, uint32_t mask,
 	memset(&w, 0, sizeof(w));
 	memset(&h, 0, sizeof(h));
 	memset(&b, 0, sizeof(b));
-	if (want(v, mask, strict, &w) == -1 || (e = have(r, &h)) < 0) {
+	if (want(v, mask, strict, &w) == -1 || have(r, &h) < 0) {
 		snprintf(err, errlen, "reading rpn's rules and routes failed");
 		set_release(&w);
 		set_release(&h);

@@ -527,9 +527,8 @@ parent_loop(struct parent *p)
 			{ netmon_fd(&p->mon), POLLIN, 0 },
 			{ nft_watch_fd(&p->watch), POLLIN, 0 },
 		};
-		int		 r;
 
-		if ((r = poll(pfd, 4, host_poll_timeout(p))) == -1) {
+		if (poll(pfd, 4, host_poll_timeout(p)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");

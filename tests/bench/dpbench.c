@@ -87,7 +87,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "full sync: %s\n", strerror(-rc));
 		return 1;
 	}
-	printf("cold_sync_ms=%.1f elements=%zu\n", usec / 1000.0, o.n);
+	printf("cold_sync_ms=%.1f elements=%u\n", usec / 1000.0, o.n);
 	if ((lat = calloc(U + 1, sizeof(*lat))) == NULL)
 		return 1;
 	/* updates: a service's backend changes (a delete and an add in one batch) */
@@ -98,6 +98,7 @@ main(int argc, char **argv)
 		dp_plan_svc(&m, &s, &o, fl, &nfl, 4);
 		if ((rc = nft_apply(&n, &o, &usec)) != 0) {
 			fprintf(stderr, "update: %s\n", strerror(-rc));
+			free(lat);
 			return 1;
 		}
 		lat[u] = usec;

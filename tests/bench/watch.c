@@ -216,6 +216,12 @@ main(int argc, char **argv)
 	n = argc - 5;
 	ag = calloc((size_t)n, sizeof(*ag));
 	times = calloc((size_t)n, sizeof(*times));
+	if (ag == NULL || times == NULL) {
+		fprintf(stderr, "watch: out of memory\n");
+		free(ag);
+		free(times);
+		return 2;
+	}
 	for (int i = 0; i < n; i++) {
 		ag[i].where = argv[5 + i];
 		ag[i].fd = -1;
@@ -243,5 +249,7 @@ main(int argc, char **argv)
 	    (long long)(times[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1] ==
 	    INT64_MAX ? timeout_ms : times[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1]),
 	    (long long)(times[n - 1] == INT64_MAX ? timeout_ms : times[n - 1]));
+	free(ag);
+	free(times);
 	return left == 0 ? 0 : 1;
 }

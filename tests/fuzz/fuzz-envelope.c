@@ -139,7 +139,7 @@ window_model(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
-	const uint8_t	*a, *b;
+	const uint8_t	*a, *body;
 	size_t		 blen;
 
 	if (!ready)
@@ -156,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		break;
 	}
 	case 1:		/* a signed envelope, most likely forged */
-		env_open(p + 1, n - 1, m.mesh_id, &a, &b, &blen);
+		env_open(p + 1, n - 1, m.mesh_id, &a, &body, &blen);
 		mesh_accept(&m, p + 1, n - 1, 0, 1800000000000ULL, MESH_RELAY);
 		break;
 	case 2: {	/* a body with a good signature by a key that is no member */

@@ -28,7 +28,9 @@ cleanup() {
 	for ns in "${NSLIST[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -TERM 2>/dev/null
 	done
-	sleep 0.3
+	# Time to exit on their own (a sanitizer writes its report then),
+	# bounded: what is left after 3 s is killed.
+	wait_for 30 0.1 no_pids
 	for ns in "${NSLIST[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -57,6 +59,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 ns() { echo "${PFX}$1"; }
+
+# no_pids: no process is left in any of the test's namespaces.
+no_pids() {
+	local ns
+	for ns in "${NSLIST[@]}"; do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 1
+	done
+}
+
 nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 
 newns() {
@@ -146,6 +157,15 @@ wait_until() {
 	return 1
 }
 
+# listening NODE tcp|udp [ADDR:]PORT: a socket in NODE's namespace listens
+# there.  Wait for this after starting a server, rather than sleeping.
+listening() {
+	local opt=-Hltn filter="sport = :$3"
+	[ "$2" = udp ] && opt=-Hlun
+	case $3 in *:*) filter="src $3";; esac
+	[ -n "$(nsx "$1" ss $opt "$filter" 2>/dev/null)" ]
+}
+
 # state_of NODE MEMBER: MEMBER's state as NODE sees it ("" if unknown).
 state_of() {
 	ctl "$1" status --json 2>/dev/null |
@@ -165,6 +185,33 @@ all_see() {
 count_alive() {
 	ctl "$1" status --json 2>/dev/null |
 	    jq '[.members[] | select(.state == "alive")] | length' || echo 0
+}
+
+# state_records NODE: the records in NODE's state file, one a line:
+# KIND VERSION FLAGS AUTHOR KEY (rpn-tool state-records).
+state_records() {
+	"$RPN_BUILD/rpn-tool" state-records "$W/$1/state" 2>/dev/null || true
+}
+
+# saved_members NODE: NODE's state file holds every member's node record
+# (its own too: it is one of the members) at the version NODE shows.  rpnd
+# writes the file within a second of a change; wait for this, not for that
+# second.
+saved_members() {
+	local want
+	want=$(ctl "$1" status --json 2>/dev/null |
+	    jq -r '.members[] | "node \(.incarnation) \(.id)"' | sort -u) ||
+	    return 1
+	[ -n "$want" ] && [ -z "$(comm -23 <(echo "$want") \
+	    <(state_records "$1" | awk '{ print $1, $2, $4 }' | sort))" ]
+}
+
+# saved NODE KIND KEY: NODE's state file holds a live (not deleted) record
+# of KIND (node, service, ...) with KEY.
+saved() {
+	state_records "$1" |
+	    awk -v k="$2" -v key="$3" '$1 == k && $3 % 2 == 0 && $5 == key { f = 1 }
+		END { exit !f }'
 }
 
 counter() {

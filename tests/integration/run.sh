@@ -8,10 +8,19 @@ export RPN_BUILD=$(cd "$BUILD" && pwd)
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=("$here"/t-*.sh)
 pass=0 failn=0 skipn=0 failed=()
+# Without root nothing here can run.  That is a failure unless the caller
+# says skipping is fine (RPN_INTEGRATION_SKIP_OK=1), so a run that tested
+# nothing cannot be mistaken for one that passed.
 if [ "$(id -u)" != 0 ]; then
-	echo "integration tests need root (network namespaces)"
-	echo "0 passed, 0 failed, ${#tests[@]} skipped"
-	exit 0
+	if [ "${RPN_INTEGRATION_SKIP_OK:-0}" = 1 ]; then
+		echo "integration tests skipped: they need root (network namespaces)"
+		echo "0 passed, 0 failed, ${#tests[@]} skipped"
+		exit 0
+	fi
+	echo "integration tests need root (network namespaces);"
+	echo "set RPN_INTEGRATION_SKIP_OK=1 to skip them instead"
+	echo "0 passed, ${#tests[@]} failed, 0 skipped"
+	exit 1
 fi
 # rpnd runs its engine as _rpn and refuses to start without that user.
 "$here/../../deploy/mkuser.sh" || exit 1

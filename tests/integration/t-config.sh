@@ -97,6 +97,7 @@ ctl n1 status --help | grep "usage: rpnctl status" >/dev/null || fail "rpnctl st
 stop n1
 expect_fail "status without rpnd" "rpnd is not running" ctl n1 status
 expect_fail "a second rpnd on the same socket" "another rpnd" sh -c \
-    "ip netns exec $(ns n1) $RPN_BUILD/rpnd -s $(sock n1) -S $W/n1/state & sleep 0.5; \
+    "rm -f $(sock n1); ip netns exec $(ns n1) $RPN_BUILD/rpnd -s $(sock n1) -S $W/n1/state & \
+     for i in \$(seq 50); do [ -S $(sock n1) ] && break; sleep 0.1; done; \
      ip netns exec $(ns n1) $RPN_BUILD/rpnd -s $(sock n1) -S $W/n1/state2; rc=\$?; \
      kill \$! 2>/dev/null; wait; exit \$rc"

@@ -36,7 +36,13 @@ tok=$(ctl n1 invite)
 rc=0
 out=$(nsx n1 timeout 10 "$RPN_BUILD/rpn" -s "$W/fake/sock" join 198.51.100.1 \
     --token "$tok" 2>&1) || rc=$?
-sleep 0.3
+# "got" is complete once socat has accepted the connection (none waits in
+# its backlog) and closed it (no socket is connected to the path).
+fake_idle() {
+	[ "$(nsx n1 ss -Hxl src "$W/fake/sock" | awk '{ print $3 }')" = 0 ] &&
+	    [ -z "$(nsx n1 ss -Hx src "$W/fake/sock")" ]
+}
+wait_for 50 0.1 fake_idle || fail "the fake server did not finish with the connection"
 [ ! -s "$W/fake/got" ] || fail "the fake server received $(wc -c < "$W/fake/got") bytes"
 [ $rc -eq 1 ] || fail "rpn join through a non-root server: exit $rc"
 echo "$out" | grep "runs as uid 65534, not root, so it is not rpnd; nothing was sent" \

@@ -21,10 +21,12 @@ conn_loop inet http://198.51.100.18:8080/ 7 "$W/conns" &
 cl=$!
 long_flow inet 198.51.100.18 7000 7 "$W/flow" &
 fl=$!
-sleep 1.5
+# the flap comes once both carry traffic through eth1
+wait_until 50 0.1 'grep -q ok "$W/conns" && [ -s "$W/flow" ]' ||
+    fail "no traffic through eth1 before the flap"
 down=$(date +%s%3N)
 nsx cloud ip link set eth1 down
-sleep 0.5
+sleep 0.5	# the scenario: the link stays down for half a second
 nsx cloud ip link set eth1 up
 # what the DHCP client does when the link comes back
 nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200

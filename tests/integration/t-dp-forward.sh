@@ -82,7 +82,7 @@ done
 [ "$(http sitea http://100.64.1.1:8080/)" = srvb ] || fail "sitea to its own LAN address"
 http_handler "$W/lo.sh" cloud-loopback
 nsx cloud socat TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr EXEC:"$W/lo.sh" >/dev/null 2>&1 &
-sleep 0.3
+wait_for 50 0.1 listening cloud tcp 127.0.0.1:8080 || fail "the loopback server did not start"
 [ "$(http cloud http://127.0.0.1:8080/)" = cloud-loopback ] ||
     fail "cloud's own 127.0.0.1:8080 was taken over: '$(http cloud http://127.0.0.1:8080/)'"
 [ "$(http cloud http://198.51.100.2:8080/)" = srvb ] || fail "a loopback listener stopped the service on cloud"

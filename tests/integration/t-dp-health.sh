@@ -22,7 +22,7 @@ http_handler "$W/http-b2.sh" srvb2
 ip netns exec "$(ns srvb)" socat TCP-LISTEN:8088,fork,reuseaddr EXEC:"$W/http-b2.sh" \
     >/dev/null 2>&1 &
 srv=$!
-sleep 0.2
+wait_for 50 0.1 listening srvb tcp 8088 || fail "srvb's server did not start"
 ctl siteb service add web tcp/8080 --to 100.64.2.10:8088 --public >/dev/null
 ctl sitea service add web tcp/8080 --to 100.64.1.10:80 --public >/dev/null
 health() {	# health NODE OWNER: OWNER's backend of web, as NODE sees it
@@ -37,7 +37,7 @@ say "web has two owners, both up"
 
 conn_loop inet http://198.51.100.2:8080/ 8 "$W/conns" &
 cl=$!
-sleep 1
+wait_until 50 0.1 'grep -q ok "$W/conns"' || fail "no connection through cloud before the kill"
 t0=$(date +%s%3N)
 kill "$srv"
 wait_until 100 0.05 '[ "$(health cloud siteb)" = down ]' || fail "siteb's backend not reported down"

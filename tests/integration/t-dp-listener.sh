@@ -21,7 +21,9 @@ http_handler "$W/app-cloud.sh" app-cloud
 nsx cloud socat TCP-LISTEN:2222,fork,reuseaddr EXEC:"$W/app-cloud.sh" >/dev/null 2>&1 &
 http_handler "$W/ssh-srvb.sh" ssh-srvb
 nsx srvb socat TCP-LISTEN:22,fork,reuseaddr EXEC:"$W/ssh-srvb.sh" >/dev/null 2>&1 &
-sleep 0.3
+wait_until 50 0.1 'listening cloud tcp 22 && listening sitea tcp 22 &&
+    listening siteb tcp 22 && listening srvb tcp 22 && listening cloud tcp 2222' ||
+    fail "the servers did not start"
 
 expect_fail "tcp/22" "management port" ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public
 expect_fail "a port the owner listens on" "itself listens on tcp/2222" \

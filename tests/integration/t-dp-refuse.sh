@@ -38,7 +38,7 @@ r0=$(counter cloud dp_repairs)
 ctl siteb service add later tcp/8090 --to 100.64.2.10:80 --public >/dev/null
 wait_until 100 0.05 'programmed cloud later' || fail "a later service was not programmed"
 [ "$(http inet http://198.51.100.2:8090/)" = srvb ] || fail "later does not answer through cloud"
-sleep 4
+sleep 4		# the scenario: count the tries over 4 s
 r1=$(counter cloud dp_repairs)
 [ $((r1 - r0)) -le 8 ] || fail "$((r1 - r0)) tries in about 4 s: no backoff"
 logged=$(grep -c "refused 1 group" "$W/cloud/log" || true)

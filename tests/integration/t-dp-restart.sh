@@ -21,7 +21,9 @@ for node in cloud siteb; do
 	cl=$!
 	long_flow inet 198.51.100.18 7000 6 "$W/flow-$node" &
 	fl=$!
-	sleep 1.5
+	# the restart comes once both carry traffic
+	wait_until 50 0.1 'grep -q ok "$W/conns-$node" && [ -s "$W/flow-$node" ]' ||
+	    fail "no traffic through cloud before the restart of $node"
 	stop "$node"
 	nsx "$node" nft list table inet rpn >/dev/null 2>&1 ||
 	    fail "SIGTERM removed $node's table"

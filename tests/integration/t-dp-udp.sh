@@ -11,7 +11,8 @@ topo_start
 for who in srvb clia; do
 	nsx "$who" "$RPN_BUILD/rpn-tool" udp-serve 5354 "$who" >/dev/null 2>&1 &
 done
-sleep 0.3
+wait_until 50 0.1 'listening srvb udp 5354 && listening clia udp 5354' ||
+    fail "the UDP servers did not start"
 
 ask() {	# one datagram from the internet client, always from source port 40000
 	echo q | nsx inet timeout 5 socat -t 1 - \

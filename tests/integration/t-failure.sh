@@ -9,7 +9,8 @@ for n in n1 n2 n3 n4; do
 	wait_until 100 0.1 '[ "$(count_alive $n)" -eq 4 ]' || fail "$n did not see 4 alive"
 done
 id=$(ctl n3 status --json | jq -r '.node.id')
-sleep 1.5	# let the state file catch up (saved within a second of a change)
+# n3 restarts from its state file below: wait until that holds everyone.
+wait_until 50 0.1 'saved_members n3' || fail "n3's state file did not catch up"
 
 t0=$(date +%s.%N)
 crash n3

@@ -18,7 +18,7 @@ mid=$(ctl n1 status --json | jq -r '.node.mesh')
 inc2() { ctl n1 status --json | jq -r '.members[] | select(.name == "n2") | .incarnation'; }
 
 # An early copy of n2's state, for the replay below; then n2 restarts with a newer record.
-sleep 1.5
+wait_until 50 0.1 'saved_members n2' || fail "n2's state file did not catch up"
 mkdir "$W/old2"
 cp "$W/n2/state/state" "$W/old2/state"
 chown -R _rpn: "$W/old2"

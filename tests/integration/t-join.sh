@@ -14,8 +14,15 @@ rpn n2 join "$(addr n1)" --token "$tok" --name n2 --advertise 198.51.100.2 >/dev
 # n3 joins through n2 with n2's invitation; n4 through n2 with n1's.
 tok=$(ctl n2 invite)
 rpn n3 join "$(addr n2)" --token "$tok" --name n3 >/dev/null
+# n1's invitation reaches n2 by gossip; n2's state file shows when n2 holds it
+invite_held() {	# invite_held NODE AUTHOR SINCE_MS
+	state_records "$1" | awk -v a="$2" -v t="$3" \
+	    '$1 == "invite" && $4 == a && $2 >= t { f = 1 } END { exit !f }'
+}
+id1=$(ctl n1 status --json | jq -r .node.id)
+t_inv=$(date +%s%3N)
 tok=$(ctl n1 invite)
-sleep 1		# n1's invitation reaches n2 by gossip
+wait_until 50 0.1 'invite_held n2 "$id1" "$t_inv"' || fail "n1's invitation did not reach n2"
 rpn n4 join "$(addr n2):7480" --token "$tok" --name n4 >/dev/null
 
 for n in n1 n2 n3 n4; do

@@ -36,7 +36,10 @@ ctl n1 status --json | jq -e '.members[] | select(.name == "n3") | .state == "le
 rpn n3 join "$(addr n2)" --token "$(ctl n2 invite)" --name n3 >/dev/null
 wait_for 100 0.1 all_see alive n3 n1 n2 || fail "n3 did not come back after rejoining"
 say "n3 rejoined with a new token: alive everywhere"
-sleep 1
+listed n3 svc3 && fail "svc3 came back on n3 when it rejoined"
+# what n3 publishes now reaches n1 after anything it published on rejoining
+ctl n3 service add svc4 tcp/9004 --to 198.51.100.3:9 >/dev/null
+wait_until 100 0.05 'listed n1 svc4' || fail "svc4, added after rejoining, not listed on n1"
 listed n1 svc3 && fail "svc3 came back when n3 rejoined"
 wait_until 50 0.1 'nsx n3 nft list table inet rpn >/dev/null 2>&1' || fail "no table after rejoining"
 say "svc3 did not come back; n3's table is back"

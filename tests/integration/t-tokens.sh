@@ -16,7 +16,7 @@ expect_fail "truncated token" "wrong length" \
     rpn n2 join "$(addr n1)" --token "${good:0:40}" --name n2
 
 short=$(ctl n1 invite --ttl 1s)
-sleep 2.2
+sleep 2.2	# the scenario: the 1 s token expires (whole seconds, so up to 2 s)
 expect_fail "expired token" "expired" rpn n2 join "$(addr n1)" --token "$short" --name n2
 
 rpn n2 join "$(addr n1)" --token "$good" --name n2 >/dev/null

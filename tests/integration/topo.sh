@@ -96,7 +96,11 @@ topo_servers() {
 	http_handler "$W/http-intra.sh" intra
 	ip netns exec "$(ns srvb)" socat TCP-LISTEN:81,fork,reuseaddr \
 	    EXEC:"$W/http-intra.sh" >/dev/null 2>&1 &
-	sleep 0.3
+	for who in srvb clia; do
+		wait_until 50 0.1 "listening $who tcp 80 && listening $who tcp 7 &&
+		    listening $who udp 5353" || fail "the servers on $who did not start"
+	done
+	wait_for 50 0.1 listening srvb tcp 81 || fail "the server on srvb:81 did not start"
 }
 
 # topo_rpnd NODE [rpnd args]: start rpnd with the node's uplinks and LANs.
@@ -182,6 +186,7 @@ conn_loop() {
 long_flow() {
 	local ns=$1 addr=$2 port=$3 secs=$4 out=$5 n
 	n=$((secs * 10))
+	# (the sleep paces the flow: a line every 100 ms is the scenario)
 	(for i in $(seq 1 "$n"); do echo "line $i"; sleep 0.1; done) |
 	    nsx "$ns" timeout $((secs + 20)) socat -t 10 - "TCP:$addr:$port" \
 	    > "$out" 2>/dev/null || true

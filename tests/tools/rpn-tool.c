@@ -24,6 +24,8 @@
 #include "proto/parse.h"
 #include "proto/token.h"
 
+static void	die(const char *) __attribute__((noreturn));
+
 static void
 die(const char *msg)
 {
@@ -659,6 +661,63 @@ udp_serve(const char *port, const char *reply)
 	}
 }
 
+/*
+ * state_records - what a node's state file holds, one record a line:
+ * KIND VERSION FLAGS AUTHOR KEY (KEY as text, "-" when empty), so a test
+ * can wait for the file to catch up with what the node shows instead of
+ * sleeping for the save delay.  No file: no lines.
+ */
+static void
+state_records(const char *dir)
+{
+	static const char *const kinds[] = { [REC_NODE] = "node",
+	    [REC_INVITE] = "invite", [REC_SERVICE] = "service",
+	    [REC_HEALTH] = "health", [REC_NOTICE] = "notice" };
+	struct state_snap	 s;
+	char			 err[256];
+	int			 fd, absent;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    state_load(fd, &s, &absent, err, sizeof(err)) == -1)
+		die("cannot read the state file");
+	close(fd);
+	if (absent)
+		return;
+	for (uint32_t i = 0; i < s.records.n; i++) {
+		size_t		 len, bodylen;
+		const uint8_t	*p = wire_items_get(&s.records, i, &len);
+		const uint8_t	*author, *body;
+		struct rec_head	 h;
+		char		 key[WIRE_MAX_RECKEY + 1];
+
+		if (env_peek(p, len, &author, &body, &bodylen) == -1 ||
+		    rec_head_decode(body, bodylen, &h) == -1)
+			die("a record in the state file does not decode");
+		if (h.kind < sizeof(kinds) / sizeof(kinds[0]) &&
+		    kinds[h.kind] != NULL)
+			printf("%s", kinds[h.kind]);
+		else
+			printf("%u", h.kind);
+		printf(" %llu %u ", (unsigned long long)h.version, h.flags);
+		for (int j = 0; j < WIRE_KEY; j++)
+			printf("%02x", author[j]);
+		/* Names as text; a binary key (an invitation's) in hex. */
+		memset(key, 0, sizeof(key));
+		for (int j = 0; j < h.keylen; j++)
+			key[j] = h.key[j] > ' ' && h.key[j] < 0x7f ?
+			    (char)h.key[j] : '\0';
+		if (h.keylen == 0)
+			printf(" -");
+		else if (strlen(key) == h.keylen)
+			printf(" %s", key);
+		else
+			for (int j = 0; j < h.keylen; j++)
+				printf("%s%02x", j ? "" : " ", h.key[j]);
+		printf("\n");
+	}
+	state_snap_release(&s);
+}
+
 static void
 usage(void)
 {
@@ -673,6 +732,7 @@ usage(void)
 	    "                PROTO/PORT TARGET [public] [version V]\n"
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
+	    "       rpn-tool state-records STATE_DIR\n"
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
 	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
@@ -695,6 +755,8 @@ main(int argc, char **argv)
 		fuzz_seeds(argv[2]);
 	} else if (strcmp(argv[1], "udp-serve") == 0 && (argc == 3 || argc == 4)) {
 		udp_serve(argv[2], argc == 4 ? argv[3] : NULL);
+	} else if (strcmp(argv[1], "state-records") == 0 && argc == 3) {
+		state_records(argv[2]);
 	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {
 		add_services(argv[2], atoi(argv[3]));
 	} else if (strcmp(argv[1], "capture") == 0 && argc == 7) {

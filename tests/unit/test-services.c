@@ -1,7 +1,4 @@
-/* test-services.c: the service table and per-port plans; the parent's planner and its element changes. */
-#include <arpa/inet.h>
-
-#include "node/core/dataplane.h"
+/* test-services.c: the service table and per-port plans (the parent's planner is in test-dpplan.c). */
 #include "node/core/services.h"
 #include "proto/parse.h"
 #include "tests/unit/test.h"
@@ -18,10 +15,10 @@ members(struct membership *mb)
 		memset(ids[i], 0x10 + i, WIRE_KEY);
 	ASSERT_EQ(mb_init(mb, &cfg, ids[0], 1, 1, 0), 0);
 	for (int i = 1; i < 4; i++) {
-		mb_on_alive(mb, ids[i], 1, 0, 0);
-		mb_get(mb, ids[i])->addr.family = 4;
-		parse_ip(i == 1 ? "198.51.100.1" : i == 2 ? "198.51.100.2" :
-		    "198.51.100.3", &mb_get(mb, ids[i])->addr);
+		ASSERT_EQ(mb_on_alive(mb, ids[i], 1, 0, 0), 1);
+		ASSERT_EQ(parse_ip(i == 1 ? "198.51.100.1" : i == 2 ?
+		    "198.51.100.2" : "198.51.100.3", &mb_get(mb, ids[i])->addr),
+		    0);
 	}
 	mb->nacts = 0;
 }
@@ -35,7 +32,7 @@ svc(const char *name, uint8_t proto, uint16_t port, const char *target)
 	strcpy(s.name, name);
 	s.proto = proto;
 	s.port = port;
-	parse_addrport(target, 0, &s.target);
+	ASSERT_EQ(parse_addrport(target, 0, &s.target), 0);
 	return s;
 }
 
@@ -59,19 +56,19 @@ TEST(svc_plan_remote_local_and_failover)
 	ASSERT_EQ(p.backends[0].port, 8080);
 	/* a second owner: both, in a fixed order */
 	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
-	svc_table_set(&t, ids[2], 11, &s);
+	ASSERT_EQ(svc_table_set(&t, ids[2], 11, &s), 0);
 	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.nbackends, 2);
 	ASSERT(memcmp(&p.backends[0], &p.backends[1], sizeof(p.backends[0])) < 0);
 	/* an owner that failed gets no new connections */
-	mb_on_notice(&mb, ids[3], ids[1], 1, NOTICE_DEAD, 5);
+	ASSERT_EQ(mb_on_notice(&mb, ids[3], ids[1], 1, NOTICE_DEAD, 5), 1);
 	svc_table_touch_author(&t, ids[1]);
 	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
 	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.nbackends, 1);
 	/* on an owner: its own target, never onward */
 	s = svc("web", SVC_TCP, 8080, "100.64.1.10:80");
-	svc_table_set(&t, ids[0], 12, &s);
+	ASSERT_EQ(svc_table_set(&t, ids[0], 12, &s), 0);
 	svc_plan_key(&t, keys[0], &mb, 0, &p);
 	ASSERT_EQ(p.mode, PLAN_LOCAL);
 	ASSERT_EQ(p.backends[0].port, 80);
@@ -98,8 +95,9 @@ TEST(svc_conflicts_settle_the_same_everywhere)
 
 	members(&mb);
 	svc_table_init(&t);
-	svc_table_set(&t, ids[1], 20, &b);	/* web defined first, on 9000 */
-	svc_table_set(&t, ids[2], 30, &a);	/* api claims 9000 later */
+	/* web defined first, on 9000; api claims 9000 later */
+	ASSERT_EQ(svc_table_set(&t, ids[1], 20, &b), 0);
+	ASSERT_EQ(svc_table_set(&t, ids[2], 30, &a), 0);
 	win = svc_for_key(&t, svc_key(SVC_TCP, 9000), &mb);
 	ASSERT(win != NULL);
 	ASSERT_STR_EQ(win->name, "web");
@@ -115,252 +113,4 @@ TEST(svc_conflicts_settle_the_same_everywhere)
 	ASSERT(strstr(err, "rpn's own") != NULL);
 	svc_table_release(&t);
 	mb_release(&mb);
-}
-
-static struct dp_svc
-req(uint8_t proto, uint16_t port, int n)
-{
-	struct dp_svc	 r;
-
-	memset(&r, 0, sizeof(r));
-	r.proto = proto;
-	r.port = port;
-	r.nbackends = (uint8_t)n;
-	for (int i = 0; i < n; i++) {
-		r.backends[i].addr = htonl(0xc6336400u + (uint32_t)i + 1);
-		r.backends[i].port = port;
-	}
-	return r;
-}
-
-static size_t
-count(const struct dp_ops *o, enum dp_set set, int del)
-{
-	size_t	 n = 0;
-
-	for (size_t i = 0; i < o->n; i++)
-		n += o->v[i].set == set && o->v[i].del == del;
-	return n;
-}
-
-TEST(dpplan_deltas_are_o_of_changes)
-{
-	struct dp_mirror	 m;
-	struct dp_ops		 o = { 0 };
-	struct dp_flush		 fl[8];
-	uint32_t		 nfl = 0;
-	struct dp_svc		 r;
-
-	dp_mirror_init(&m);
-	/* new, private, one backend: a single element */
-	r = req(6, 8080, 1);
-	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
-	ASSERT_EQ(o.n, 1);
-	ASSERT_EQ(count(&o, DS_SVC4, 0), 1);
-	/* the key as the kernel stores it: proto, pad, port big-endian, pad */
-	ASSERT_EQ(o.v[0].key[0], 6);
-	ASSERT_EQ(o.v[0].key[4], 0x1f);
-	ASSERT_EQ(o.v[0].key[5], 0x90);
-	/* the same again: nothing */
-	dp_ops_reset(&o);
-	ASSERT_EQ(dp_plan_svc(&m, &r, &o, fl, &nfl, 8), 0);
-	ASSERT_EQ(o.n, 0);
-	/* a second backend: from svc4 to 16 buckets of svc4lb */
-	r = req(6, 8080, 2);
-	dp_ops_reset(&o);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
-	ASSERT_EQ(count(&o, DS_SVC4, 1), 1);
-	ASSERT_EQ(count(&o, DS_SVC4LB, 0), DP_BUCKETS);
-	/* one backend replaced: only the buckets that pointed at it change */
-	r.backends[1].addr = htonl(0xc6336409);
-	dp_ops_reset(&o);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
-	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS / 2);
-	ASSERT_EQ(count(&o, DS_SVC4LB, 0), DP_BUCKETS / 2);
-	ASSERT_EQ(o.n, DP_BUCKETS);
-	/* public adds its own element */
-	r.public = 1;
-	dp_ops_reset(&o);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
-	ASSERT_EQ(count(&o, DS_PUBLIC, 0), 1);
-	/* removal: everything it had, and it leaves the mirror */
-	r = req(6, 8080, 0);
-	dp_ops_reset(&o);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
-	ASSERT_EQ(count(&o, DS_SVC4LB, 1), DP_BUCKETS);
-	ASSERT_EQ(count(&o, DS_PUBLIC, 1), 1);
-	ASSERT_EQ(o.n, DP_BUCKETS + 1);
-	ASSERT_EQ(m.nsvcs, 0);
-	ASSERT_EQ(nfl, 0);		/* TCP: conntrack left to time out */
-	dp_ops_release(&o);
-	dp_mirror_release(&m);
-}
-
-TEST(dpplan_udp_backend_removal_flushes_conntrack)
-{
-	struct dp_mirror	 m;
-	struct dp_ops		 o = { 0 };
-	struct dp_flush		 fl[8];
-	uint32_t		 nfl = 0;
-	struct dp_svc		 r = req(17, 5353, 2), r1;
-
-	dp_mirror_init(&m);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 8);
-	r1 = r;
-	r1.nbackends = 1;
-	memset(&r1.backends[1], 0, sizeof(r1.backends[1]));
-	dp_plan_svc(&m, &r1, &o, fl, &nfl, 8);
-	ASSERT_EQ(nfl, 1);
-	ASSERT_EQ(fl[0].backend_addr, r.backends[1].addr);
-	ASSERT_EQ(fl[0].port, 5353);
-	dp_ops_release(&o);
-	dp_mirror_release(&m);
-}
-
-static struct dp_addr
-lan(uint8_t op, uint32_t host, uint8_t len)
-{
-	struct dp_addr	 a;
-
-	memset(&a, 0, sizeof(a));
-	a.op = op;
-	a.p.addr = htonl(host);
-	a.p.len = len;
-	return a;
-}
-
-TEST(dpplan_sets_and_full_state)
-{
-	struct dp_mirror	 m;
-	struct dp_ops		 o = { 0 };
-	struct dp_addr		 a;
-	struct dp_flush		 fl[1];
-	uint32_t		 nfl = 0;
-	struct dp_svc		 r = req(6, 80, 1);
-
-	dp_mirror_init(&m);
-	a = lan(1, 0xc6336401, 32);
-	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);
-	ASSERT_EQ(dp_plan_addr(&m, 0, &a, &o), 0);	/* twice: once */
-	ASSERT_EQ(count(&o, DS_MEMBERS4, 0), 1);
-	a = lan(1, 0x64400100, 24);
-	ASSERT_EQ(dp_plan_addr(&m, 1, &a, &o), 0);
-	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
-	/* a LAN range: a start element, and an end element one past it */
-	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);
-	ASSERT_EQ(o.v[o.n - 2].key[2], 0x01);
-	ASSERT_EQ(o.v[o.n - 2].end, 0);
-	ASSERT_EQ(o.v[o.n - 1].key[2], 0x02);
-	ASSERT_EQ(o.v[o.n - 1].end, 1);
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
-	dp_ops_reset(&o);
-	ASSERT_EQ(dp_plan_all(&m, &o), 0);
-	ASSERT_EQ(o.n, 4);	/* svc4, one member, one LAN (two elements) */
-	a.op = 2;
-	dp_ops_reset(&o);
-	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
-	ASSERT_EQ(count(&o, DS_LANS4, 1), 2);
-	dp_ops_release(&o);
-	dp_mirror_release(&m);
-}
-
-/*
- * Overlapping prefixes never reach the kernel's interval sets (which refuse
- * them, and every transaction with them, with EEXIST): they are merged.
- */
-TEST(dpplan_overlapping_prefixes_merged)
-{
-	struct dp_mirror	 m;
-	struct dp_ops		 o = { 0 };
-	struct dp_addr		 a;
-	struct dp_flush		 fl[1];
-	uint32_t		 nfl = 0;
-	struct dp_svc		 r = req(6, 8081, 1);
-	struct dp_prefix	 p[4];
-	struct dp_range		 g[4];
-
-	/* two members' LANs: 100.64.0.0/16 and 100.64.1.0/24 */
-	dp_mirror_init(&m);
-	a = lan(1, 0x64400000, 16);
-	dp_plan_addr(&m, 1, &a, &o);
-	a = lan(1, 0x64400100, 24);
-	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
-	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);	/* one range */
-	ASSERT_EQ(m.nlanivs, 1);
-	ASSERT_UEQ(m.lanivs[0].lo, 0x64400000);
-	ASSERT_UEQ(m.lanivs[0].hi, 0x6440ffff);
-	/* the /16 goes: the range shrinks to the /24 */
-	dp_ops_reset(&o);
-	a = lan(2, 0x64400000, 16);
-	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
-	ASSERT_EQ(count(&o, DS_LANS4, 1), 2);
-	ASSERT_EQ(count(&o, DS_LANS4, 0), 2);
-	ASSERT_EQ(o.v[0].del, 1);		/* deletes before adds */
-	ASSERT_UEQ(m.lanivs[0].lo, 0x64400100);
-	/* host bits do not make another prefix */
-	dp_ops_reset(&o);
-	a = lan(1, 0x64400107, 24);
-	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(m.nlans, 1);
-	/* a range that runs to the top has no end element */
-	a = lan(1, 0xffffff00, 24);
-	dp_plan_addr(&m, 1, &a, &o);
-	ASSERT_EQ(dp_plan_lans(&m, &o), 0);
-	ASSERT_EQ(count(&o, DS_LANS4, 0), 1);
-
-	/* one service's --allow 203.0.113.0/24 --allow 203.0.113.0/25 */
-	dp_ops_reset(&o);
-	r.nallow = 2;
-	r.allow[0].addr = htonl(0xcb007100);
-	r.allow[0].len = 24;
-	r.allow[1].addr = htonl(0xcb007100);
-	r.allow[1].len = 25;
-	dp_plan_svc(&m, &r, &o, fl, &nfl, 1);
-	ASSERT_EQ(count(&o, DS_ALLOW4, 0), 1);
-	dp_ops_release(&o);
-	dp_mirror_release(&m);
-
-	/* adjacent prefixes merge too (their end and start would collide) */
-	memset(p, 0, sizeof(p));
-	p[0].addr = htonl(0x0a000000);
-	p[0].len = 24;
-	p[1].addr = htonl(0x0a000100);
-	p[1].len = 24;
-	p[2].addr = htonl(0x0a000300);
-	p[2].len = 24;
-	p[3].addr = htonl(0);
-	p[3].len = 0;
-	ASSERT_EQ(dp_merge(p, 3, g), 2);
-	ASSERT_UEQ(g[0].hi, 0x0a0001ff);
-	ASSERT_EQ(dp_merge(p, 4, g), 1);
-	ASSERT_UEQ(g[0].lo, 0);
-	ASSERT_UEQ(g[0].hi, 0xffffffff);
-}
-
-TEST(dpplan_refuses_bad_requests)
-{
-	struct dp_svc	 r = req(6, 80, 1);
-	struct dp_addr	 a;
-
-	ASSERT(dp_svc_valid(&r));
-	r.proto = 1;
-	ASSERT(!dp_svc_valid(&r));
-	r = req(6, 0, 1);
-	ASSERT(!dp_svc_valid(&r));
-	r = req(6, 80, 1);
-	r.nbackends = 17;
-	ASSERT(!dp_svc_valid(&r));
-	r = req(6, 80, 1);
-	r.nallow = 1;
-	r.allow[0].len = 33;
-	ASSERT(!dp_svc_valid(&r));
-	r = req(6, 80, 1);
-	r.backends[0].port = 0;
-	ASSERT(!dp_svc_valid(&r));
-	memset(&a, 0, sizeof(a));
-	a.op = 3;
-	ASSERT(!dp_addr_valid(&a));
 }
