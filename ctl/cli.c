@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "proto/version.h"
 
 const char	*cli_prog;
 const char	*cli_sock;

@@ -6,8 +6,6 @@
 
 #include "ctl/client.h"
 
-#define RPN_VERSION	"0.1.0"
-
 struct cli_cmd {
 	const char	*name;
 	int		(*fn)(int argc, char **argv);

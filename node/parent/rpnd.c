@@ -27,8 +27,8 @@
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/version.h"
 
-#define RPN_VERSION	"0.1.0"
 #define STOP_GRACE_MS	5000
 #define LOCK_FILE	"rpnd.lock"
 
