@@ -9,12 +9,13 @@
 
 #include "proto/buf.h"
 
-/* 2: boxes carry the sender's stamp (envelope.h).  A joiner sends its version. */
+/* 2: boxes carry the sender's stamp (box.h).  A joiner sends its version. */
 #define WIRE_VERSION		2
 #define RPN_PORT_DEFAULT	7480
 
 #define WIRE_KEY		32	/* Ed25519 public key = node id */
 #define WIRE_SIG		64
+#define SECRET_KEY		64	/* Ed25519 seed || pk (libsodium) */
 #define WIRE_MESH_ID		16	/* BLAKE2b-128 of the mesh root key */
 #define WIRE_NAME_MAX		63
 #define WIRE_MAX_ADDRS		8

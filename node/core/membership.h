@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "node/core/hmap.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/wire.h"
 
 enum mstate {

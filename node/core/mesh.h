@@ -8,7 +8,6 @@
 #include "node/core/bcast.h"
 #include "node/core/membership.h"
 #include "node/core/store.h"
-#include "proto/envelope.h"
 #include "proto/token.h"
 #include "proto/wire.h"
 

@@ -5,7 +5,7 @@
 
 #include "node/engine/conn.h"
 #include "node/core/log.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/parse.h"
 
 #define FRAME_MAX	(WIRE_MAX_FRAME + BOX_OVERHEAD)

@@ -14,6 +14,7 @@
 #include "node/core/log.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/mp.h"
 #include "proto/parse.h"
 #include "proto/token.h"

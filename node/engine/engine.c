@@ -16,7 +16,9 @@
 #include "node/core/privsep.h"
 #include "node/engine/chan.h"
 #include "node/core/state.h"
+#include "proto/box.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
 
 #define SAVE_DELAY_MS		1000
@@ -450,7 +452,7 @@ restore(struct engine *e, struct state_snap *s)
 	if (!s->joined)
 		return;
 	memcpy(m->root, s->root, WIRE_KEY);
-	mesh_id_of(m->mesh_id, m->root);
+	env_mesh_id(m->mesh_id, m->root);
 	memcpy(m->chain, s->chain, sizeof(m->chain));
 	m->nchain = s->nchain;
 	m->has_token = s->has_token;

@@ -5,7 +5,7 @@
 
 #include "node/engine/engine.h"
 #include "node/core/log.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/parse.h"
 
 #define GOSSIP_INTERVAL_MS	200

@@ -5,8 +5,12 @@
 
 #include "node/engine/conn.h"
 #include "node/core/log.h"
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
+#include "proto/token.h"
 
 #define JOIN_TIMEOUT_MS	10000
 
@@ -182,7 +186,7 @@ offer_check(struct conn *c, const struct wire_msg *m, const char **why)
 	struct rec_head	 h;
 	struct rec_node	 nd;
 
-	mesh_id_of(mid, m->root);
+	env_mesh_id(mid, m->root);
 	if (sodium_memcmp(mid, j->token.mesh_id, WIRE_MESH_ID) != 0) {
 		*why = "the peer belongs to another mesh than the token";
 		return -1;
@@ -191,11 +195,13 @@ offer_check(struct conn *c, const struct wire_msg *m, const char **why)
 	if (env_open(rec, len, mid, &author, &body, &bodylen) == -1 ||
 	    sodium_memcmp(author, c->peer, WIRE_KEY) != 0 ||
 	    rec_node_decode(body, bodylen, &h, &nd) == -1 ||
-	    chain_verify(nd.chain, nd.nchain, m->root, mid, author) == -1) {
+	    cert_chain_verify(nd.chain, nd.nchain, m->root, mid,
+	    author) == -1) {
 		*why = "the peer could not prove it is a member";
 		return -1;
 	}
-	if (chain_verify(m->chain, m->nchain, m->root, mid, c->e->mesh.id) == -1) {
+	if (cert_chain_verify(m->chain, m->nchain, m->root, mid,
+	    c->e->mesh.id) == -1) {
 		*why = "the admission the peer issued is invalid";
 		return -1;
 	}

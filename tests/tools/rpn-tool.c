@@ -18,6 +18,8 @@
 #include "node/core/dataplane.h"
 #include "node/core/keys.h"
 #include "node/core/state.h"
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"
@@ -280,7 +282,7 @@ fuzz_seeds(const char *dir)
 
 	mkdir(dir, 0755);
 	crypto_sign_keypair(pk, sk);
-	mesh_id_of(mid, pk);
+	env_mesh_id(mid, pk);
 	memset(&nd, 0, sizeof(nd));
 	strcpy(nd.name, "seed");
 	nd.naddrs = 1;
@@ -762,7 +764,7 @@ main(int argc, char **argv)
 		/* Properly signed, but older than anything the mesh holds. */
 		buf_init(&nb, WIRE_MAX_RECORD);
 		buf_init(&env, WIRE_MAX_RECORD);
-		mesh_id_of(mid, s.root);
+		env_mesh_id(mid, s.root);
 		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
@@ -823,7 +825,7 @@ main(int argc, char **argv)
 		}
 		buf_init(&nb, WIRE_MAX_RECORD);
 		buf_init(&env, WIRE_MAX_RECORD);
-		mesh_id_of(mid, s.root);
+		env_mesh_id(mid, s.root);
 		if (rec_service_encode(&nb, version, &sv) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
