@@ -55,8 +55,8 @@ conn_close(struct conn *c)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
 	if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, "node %s did not answer the service "
-		    "request", mesh_member_name(&c->e->mesh, c->peer));
+		ctlsock_reply_error(c->waiter, "node %s did not answer the "
+		    "service request", mesh_member_name(&c->e->mesh, c->peer));
 		c->waiter = NULL;
 	}
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
@@ -74,7 +74,7 @@ conn_fail(struct conn *c, const char *why)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
 	else if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, "asking node %s: %s",
+		ctlsock_reply_error(c->waiter, "asking node %s: %s",
 		    mesh_member_name(&c->e->mesh, c->peer), why);
 		c->waiter = NULL;
 	} else if (c->role == CR_IN)
@@ -457,9 +457,9 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_SVC_WAIT_RESP:
 		if (m->type == MSG_SVC_RESP && c->waiter != NULL) {
 			if (m->code == 0)
-				ctl_reply_ok(c->waiter);
+				ctlsock_reply_ok(c->waiter);
 			else
-				ctl_reply_error(c->waiter, "%s", m->errmsg);
+				ctlsock_reply_error(c->waiter, "%s", m->errmsg);
 			c->waiter = NULL;
 			conn_finish(c);
 			return;
@@ -799,9 +799,12 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
 		c->seq = seq;
 }
 
-/* svcreq_start - ask another member to add or remove its backend; the answer goes to cl. */
+/*
+ * conn_start_svcreq - ask another member to add or remove its backend; the
+ * answer goes to cl.
+ */
 int
-svcreq_start(struct engine *e, const struct member *owner, uint8_t op,
+conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, struct ctl_client *cl, char *err,
     size_t errlen)
 {

@@ -269,7 +269,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 			log_info("joined the mesh through %s as \"%s\" (%u records)",
 			    c->join->peer_text, e->mesh.name, c->join->nrecords);
 			if (c->waiter)
-				ctl_reply_join(c->waiter, e);
+				ctlsock_reply_join(c->waiter, e);
 			c->waiter = NULL;
 			engine_save_now(e);
 			engine_kick(e);
@@ -293,7 +293,7 @@ join_on_close(struct conn *c, const char *why)
 		mesh_forget(&e->mesh, engine_now(e));
 	c->step = ST_DONE;
 	if (c->waiter) {
-		ctl_reply_error(c->waiter, "join through %s failed: %s",
+		ctlsock_reply_error(c->waiter, "join through %s failed: %s",
 		    c->join ? c->join->peer_text : "?", why);
 		c->waiter = NULL;
 	}
