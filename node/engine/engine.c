@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +487,26 @@ restore(struct engine *e, struct state_snap *s)
 	    m->mb.n, m->store.live);
 }
 
+/* drop_privileges - become uid/gid for good, with no way back. */
+static int
+drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		snprintf(err, errlen, "dropping privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "could regain root after dropping it");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage_engine(void)
 {
@@ -569,7 +590,8 @@ engine_main(int argc, char **argv)
 	if (!have_cred)
 		usage_engine();
 	if (getuid() == 0 && uid != 0) {
-		if (priv_drop((uid_t)uid, (gid_t)gid, err, sizeof(err)) == -1)
+		if (drop_privileges((uid_t)uid, (gid_t)gid, err,
+		    sizeof(err)) == -1)
 			fatalx("%s", err);
 		log_debug("running as uid %u", uid);
 	}
