@@ -75,7 +75,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	mp_pack_str(&pk, m->name);
 	msgpack_pack_array(&pk, nadv);
 	for (int i = 0; i < nadv; i++)
-		wire_addr_pack(&pk, &adv[i]);
+		wire_addr_encode(&pk, &adv[i]);
 	if (m->joined)
 		msgpack_pack_true(&pk);
 	else
@@ -87,7 +87,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	if (m->nchain > 0) {
 		msgpack_pack_array(&pk, m->nchain);
 		for (int i = 0; i < m->nchain; i++)
-			wire_cert_pack(&pk, &m->chain[i]);
+			wire_cert_encode(&pk, &m->chain[i]);
 	} else
 		msgpack_pack_nil(&pk);
 	if (m->has_token)
@@ -99,7 +99,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	else
 		msgpack_pack_false(&pk);
 	msgpack_pack_uint64(&pk, m->version);
-	wire_items_pack(&pk, l.items, l.lens, l.n);
+	wire_items_encode(&pk, l.items, l.lens, l.n);
 	rc = b->err ? -1 : 0;
 out:
 	free(l.items);

@@ -246,8 +246,8 @@ conn_send_records(struct conn *c, const uint8_t *const *items,
 		    end - start < WIRE_MAX_ITEMS)
 			bytes += wire_item_cost(lens[end++]);
 		buf_init(&p, WIRE_MAX_FRAME);
-		rc = wire_enc_items(&p, MSG_RECORDS, items + start, lens + start,
-		    end - start);
+		rc = wire_items_msg_encode(&p, MSG_RECORDS, items + start,
+		    lens + start, end - start);
 		if (rc == 0)
 			rc = conn_send(c, 1, &p);
 		buf_release(&p);
@@ -320,7 +320,7 @@ send_digest(struct conn *c, uint8_t type)
 		return -1;
 	n = store_digest(&m->store, d, m->store.nauth);
 	buf_init(&p, WIRE_MAX_FRAME);
-	rc = wire_enc_digest(&p, type, d, n);
+	rc = wire_digest_encode(&p, type, d, n);
 	if (rc == 0)
 		rc = conn_send(c, 1, &p);
 	buf_release(&p);
@@ -335,9 +335,9 @@ send_simple(struct conn *c, uint8_t type, uint32_t seq)
 
 	buf_init(&p, 64);
 	if (type == MSG_SYNC_DONE)
-		wire_enc_done(&p);
+		wire_done_encode(&p);
 	else
-		wire_enc_seq(&p, type, seq);
+		wire_seq_encode(&p, type, seq);
 	conn_send(c, 1, &p);
 	buf_release(&p);
 }
@@ -407,7 +407,7 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 				log_info("service %s changed at the request of %s",
 				    m->svc.name, mesh_member_name(&e->mesh, c->peer));
 			buf_init(&p, 512);
-			if (wire_enc_svc_resp(&p, code, err) == 0)
+			if (wire_svc_resp_encode(&p, code, err) == 0)
 				conn_send(c, 1, &p);
 			buf_release(&p);
 			conn_finish(c);
@@ -727,7 +727,8 @@ conn_connect_cb(uv_connect_t *req, int status)
 		struct buf	 p;
 
 		buf_init(&p, 1024);
-		if (wire_enc_svc_req(&p, c->svc_op, &c->svc, c->svc_force) == 0)
+		if (wire_svc_req_encode(&p, c->svc_op, &c->svc,
+		    c->svc_force) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
 		c->step = ST_SVC_WAIT_RESP;

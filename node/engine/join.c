@@ -20,7 +20,7 @@ send_error(struct conn *c, int sealed, uint32_t code, const char *msg)
 	struct buf	 p;
 
 	buf_init(&p, 512);
-	if (wire_enc_error(&p, code, msg) == 0)
+	if (wire_error_encode(&p, code, msg) == 0)
 		conn_send(c, sealed, &p);
 	buf_release(&p);
 }
@@ -65,7 +65,7 @@ join_hello(struct conn *c, const struct wire_msg *m)
 	conn_set_peer(c, m->joiner, key);
 	sodium_memzero(key, sizeof(key));
 	buf_init(&p, WIRE_MAX_FRAME);
-	if (wire_enc_offer(&p, e->mesh.root, e->mesh.self_env,
+	if (wire_offer_encode(&p, e->mesh.root, e->mesh.self_env,
 	    e->mesh.self_envlen, chain, n) == 0)
 		conn_send(c, 1, &p);
 	buf_release(&p);
@@ -94,7 +94,7 @@ join_record(struct conn *c, const struct wire_msg *m)
 	log_info("admitted node \"%s\"", mesh_member_name(&e->mesh, c->peer));
 	conn_send_all_records(c, NULL, 0);
 	buf_init(&p, 16);
-	wire_enc_done(&p);
+	wire_done_encode(&p);
 	conn_send(c, 1, &p);
 	buf_release(&p);
 	conn_finish(c);
@@ -165,7 +165,8 @@ join_on_connect(struct conn *c)
 	token_proof_sign(sig, sk, j->token.mesh_id, m->id);
 	sodium_memzero(sk, sizeof(sk));
 	buf_init(&p, 1024);
-	if (wire_enc_hello(&p, j->token.mesh_id, m->id, j->name, pk, sig) == 0)
+	if (wire_hello_encode(&p, j->token.mesh_id, m->id, j->name, pk,
+	    sig) == 0)
 		conn_send(c, 0, &p);
 	buf_release(&p);
 	c->step = ST_JOIN_WAIT_OFFER;
@@ -251,7 +252,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 		rec = wire_items_get(&m->items, 0, &len);
 		mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(), 0);
 		buf_init(&p, WIRE_MAX_FRAME);
-		if (wire_enc_record(&p, MSG_JOIN_RECORD, e->mesh.self_env,
+		if (wire_record_encode(&p, MSG_JOIN_RECORD, e->mesh.self_env,
 		    e->mesh.self_envlen) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);

@@ -81,7 +81,7 @@ send_record(const char *to, const uint8_t target[WIRE_KEY], const uint8_t *rec,
 		die("bad target key");
 	buf_init(&p, WIRE_MAX_DATAGRAM);
 	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
-	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
 	    box_seal(&box, pk, key, 1, 1, p.p, p.len) == -1)
 		die("record too large for a datagram");
 	send_dgram(to, box.p, box.len);
@@ -117,7 +117,7 @@ send_v1_box(const char *to, const uint8_t sk[SECRET_KEY],
 	hdr[0] = BOX_MAGIC_V1;
 	memcpy(hdr + 1, sk + 32, WIRE_KEY);
 	randombytes_buf(hdr + 1 + WIRE_KEY, BOX_NONCE);
-	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
 	    buf_put(&box, flen, sizeof(flen)) == -1 ||
 	    buf_put(&box, hdr, sizeof(hdr)) == -1 ||
 	    buf_reserve(&box, p.len + 16) == -1)
@@ -301,23 +301,23 @@ fuzz_seeds(const char *dir)
 	items[0] = e.p;
 	lens[0] = e.len;
 	buf_reset(&b);
-	wire_enc_probe(&b, MSG_PING, 1, 2, 3, items, lens, 1);
+	wire_probe_encode(&b, MSG_PING, 1, 2, 3, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	box_seeds(dir, &k, &b);
 	buf_reset(&b);
-	wire_enc_items(&b, MSG_RECORDS, items, lens, 1);
+	wire_items_msg_encode(&b, MSG_RECORDS, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_digest(&b, MSG_SYNC_REQ, &d, 1);
+	wire_digest_encode(&b, MSG_SYNC_REQ, &d, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_hello(&b, mid, pk, "joiner", pk, nd.chain[0].sig);
+	wire_hello_encode(&b, mid, pk, "joiner", pk, nd.chain[0].sig);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_offer(&b, pk, e.p, e.len, chain, 2);
+	wire_offer_encode(&b, pk, e.p, e.len, chain, 2);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_pingreq(&b, 9, pk);
+	wire_pingreq_encode(&b, 9, pk);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	buf_reset(&b);
 	rec_invite_encode(&b, 8, 0, pk, &iv);
@@ -372,7 +372,7 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 		buf_reset(&b);
-		wire_enc_svc_req(&b, 1, &sv, 1);
+		wire_svc_req_encode(&b, 1, &sv, 1);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	}
 	{
