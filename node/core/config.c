@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/array.h"
 #include "node/core/config.h"
 #include "proto/compat.h"
 #include "proto/parse.h"
@@ -330,10 +331,11 @@ int
 config_read(const char *path, int must_exist, struct rpnd_config *c,
     char *err, size_t errlen)
 {
-	FILE	*f;
-	char	*text = NULL;
-	size_t	 len = 0, cap = 0, n;
-	int	 rc;
+	FILE		*f;
+	char		*text = NULL;
+	uint32_t	 len = 0, cap = 0;
+	size_t		 n;
+	int		 rc;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !must_exist)
@@ -343,26 +345,22 @@ config_read(const char *path, int must_exist, struct rpnd_config *c,
 	}
 	for (;;) {
 		if (len == cap) {
-			char	*nt;
-
 			if (cap >= (1u << 20)) {
 				snprintf(err, errlen, "%s: larger than 1 MiB", path);
 				free(text);
 				fclose(f);
 				return -1;
 			}
-			cap = cap ? cap * 2 : 4096;
-			if ((nt = realloc(text, cap)) == NULL) {
+			if (array_reserve(&text, &cap, cap + 4096, 1) == -1) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				free(text);
 				fclose(f);
 				return -1;
 			}
-			text = nt;
 		}
 		if ((n = fread(text + len, 1, cap - len, f)) == 0)
 			break;
-		len += n;
+		len += (uint32_t)n;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/core/array.h"
 #include "node/core/log.h"
 #include "node/core/mesh.h"
 #include "proto/box.h"
@@ -359,12 +360,12 @@ token_mark_used(struct mesh *m, const uint8_t token[WIRE_KEY],
 
 	if (mesh_token_user(m, token) != NULL)
 		return;
-	if ((u = realloc(m->used, (m->nused + 1) * sizeof(*u))) == NULL)
+	if (array_reserve(&m->used, &m->capused, m->nused + 1,
+	    sizeof(*m->used)) == -1)
 		return;
-	m->used = u;
-	memcpy(u[m->nused].token, token, WIRE_KEY);
-	memcpy(u[m->nused].subject, subject, WIRE_KEY);
-	m->nused++;
+	u = &m->used[m->nused++];
+	memcpy(u->token, token, WIRE_KEY);
+	memcpy(u->subject, subject, WIRE_KEY);
 }
 
 struct invite_find {
@@ -737,13 +738,13 @@ reap(struct mesh *m, const struct mb_action *a, uint64_t now)
 	if (m->on_forget != NULL)
 		m->on_forget(m->hook_ctx, a->subject);
 	m->dirty = 1;
-	if ((r = realloc(m->reaped, (m->nreaped + 1) * sizeof(*r))) == NULL)
+	if (array_reserve(&m->reaped, &m->capreaped, m->nreaped + 1,
+	    sizeof(*m->reaped)) == -1)
 		return;
-	m->reaped = r;
-	memcpy(r[m->nreaped].id, a->subject, WIRE_KEY);
-	r[m->nreaped].inc = a->inc;
-	r[m->nreaped].until = now + m->cfg.mb.reap_after_ms;
-	m->nreaped++;
+	r = &m->reaped[m->nreaped++];
+	memcpy(r->id, a->subject, WIRE_KEY);
+	r->inc = a->inc;
+	r->until = now + m->cfg.mb.reap_after_ms;
 }
 
 /*

@@ -88,8 +88,10 @@ struct mesh {
 
 	struct used_token *used;
 	uint32_t	 nused;
+	uint32_t	 capused;
 	struct reaped	*reaped;
 	uint32_t	 nreaped;
+	uint32_t	 capreaped;
 
 	uint64_t	 counters[ACC_NUM];
 

@@ -13,38 +13,10 @@
 
 #define STATE_FORMAT	1
 
-struct rec_list {
-	const uint8_t	**items;
-	size_t		 *lens;
-	uint32_t	  n;
-	uint32_t	  cap;
-};
-
-static int
-rec_list_add(struct rec_list *l, const uint8_t *p, size_t len)
-{
-	if (l->n == l->cap) {
-		uint32_t	  ncap = l->cap ? l->cap * 2 : 64;
-		const uint8_t	**ni = realloc(l->items, ncap * sizeof(*ni));
-		size_t		 *nl;
-
-		if (ni == NULL)
-			return -1;
-		l->items = ni;
-		if ((nl = realloc(l->lens, ncap * sizeof(*nl))) == NULL)
-			return -1;
-		l->lens = nl;
-		l->cap = ncap;
-	}
-	l->items[l->n] = p;
-	l->lens[l->n++] = len;
-	return 0;
-}
-
 static int
 collect_rec(void *ctx, const struct rec *r)
 {
-	return rec_list_add(ctx, r->env, r->envlen);
+	return store_list_add(ctx, r->env, r->envlen);
 }
 
 /*
@@ -57,17 +29,17 @@ int
 state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
     uint8_t nadv)
 {
-	msgpack_packer	 pk;
-	struct rec_list	 l;
-	int		 rc = -1;
+	msgpack_packer		 pk;
+	struct store_list	 l;
+	int			 rc = -1;
 
 	memset(&l, 0, sizeof(l));
 	if (store_foreach(&m->store, collect_rec, &l) != 0)
 		goto out;
 	for (uint32_t i = 0; i < m->mb.n; i++)
 		if (m->mb.m[i]->notice != NULL &&
-		    rec_list_add(&l, m->mb.m[i]->notice, m->mb.m[i]->noticelen) ==
-		    -1)
+		    store_list_add(&l, m->mb.m[i]->notice,
+		    m->mb.m[i]->noticelen) == -1)
 			goto out;
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 10);
@@ -102,8 +74,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	wire_items_encode(&pk, l.items, l.lens, l.n);
 	rc = b->err ? -1 : 0;
 out:
-	free(l.items);
-	free(l.lens);
+	store_list_release(&l);
 	return rc;
 }
 
