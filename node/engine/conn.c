@@ -200,34 +200,6 @@ conn_finish(struct conn *c)
 
 /* ---- sending records ---- */
 
-struct rec_batch {
-	const uint8_t	**items;
-	size_t		 *lens;
-	uint32_t	  n;
-	uint32_t	  cap;
-};
-
-static int
-batch_add(struct rec_batch *b, const uint8_t *p, size_t len)
-{
-	if (b->n == b->cap) {
-		uint32_t	  ncap = b->cap ? b->cap * 2 : 256;
-		const uint8_t	**ni = realloc(b->items, ncap * sizeof(*ni));
-		size_t		 *nl;
-
-		if (ni == NULL)
-			return -1;
-		b->items = ni;
-		if ((nl = realloc(b->lens, ncap * sizeof(*nl))) == NULL)
-			return -1;
-		b->lens = nl;
-		b->cap = ncap;
-	}
-	b->items[b->n] = p;
-	b->lens[b->n++] = len;
-	return 0;
-}
-
 /* conn_send_records - RECORDS frames of at most CHUNK_BYTES each. */
 int
 conn_send_records(struct conn *c, const uint8_t *const *items,
@@ -259,8 +231,8 @@ conn_send_records(struct conn *c, const uint8_t *const *items,
 }
 
 struct split {
-	struct rec_batch nodes;
-	struct rec_batch rest;
+	struct store_list nodes;
+	struct store_list rest;
 };
 
 static int
@@ -268,8 +240,8 @@ split_cb(void *ctx, const struct rec *r)
 {
 	struct split	*s = ctx;
 
-	return batch_add(r->kind == REC_NODE ? &s->nodes : &s->rest, r->env,
-	    r->envlen);
+	return store_list_add(r->kind == REC_NODE ? &s->nodes : &s->rest,
+	    r->env, r->envlen);
 }
 
 /*
@@ -293,17 +265,15 @@ conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
 		goto out;
 	for (uint32_t i = 0; i < m->mb.n; i++)
 		if (m->mb.m[i]->notice != NULL &&
-		    batch_add(&s.rest, m->mb.m[i]->notice,
+		    store_list_add(&s.rest, m->mb.m[i]->notice,
 		    m->mb.m[i]->noticelen) == -1)
 			goto out;
 	if (conn_send_records(c, s.nodes.items, s.nodes.lens, s.nodes.n) == 0 &&
 	    conn_send_records(c, s.rest.items, s.rest.lens, s.rest.n) == 0)
 		rc = 0;
 out:
-	free(s.nodes.items);
-	free(s.nodes.lens);
-	free(s.rest.items);
-	free(s.rest.lens);
+	store_list_release(&s.nodes);
+	store_list_release(&s.rest);
 	return rc;
 }
 
