@@ -9,6 +9,16 @@
 #include "proto/compat.h"
 #include "proto/parse.h"
 
+/* The long options of RPND_OPTSTRING's command line (config.h). */
+const struct option config_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "uplink", required_argument, NULL, 'U' },
+	{ "lan", required_argument, NULL, 'L' },
+	{ "teardown", no_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 },
+};
+
 void
 config_default(struct rpnd_config *c)
 {

@@ -516,11 +516,6 @@ usage_engine(void)
 int
 engine_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "uplink", required_argument, NULL, 'U' },
-		{ "lan", required_argument, NULL, 'L' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct engine		*e = &engine;
 	struct state_snap	 snap;
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
@@ -537,7 +532,7 @@ engine_main(int argc, char **argv)
 	e->state_dir = RPND_STATE;
 	e->privfd = PRIV_FD;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "dE:f:nS:s:v", longopts,
+	while ((ch = getopt_long(argc, argv, RPND_OPTSTRING, config_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -562,8 +557,13 @@ engine_main(int argc, char **argv)
 			if (config_add_lan(&cli_cfg, optarg, err, sizeof(err)) == -1)
 				fatalx("--lan %s: %s", optarg, err);
 			break;
+		case 'h':
+		case 'n':
 		case 's':
-			break;
+		case 'T':
+		case 'V':
+		case 'v':
+			break;	/* the parent's */
 		default:
 			usage_engine();
 		}
