@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "proto/version.h"
 
 const char	*cli_prog;
 const char	*cli_sock;
@@ -70,10 +71,24 @@ cli_call(const struct ctl_req *r, struct mp_doc *resp, int timeout_ms)
 	return 0;
 }
 
+/*
+ * cli_cmd_find - the entry of table called name, or NULL.  Subcommands find
+ * their own entry this way too, so the table's order means nothing.
+ */
+const struct cli_cmd *
+cli_cmd_find(const struct cli_cmd *table, const char *name)
+{
+	for (const struct cli_cmd *c = table; c->name != NULL; c++)
+		if (strcmp(name, c->name) == 0)
+			return c;
+	return NULL;
+}
+
 int
 cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 {
-	int	 i = 1;
+	const struct cli_cmd	*c;
+	int			 i = 1;
 
 	cli_prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	cli_table = table;
@@ -106,9 +121,8 @@ cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 		main_usage(stdout);
 		return 0;
 	}
-	for (const struct cli_cmd *c = table; c->name; c++)
-		if (strcmp(argv[i], c->name) == 0)
-			return c->fn(argc - i, argv + i);
+	if ((c = cli_cmd_find(table, argv[i])) != NULL)
+		return c->fn(argc - i, argv + i);
 	fprintf(stderr, "%s: unknown command \"%s\"\n", cli_prog, argv[i]);
 	main_usage(stderr);
 	return 2;

@@ -6,8 +6,6 @@
 
 #include "ctl/client.h"
 
-#define RPN_VERSION	"0.1.0"
-
 struct cli_cmd {
 	const char	*name;
 	int		(*fn)(int argc, char **argv);
@@ -19,6 +17,7 @@ struct cli_cmd {
 extern const char	*cli_prog;
 extern const char	*cli_sock;
 
+const struct cli_cmd *cli_cmd_find(const struct cli_cmd *, const char *name);
 int	cli_main(int argc, char **argv, const struct cli_cmd *, const char *about);
 int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

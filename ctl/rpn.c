@@ -119,16 +119,17 @@ print_node(struct mp_doc *d, int json, const char *verb)
 static int
 init_main(int argc, char **argv)
 {
-	struct ctl_req	 r;
-	struct mp_doc	 d;
-	int		 json = 0, rc;
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "init");
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	int			 json = 0, rc;
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_INIT;
-	if ((rc = node_options(&cmds[0], argc, argv, &r, &json, 0)) != 0)
+	if ((rc = node_options(c, argc, argv, &r, &json, 0)) != 0)
 		return rc;
 	if (optind != argc)
-		return cli_usage_error(&cmds[0], "unexpected argument \"%s\"",
+		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
 	if (cli_call(&r, &d, 10000) != 0)
 		return 1;
@@ -140,28 +141,29 @@ init_main(int argc, char **argv)
 static int
 join_main(int argc, char **argv)
 {
-	struct ctl_req	 r;
-	struct mp_doc	 d;
-	struct token	 t;
-	const char	*why;
-	int		 json = 0, rc;
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "join");
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	struct token		 t;
+	const char		*why;
+	int			 json = 0, rc;
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_JOIN;
-	if ((rc = node_options(&cmds[1], argc, argv, &r, &json, 1)) != 0)
+	if ((rc = node_options(c, argc, argv, &r, &json, 1)) != 0)
 		return rc;
 	if (optind == argc)
-		return cli_usage_error(&cmds[1], "missing PEER");
+		return cli_usage_error(c, "missing PEER");
 	if (optind + 1 != argc)
-		return cli_usage_error(&cmds[1], "unexpected argument \"%s\"",
+		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind + 1]);
 	if (parse_addrport(argv[optind], RPN_PORT_DEFAULT, &r.peer) == -1)
-		return cli_usage_error(&cmds[1], "bad peer \"%s\": give an IP "
+		return cli_usage_error(c, "bad peer \"%s\": give an IP "
 		    "address, with :PORT if not %u", argv[optind],
 		    RPN_PORT_DEFAULT);
 	r.has_peer = 1;
 	if (r.token[0] == '\0')
-		return cli_usage_error(&cmds[1], "missing --token (make one with "
+		return cli_usage_error(c, "missing --token (make one with "
 		    "\"rpnctl invite\" on a member)");
 	if (token_decode(r.token, &t, &why) == -1)
 		return cli_fail("that is not a valid token: %s", why);
@@ -175,16 +177,17 @@ join_main(int argc, char **argv)
 static int
 leave_main(int argc, char **argv)
 {
-	struct ctl_req	 r;
-	struct mp_doc	 d;
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "leave");
+	struct ctl_req		 r;
+	struct mp_doc		 d;
 
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
-		cli_help(stdout, &cmds[2]);
+		cli_help(stdout, c);
 		return 0;
 	}
 	if (argc != 1)
-		return cli_usage_error(&cmds[2], "unexpected argument \"%s\"",
+		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[1]);
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_LEAVE;

@@ -292,6 +292,7 @@ print_service(const msgpack_object *s)
 static int
 status_main(int argc, char **argv)
 {
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "status");
 	struct ctl_req		 r;
 	struct mp_doc		 d;
 	const msgpack_object	*node, *members;
@@ -305,14 +306,14 @@ status_main(int argc, char **argv)
 		if (ch == 'j')
 			json = 1;
 		else if (ch == 'h') {
-			cli_help(stdout, &cmds[0]);
+			cli_help(stdout, c);
 			return 0;
 		} else
-			return cli_usage_error(&cmds[0], "unknown option \"%s\"",
+			return cli_usage_error(c, "unknown option \"%s\"",
 			    argv[optind - 1]);
 	}
 	if (optind != argc)
-		return cli_usage_error(&cmds[0], "unexpected argument \"%s\"",
+		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_STATUS;
@@ -365,11 +366,12 @@ status_main(int argc, char **argv)
 static int
 invite_main(int argc, char **argv)
 {
-	struct ctl_req	 r;
-	struct mp_doc	 d;
-	char		 token[256];
-	uint64_t	 expires = 0;
-	int		 ch, json = 0;
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "invite");
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	char			 token[256];
+	uint64_t		 expires = 0;
+	int			 ch, json = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_INVITE;
@@ -383,20 +385,20 @@ invite_main(int argc, char **argv)
 		case 't':
 			if (parse_duration(optarg, &r.ttl_ms) == -1 ||
 			    r.ttl_ms < 1000 || r.ttl_ms > 365ULL * 86400 * 1000)
-				return cli_usage_error(&cmds[1], "bad --ttl \"%s\": "
+				return cli_usage_error(c, "bad --ttl \"%s\": "
 				    "a duration from 1s to 365d, such as 30m, 2h "
 				    "or 7d", optarg);
 			break;
 		case 'h':
-			cli_help(stdout, &cmds[1]);
+			cli_help(stdout, c);
 			return 0;
 		default:
-			return cli_usage_error(&cmds[1], "unknown option \"%s\"",
+			return cli_usage_error(c, "unknown option \"%s\"",
 			    argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error(&cmds[1], "unexpected argument \"%s\"",
+		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
 	if (cli_call(&r, &d, 10000) != 0)
 		return 1;
@@ -457,7 +459,7 @@ static const struct option svc_opts[] = {
 static int
 service_main(int argc, char **argv)
 {
-	const struct cli_cmd	*c = &cmds[2];
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "service");
 	struct ctl_req		 r;
 	struct mp_doc		 d;
 	const char		*sub, *why;

@@ -70,7 +70,7 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 	}
 	if (r->has_peer) {
 		mp_pack_str(&pk, "peer");
-		wire_addr_pack(&pk, &r->peer);
+		wire_addr_encode(&pk, &r->peer);
 	}
 	if (r->ttl_ms) {
 		mp_pack_str(&pk, "ttl_ms");
@@ -84,7 +84,7 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 		mp_pack_str(&pk, "advertise");
 		msgpack_pack_array(&pk, r->nadvertise);
 		for (int i = 0; i < r->nadvertise; i++)
-			wire_addr_pack(&pk, &r->advertise[i]);
+			wire_addr_encode(&pk, &r->advertise[i]);
 	}
 	if (r->cmd == CTL_SERVICE_ADD) {
 		mp_pack_str(&pk, "proto");
@@ -92,11 +92,11 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 		mp_pack_str(&pk, "port");
 		msgpack_pack_uint16(&pk, r->port);
 		mp_pack_str(&pk, "target");
-		wire_addr_pack(&pk, &r->target);
+		wire_addr_encode(&pk, &r->target);
 		mp_pack_str(&pk, "allow");
 		msgpack_pack_array(&pk, r->nallow);
 		for (int i = 0; i < r->nallow; i++)
-			wire_prefix_pack(&pk, &r->allow[i]);
+			wire_prefix_encode(&pk, &r->allow[i]);
 		mp_pack_str(&pk, "public");
 		if (r->public)
 			msgpack_pack_true(&pk);

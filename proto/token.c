@@ -1,10 +1,13 @@
-/* token.c: encode, check and decode join tokens. */
+/* token.c: join tokens, and a joiner's proof that it holds one. */
 #include <string.h>
 #include <sodium.h>
 
+#include "proto/envelope.h"
 #include "proto/token.h"
 
 #define RAW	(WIRE_MESH_ID + TOKEN_SEED)
+
+static const uint8_t	 ctx_tok[8] = ENV_CTX_TOKEN;
 
 static void
 token_check(uint8_t out[2], const uint8_t raw[RAW])
@@ -72,4 +75,34 @@ token_keypair(const struct token *t, uint8_t pk[WIRE_KEY],
     uint8_t sk[SECRET_KEY])
 {
 	crypto_sign_seed_keypair(pk, sk, t->seed);
+}
+
+static void
+tok_msg(uint8_t m[8 + WIRE_MESH_ID + WIRE_KEY],
+    const uint8_t mesh_id[WIRE_MESH_ID], const uint8_t joiner[WIRE_KEY])
+{
+	memcpy(m, ctx_tok, 8);
+	memcpy(m + 8, mesh_id, WIRE_MESH_ID);
+	memcpy(m + 8 + WIRE_MESH_ID, joiner, WIRE_KEY);
+}
+
+void
+token_proof_sign(uint8_t sig[WIRE_SIG], const uint8_t token_sk[SECRET_KEY],
+    const uint8_t mesh_id[WIRE_MESH_ID], const uint8_t joiner[WIRE_KEY])
+{
+	uint8_t	 m[8 + WIRE_MESH_ID + WIRE_KEY];
+
+	tok_msg(m, mesh_id, joiner);
+	crypto_sign_detached(sig, NULL, m, sizeof(m), token_sk);
+}
+
+int
+token_proof_verify(const uint8_t sig[WIRE_SIG], const uint8_t token_pub[WIRE_KEY],
+    const uint8_t mesh_id[WIRE_MESH_ID], const uint8_t joiner[WIRE_KEY])
+{
+	uint8_t	 m[8 + WIRE_MESH_ID + WIRE_KEY];
+
+	tok_msg(m, mesh_id, joiner);
+	return crypto_sign_verify_detached(sig, m, sizeof(m), token_pub) == 0 ?
+	    0 : -1;
 }

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/envelope.h"
+#include "proto/wire.h"
 
 #define TOKEN_PREFIX	"rpn1_"
 #define TOKEN_SEED	32
@@ -20,5 +20,13 @@ int	token_encode(const struct token *, char *out, size_t cap);
 int	token_decode(const char *, struct token *, const char **why);
 void	token_keypair(const struct token *, uint8_t pk[WIRE_KEY],
 	    uint8_t sk[SECRET_KEY]);
+
+/* A joiner proves it holds a token: it signs the mesh id and its key. */
+void	token_proof_sign(uint8_t sig[WIRE_SIG],
+	    const uint8_t token_sk[SECRET_KEY], const uint8_t mesh_id[WIRE_MESH_ID],
+	    const uint8_t joiner[WIRE_KEY]);
+int	token_proof_verify(const uint8_t sig[WIRE_SIG],
+	    const uint8_t token_pub[WIRE_KEY], const uint8_t mesh_id[WIRE_MESH_ID],
+	    const uint8_t joiner[WIRE_KEY]);
 
 #endif

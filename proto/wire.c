@@ -105,7 +105,7 @@ wire_addr_decode_port0(const msgpack_object *o, struct wire_addr *a)
 }
 
 static int
-cert_decode(const msgpack_object *o, struct wire_cert *c)
+wire_cert_decode(const msgpack_object *o, struct wire_cert *c)
 {
 	const msgpack_object	*f;
 	uint32_t		 n;
@@ -127,7 +127,7 @@ wire_chain_decode(const msgpack_object *o, struct wire_cert *chain, uint8_t *nch
 	if (mp_array(o, 1, WIRE_MAX_CHAIN, &f, &n) == -1)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		if (cert_decode(&f[i], &chain[i]) == -1)
+		if (wire_cert_decode(&f[i], &chain[i]) == -1)
 			return -1;
 	*nchain = (uint8_t)n;
 	return 0;
@@ -158,7 +158,7 @@ wire_prefix_decode(const msgpack_object *o, struct wire_prefix *pf)
 }
 
 void
-wire_prefix_pack(msgpack_packer *pk, const struct wire_prefix *pf)
+wire_prefix_encode(msgpack_packer *pk, const struct wire_prefix *pf)
 {
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_bin_with_body(pk, pf->ip, pf->family == 4 ? 4 : 16);
@@ -277,7 +277,7 @@ out:
 }
 
 void
-wire_addr_pack(msgpack_packer *pk, const struct wire_addr *a)
+wire_addr_encode(msgpack_packer *pk, const struct wire_addr *a)
 {
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_bin_with_body(pk, a->ip, a->family == 4 ? 4 : 16);
@@ -285,7 +285,7 @@ wire_addr_pack(msgpack_packer *pk, const struct wire_addr *a)
 }
 
 static void
-rec_head_pack(msgpack_packer *pk, uint8_t kind, uint64_t version,
+rec_head_encode(msgpack_packer *pk, uint8_t kind, uint64_t version,
     uint32_t flags, const uint8_t *key, size_t keylen, size_t nfields)
 {
 	msgpack_pack_array(pk, 5);
@@ -297,7 +297,7 @@ rec_head_pack(msgpack_packer *pk, uint8_t kind, uint64_t version,
 }
 
 void
-wire_cert_pack(msgpack_packer *pk, const struct wire_cert *c)
+wire_cert_encode(msgpack_packer *pk, const struct wire_cert *c)
 {
 	msgpack_pack_array(pk, 3);
 	msgpack_pack_bin_with_body(pk, c->subject, WIRE_KEY);
@@ -316,21 +316,21 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 	    nd->nlans > WIRE_MAX_LANS)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_NODE, version, flags, NULL, 0, 6);
+	rec_head_encode(&pk, REC_NODE, version, flags, NULL, 0, 6);
 	msgpack_pack_str_with_body(&pk, nd->name, strlen(nd->name));
 	msgpack_pack_array(&pk, nd->naddrs);
 	for (int i = 0; i < nd->naddrs; i++)
-		wire_addr_pack(&pk, &nd->addrs[i]);
+		wire_addr_encode(&pk, &nd->addrs[i]);
 	msgpack_pack_array(&pk, nd->nchain);
 	for (int i = 0; i < nd->nchain; i++)
-		wire_cert_pack(&pk, &nd->chain[i]);
+		wire_cert_encode(&pk, &nd->chain[i]);
 	if (nd->has_token)
 		msgpack_pack_bin_with_body(&pk, nd->via_token, WIRE_KEY);
 	else
 		msgpack_pack_nil(&pk);
 	msgpack_pack_array(&pk, nd->nlans);
 	for (int i = 0; i < nd->nlans; i++)
-		wire_prefix_pack(&pk, &nd->lans[i]);
+		wire_prefix_encode(&pk, &nd->lans[i]);
 	msgpack_pack_uint64(&pk, nd->floor);
 	return b->err ? -1 : 0;
 }
@@ -357,14 +357,14 @@ svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 }
 
 static void
-svc_fields_pack(msgpack_packer *pk, const struct rec_service *s)
+svc_fields_encode(msgpack_packer *pk, const struct rec_service *s)
 {
 	msgpack_pack_uint8(pk, s->proto);
 	msgpack_pack_uint16(pk, s->port);
-	wire_addr_pack(pk, &s->target);
+	wire_addr_encode(pk, &s->target);
 	msgpack_pack_array(pk, s->nallow);
 	for (int i = 0; i < s->nallow; i++)
-		wire_prefix_pack(pk, &s->allow[i]);
+		wire_prefix_encode(pk, &s->allow[i]);
 	if (s->public)
 		msgpack_pack_true(pk);
 	else
@@ -406,9 +406,9 @@ rec_service_encode(struct buf *b, uint64_t version, const struct rec_service *s)
 	    (s->proto != SVC_TCP && s->proto != SVC_UDP) || s->port == 0)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_SERVICE, version, 0, (const uint8_t *)s->name,
+	rec_head_encode(&pk, REC_SERVICE, version, 0, (const uint8_t *)s->name,
 	    strlen(s->name), 5);
-	svc_fields_pack(&pk, s);
+	svc_fields_encode(&pk, s);
 	return b->err ? -1 : 0;
 }
 
@@ -454,7 +454,7 @@ rec_health_encode(struct buf *b, uint64_t version, const struct rec_health *hl)
 	if (!wire_name_ok(hl->name) || hl->health > SVC_H_MAX)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_HEALTH, version, 0, (const uint8_t *)hl->name,
+	rec_head_encode(&pk, REC_HEALTH, version, 0, (const uint8_t *)hl->name,
 	    strlen(hl->name), 2);
 	msgpack_pack_uint8(&pk, hl->health);
 	msgpack_pack_uint64(&pk, hl->since);
@@ -468,7 +468,8 @@ rec_invite_encode(struct buf *b, uint64_t version, uint32_t flags,
 	msgpack_packer	 pk;
 
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_INVITE, version, flags, token_pub, WIRE_KEY, 1);
+	rec_head_encode(&pk, REC_INVITE, version, flags, token_pub, WIRE_KEY,
+	    1);
 	msgpack_pack_uint64(&pk, iv->expires);
 	return b->err ? -1 : 0;
 }
@@ -511,7 +512,7 @@ rec_tombstone_encode(struct buf *b, uint8_t kind, uint64_t version,
 	if (keylen > WIRE_MAX_RECKEY)
 		return -1;
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, kind, version, REC_F_DELETED, key, keylen, 0);
+	rec_head_encode(&pk, kind, version, REC_F_DELETED, key, keylen, 0);
 	return b->err ? -1 : 0;
 }
 
@@ -522,7 +523,7 @@ rec_notice_encode(struct buf *b, uint64_t time,
 	msgpack_packer	 pk;
 
 	mp_packer_init(&pk, b);
-	rec_head_pack(&pk, REC_NOTICE, time, 0, subject, WIRE_KEY, 2);
+	rec_head_encode(&pk, REC_NOTICE, time, 0, subject, WIRE_KEY, 2);
 	msgpack_pack_uint64(&pk, nt->incarnation);
 	msgpack_pack_uint8(&pk, nt->state);
 	return b->err ? -1 : 0;
@@ -765,7 +766,7 @@ out:
 }
 
 void
-wire_items_pack(msgpack_packer *pk, const uint8_t *const *items,
+wire_items_encode(msgpack_packer *pk, const uint8_t *const *items,
     const size_t *lens, uint32_t n)
 {
 	msgpack_pack_array(pk, n);
@@ -774,7 +775,7 @@ wire_items_pack(msgpack_packer *pk, const uint8_t *const *items,
 }
 
 int
-wire_enc_probe(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
+wire_probe_encode(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
     uint64_t sum, const uint8_t *const *items, const size_t *lens, uint32_t n)
 {
 	msgpack_packer	 pk;
@@ -785,12 +786,12 @@ wire_enc_probe(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
 	msgpack_pack_uint32(&pk, seq);
 	msgpack_pack_uint64(&pk, hash);
 	msgpack_pack_uint64(&pk, sum);
-	wire_items_pack(&pk, items, lens, n);
+	wire_items_encode(&pk, items, lens, n);
 	return b->err ? -1 : 0;
 }
 
 int
-wire_enc_pingreq(struct buf *b, uint32_t seq, const uint8_t target[WIRE_KEY])
+wire_pingreq_encode(struct buf *b, uint32_t seq, const uint8_t target[WIRE_KEY])
 {
 	msgpack_packer	 pk;
 
@@ -803,7 +804,7 @@ wire_enc_pingreq(struct buf *b, uint32_t seq, const uint8_t target[WIRE_KEY])
 }
 
 int
-wire_enc_seq(struct buf *b, uint8_t type, uint32_t seq)
+wire_seq_encode(struct buf *b, uint8_t type, uint32_t seq)
 {
 	msgpack_packer	 pk;
 
@@ -815,7 +816,7 @@ wire_enc_seq(struct buf *b, uint8_t type, uint32_t seq)
 }
 
 int
-wire_enc_items(struct buf *b, uint8_t type, const uint8_t *const *items,
+wire_items_msg_encode(struct buf *b, uint8_t type, const uint8_t *const *items,
     const size_t *lens, uint32_t n)
 {
 	msgpack_packer	 pk;
@@ -823,12 +824,12 @@ wire_enc_items(struct buf *b, uint8_t type, const uint8_t *const *items,
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 2);
 	msgpack_pack_uint8(&pk, type);
-	wire_items_pack(&pk, items, lens, n);
+	wire_items_encode(&pk, items, lens, n);
 	return b->err ? -1 : 0;
 }
 
 int
-wire_enc_digest(struct buf *b, uint8_t type, const struct wire_digest_ent *e,
+wire_digest_encode(struct buf *b, uint8_t type, const struct wire_digest_ent *e,
     uint32_t n)
 {
 	msgpack_packer	 pk;
@@ -847,7 +848,7 @@ wire_enc_digest(struct buf *b, uint8_t type, const struct wire_digest_ent *e,
 }
 
 int
-wire_enc_done(struct buf *b)
+wire_done_encode(struct buf *b)
 {
 	msgpack_packer	 pk;
 
@@ -858,7 +859,7 @@ wire_enc_done(struct buf *b)
 }
 
 int
-wire_enc_hello(struct buf *b, const uint8_t mesh_id[WIRE_MESH_ID],
+wire_hello_encode(struct buf *b, const uint8_t mesh_id[WIRE_MESH_ID],
     const uint8_t joiner[WIRE_KEY], const char *name,
     const uint8_t token_pub[WIRE_KEY], const uint8_t token_sig[WIRE_SIG])
 {
@@ -879,7 +880,7 @@ wire_enc_hello(struct buf *b, const uint8_t mesh_id[WIRE_MESH_ID],
 }
 
 int
-wire_enc_offer(struct buf *b, const uint8_t root[WIRE_KEY],
+wire_offer_encode(struct buf *b, const uint8_t root[WIRE_KEY],
     const uint8_t *record, size_t reclen, const struct wire_cert *chain,
     uint8_t nchain)
 {
@@ -894,12 +895,12 @@ wire_enc_offer(struct buf *b, const uint8_t root[WIRE_KEY],
 	msgpack_pack_bin_with_body(&pk, record, reclen);
 	msgpack_pack_array(&pk, nchain);
 	for (int i = 0; i < nchain; i++)
-		wire_cert_pack(&pk, &chain[i]);
+		wire_cert_encode(&pk, &chain[i]);
 	return b->err ? -1 : 0;
 }
 
 int
-wire_enc_record(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
+wire_record_encode(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 {
 	msgpack_packer	 pk;
 
@@ -912,7 +913,7 @@ wire_enc_record(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 
 /* [SVC_REQ, op, name, fields or nil, flags]: flags bit 0 is --force. */
 int
-wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s,
+wire_svc_req_encode(struct buf *b, uint8_t op, const struct rec_service *s,
     int force)
 {
 	msgpack_packer	 pk;
@@ -926,7 +927,7 @@ wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s,
 	mp_pack_str(&pk, s->name);
 	if (op == 1) {
 		msgpack_pack_array(&pk, 5);
-		svc_fields_pack(&pk, s);
+		svc_fields_encode(&pk, s);
 	} else
 		msgpack_pack_nil(&pk);
 	msgpack_pack_uint8(&pk, force ? 1 : 0);
@@ -934,7 +935,7 @@ wire_enc_svc_req(struct buf *b, uint8_t op, const struct rec_service *s,
 }
 
 static int
-enc_code_msg(struct buf *b, uint8_t type, uint32_t code, const char *msg)
+code_msg_encode(struct buf *b, uint8_t type, uint32_t code, const char *msg)
 {
 	msgpack_packer	 pk;
 	size_t		 n = strlen(msg);
@@ -950,13 +951,13 @@ enc_code_msg(struct buf *b, uint8_t type, uint32_t code, const char *msg)
 }
 
 int
-wire_enc_svc_resp(struct buf *b, uint32_t code, const char *msg)
+wire_svc_resp_encode(struct buf *b, uint32_t code, const char *msg)
 {
-	return enc_code_msg(b, MSG_SVC_RESP, code, msg);
+	return code_msg_encode(b, MSG_SVC_RESP, code, msg);
 }
 
 int
-wire_enc_error(struct buf *b, uint32_t code, const char *msg)
+wire_error_encode(struct buf *b, uint32_t code, const char *msg)
 {
-	return enc_code_msg(b, MSG_ERROR, code, msg);
+	return code_msg_encode(b, MSG_ERROR, code, msg);
 }

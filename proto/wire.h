@@ -9,12 +9,13 @@
 
 #include "proto/buf.h"
 
-/* 2: boxes carry the sender's stamp (envelope.h).  A joiner sends its version. */
+/* 2: boxes carry the sender's stamp (box.h).  A joiner sends its version. */
 #define WIRE_VERSION		2
 #define RPN_PORT_DEFAULT	7480
 
 #define WIRE_KEY		32	/* Ed25519 public key = node id */
 #define WIRE_SIG		64
+#define SECRET_KEY		64	/* Ed25519 seed || pk (libsodium) */
 #define WIRE_MESH_ID		16	/* BLAKE2b-128 of the mesh root key */
 #define WIRE_NAME_MAX		63
 #define WIRE_MAX_ADDRS		8
@@ -152,7 +153,7 @@ int	rec_health_decode(const uint8_t *, size_t, struct rec_head *,
 int	rec_health_encode(struct buf *, uint64_t version,
 	    const struct rec_health *);
 int	wire_prefix_decode(const msgpack_object *, struct wire_prefix *);
-void	wire_prefix_pack(msgpack_packer *, const struct wire_prefix *);
+void	wire_prefix_encode(msgpack_packer *, const struct wire_prefix *);
 
 int	rec_node_encode(struct buf *, uint64_t version, uint32_t flags,
 	    const struct rec_node *);
@@ -207,11 +208,11 @@ struct wire_items {
 int	wire_items_decode(const msgpack_object *, uint32_t max, struct wire_items *);
 const uint8_t *wire_items_get(const struct wire_items *, uint32_t i, size_t *len);
 void	wire_items_release(struct wire_items *);
-void	wire_items_pack(msgpack_packer *, const uint8_t *const *items,
+void	wire_items_encode(msgpack_packer *, const uint8_t *const *items,
 	    const size_t *lens, uint32_t n);
-void	wire_cert_pack(msgpack_packer *, const struct wire_cert *);
+void	wire_cert_encode(msgpack_packer *, const struct wire_cert *);
 int	wire_chain_decode(const msgpack_object *, struct wire_cert *, uint8_t *n);
-void	wire_addr_pack(msgpack_packer *, const struct wire_addr *);
+void	wire_addr_encode(msgpack_packer *, const struct wire_addr *);
 int	wire_addr_decode(const msgpack_object *, struct wire_addr *);
 int	wire_addr_decode_port0(const msgpack_object *, struct wire_addr *);
 
@@ -257,27 +258,28 @@ int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
 void	wire_msg_release(struct wire_msg *);
 
 /* Encoders append one message to b; they return 0 or -1 (did not fit). */
-int	wire_enc_probe(struct buf *, uint8_t type, uint32_t seq, uint64_t hash,
-	    uint64_t sum, const uint8_t *const *items, const size_t *lens,
-	    uint32_t n);
-int	wire_enc_pingreq(struct buf *, uint32_t seq, const uint8_t target[WIRE_KEY]);
-int	wire_enc_seq(struct buf *, uint8_t type, uint32_t seq);
-int	wire_enc_items(struct buf *, uint8_t type, const uint8_t *const *items,
+int	wire_probe_encode(struct buf *, uint8_t type, uint32_t seq,
+	    uint64_t hash, uint64_t sum, const uint8_t *const *items,
 	    const size_t *lens, uint32_t n);
-int	wire_enc_digest(struct buf *, uint8_t type,
+int	wire_pingreq_encode(struct buf *, uint32_t seq,
+	    const uint8_t target[WIRE_KEY]);
+int	wire_seq_encode(struct buf *, uint8_t type, uint32_t seq);
+int	wire_items_msg_encode(struct buf *, uint8_t type,
+	    const uint8_t *const *items, const size_t *lens, uint32_t n);
+int	wire_digest_encode(struct buf *, uint8_t type,
 	    const struct wire_digest_ent *, uint32_t n);
-int	wire_enc_done(struct buf *);
-int	wire_enc_hello(struct buf *, const uint8_t mesh_id[WIRE_MESH_ID],
+int	wire_done_encode(struct buf *);
+int	wire_hello_encode(struct buf *, const uint8_t mesh_id[WIRE_MESH_ID],
 	    const uint8_t joiner[WIRE_KEY], const char *name,
 	    const uint8_t token_pub[WIRE_KEY], const uint8_t token_sig[WIRE_SIG]);
-int	wire_enc_offer(struct buf *, const uint8_t root[WIRE_KEY],
+int	wire_offer_encode(struct buf *, const uint8_t root[WIRE_KEY],
 	    const uint8_t *record, size_t reclen,
 	    const struct wire_cert *chain, uint8_t nchain);
-int	wire_enc_record(struct buf *, uint8_t type, const uint8_t *, size_t);
-int	wire_enc_svc_req(struct buf *, uint8_t op, const struct rec_service *,
-	    int force);
-int	wire_enc_svc_resp(struct buf *, uint32_t code, const char *msg);
-int	wire_enc_error(struct buf *, uint32_t code, const char *msg);
+int	wire_record_encode(struct buf *, uint8_t type, const uint8_t *, size_t);
+int	wire_svc_req_encode(struct buf *, uint8_t op,
+	    const struct rec_service *, int force);
+int	wire_svc_resp_encode(struct buf *, uint32_t code, const char *msg);
+int	wire_error_encode(struct buf *, uint32_t code, const char *msg);
 
 /* Bytes one item of len bytes adds to a message (bin header + body). */
 size_t	wire_item_cost(size_t len);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/array.h"
 #include "node/core/bcast.h"
 
 void
@@ -55,17 +56,10 @@ bcast_push(struct bcast *b, uint64_t key, const uint8_t *data, size_t len)
 				worst = i;
 		bcast_remove(b, worst);
 	}
-	if (b->n == b->cap) {
-		uint32_t		 ncap = b->cap ? b->cap * 2 : 32;
-		struct bcast_item	*ni = realloc(b->items,
-		    ncap * sizeof(*ni));
-
-		if (ni == NULL) {
-			free(copy);
-			return -1;
-		}
-		b->items = ni;
-		b->cap = ncap;
+	if (array_reserve(&b->items, &b->cap, b->n + 1,
+	    sizeof(*b->items)) == -1) {
+		free(copy);
+		return -1;
 	}
 	it = &b->items[b->n++];
 	it->key = key;

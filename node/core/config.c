@@ -4,9 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/array.h"
 #include "node/core/config.h"
 #include "proto/compat.h"
 #include "proto/parse.h"
+
+/* The long options of RPND_OPTSTRING's command line (config.h). */
+const struct option config_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "uplink", required_argument, NULL, 'U' },
+	{ "lan", required_argument, NULL, 'L' },
+	{ "teardown", no_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 },
+};
 
 void
 config_default(struct rpnd_config *c)
@@ -330,10 +341,11 @@ int
 config_read(const char *path, int must_exist, struct rpnd_config *c,
     char *err, size_t errlen)
 {
-	FILE	*f;
-	char	*text = NULL;
-	size_t	 len = 0, cap = 0, n;
-	int	 rc;
+	FILE		*f;
+	char		*text = NULL;
+	uint32_t	 len = 0, cap = 0;
+	size_t		 n;
+	int		 rc;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !must_exist)
@@ -343,26 +355,22 @@ config_read(const char *path, int must_exist, struct rpnd_config *c,
 	}
 	for (;;) {
 		if (len == cap) {
-			char	*nt;
-
 			if (cap >= (1u << 20)) {
 				snprintf(err, errlen, "%s: larger than 1 MiB", path);
 				free(text);
 				fclose(f);
 				return -1;
 			}
-			cap = cap ? cap * 2 : 4096;
-			if ((nt = realloc(text, cap)) == NULL) {
+			if (array_reserve(&text, &cap, cap + 4096, 1) == -1) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				free(text);
 				fclose(f);
 				return -1;
 			}
-			text = nt;
 		}
 		if ((n = fread(text + len, 1, cap - len, f)) == 0)
 			break;
-		len += n;
+		len += (uint32_t)n;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);

@@ -2,6 +2,7 @@
 #ifndef RPN_CONFIG_H
 #define RPN_CONFIG_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <net/if.h>
@@ -12,6 +13,15 @@
 #define RPND_CONF	"/etc/rpn/rpnd.conf"
 #define RPND_SOCK	"/run/rpn/rpnd.sock"
 #define RPND_STATE	"/var/lib/rpn"
+/*
+ * rpnd's command line: one option string and table for the three places
+ * that read it, the parent's main() and load_config() and engine_main().
+ * The parent starts the engine as "rpnd -E UID:GID" followed by its own
+ * arguments; -E is internal (rpnd(8)) and left out of the usage text.
+ */
+#define RPND_OPTSTRING	"dE:f:hnS:s:Vv"
+extern const struct option config_longopts[];
+
 #define CFG_MAX_UPLINKS	8
 #define CFG_MAX_LANS	16
 

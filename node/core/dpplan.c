@@ -575,15 +575,9 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
 		return 0;
 	}
 	if (slot == HMAP_EMPTY) {
-		if (m->nsvcs == m->capsvcs) {
-			uint32_t	 ncap = m->capsvcs ? m->capsvcs * 2 : 64;
-			struct dp_entry	*nv = realloc(m->svcs, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				return -1;
-			m->svcs = nv;
-			m->capsvcs = ncap;
-		}
+		if (array_reserve(&m->svcs, &m->capsvcs, m->nsvcs + 1,
+		    sizeof(*m->svcs)) == -1)
+			return -1;
 		slot = m->nsvcs++;
 		memset(&m->svcs[slot], 0, sizeof(m->svcs[slot]));
 		if (hmap_put(&m->svcidx, svc_hash(want->proto, want->port),

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/envelope.h"
+#include "proto/wire.h"
 
 #define NODE_KEY_FILE	"node.key"
 #define ROOT_KEY_FILE	"root.key"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/array.h"
 #include "node/core/membership.h"
 
 void
@@ -59,16 +60,9 @@ act(struct membership *mb, enum mb_act_type type, const uint8_t *peer,
 {
 	struct mb_action	*a;
 
-	if (mb->nacts == mb->capacts) {
-		uint32_t		 ncap = mb->capacts ? mb->capacts * 2 : 32;
-		struct mb_action	*na = realloc(mb->acts,
-		    ncap * sizeof(*na));
-
-		if (na == NULL)
-			return;	/* dropping an action is a lost packet */
-		mb->acts = na;
-		mb->capacts = ncap;
-	}
+	if (array_reserve(&mb->acts, &mb->capacts, mb->nacts + 1,
+	    sizeof(*mb->acts)) == -1)
+		return;	/* dropping an action is a lost packet */
 	a = &mb->acts[mb->nacts++];
 	memset(a, 0, sizeof(*a));
 	a->type = type;
@@ -111,15 +105,8 @@ mb_add(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
 {
 	struct member	*m;
 
-	if (mb->n == mb->cap) {
-		uint32_t	 ncap = mb->cap ? mb->cap * 2 : 16;
-		struct member	**nm = realloc(mb->m, ncap * sizeof(*nm));
-
-		if (nm == NULL)
-			return NULL;
-		mb->m = nm;
-		mb->cap = ncap;
-	}
+	if (array_reserve(&mb->m, &mb->cap, mb->n + 1, sizeof(*mb->m)) == -1)
+		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	if (hmap_put(&mb->idx, hmap_hash(id, WIRE_KEY), mb->n) == -1) {
@@ -430,9 +417,10 @@ order_refill(struct membership *mb)
 	uint8_t		(*o)[WIRE_KEY];
 	uint32_t	 n = 0;
 
-	if ((o = realloc(mb->order, (mb->n ? mb->n : 1) * sizeof(*o))) == NULL)
+	if (array_reserve(&mb->order, &mb->caporder, mb->n ? mb->n : 1,
+	    sizeof(*mb->order)) == -1)
 		return;
-	mb->order = o;
+	o = mb->order;
 	for (uint32_t i = 0; i < mb->n; i++)
 		if (probeable(mb->m[i]))
 			memcpy(o[n++], mb->m[i]->id, WIRE_KEY);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "node/core/hmap.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/wire.h"
 
 enum mstate {
@@ -113,6 +113,7 @@ struct membership {
 
 	uint8_t		(*order)[WIRE_KEY];
 	uint32_t	 norder;
+	uint32_t	 caporder;
 	uint32_t	 opos;
 
 	struct mb_probe	 probe;

@@ -3,10 +3,15 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/core/array.h"
 #include "node/core/log.h"
 #include "node/core/mesh.h"
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
+#include "proto/token.h"
 
 /* Items larger than this cannot ride on a datagram and travel by sync only. */
 #define PIGGY_MAX	(WIRE_MAX_DATAGRAM - BOX_OVERHEAD - 48)
@@ -270,7 +275,7 @@ mesh_found(struct mesh *m, const uint8_t root_sk[SECRET_KEY], uint64_t now,
     uint64_t unix_ms)
 {
 	memcpy(m->root, root_sk + 32, WIRE_KEY);
-	mesh_id_of(m->mesh_id, m->root);
+	env_mesh_id(m->mesh_id, m->root);
 	cert_sign(&m->chain[0], root_sk, m->mesh_id, m->id, unix_ms / 1000);
 	m->nchain = 1;
 	m->has_token = 0;
@@ -287,8 +292,8 @@ mesh_adopt(struct mesh *m, const uint8_t root[WIRE_KEY],
 {
 	uint8_t	 mid[WIRE_MESH_ID];
 
-	mesh_id_of(mid, root);
-	if (chain_verify(chain, n, root, mid, m->id) == -1)
+	env_mesh_id(mid, root);
+	if (cert_chain_verify(chain, n, root, mid, m->id) == -1)
 		return -1;
 	memcpy(m->root, root, WIRE_KEY);
 	memcpy(m->mesh_id, mid, WIRE_MESH_ID);
@@ -355,12 +360,12 @@ token_mark_used(struct mesh *m, const uint8_t token[WIRE_KEY],
 
 	if (mesh_token_user(m, token) != NULL)
 		return;
-	if ((u = realloc(m->used, (m->nused + 1) * sizeof(*u))) == NULL)
+	if (array_reserve(&m->used, &m->capused, m->nused + 1,
+	    sizeof(*m->used)) == -1)
 		return;
-	m->used = u;
-	memcpy(u[m->nused].token, token, WIRE_KEY);
-	memcpy(u[m->nused].subject, subject, WIRE_KEY);
-	m->nused++;
+	u = &m->used[m->nused++];
+	memcpy(u->token, token, WIRE_KEY);
+	memcpy(u->subject, subject, WIRE_KEY);
 }
 
 struct invite_find {
@@ -512,7 +517,8 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 		return ACC_STALE;
 	if (rec_node_decode(body, bodylen, &h2, &nd) == -1)
 		return ACC_MALFORMED;
-	if (chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id, author) == -1)
+	if (cert_chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id,
+	    author) == -1)
 		return ACC_NOT_MEMBER;
 	if (store_put(&m->store, author, h, env, len, now) != STORE_NEW)
 		return ACC_NOMEM;
@@ -732,13 +738,13 @@ reap(struct mesh *m, const struct mb_action *a, uint64_t now)
 	if (m->on_forget != NULL)
 		m->on_forget(m->hook_ctx, a->subject);
 	m->dirty = 1;
-	if ((r = realloc(m->reaped, (m->nreaped + 1) * sizeof(*r))) == NULL)
+	if (array_reserve(&m->reaped, &m->capreaped, m->nreaped + 1,
+	    sizeof(*m->reaped)) == -1)
 		return;
-	m->reaped = r;
-	memcpy(r[m->nreaped].id, a->subject, WIRE_KEY);
-	r[m->nreaped].inc = a->inc;
-	r[m->nreaped].until = now + m->cfg.mb.reap_after_ms;
-	m->nreaped++;
+	r = &m->reaped[m->nreaped++];
+	memcpy(r->id, a->subject, WIRE_KEY);
+	r->inc = a->inc;
+	r->until = now + m->cfg.mb.reap_after_ms;
 }
 
 /*

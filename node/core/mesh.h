@@ -8,7 +8,6 @@
 #include "node/core/bcast.h"
 #include "node/core/membership.h"
 #include "node/core/store.h"
-#include "proto/envelope.h"
 #include "proto/token.h"
 #include "proto/wire.h"
 
@@ -89,8 +88,10 @@ struct mesh {
 
 	struct used_token *used;
 	uint32_t	 nused;
+	uint32_t	 capused;
 	struct reaped	*reaped;
 	uint32_t	 nreaped;
+	uint32_t	 capreaped;
 
 	uint64_t	 counters[ACC_NUM];
 

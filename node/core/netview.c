@@ -141,9 +141,9 @@ mask4(uint8_t plen)
 	return plen == 0 ? 0 : 0xffffffffu << (32 - plen);
 }
 
-/* nv_private4 - RFC 1918 or RFC 6598 (shared address space); host order. */
+/* netview_private4 - RFC 1918 or RFC 6598 (shared space); host order. */
 int
-nv_private4(uint32_t a)
+netview_private4(uint32_t a)
 {
 	return (a >> 24) == 10 || (a >> 20) == (172 << 4 | 1) ||
 	    (a >> 16) == (192 << 8 | 168) || (a >> 22) == (100 << 2 | 1);
@@ -356,7 +356,7 @@ derive_lans(const struct rpnd_config *c, const struct nv_snap *s,
 			if (a->ifindex != l->ifindex || a->family != 4)
 				continue;
 			any = 1;
-			if (!nv_private4(host4(a->ip)) && pub[0] == '\0')
+			if (!netview_private4(host4(a->ip)) && pub[0] == '\0')
 				snprintf(pub, sizeof(pub), "%u.%u.%u.%u/%u",
 				    a->ip[0], a->ip[1], a->ip[2], a->ip[3],
 				    a->plen);

@@ -111,7 +111,7 @@ int	netview_derive(const struct rpnd_config *, const struct nv_snap *,
 void	netview_release(struct netview *);
 int	netview_same(const struct netview *, const struct netview *);
 int	netview_same_uplinks(const struct netview *, const struct netview *);
-int	nv_private4(uint32_t addr);
+int	netview_private4(uint32_t addr);
 
 /* The view as one message from the parent to the engine, and back. */
 int	netview_pack(const struct netview *, uint8_t **out, size_t *len);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/core/array.h"
 #include "node/core/services.h"
 #include <stdio.h>
 
@@ -87,15 +88,9 @@ mark_dirty(struct svc_table *t, uint32_t key)
 
 	if (key == 0 || hmap_find(&t->dirtyidx, h, NULL, NULL) != HMAP_EMPTY)
 		return;
-	if (t->ndirty == t->capdirty) {
-		uint32_t	 ncap = t->capdirty ? t->capdirty * 2 : 64;
-		uint32_t	*nd = realloc(t->dirty, ncap * sizeof(*nd));
-
-		if (nd == NULL)
-			return;
-		t->dirty = nd;
-		t->capdirty = ncap;
-	}
+	if (array_reserve(&t->dirty, &t->capdirty, t->ndirty + 1,
+	    sizeof(*t->dirty)) == -1)
+		return;
 	t->dirty[t->ndirty] = key;
 	hmap_put(&t->dirtyidx, h, t->ndirty);
 	t->ndirty++;
@@ -184,15 +179,9 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	struct svc_owner *o = NULL;
 
 	if (slot == HMAP_EMPTY) {
-		if (t->n == t->cap) {
-			uint32_t	 ncap = t->cap ? t->cap * 2 : 64;
-			struct svc	**nv = realloc(t->v, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				return -1;
-			t->v = nv;
-			t->cap = ncap;
-		}
+		if (array_reserve(&t->v, &t->cap, t->n + 1,
+		    sizeof(*t->v)) == -1)
+			return -1;
 		if ((s = calloc(1, sizeof(*s) + strlen(rec->name) + 1)) == NULL)
 			return -1;
 		memcpy(s->name, rec->name, strlen(rec->name) + 1);
@@ -208,16 +197,9 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0)
 			o = &s->owners[i];
 	if (o == NULL) {
-		if (s->nowners == s->cap) {
-			uint32_t		 ncap = s->cap ? s->cap * 2 : 1;
-			struct svc_owner	*no = realloc(s->owners,
-			    ncap * sizeof(*no));
-
-			if (no == NULL)
-				return -1;
-			s->owners = no;
-			s->cap = ncap;
-		}
+		if (array_reserve(&s->owners, &s->cap, s->nowners + 1,
+		    sizeof(*s->owners)) == -1)
+			return -1;
 		o = &s->owners[s->nowners++];
 		memset(o, 0, sizeof(*o));
 		memcpy(o->id, author, WIRE_KEY);

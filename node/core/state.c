@@ -13,38 +13,10 @@
 
 #define STATE_FORMAT	1
 
-struct rec_list {
-	const uint8_t	**items;
-	size_t		 *lens;
-	uint32_t	  n;
-	uint32_t	  cap;
-};
-
-static int
-rec_list_add(struct rec_list *l, const uint8_t *p, size_t len)
-{
-	if (l->n == l->cap) {
-		uint32_t	  ncap = l->cap ? l->cap * 2 : 64;
-		const uint8_t	**ni = realloc(l->items, ncap * sizeof(*ni));
-		size_t		 *nl;
-
-		if (ni == NULL)
-			return -1;
-		l->items = ni;
-		if ((nl = realloc(l->lens, ncap * sizeof(*nl))) == NULL)
-			return -1;
-		l->lens = nl;
-		l->cap = ncap;
-	}
-	l->items[l->n] = p;
-	l->lens[l->n++] = len;
-	return 0;
-}
-
 static int
 collect_rec(void *ctx, const struct rec *r)
 {
-	return rec_list_add(ctx, r->env, r->envlen);
+	return store_list_add(ctx, r->env, r->envlen);
 }
 
 /*
@@ -57,17 +29,17 @@ int
 state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
     uint8_t nadv)
 {
-	msgpack_packer	 pk;
-	struct rec_list	 l;
-	int		 rc = -1;
+	msgpack_packer		 pk;
+	struct store_list	 l;
+	int			 rc = -1;
 
 	memset(&l, 0, sizeof(l));
 	if (store_foreach(&m->store, collect_rec, &l) != 0)
 		goto out;
 	for (uint32_t i = 0; i < m->mb.n; i++)
 		if (m->mb.m[i]->notice != NULL &&
-		    rec_list_add(&l, m->mb.m[i]->notice, m->mb.m[i]->noticelen) ==
-		    -1)
+		    store_list_add(&l, m->mb.m[i]->notice,
+		    m->mb.m[i]->noticelen) == -1)
 			goto out;
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 10);
@@ -75,7 +47,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	mp_pack_str(&pk, m->name);
 	msgpack_pack_array(&pk, nadv);
 	for (int i = 0; i < nadv; i++)
-		wire_addr_pack(&pk, &adv[i]);
+		wire_addr_encode(&pk, &adv[i]);
 	if (m->joined)
 		msgpack_pack_true(&pk);
 	else
@@ -87,7 +59,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	if (m->nchain > 0) {
 		msgpack_pack_array(&pk, m->nchain);
 		for (int i = 0; i < m->nchain; i++)
-			wire_cert_pack(&pk, &m->chain[i]);
+			wire_cert_encode(&pk, &m->chain[i]);
 	} else
 		msgpack_pack_nil(&pk);
 	if (m->has_token)
@@ -99,11 +71,10 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	else
 		msgpack_pack_false(&pk);
 	msgpack_pack_uint64(&pk, m->version);
-	wire_items_pack(&pk, l.items, l.lens, l.n);
+	wire_items_encode(&pk, l.items, l.lens, l.n);
 	rc = b->err ? -1 : 0;
 out:
-	free(l.items);
-	free(l.lens);
+	store_list_release(&l);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/core/array.h"
 #include "node/core/store.h"
 
 void
@@ -193,15 +194,9 @@ author_get_or_add(struct store *st, const uint8_t id[WIRE_KEY])
 
 	if (s != HMAP_EMPTY)
 		return s;
-	if (st->nauth == st->capauth) {
-		uint32_t	 ncap = st->capauth ? st->capauth * 2 : 16;
-		struct author	*na = realloc(st->auth, ncap * sizeof(*na));
-
-		if (na == NULL)
-			return HMAP_EMPTY;
-		st->auth = na;
-		st->capauth = ncap;
-	}
+	if (array_reserve(&st->auth, &st->capauth, st->nauth + 1,
+	    sizeof(*st->auth)) == -1)
+		return HMAP_EMPTY;
 	s = st->nauth;
 	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s) == -1)
 		return HMAP_EMPTY;
@@ -237,15 +232,9 @@ slot_alloc(struct store *st)
 		st->free_head = st->recs[s].next_free;
 		return s;
 	}
-	if (st->nslots == st->cap) {
-		uint32_t	 ncap = st->cap ? st->cap * 2 : 64;
-		struct rec	*nr = realloc(st->recs, ncap * sizeof(*nr));
-
-		if (nr == NULL)
-			return UINT32_MAX;
-		st->recs = nr;
-		st->cap = ncap;
-	}
+	if (array_reserve(&st->recs, &st->cap, st->nslots + 1,
+	    sizeof(*st->recs)) == -1)
+		return UINT32_MAX;
 	return st->nslots++;
 }
 
@@ -481,4 +470,25 @@ store_foreach(const struct store *st, store_cb cb, void *ctx)
 		if (st->recs[i].env != NULL)
 			rc = cb(ctx, &st->recs[i]);
 	return rc;
+}
+
+int
+store_list_add(struct store_list *l, const uint8_t *env, size_t len)
+{
+	if (array_reserve(&l->items, &l->capitems, l->n + 1,
+	    sizeof(*l->items)) == -1 ||
+	    array_reserve(&l->lens, &l->caplens, l->n + 1,
+	    sizeof(*l->lens)) == -1)
+		return -1;
+	l->items[l->n] = env;
+	l->lens[l->n++] = len;
+	return 0;
+}
+
+void
+store_list_release(struct store_list *l)
+{
+	free(l->items);
+	free(l->lens);
+	memset(l, 0, sizeof(*l));
 }

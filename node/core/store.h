@@ -85,4 +85,20 @@ int	store_delta(const struct store *, const struct wire_digest_ent *peer,
 	    uint32_t npeer, store_cb, void *ctx);
 int	store_foreach(const struct store *, store_cb, void *ctx);
 
+/*
+ * Signed records gathered for one message or file, borrowed from the store
+ * (valid while it is unchanged): pointers and lengths side by side, as
+ * wire_items_encode() takes them.
+ */
+struct store_list {
+	const uint8_t	**items;
+	size_t		 *lens;
+	uint32_t	  n;
+	uint32_t	  capitems;
+	uint32_t	  caplens;
+};
+
+int	store_list_add(struct store_list *, const uint8_t *env, size_t len);
+void	store_list_release(struct store_list *);
+
 #endif

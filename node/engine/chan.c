@@ -3,14 +3,11 @@
  * queued and written as the socket takes them, so the event loop never
  * waits for the parent (a full sync of 100,000 services is 100,000
  * messages); answers are read as they come and handed to
- * engine_from_parent().  Also: dropping root for good at start.
+ * engine_from_parent().
  */
 #include <errno.h>
-#include <grp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -175,24 +172,4 @@ chan_close(struct engine *e)
 	}
 	e->chan_tail = NULL;
 	e->chan_queued = 0;
-}
-
-/* priv_drop - become uid/gid for good, with no way back (NO_NEW_PRIVS). */
-int
-priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
-{
-	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1) {
-		snprintf(err, errlen, "dropping privileges: %s", strerror(errno));
-		return -1;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
-		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-		return -1;
-	}
-	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
-		snprintf(err, errlen, "could regain root after dropping it");
-		return -1;
-	}
-	return 0;
 }

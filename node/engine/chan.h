@@ -1,4 +1,4 @@
-/* chan.h: the engine's end of the channel to the parent, and dropping privileges (engine only). */
+/* chan.h: the engine's end of the channel to the parent (engine only). */
 #ifndef RPN_ENGINE_CHAN_H
 #define RPN_ENGINE_CHAN_H
 
@@ -15,6 +15,5 @@ void	chan_close(struct engine *);
 int	chan_send(struct engine *, uint16_t type, const void *, size_t);
 int	chan_read_first(struct engine *, uint16_t want, void *buf, size_t cap,
 	    size_t *len);
-int	priv_drop(uid_t, gid_t, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "node/engine/conn.h"
 #include "node/core/log.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/parse.h"
 
 #define FRAME_MAX	(WIRE_MAX_FRAME + BOX_OVERHEAD)
@@ -55,8 +55,8 @@ conn_close(struct conn *c)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
 	if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, "node %s did not answer the service "
-		    "request", mesh_member_name(&c->e->mesh, c->peer));
+		ctlsock_reply_error(c->waiter, "node %s did not answer the "
+		    "service request", mesh_member_name(&c->e->mesh, c->peer));
 		c->waiter = NULL;
 	}
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
@@ -74,7 +74,7 @@ conn_fail(struct conn *c, const char *why)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
 	else if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, "asking node %s: %s",
+		ctlsock_reply_error(c->waiter, "asking node %s: %s",
 		    mesh_member_name(&c->e->mesh, c->peer), why);
 		c->waiter = NULL;
 	} else if (c->role == CR_IN)
@@ -200,34 +200,6 @@ conn_finish(struct conn *c)
 
 /* ---- sending records ---- */
 
-struct rec_batch {
-	const uint8_t	**items;
-	size_t		 *lens;
-	uint32_t	  n;
-	uint32_t	  cap;
-};
-
-static int
-batch_add(struct rec_batch *b, const uint8_t *p, size_t len)
-{
-	if (b->n == b->cap) {
-		uint32_t	  ncap = b->cap ? b->cap * 2 : 256;
-		const uint8_t	**ni = realloc(b->items, ncap * sizeof(*ni));
-		size_t		 *nl;
-
-		if (ni == NULL)
-			return -1;
-		b->items = ni;
-		if ((nl = realloc(b->lens, ncap * sizeof(*nl))) == NULL)
-			return -1;
-		b->lens = nl;
-		b->cap = ncap;
-	}
-	b->items[b->n] = p;
-	b->lens[b->n++] = len;
-	return 0;
-}
-
 /* conn_send_records - RECORDS frames of at most CHUNK_BYTES each. */
 int
 conn_send_records(struct conn *c, const uint8_t *const *items,
@@ -246,8 +218,8 @@ conn_send_records(struct conn *c, const uint8_t *const *items,
 		    end - start < WIRE_MAX_ITEMS)
 			bytes += wire_item_cost(lens[end++]);
 		buf_init(&p, WIRE_MAX_FRAME);
-		rc = wire_enc_items(&p, MSG_RECORDS, items + start, lens + start,
-		    end - start);
+		rc = wire_items_msg_encode(&p, MSG_RECORDS, items + start,
+		    lens + start, end - start);
 		if (rc == 0)
 			rc = conn_send(c, 1, &p);
 		buf_release(&p);
@@ -259,8 +231,8 @@ conn_send_records(struct conn *c, const uint8_t *const *items,
 }
 
 struct split {
-	struct rec_batch nodes;
-	struct rec_batch rest;
+	struct store_list nodes;
+	struct store_list rest;
 };
 
 static int
@@ -268,8 +240,8 @@ split_cb(void *ctx, const struct rec *r)
 {
 	struct split	*s = ctx;
 
-	return batch_add(r->kind == REC_NODE ? &s->nodes : &s->rest, r->env,
-	    r->envlen);
+	return store_list_add(r->kind == REC_NODE ? &s->nodes : &s->rest,
+	    r->env, r->envlen);
 }
 
 /*
@@ -293,17 +265,15 @@ conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
 		goto out;
 	for (uint32_t i = 0; i < m->mb.n; i++)
 		if (m->mb.m[i]->notice != NULL &&
-		    batch_add(&s.rest, m->mb.m[i]->notice,
+		    store_list_add(&s.rest, m->mb.m[i]->notice,
 		    m->mb.m[i]->noticelen) == -1)
 			goto out;
 	if (conn_send_records(c, s.nodes.items, s.nodes.lens, s.nodes.n) == 0 &&
 	    conn_send_records(c, s.rest.items, s.rest.lens, s.rest.n) == 0)
 		rc = 0;
 out:
-	free(s.nodes.items);
-	free(s.nodes.lens);
-	free(s.rest.items);
-	free(s.rest.lens);
+	store_list_release(&s.nodes);
+	store_list_release(&s.rest);
 	return rc;
 }
 
@@ -320,7 +290,7 @@ send_digest(struct conn *c, uint8_t type)
 		return -1;
 	n = store_digest(&m->store, d, m->store.nauth);
 	buf_init(&p, WIRE_MAX_FRAME);
-	rc = wire_enc_digest(&p, type, d, n);
+	rc = wire_digest_encode(&p, type, d, n);
 	if (rc == 0)
 		rc = conn_send(c, 1, &p);
 	buf_release(&p);
@@ -335,9 +305,9 @@ send_simple(struct conn *c, uint8_t type, uint32_t seq)
 
 	buf_init(&p, 64);
 	if (type == MSG_SYNC_DONE)
-		wire_enc_done(&p);
+		wire_done_encode(&p);
 	else
-		wire_enc_seq(&p, type, seq);
+		wire_seq_encode(&p, type, seq);
 	conn_send(c, 1, &p);
 	buf_release(&p);
 }
@@ -407,7 +377,7 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 				log_info("service %s changed at the request of %s",
 				    m->svc.name, mesh_member_name(&e->mesh, c->peer));
 			buf_init(&p, 512);
-			if (wire_enc_svc_resp(&p, code, err) == 0)
+			if (wire_svc_resp_encode(&p, code, err) == 0)
 				conn_send(c, 1, &p);
 			buf_release(&p);
 			conn_finish(c);
@@ -457,9 +427,9 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_SVC_WAIT_RESP:
 		if (m->type == MSG_SVC_RESP && c->waiter != NULL) {
 			if (m->code == 0)
-				ctl_reply_ok(c->waiter);
+				ctlsock_reply_ok(c->waiter);
 			else
-				ctl_reply_error(c->waiter, "%s", m->errmsg);
+				ctlsock_reply_error(c->waiter, "%s", m->errmsg);
 			c->waiter = NULL;
 			conn_finish(c);
 			return;
@@ -727,7 +697,8 @@ conn_connect_cb(uv_connect_t *req, int status)
 		struct buf	 p;
 
 		buf_init(&p, 1024);
-		if (wire_enc_svc_req(&p, c->svc_op, &c->svc, c->svc_force) == 0)
+		if (wire_svc_req_encode(&p, c->svc_op, &c->svc,
+		    c->svc_force) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
 		c->step = ST_SVC_WAIT_RESP;
@@ -799,9 +770,12 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
 		c->seq = seq;
 }
 
-/* svcreq_start - ask another member to add or remove its backend; the answer goes to cl. */
+/*
+ * conn_start_svcreq - ask another member to add or remove its backend; the
+ * answer goes to cl.
+ */
 int
-svcreq_start(struct engine *e, const struct member *owner, uint8_t op,
+conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, struct ctl_client *cl, char *err,
     size_t errlen)
 {

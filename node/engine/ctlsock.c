@@ -14,6 +14,7 @@
 #include "node/core/log.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/mp.h"
 #include "proto/parse.h"
 #include "proto/token.h"
@@ -106,7 +107,7 @@ reply(struct ctl_client *cl, struct buf *payload)
 }
 
 void
-ctl_reply_error(struct ctl_client *cl, const char *fmt, ...)
+ctlsock_reply_error(struct ctl_client *cl, const char *fmt, ...)
 {
 	struct buf	 b;
 	msgpack_packer	 pk;
@@ -137,7 +138,7 @@ ok_head(msgpack_packer *pk, struct buf *b, size_t nfields)
 }
 
 void
-ctl_reply_ok(struct ctl_client *cl)
+ctlsock_reply_ok(struct ctl_client *cl)
 {
 	struct buf	 b;
 	msgpack_packer	 pk;
@@ -168,7 +169,7 @@ pack_mesh_summary(msgpack_packer *pk, struct engine *e)
 }
 
 void
-ctl_reply_join(struct ctl_client *cl, struct engine *e)
+ctlsock_reply_join(struct ctl_client *cl, struct engine *e)
 {
 	struct buf	 b;
 	msgpack_packer	 pk;
@@ -630,13 +631,13 @@ do_invite(struct ctl_client *cl, const struct ctl_req *r)
 	msgpack_packer	 pk;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctl_reply_error(cl, "this node is not in a mesh: run \"rpn init\" "
-		    "or \"rpn join\" first");
+		ctlsock_reply_error(cl, "this node is not in a mesh: run "
+		    "\"rpn init\" or \"rpn join\" first");
 		return;
 	}
 	if (mesh_invite(&e->mesh, ttl, engine_now(e), unix_ms, &t) == -1 ||
 	    token_encode(&t, s, sizeof(s)) == -1) {
-		ctl_reply_error(cl, "cannot create an invitation");
+		ctlsock_reply_error(cl, "cannot create an invitation");
 		return;
 	}
 	sodium_memzero(&t, sizeof(t));
@@ -662,7 +663,7 @@ do_init(struct ctl_client *cl, const struct ctl_req *r)
 	msgpack_packer		 pk;
 
 	if (e->mesh.joined) {
-		ctl_reply_error(cl, "this node is already in a mesh; run "
+		ctlsock_reply_error(cl, "this node is already in a mesh; run "
 		    "\"rpn leave\" first");
 		return;
 	}
@@ -678,14 +679,15 @@ do_init(struct ctl_client *cl, const struct ctl_req *r)
 	unlinkat(e->statefd, ROOT_KEY_FILE, 0);
 	if (keys_create(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
 	    sizeof(err)) == -1) {
-		ctl_reply_error(cl, "cannot create the mesh root key: %s", err);
+		ctlsock_reply_error(cl, "cannot create the mesh root key: %s",
+		    err);
 		return;
 	}
 	e->has_root = 1;
 	if (mesh_set_identity(&e->mesh, name, addrs, naddrs) == -1 ||
 	    mesh_found(&e->mesh, e->root_sk, engine_now(e),
 	    engine_unix_ms()) == -1) {
-		ctl_reply_error(cl, "cannot found the mesh");
+		ctlsock_reply_error(cl, "cannot found the mesh");
 		return;
 	}
 	log_info("founded mesh %02x%02x%02x%02x… as \"%s\"", e->mesh.mesh_id[0],
@@ -717,7 +719,7 @@ leave_done(uv_timer_t *t)
 	e->nadv = 0;
 	engine_save_now(e);
 	if (e->leave_waiter != NULL)
-		ctl_reply_ok(e->leave_waiter);
+		ctlsock_reply_ok(e->leave_waiter);
 	e->leave_waiter = NULL;
 }
 
@@ -731,13 +733,13 @@ do_leave(struct ctl_client *cl)
 	struct engine	*e = cl->e;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctl_reply_error(cl, "this node is not in a mesh");
+		ctlsock_reply_error(cl, "this node is not in a mesh");
 		return;
 	}
 	/* Its backends go first, so no member lists them once it is gone. */
 	svcctl_withdraw_all(e);
 	if (mesh_leave(&e->mesh, engine_now(e), engine_unix_ms()) == -1) {
-		ctl_reply_error(cl, "cannot sign the leave record");
+		ctlsock_reply_error(cl, "cannot sign the leave record");
 		return;
 	}
 	e->leave_waiter = cl;
@@ -755,7 +757,7 @@ reply_service(struct ctl_client *cl, const char *name)
 	msgpack_packer		 pk;
 
 	if (s == NULL || owners_shown(&e->mesh.mb, s) == 0) {
-		ctl_reply_error(cl, "no service is named \"%s\"", name);
+		ctlsock_reply_error(cl, "no service is named \"%s\"", name);
 		return;
 	}
 	ok_head(&pk, &b, 1);
@@ -799,11 +801,11 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 	uint8_t			 op = r->cmd == CTL_SERVICE_ADD ? 1 : 2;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctl_reply_error(cl, "this node is not in a mesh");
+		ctlsock_reply_error(cl, "this node is not in a mesh");
 		return;
 	}
 	if (r->name[0] == '\0') {
-		ctl_reply_error(cl, "a service needs a name");
+		ctlsock_reply_error(cl, "a service needs a name");
 		return;
 	}
 	memset(&s, 0, sizeof(s));
@@ -818,18 +820,19 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 	}
 	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
 		if ((owner = member_by_name(e, r->node)) == NULL) {
-			ctl_reply_error(cl, "no member is named \"%s\"", r->node);
+			ctlsock_reply_error(cl, "no member is named \"%s\"",
+			    r->node);
 			return;
 		}
 		if (op == 1 && svc_check_add(&e->dp.svcs, &e->mesh.mb, owner->id,
 		    &s, e->cfg.listen.port, err, sizeof(err)) == -1) {
-			ctl_reply_error(cl, "%s", err);
+			ctlsock_reply_error(cl, "%s", err);
 			return;
 		}
 		/* The owner signs its own records: ask it over the mesh. */
-		if (svcreq_start(e, owner, op, &s, r->force, cl, err,
+		if (conn_start_svcreq(e, owner, op, &s, r->force, cl, err,
 		    sizeof(err)) == -1)
-			ctl_reply_error(cl, "%s", err);
+			ctlsock_reply_error(cl, "%s", err);
 		return;
 	}
 	if (op == 2) {
@@ -838,7 +841,8 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 		    REC_SERVICE, (const uint8_t *)s.name, strlen(s.name));
 
 		if (sv == NULL) {
-			ctl_reply_error(cl, "no service is named \"%s\"", s.name);
+			ctlsock_reply_error(cl, "no service is named \"%s\"",
+			    s.name);
 			return;
 		}
 		if ((mine == NULL || (mine->flags & REC_F_DELETED)) &&
@@ -846,16 +850,17 @@ do_service(struct ctl_client *cl, const struct ctl_req *r)
 			const struct member	*o = mb_get(&e->mesh.mb,
 			    sv->owners[0].id);
 
-			ctl_reply_error(cl, "service %s has no backend on this "
-			    "node; name its node with --node (for example %s)",
+			ctlsock_reply_error(cl, "service %s has no backend on "
+			    "this node; name its node with --node (for example "
+			    "%s)",
 			    s.name, o && o->name[0] ? o->name : "?");
 			return;
 		}
 	}
 	if (svcctl_apply(e, op, &s, r->force, err, sizeof(err)) == -1)
-		ctl_reply_error(cl, "%s", err);
+		ctlsock_reply_error(cl, "%s", err);
 	else
-		ctl_reply_ok(cl);
+		ctlsock_reply_ok(cl);
 }
 
 static void
@@ -867,7 +872,7 @@ handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 
 	if (ctl_req_decode(p, len, &r, &why) == -1) {
 		cl->e->st.ctl_bad++;
-		ctl_reply_error(cl, "bad request: %s", why);
+		ctlsock_reply_error(cl, "bad request: %s", why);
 		return;
 	}
 	cl->busy = 1;
@@ -883,11 +888,12 @@ handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 		break;
 	case CTL_JOIN:
 		if (!r.has_peer || r.token[0] == '\0') {
-			ctl_reply_error(cl, "join needs a peer and a token");
+			ctlsock_reply_error(cl,
+			    "join needs a peer and a token");
 			break;
 		}
 		if (join_start(cl->e, &r, cl, err, sizeof(err)) == -1)
-			ctl_reply_error(cl, "%s", err);
+			ctlsock_reply_error(cl, "%s", err);
 		break;
 	case CTL_LEAVE:
 		do_leave(cl);
@@ -901,12 +907,12 @@ handle(struct ctl_client *cl, const uint8_t *p, size_t len)
 		break;
 	case CTL_SERVICE_SHOW:
 		if (r.name[0] == '\0')
-			ctl_reply_error(cl, "service show needs a name");
+			ctlsock_reply_error(cl, "service show needs a name");
 		else
 			reply_service(cl, r.name);
 		break;
 	default:
-		ctl_reply_error(cl, "\"%s\" is not supported by this rpnd",
+		ctlsock_reply_error(cl, "\"%s\" is not supported by this rpnd",
 		    ctl_cmd_name(r.cmd));
 		break;
 	}
@@ -945,13 +951,13 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	free(b->base);
 	if (cl->in.err) {
 		cl->e->st.ctl_bad++;
-		ctl_reply_error(cl, "request too large");
+		ctlsock_reply_error(cl, "request too large");
 		return;
 	}
 	r = ctl_frame_len(cl->in.p, cl->in.len, CTL_MAX_REQ, &len);
 	if (r == -1) {
 		cl->e->st.ctl_bad++;
-		ctl_reply_error(cl, "request too large");
+		ctlsock_reply_error(cl, "request too large");
 	} else if (r == 1)
 		handle(cl, cl->in.p + 4, len);
 }
@@ -989,8 +995,8 @@ ctl_client_new(struct engine *e, int fd)
 	    cred.uid != 0) {
 		e->st.ctl_bad++;
 		log_warnx("control socket: refused a client that is not root");
-		ctl_reply_error(cl, "permission denied: the control socket is "
-		    "for root");
+		ctlsock_reply_error(cl, "permission denied: the control socket "
+		    "is for root");
 		return;
 	}
 	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);

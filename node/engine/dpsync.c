@@ -205,15 +205,9 @@ sent_add(struct dpsync *d, uint32_t key)
 {
 	struct dp_sent	*s;
 
-	if (d->nsent == d->capsent) {
-		uint32_t	 ncap = d->capsent ? d->capsent * 2 : 64;
-		struct dp_sent	*nv = realloc(d->sent, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NULL;
-		d->sent = nv;
-		d->capsent = ncap;
-	}
+	if (array_reserve(&d->sent, &d->capsent, d->nsent + 1,
+	    sizeof(*d->sent)) == -1)
+		return NULL;
 	if (hmap_put(&d->sentidx, key_hash(key), d->nsent) == -1)
 		return NULL;
 	s = &d->sent[d->nsent++];

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "node/core/privsep.h"
 #include "node/engine/chan.h"
 #include "node/core/state.h"
+#include "proto/box.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
 
 #define SAVE_DELAY_MS		1000
@@ -450,7 +453,7 @@ restore(struct engine *e, struct state_snap *s)
 	if (!s->joined)
 		return;
 	memcpy(m->root, s->root, WIRE_KEY);
-	mesh_id_of(m->mesh_id, m->root);
+	env_mesh_id(m->mesh_id, m->root);
 	memcpy(m->chain, s->chain, sizeof(m->chain));
 	m->nchain = s->nchain;
 	m->has_token = s->has_token;
@@ -484,6 +487,26 @@ restore(struct engine *e, struct state_snap *s)
 	    m->mb.n, m->store.live);
 }
 
+/* drop_privileges - become uid/gid for good, with no way back. */
+static int
+drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		snprintf(err, errlen, "dropping privileges: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "could regain root after dropping it");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage_engine(void)
 {
@@ -493,11 +516,6 @@ usage_engine(void)
 int
 engine_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "uplink", required_argument, NULL, 'U' },
-		{ "lan", required_argument, NULL, 'L' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct engine		*e = &engine;
 	struct state_snap	 snap;
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
@@ -514,7 +532,7 @@ engine_main(int argc, char **argv)
 	e->state_dir = RPND_STATE;
 	e->privfd = PRIV_FD;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "dE:f:nS:s:v", longopts,
+	while ((ch = getopt_long(argc, argv, RPND_OPTSTRING, config_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -539,8 +557,13 @@ engine_main(int argc, char **argv)
 			if (config_add_lan(&cli_cfg, optarg, err, sizeof(err)) == -1)
 				fatalx("--lan %s: %s", optarg, err);
 			break;
+		case 'h':
+		case 'n':
 		case 's':
-			break;
+		case 'T':
+		case 'V':
+		case 'v':
+			break;	/* the parent's */
 		default:
 			usage_engine();
 		}
@@ -567,7 +590,8 @@ engine_main(int argc, char **argv)
 	if (!have_cred)
 		usage_engine();
 	if (getuid() == 0 && uid != 0) {
-		if (priv_drop((uid_t)uid, (gid_t)gid, err, sizeof(err)) == -1)
+		if (drop_privileges((uid_t)uid, (gid_t)gid, err,
+		    sizeof(err)) == -1)
 			fatalx("%s", err);
 		log_debug("running as uid %u", uid);
 	}

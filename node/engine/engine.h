@@ -175,16 +175,16 @@ int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
 	    int force, char *err, size_t errlen);
 int	svcctl_health(struct engine *, const char *name, uint8_t health);
 void	svcctl_withdraw_all(struct engine *);
-int	svcreq_start(struct engine *, const struct member *, uint8_t op,
+int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    const struct rec_service *, int force, struct ctl_client *,
 	    char *err, size_t errlen);
 
 /* ctlsock.c */
 int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);
 void	ctlsock_close_all(struct engine *);
-void	ctl_reply_error(struct ctl_client *, const char *, ...)
+void	ctlsock_reply_error(struct ctl_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	ctl_reply_join(struct ctl_client *, struct engine *);
-void	ctl_reply_ok(struct ctl_client *);
+void	ctlsock_reply_join(struct ctl_client *, struct engine *);
+void	ctlsock_reply_ok(struct ctl_client *);
 
 #endif

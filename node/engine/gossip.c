@@ -5,7 +5,7 @@
 
 #include "node/engine/engine.h"
 #include "node/core/log.h"
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "proto/parse.h"
 
 #define GOSSIP_INTERVAL_MS	200
@@ -131,8 +131,8 @@ send_probe(struct engine *e, struct member *m, uint8_t type, uint32_t seq)
 	n = piggyback(e, m, type, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
 	    PROBE_HDR);
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
-	if (wire_enc_probe(&p, type, seq, e->mesh.store.hash, e->mesh.store.sum,
-	    items, lens, n) == 0)
+	if (wire_probe_encode(&p, type, seq, e->mesh.store.hash,
+	    e->mesh.store.sum, items, lens, n) == 0)
 		udp_send(e, m, &p);
 }
 
@@ -145,9 +145,9 @@ send_seq(struct engine *e, struct member *m, uint8_t type, uint32_t seq,
 
 	buf_init_fixed(&p, mem, sizeof(mem));
 	if (type == MSG_PINGREQ)
-		wire_enc_pingreq(&p, seq, target);
+		wire_pingreq_encode(&p, seq, target);
 	else
-		wire_enc_seq(&p, type, seq);
+		wire_seq_encode(&p, type, seq);
 	udp_send(e, m, &p);
 }
 
@@ -223,7 +223,7 @@ gossip_timer_cb(uv_timer_t *t)
 		if (n == 0)
 			break;
 		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
-		if (wire_enc_items(&p, MSG_GOSSIP, items, lens, n) == 0)
+		if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, n) == 0)
 			udp_send(e, mesh->mb.m[cand[k]], &p);
 	}
 }

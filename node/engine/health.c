@@ -24,6 +24,7 @@
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
 
 #define TICK_MS		500

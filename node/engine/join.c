@@ -5,8 +5,12 @@
 
 #include "node/engine/conn.h"
 #include "node/core/log.h"
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
 #include "proto/parse.h"
+#include "proto/token.h"
 
 #define JOIN_TIMEOUT_MS	10000
 
@@ -16,7 +20,7 @@ send_error(struct conn *c, int sealed, uint32_t code, const char *msg)
 	struct buf	 p;
 
 	buf_init(&p, 512);
-	if (wire_enc_error(&p, code, msg) == 0)
+	if (wire_error_encode(&p, code, msg) == 0)
 		conn_send(c, sealed, &p);
 	buf_release(&p);
 }
@@ -61,7 +65,7 @@ join_hello(struct conn *c, const struct wire_msg *m)
 	conn_set_peer(c, m->joiner, key);
 	sodium_memzero(key, sizeof(key));
 	buf_init(&p, WIRE_MAX_FRAME);
-	if (wire_enc_offer(&p, e->mesh.root, e->mesh.self_env,
+	if (wire_offer_encode(&p, e->mesh.root, e->mesh.self_env,
 	    e->mesh.self_envlen, chain, n) == 0)
 		conn_send(c, 1, &p);
 	buf_release(&p);
@@ -90,7 +94,7 @@ join_record(struct conn *c, const struct wire_msg *m)
 	log_info("admitted node \"%s\"", mesh_member_name(&e->mesh, c->peer));
 	conn_send_all_records(c, NULL, 0);
 	buf_init(&p, 16);
-	wire_enc_done(&p);
+	wire_done_encode(&p);
 	conn_send(c, 1, &p);
 	buf_release(&p);
 	conn_finish(c);
@@ -161,7 +165,8 @@ join_on_connect(struct conn *c)
 	token_proof_sign(sig, sk, j->token.mesh_id, m->id);
 	sodium_memzero(sk, sizeof(sk));
 	buf_init(&p, 1024);
-	if (wire_enc_hello(&p, j->token.mesh_id, m->id, j->name, pk, sig) == 0)
+	if (wire_hello_encode(&p, j->token.mesh_id, m->id, j->name, pk,
+	    sig) == 0)
 		conn_send(c, 0, &p);
 	buf_release(&p);
 	c->step = ST_JOIN_WAIT_OFFER;
@@ -182,7 +187,7 @@ offer_check(struct conn *c, const struct wire_msg *m, const char **why)
 	struct rec_head	 h;
 	struct rec_node	 nd;
 
-	mesh_id_of(mid, m->root);
+	env_mesh_id(mid, m->root);
 	if (sodium_memcmp(mid, j->token.mesh_id, WIRE_MESH_ID) != 0) {
 		*why = "the peer belongs to another mesh than the token";
 		return -1;
@@ -191,11 +196,13 @@ offer_check(struct conn *c, const struct wire_msg *m, const char **why)
 	if (env_open(rec, len, mid, &author, &body, &bodylen) == -1 ||
 	    sodium_memcmp(author, c->peer, WIRE_KEY) != 0 ||
 	    rec_node_decode(body, bodylen, &h, &nd) == -1 ||
-	    chain_verify(nd.chain, nd.nchain, m->root, mid, author) == -1) {
+	    cert_chain_verify(nd.chain, nd.nchain, m->root, mid,
+	    author) == -1) {
 		*why = "the peer could not prove it is a member";
 		return -1;
 	}
-	if (chain_verify(m->chain, m->nchain, m->root, mid, c->e->mesh.id) == -1) {
+	if (cert_chain_verify(m->chain, m->nchain, m->root, mid,
+	    c->e->mesh.id) == -1) {
 		*why = "the admission the peer issued is invalid";
 		return -1;
 	}
@@ -245,7 +252,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 		rec = wire_items_get(&m->items, 0, &len);
 		mesh_accept(&e->mesh, rec, len, engine_now(e), engine_unix_ms(), 0);
 		buf_init(&p, WIRE_MAX_FRAME);
-		if (wire_enc_record(&p, MSG_JOIN_RECORD, e->mesh.self_env,
+		if (wire_record_encode(&p, MSG_JOIN_RECORD, e->mesh.self_env,
 		    e->mesh.self_envlen) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
@@ -263,7 +270,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 			log_info("joined the mesh through %s as \"%s\" (%u records)",
 			    c->join->peer_text, e->mesh.name, c->join->nrecords);
 			if (c->waiter)
-				ctl_reply_join(c->waiter, e);
+				ctlsock_reply_join(c->waiter, e);
 			c->waiter = NULL;
 			engine_save_now(e);
 			engine_kick(e);
@@ -287,7 +294,7 @@ join_on_close(struct conn *c, const char *why)
 		mesh_forget(&e->mesh, engine_now(e));
 	c->step = ST_DONE;
 	if (c->waiter) {
-		ctl_reply_error(c->waiter, "join through %s failed: %s",
+		ctlsock_reply_error(c->waiter, "join through %s failed: %s",
 		    c->join ? c->join->peer_text : "?", why);
 		c->waiter = NULL;
 	}

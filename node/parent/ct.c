@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "node/core/array.h"
 #include "node/parent/ct.h"
 #include "node/parent/nl.h"
 
@@ -18,8 +19,8 @@ struct ct_ctx {
 	const struct dp_flush	*f;
 	uint32_t		 nf;
 	char			*dels;		/* ORIG tuples to delete */
-	size_t			 len;
-	size_t			 cap;
+	uint32_t		 len;
+	uint32_t		 cap;
 };
 
 static int
@@ -85,15 +86,8 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		    ra != f->backend_addr || rport != f->backend_port)
 			continue;
 		len = tb[CTA_TUPLE_ORIG]->nla_len;
-		if (c->cap - c->len < (size_t)len + 4) {
-			size_t	 ncap = (c->cap ? c->cap * 2 : 4096) + len;
-			char	*nb = realloc(c->dels, ncap);
-
-			if (nb == NULL)
-				return MNL_CB_ERROR;
-			c->dels = nb;
-			c->cap = ncap;
-		}
+		if (array_reserve(&c->dels, &c->cap, c->len + len + 4, 1) == -1)
+			return MNL_CB_ERROR;
 		memcpy(c->dels + c->len, tb[CTA_TUPLE_ORIG], len);
 		c->len += MNL_ALIGN(len);
 		break;

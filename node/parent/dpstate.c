@@ -24,7 +24,6 @@
 
 #include "node/parent/ct.h"
 #include "node/core/log.h"
-#include "node/parent/chan.h"
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"

@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 
 #include "node/core/log.h"
-#include "node/parent/chan.h"
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"

@@ -48,8 +48,8 @@
 
 struct batch {
 	char		*buf;
-	size_t		 len;
-	size_t		 cap;
+	uint32_t	 len;
+	uint32_t	 cap;
 	uint32_t	 nmsgs;
 	uint32_t	 first_seq;
 	uint32_t	 nelems;
@@ -59,22 +59,16 @@ struct batch {
 static char *
 batch_room(struct batch *b, size_t need)
 {
+	uint32_t	 had = b->cap;
+
 	if (b->err)
 		return NULL;
-	if (b->cap - b->len < need) {
-		size_t	 ncap = b->cap ? b->cap : 1 << 16;
-		char	*nb;
-
-		while (ncap - b->len < need)
-			ncap *= 2;
-		if ((nb = realloc(b->buf, ncap)) == NULL) {
-			b->err = 1;
-			return NULL;
-		}
-		memset(nb + b->cap, 0, ncap - b->cap);
-		b->buf = nb;
-		b->cap = ncap;
+	if (need > UINT32_MAX - b->len ||
+	    array_reserve(&b->buf, &b->cap, b->len + (uint32_t)need, 1) == -1) {
+		b->err = 1;
+		return NULL;
 	}
+	memset(b->buf + had, 0, b->cap - had);
 	return b->buf + b->len;
 }
 
@@ -167,7 +161,7 @@ nft_send(struct nft *n, struct batch *msgs, uint32_t *usec, int check)
 		nlh = nftnl_batch_end(b.buf + b.len, n->nl.seq++);
 		b.len += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
-	sock_size(n, (uint32_t)b.len);
+	sock_size(n, b.len);
 	/* Every message is acked: make room for the answers. */
 	rcv = (int)(msgs->nmsgs * 256 + (1 << 16));
 	if ((uint32_t)rcv > n->rcvbuf) {

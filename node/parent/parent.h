@@ -90,8 +90,12 @@ void	host_on_news(struct parent *);
 void	host_timers(struct parent *);
 uint64_t host_now_ms(void);
 
-/* priv.c */
+/* priv.c: the channel to the engine, and the engine's user */
 int	priv_dispatch(struct parent *, const struct priv_hdr *, const void *);
+int	priv_send(int fd, uint16_t type, const void *, size_t);
+ssize_t	priv_recv(int fd, struct priv_hdr *, void *, size_t cap);
+int	priv_lookup_user(const char *want, uid_t *, gid_t *, char *err,
+	    size_t errlen);
 
 /* dpstate.c */
 int	dp_commit(struct parent *, const struct dp_commit *);

@@ -63,8 +63,8 @@ struct rt_set {
 	uint32_t	 cap;
 	char		*msgs;		/* dumped messages, to delete from */
 	uint32_t	*off;
-	size_t		 len;
-	size_t		 mcap;
+	uint32_t	 len;
+	uint32_t	 mcap;
 	uint32_t	 offcap;
 };
 
@@ -240,16 +240,9 @@ have_cb(const struct nlmsghdr *nlh, void *data)
 	/* Keep the message itself: deleting takes exactly what was dumped. */
 	if (array_reserve(&s->off, &s->offcap, s->n + 1, sizeof(*s->off)) == -1)
 		return MNL_CB_ERROR;
-	if (s->mcap - s->len < nlh->nlmsg_len) {
-		size_t	 ncap = (s->mcap ? s->mcap * 2 : 8192) + nlh->nlmsg_len;
-		char	*nb = realloc(s->msgs, ncap);
-
-		if (nb == NULL)
-			return MNL_CB_ERROR;
-		s->msgs = nb;
-		s->mcap = ncap;
-	}
-	s->off[s->n] = (uint32_t)s->len;
+	if (array_reserve(&s->msgs, &s->mcap, s->len + nlh->nlmsg_len, 1) == -1)
+		return MNL_CB_ERROR;
+	s->off[s->n] = s->len;
 	memcpy(s->msgs + s->len, nlh, nlh->nlmsg_len);
 	s->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	return set_add(s, &o) == 0 ? MNL_CB_OK : MNL_CB_ERROR;
@@ -287,8 +280,8 @@ have(struct routes *r, struct rt_set *s)
 /* The changes of one reconciliation, sent as one batch (nl_send_batch). */
 struct rt_batch {
 	char		*buf;
-	size_t		 len;
-	size_t		 cap;
+	uint32_t	 len;
+	uint32_t	 cap;
 	uint32_t	 lo;		/* sequence number of the first message */
 	uint32_t	 n;
 	const struct rt_obj **what;	/* each message's object, for errors */
@@ -302,18 +295,8 @@ batch_next(struct routes *r, struct rt_batch *b, const struct rt_obj *o)
 {
 	struct nlmsghdr	*nlh;
 
-	if (b->cap - b->len < NL_BUF_SIZE) {
-		size_t	 ncap = b->cap ? b->cap * 2 : 4 * NL_BUF_SIZE;
-		char	*nb = realloc(b->buf, ncap);
-
-		if (nb == NULL) {
-			b->err = 1;
-			return NULL;
-		}
-		b->buf = nb;
-		b->cap = ncap;
-	}
-	if (array_reserve(&b->what, &b->capwhat, b->n + 1,
+	if (array_reserve(&b->buf, &b->cap, b->len + NL_BUF_SIZE, 1) == -1 ||
+	    array_reserve(&b->what, &b->capwhat, b->n + 1,
 	    sizeof(*b->what)) == -1) {
 		b->err = 1;
 		return NULL;

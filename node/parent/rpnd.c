@@ -23,12 +23,11 @@
 #include "node/core/config.h"
 #include "node/engine/main.h"
 #include "node/core/log.h"
-#include "node/parent/chan.h"
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/version.h"
 
-#define RPN_VERSION	"0.1.0"
 #define STOP_GRACE_MS	5000
 #define LOCK_FILE	"rpnd.lock"
 
@@ -437,14 +436,6 @@ stop_engine(struct parent *p)
 static int
 load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "uplink", required_argument, NULL, 'U' },
-		{ "lan", required_argument, NULL, 'L' },
-		{ "teardown", no_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	char	 why[256];
 	int	 ch;
 
@@ -453,8 +444,8 @@ load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
 		return -1;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(p->argc, p->argv, "df:hnS:s:Vv", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(p->argc, p->argv, RPND_OPTSTRING,
+	    config_longopts, NULL)) != -1) {
 		if ((ch == 'U' && config_add_uplink(c, optarg, why,
 		    sizeof(why)) == -1) || (ch == 'L' && config_add_lan(c,
 		    optarg, why, sizeof(why)) == -1)) {
@@ -586,14 +577,6 @@ parent_loop(struct parent *p)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "uplink", required_argument, NULL, 'U' },
-		{ "lan", required_argument, NULL, 'L' },
-		{ "teardown", no_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct parent	 p;
 	char		 err[600];
 	int		 ch, check = 0, verbose = 0, teardown = 0, rc, lockfd = -1;
@@ -601,17 +584,21 @@ main(int argc, char **argv)
 	gid_t		 gid;
 	sigset_t	 mask;
 
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-E") == 0)
-			return engine_main(argc, argv);
 	memset(&p, 0, sizeof(p));
 	p.cfg_path = RPND_CONF;
 	p.sock = getenv("RPN_SOCKET") ? getenv("RPN_SOCKET") : RPND_SOCK;
 	p.state_dir = RPND_STATE;
 	config_default(&p.cfg);
-	while ((ch = getopt_long(argc, argv, "df:hnS:s:Vv", longopts,
+	while ((ch = getopt_long(argc, argv, RPND_OPTSTRING, config_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'E':
+			/*
+			 * Internal: this process is the engine, started by
+			 * start_engine() with -E first; it parses the same
+			 * arguments again for itself.
+			 */
+			return engine_main(argc, argv);
 		case 'd':
 			p.debug = 1;
 			break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "node/core/mesh.h"
+#include "proto/box.h"
 #include "proto/envelope.h"
 #include "proto/token.h"
 #include "tests/fuzz/fuzz.h"

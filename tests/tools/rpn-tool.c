@@ -18,6 +18,8 @@
 #include "node/core/dataplane.h"
 #include "node/core/keys.h"
 #include "node/core/state.h"
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"
@@ -81,7 +83,7 @@ send_record(const char *to, const uint8_t target[WIRE_KEY], const uint8_t *rec,
 		die("bad target key");
 	buf_init(&p, WIRE_MAX_DATAGRAM);
 	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
-	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
 	    box_seal(&box, pk, key, 1, 1, p.p, p.len) == -1)
 		die("record too large for a datagram");
 	send_dgram(to, box.p, box.len);
@@ -117,7 +119,7 @@ send_v1_box(const char *to, const uint8_t sk[SECRET_KEY],
 	hdr[0] = BOX_MAGIC_V1;
 	memcpy(hdr + 1, sk + 32, WIRE_KEY);
 	randombytes_buf(hdr + 1 + WIRE_KEY, BOX_NONCE);
-	if (wire_enc_items(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
 	    buf_put(&box, flen, sizeof(flen)) == -1 ||
 	    buf_put(&box, hdr, sizeof(hdr)) == -1 ||
 	    buf_reserve(&box, p.len + 16) == -1)
@@ -282,7 +284,7 @@ fuzz_seeds(const char *dir)
 
 	mkdir(dir, 0755);
 	crypto_sign_keypair(pk, sk);
-	mesh_id_of(mid, pk);
+	env_mesh_id(mid, pk);
 	memset(&nd, 0, sizeof(nd));
 	strcpy(nd.name, "seed");
 	nd.naddrs = 1;
@@ -301,23 +303,23 @@ fuzz_seeds(const char *dir)
 	items[0] = e.p;
 	lens[0] = e.len;
 	buf_reset(&b);
-	wire_enc_probe(&b, MSG_PING, 1, 2, 3, items, lens, 1);
+	wire_probe_encode(&b, MSG_PING, 1, 2, 3, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	box_seeds(dir, &k, &b);
 	buf_reset(&b);
-	wire_enc_items(&b, MSG_RECORDS, items, lens, 1);
+	wire_items_msg_encode(&b, MSG_RECORDS, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_digest(&b, MSG_SYNC_REQ, &d, 1);
+	wire_digest_encode(&b, MSG_SYNC_REQ, &d, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_hello(&b, mid, pk, "joiner", pk, nd.chain[0].sig);
+	wire_hello_encode(&b, mid, pk, "joiner", pk, nd.chain[0].sig);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_offer(&b, pk, e.p, e.len, chain, 2);
+	wire_offer_encode(&b, pk, e.p, e.len, chain, 2);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
-	wire_enc_pingreq(&b, 9, pk);
+	wire_pingreq_encode(&b, 9, pk);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	buf_reset(&b);
 	rec_invite_encode(&b, 8, 0, pk, &iv);
@@ -372,7 +374,7 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 		buf_reset(&b);
-		wire_enc_svc_req(&b, 1, &sv, 1);
+		wire_svc_req_encode(&b, 1, &sv, 1);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	}
 	{
@@ -824,7 +826,7 @@ main(int argc, char **argv)
 		/* Properly signed, but older than anything the mesh holds. */
 		buf_init(&nb, WIRE_MAX_RECORD);
 		buf_init(&env, WIRE_MAX_RECORD);
-		mesh_id_of(mid, s.root);
+		env_mesh_id(mid, s.root);
 		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");
@@ -885,7 +887,7 @@ main(int argc, char **argv)
 		}
 		buf_init(&nb, WIRE_MAX_RECORD);
 		buf_init(&env, WIRE_MAX_RECORD);
-		mesh_id_of(mid, s.root);
+		env_mesh_id(mid, s.root);
 		if (rec_service_encode(&nb, version, &sv) == -1 ||
 		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
 			die("cannot sign");

@@ -1,6 +1,8 @@
 /* test-envelope.c: signatures, admission chains, sealed boxes and tokens. */
 #include <sodium.h>
 
+#include "proto/box.h"
+#include "proto/cert.h"
 #include "proto/envelope.h"
 #include "proto/token.h"
 #include "tests/unit/test.h"
@@ -49,19 +51,19 @@ TEST(chain_verify_links)
 	keypair(rpk, rsk);
 	keypair(apk, ask);
 	keypair(bpk, bsk);
-	mesh_id_of(mid, rpk);
+	env_mesh_id(mid, rpk);
 	cert_sign(&c[0], rsk, mid, apk, 100);
 	cert_sign(&c[1], ask, mid, bpk, 101);
-	ASSERT_EQ(chain_verify(c, 1, rpk, mid, apk), 0);
-	ASSERT_EQ(chain_verify(c, 2, rpk, mid, bpk), 0);
+	ASSERT_EQ(cert_chain_verify(c, 1, rpk, mid, apk), 0);
+	ASSERT_EQ(cert_chain_verify(c, 2, rpk, mid, bpk), 0);
 	/* the chain names a different subject */
-	ASSERT_EQ(chain_verify(c, 2, rpk, mid, apk), -1);
+	ASSERT_EQ(cert_chain_verify(c, 2, rpk, mid, apk), -1);
 	/* b cannot vouch for itself from the root */
-	ASSERT_EQ(chain_verify(&c[1], 1, rpk, mid, bpk), -1);
+	ASSERT_EQ(cert_chain_verify(&c[1], 1, rpk, mid, bpk), -1);
 	/* a changed issue time breaks the link */
 	c[1].issued++;
-	ASSERT_EQ(chain_verify(c, 2, rpk, mid, bpk), -1);
-	ASSERT_EQ(chain_verify(c, 0, rpk, mid, bpk), -1);
+	ASSERT_EQ(cert_chain_verify(c, 2, rpk, mid, bpk), -1);
+	ASSERT_EQ(cert_chain_verify(c, 0, rpk, mid, bpk), -1);
 }
 
 TEST(box_seal_open_reflect)

@@ -3,6 +3,8 @@
 
 #include "node/core/mesh.h"
 #include "tests/unit/test.h"
+#include "proto/cert.h"
+#include "proto/token.h"
 
 #define NOW	1000
 #define UNIX	1800000000000ULL

@@ -1,5 +1,5 @@
 /* test-replay.c: the box replay window, as a pure function of the stamps it is shown. */
-#include "proto/envelope.h"
+#include "proto/box.h"
 #include "tests/unit/test.h"
 
 /* What the receivers do: check, and mark only what was new. */

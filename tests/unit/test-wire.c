@@ -192,7 +192,7 @@ TEST(msg_probe_roundtrip_and_limits)
 	size_t		 len;
 
 	buf_init(&b, WIRE_MAX_DATAGRAM);
-	ASSERT_EQ(wire_enc_probe(&b, MSG_PING, 7, 0x1122334455667788ULL, 99,
+	ASSERT_EQ(wire_probe_encode(&b, MSG_PING, 7, 0x1122334455667788ULL, 99,
 	    items, lens, 2), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 0, &m), 0);
 	ASSERT_EQ(m.type, MSG_PING);
@@ -205,7 +205,7 @@ TEST(msg_probe_roundtrip_and_limits)
 	/* a datagram type is not accepted on a stream, nor the reverse */
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), -1);
 	buf_reset(&b);
-	ASSERT_EQ(wire_enc_done(&b), 0);
+	ASSERT_EQ(wire_done_encode(&b), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 0, &m), -1);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	wire_msg_release(&m);
@@ -215,8 +215,8 @@ TEST(msg_probe_roundtrip_and_limits)
 		struct buf	 fb;
 
 		buf_init_fixed(&fb, small, sizeof(small));
-		ASSERT_EQ(wire_enc_probe(&fb, MSG_ACK, 1, 2, 3, items, lens, 2),
-		    -1);
+		ASSERT_EQ(wire_probe_encode(&fb, MSG_ACK, 1, 2, 3, items, lens,
+		    2), -1);
 	}
 	buf_release(&b);
 }
@@ -236,7 +236,7 @@ TEST(msg_digest_hello_offer_error)
 	d[1].author[0] = 2;
 	d[1].version = 7;
 	buf_init(&b, WIRE_MAX_FRAME);
-	ASSERT_EQ(wire_enc_digest(&b, MSG_SYNC_REQ, d, 2), 0);
+	ASSERT_EQ(wire_digest_encode(&b, MSG_SYNC_REQ, d, 2), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_EQ(m.ndigest, 2);
 	ASSERT_UEQ(m.digest[0].sethash, 6);
@@ -247,7 +247,7 @@ TEST(msg_digest_hello_offer_error)
 	memset(k, 4, sizeof(k));
 	memset(s, 5, sizeof(s));
 	buf_reset(&b);
-	ASSERT_EQ(wire_enc_hello(&b, mid, k, "osaka", k, s), 0);
+	ASSERT_EQ(wire_hello_encode(&b, mid, k, "osaka", k, s), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_STR_EQ(m.name, "osaka");
 	ASSERT_MEM_EQ(m.token_sig, s, WIRE_SIG);
@@ -264,14 +264,15 @@ TEST(msg_digest_hello_offer_error)
 
 	memset(chain, 9, sizeof(chain));
 	buf_reset(&b);
-	ASSERT_EQ(wire_enc_offer(&b, k, (const uint8_t *)"rec", 3, chain, 2), 0);
+	ASSERT_EQ(wire_offer_encode(&b, k, (const uint8_t *)"rec", 3, chain, 2),
+	    0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_EQ(m.nchain, 2);
 	ASSERT_EQ(m.items.n, 1);
 	wire_msg_release(&m);
 
 	buf_reset(&b);
-	ASSERT_EQ(wire_enc_error(&b, WERR_TOKEN_USED, "used\n\033[31m"), 0);
+	ASSERT_EQ(wire_error_encode(&b, WERR_TOKEN_USED, "used\n\033[31m"), 0);
 	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
 	ASSERT_EQ(m.code, WERR_TOKEN_USED);
 	ASSERT_STR_EQ(m.errmsg, "used??[31m");	/* control bytes defanged */
