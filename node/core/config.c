@@ -402,10 +402,10 @@ config_print(FILE *f, const struct rpnd_config *c)
 	fprintf(f, "probe-interval %ums\n", c->mesh.mb.probe_interval_ms);
 	fprintf(f, "probe-timeout %ums\n", c->mesh.mb.probe_timeout_ms);
 	fprintf(f, "suspicion-mult %u\n", c->mesh.mb.susp_mult_pct);
-	fprintf(f, "reap-after %llus\n",
-	    (unsigned long long)(c->mesh.mb.reap_after_ms / 1000));
-	fprintf(f, "tombstone-ttl %llus\n",
-	    (unsigned long long)(c->mesh.tombstone_ttl_ms / 1000));
+	fprintf(f, "reap-after %llums\n",
+	    (unsigned long long)c->mesh.mb.reap_after_ms);
+	fprintf(f, "tombstone-ttl %llums\n",
+	    (unsigned long long)c->mesh.tombstone_ttl_ms);
 	for (int i = 0; i < c->nuplinks; i++) {
 		if (c->uplinks[i].has_gw) {
 			fmt_addr(a, sizeof(a), &c->uplinks[i].gw, 0);

@@ -93,8 +93,13 @@ TEST(config_print_parses_again)
 	size_t			 len;
 	FILE			*f;
 
+	/* The parent sends the engine its configuration in this form: every
+	 * setting must come back exactly, durations to the millisecond. */
 	ASSERT_EQ(parse("name x\nadvertise 192.0.2.1:9\nuplink e0 via "
-	    "192.0.2.254\nlan e1\n", &c, err, sizeof(err)), 0);
+	    "192.0.2.254\nlan e1\nreap-after 10500ms\ntombstone-ttl 1500ms\n"
+	    "probe-interval 1250ms\nsuspicion-mult 150\nmark-mask 0xff0000\n"
+	    "keep-on-exit no\nremote-services no\nstrict-rpf yes\n"
+	    "listen 192.0.2.7:7481\n", &c, err, sizeof(err)), 0);
 	f = open_memstream(&text, &len);
 	config_print(f, &c);
 	fclose(f);
