@@ -25,6 +25,7 @@ enum priv_type {
 	PRIV_IFACES,		/* parent to engine: the netview (netview_pack) */
 	PRIV_TEARDOWN,		/* left the mesh: remove rpn's kernel state; none */
 	PRIV_DP_STATE,		/* parent to engine: struct dp_state */
+	PRIV_CONFIG,		/* parent to engine: rpnd.conf as config_print() writes it */
 	PRIV_TYPE_MAX,
 };
 

@@ -330,40 +330,55 @@ engine_stop(struct engine *e, const char *why)
 	close_if_open((uv_handle_t *)&e->save_timer);
 	close_if_open((uv_handle_t *)&e->sig_term);
 	close_if_open((uv_handle_t *)&e->sig_int);
-	close_if_open((uv_handle_t *)&e->sig_hup);
 	chan_close(e);
 	health_close(e);
 }
 
 /*
- * reload - SIGHUP: read the configuration again.  The engine applies its
- * settings at once (probe timing, suspicion, reaping, advertised
- * addresses, remote-services, tombstone-ttl) and says which need a
- * restart (listen, user); "name" is used at the next rpn init or join.
- * The parent applies uplinks, LANs and the kernel settings itself.  A file
- * with errors keeps the old configuration.
+ * config_from_parent - the configuration as the parent read it (the
+ * engine never opens the file): rpnd.conf with --uplink and --lan added,
+ * in config_print()'s form.
+ */
+static int
+config_from_parent(const uint8_t *buf, size_t len, struct rpnd_config *c)
+{
+	char	 err[600];
+
+	config_default(c);
+	if (config_parse((const char *)buf, len, "(from rpnd)", c, err,
+	    sizeof(err)) == -1) {
+		log_warnx("the parent sent a configuration that does not "
+		    "parse: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * reload - the parent read the configuration again (SIGHUP to rpnd).  The
+ * engine applies its settings at once (probe timing, suspicion, reaping,
+ * advertised addresses, remote-services, tombstone-ttl) and says which
+ * need a restart (listen); "name" is used at the next rpn init or join.
+ * The parent applies uplinks, LANs and the kernel settings itself, and
+ * names its own restart settings (user, dataplane).  A file with errors
+ * never gets here: the parent keeps the old configuration.
  */
 static void
-reload(struct engine *e)
+reload(struct engine *e, const uint8_t *buf, size_t len)
 {
 	struct rpnd_config	 c;
-	char			 err[600], applied[256] = "", later[256] = "";
+	char			 applied[256] = "", later[256] = "";
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
 	uint8_t			 n;
 
-	config_default(&c);
-	if (config_read(e->cfg_path, e->cfg_explicit, &c, err,
-	    sizeof(err)) == -1) {
-		log_warnx("reload: keeping the old configuration: %s", err);
+	if (config_from_parent(buf, len, &c) == -1)
 		return;
-	}
 #define CHANGED(cond, name, list) do {					\
 	if (cond)							\
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),	\
 		    "%s%s", list[0] ? ", " : "", name);			\
 } while (0)
 	CHANGED(!addr_eq(&c.listen, &e->cfg.listen), "listen", later);
-	CHANGED(strcmp(c.user, e->cfg.user) != 0, "user", later);
 	CHANGED(memcmp(&c.mesh.mb, &e->cfg.mesh.mb, sizeof(c.mesh.mb)) != 0,
 	    "probe and suspicion timing", applied);
 	CHANGED(c.mesh.tombstone_ttl_ms != e->cfg.mesh.tombstone_ttl_ms,
@@ -398,10 +413,6 @@ sig_cb(uv_signal_t *s, int signum)
 {
 	struct engine	*e = s->data;
 
-	if (signum == SIGHUP) {
-		reload(e);
-		return;
-	}
 	engine_stop(e, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
@@ -417,6 +428,8 @@ engine_from_parent(struct engine *e, const struct priv_hdr *h,
 		engine_kick(e);
 	} else if (h->type == PRIV_DP_STATE && h->len == sizeof(struct dp_state))
 		dpsync_state(e, (const struct dp_state *)buf);
+	else if (h->type == PRIV_CONFIG)
+		reload(e, buf, h->len);
 	else if (h->type == PRIV_IFACES) {
 		if (netview_unpack(buf, h->len, &v) == -1)
 			log_warnx("the parent sent an interface view that does "
@@ -426,13 +439,19 @@ engine_from_parent(struct engine *e, const struct priv_hdr *h,
 	}
 }
 
-/* The parent's first message, read before anything else: the interfaces. */
+/*
+ * The parent's first two messages, read before anything else: the
+ * configuration it read, and the interfaces it found.
+ */
 static void
-read_view(struct engine *e)
+read_config_and_view(struct engine *e)
 {
 	static uint8_t	 buf[PRIV_MAX];
 	size_t		 len;
 
+	if (chan_read_first(e, PRIV_CONFIG, buf, sizeof(buf), &len) == -1 ||
+	    config_from_parent(buf, len, &e->cfg) == -1)
+		fatalx("the parent did not send the configuration");
 	if (chan_read_first(e, PRIV_IFACES, buf, sizeof(buf), &len) == -1 ||
 	    netview_unpack(buf, len, &e->view) == -1)
 		fatalx("the parent did not say what the interfaces are");
@@ -522,13 +541,10 @@ engine_main(int argc, char **argv)
 	uint8_t			 sk[SECRET_KEY], naddrs;
 	char			 err[512], name[WIRE_NAME_MAX + 1];
 	int			 ch, debug = 0, created, absent, have_cred = 0;
-	struct rpnd_config	 cli_cfg;
 	unsigned		 uid = 0, gid = 0;
 	pid_t			 ppid = getppid();
 
 	memset(e, 0, sizeof(*e));
-	config_default(&cli_cfg);
-	e->cfg_path = RPND_CONF;
 	e->state_dir = RPND_STATE;
 	e->privfd = PRIV_FD;
 	optind = 1;
@@ -541,22 +557,12 @@ engine_main(int argc, char **argv)
 		case 'E':
 			have_cred = sscanf(optarg, "%u:%u", &uid, &gid) == 2;
 			break;
-		case 'f':
-			e->cfg_path = optarg;
-			e->cfg_explicit = 1;
-			break;
 		case 'S':
 			e->state_dir = optarg;
 			break;
-		case 'U':
-			if (config_add_uplink(&cli_cfg, optarg, err,
-			    sizeof(err)) == -1)
-				fatalx("--uplink %s: %s", optarg, err);
-			break;
+		case 'f':	/* the configuration comes from the parent */
 		case 'L':
-			if (config_add_lan(&cli_cfg, optarg, err, sizeof(err)) == -1)
-				fatalx("--lan %s: %s", optarg, err);
-			break;
+		case 'U':
 		case 'h':
 		case 'n':
 		case 's':
@@ -570,20 +576,10 @@ engine_main(int argc, char **argv)
 	}
 	log_init(debug, "engine");
 	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
+	/* SIGHUP is the parent's: it reads the file and sends the result. */
+	signal(SIGHUP, SIG_IGN);
 	if (sodium_init() < 0)
 		fatalx("sodium_init failed");
-	config_default(&e->cfg);
-	if (config_read(e->cfg_path, e->cfg_explicit, &e->cfg, err,
-	    sizeof(err)) == -1)
-		fatalx("%s", err);
-	/* --uplink and --lan add to what the file says, as in the parent. */
-	for (int i = 0; i < cli_cfg.nuplinks; i++)
-		if (e->cfg.nuplinks < CFG_MAX_UPLINKS)
-			e->cfg.uplinks[e->cfg.nuplinks++] = cli_cfg.uplinks[i];
-	for (int i = 0; i < cli_cfg.nlans; i++)
-		if (e->cfg.nlans < CFG_MAX_LANS)
-			memcpy(e->cfg.lans[e->cfg.nlans++], cli_cfg.lans[i],
-			    IFNAMSIZ);
 	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("state directory %s", e->state_dir);
@@ -616,6 +612,7 @@ engine_main(int argc, char **argv)
 
 	if (uv_loop_init(&e->loop) != 0)
 		fatalx("uv_loop_init failed");
+	read_config_and_view(e);
 	if (snap.name[0])
 		strlcpy(name, snap.name, sizeof(name));
 	else if (e->cfg.name[0])
@@ -624,7 +621,6 @@ engine_main(int argc, char **argv)
 		engine_default_name(name, sizeof(name));
 	memcpy(e->adv, snap.adv, sizeof(e->adv));
 	e->nadv = snap.nadv;
-	read_view(e);
 	naddrs = engine_self_addrs(e, addrs);
 	{
 		uint64_t	 seed;
@@ -661,11 +657,9 @@ engine_main(int argc, char **argv)
 	e->tick.data = e->save_timer.data = e;
 	uv_signal_init(&e->loop, &e->sig_term);
 	uv_signal_init(&e->loop, &e->sig_int);
-	uv_signal_init(&e->loop, &e->sig_hup);
-	e->sig_term.data = e->sig_int.data = e->sig_hup.data = e;
+	e->sig_term.data = e->sig_int.data = e;
 	uv_signal_start(&e->sig_term, sig_cb, SIGTERM);
 	uv_signal_start(&e->sig_int, sig_cb, SIGINT);
-	uv_signal_start(&e->sig_hup, sig_cb, SIGHUP);
 	chan_start(e);
 	if (chan_send(e, PRIV_READY, NULL, 0) == -1)
 		fatal("privsep channel");

@@ -51,8 +51,6 @@ struct engine_stats {
 
 struct engine {
 	uv_loop_t	 loop;
-	const char	*cfg_path;
-	int		 cfg_explicit;
 	const char	*state_dir;
 	int		 statefd;
 	struct rpnd_config cfg;
@@ -72,7 +70,6 @@ struct engine {
 	uv_timer_t	 leave_timer;
 	uv_signal_t	 sig_term;
 	uv_signal_t	 sig_int;
-	uv_signal_t	 sig_hup;
 	int		 privfd;		/* the channel to the parent (chan.c) */
 	uv_poll_t	 chan_poll;
 	struct chan_msg	*chan_head;		/* queued, not yet written */

@@ -458,10 +458,35 @@ load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
 }
 
 /*
- * reload - SIGHUP: read the configuration again and apply what the parent
- * owns (uplinks, LANs, strict-rpf, mark-mask, keep-on-exit); a file with
- * errors keeps the old configuration.  The engine does the same for its
- * settings; each names what needs a restart.
+ * send_config - the engine's copy of the configuration, in the form
+ * config_print() writes and config_parse() reads: the engine never opens
+ * the file (it may be readable by root only), and both see the same one.
+ */
+static int
+send_config(struct parent *p)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+	int	 rc;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		return -1;
+	config_print(f, &p->cfg);
+	if (fclose(f) != 0) {
+		free(text);
+		return -1;
+	}
+	rc = priv_send(p->privfd, PRIV_CONFIG, text, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * reload - SIGHUP: read the configuration again, apply what the parent
+ * owns (uplinks, LANs, strict-rpf, mark-mask, keep-on-exit) and send the
+ * engine the rest; a file with errors keeps the old configuration.  Each
+ * names what needs a restart.
  */
 static void
 reload(struct parent *p)
@@ -482,6 +507,8 @@ reload(struct parent *p)
 		    "yes" : "no");
 	c.dataplane = p->cfg.dataplane;
 	host_reload(p, &c);
+	if (send_config(p) == -1)
+		log_warn("reload: cannot send the configuration to the engine");
 }
 
 /* At SIGTERM: rpn's kernel state stays (forwarding goes on) unless told otherwise. */
@@ -538,7 +565,6 @@ parent_loop(struct parent *p)
 			switch (si.ssi_signo) {
 			case SIGHUP:
 				reload(p);
-				kill(p->engine, SIGHUP);
 				break;
 			case SIGCHLD:
 				if (waitpid(p->engine, &status, WNOHANG) !=
@@ -697,8 +723,8 @@ main(int argc, char **argv)
 	p.engine = start_engine(&p, argc, argv, uid, gid);
 	/* The child unblocks its own signals: libuv's handlers need them. */
 	close(p.ctlfd);
-	/* The engine's first message: what the host's interfaces are. */
-	if (host_send_view(&p) == -1)
+	/* The engine's first messages: the configuration, then the interfaces. */
+	if (send_config(&p) == -1 || host_send_view(&p) == -1)
 		fatal("privsep channel");
 	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);
 	rc = parent_loop(&p);

@@ -39,7 +39,10 @@ expect_fail "--uplink and --lan at once" "rpnd: --lan eth0: eth0 is already an u
     nsx n1 "$RPN_BUILD/rpnd" -n --uplink eth0 --lan eth0
 nsx n1 "$RPN_BUILD/rpnd" -n --uplink eth0 --lan lo >/dev/null || fail "-n refused existing interfaces"
 
+# The configuration is the parent's to read: a file only root may read
+# works (the engine, running as _rpn, gets it parsed from the parent).
 cp "$W/good.conf" "$W/live.conf"
+chmod 600 "$W/live.conf"
 start n1 -f "$W/live.conf"
 rpn n1 init --name n1 >/dev/null
 
@@ -59,6 +62,23 @@ say "bad reload: $(grep -m1 'keeping the old' "$W/n1/log" | sed 's/.*engine: //'
 cp "$W/good.conf" "$W/live.conf"
 kill -HUP "$(cat "$W/n1/pid")"
 wait_for 50 0.1 grep -q "reloaded the configuration" "$W/n1/log" || fail "good reload"
+! grep -q "Permission denied" "$W/n1/log" || fail "a 0600 configuration file: $(grep -m1 'Permission denied' "$W/n1/log")"
+
+# Only the parent reads the file: a SIGHUP sent to the engine itself (a
+# "kill -HUP" of the wrong pid, a process group's hang-up) changes nothing.
+engine=$(ps -o pid= --ppid "$(cat "$W/n1/pid")" | tr -d ' ')
+[ -n "$engine" ] || fail "no engine process under rpnd"
+kill -HUP "$engine"
+cp "$W/bad.conf" "$W/live.conf"
+kill -HUP "$(cat "$W/n1/pid")"
+wait_for 50 0.1 [ "$(grep -c "keeping the old configuration" "$W/n1/log")" -ge 2 ] ||
+    fail "the second bad reload was not reported"
+[ "$(grep -c "reloaded the configuration" "$W/n1/log")" -eq 1 ] ||
+    fail "the engine reloaded on its own SIGHUP"
+[ "$(grep -c "keeping the old configuration" "$W/n1/log")" -eq 2 ] ||
+    fail "a bad file was read more than once per reload: $(grep "keeping the old" "$W/n1/log")"
+kill -0 "$engine" || fail "the engine died of a SIGHUP"
+cp "$W/good.conf" "$W/live.conf"
 
 # SIGHUP applies what it can and names what needs a restart
 nsx n1 nft list chain inet rpn pre | grep nic_restore | grep -q 'ct direction reply' ||
