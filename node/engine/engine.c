@@ -208,13 +208,11 @@ int
 engine_rescan_listeners(struct engine *e)
 {
 	struct listeners	 l;
-	int			 rc;
 
 	e->lsn_at = engine_now(e);
 	memset(&l, 0, sizeof(l));
-	if ((rc = listeners_scan(&l)) < 0) {
-		log_warnx("reading this node's listening sockets: %s",
-		    strerror(-rc));
+	if (listeners_scan(&l) == -1) {
+		log_warn("reading this node's listening sockets");
 		return 0;
 	}
 	if (listeners_same(&l, &e->lsn)) {
@@ -652,7 +650,7 @@ engine_main(int argc, char **argv)
 	uv_timer_init(&e->loop, &e->save_timer);
 	health_init(e);
 	/* Before the first transaction: never take a port a socket here uses. */
-	if (listeners_scan(&e->lsn) < 0)
+	if (listeners_scan(&e->lsn) == -1)
 		log_warn("reading this node's listening sockets");
 	e->tick.data = e->save_timer.data = e;
 	uv_signal_init(&e->loop, &e->sig_term);

@@ -66,7 +66,7 @@ add(struct listeners *l, uint8_t proto, uint16_t port)
 	return 0;
 }
 
-/* One dump: family, protocol, states.  0 or -errno. */
+/* One dump: family, protocol, states.  0, or -1 with errno set. */
 static int
 dump(int fd, uint8_t family, uint8_t proto, uint32_t states,
     struct listeners *l)
@@ -88,15 +88,18 @@ dump(int fd, uint8_t family, uint8_t proto, uint32_t states,
 	req.r.idiag_states = states;
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
 	    sizeof(sa)) == -1)
-		return -errno;
+		return -1;
 	for (;;) {
 		ssize_t		 n = recv(fd, buf, sizeof(buf), 0);
 		struct nlmsghdr	*h;
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n == 0 ? -EIO : -errno;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		    h = NLMSG_NEXT(h, n)) {
 			const struct inet_diag_msg	*m;
@@ -108,7 +111,8 @@ dump(int fd, uint8_t family, uint8_t proto, uint32_t states,
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr	*e = NLMSG_DATA(h);
 
-				return e->error ? e->error : -EIO;
+				errno = e->error ? -e->error : EIO;
+				return -1;
 			}
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
@@ -124,40 +128,44 @@ dump(int fd, uint8_t family, uint8_t proto, uint32_t states,
 			if (proto == IPPROTO_UDP && m->id.idiag_dport != 0)
 				continue;
 			if (counts(m, v6only) && add(l, proto,
-			    ntohs(m->id.idiag_sport)) == -1)
-				return -ENOMEM;
+			    ntohs(m->id.idiag_sport)) == -1) {
+				errno = ENOMEM;
+				return -1;
+			}
 		}
 	}
 }
 
 /*
- * listeners_scan - the listening ports now, replacing l's.  0, or -errno
- * (then l is unchanged).
+ * listeners_scan - the listening ports now, replacing l's.  0, or -1 with
+ * errno set (then l is unchanged).
  */
 int
 listeners_scan(struct listeners *l)
 {
 	struct listeners	 nl;
-	int			 fd, rc = 0;
+	int			 fd, rc = 0, saved;
 	uint32_t		 k = 0;
 
 	memset(&nl, 0, sizeof(nl));
 	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) == -1)
-		return -errno;
+		return -1;
 	for (int fam = 0; fam < 2 && rc == 0; fam++) {
 		uint8_t	 f = fam == 0 ? AF_INET : AF_INET6;
 
 		if ((rc = dump(fd, f, IPPROTO_TCP, 1u << TCP_LISTEN_STATE,
 		    &nl)) == 0)
 			rc = dump(fd, f, IPPROTO_UDP, ~0u, &nl);
-		if (rc == -EINVAL && f == AF_INET6)
+		if (rc == -1 && errno == EINVAL && f == AF_INET6)
 			rc = 0;	/* no IPv6 in this kernel */
 	}
+	saved = errno;
 	close(fd);
 	if (rc != 0) {
 		free(nl.keys);
-		return rc;
+		errno = saved;
+		return -1;
 	}
 	if (nl.n > 1)
 		qsort(nl.keys, nl.n, sizeof(*nl.keys), key_cmp);
