@@ -70,7 +70,7 @@ struct dp_commit {
 /* The parent's answer to each COMMIT. */
 struct dp_result {
 	uint32_t	 seq;
-	int32_t		 err;		/* 0, or a negative errno */
+	int32_t		 err;		/* 0, or an errno */
 	uint32_t	 changes;	/* element changes sent to the kernel */
 	uint32_t	 usec;		/* batch sent to commit ack */
 };
@@ -93,7 +93,7 @@ enum dp_kstate {
 struct dp_state {
 	uint8_t		 state;		/* enum dp_kstate */
 	uint8_t		 pad[3];
-	int32_t		 err;		/* the kernel's last refusal, -errno */
+	int32_t		 err;		/* the kernel's last refusal, an errno */
 	uint64_t	 since;		/* unix ms */
 	uint64_t	 repairs;
 	uint64_t	 foreign;	/* changes by others seen */

@@ -243,7 +243,7 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 			else if (dpsync_held(e, key))
 				snprintf(problem, sizeof(problem), "the kernel "
 				    "refuses its elements (%s); held back and "
-				    "tried again", strerror(-e->dp.kernel.err));
+				    "tried again", strerror(e->dp.kernel.err));
 			else if (plan.panic && plan.nbackends > 0)
 				snprintf(problem, sizeof(problem), "no backend "
 				    "passes its health check: all of them get "
@@ -519,7 +519,7 @@ pack_kernel(msgpack_packer *pk, struct engine *e)
 		msgpack_pack_nil(pk);
 	mp_pack_str(pk, "error");
 	if (k->err != 0)
-		mp_pack_str(pk, strerror(-k->err));
+		mp_pack_str(pk, strerror(k->err));
 	else
 		msgpack_pack_nil(pk);
 	mp_pack_str(pk, "held");

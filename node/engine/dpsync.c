@@ -543,8 +543,8 @@ dpsync_result(struct engine *e, const struct dp_result *r)
 	d->commits++;
 	if (r->err != 0) {
 		/* The parent repairs the table from its mirror and says so. */
-		log_debug("transaction %u failed in the kernel (error %d); the "
-		    "parent repairs", r->seq, r->err);
+		log_debug("transaction %u failed in the kernel (%s); the "
+		    "parent repairs", r->seq, strerror(r->err));
 		return;
 	}
 	for (uint32_t i = 0; i < d->nsent; i++)

@@ -95,7 +95,7 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* ct_flush - returns the number of entries deleted, or -errno. */
+/* ct_flush - the number of entries deleted, or -1 with errno set. */
 int
 ct_flush(const struct dp_flush *f, uint32_t n, uint32_t markbit)
 {
@@ -104,12 +104,12 @@ ct_flush(const struct dp_flush *f, uint32_t n, uint32_t markbit)
 	struct nlmsghdr	*nlh;
 	struct nfgenmsg	*g;
 	struct ct_ctx	 c = { f, n, NULL, 0, 0 };
-	int		 rc, deleted = 0;
+	int		 rc, deleted = 0, saved;
 
 	if (n == 0)
 		return 0;
-	if ((rc = nl_open(&nl, NETLINK_NETFILTER)) < 0)
-		return rc;
+	if (nl_open(&nl, NETLINK_NETFILTER) == -1)
+		return -1;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
@@ -134,7 +134,9 @@ ct_flush(const struct dp_flush *f, uint32_t n, uint32_t markbit)
 		if (nl_request(&nl, nlh, NULL, NULL) == 0)
 			deleted++;
 	}
+	saved = errno;
 	free(c.dels);
 	nl_close(&nl);
-	return rc < 0 ? rc : deleted;
+	errno = saved;
+	return rc == -1 ? -1 : deleted;
 }

@@ -109,7 +109,7 @@ fail(struct parent *p, int err, const char *what)
 {
 	char	 why[160];
 
-	snprintf(why, sizeof(why), "%s: %s", what, strerror(-err));
+	snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
 	if (log_due(p, why))
 		log_warnx("table inet rpn: %s; trying again in %u ms (the "
 		    "table forwards as before meanwhile)", why, p->backoff_ms);
@@ -128,26 +128,26 @@ static int
 full_sync(struct parent *p, uint32_t *usec)
 {
 	uint32_t	 bad[DP_MAX_HELD], nbad = 0;
-	int		 rc, rc0, skel;
+	int		 err, skel;
 	char		 why[160];
 
 	dp_ops_reset(&p->ops);
 	if (dp_plan_all(&p->mirror, &p->ops) == -1)
 		fatalx("out of memory planning the data plane");
-	if ((rc = nft_full_sync(&p->nft, &p->ops, usec)) == 0) {
+	if (nft_full_sync(&p->nft, &p->ops, usec) == 0) {
 		p->synced = 1;
 		p->nheld = 0;
 		return 0;
 	}
-	if (rc == -ENOBUFS || rc == -ETIMEDOUT || rc == -ENOMEM) {
-		fail(p, rc, "full sync");
-		return rc;
+	err = errno;
+	if (err == ENOBUFS || err == ETIMEDOUT || err == ENOMEM) {
+		fail(p, err, "full sync");
+		return -1;
 	}
-	rc0 = rc;
 	if (nft_full_sync_check(&p->nft, &p->ops, bad, DP_MAX_HELD, &nbad,
 	    &skel) == 0 || skel || nbad == 0) {
-		fail(p, rc, skel ? "the skeleton was refused" : "full sync");
-		return rc;
+		fail(p, err, skel ? "the skeleton was refused" : "full sync");
+		return -1;
 	}
 	/* One group can have several refused messages (a set each). */
 	for (uint32_t i = 0, k = 0; i < nbad; i++) {
@@ -161,13 +161,13 @@ full_sync(struct parent *p, uint32_t *usec)
 			nbad = k;
 	}
 	dp_ops_without(&p->ops, bad, nbad);
-	if ((rc = nft_full_sync(&p->nft, &p->ops, usec)) != 0) {
-		fail(p, rc, "full sync without the refused elements");
-		return rc;
+	if (nft_full_sync(&p->nft, &p->ops, usec) != 0) {
+		fail(p, errno, "full sync without the refused elements");
+		return -1;
 	}
 	p->synced = 1;
 	p->nheld = nbad;
-	p->held_err = rc0;
+	p->held_err = err;
 	memcpy(p->held, bad, nbad * sizeof(*bad));
 	snprintf(why, sizeof(why), "the kernel refused %u group%s of elements",
 	    nbad, nbad == 1 ? "" : "s");
@@ -204,9 +204,9 @@ verify(struct parent *p)
 		return 0;
 	}
 	p->verify_bad++;
-	if (rc < 0)
+	if (rc == -1)
 		snprintf(why, sizeof(why), "cannot read it back: %s",
-		    strerror(-rc));
+		    strerror(errno));
 	if (log_due(p, why))
 		log_warnx("table inet rpn differs from what rpn programmed: %s; "
 		    "repairing", why);
@@ -323,7 +323,7 @@ int
 dp_commit(struct parent *p, const struct dp_commit *c)
 {
 	uint32_t	 usec = 0, changes;
-	int		 rc;
+	int		 rc, err = 0;
 
 	if (!p->host_on || !p->cfg.dataplane) {
 		if (p->kstate != DP_KS_OFF)
@@ -339,9 +339,12 @@ dp_commit(struct parent *p, const struct dp_commit *c)
 	if (p->txn_full || !p->synced) {
 		rc = full_sync(p, &usec);
 		changes = p->ops.n;
-		if (rc == 0 && verify(p) == 0)
+		if (rc == -1)
+			err = p->kerr;
+		else if (verify(p) == 0)
 			set_state(p, DP_KS_OK, p->nheld ? p->held_err : 0, NULL);
 	} else if ((rc = nft_apply(&p->nft, &p->ops, &usec)) != 0) {
+		err = errno;
 		/*
 		 * The table is not what the mirror says (someone changed it,
 		 * or an element is refused): a repair puts it right, and holds
@@ -349,8 +352,8 @@ dp_commit(struct parent *p, const struct dp_commit *c)
 		 */
 		if (log_due(p, "update failed"))
 			log_warnx("table inet rpn: an update failed (%s); "
-			    "repairing", strerror(-rc));
-		set_state(p, DP_KS_REPAIR, rc, "an update failed");
+			    "repairing", strerror(err));
+		set_state(p, DP_KS_REPAIR, err, "an update failed");
 		schedule(p, 0);
 	}
 	if (rc == 0 && p->nflush > 0) {
@@ -362,7 +365,7 @@ dp_commit(struct parent *p, const struct dp_commit *c)
 	}
 	p->nflush = 0;
 	dp_ops_reset(&p->ops);
-	result(p, c->seq, rc, changes, usec);
+	result(p, c->seq, err, changes, usec);
 	return 0;
 }
 

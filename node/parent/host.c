@@ -155,8 +155,8 @@ look(struct parent *p, struct netview *v)
 	struct nv_snap	 s;
 	int		 rc;
 
-	if ((rc = netmon_snapshot(&p->rt.nl, &s)) < 0) {
-		log_warnx("reading the interfaces: %s", strerror(-rc));
+	if (netmon_snapshot(&p->rt.nl, &s) == -1) {
+		log_warn("reading the interfaces");
 		return -1;
 	}
 	rc = netview_derive(&p->cfg, &s, &p->sticky, p->cfg.listen.port, v);
@@ -220,16 +220,15 @@ int
 host_init(struct parent *p, char *err, size_t errlen)
 {
 	struct nft_config	 nc;
-	int			 rc;
 
 
 	saved_path(p->saved, sizeof(p->saved), p->sock);
-	if ((rc = routes_open(&p->rt)) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
+	if (routes_open(&p->rt) == -1) {
+		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
 		return -1;
 	}
-	if ((rc = netmon_open(&p->mon)) < 0) {
-		snprintf(err, errlen, "rtnetlink news: %s", strerror(-rc));
+	if (netmon_open(&p->mon) == -1) {
+		snprintf(err, errlen, "rtnetlink news: %s", strerror(errno));
 		return -1;
 	}
 	load(p->saved, p->cfg.nuplinks == 0 ? &p->sticky : NULL, &p->rt);
@@ -253,8 +252,8 @@ host_init(struct parent *p, char *err, size_t errlen)
 		    "changes nothing in the kernel");
 	else if (nft_open(&p->nft, &nc, err, errlen) == -1)
 		return -1;
-	else if ((rc = nft_watch_open(&p->watch)) < 0) {
-		snprintf(err, errlen, "nftables news: %s", strerror(-rc));
+	else if (nft_watch_open(&p->watch) == -1) {
+		snprintf(err, errlen, "nftables news: %s", strerror(errno));
 		return -1;
 	}
 	p->backoff_ms = 100;
@@ -403,12 +402,10 @@ host_reload(struct parent *p, const struct rpnd_config *c)
 void
 host_teardown(struct parent *p)
 {
-	int	 rc;
-
 	if (!p->host_on || !p->cfg.dataplane)
 		return;
-	if ((rc = nft_remove(&p->nft)) != 0)
-		log_warnx("removing table inet rpn: %s", strerror(-rc));
+	if (nft_remove(&p->nft) == -1)
+		log_warn("removing table inet rpn");
 	routes_flush(&p->rt);
 	routes_sysctls_restore(&p->rt);
 	if (unlink(p->saved) == -1 && errno != ENOENT)
@@ -452,15 +449,15 @@ host_teardown_offline(const char *sock, char *err, size_t errlen)
 	nc.mask = 0xff00;
 	if (nft_open(&nft, &nc, err, errlen) == -1)
 		return -1;
-	if ((rc = nft_remove(&nft)) != 0) {
+	if (nft_remove(&nft) == -1) {
 		snprintf(err, errlen, "removing table inet rpn: %s",
-		    strerror(-rc));
+		    strerror(errno));
 		nft_close(&nft);
 		return -1;
 	}
 	nft_close(&nft);
-	if ((rc = routes_open(&rt)) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
+	if (routes_open(&rt) == -1) {
+		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
 		return -1;
 	}
 	if (routes_flush(&rt) == -1) {

@@ -26,13 +26,14 @@ netmon_open(struct netmon *m)
 	memset(m, 0, sizeof(*m));
 	if ((m->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == NULL)
-		return -errno;
+		return -1;
 	if (mnl_socket_bind(m->ev, groups, MNL_SOCKET_AUTOPID) < 0) {
 		int	 e = errno;
 
 		mnl_socket_close(m->ev);
 		m->ev = NULL;
-		return -e;
+		errno = e;
+		return -1;
 	}
 	fd = mnl_socket_get_fd(m->ev);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
@@ -204,21 +205,22 @@ dump(struct nl *nl, uint16_t type, uint8_t family, size_t hdrlen, mnl_cb_t cb,
 	return nl_dump(nl, nlh, cb, s);
 }
 
-/* netmon_snapshot - links, addresses and default routes, now.  0 or -errno. */
+/*
+ * netmon_snapshot - links, addresses and default routes, now.  0, or -1
+ * with errno set.
+ */
 int
 netmon_snapshot(struct nl *nl, struct nv_snap *s)
 {
-	int	 rc;
-
 	memset(s, 0, sizeof(*s));
-	if ((rc = dump(nl, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg),
-	    link_cb, s)) < 0 ||
-	    (rc = dump(nl, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg),
-	    addr_cb, s)) < 0 ||
-	    (rc = dump(nl, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg),
-	    route_cb, s)) < 0) {
-		nv_snap_release(s);
-		return rc;
+	if (dump(nl, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg),
+	    link_cb, s) == -1 ||
+	    dump(nl, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg),
+	    addr_cb, s) == -1 ||
+	    dump(nl, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg),
+	    route_cb, s) == -1) {
+		nv_snap_release(s);	/* frees only: errno stays */
+		return -1;
 	}
 	return 0;
 }

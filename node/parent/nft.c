@@ -141,16 +141,20 @@ nft_send(struct nft *n, struct batch *msgs, uint32_t *usec, int check)
 	int		 fd = mnl_socket_get_fd(n->nl.sock), rc, rcv;
 
 	n->nfails = 0;
-	if (msgs->err)
-		return -ENOMEM;
+	if (msgs->err) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (msgs->nmsgs == 0) {
 		if (usec != NULL)
 			*usec = 0;
 		return 0;
 	}
 	memset(&b, 0, sizeof(b));
-	if (batch_room(&b, msgs->len + 2 * NLMSG_HDRLEN + 64) == NULL)
-		return -ENOMEM;
+	if (batch_room(&b, msgs->len + 2 * NLMSG_HDRLEN + 64) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
 	nlh = nftnl_batch_begin(b.buf, n->nl.seq++);
 	b.len += NLMSG_ALIGN(nlh->nlmsg_len);
 	if (msgs->len > 0)
@@ -1009,7 +1013,7 @@ nft_watch_open(struct nft_watch *w)
 	memset(w, 0, sizeof(*w));
 	if ((w->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == NULL)
-		return -errno;
+		return -1;
 	fd = mnl_socket_get_fd(w->sock);
 	if (mnl_socket_bind(w->sock, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
@@ -1018,7 +1022,8 @@ nft_watch_open(struct nft_watch *w)
 
 		mnl_socket_close(w->sock);
 		w->sock = NULL;
-		return -e;
+		errno = e;
+		return -1;
 	}
 	/* rpn's own large syncs are news too; they may still overrun it. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
@@ -1220,8 +1225,8 @@ rule_cb(const struct nlmsghdr *nlh, void *data)
  * of every set is compared with the changes that would build the mirror
  * from scratch (ops, from dp_plan_all): nothing missing, nothing extra,
  * down to the element's data.  0 when they agree; 1 when they do not, the
- * first difference in why; -errno when the kernel cannot be asked (-ENOENT:
- * no table).
+ * first difference in why; -1 with errno set when the kernel cannot be
+ * asked (ENOENT: no table).
  */
 int
 nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
@@ -1236,7 +1241,7 @@ nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 	why[0] = '\0';
 	if ((v.want = calloc(ops->n + 1, sizeof(*v.want))) == NULL ||
 	    (v.seen = calloc(ops->n + 1, 1)) == NULL) {
-		rc = -ENOMEM;
+		rc = -1;
 		goto out;
 	}
 	for (uint32_t i = 0; i < ops->n; i++) {
@@ -1245,7 +1250,8 @@ nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 		canon_of(&ops->v[i], &v.want[v.nwant]);
 		if (hmap_put(&v.idx, hmap_hash(&v.want[v.nwant],
 		    sizeof(struct canon)), v.nwant) == -1) {
-			rc = -ENOMEM;
+			errno = ENOMEM;
+			rc = -1;
 			goto out;
 		}
 		v.nwant++;
@@ -1256,7 +1262,7 @@ nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, n->chains[i].name);
 		v.rules = 0;
-		if ((rc = nl_dump(&n->nl, nlh, rule_cb, &v)) < 0)
+		if ((rc = nl_dump(&n->nl, nlh, rule_cb, &v)) == -1)
 			goto out;
 		if (v.rules != n->chains[i].rules) {
 			snprintf(why, whylen, "chain %s has %u rules, not %u",
@@ -1271,7 +1277,7 @@ nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
 		v.set = s;
-		if ((rc = nl_dump(&n->nl, nlh, elem_cb, &v)) < 0)
+		if ((rc = nl_dump(&n->nl, nlh, elem_cb, &v)) == -1)
 			goto out;
 		if (v.extra > 0 || v.bad) {
 			snprintf(why, whylen, "set %s holds %u element%s rpn did "
@@ -1298,12 +1304,10 @@ out:
 int
 nft_open(struct nft *n, const struct nft_config *cfg, char *err, size_t errlen)
 {
-	int	 rc;
-
 	memset(n, 0, sizeof(*n));
 	n->cfg = *cfg;
-	if ((rc = nl_open(&n->nl, NETLINK_NETFILTER)) < 0) {
-		snprintf(err, errlen, "netfilter socket: %s", strerror(-rc));
+	if (nl_open(&n->nl, NETLINK_NETFILTER) == -1) {
+		snprintf(err, errlen, "netfilter socket: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

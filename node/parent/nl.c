@@ -1,7 +1,8 @@
 /*
  * nl.c: the parent's netlink: one request-and-ack helper, one dump helper,
  * and one batch helper that nftables transactions and rtnetlink changes
- * both go through.  Everything returns 0 or -errno.
+ * both go through.  Everything returns 0, or -1 with errno set (an error
+ * the kernel answered is put in errno).
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,7 +20,7 @@ nl_open(struct nl *n, int bus)
 
 	memset(n, 0, sizeof(*n));
 	if ((n->sock = mnl_socket_open(bus)) == NULL)
-		return -errno;
+		return -1;
 	/* Acks without a copy of the request: a big batch's fit in the buffer. */
 	setsockopt(mnl_socket_get_fd(n->sock), SOL_NETLINK, NETLINK_CAP_ACK,
 	    &one, sizeof(one));
@@ -28,7 +29,8 @@ nl_open(struct nl *n, int bus)
 
 		mnl_socket_close(n->sock);
 		n->sock = NULL;
-		return -e;
+		errno = e;
+		return -1;
 	}
 	n->portid = mnl_socket_get_portid(n->sock);
 	n->seq = (uint32_t)time(NULL);
@@ -57,7 +59,7 @@ nl_run(struct nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 
 	nlh->nlmsg_seq = ++n->seq;
 	if (mnl_socket_sendto(n->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
+		return -1;
 	while ((len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf))) > 0) {
 		int	 left = (int)len;
 
@@ -68,16 +70,19 @@ nl_run(struct nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			errno = 0;
 			r = mnl_cb_run(h, h->nlmsg_len, n->seq, n->portid, cb,
 			    data);
-			if (r == MNL_CB_ERROR)
-				return errno ? -errno : -EIO;
+			if (r == MNL_CB_ERROR) {
+				if (errno == 0)
+					errno = EIO;
+				return -1;
+			}
 			if (r == MNL_CB_STOP)
 				return 0;
 		}
 	}
-	return len < 0 ? -errno : 0;
+	return len < 0 ? -1 : 0;
 }
 
-/* nl_request - a request that asks for an ack; 0 or -errno from the kernel. */
+/* nl_request - a request that asks for an ack; 0, or -1 and the kernel's error in errno. */
 int
 nl_request(struct nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
@@ -102,9 +107,9 @@ nl_dump(struct nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
  * timed out) is skipped, and every answer of this batch is read even after
  * an error: nothing of it stays in the socket to be taken for the answer
  * to something else.  Returns 0 when every message was acked with 0; else
- * the first error, with up to maxfails refused messages in fails.
- * -ETIMEDOUT when answers are missing after 5 s, -ENOBUFS when the socket
- * overflowed (then what the kernel did is unknown).
+ * -1 with the first error in errno, and up to maxfails refused messages in
+ * fails.  errno ETIMEDOUT when answers are missing after 5 s, ENOBUFS when
+ * the socket overflowed (then what the kernel did is unknown).
  */
 int
 nl_send_batch(struct nl *n, const void *buf, size_t len, uint32_t lo,
@@ -116,7 +121,7 @@ nl_send_batch(struct nl *n, const void *buf, size_t len, uint32_t lo,
 
 	*nfails = 0;
 	if (mnl_socket_sendto(n->sock, buf, len) < 0)
-		return -errno;
+		return -1;
 	while (got < want) {
 		struct pollfd	 pfd = { fd, POLLIN, 0 };
 		ssize_t		 r;
@@ -124,12 +129,14 @@ nl_send_batch(struct nl *n, const void *buf, size_t len, uint32_t lo,
 
 		if (pr == -1 && errno == EINTR)
 			continue;
-		if (pr <= 0)
-			return rc ? rc : -ETIMEDOUT;
+		if (pr <= 0) {
+			errno = rc ? rc : ETIMEDOUT;
+			return -1;
+		}
 		if ((r = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			return -errno;
+			return -1;
 		}
 		left = (int)r;
 		for (const struct nlmsghdr *h = (const void *)rbuf;
@@ -145,13 +152,17 @@ nl_send_batch(struct nl *n, const void *buf, size_t len, uint32_t lo,
 			if (e->error == 0)
 				continue;
 			if (rc == 0)
-				rc = e->error;
+				rc = -e->error;
 			if (*nfails < maxfails) {
 				fails[*nfails].seq = h->nlmsg_seq;
-				fails[*nfails].err = e->error;
+				fails[*nfails].err = -e->error;
 				(*nfails)++;
 			}
 		}
 	}
-	return rc;
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
 }

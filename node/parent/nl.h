@@ -18,7 +18,7 @@ struct nl {
 /* One refused message of a batch: its sequence number and the kernel's error. */
 struct nl_fail {
 	uint32_t	 seq;
-	int		 err;		/* -errno */
+	int		 err;		/* errno */
 };
 
 int	nl_open(struct nl *, int bus);

@@ -253,7 +253,6 @@ have(struct routes *r, struct rt_set *s)
 {
 	char		 buf[NL_BUF_SIZE];
 	struct nlmsghdr	*nlh;
-	int		 rc;
 
 	for (int rules = 1; rules >= 0; rules--) {
 		nlh = mnl_nlmsg_put_header(buf);
@@ -269,8 +268,8 @@ have(struct routes *r, struct rt_set *s)
 
 			rm->rtm_family = AF_INET;
 		}
-		if ((rc = nl_dump(&r->nl, nlh, have_cb, s)) < 0)
-			return rc;
+		if (nl_dump(&r->nl, nlh, have_cb, s) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -426,8 +425,14 @@ routes_reconcile(struct routes *r, const struct netview *v, uint32_t mask,
 	memset(&w, 0, sizeof(w));
 	memset(&h, 0, sizeof(h));
 	memset(&b, 0, sizeof(b));
-	if (want(v, mask, strict, &w) == -1 || have(r, &h) < 0) {
-		snprintf(err, errlen, "reading rpn's rules and routes failed");
+	if (want(v, mask, strict, &w) == -1) {
+		snprintf(err, errlen, "out of memory");
+		set_release(&w);
+		return -1;
+	}
+	if (have(r, &h) == -1) {
+		snprintf(err, errlen, "reading rpn's rules and routes: %s",
+		    strerror(errno));
 		set_release(&w);
 		set_release(&h);
 		return -1;
@@ -444,24 +449,25 @@ routes_reconcile(struct routes *r, const struct netview *v, uint32_t mask,
 		rc = -1;
 	} else if (b.n > 0) {
 		e = nl_send_batch(&r->nl, b.buf, b.len, b.lo, b.lo + b.n - 1,
-		    fails, sizeof(fails) / sizeof(fails[0]), &nfails);
+		    fails, sizeof(fails) / sizeof(fails[0]), &nfails) == -1 ?
+		    errno : 0;
 		for (uint32_t i = 0; i < nfails; i++) {
 			uint32_t	 k = fails[i].seq - b.lo;
 			int		 fe = fails[i].err;
 
 			/* gone already, or there already: nothing to do */
-			if (fe == -ENOENT || fe == -ESRCH || fe == -EEXIST ||
+			if (fe == ENOENT || fe == ESRCH || fe == EEXIST ||
 			    k >= b.n)
 				continue;
 			describe(what, sizeof(what), b.what[k]);
 			if (rc == 0)
 				snprintf(err, errlen, "%s %s: %s",
 				    b.what[k] >= w.v && b.what[k] < w.v + w.n ?
-				    "adding" : "removing", what, strerror(-fe));
+				    "adding" : "removing", what, strerror(fe));
 			rc = -1;
 		}
-		if (e == -ETIMEDOUT || e == -ENOBUFS) {
-			snprintf(err, errlen, "rtnetlink: %s", strerror(-e));
+		if (e == ETIMEDOUT || e == ENOBUFS) {
+			snprintf(err, errlen, "rtnetlink: %s", strerror(e));
 			rc = -1;
 		}
 		r->added += b.n - nfails;
