@@ -460,6 +460,34 @@ x_dnat(struct nftnl_rule *r)
 	nftnl_rule_add_expr(r, e);
 }
 
+/*
+ * hton(reg, 2, 1): meta l4proto is a host-order value, and nft converts it
+ * so for the key of an interval set, whose ranges compare in network order.
+ */
+static void
+x_byteorder_hton8(struct nftnl_rule *r, uint32_t reg)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+x_numgen_random(struct nftnl_rule *r, uint32_t dreg, uint32_t mod)
+{
+	struct nftnl_expr	*e = nftnl_expr_alloc("numgen");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, dreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, mod);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+	nftnl_rule_add_expr(r, e);
+}
+
 static struct nftnl_rule *
 rule_new(const char *chain)
 {
@@ -514,143 +542,105 @@ uplink_value(const struct nft_config *c, int k)
 	return (uint32_t)k << __builtin_ctz(c->mask);
 }
 
-/*
- * The skeleton: sets, maps, the per-uplink stamp/restore chains, the base
- * chains and their rules.  Its size depends on the number of uplinks only.
- */
-static void
-put_skeleton(struct nft *n, struct batch *b)
-{
-	const struct nft_config	*c = &n->cfg;
-	uint32_t		 T = nft_translated_bit(c), U = uplink_bits(c);
-	struct nftnl_rule	*r;
-	struct set_spec		 stamp = { "nic_stamp", SET_NIC_STAMP_ID, NFT_SET_MAP,
-	    DT_IFINDEX, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
-	struct set_spec		 restore = { "nic_restore", SET_NIC_RESTORE_ID,
-	    NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
-	char			 name[32];
+/* ---- the skeleton: the sets, then one function per chain ---- */
 
-	n->nchains = 0;
+/*
+ * The skeleton's size depends on the number of uplinks only.  nft lists
+ * sets and chains in the order they were made, so put_skeleton()'s order
+ * is the listing's order (docs/dataplane.md, checked by t-dp-table).  A
+ * rule may only jump to a chain made before it: translate comes first,
+ * and the elements of the verdict maps, which jump to stamp_K and
+ * restore_K, come after the skeleton (put_nic_maps()).
+ */
+
+static const struct set_spec nic_stamp = { "nic_stamp", SET_NIC_STAMP_ID,
+    NFT_SET_MAP, DT_IFINDEX, 4, NFT_DATA_VERDICT, 0, { 0 }, 1 };
+static const struct set_spec nic_restore = { "nic_restore",
+    SET_NIC_RESTORE_ID, NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 },
+    1 };
+
+static void
+skel_sets(struct nft *n, struct batch *b)
+{
 	for (int i = 0; i < DS_NUM; i++)
 		put_set(b, &sets[i], n->nl.seq++);
-	put_set(b, &stamp, n->nl.seq++);
-	put_set(b, &restore, n->nl.seq++);
+	put_set(b, &nic_stamp, n->nl.seq++);
+	put_set(b, &nic_restore, n->nl.seq++);
+}
 
-	/* Regular chains first: rules and verdict maps refer to them. */
-	put_chain(b, "translate", NULL, 0, 0, n->nl.seq++);
-	for (int k = 1; k <= c->nuplinks; k++) {
-		snprintf(name, sizeof(name), "stamp_%d", k);
-		put_chain(b, name, NULL, 0, 0, n->nl.seq++);
-		snprintf(name, sizeof(name), "restore_%d", k);
-		put_chain(b, name, NULL, 0, 0, n->nl.seq++);
+/* ct [direction reply] ct mark & U vmap @nic_restore */
+static void
+skel_restore(struct nft *n, struct batch *b, const char *chain, int replies)
+{
+	struct nftnl_rule	*r = rule_new(chain);
+
+	if (replies) {
+		x_ct(r, NFT_CT_DIRECTION, NFT_REG_1);
+		x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, IP_CT_DIR_REPLY);
 	}
-	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->nl.seq++);
-	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->nl.seq++);
-	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100, n->nl.seq++);
-	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->nl.seq++);
-	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100, n->nl.seq++);
-
-	/* translate: ct mark set ct mark or T */
-	r = rule_new("translate");
 	x_ct(r, NFT_CT_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, ~T, T);
-	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, uplink_bits(&n->cfg), 0);
+	x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
+	    NFT_REG_VERDICT, 0);
 	put_rule(n, b, r);
-	for (int k = 1; k <= c->nuplinks; k++) {
-		snprintf(name, sizeof(name), "stamp_%d", k);
-		r = rule_new(name);
-		x_ct(r, NFT_CT_MARK, NFT_REG_1);
-		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
-		x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-		put_rule(n, b, r);
-		snprintf(name, sizeof(name), "restore_%d", k);
-		r = rule_new(name);
-		x_meta(r, NFT_META_MARK, NFT_REG_1);
-		x_bitwise(r, NFT_REG_1, ~U, uplink_value(c, k));
-		x_meta_set(r, NFT_META_MARK, NFT_REG_1);
-		put_rule(n, b, r);
-	}
+}
 
-	/*
-	 * pre and out: one base chain per hook, ordered so that a packet of
-	 * an established connection (nearly all of them) leaves after two
-	 * rules.  First the mark restore: R9 (default) restores the uplink
-	 * mark on replies only; R7 (strict-rpf) on every packet, so a strict
-	 * reverse-path check passes (with src_valid_mark=1 and the guard
-	 * rules).  Then new connections only: stamp the uplink they came in
-	 * on, and decide whether they may be translated.
-	 */
-	for (int chain = 0; chain < 2; chain++) {
-		const char	*cn = chain == 0 ? "pre" : "out";
+/* ct state != new return: what follows runs once per connection */
+static void
+skel_new_only(struct nft *n, struct batch *b, const char *chain)
+{
+	struct nftnl_rule	*r = rule_new(chain);
 
-		r = rule_new(cn);
-		if (!c->strict || chain == 1) {
-			x_ct(r, NFT_CT_DIRECTION, NFT_REG_1);
-			x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, IP_CT_DIR_REPLY);
-		}
-		x_ct(r, NFT_CT_MARK, NFT_REG_1);
-		x_bitwise(r, NFT_REG_1, U, 0);
-		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
-		    NFT_REG_VERDICT, 0);
-		put_rule(n, b, r);
-		r = rule_new(cn);
-		x_ct(r, NFT_CT_STATE, NFT_REG_1);
-		x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
-		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(n, b, r);
-	}
-	r = rule_new("pre");
-	x_meta(r, NFT_META_IIF, NFT_REG_1);
-	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1, NFT_REG_VERDICT,
-	    0);
+	x_ct(r, NFT_CT_STATE, NFT_REG_1);
+	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
+	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(n, b, r);
-	if (c->strict) {
-		/* the connection's first packet, just stamped */
-		r = rule_new("pre");
-		x_ct(r, NFT_CT_MARK, NFT_REG_1);
-		x_bitwise(r, NFT_REG_1, U, 0);
-		x_lookup(r, NFT_REG_1, "nic_restore", SET_NIC_RESTORE_ID, 1,
-		    NFT_REG_VERDICT, 0);
-		put_rule(n, b, r);
-	}
+}
 
-	/*
-	 * Who may open a connection to a service port.  Allowed sources are
-	 * marked for translation (whatever the port: without a map entry
-	 * nothing is translated).  From anyone else, a new connection to a
-	 * port that has a DNAT map entry is dropped: a lookup in a named map
-	 * without a destination register asks only whether the key is there,
-	 * so the maps themselves say what is a service.
-	 */
-	r = rule_new("pre");
+/* fib daddr type != local return: only the node's own addresses */
+static void
+skel_local_only(struct nft *n, struct batch *b, const char *chain)
+{
+	struct nftnl_rule	*r = rule_new(chain);
+
 	x_fib_daddr_local(r, NFT_CMP_NEQ);
 	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(n, b, r);
-	r = rule_new("pre");
+}
+
+/* ip saddr @set goto translate */
+static void
+skel_saddr_in(struct nft *n, struct batch *b, int set)
+{
+	struct nftnl_rule	*r = rule_new("pre");
+
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-	x_lookup(r, NFT_REG_1, "members4", sets[DS_MEMBERS4].id, 0, 0, 0);
+	x_lookup(r, NFT_REG_1, sets[set].name, sets[set].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
-	r = rule_new("pre");
-	x_ipv4_only(r);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-	x_lookup(r, NFT_REG_1, "lans4", sets[DS_LANS4].id, 0, 0, 0);
-	x_verdict(r, NFT_GOTO, "translate");
-	put_rule(n, b, r);
+}
+
+/*
+ * Who may open a connection to a service port, in pre.  Allowed sources
+ * are marked for translation (whatever the port: without a map entry
+ * nothing is translated).  From anyone else, a new connection to a port
+ * that has a DNAT map entry is dropped: a lookup in a named map without a
+ * destination register asks only whether the key is there, so the maps
+ * themselves say what is a service.
+ */
+static void
+skel_pre_access(struct nft *n, struct batch *b)
+{
+	struct nftnl_rule	*r;
+
+	skel_saddr_in(n, b, DS_MEMBERS4);
+	skel_saddr_in(n, b, DS_LANS4);
+	/* meta l4proto . th dport . ip saddr @allow4 goto translate */
 	r = rule_new("pre");
 	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
-	{
-		struct nftnl_expr	*e = nftnl_expr_alloc("byteorder");
-
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
-		nftnl_rule_add_expr(r, e);
-	}
+	x_byteorder_hton8(r, NFT_REG_1);
 	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_02);
 	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
@@ -661,32 +651,123 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
-	for (int lb = 0; lb < 2; lb++) {
-		r = rule_new("pre");
-		x_proto_port(r);
-		if (lb) {
-			/* bucket 0 of a load-balanced service, written as
-			 * "meta mark & 0" so that nft can list it */
-			x_meta(r, NFT_META_MARK, NFT_REG32_02);
-			x_bitwise(r, NFT_REG32_02, 0, 0);
-			x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 0,
-			    0, 0);
-		} else
-			x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
-		x_counter(r);
-		x_verdict(r, NF_DROP, NULL);
-		put_rule(n, b, r);
-	}
-
-	/*
-	 * The node itself may always use the mesh's services, at any of its
-	 * own addresses except loopback: a connection to 127.0.0.1:PORT is
-	 * for a local socket and is never translated.
-	 */
-	r = rule_new("out");
-	x_fib_daddr_local(r, NFT_CMP_NEQ);
-	x_verdict(r, NFT_RETURN, NULL);
+	/* meta l4proto . th dport @svc4 counter drop */
+	r = rule_new("pre");
+	x_proto_port(r);
+	x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
+	x_counter(r);
+	x_verdict(r, NF_DROP, NULL);
 	put_rule(n, b, r);
+	/*
+	 * The same for bucket 0 of a load-balanced service, written as
+	 * "meta mark & 0" so that nft can list it.
+	 */
+	r = rule_new("pre");
+	x_proto_port(r);
+	x_meta(r, NFT_META_MARK, NFT_REG32_02);
+	x_bitwise(r, NFT_REG32_02, 0, 0);
+	x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 0, 0, 0);
+	x_counter(r);
+	x_verdict(r, NF_DROP, NULL);
+	put_rule(n, b, r);
+}
+
+/* translate: ct mark set ct mark | T, the connection's "translated" bit */
+static void
+skel_chain_translate(struct nft *n, struct batch *b)
+{
+	uint32_t		 T = nft_translated_bit(&n->cfg);
+	struct nftnl_rule	*r;
+
+	put_chain(b, "translate", NULL, 0, 0, n->nl.seq++);
+	r = rule_new("translate");
+	x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, ~T, T);
+	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+	put_rule(n, b, r);
+}
+
+/* stamp_K: ct mark set ct mark & ~U | K, the uplink a connection came in on */
+static void
+skel_chain_stamp(struct nft *n, struct batch *b, int k)
+{
+	const struct nft_config	*c = &n->cfg;
+	struct nftnl_rule	*r;
+	char			 name[32];
+
+	snprintf(name, sizeof(name), "stamp_%d", k);
+	put_chain(b, name, NULL, 0, 0, n->nl.seq++);
+	r = rule_new(name);
+	x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, ~uplink_bits(c), uplink_value(c, k));
+	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+	put_rule(n, b, r);
+}
+
+/*
+ * restore_K: meta mark set meta mark & ~U | K, so that the routing rules
+ * send the packet out of uplink K.
+ */
+static void
+skel_chain_restore(struct nft *n, struct batch *b, int k)
+{
+	const struct nft_config	*c = &n->cfg;
+	struct nftnl_rule	*r;
+	char			 name[32];
+
+	snprintf(name, sizeof(name), "restore_%d", k);
+	put_chain(b, name, NULL, 0, 0, n->nl.seq++);
+	r = rule_new(name);
+	x_meta(r, NFT_META_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, ~uplink_bits(c), uplink_value(c, k));
+	x_meta_set(r, NFT_META_MARK, NFT_REG_1);
+	put_rule(n, b, r);
+}
+
+/*
+ * pre: the base chain of incoming packets, ordered so that a packet of an
+ * established connection (nearly all of them) leaves after two rules.
+ * First the mark restore: R9 (default) restores the uplink mark on
+ * replies only; R7 (strict-rpf) on every packet, so a strict reverse-path
+ * check passes (with src_valid_mark=1 and the guard rules).  Then new
+ * connections only: stamp the uplink they came in on, and decide whether
+ * they may be translated (skel_pre_access()).
+ */
+static void
+skel_chain_pre(struct nft *n, struct batch *b)
+{
+	struct nftnl_rule	*r;
+
+	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->nl.seq++);
+	skel_restore(n, b, "pre", !n->cfg.strict);
+	skel_new_only(n, b, "pre");
+	r = rule_new("pre");
+	x_meta(r, NFT_META_IIF, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1,
+	    NFT_REG_VERDICT, 0);
+	put_rule(n, b, r);
+	/* Strict: on the connection's first packet too, just stamped. */
+	if (n->cfg.strict)
+		skel_restore(n, b, "pre", 0);
+	skel_local_only(n, b, "pre");
+	skel_pre_access(n, b);
+}
+
+/*
+ * out: the base chain of the node's own packets.  The node may always use
+ * the mesh's services, at any of its own addresses except loopback: a
+ * connection to 127.0.0.1:PORT is for a local socket and is never
+ * translated.
+ */
+static void
+skel_chain_out(struct nft *n, struct batch *b)
+{
+	struct nftnl_rule	*r;
+
+	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->nl.seq++);
+	skel_restore(n, b, "out", 1);
+	skel_new_only(n, b, "out");
+	skel_local_only(n, b, "out");
 	r = rule_new("out");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
@@ -696,39 +777,58 @@ put_skeleton(struct nft *n, struct batch *b)
 	r = rule_new("out");
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
+}
 
-	/* pre_dnat / out_dnat: translate what the filter marked */
-	for (int chain = 0; chain < 2; chain++) {
-		const char	*cn = chain == 0 ? "pre_dnat" : "out_dnat";
+/* pre_dnat and out_dnat: translate what the filter chains marked */
+static void
+skel_dnat(struct nft *n, struct batch *b, const char *chain)
+{
+	uint32_t		 T = nft_translated_bit(&n->cfg);
+	struct nftnl_rule	*r;
 
-		r = rule_new(cn);
-		x_ct(r, NFT_CT_MARK, NFT_REG_1);
-		x_bitwise(r, NFT_REG_1, T, 0);
-		x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
-		x_verdict(r, NFT_RETURN, NULL);
-		put_rule(n, b, r);
-		r = rule_new(cn);
-		x_proto_port(r);
-		x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
-		x_dnat(r);
-		put_rule(n, b, r);
-		r = rule_new(cn);
-		x_proto_port(r);
-		{
-			struct nftnl_expr	*e = nftnl_expr_alloc("numgen");
+	r = rule_new(chain);
+	x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, T, 0);
+	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(n, b, r);
+	r = rule_new(chain);
+	x_proto_port(r);
+	x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
+	x_dnat(r);
+	put_rule(n, b, r);
+	r = rule_new(chain);
+	x_proto_port(r);
+	x_numgen_random(r, NFT_REG32_02, DP_BUCKETS);
+	x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1, 0);
+	x_dnat(r);
+	put_rule(n, b, r);
+}
 
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_02);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, DP_BUCKETS);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
-			nftnl_rule_add_expr(r, e);
-		}
-		x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1,
-		    0);
-		x_dnat(r);
-		put_rule(n, b, r);
-	}
+static void
+skel_chain_pre_dnat(struct nft *n, struct batch *b)
+{
+	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100,
+	    n->nl.seq++);
+	skel_dnat(n, b, "pre_dnat");
+}
 
-	/* post_snat: masquerade only what rpn translated */
+static void
+skel_chain_out_dnat(struct nft *n, struct batch *b)
+{
+	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->nl.seq++);
+	skel_dnat(n, b, "out_dnat");
+}
+
+/* post_snat: masquerade only what rpn translated */
+static void
+skel_chain_post_snat(struct nft *n, struct batch *b)
+{
+	uint32_t		 T = nft_translated_bit(&n->cfg);
+	struct nftnl_rule	*r;
+
+	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100,
+	    n->nl.seq++);
 	r = rule_new("post_snat");
 	x_ct(r, NFT_CT_MARK, NFT_REG_1);
 	x_bitwise(r, NFT_REG_1, T, 0);
@@ -738,6 +838,24 @@ put_skeleton(struct nft *n, struct batch *b)
 	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
 	put_rule(n, b, r);
+}
+
+/* The whole skeleton, in the order nft lists it. */
+static void
+put_skeleton(struct nft *n, struct batch *b)
+{
+	n->nchains = 0;
+	skel_sets(n, b);
+	skel_chain_translate(n, b);
+	for (int k = 1; k <= n->cfg.nuplinks; k++) {
+		skel_chain_stamp(n, b, k);
+		skel_chain_restore(n, b, k);
+	}
+	skel_chain_pre(n, b);
+	skel_chain_out(n, b);
+	skel_chain_pre_dnat(n, b);
+	skel_chain_out_dnat(n, b);
+	skel_chain_post_snat(n, b);
 }
 
 /* ---- elements ---- */
