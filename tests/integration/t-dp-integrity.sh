@@ -69,18 +69,29 @@ say "after the repairs: web2 programmed and in the kernel; $(echo "$st" | jq .co
 
 # a program that keeps rewriting the table does not make rpnd rewrite it as fast
 r0=$(counter cloud dp_repairs)
-for i in $(seq 60); do
-	nsx cloud nft add element inet rpn public "{ tcp . $((20000 + i)) }"
+t0=$(date +%s%3N)
+# One shell in the namespace: each edit costs one nft, not an ip netns exec too.
+# shellcheck disable=SC2016
+nsx cloud bash -c 'for i in $(seq 60); do
+	nft add element inet rpn public "{ tcp . $((20000 + i)) }"
 	sleep 0.02	# the scenario: a program that rewrites the table every 20 ms
-done
+done'
+t1=$(date +%s%3N)
 r1=$(counter cloud dp_repairs)
-grep -q "another program keeps changing table inet rpn" "$W/cloud/log" ||
-    fail "a program rewriting the table 60 times was not noticed"
-[ $((r1 - r0)) -lt 40 ] || fail "$((r1 - r0)) repairs for 60 foreign edits in about 2 s"
+# rpnd backs off after 8 repairs within a second; on a host so loaded that
+# the 60 edits took over 4 s (fewer than 15 a second) that need not happen,
+# and the test says so instead of failing on the host.
+if [ $((t1 - t0)) -le 4000 ]; then
+	grep -q "another program keeps changing table inet rpn" "$W/cloud/log" ||
+	    fail "a program rewriting the table 60 times in $((t1 - t0)) ms was not noticed"
+	[ $((r1 - r0)) -lt 40 ] || fail "$((r1 - r0)) repairs for 60 foreign edits in $((t1 - t0)) ms"
+else
+	say "NOTE: the 60 edits took $((t1 - t0)) ms on this loaded host; the back-off was not checked"
+fi
 wait_until 100 0.1 'ctl cloud status --json | jq -e ".kernel.state == \"ok\"" >/dev/null' ||
     fail "the table was not repaired after the edits stopped"
 nsx cloud nft list set inet rpn public | grep -q 20001 && fail "a foreign element survived"
-say "60 foreign edits in about 2 s: $((r1 - r0)) repairs, then the table is right again"
+say "60 foreign edits in $((t1 - t0)) ms: $((r1 - r0)) repairs, then the table is right again"
 
 # nothing of any answer is left in rpnd's netlink sockets: answers still on
 # their way are read within moments, one never read stays
