@@ -8,12 +8,18 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "node/engine/ctlsock.h"
 #include "node/engine/chan.h"
+#include "node/engine/conn.h"
 #include "node/engine/engine.h"
+#include "node/engine/health.h"
+#include "node/engine/join.h"
+#include "node/engine/svcctl.h"
 #include "node/core/keys.h"
 #include "node/core/log.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/ctl.h"
 #include "proto/envelope.h"
 #include "proto/mp.h"
 #include "proto/parse.h"

@@ -3,9 +3,13 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/engine/join.h"
 #include "node/engine/conn.h"
+#include "node/engine/ctlsock.h"
+#include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/box.h"
+#include "proto/ctl.h"
 #include "proto/cert.h"
 #include "proto/compat.h"
 #include "proto/envelope.h"
