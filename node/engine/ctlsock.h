@@ -14,6 +14,5 @@ void	ctlsock_reply(struct ctl_client *, struct buf *);
 void	ctlsock_reply_error(struct ctl_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	ctlsock_reply_ok(struct ctl_client *);
-void	ctlsock_reply_join(struct ctl_client *, struct engine *);
 
 #endif
