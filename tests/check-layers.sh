@@ -4,7 +4,10 @@
 #   - the engine (unprivileged) references no nftnl_ or mnl_ symbol;
 #   - the parent (root) references no uv_ symbol and includes no libuv header;
 #   - the core references neither, nor a socket call: it does no network I/O;
-#   - proto/ includes nothing from node/ and references none of the above.
+#   - proto/ includes nothing from node/ and references none of the above;
+#   - no header includes itself through others, and no engine module's
+#     header needs engine.h (these two read the #include lines: include
+#     guards hide a cycle from the compiler).
 # Prints one line per rule and "N passed, N failed".
 set -u
 B=${1:-build}
@@ -27,6 +30,43 @@ included() {
 		[ -f "$d" ] || continue
 		tr ' \\' '\n\n' < "$d" | grep -E "$re" | sort -u |
 		    sed "s|^|$(basename "$d" .d).o: |"
+	done
+}
+
+# includes FILE: the project headers FILE includes itself
+includes() {
+	sed -n 's,^#include "\(\(node\|proto\)/[^"]*\)".*,\1,p' "$1"
+}
+
+# reach HEADER: every project header HEADER includes, directly or through others
+reach() {
+	local -A seen=()
+	local todo h
+	todo=($(includes "$1"))
+	while [ ${#todo[@]} -gt 0 ]; do
+		h=${todo[0]}
+		todo=("${todo[@]:1}")
+		[ -z "${seen[$h]:-}" ] || continue
+		seen[$h]=1
+		[ ! -f "$h" ] || todo+=($(includes "$h"))
+	done
+	[ ${#seen[@]} -eq 0 ] || printf '%s\n' "${!seen[@]}"
+}
+
+# cycles: the headers that include themselves through others
+cycles() {
+	local h
+	for h in node/*/*.h proto/*.h; do
+		! reach "$h" | grep -Fxq "$h" || echo "$h"
+	done
+}
+
+# needs_engine_h: the engine's headers other than engine.h that include it
+needs_engine_h() {
+	local h
+	for h in node/engine/*.h; do
+		[ "$h" != node/engine/engine.h ] || continue
+		! reach "$h" | grep -Fxq node/engine/engine.h || echo "$h"
 	done
 }
 
@@ -56,5 +96,8 @@ rule "core: no socket calls (no network I/O)" "$(undefined "$net" node/core)"
 rule "proto: nothing from node/" "$(included '(^|/)node/' proto)"
 rule "proto: no uv_, nftnl_, mnl_ symbols or socket calls" \
     "$(undefined "^uv_|$kernel|$net" proto)"
+rule "headers: no include cycle in node/ or proto/" "$(cycles)"
+rule "engine: each module's header declares its functions without engine.h" \
+    "$(needs_engine_h)"
 echo "$pass passed, $failn failed"
 [ "$failn" -eq 0 ]

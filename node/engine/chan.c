@@ -12,8 +12,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "node/core/log.h"
 #include "node/engine/chan.h"
+#include "node/core/log.h"
 #include "node/engine/engine.h"
 
 struct chan_msg {

@@ -4,8 +4,14 @@
 #include <sodium.h>
 
 #include "node/engine/conn.h"
+#include "node/engine/ctlsock.h"
+#include "node/engine/engine.h"
+#include "node/engine/gossip.h"
+#include "node/engine/join.h"
+#include "node/engine/svcctl.h"
 #include "node/core/log.h"
 #include "proto/box.h"
+#include "proto/ctl.h"
 #include "proto/parse.h"
 
 #define FRAME_MAX	(WIRE_MAX_FRAME + BOX_OVERHEAD)

@@ -1,9 +1,26 @@
-/* conn.h: one TCP stream between nodes; shared by conn.c and join.c only. */
+/* conn.h: TCP streams between nodes: sync, ping, join, service requests (conn.c). */
 #ifndef RPN_CONN_H
 #define RPN_CONN_H
 
-#include "node/engine/engine.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "proto/buf.h"
 #include "proto/token.h"
+#include "proto/wire.h"
+
+struct ctl_client;
+struct engine;
+struct member;
+
+enum conn_role {
+	CR_IN,		/* accepted: sync, ping or join from the other side */
+	CR_SYNC,	/* our pull-then-push anti-entropy with a member */
+	CR_PING,	/* our fallback probe */
+	CR_JOIN,	/* our join through a member */
+	CR_SVC,		/* asking a member to add or remove its backend */
+};
 
 enum conn_step {
 	ST_FIRST,
@@ -17,6 +34,7 @@ enum conn_step {
 	ST_DONE,
 };
 
+/* The inside of a stream: shared by conn.c and join.c only. */
 struct join_ctx {
 	struct token	 token;
 	uint8_t		 token_pk[WIRE_KEY];
@@ -51,5 +69,25 @@ struct conn {
 	uint8_t		 svc_force;
 	struct rec_service svc;
 };
+
+int	conn_listen(struct engine *, char *err, size_t errlen);
+void	conn_close_all(struct engine *);
+void	conn_start_sync(struct engine *, struct member *);
+void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
+int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
+	    const struct rec_service *, int force, struct ctl_client *,
+	    char *err, size_t errlen);
+struct conn *conn_connect(struct engine *, const struct wire_addr *,
+	    enum conn_role, uint64_t timeout_ms);
+int	conn_send(struct conn *, int sealed, const struct buf *payload);
+int	conn_send_records(struct conn *, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
+int	conn_send_all_records(struct conn *, const struct wire_digest_ent *,
+	    uint32_t n);
+void	conn_finish(struct conn *);
+void	conn_fail(struct conn *, const char *why);
+void	conn_set_peer(struct conn *, const uint8_t id[WIRE_KEY],
+	    const uint8_t key[32]);
+void	conn_accept_records(struct conn *, const struct wire_msg *);
 
 #endif

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "node/core/array.h"
 #include "node/engine/dpsync.h"
+#include "node/core/array.h"
 #include "node/engine/chan.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"

@@ -6,12 +6,10 @@
 #include <uv.h>
 
 #include "node/core/config.h"
-#include "node/engine/main.h"
 #include "node/engine/listeners.h"
 #include "node/engine/dpsync.h"
 #include "node/core/mesh.h"
 #include "node/core/netview.h"
-#include "proto/ctl.h"
 
 struct conn;
 struct ctl_client;
@@ -117,71 +115,5 @@ void	engine_set_advertise(struct engine *, const struct wire_addr *,
 int	engine_rescan_listeners(struct engine *);
 int	engine_local_conflict(const struct engine *, uint8_t proto,
 	    uint16_t port);
-
-/* health.c: checks of this node's backends */
-void	health_init(struct engine *);
-void	health_close(struct engine *);
-const char *health_name(uint8_t);
-uint8_t	health_of(struct engine *, const char *name);
-
-/* gossip.c: UDP */
-int	gossip_bind(struct engine *, char *err, size_t errlen);
-void	gossip_close(struct engine *);
-void	gossip_act(struct engine *, const struct mb_action *);
-void	gossip_arm(struct engine *);
-int	gossip_seal(struct engine *, struct buf *, const uint8_t key[32],
-	    const uint8_t *, size_t);
-
-/* conn.c: TCP streams */
-enum conn_role {
-	CR_IN,		/* accepted: sync, ping or join from the other side */
-	CR_SYNC,	/* our pull-then-push anti-entropy with a member */
-	CR_PING,	/* our fallback probe */
-	CR_JOIN,	/* our join through a member */
-	CR_SVC,		/* asking a member to add or remove its backend */
-};
-
-int	conn_listen(struct engine *, char *err, size_t errlen);
-void	conn_close_all(struct engine *);
-void	conn_start_sync(struct engine *, struct member *);
-void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
-struct conn *conn_connect(struct engine *, const struct wire_addr *,
-	    enum conn_role, uint64_t timeout_ms);
-int	conn_send(struct conn *, int sealed, const struct buf *payload);
-int	conn_send_records(struct conn *, const uint8_t *const *items,
-	    const size_t *lens, uint32_t n);
-int	conn_send_all_records(struct conn *, const struct wire_digest_ent *,
-	    uint32_t n);
-void	conn_finish(struct conn *);
-void	conn_fail(struct conn *, const char *why);
-void	conn_set_peer(struct conn *, const uint8_t id[WIRE_KEY],
-	    const uint8_t key[32]);
-void	conn_accept_records(struct conn *, const struct wire_msg *);
-
-/* join.c */
-void	join_hello(struct conn *, const struct wire_msg *);
-void	join_record(struct conn *, const struct wire_msg *);
-int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,
-	    char *err, size_t errlen);
-void	join_on_connect(struct conn *);
-void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
-void	join_on_close(struct conn *, const char *why);
-
-/* svcctl.c, conn.c: services on this node, and asking another node */
-int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
-	    int force, char *err, size_t errlen);
-int	svcctl_health(struct engine *, const char *name, uint8_t health);
-void	svcctl_withdraw_all(struct engine *);
-int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
-	    const struct rec_service *, int force, struct ctl_client *,
-	    char *err, size_t errlen);
-
-/* ctlsock.c */
-int	ctlsock_open(struct engine *, int fd, char *err, size_t errlen);
-void	ctlsock_close_all(struct engine *);
-void	ctlsock_reply_error(struct ctl_client *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	ctlsock_reply_join(struct ctl_client *, struct engine *);
-void	ctlsock_reply_ok(struct ctl_client *);
 
 #endif

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/engine/gossip.h"
+#include "node/engine/conn.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/box.h"

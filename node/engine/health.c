@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/engine/health.h"
 #include "node/core/array.h"
 #include "node/engine/engine.h"
+#include "node/engine/svcctl.h"
 #include "node/core/log.h"
 #include "proto/compat.h"
 #include "proto/envelope.h"

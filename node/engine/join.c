@@ -3,9 +3,14 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "node/engine/join.h"
 #include "node/engine/conn.h"
+#include "node/engine/ctlsock.h"
+#include "node/engine/ctlview.h"
+#include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/box.h"
+#include "proto/ctl.h"
 #include "proto/cert.h"
 #include "proto/compat.h"
 #include "proto/envelope.h"
@@ -269,8 +274,12 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 			c->step = ST_DONE;
 			log_info("joined the mesh through %s as \"%s\" (%u records)",
 			    c->join->peer_text, e->mesh.name, c->join->nrecords);
-			if (c->waiter)
-				ctlsock_reply_join(c->waiter, e);
+			if (c->waiter) {
+				struct buf	 b;
+
+				ctlview_join(&b, e);
+				ctlsock_reply(c->waiter, &b);
+			}
 			c->waiter = NULL;
 			engine_save_now(e);
 			engine_kick(e);

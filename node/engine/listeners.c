@@ -24,8 +24,8 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 
-#include "node/core/array.h"
 #include "node/engine/listeners.h"
+#include "node/core/array.h"
 
 #define TCP_LISTEN_STATE	10	/* TCP_LISTEN in the kernel's tcp_states.h */
 

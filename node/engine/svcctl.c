@@ -1,6 +1,7 @@
 /* svcctl.c: adding and removing this node's own service backends, for rpnctl and for other members, and publishing their health. */
 #include <string.h>
 
+#include "node/engine/svcctl.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/compat.h"

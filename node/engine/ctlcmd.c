@@ -1,0 +1,310 @@
+/* ctlcmd.c: the control commands, one handler each, run for a request the transport (ctlsock.c) has read. */
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "node/engine/ctlcmd.h"
+#include "node/engine/chan.h"
+#include "node/engine/conn.h"
+#include "node/engine/ctlsock.h"
+#include "node/engine/ctlview.h"
+#include "node/engine/engine.h"
+#include "node/engine/join.h"
+#include "node/engine/svcctl.h"
+#include "node/core/keys.h"
+#include "node/core/log.h"
+#include "node/core/privsep.h"
+#include "proto/compat.h"
+#include "proto/ctl.h"
+#include "proto/token.h"
+
+#define DEFAULT_INVITE_TTL_MS	(3600 * 1000)
+#define LEAVE_LINGER_MS		1500
+
+static void
+do_invite(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct token	 t;
+	char		 s[TOKEN_STRLEN + 1];
+	uint64_t	 ttl = r->ttl_ms ? r->ttl_ms : DEFAULT_INVITE_TTL_MS;
+	uint64_t	 unix_ms = engine_unix_ms();
+	struct buf	 b;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctlsock_reply_error(cl, "this node is not in a mesh: run "
+		    "\"rpn init\" or \"rpn join\" first");
+		return;
+	}
+	if (mesh_invite(&e->mesh, ttl, engine_now(e), unix_ms, &t) == -1 ||
+	    token_encode(&t, s, sizeof(s)) == -1) {
+		ctlsock_reply_error(cl, "cannot create an invitation");
+		return;
+	}
+	sodium_memzero(&t, sizeof(t));
+	ctlview_invite(&b, s, (unix_ms + ttl) / 1000);
+	sodium_memzero(s, sizeof(s));
+	ctlsock_reply(cl, &b);
+	engine_save_now(e);
+	engine_kick(e);
+}
+
+static void
+do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	char			 name[WIRE_NAME_MAX + 1], err[256];
+	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
+	uint8_t			 naddrs;
+	struct buf		 b;
+
+	if (e->mesh.joined) {
+		ctlsock_reply_error(cl, "this node is already in a mesh; run "
+		    "\"rpn leave\" first");
+		return;
+	}
+	if (r->name[0])
+		strlcpy(name, r->name, sizeof(name));
+	else if (e->cfg.name[0])
+		strlcpy(name, e->cfg.name, sizeof(name));
+	else
+		engine_default_name(name, sizeof(name));
+	if (r->nadvertise)
+		engine_set_advertise(e, r->advertise, r->nadvertise);
+	naddrs = engine_self_addrs(e, addrs);
+	unlinkat(e->statefd, ROOT_KEY_FILE, 0);
+	if (keys_create(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
+	    sizeof(err)) == -1) {
+		ctlsock_reply_error(cl, "cannot create the mesh root key: %s",
+		    err);
+		return;
+	}
+	e->has_root = 1;
+	if (mesh_set_identity(&e->mesh, name, addrs, naddrs) == -1 ||
+	    mesh_found(&e->mesh, e->root_sk, engine_now(e),
+	    engine_unix_ms()) == -1) {
+		ctlsock_reply_error(cl, "cannot found the mesh");
+		return;
+	}
+	log_info("founded mesh %02x%02x%02x%02x… as \"%s\"", e->mesh.mesh_id[0],
+	    e->mesh.mesh_id[1], e->mesh.mesh_id[2], e->mesh.mesh_id[3], name);
+	engine_save_now(e);
+	ctlview_init(&b, e);
+	ctlsock_reply(cl, &b);
+	engine_kick(e);
+}
+
+static void
+leave_done(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+
+	log_info("left the mesh");
+	mesh_forget(&e->mesh, engine_now(e));
+	dpsync_reset(e);
+	/* Leaving is final: rpn's table, rules, routes and sysctls go too. */
+	if (chan_send(e, PRIV_TEARDOWN, NULL, 0) == -1)
+		log_warnx("cannot ask the parent to remove rpn's kernel state");
+	if (e->has_root) {
+		unlinkat(e->statefd, ROOT_KEY_FILE, 0);
+		sodium_memzero(e->root_sk, sizeof(e->root_sk));
+		e->has_root = 0;
+	}
+	e->nadv = 0;
+	engine_save_now(e);
+	if (e->leave_waiter != NULL)
+		ctlsock_reply_ok(e->leave_waiter);
+	e->leave_waiter = NULL;
+}
+
+/*
+ * do_leave - sign a "left" record and let gossip carry it for a moment
+ * before forgetting the mesh, so the others see a leave, not a failure.
+ */
+static void
+do_leave(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	(void)r;
+	if (!e->mesh.joined || e->mesh.left) {
+		ctlsock_reply_error(cl, "this node is not in a mesh");
+		return;
+	}
+	/* Its backends go first, so no member lists them once it is gone. */
+	svcctl_withdraw_all(e);
+	if (mesh_leave(&e->mesh, engine_now(e), engine_unix_ms()) == -1) {
+		ctlsock_reply_error(cl, "cannot sign the leave record");
+		return;
+	}
+	e->leave_waiter = cl;
+	uv_timer_start(&e->leave_timer, leave_done, LEAVE_LINGER_MS, 0);
+	engine_kick(e);
+}
+
+static void
+do_service_show(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct buf	 b;
+
+	if (r->name[0] == '\0')
+		ctlsock_reply_error(cl, "service show needs a name");
+	else if (ctlview_service(&b, e, r->name) == -1)
+		ctlsock_reply_error(cl, "no service is named \"%s\"", r->name);
+	else
+		ctlsock_reply(cl, &b);
+}
+
+static void
+do_service_list(struct engine *e, struct ctl_client *cl,
+    const struct ctl_req *r)
+{
+	struct buf	 b;
+
+	(void)r;
+	ctlview_services(&b, e);
+	ctlsock_reply(cl, &b);
+}
+
+/* The member named name, or NULL; self counts. */
+static const struct member *
+member_by_name(struct engine *e, const char *name)
+{
+	for (uint32_t i = 0; i < e->mesh.mb.n; i++) {
+		const struct member	*m = e->mesh.mb.m[i];
+
+		if (m->state != M_LEFT && strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+static void
+do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	const struct member	*owner = NULL;
+	struct rec_service	 s;
+	char			 err[256];
+	uint8_t			 op = r->cmd == CTL_SERVICE_ADD ? 1 : 2;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctlsock_reply_error(cl, "this node is not in a mesh");
+		return;
+	}
+	if (r->name[0] == '\0') {
+		ctlsock_reply_error(cl, "a service needs a name");
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	strlcpy(s.name, r->name, sizeof(s.name));
+	if (op == 1) {
+		s.proto = r->proto;
+		s.port = r->port;
+		s.target = r->target;
+		s.nallow = r->nallow;
+		memcpy(s.allow, r->allow, sizeof(s.allow));
+		s.public = r->public;
+	}
+	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
+		if ((owner = member_by_name(e, r->node)) == NULL) {
+			ctlsock_reply_error(cl, "no member is named \"%s\"",
+			    r->node);
+			return;
+		}
+		if (op == 1 && svc_check_add(&e->dp.svcs, &e->mesh.mb, owner->id,
+		    &s, e->cfg.listen.port, err, sizeof(err)) == -1) {
+			ctlsock_reply_error(cl, "%s", err);
+			return;
+		}
+		/* The owner signs its own records: ask it over the mesh. */
+		if (conn_start_svcreq(e, owner, op, &s, r->force, cl, err,
+		    sizeof(err)) == -1)
+			ctlsock_reply_error(cl, "%s", err);
+		return;
+	}
+	if (op == 2) {
+		const struct svc	*sv = svc_table_get(&e->dp.svcs, s.name);
+		const struct rec	*mine = store_get(&e->mesh.store, e->mesh.id,
+		    REC_SERVICE, (const uint8_t *)s.name, strlen(s.name));
+
+		if (sv == NULL) {
+			ctlsock_reply_error(cl, "no service is named \"%s\"",
+			    s.name);
+			return;
+		}
+		if ((mine == NULL || (mine->flags & REC_F_DELETED)) &&
+		    sv->nowners > 0) {
+			const struct member	*o = mb_get(&e->mesh.mb,
+			    sv->owners[0].id);
+
+			ctlsock_reply_error(cl, "service %s has no backend on "
+			    "this node; name its node with --node (for example "
+			    "%s)",
+			    s.name, o && o->name[0] ? o->name : "?");
+			return;
+		}
+	}
+	if (svcctl_apply(e, op, &s, r->force, err, sizeof(err)) == -1)
+		ctlsock_reply_error(cl, "%s", err);
+	else
+		ctlsock_reply_ok(cl);
+}
+
+static void
+do_status(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct buf	 b;
+
+	(void)r;
+	ctlview_status(&b, e);
+	ctlsock_reply(cl, &b);
+}
+
+static void
+do_join(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	char	 err[256];
+
+	if (!r->has_peer || r->token[0] == '\0') {
+		ctlsock_reply_error(cl, "join needs a peer and a token");
+		return;
+	}
+	/* join.c replies once the member has answered. */
+	if (join_start(e, r, cl, err, sizeof(err)) == -1)
+		ctlsock_reply_error(cl, "%s", err);
+}
+
+/* One handler per command; each replies, now or later, exactly once. */
+static void (*const handlers[CTL_CMD_MAX + 1])(struct engine *,
+    struct ctl_client *, const struct ctl_req *) = {
+	[CTL_STATUS]		= do_status,
+	[CTL_INVITE]		= do_invite,
+	[CTL_INIT]		= do_init,
+	[CTL_JOIN]		= do_join,
+	[CTL_LEAVE]		= do_leave,
+	[CTL_SERVICE_ADD]	= do_service,
+	[CTL_SERVICE_DEL]	= do_service,
+	[CTL_SERVICE_LIST]	= do_service_list,
+	[CTL_SERVICE_SHOW]	= do_service_show,
+};
+
+/*
+ * ctlcmd_handle - decode one request and run its command.  The client is
+ * owed exactly one reply, which the command may send later (leave, join, a
+ * service on another node).
+ */
+void
+ctlcmd_handle(struct engine *e, struct ctl_client *cl, const uint8_t *p,
+    size_t len)
+{
+	struct ctl_req	 r;
+	const char	*why;
+
+	if (ctl_req_decode(p, len, &r, &why) == -1) {
+		e->st.ctl_bad++;
+		ctlsock_reply_error(cl, "bad request: %s", why);
+		return;
+	}
+	if ((unsigned)r.cmd <= CTL_CMD_MAX && handlers[r.cmd] != NULL)
+		handlers[r.cmd](e, cl, &r);
+	else
+		ctlsock_reply_error(cl, "\"%s\" is not supported by this rpnd",
+		    ctl_cmd_name(r.cmd));
+	sodium_memzero(&r, sizeof(r));
+}

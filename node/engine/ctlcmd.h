@@ -1,0 +1,14 @@
+/* ctlcmd.h: the control commands, run on one request (ctlcmd.c). */
+#ifndef RPN_ENGINE_CTLCMD_H
+#define RPN_ENGINE_CTLCMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl_client;
+struct engine;
+
+void	ctlcmd_handle(struct engine *, struct ctl_client *, const uint8_t *,
+	    size_t);
+
+#endif

@@ -1,0 +1,24 @@
+/* join.h: joining a mesh through a member, and admitting a node that asks (join.c). */
+#ifndef RPN_ENGINE_JOIN_H
+#define RPN_ENGINE_JOIN_H
+
+#include <stddef.h>
+
+struct conn;
+struct ctl_client;
+struct ctl_req;
+struct engine;
+struct wire_msg;
+
+/* The member's side, on an accepted stream. */
+void	join_hello(struct conn *, const struct wire_msg *);
+void	join_record(struct conn *, const struct wire_msg *);
+
+/* The joining node's side: rpn join, then its own stream. */
+int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,
+	    char *err, size_t errlen);
+void	join_on_connect(struct conn *);
+void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
+void	join_on_close(struct conn *, const char *why);
+
+#endif

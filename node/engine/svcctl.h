@@ -1,0 +1,16 @@
+/* svcctl.h: the services this node owns: adding, removing, health (svcctl.c). */
+#ifndef RPN_ENGINE_SVCCTL_H
+#define RPN_ENGINE_SVCCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct engine;
+struct rec_service;
+
+int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
+	    int force, char *err, size_t errlen);
+int	svcctl_health(struct engine *, const char *name, uint8_t health);
+void	svcctl_withdraw_all(struct engine *);
+
+#endif

@@ -1,0 +1,111 @@
+# t-json.sh: the --json contract.  Every command docs/json.md documents is
+# run on a small mesh with a service that has two backends, and the key
+# paths of its real output are compared with those of the doc's example:
+# every documented field is there, and every field there is documented.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/topo.sh"
+
+DOC=$(cd "$(dirname "$0")/../.." && pwd)/docs/json.md
+mkdir -p "$W/doc" "$W/out"
+
+# keypaths FILE: the object's key paths, one a line, array indices as "[]"
+# ("members.[].addrs"); the elements of arrays are not paths of their own.
+keypaths() {
+	jq -r '[paths | map(if type == "number" then "[]" else . end) | join(".")]
+	    | map(select(endswith("[]") | not)) | unique[]' "$1"
+}
+
+# The doc's examples: the first ```json block under each "## " heading,
+# one file each; $W/doc/index has "HEADING<TAB>FILE" lines.
+awk -v dir="$W/doc" '
+	/^## / { head = $0; n++; taken = 0; next }
+	/^```json$/ && head != "" && !taken {
+		f = dir "/" n ".json"; print head "\t" f > (dir "/index")
+		inblk = 1; taken = 1; next
+	}
+	/^```$/ && inblk { inblk = 0; close(f); next }
+	inblk { print > f }
+' "$DOC"
+[ -s "$W/doc/index" ] || fail "no \`\`\`json examples found in docs/json.md"
+
+# The mesh: cloud founds it, sitea and siteb join (uplinks and LANs as in
+# topo.sh, so status has something to say of each); web has a backend on
+# siteb and one on sitea.
+topo_build
+for n in cloud sitea siteb; do
+	mkdir -p "$W/$n"
+	start "$n" $(topo_args "$n")
+done
+# Each command this test runs with --json, and where its output goes.
+declare -A OUT=(
+	["rpn init --json"]="$W/out/init.json"
+	["rpn join --json"]="$W/out/join.json"
+	["rpnctl invite --json"]="$W/out/invite.json"
+	["rpnctl service add --json"]="$W/out/add.json"
+	["rpnctl service del --json"]="$W/out/del.json"
+	["rpnctl status --json"]="$W/out/status.json"
+	["rpnctl service list --json"]="$W/out/list.json"
+	["rpnctl service show NAME --json"]="$W/out/show.json"
+)
+
+rpn cloud init --name cloud --json > "$W/out/init.json"
+ctl cloud invite --json > "$W/out/invite.json"
+tok=$(jq -r .token "$W/out/invite.json")
+rpn sitea join 198.51.100.2 --token "$tok" --name sitea --json \
+    > "$W/out/join.json"
+rpn siteb join 198.51.100.2 --token "$(ctl cloud invite)" --name siteb >/dev/null
+for n in cloud sitea siteb; do
+	wait_until 100 0.1 '[ "$(count_alive '"$n"')" -eq 3 ]' ||
+	    fail "$n does not see the three nodes"
+done
+
+ctl siteb service add web tcp/8080 --to 100.64.2.10:80 \
+    --allow 203.0.113.0/24 --json > "$W/out/add.json"
+ctl sitea service add web tcp/8080 --to 100.64.1.10:80 >/dev/null
+ctl sitea service add spare tcp/8090 --to 100.64.1.10:90 >/dev/null
+wait_until 100 0.1 'ctl sitea service show spare >/dev/null 2>&1' ||
+    fail "spare was not added"
+ctl sitea service del spare --json > "$W/out/del.json"
+wait_until 100 0.1 '[ "$(ctl sitea service show web --json 2>/dev/null |
+    jq ".service.backends | length")" = 2 ] && programmed sitea web' ||
+    fail "sitea does not show web with both backends, programmed"
+
+ctl sitea status --json > "$W/out/status.json" ||
+    fail "rpnctl status on sitea: exit $?"
+ctl sitea service list --json > "$W/out/list.json"
+ctl sitea service show web --json > "$W/out/show.json"
+say "ran ${#OUT[@]} commands with --json on a three-node mesh"
+
+# Compare each documented command's example with what it printed.
+bad=0 seen=()
+while IFS=$'\t' read -r head file; do
+	jq -e . "$file" >/dev/null 2>&1 ||
+	    { echo "  docs/json.md: the example under \"$head\" is not valid JSON"; bad=1; continue; }
+	cmds=$(echo "$head" | grep -o '`[^`]*`' | tr -d '`')
+	[ -n "$cmds" ] || continue
+	while read -r cmd; do
+		seen+=("$cmd")
+		if [ -z "${OUT[$cmd]:-}" ]; then
+			echo "  $cmd: documented, but this test does not run it"
+			bad=1
+			continue
+		fi
+		jq -e . "${OUT[$cmd]}" >/dev/null 2>&1 ||
+		    { echo "  $cmd: printed no JSON object"; bad=1; continue; }
+		missing=$(comm -23 <(keypaths "$file") <(keypaths "${OUT[$cmd]}"))
+		extra=$(comm -13 <(keypaths "$file") <(keypaths "${OUT[$cmd]}"))
+		if [ -n "$missing" ] || [ -n "$extra" ]; then
+			echo "  $cmd: its output and docs/json.md differ:"
+			[ -z "$missing" ] || echo "$missing" | sed 's/^/    documented, not printed: /'
+			[ -z "$extra" ] || echo "$extra" | sed 's/^/    printed, not documented: /'
+			bad=1
+		else
+			say "$cmd: the $(keypaths "$file" | wc -l) documented key paths, no more, no fewer"
+		fi
+	done <<< "$cmds"
+done < "$W/doc/index"
+for cmd in "${!OUT[@]}"; do
+	printf '%s\n' "${seen[@]}" | grep -Fxq -- "$cmd" ||
+	    { echo "  $cmd: run here, but not documented in docs/json.md"; bad=1; }
+done
+[ "$bad" -eq 0 ] || fail "the --json output and docs/json.md differ (above)"
