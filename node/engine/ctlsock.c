@@ -20,6 +20,7 @@ struct ctl_client {
 	struct buf	 in;
 	int		 closing;
 	int		 busy;		/* a reply is owed */
+	int		 replied;	/* the one reply is sent: read no more */
 };
 
 struct ctl_wreq {
@@ -76,6 +77,9 @@ ctlsock_reply(struct ctl_client *cl, struct buf *payload)
 	uv_buf_t	 ub;
 
 	cl->busy = 0;
+	cl->replied = 1;
+	/* Bytes after the request must not run it again (its frame is still in cl->in). */
+	uv_read_stop((uv_stream_t *)&cl->pipe);
 	if (cl->closing) {
 		buf_release(payload);
 		return;
@@ -154,7 +158,7 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 			client_close(cl);
 		return;
 	}
-	if (cl->busy) {		/* one request per connection */
+	if (cl->busy || cl->replied) {	/* one request per connection */
 		free(b->base);
 		return;
 	}

@@ -70,3 +70,23 @@ expect_fail "a socket directory below another user's" "$W/theirs is mode 0755, o
 [ ! -e "$W/open/sock" ] && [ ! -e "$W/theirs/sock" ] || fail "rpnd made a socket in a refused directory"
 start n1
 ctl n1 status >/dev/null || fail "rpnd does not start again in a root directory"
+
+# One request, one reply: bytes a client sends after its request (here,
+# enough to fill the engine's read buffer, so it reads on at once) do not
+# make the engine run the request again.  Before, an invite sent this way
+# minted two tokens and wrote two replies.
+mkdir "$W/cap"
+nsx n1 socat -u UNIX-LISTEN:"$W/cap/sock" OPEN:"$W/cap/req",creat >/dev/null 2>&1 &
+cap=$!
+wait_for 50 0.1 test -S "$W/cap/sock" || fail "the capturing server did not start"
+nsx n1 timeout 2 "$RPN_BUILD/rpnctl" -s "$W/cap/sock" invite >/dev/null 2>&1 || true
+wait "$cap" 2>/dev/null || true
+[ -s "$W/cap/req" ] || fail "no invite request captured"
+{ cat "$W/cap/req"; head -c 30000 /dev/zero; } > "$W/cap/big"
+nsx n1 timeout 10 socat -b 65536 -t 3 - UNIX-CONNECT:"$(sock n1)" < "$W/cap/big" > "$W/cap/out" 2>/dev/null || true
+len=$(head -c 4 "$W/cap/out" | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+[ -n "$len" ] && [ "$len" -gt 0 ] || fail "no reply to the invite"
+size=$(stat -c %s "$W/cap/out")
+[ "$size" -eq $((len + 4)) ] || fail "one invite with trailing bytes got $size bytes of replies, not one frame of $((len + 4))"
+ctl n1 status >/dev/null || fail "rpnd is unwell after trailing bytes"
+say "an invite followed by 30000 bytes: one reply ($size bytes)"
