@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check.sh: everything "make check" runs, with one closing line of totals:
-# the gcc build and its hardening, a clang build with warnings as errors,
+# the gcc build and its hardening and a clang build, both with warnings as errors,
 # scan-build, unit tests (plain and ASan+UBSan), integration tests in
 # network namespaces (against both builds), and a short libFuzzer run of
 # every harness.
@@ -64,7 +64,7 @@ scan() {
 	fi
 }
 
-stage "build" build
+stage "build (gcc, -Werror)" build DEVELOPER=1
 stage "hardening (PIE, RELRO...)" tests/check-hardening.sh build
 stage "layers (make check-layers)" tests/check-layers.sh build
 stage "build (clang, -Werror)" build CC=clang BUILD=build-clang DEVELOPER=1

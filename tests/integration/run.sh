@@ -28,17 +28,19 @@ for t in "${tests[@]}"; do
 	[ -f "$t" ] || t="$here/${t%.sh}.sh"
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"/tmp/rpn-it-$name.out" 2>&1
+	# One file per run: two runs of the same test at once keep their own.
+	out=$(mktemp "/tmp/rpn-it-$name.XXXXXX")
+	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"$out" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in
 	0)  pass=$((pass + 1)); echo "[OK]      $name (${secs}s)";;
-	77) skipn=$((skipn + 1)); echo "[SKIPPED] $name: $(grep -m1 'SKIP:' "/tmp/rpn-it-$name.out" | sed 's/.*SKIP: //')";;
+	77) skipn=$((skipn + 1)); echo "[SKIPPED] $name: $(grep -m1 'SKIP:' "$out" | sed 's/.*SKIP: //')";;
 	*)  failn=$((failn + 1)); failed+=("$name"); echo "[FAILED]  $name (exit $rc, ${secs}s)"
-	    sed 's/^/    /' "/tmp/rpn-it-$name.out";;
+	    sed 's/^/    /' "$out";;
 	esac
-	[ $rc -eq 0 ] && [ -n "${RPN_VERBOSE:-}" ] && sed 's/^/    /' "/tmp/rpn-it-$name.out"
-	rm -f "/tmp/rpn-it-$name.out"
+	[ $rc -eq 0 ] && [ -n "${RPN_VERBOSE:-}" ] && sed 's/^/    /' "$out"
+	rm -f "$out"
 done
 echo "$pass passed, $failn failed, $skipn skipped"
 [ $failn -eq 0 ]
