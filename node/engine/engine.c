@@ -360,17 +360,17 @@ config_from_parent(const uint8_t *buf, size_t len, struct rpnd_config *c)
 /*
  * reload - the parent read the configuration again (SIGHUP to rpnd).  The
  * engine applies its settings at once (probe timing, suspicion, reaping,
- * advertised addresses, remote-services, tombstone-ttl) and says which
- * need a restart (listen); "name" is used at the next rpn init or join.
- * The parent applies uplinks, LANs and the kernel settings itself, and
- * names its own restart settings (user, dataplane).  A file with errors
- * never gets here: the parent keeps the old configuration.
+ * advertised addresses, remote-services, tombstone-ttl); "name" is used
+ * at the next rpn init or join.  The parent applies uplinks, LANs and the
+ * kernel settings itself, keeps the old value of what needs a restart
+ * (listen, user, dataplane) and names it.  A file with errors never gets
+ * here: the parent keeps the old configuration.
  */
 static void
 reload(struct engine *e, const uint8_t *buf, size_t len)
 {
 	struct rpnd_config	 c;
-	char			 applied[256] = "", later[256] = "";
+	char			 applied[256] = "";
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
 	uint8_t			 n;
 
@@ -381,7 +381,6 @@ reload(struct engine *e, const uint8_t *buf, size_t len)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),	\
 		    "%s%s", list[0] ? ", " : "", name);			\
 } while (0)
-	CHANGED(!addr_eq(&c.listen, &e->cfg.listen), "listen", later);
 	CHANGED(memcmp(&c.mesh.mb, &e->cfg.mesh.mb, sizeof(c.mesh.mb)) != 0,
 	    "probe and suspicion timing", applied);
 	CHANGED(c.mesh.tombstone_ttl_ms != e->cfg.mesh.tombstone_ttl_ms,
@@ -393,8 +392,6 @@ reload(struct engine *e, const uint8_t *buf, size_t len)
 	CHANGED(strcmp(c.name, e->cfg.name) != 0, "name (at the next rpn "
 	    "init or join)", applied);
 #undef CHANGED
-	c.listen = e->cfg.listen;
-	strlcpy(c.user, e->cfg.user, sizeof(c.user));
 	e->cfg = c;
 	e->mesh.cfg.mb = c.mesh.mb;
 	e->mesh.mb.cfg = c.mesh.mb;
@@ -405,9 +402,8 @@ reload(struct engine *e, const uint8_t *buf, size_t len)
 	    mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
 	    e->mesh.joined && !e->mesh.left)
 		mesh_publish_self(&e->mesh, engine_now(e), engine_unix_ms());
-	log_info("reloaded the configuration%s%s%s%s", applied[0] ?
-	    "; applied: " : " (no engine setting changed)", applied,
-	    later[0] ? "; needs a restart: " : "", later);
+	log_info("reloaded the configuration%s%s", applied[0] ?
+	    "; applied: " : " (no engine setting changed)", applied);
 	engine_kick(e);
 }
 

@@ -26,6 +26,7 @@
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
 #include "proto/compat.h"
+#include "proto/parse.h"
 #include "proto/version.h"
 
 #define STOP_GRACE_MS	5000
@@ -340,23 +341,23 @@ check_iface(const struct parent *p, const char *kind, const char *name,
  * says where the name came from.
  */
 static int
-check_host(const struct parent *p, uid_t *uid, gid_t *gid, char *err,
-    size_t errlen)
+check_host(const struct parent *p, const struct rpnd_config *c, uid_t *uid,
+    gid_t *gid, char *err, size_t errlen)
 {
 	char	 why[400];
 
-	for (int i = 0; i < p->cfg.nuplinks; i++)
-		if (check_iface(p, "uplink", p->cfg.uplinks[i].ifname,
-		    p->cfg.line.uplink[i], err, errlen) == -1)
+	for (int i = 0; i < c->nuplinks; i++)
+		if (check_iface(p, "uplink", c->uplinks[i].ifname,
+		    c->line.uplink[i], err, errlen) == -1)
 			return -1;
-	for (int i = 0; i < p->cfg.nlans; i++)
-		if (check_iface(p, "lan", p->cfg.lans[i], p->cfg.line.lan[i],
+	for (int i = 0; i < c->nlans; i++)
+		if (check_iface(p, "lan", c->lans[i], c->line.lan[i],
 		    err, errlen) == -1)
 			return -1;
-	if (priv_lookup_user(p->cfg.user, uid, gid, why, sizeof(why)) == -1) {
-		if (p->cfg.line.user > 0)
+	if (priv_lookup_user(c->user, uid, gid, why, sizeof(why)) == -1) {
+		if (c->line.user > 0)
 			snprintf(err, errlen, "%s:%d: %s", p->cfg_path,
-			    p->cfg.line.user, why);
+			    c->line.user, why);
 		else
 			snprintf(err, errlen, "%s", why);
 		return -1;
@@ -483,21 +484,31 @@ send_config(struct parent *p)
 }
 
 /*
- * reload - SIGHUP: read the configuration again, apply what the parent
- * owns (uplinks, LANs, strict-rpf, mark-mask, keep-on-exit) and send the
- * engine the rest; a file with errors keeps the old configuration.  Each
- * names what needs a restart.
+ * reload - SIGHUP: read the configuration again, check it as a start
+ * would, apply what the parent owns (uplinks, LANs, strict-rpf,
+ * mark-mask, keep-on-exit) and send the engine the rest; a file with
+ * errors keeps the old configuration.  What needs a restart (listen,
+ * user, dataplane) keeps its old value until then, and is named.
  */
 static void
 reload(struct parent *p)
 {
 	struct rpnd_config	 c;
-	char			 err[600];
+	char			 err[600], a[ADDRSTRLEN];
+	uid_t			 uid;
+	gid_t			 gid;
 
-	if (load_config(p, &c, err, sizeof(err)) == -1) {
+	if (load_config(p, &c, err, sizeof(err)) == -1 ||
+	    check_host(p, &c, &uid, &gid, err, sizeof(err)) == -1) {
 		log_warnx("reload: keeping the old configuration: %s", err);
 		return;
 	}
+	if (!addr_eq(&c.listen, &p->cfg.listen)) {
+		fmt_addr(a, sizeof(a), &c.listen, 1);
+		log_warnx("reload: listen %s needs a restart (rpnd listens "
+		    "and advertises as before until then)", a);
+	}
+	c.listen = p->cfg.listen;
 	if (strcmp(c.user, p->cfg.user) != 0)
 		log_warnx("reload: user %s needs a restart (the engine runs as "
 		    "%s until then)", c.user, p->cfg.user);
@@ -686,7 +697,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
 	}
-	if (check_host(&p, &uid, &gid, err, sizeof(err)) == -1) {
+	if (check_host(&p, &p.cfg, &uid, &gid, err, sizeof(err)) == -1) {
 		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
 	}

@@ -88,13 +88,27 @@ listen 0.0.0.0:7481
 strict-rpf yes
 ' > "$W/live.conf"
 kill -HUP "$(cat "$W/n1/pid")"
-wait_for 50 0.1 grep -q "applied: probe and suspicion timing; needs a restart: listen" "$W/n1/log" ||
-    fail "the reload did not say what it applied and what needs a restart: $(grep reload "$W/n1/log" | tail -2)"
+wait_for 50 0.1 grep -q "reload: listen 0.0.0.0:7481 needs a restart" "$W/n1/log" ||
+    fail "the reload did not name listen as needing a restart: $(grep reload "$W/n1/log" | tail -2)"
+wait_for 50 0.1 grep -q "reloaded the configuration; applied: probe and suspicion timing" "$W/n1/log" ||
+    fail "the reload did not say what it applied: $(grep reload "$W/n1/log" | tail -2)"
+# Until the restart the node listens on the old port, so it must go on
+# advertising that one: the new port would take it out of the mesh.
+wait_until 30 0.1 '[ "$(ctl n1 status --json | jq -r ".members[] | select(.self) | .addrs[0]")" = "198.51.100.1:7480" ]' ||
+    fail "after a reload that changed listen, n1 advertises $(ctl n1 status --json | jq -c '.members[] | select(.self) | .addrs')"
 wait_for 50 0.1 grep -q "reload: strict-rpf yes" "$W/n1/log" || fail "the parent did not apply strict-rpf"
 wait_until 50 0.1 '! nsx n1 nft list chain inet rpn pre | grep nic_restore | grep -q "ct direction reply"' ||
     fail "strict-rpf was not applied to the table"
 ctl n1 status >/dev/null || fail "rpnd is unwell after the reload"
-say "reload: $(grep 'reloaded the configuration' "$W/n1/log" | tail -1 | sed 's/.*engine: //')"
+say "reload: $(grep 'reloaded the configuration' "$W/n1/log" | tail -1 | sed 's/.*engine: //'); $(grep 'reload: listen' "$W/n1/log" | tail -1 | sed 's/.*rpnd: //')"
+
+# A reload checks what a start checks: a user that does not exist (or root,
+# or nobody) is refused now, not at the next restart.
+printf 'probe-interval 800ms\nuser nosuchuser\n' > "$W/live.conf"
+kill -HUP "$(cat "$W/n1/pid")"
+wait_for 50 0.1 grep -q "keeping the old configuration: .*live.conf:2: user nosuchuser does not exist" "$W/n1/log" ||
+    fail "a reload with a missing user was not refused: $(grep reload "$W/n1/log" | tail -2)"
+say "reload with a missing user: $(grep 'nosuchuser' "$W/n1/log" | tail -1 | sed 's/.*rpnd: //' | cut -c1-120)"
 
 # CLI mistakes: exit 2 with the usage line
 for args in "frobnicate" "status --bogus" "invite --ttl soon" "invite extra"; do
