@@ -1,4 +1,5 @@
 /* cli.c: the subcommand driver shared by rpn and rpnctl (wg's subcommands[] shape). */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,28 @@ cli_usage_error(const struct cli_cmd *c, const char *fmt, ...)
 	fputc('\n', stderr);
 	fprintf(stderr, "usage: %s %s %s\n", cli_prog, c->name, c->usage);
 	return 2;
+}
+
+/*
+ * cli_bad_option - what getopt_long() refused, said plainly: an option
+ * missing its value (optstrings start with ':'), a long option given a
+ * value it does not take, or an unknown option, short or long.  Short
+ * options come bundled ("-web"), where argv[optind - 1] is not the word
+ * at fault, so those are named by their letter.
+ */
+int
+cli_bad_option(const struct cli_cmd *c, int ch, const char *optstring,
+    char **argv)
+{
+	const char	*word = argv[optind - 1];
+
+	if (ch == ':')
+		return cli_usage_error(c, "option \"%s\" needs a value", word);
+	if (optopt == 0)
+		return cli_usage_error(c, "unknown option \"%s\"", word);
+	if (strchr(optstring, optopt) == NULL)
+		return cli_usage_error(c, "unknown option \"-%c\"", optopt);
+	return cli_usage_error(c, "option \"%s\" takes no value", word);
 }
 
 int
@@ -103,8 +126,14 @@ cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 			printf("%s %s\n", cli_prog, RPN_VERSION);
 			return 0;
 		}
-		if ((strcmp(argv[i], "-s") == 0 ||
-		    strcmp(argv[i], "--socket") == 0) && i + 1 < argc) {
+		if (strcmp(argv[i], "-s") == 0 ||
+		    strcmp(argv[i], "--socket") == 0) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "%s: option \"%s\" needs a "
+				    "value\n", cli_prog, argv[i]);
+				main_usage(stderr);
+				return 2;
+			}
 			cli_sock = argv[i + 1];
 			i += 2;
 			continue;

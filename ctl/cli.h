@@ -22,6 +22,8 @@ int	cli_main(int argc, char **argv, const struct cli_cmd *, const char *about);
 int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	cli_help(FILE *, const struct cli_cmd *);
+int	cli_bad_option(const struct cli_cmd *, int ch, const char *optstring,
+	    char **argv);
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	cli_call(const struct ctl_req *, struct mp_doc *, int timeout_ms);
 

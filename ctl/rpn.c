@@ -46,11 +46,12 @@ static int
 node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
     int *json, int allow_token)
 {
-	int	 ch;
+	const char	*opts = ":n:a:t:jh";
+	int		 ch;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "n:a:t:jh", node_opts,
+	while ((ch = getopt_long(argc, argv, opts, node_opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -85,8 +86,7 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
 			cli_help(stdout, c);
 			exit(0);
 		default:
-			return cli_usage_error(c, "unknown option \"%s\"",
-			    argv[optind - 1]);
+			return cli_bad_option(c, ch, opts, argv);
 		}
 	}
 	return 0;

@@ -298,19 +298,19 @@ status_main(int argc, char **argv)
 	const msgpack_object	*node, *members;
 	char			 name[80], mesh[40], state[16], id[80];
 	uint32_t		 n, counts[4] = { 0 };
+	const char		*opts = ":jh";
 	int			 ch, json = 0, healthy;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "jh", json_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, opts, json_opts, NULL)) != -1) {
 		if (ch == 'j')
 			json = 1;
 		else if (ch == 'h') {
 			cli_help(stdout, c);
 			return 0;
 		} else
-			return cli_usage_error(c, "unknown option \"%s\"",
-			    argv[optind - 1]);
+			return cli_bad_option(c, ch, opts, argv);
 	}
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"",
@@ -371,13 +371,14 @@ invite_main(int argc, char **argv)
 	struct mp_doc		 d;
 	char			 token[256];
 	uint64_t		 expires = 0;
+	const char		*opts = ":jt:h";
 	int			 ch, json = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_INVITE;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "jt:h", json_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, opts, json_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
@@ -393,8 +394,7 @@ invite_main(int argc, char **argv)
 			cli_help(stdout, c);
 			return 0;
 		default:
-			return cli_usage_error(c, "unknown option \"%s\"",
-			    argv[optind - 1]);
+			return cli_bad_option(c, ch, opts, argv);
 		}
 	}
 	if (optind != argc)
@@ -462,7 +462,7 @@ service_main(int argc, char **argv)
 	const struct cli_cmd	*c = cli_cmd_find(cmds, "service");
 	struct ctl_req		 r;
 	struct mp_doc		 d;
-	const char		*sub, *why;
+	const char		*sub, *why, *opts = ":t:n:a:pfjh";
 	int			 ch, json = 0, has_to = 0, rc;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
@@ -489,7 +489,7 @@ service_main(int argc, char **argv)
 	opterr = 0;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "t:n:a:pfjh", svc_opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, opts, svc_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 't':
@@ -527,8 +527,7 @@ service_main(int argc, char **argv)
 			cli_help(stdout, c);
 			return 0;
 		default:
-			return cli_usage_error(c, "unknown option \"%s\"",
-			    argv[optind - 1]);
+			return cli_bad_option(c, ch, opts, argv);
 		}
 	}
 	if (r.cmd == CTL_SERVICE_LIST) {

@@ -117,6 +117,13 @@ for args in "frobnicate" "status --bogus" "invite --ttl soon" "invite extra"; do
 	[ $rc -eq 2 ] || fail "rpnctl $args: exit $rc, expected 2"
 	say "rpnctl $args: $(echo "$out" | head -1)"
 done
+# ... naming the word at fault: a value missing, a letter in a bundle
+expect_fail "a missing value" 'rpnctl service: option "--to" needs a value' \
+    ctl n1 service add x tcp/9000 --to
+expect_fail "an unknown letter in a bundle" 'rpnctl service: unknown option "-w"' \
+    ctl n1 service add -web tcp/9000 --to 100.64.2.10:80
+expect_fail "a value for a flag" 'rpnctl status: option "--json=yes" takes no value' \
+    ctl n1 status --json=yes
 rc=0; rpn n1 join 198.51.100.1 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "join without --token: exit $rc"
 rc=0; rpn n1 join nowhere --token x >/dev/null 2>&1 || rc=$?
