@@ -197,6 +197,35 @@ parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
+/*
+ * fmt_duration_exact - ms in the largest unit parse_duration() reads that
+ * holds it exactly (fmt_duration() rounds, for people): 3600000 is "1h",
+ * 1500 is "1500ms", 0 is "0s".
+ */
+void
+fmt_duration_exact(char *out, size_t cap, uint64_t ms)
+{
+	static const struct {
+		const char	*unit;
+		uint64_t	 ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 },
+	};
+
+	if (ms == 0) {
+		snprintf(out, cap, "0s");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms % units[i].ms == 0) {
+			snprintf(out, cap, "%llu%s",
+			    (unsigned long long)(ms / units[i].ms), units[i].unit);
+			return;
+		}
+	snprintf(out, cap, "%llums", (unsigned long long)ms);
+}
+
 void
 fmt_addr(char *out, size_t cap, const struct wire_addr *a, int with_port)
 {

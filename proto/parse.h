@@ -18,6 +18,7 @@ int	parse_duration(const char *, uint64_t *ms);
 int	parse_u64(const char *, uint64_t max, uint64_t *);
 void	fmt_addr(char *, size_t, const struct wire_addr *, int with_port);
 void	fmt_duration(char *, size_t, uint64_t ms);
+void	fmt_duration_exact(char *, size_t, uint64_t ms);
 void	fmt_hex(char *, const uint8_t *, size_t);
 int	addr_to_sockaddr(const struct wire_addr *, struct sockaddr_storage *,
 	    socklen_t *);

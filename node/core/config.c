@@ -399,13 +399,15 @@ config_print(FILE *f, const struct rpnd_config *c)
 		fprintf(f, "advertise %s\n", a);
 	}
 	fprintf(f, "user %s\n", c->user);
-	fprintf(f, "probe-interval %ums\n", c->mesh.mb.probe_interval_ms);
-	fprintf(f, "probe-timeout %ums\n", c->mesh.mb.probe_timeout_ms);
+	fmt_duration_exact(a, sizeof(a), c->mesh.mb.probe_interval_ms);
+	fprintf(f, "probe-interval %s\n", a);
+	fmt_duration_exact(a, sizeof(a), c->mesh.mb.probe_timeout_ms);
+	fprintf(f, "probe-timeout %s\n", a);
 	fprintf(f, "suspicion-mult %u\n", c->mesh.mb.susp_mult_pct);
-	fprintf(f, "reap-after %llums\n",
-	    (unsigned long long)c->mesh.mb.reap_after_ms);
-	fprintf(f, "tombstone-ttl %llums\n",
-	    (unsigned long long)c->mesh.tombstone_ttl_ms);
+	fmt_duration_exact(a, sizeof(a), c->mesh.mb.reap_after_ms);
+	fprintf(f, "reap-after %s\n", a);
+	fmt_duration_exact(a, sizeof(a), c->mesh.tombstone_ttl_ms);
+	fprintf(f, "tombstone-ttl %s\n", a);
 	for (int i = 0; i < c->nuplinks; i++) {
 		if (c->uplinks[i].has_gw) {
 			fmt_addr(a, sizeof(a), &c->uplinks[i].gw, 0);

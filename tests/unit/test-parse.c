@@ -29,6 +29,28 @@ TEST(parse_addrport_forms)
 	ASSERT_EQ(parse_addrport("[2001:db8::1]x", 1, &a), -1);
 }
 
+TEST(fmt_duration_exact_largest_unit)
+{
+	static const struct {
+		uint64_t	 ms;
+		const char	*text;
+	} cases[] = {
+		{ 0, "0s" }, { 250, "250ms" }, { 1500, "1500ms" },
+		{ 30000, "30s" }, { 600000, "10m" }, { 3600000, "1h" },
+		{ 5400000, "90m" }, { 86400000, "1d" }, { 10500, "10500ms" },
+	};
+	char		 out[32];
+	uint64_t	 back;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fmt_duration_exact(out, sizeof(out), cases[i].ms);
+		ASSERT_STR_EQ(out, cases[i].text);
+		/* and it reads back as the same duration */
+		ASSERT_EQ(parse_duration(out, &back), 0);
+		ASSERT_UEQ(back, cases[i].ms);
+	}
+}
+
 TEST(parse_duration_units)
 {
 	uint64_t	 ms;
