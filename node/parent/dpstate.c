@@ -87,7 +87,7 @@ tell_engine(struct parent *p)
 static void
 set_state(struct parent *p, int state, int err, const char *why)
 {
-	if (p->kstate != state || p->kerr != err)
+	if (p->kstate != state || p->kerr != err || p->ksince == 0)
 		p->ksince = unix_ms();
 	p->kstate = state;
 	p->kerr = err;

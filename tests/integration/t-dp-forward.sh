@@ -14,6 +14,9 @@ ctl siteb service add web tcp/8080 --to 100.64.2.10:80 --public >/dev/null
 for n in cloud sitea siteb; do
 	wait_until 100 0.02 'programmed '"$n"' web' || fail "web not programmed on $n"
 done
+# the kernel's state says since when it holds (null only before any)
+ctl sitea status --json | jq -e '.kernel.state == "ok" and (.kernel.since | type) == "number"' >/dev/null ||
+    fail "sitea's kernel state: $(ctl sitea status --json | jq -c .kernel)"
 say "web added on siteb: programmed on all three after $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
 
 [ "$(http clia http://100.64.1.1:8080/)" = srvb ] || fail "clia via sitea: '$(http clia http://100.64.1.1:8080/)'"
