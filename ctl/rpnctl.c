@@ -246,12 +246,25 @@ print_service(const msgpack_object *s)
 	printf("service     %s\nport        %s/%llu\naccess      %s", name, proto,
 	    (unsigned long long)port, access);
 	allow = out_array(s, "allow", &na);
-	for (uint32_t i = 0; i < na; i++)
-		if (allow[i].type == MSGPACK_OBJECT_STR)
-			printf("%s%.*s", i ? " " : " from ",
-			    (int)allow[i].via.str.size, allow[i].via.str.ptr);
+	if (strcmp(access, "public") == 0)
+		printf(" (anyone)");
+	else
+		for (uint32_t i = 0; i < na; i++)
+			if (allow[i].type == MSGPACK_OBJECT_STR)
+				printf("%s%.*s", i ? " " : " from ",
+				    (int)allow[i].via.str.size,
+				    allow[i].via.str.ptr);
 	printf("%s\n", strcmp(access, "private") == 0 ?
 	    " (members and their sites' LANs)" : "");
+	/* A public service keeps its --allow list for when it is private again. */
+	if (strcmp(access, "public") == 0 && na > 0) {
+		printf("allow      ");
+		for (uint32_t i = 0; i < na; i++)
+			if (allow[i].type == MSGPACK_OBJECT_STR)
+				printf(" %.*s", (int)allow[i].via.str.size,
+				    allow[i].via.str.ptr);
+		printf(" (no effect while public)\n");
+	}
 	be = out_array(s, "backends", &nb);
 	for (uint32_t i = 0; i < nb; i++) {
 		char		 node[80], target[64], state[16], health[16],
