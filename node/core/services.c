@@ -402,6 +402,10 @@ svc_table_set_health(struct svc_table *t, const uint8_t author[WIRE_KEY],
  * alive or suspect, agree with the service's protocol and port, and whose
  * own checks say they answer; when none does, every such owner not in
  * conflict (a check can be wrong; an empty plan would refuse everything).
+ * When no owner is alive or suspect, the failed ones (not those that left)
+ * keep the service, marked stale: an owner restarting for longer than
+ * failure detection still forwards from its own table, and a dead one
+ * fails those connections no worse than an empty plan would.
  * An owner among them forwards to its own target (never onward, so there
  * are no loops); any other node spreads new connections over them, at
  * their first advertised address (left out when it is not IPv4) and the
@@ -413,7 +417,7 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 {
 	const struct svc	*s = svc_for_key(t, key, mb);
 	const struct svc_owner	*def, *self = NULL;
-	int			 healthy = 0;
+	int			 healthy = 0, serving = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->proto = (uint8_t)(key >> 16);
@@ -443,16 +447,20 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 			if (!dup)
 				p->allow[p->nallow++] = o->allow[a];
 		}
-		if (svc_owner_serving(mb, o->id) && svc_health_ok(o->health))
-			healthy++;
+		if (svc_owner_serving(mb, o->id)) {
+			serving++;
+			healthy += svc_health_ok(o->health);
+		}
 	}
 	p->panic = healthy == 0;
+	p->stale = serving == 0;
 	for (uint32_t i = 0; i < s->nowners; i++) {
 		const struct svc_owner	*o = &s->owners[i];
 		const struct member	*m = mb_get(mb, o->id);
 
 		if (o->proto != def->proto || o->port != def->port ||
-		    !svc_owner_serving(mb, o->id) ||
+		    !svc_owner_usable(mb, o->id) ||
+		    (!p->stale && !svc_owner_serving(mb, o->id)) ||
 		    o->health == SVC_H_CONFLICT ||
 		    (!p->panic && !svc_health_ok(o->health)))
 			continue;

@@ -49,6 +49,7 @@ struct svc_plan {
 	uint8_t			 mode;		/* enum plan_mode */
 	uint8_t			 conflict;	/* this node listens on the port */
 	uint8_t			 panic;		/* no backend is healthy: all get traffic */
+	uint8_t			 stale;		/* no owner is up: the failed ones keep it */
 	uint8_t			 nbackends;
 	struct wire_addr	 backends[SVC_MAX_BACKENDS];
 	int			 public;

@@ -149,6 +149,10 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 				snprintf(problem, sizeof(problem), "the kernel "
 				    "refuses its elements (%s); held back and "
 				    "tried again", strerror(e->dp.kernel.err));
+			else if (plan.stale && plan.nbackends > 0)
+				snprintf(problem, sizeof(problem), "no owner is "
+				    "up: new connections go on to the failed "
+				    "ones, whose tables may still forward");
 			else if (plan.panic && plan.nbackends > 0)
 				snprintf(problem, sizeof(problem), "no backend "
 				    "passes its health check: all of them get "

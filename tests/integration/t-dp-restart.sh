@@ -38,6 +38,19 @@ for node in cloud siteb; do
 	say "restart of $node's rpnd: $n new connections, 0 failed; the 6 s flow intact"
 done
 programmed cloud web || fail "after the restarts, web is not programmed on cloud"
+
+# A restart longer than failure detection: the others count siteb failed,
+# but its table still forwards, and it is web's only owner, so they go on
+# sending it new connections (with a problem in status that says so).
+stop siteb
+wait_for 300 0.1 all_see failed siteb cloud sitea || fail "siteb not reported failed while stopped"
+[ "$(http inet http://198.51.100.18:8080/)" = srvb ] ||
+    fail "web's only owner stopped and counted failed: web does not answer through cloud"
+ctl cloud service show web --json | jq -e '.service.problem | test("no owner is up")' >/dev/null ||
+    fail "cloud's status does not say web's owner is down: $(ctl cloud service show web --json | jq -c .service.problem)"
+say "siteb stopped until counted failed: web still answers through cloud ($(ctl cloud service show web --json | jq -r .service.problem))"
+start siteb
+wait_until 100 0.05 '[ "$(count_alive siteb)" -eq 3 ]' || fail "siteb did not come back"
 grep "rules and routes" "$W/cloud/log" | grep -i removed >/dev/null &&
     fail "a restart removed rpn's rules"
 

@@ -83,6 +83,45 @@ TEST(svc_plan_remote_local_and_failover)
 	mb_release(&mb);
 }
 
+TEST(svc_plan_keeps_failed_owners_when_no_owner_is_up)
+{
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct svc_plan		 p;
+	struct rec_service	 s = svc("web", SVC_TCP, 8080, "100.64.2.10:80");
+	uint32_t		 keys[8];
+
+	members(&mb);
+	svc_table_init(&t);
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &s), 0);
+	ASSERT_EQ(svc_table_take_dirty(&t, keys, 8), 1);
+	/*
+	 * The only owner fails (a restart longer than failure detection,
+	 * whose table still forwards): it keeps its connections, marked as
+	 * kept, rather than an empty plan that refuses them all.
+	 */
+	ASSERT_EQ(mb_on_notice(&mb, ids[3], ids[1], 1, NOTICE_DEAD, 5), 1);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
+	ASSERT_EQ(p.mode, PLAN_REMOTE);
+	ASSERT_EQ(p.nbackends, 1);
+	ASSERT_EQ(p.stale, 1);
+	/* once another owner is up, only it gets new connections */
+	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[2], 11, &s), 0);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
+	ASSERT_EQ(p.mode, PLAN_REMOTE);
+	ASSERT_EQ(p.nbackends, 1);
+	ASSERT_EQ(p.stale, 0);
+	ASSERT_EQ(p.backends[0].ip[3], mb_get(&mb, ids[2])->addr.ip[3]);
+	/* an owner that left is gone for good, even when it was the last */
+	svc_table_del(&t, ids[2], "web");
+	ASSERT_EQ(mb_on_alive(&mb, ids[1], 2, 1, 6), 1);
+	svc_plan_key(&t, keys[0], &mb, 0, &p);
+	ASSERT_EQ(p.mode, PLAN_NONE);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
+
 TEST(svc_conflicts_settle_the_same_everywhere)
 {
 	struct membership	 mb;
