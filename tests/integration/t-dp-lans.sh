@@ -35,7 +35,7 @@ say "$(date +%T.%N | cut -c1-12) $N nodes joined, 200 LAN prefixes each (n1: 202
 # n1's 10.1.5.0/24 joins its 10.1.5.0/25 and the adjacent 10.1.6.0/25, and
 # its 10.2.0.0/16 swallows n2's 200 and touches n3's 10.3.0.0/25.
 want=$(( 199 + (N - 2) * 200 ))
-for i in 1 2 "$N"; do
+for i in 1 2 3 "$N"; do
 	wait_until 300 0.1 '[ "$(nsx n'"$i"' nft -j list set inet rpn lans4 |
 	    jq "[.nftables[] | .set? | select(.) | .elem[]?] | length")" -eq '"$want"' ]' ||
 	    fail "n$i's lans4 has $(nsx "n$i" nft -j list set inet rpn lans4 | jq '[.nftables[] | .set? | select(.) | .elem[]?] | length') ranges, want $want"
@@ -47,4 +47,4 @@ done
 nsx n3 nft get element inet rpn lans4 '{ 10.3.0.200 }' >/dev/null 2>&1 &&
     fail "n3's lans4 holds 10.3.0.200, outside every prefix"
 grep -l "fatal" "$W"/n*/log >/dev/null 2>&1 && fail "a node stopped: $(grep -h fatal "$W"/n*/log | head -3)"
-say "nodes 1, 2 and $N hold all $((N * 200 + 2)) prefixes as $want ranges (overlaps merged)"
+say "nodes 1, 2, 3 and $N hold all $((N * 200 + 2)) prefixes as $want ranges (overlaps merged)"
