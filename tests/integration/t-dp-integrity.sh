@@ -60,7 +60,8 @@ ctl siteb service add web2 tcp/8082 --to 100.64.2.10:80 --public >/dev/null
 wait_until 100 0.02 'programmed cloud web2' || fail "web2 not programmed after the repairs"
 nsx cloud nft get element inet rpn svc4 '{ tcp . 8082 }' >/dev/null 2>&1 ||
     fail "web2 is programmed but the kernel does not hold it"
-nsx cloud nft get element inet rpn svc4 '{ tcp . 8080 }' >/dev/null 2>&1 &&
+# the delete was sent before the add, but gossip may bring it a moment later
+wait_until 50 0.05 '! nsx cloud nft get element inet rpn svc4 "{ tcp . 8080 }" >/dev/null 2>&1' ||
     fail "the deleted web is still in the kernel"
 st=$(ctl cloud status --json)
 echo "$st" | jq -e '.kernel.state == "ok" and .kernel.held == [] and .counters.dp_foreign_changes > 0 and
