@@ -672,36 +672,48 @@ skel_pre_access(struct nft *n, struct batch *b)
 	put_rule(n, b, r);
 }
 
+/*
+ * skel_mark_chain - a chain of one rule that rewrites a mark: the
+ * connection's (ct) or the packet's (meta) becomes mark & keep ^ set.
+ */
+static void
+skel_mark_chain(struct nft *n, struct batch *b, const char *name, int ct,
+    uint32_t keep, uint32_t set)
+{
+	struct nftnl_rule	*r;
+
+	put_chain(b, name, NULL, 0, 0, n->nl.seq++);
+	r = rule_new(name);
+	if (ct)
+		x_ct(r, NFT_CT_MARK, NFT_REG_1);
+	else
+		x_meta(r, NFT_META_MARK, NFT_REG_1);
+	x_bitwise(r, NFT_REG_1, keep, set);
+	if (ct)
+		x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
+	else
+		x_meta_set(r, NFT_META_MARK, NFT_REG_1);
+	put_rule(n, b, r);
+}
+
 /* translate: ct mark set ct mark | T, the connection's "translated" bit */
 static void
 skel_chain_translate(struct nft *n, struct batch *b)
 {
-	uint32_t		 T = nft_translated_bit(&n->cfg);
-	struct nftnl_rule	*r;
+	uint32_t	 T = nft_translated_bit(&n->cfg);
 
-	put_chain(b, "translate", NULL, 0, 0, n->nl.seq++);
-	r = rule_new("translate");
-	x_ct(r, NFT_CT_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, ~T, T);
-	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-	put_rule(n, b, r);
+	skel_mark_chain(n, b, "translate", 1, ~T, T);
 }
 
 /* stamp_K: ct mark set ct mark & ~U | K, the uplink a connection came in on */
 static void
 skel_chain_stamp(struct nft *n, struct batch *b, int k)
 {
-	const struct nft_config	*c = &n->cfg;
-	struct nftnl_rule	*r;
-	char			 name[32];
+	char	 name[32];
 
 	snprintf(name, sizeof(name), "stamp_%d", k);
-	put_chain(b, name, NULL, 0, 0, n->nl.seq++);
-	r = rule_new(name);
-	x_ct(r, NFT_CT_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, ~uplink_bits(c), uplink_value(c, k));
-	x_ct_set(r, NFT_CT_MARK, NFT_REG_1);
-	put_rule(n, b, r);
+	skel_mark_chain(n, b, name, 1, ~uplink_bits(&n->cfg),
+	    uplink_value(&n->cfg, k));
 }
 
 /*
@@ -711,17 +723,11 @@ skel_chain_stamp(struct nft *n, struct batch *b, int k)
 static void
 skel_chain_restore(struct nft *n, struct batch *b, int k)
 {
-	const struct nft_config	*c = &n->cfg;
-	struct nftnl_rule	*r;
-	char			 name[32];
+	char	 name[32];
 
 	snprintf(name, sizeof(name), "restore_%d", k);
-	put_chain(b, name, NULL, 0, 0, n->nl.seq++);
-	r = rule_new(name);
-	x_meta(r, NFT_META_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, ~uplink_bits(c), uplink_value(c, k));
-	x_meta_set(r, NFT_META_MARK, NFT_REG_1);
-	put_rule(n, b, r);
+	skel_mark_chain(n, b, name, 0, ~uplink_bits(&n->cfg),
+	    uplink_value(&n->cfg, k));
 }
 
 /*
