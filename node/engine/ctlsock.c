@@ -20,7 +20,6 @@ struct ctl_client {
 	struct buf	 in;
 	int		 closing;
 	int		 busy;		/* a reply is owed */
-	int		 replied;	/* the one reply is sent: read no more */
 };
 
 struct ctl_wreq {
@@ -77,8 +76,10 @@ ctlsock_reply(struct ctl_client *cl, struct buf *payload)
 	uv_buf_t	 ub;
 
 	cl->busy = 0;
-	cl->replied = 1;
-	/* Bytes after the request must not run it again (its frame is still in cl->in). */
+	/*
+	 * One request, one reply: bytes after the request must not run it
+	 * again (its frame is still at the head of cl->in).
+	 */
 	uv_read_stop((uv_stream_t *)&cl->pipe);
 	if (cl->closing) {
 		buf_release(payload);
@@ -158,7 +159,7 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 			client_close(cl);
 		return;
 	}
-	if (cl->busy || cl->replied) {	/* one request per connection */
+	if (cl->busy) {		/* one request per connection */
 		free(b->base);
 		return;
 	}
