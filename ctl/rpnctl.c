@@ -227,6 +227,16 @@ print_services(const msgpack_object *svcs, uint32_t n)
 	}
 }
 
+/* The strings of an array, each after a space. */
+static void
+print_words(const msgpack_object *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].type == MSGPACK_OBJECT_STR)
+			printf(" %.*s", (int)v[i].via.str.size,
+			    v[i].via.str.ptr);
+}
+
 /* service show: one service, a line per fact. */
 static void
 print_service(const msgpack_object *s)
@@ -246,24 +256,21 @@ print_service(const msgpack_object *s)
 	printf("service     %s\nport        %s/%llu\naccess      %s", name, proto,
 	    (unsigned long long)port, access);
 	allow = out_array(s, "allow", &na);
-	if (strcmp(access, "public") == 0)
-		printf(" (anyone)");
-	else
-		for (uint32_t i = 0; i < na; i++)
-			if (allow[i].type == MSGPACK_OBJECT_STR)
-				printf("%s%.*s", i ? " " : " from ",
-				    (int)allow[i].via.str.size,
-				    allow[i].via.str.ptr);
-	printf("%s\n", strcmp(access, "private") == 0 ?
-	    " (members and their sites' LANs)" : "");
-	/* A public service keeps its --allow list for when it is private again. */
-	if (strcmp(access, "public") == 0 && na > 0) {
-		printf("allow      ");
-		for (uint32_t i = 0; i < na; i++)
-			if (allow[i].type == MSGPACK_OBJECT_STR)
-				printf(" %.*s", (int)allow[i].via.str.size,
-				    allow[i].via.str.ptr);
-		printf(" (no effect while public)\n");
+	if (strcmp(access, "public") == 0) {
+		printf(" (anyone)\n");
+		/* It keeps its --allow list for when it is private again. */
+		if (na > 0) {
+			printf("allow      ");
+			print_words(allow, na);
+			printf(" (no effect while public)\n");
+		}
+	} else {
+		if (na > 0) {
+			printf(" from");
+			print_words(allow, na);
+		}
+		printf("%s\n", strcmp(access, "private") == 0 ?
+		    " (members and their sites' LANs)" : "");
 	}
 	be = out_array(s, "backends", &nb);
 	for (uint32_t i = 0; i < nb; i++) {
