@@ -46,7 +46,7 @@ recv_frame(int fd, int flags, struct priv_hdr *h, void *p, size_t cap)
 
 /*
  * chan_read_first - at start, before the loop runs: the parent's message
- * of type want (it sends its view of the host first), blocking.
+ * of type want (it sends the configuration, then the interfaces), blocking.
  */
 int
 chan_read_first(struct engine *e, uint16_t want, void *buf, size_t cap,
