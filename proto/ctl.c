@@ -15,6 +15,10 @@ static const char *const cmd_names[] = {
 	[CTL_SERVICE_DEL] = "service-del",
 	[CTL_SERVICE_LIST] = "service-list",
 	[CTL_SERVICE_SHOW] = "service-show",
+	[CTL_SUBMIT] = "submit",
+	[CTL_OPERATORS] = "operators",
+	[CTL_AUDIT] = "audit",
+	[CTL_ADOPT] = "adopt",
 };
 
 const char *
@@ -57,7 +61,19 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 	n += r->node[0] != '\0';
 	if (r->cmd == CTL_SERVICE_ADD)
 		n += 6;
+	n += r->signed_len != 0;
+	n += r->has_operator ? 2 : 0;
 	msgpack_pack_map(&pk, n);
+	if (r->signed_len != 0) {
+		mp_pack_str(&pk, "signed");
+		msgpack_pack_bin_with_body(&pk, r->signed_rec, r->signed_len);
+	}
+	if (r->has_operator) {
+		mp_pack_str(&pk, "operator_key");
+		msgpack_pack_bin_with_body(&pk, r->operator_key, WIRE_KEY);
+		mp_pack_str(&pk, "operator_name");
+		mp_pack_str(&pk, r->operator_name);
+	}
 	mp_pack_str(&pk, "cmd");
 	mp_pack_str(&pk, ctl_cmd_name(r->cmd));
 	if (r->name[0]) {
@@ -185,6 +201,26 @@ ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *r,
 	    (mp_str_copy(o, r->node, sizeof(r->node)) == -1 ||
 	    !wire_name_ok(r->node)))
 		goto out;
+	*why = "bad signed record";
+	if ((o = ctl_map_get(&d.root, "signed")) != NULL) {
+		const uint8_t	*sp;
+		size_t		 sl;
+
+		if (mp_bin(o, 1, CTL_MAX_SIGNED, &sp, &sl) == -1)
+			goto out;
+		memcpy(r->signed_rec, sp, sl);
+		r->signed_len = (uint32_t)sl;
+	}
+	*why = "bad operator";
+	if ((o = ctl_map_get(&d.root, "operator_key")) != NULL) {
+		if (mp_bin_exact(o, r->operator_key, WIRE_KEY) == -1 ||
+		    (o = ctl_map_get(&d.root, "operator_name")) == NULL ||
+		    mp_str_copy(o, r->operator_name,
+		    sizeof(r->operator_name)) == -1 ||
+		    !wire_name_ok(r->operator_name))
+			goto out;
+		r->has_operator = 1;
+	}
 	*why = "bad token";
 	if ((o = ctl_map_get(&d.root, "token")) != NULL &&
 	    mp_str_copy(o, r->token, sizeof(r->token)) == -1)

@@ -13,6 +13,7 @@
 #define CTL_MAX_REQ	(64u << 10)
 #define CTL_TOKEN_MAX	127
 #define CTL_MAX_ALLOW	WIRE_MAX_ALLOW
+#define CTL_MAX_SIGNED	2048	/* a signed statement or order */
 
 enum ctl_cmd {
 	CTL_STATUS = 1,
@@ -24,7 +25,11 @@ enum ctl_cmd {
 	CTL_SERVICE_DEL,
 	CTL_SERVICE_LIST,
 	CTL_SERVICE_SHOW,
-	CTL_CMD_MAX = CTL_SERVICE_SHOW,
+	CTL_SUBMIT,		/* an operator statement the client signed */
+	CTL_OPERATORS,
+	CTL_AUDIT,
+	CTL_ADOPT,		/* the mesh root enrols an operator (founder only) */
+	CTL_CMD_MAX = CTL_ADOPT,
 };
 
 /* One decoded request; which fields matter depends on cmd. */
@@ -46,6 +51,13 @@ struct ctl_req {
 	struct wire_prefix allow[CTL_MAX_ALLOW];
 	int		 public;
 	int		 force;		/* add even on a port a node listens on */
+	/* submit: a statement; service add/del --node: the operator's order */
+	uint8_t		 signed_rec[CTL_MAX_SIGNED];
+	uint32_t	 signed_len;
+	/* init, adopt: the operator to enrol */
+	int		 has_operator;
+	uint8_t		 operator_key[WIRE_KEY];
+	char		 operator_name[WIRE_NAME_MAX + 1];
 };
 
 const char *ctl_cmd_name(enum ctl_cmd);

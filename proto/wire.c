@@ -25,7 +25,7 @@ wire_name_ok(const char *s)
 
 /* ---- records ---- */
 
-static int
+int
 rec_parse(struct mp_doc *d, const uint8_t *p, size_t len, struct rec_head *h,
     const msgpack_object **fields, uint32_t *nfields)
 {
@@ -165,8 +165,8 @@ wire_prefix_encode(msgpack_packer *pk, const struct wire_prefix *pf)
 	msgpack_pack_uint8(pk, pf->len);
 }
 
-static int
-prefixes_decode(const msgpack_object *o, uint32_t max, struct wire_prefix *out,
+int
+wire_prefixes_decode(const msgpack_object *o, uint32_t max, struct wire_prefix *out,
     uint32_t *n)
 {
 	const msgpack_object	*a;
@@ -212,7 +212,7 @@ rec_node_decode(const uint8_t *p, size_t len, struct rec_head *h,
 			goto out;
 		nd->has_token = 1;
 	}
-	if (prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &n) == -1)
+	if (wire_prefixes_decode(&f[4], WIRE_MAX_LANS, nd->lans, &n) == -1)
 		goto out;
 	nd->nlans = (uint16_t)n;
 	if (nf == 6 && mp_u64(&f[5], UINT64_MAX, &nd->floor) == -1)
@@ -284,7 +284,7 @@ wire_addr_encode(msgpack_packer *pk, const struct wire_addr *a)
 	msgpack_pack_uint16(pk, a->port);
 }
 
-static void
+void
 rec_head_encode(msgpack_packer *pk, uint8_t kind, uint64_t version,
     uint32_t flags, const uint8_t *key, size_t keylen, size_t nfields)
 {
@@ -336,7 +336,7 @@ rec_node_encode(struct buf *b, uint64_t version, uint32_t flags,
 }
 
 /* Service fields: [proto, port, target, allow, public]; key = name. */
-static int
+int
 svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 {
 	uint32_t	 v, n;
@@ -349,14 +349,14 @@ svc_fields_decode(const msgpack_object *f, uint32_t nf, struct rec_service *s)
 		return -1;
 	s->port = (uint16_t)v;
 	if (wire_addr_decode(&f[2], &s->target) == -1 ||
-	    prefixes_decode(&f[3], WIRE_MAX_ALLOW, s->allow, &n) == -1 ||
+	    wire_prefixes_decode(&f[3], WIRE_MAX_ALLOW, s->allow, &n) == -1 ||
 	    mp_bool(&f[4], &s->public) == -1)
 		return -1;
 	s->nallow = (uint8_t)n;
 	return 0;
 }
 
-static void
+void
 svc_fields_encode(msgpack_packer *pk, const struct rec_service *s)
 {
 	msgpack_pack_uint8(pk, s->proto);
@@ -726,7 +726,8 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		const msgpack_object	*f;
 		uint32_t		 op, nf;
 
-		if ((n != 4 && n != 5) || mp_u32(&a[1], 2, &op) == -1 || op == 0 ||
+		if ((n != 4 && n != 5 && n != 6) || mp_u32(&a[1], 2, &op) == -1 ||
+		    op == 0 ||
 		    mp_str_copy(&a[2], m->svc.name, sizeof(m->svc.name)) == -1 ||
 		    !wire_name_ok(m->svc.name))
 			goto out;
@@ -742,6 +743,15 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 			if (mp_u32(&a[4], 1, &fl) == -1)
 				goto out;
 			m->force = (uint8_t)fl;
+		}
+		if (n == 6) {
+			const uint8_t	*op_p;
+			size_t		 op_n;
+
+			if (mp_bin(&a[5], 1, WIRE_MAX_ORDER, &op_p, &op_n) == -1)
+				goto out;
+			memcpy(m->order, op_p, op_n);
+			m->orderlen = (uint32_t)op_n;
 		}
 		break;
 	}
@@ -911,17 +921,21 @@ wire_record_encode(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 	return b->err ? -1 : 0;
 }
 
-/* [SVC_REQ, op, name, fields or nil, flags]: flags bit 0 is --force. */
+/*
+ * [SVC_REQ, op, name, fields or nil, flags(, order)]: flags bit 0 is
+ * --force; order, an operator's signed order (oprec.h), when there is one.
+ */
 int
 wire_svc_req_encode(struct buf *b, uint8_t op, const struct rec_service *s,
-    int force)
+    int force, const uint8_t *order, size_t orderlen)
 {
 	msgpack_packer	 pk;
 
-	if (!wire_name_ok(s->name) || (op != 1 && op != 2))
+	if (!wire_name_ok(s->name) || (op != 1 && op != 2) ||
+	    orderlen > WIRE_MAX_ORDER)
 		return -1;
 	mp_packer_init(&pk, b);
-	msgpack_pack_array(&pk, 5);
+	msgpack_pack_array(&pk, orderlen > 0 ? 6 : 5);
 	msgpack_pack_uint8(&pk, MSG_SVC_REQ);
 	msgpack_pack_uint8(&pk, op);
 	mp_pack_str(&pk, s->name);
@@ -931,6 +945,8 @@ wire_svc_req_encode(struct buf *b, uint8_t op, const struct rec_service *s,
 	} else
 		msgpack_pack_nil(&pk);
 	msgpack_pack_uint8(&pk, force ? 1 : 0);
+	if (orderlen > 0)
+		msgpack_pack_bin_with_body(&pk, order, orderlen);
 	return b->err ? -1 : 0;
 }
 

@@ -29,6 +29,7 @@
 #define WIRE_MAX_ERRMSG		200
 #define WIRE_MAX_LANS		1024	/* LAN prefixes a node advertises */
 #define WIRE_MAX_ALLOW		16	/* extra source prefixes of a service */
+#define WIRE_MAX_ORDER		2048	/* an operator's signed order */
 
 /* Record kinds; every record body starts [kind, version, flags, key, fields]. */
 enum rec_kind {
@@ -36,7 +37,13 @@ enum rec_kind {
 	REC_INVITE	= 2,
 	REC_SERVICE	= 3,
 	REC_HEALTH	= 4,	/* an owner's check of its backend */
+	/* Operator statements (proto/oprec.h), authored by operators. */
+	REC_OPERATOR	= 5,	/* an operator enrolled or removed */
+	REC_GRANT	= 6,	/* a service's owners and access */
+	REC_REVOKE	= 7,	/* a node revoked */
+	REC_APPROVE	= 8,	/* a node's LAN prefixes approved */
 	REC_NOTICE	= 9,	/* a signed suspect/dead claim; not stored */
+	REC_ORDER	= 10,	/* an operator's order to one node; not stored */
 };
 
 enum rec_flags {
@@ -153,6 +160,19 @@ int	rec_health_decode(const uint8_t *, size_t, struct rec_head *,
 int	rec_health_encode(struct buf *, uint64_t version,
 	    const struct rec_health *);
 int	wire_prefix_decode(const msgpack_object *, struct wire_prefix *);
+int	wire_prefixes_decode(const msgpack_object *, uint32_t max,
+	    struct wire_prefix *, uint32_t *n);
+
+/* The record frame [kind, version, flags, key, fields], for every record file. */
+struct mp_doc;
+int	rec_parse(struct mp_doc *, const uint8_t *, size_t, struct rec_head *,
+	    const msgpack_object **fields, uint32_t *nfields);
+void	rec_head_encode(msgpack_packer *, uint8_t kind, uint64_t version,
+	    uint32_t flags, const uint8_t *key, size_t keylen, size_t nfields);
+/* A service's five fields: [proto, port, target, allow, public]. */
+int	svc_fields_decode(const msgpack_object *, uint32_t n,
+	    struct rec_service *);
+void	svc_fields_encode(msgpack_packer *, const struct rec_service *);
 void	wire_prefix_encode(msgpack_packer *, const struct wire_prefix *);
 
 int	rec_node_encode(struct buf *, uint64_t version, uint32_t flags,
@@ -252,6 +272,8 @@ struct wire_msg {
 	uint8_t		op;
 	uint8_t		force;
 	struct rec_service svc;
+	uint8_t		order[WIRE_MAX_ORDER];	/* an operator's signed order */
+	uint32_t	orderlen;
 };
 
 int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
@@ -277,7 +299,8 @@ int	wire_offer_encode(struct buf *, const uint8_t root[WIRE_KEY],
 	    const struct wire_cert *chain, uint8_t nchain);
 int	wire_record_encode(struct buf *, uint8_t type, const uint8_t *, size_t);
 int	wire_svc_req_encode(struct buf *, uint8_t op,
-	    const struct rec_service *, int force);
+	    const struct rec_service *, int force, const uint8_t *order,
+	    size_t orderlen);
 int	wire_svc_resp_encode(struct buf *, uint32_t code, const char *msg);
 int	wire_error_encode(struct buf *, uint32_t code, const char *msg);
 

@@ -279,11 +279,23 @@ mb_on_alive(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t inc,
 		mb->acts[mb->nacts - 1].prev = (uint8_t)M_DEAD;
 		return 1;
 	}
-	if (m->self || inc <= m->inc)
+	if (m->self || m->revoked || inc <= m->inc)
 		return 0;
 	m->inc = inc;
 	set_state(mb, m, left ? M_LEFT : M_ALIVE, now);
 	return 1;
+}
+
+/* mb_revoke - an operator revoked the member: it is gone, and stays gone. */
+void
+mb_revoke(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
+{
+	struct member	*m = mb_get(mb, id);
+
+	if (m == NULL || m->self || m->revoked)
+		return;
+	m->revoked = 1;
+	set_state(mb, m, M_LEFT, now);
 }
 
 /* mb_on_notice - a member's signed claim; returns 1 when it is news worth spreading. */

@@ -23,6 +23,7 @@ struct member {
 	uint8_t		 id[WIRE_KEY];
 	int		 self;
 	enum mstate	 state;
+	int		 revoked;	/* an operator revoked it: left for good */
 	uint64_t	 inc;		/* incarnation = version of its node record */
 	uint64_t	 since;		/* when it entered its state */
 	uint64_t	 last_ack;	/* 0: never */
@@ -141,6 +142,7 @@ struct member *mb_get(const struct membership *, const uint8_t id[WIRE_KEY]);
 uint32_t mb_count_live(const struct membership *);
 void	mb_set_self_inc(struct membership *, uint64_t);
 
+void	mb_revoke(struct membership *, const uint8_t id[WIRE_KEY], uint64_t now);
 int	mb_on_alive(struct membership *, const uint8_t id[WIRE_KEY],
 	    uint64_t inc, int left, uint64_t now);
 int	mb_on_notice(struct membership *, const uint8_t accuser[WIRE_KEY],

@@ -10,6 +10,7 @@
 #include "proto/cert.h"
 #include "proto/compat.h"
 #include "proto/envelope.h"
+#include "proto/oprec.h"
 #include "proto/parse.h"
 #include "proto/token.h"
 
@@ -19,7 +20,7 @@
 
 const char *const acc_names[ACC_NUM] = {
 	"new", "duplicate", "stale", "forged", "malformed", "not_member",
-	"limit", "nomem",
+	"limit", "nomem", "refused", "revoked", "not_operator",
 };
 
 void
@@ -130,6 +131,7 @@ mesh_release(struct mesh *m)
 	free(m->used);
 	free(m->reaped);
 	free(m->self_env);
+	policy_release(&m->pol);
 	sodium_memzero(m->sk, sizeof(m->sk));
 }
 
@@ -147,6 +149,10 @@ mesh_forget(struct mesh *m, uint64_t now)
 	void		(*on_record)(void *, const struct rec *) = m->on_record;
 	void		(*on_forget)(void *, const uint8_t *) = m->on_forget;
 	void		*hook_ctx = m->hook_ctx;
+	int		(*check_service)(void *, const uint8_t *, uint64_t,
+			    const struct rec_service *, char *, size_t) =
+			    m->check_service;
+	void		(*on_policy)(void *) = m->on_policy;
 
 	memcpy(name, m->name, sizeof(name));
 	memcpy(addrs, m->addrs, sizeof(addrs));
@@ -160,6 +166,8 @@ mesh_forget(struct mesh *m, uint64_t now)
 	m->on_record = on_record;
 	m->on_forget = on_forget;
 	m->hook_ctx = hook_ctx;
+	m->check_service = check_service;
+	m->on_policy = on_policy;
 	sodium_memzero(sk, sizeof(sk));
 }
 
@@ -270,12 +278,21 @@ mesh_publish_self(struct mesh *m, uint64_t now, uint64_t unix_ms)
 	return rc;
 }
 
+/* mesh_set_root - the mesh this node is in: its root key, id and (empty) policy. */
+void
+mesh_set_root(struct mesh *m, const uint8_t root[WIRE_KEY])
+{
+	memcpy(m->root, root, WIRE_KEY);
+	env_mesh_id(m->mesh_id, m->root);
+	policy_release(&m->pol);
+	policy_init(&m->pol, root);
+}
+
 int
 mesh_found(struct mesh *m, const uint8_t root_sk[SECRET_KEY], uint64_t now,
     uint64_t unix_ms)
 {
-	memcpy(m->root, root_sk + 32, WIRE_KEY);
-	env_mesh_id(m->mesh_id, m->root);
+	mesh_set_root(m, root_sk + 32);
 	cert_sign(&m->chain[0], root_sk, m->mesh_id, m->id, unix_ms / 1000);
 	m->nchain = 1;
 	m->has_token = 0;
@@ -295,8 +312,7 @@ mesh_adopt(struct mesh *m, const uint8_t root[WIRE_KEY],
 	env_mesh_id(mid, root);
 	if (cert_chain_verify(chain, n, root, mid, m->id) == -1)
 		return -1;
-	memcpy(m->root, root, WIRE_KEY);
-	memcpy(m->mesh_id, mid, WIRE_MESH_ID);
+	mesh_set_root(m, root);
 	memcpy(m->chain, chain, n * sizeof(*chain));
 	m->nchain = n;
 	m->has_token = 1;
@@ -444,6 +460,11 @@ mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
 		snprintf(err, errlen, "the proof of holding the token is invalid");
 		return WERR_BAD_PROOF;
 	}
+	if (policy_revoked(&m->pol, hello->joiner) != NULL) {
+		snprintf(err, errlen, "this node's key was revoked by an "
+		    "operator: it cannot join this mesh again");
+		return WERR_REVOKED;
+	}
 	for (uint32_t i = 0; i < m->mb.n; i++) {
 		const struct member	*mm = m->mb.m[i];
 
@@ -486,6 +507,54 @@ reaped_blocks(const struct mesh *m, const uint8_t id[WIRE_KEY], uint64_t v)
 	return 0;
 }
 
+/* The version of the "left" record a node published, 0: it has not left. */
+static uint64_t
+left_at(const struct mesh *m, const uint8_t id[WIRE_KEY])
+{
+	const struct rec	*r = store_get(&m->store, id, REC_NODE, NULL, 0);
+
+	return r != NULL && (r->flags & NODE_F_LEFT) ? r->version : 0;
+}
+
+/*
+ * chain_refused - an admission is void when its issuer had left or been
+ * revoked before it was signed, and a node that left comes back only
+ * through an admission signed after it left (a new token): a copy of its
+ * state directory holds only the old one.  Certificates carry seconds.
+ */
+static int
+chain_refused(struct mesh *m, const uint8_t *author, const struct rec_head *h,
+    const struct rec_node *nd)
+{
+	const struct revocation	*rv;
+	uint64_t		 left;
+
+	for (uint8_t i = 1; i < nd->nchain; i++) {
+		const uint8_t	*issuer = nd->chain[i - 1].subject;
+		uint64_t	 t = nd->chain[i].issued;
+
+		if ((rv = policy_revoked(&m->pol, issuer)) != NULL &&
+		    t >= rv->at / 1000) {
+			snprintf(m->why, sizeof(m->why), "admitted by a revoked "
+			    "node after its revocation");
+			return -1;
+		}
+		if (memcmp(issuer, author, WIRE_KEY) != 0 &&
+		    (left = left_at(m, issuer)) != 0 && t > left / 1000) {
+			snprintf(m->why, sizeof(m->why), "admitted by a node "
+			    "after it left");
+			return -1;
+		}
+	}
+	if (!(h->flags & NODE_F_LEFT) && (left = left_at(m, author)) != 0 &&
+	    nd->chain[nd->nchain - 1].issued < left / 1000) {
+		snprintf(m->why, sizeof(m->why), "the node left the mesh; it "
+		    "comes back only with a new token");
+		return -1;
+	}
+	return 0;
+}
+
 static enum acc
 accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
     const uint8_t *env, size_t len, const uint8_t *body, size_t bodylen,
@@ -520,6 +589,8 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	if (cert_chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id,
 	    author) == -1)
 		return ACC_NOT_MEMBER;
+	if (chain_refused(m, author, h, &nd) == -1)
+		return ACC_REFUSED;
 	if (store_put(&m->store, author, h, env, len, now) != STORE_NEW)
 		return ACC_NOMEM;
 	store_set_floor(&m->store, author, nd.floor);
@@ -571,6 +642,50 @@ accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
 
 static void mesh_actions(struct mesh *, uint64_t now, uint64_t unix_ms);
 
+/* The policy changed: derive it again and carry out what it says. */
+static void
+policy_changed(struct mesh *m, uint64_t now)
+{
+	if (policy_rebuild(&m->pol, &m->store) == -1)
+		return;
+	for (uint32_t i = 0; i < m->pol.nrevs; i++)
+		mb_revoke(&m->mb, m->pol.revs[i].node, now);
+	if (m->on_policy != NULL)
+		m->on_policy(m->hook_ctx);
+}
+
+/*
+ * accept_statement - an operator statement: kept (each is its own record)
+ * when its signer may make it under the policy as it stands.
+ */
+static enum acc
+accept_statement(struct mesh *m, const uint8_t *author,
+    const struct rec_head *h, const uint8_t *env, size_t len,
+    const uint8_t *body, size_t bodylen, uint64_t now)
+{
+	struct oprec	*o;
+	enum acc	 r;
+
+	if ((o = malloc(sizeof(*o))) == NULL)
+		return ACC_NOMEM;
+	if (oprec_decode(body, bodylen, o) == -1)
+		r = ACC_MALFORMED;
+	else if (policy_may_sign(&m->pol, author, o, m->why,
+	    sizeof(m->why)) == -1)
+		r = ACC_NOT_OPERATOR;
+	else if (!store_is_newer(&m->store, author, h))
+		r = ACC_STALE;
+	else if (store_put(&m->store, author, h, env, len, now) != STORE_NEW)
+		r = ACC_NOMEM;
+	else {
+		policy_changed(m, now);
+		notify(m, author, h->kind, h->key, h->keylen);
+		r = ACC_NEW;
+	}
+	free(o);
+	return r;
+}
+
 /*
  * mesh_accept - the one way a record from outside enters: the signature is
  * checked before a byte of the body is decoded, then membership, then
@@ -611,7 +726,21 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		seen_add(&m->seen, sh);
 		goto out;
 	}
+	m->why[0] = '\0';
+	if (policy_revoked(&m->pol, author) != NULL) {
+		snprintf(m->why, sizeof(m->why), "its author was revoked");
+		r = ACC_REVOKED;
+		seen_add(&m->seen, sh);
+		goto out;
+	}
 	switch (h.kind) {
+	case REC_OPERATOR:
+	case REC_GRANT:
+	case REC_REVOKE:
+	case REC_APPROVE:
+		r = accept_statement(m, author, &h, env, len, body, bodylen,
+		    now);
+		break;
 	case REC_NODE:
 		r = accept_node(m, author, &h, env, len, body, bodylen, now,
 		    unix_ms);
@@ -637,6 +766,13 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 
 			if (rec_service_decode(body, bodylen, &h2, &sv) == -1) {
 				r = ACC_MALFORMED;
+				break;
+			}
+			if (!(h.flags & REC_F_DELETED) &&
+			    m->check_service != NULL &&
+			    m->check_service(m->hook_ctx, author, h.version, &sv,
+			    m->why, sizeof(m->why)) == -1) {
+				r = ACC_REFUSED;
 				break;
 			}
 		}
@@ -688,7 +824,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 	 * Only a final verdict is remembered: a record refused because its
 	 * author's node record has not arrived yet must get another chance.
 	 */
-	if (r == ACC_NEW || r == ACC_STALE || r == ACC_MALFORMED)
+	if (r == ACC_NEW || r == ACC_STALE || r == ACC_MALFORMED ||
+	    r == ACC_REVOKED)
 		seen_add(&m->seen, sh);
 	if (r == ACC_NEW && h.kind != REC_NOTICE) {
 		if (flags & MESH_RELAY)
@@ -700,6 +837,47 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 out:
 	m->counters[r]++;
 	return r;
+}
+
+/*
+ * mesh_accept_items - a batch (a sync frame, a datagram, the state file):
+ * records may depend on others later in it (a member's records on its node
+ * record, a grant on its operator's enrolment), so what was refused for a
+ * missing dependency is tried again while that makes progress.
+ */
+void
+mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
+    uint64_t unix_ms, int flags, uint64_t *nbad)
+{
+	uint8_t		*again;
+	uint32_t	 nagain = 0, last;
+
+	if (it->n == 0)
+		return;
+	if ((again = calloc(it->n, 1)) == NULL)
+		return;
+	for (int pass = 0; pass < 4; pass++) {
+		last = nagain;
+		nagain = 0;
+		for (uint32_t i = 0; i < it->n; i++) {
+			size_t		 len;
+			const uint8_t	*p = wire_items_get(it, i, &len);
+			enum acc	 r;
+
+			if (pass > 0 && !again[i])
+				continue;
+			r = mesh_accept(m, p, len, now, unix_ms, flags);
+			again[i] = r == ACC_NOT_MEMBER || r == ACC_NOT_OPERATOR ||
+			    r == ACC_REFUSED;
+			nagain += again[i];
+			if (nbad != NULL && pass == 0 &&
+			    (r == ACC_FORGED || r == ACC_MALFORMED))
+				(*nbad)++;
+		}
+		if (nagain == 0 || (pass > 0 && nagain == last))
+			break;
+	}
+	free(again);
 }
 
 /* ---- actions the membership machine asks of the mesh ---- */
@@ -732,9 +910,32 @@ notice_author(struct mesh *m, const struct mb_action *a, uint64_t unix_ms)
 static void
 reap(struct mesh *m, const struct mb_action *a, uint64_t now)
 {
-	struct reaped	*r;
+	struct reaped		*r;
+	const struct rec	*nr = store_get(&m->store, a->subject, REC_NODE,
+	    NULL, 0);
+	uint8_t			*left = NULL;
+	uint32_t		 leftlen = 0;
 
+	/*
+	 * A node that left keeps its "left" record for good: leaving is
+	 * final for its key, and copies of its old records must stay below it.
+	 */
+	if (nr != NULL && (nr->flags & NODE_F_LEFT) &&
+	    (left = malloc(nr->envlen)) != NULL) {
+		memcpy(left, nr->env, nr->envlen);
+		leftlen = nr->envlen;
+	}
 	store_remove_author(&m->store, a->subject);
+	if (left != NULL) {
+		const uint8_t	*author, *body;
+		size_t		 bodylen;
+		struct rec_head	 h;
+
+		if (env_peek(left, leftlen, &author, &body, &bodylen) == 0 &&
+		    rec_head_decode(body, bodylen, &h) == 0)
+			store_put(&m->store, a->subject, &h, left, leftlen, now);
+		free(left);
+	}
 	if (m->on_forget != NULL)
 		m->on_forget(m->hook_ctx, a->subject);
 	m->dirty = 1;

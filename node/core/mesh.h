@@ -7,6 +7,7 @@
 
 #include "node/core/bcast.h"
 #include "node/core/membership.h"
+#include "node/core/policy.h"
 #include "node/core/store.h"
 #include "proto/token.h"
 #include "proto/wire.h"
@@ -31,6 +32,9 @@ enum acc {
 	ACC_NOT_MEMBER,		/* no admission chain to this mesh's root */
 	ACC_LIMIT,		/* the author holds too many records */
 	ACC_NOMEM,
+	ACC_REFUSED,		/* a member's record that the policy does not allow */
+	ACC_REVOKED,		/* from a revoked node */
+	ACC_NOT_OPERATOR,	/* a statement its signer may not make */
 	ACC_NUM
 };
 
@@ -94,6 +98,18 @@ struct mesh {
 	uint32_t	 capreaped;
 
 	uint64_t	 counters[ACC_NUM];
+	struct policy	 pol;		/* from the operator statements held */
+	char		 why[200];	/* why the last record was refused */
+
+	/*
+	 * May author publish this service record?  0, or -1 with the reason
+	 * in err: the service table lives with the caller (services.c).
+	 */
+	int		(*check_service)(void *ctx, const uint8_t author[WIRE_KEY],
+			    uint64_t version, const struct rec_service *,
+			    char *err, size_t errlen);
+	/* Told when the policy changed (a statement was accepted). */
+	void		(*on_policy)(void *ctx);
 
 	/*
 	 * Told of every record stored (new or replaced) and of every author
@@ -115,6 +131,7 @@ int	mesh_init(struct mesh *, const struct mesh_config *,
 void	mesh_release(struct mesh *);
 void	mesh_forget(struct mesh *, uint64_t now);
 
+void	mesh_set_root(struct mesh *, const uint8_t root[WIRE_KEY]);
 int	mesh_found(struct mesh *, const uint8_t root_sk[SECRET_KEY],
 	    uint64_t now, uint64_t unix_ms);
 int	mesh_adopt(struct mesh *, const uint8_t root[WIRE_KEY],
@@ -137,6 +154,8 @@ int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,
 
 enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
 	    uint64_t now, uint64_t unix_ms, int flags);
+void	mesh_accept_items(struct mesh *, const struct wire_items *,
+	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
 void	mesh_tick(struct mesh *, uint64_t now, uint64_t unix_ms);
 uint64_t mesh_next_version(struct mesh *, uint64_t unix_ms);
 

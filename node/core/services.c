@@ -170,6 +170,50 @@ svc_remove(struct svc_table *t, uint32_t slot)
 	svc_free(s);
 }
 
+/*
+ * owner_allowed - under a policy, a name's owners are the nodes an
+ * operator granted it to (with the grant's protocol and port) or, with no
+ * grant, the one node that serves it first; before any operator is
+ * enrolled, any member.
+ */
+static int
+owner_allowed(const struct svc_table *t, const struct svc *s,
+    const uint8_t author[WIRE_KEY], const struct rec_service *rec)
+{
+	const struct oprec	*g;
+
+	if (t->pol == NULL || !policy_governed(t->pol))
+		return 1;
+	if ((g = policy_grant(t->pol, rec->name)) != NULL)
+		return policy_granted(g, author) && g->svc.proto == rec->proto &&
+		    g->svc.port == rec->port;
+	for (uint32_t i = 0; i < s->nowners; i++)
+		if (memcmp(s->owners[i].id, author, WIRE_KEY) != 0)
+			return 0;
+	return 1;
+}
+
+/* Access comes from the operators' grant, or is the mesh's private default. */
+static void
+governed_access(const struct svc_table *t, const struct svc *s,
+    struct svc_owner *o)
+{
+	const struct oprec	*g;
+
+	free(o->allow);
+	o->allow = NULL;
+	o->nallow = 0;
+	o->public = 0;
+	if ((g = policy_grant(t->pol, s->name)) == NULL)
+		return;
+	o->public = (uint8_t)(g->svc.public != 0);
+	if (g->svc.nallow > 0 &&
+	    (o->allow = calloc(g->svc.nallow, sizeof(*o->allow))) != NULL) {
+		memcpy(o->allow, g->svc.allow, g->svc.nallow * sizeof(*o->allow));
+		o->nallow = g->svc.nallow;
+	}
+}
+
 int
 svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
     uint64_t version, const struct rec_service *rec)
@@ -196,6 +240,14 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	for (uint32_t i = 0; i < s->nowners; i++)
 		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0)
 			o = &s->owners[i];
+	if (!owner_allowed(t, s, author, rec)) {
+		/* Kept in the store, never served: the policy does not allow it. */
+		if (o != NULL)
+			svc_table_del(t, author, rec->name);
+		else if (s->nowners == 0)
+			svc_remove(t, slot);
+		return 0;
+	}
 	if (o == NULL) {
 		if (array_reserve(&s->owners, &s->cap, s->nowners + 1,
 		    sizeof(*s->owners)) == -1)
@@ -217,6 +269,8 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	o->proto = rec->proto;
 	o->public = (uint8_t)(rec->public != 0);
 	o->nallow = rec->nallow;
+	if (t->pol != NULL && policy_governed(t->pol))
+		governed_access(t, s, o);
 	mark_dirty(t, s->key);
 	reindex(t, slot);
 	mark_dirty(t, s->key);
@@ -528,6 +582,91 @@ svc_target_ok(const struct wire_addr *a, char *err, size_t errlen)
 	return -1;
 }
 
+static int
+prefix_in(const struct wire_prefix *p, const struct wire_prefix *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (memcmp(&v[i], p, sizeof(*p)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * svc_policy_check - may author publish this backend record under the
+ * mesh's policy?  What every node checks on a service record it receives
+ * (and the owner before it signs one): no second owner of a name without
+ * an operator's grant, no access wider than private without one, the
+ * grant's protocol and port, and no port another service holds.
+ */
+int
+svc_policy_check(const struct svc_table *t, const struct membership *mb,
+    const uint8_t author[WIRE_KEY], const struct rec_service *s, char *err,
+    size_t errlen)
+{
+	const struct policy	*pol = t->pol;
+	const struct oprec	*g;
+	const struct svc	*cur, *holder;
+
+	if (pol == NULL || !policy_governed(pol))
+		return 0;
+	if ((g = policy_grant(pol, s->name)) != NULL) {
+		if (!policy_granted(g, author)) {
+			snprintf(err, errlen, "service %s is granted to other "
+			    "nodes: an operator must grant it to this one "
+			    "(rpnctl service grant)", s->name);
+			return -1;
+		}
+		if (g->svc.proto != s->proto || g->svc.port != s->port) {
+			snprintf(err, errlen, "service %s is %s/%u by an "
+			    "operator's grant", s->name,
+			    proto_name(g->svc.proto), g->svc.port);
+			return -1;
+		}
+		if (s->public && !g->svc.public) {
+			snprintf(err, errlen, "service %s is not public: "
+			    "--public needs an operator's signature", s->name);
+			return -1;
+		}
+		for (int i = 0; i < s->nallow; i++)
+			if (!prefix_in(&s->allow[i], g->svc.allow,
+			    g->svc.nallow)) {
+				snprintf(err, errlen, "--allow needs an "
+				    "operator's signature for service %s",
+				    s->name);
+				return -1;
+			}
+	} else {
+		if (s->public || s->nallow > 0) {
+			snprintf(err, errlen, "access wider than the mesh "
+			    "(--public, --allow) needs an operator's signature");
+			return -1;
+		}
+		if ((cur = svc_table_get(t, s->name)) != NULL)
+			for (uint32_t i = 0; i < cur->nowners; i++) {
+				const struct member	*m;
+
+				if (memcmp(cur->owners[i].id, author,
+				    WIRE_KEY) == 0 ||
+				    !svc_owner_usable(mb, cur->owners[i].id))
+					continue;
+				m = mb_get(mb, cur->owners[i].id);
+				snprintf(err, errlen, "service %s is served by "
+				    "%s: a second owner needs an operator's "
+				    "grant (rpnctl service grant)", s->name,
+				    m != NULL && m->name[0] ? m->name : "another "
+				    "node");
+				return -1;
+			}
+	}
+	holder = svc_for_key(t, svc_key(s->proto, s->port), mb);
+	if (holder != NULL && strcmp(holder->name, s->name) != 0) {
+		snprintf(err, errlen, "%s/%u is held by service %s",
+		    proto_name(s->proto), s->port, holder->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* svc_management_port - a port that is commonly a node's own: ssh. */
 int
 svc_management_port(uint8_t proto, uint16_t port)
@@ -587,5 +726,5 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 		    proto_name(s->proto), s->port, holder->name);
 		return -1;
 	}
-	return 0;
+	return svc_policy_check(t, mb, owner, s, err, errlen);
 }

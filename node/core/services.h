@@ -6,6 +6,7 @@
 
 #include "node/core/hmap.h"
 #include "node/core/membership.h"
+#include "node/core/policy.h"
 #include "proto/wire.h"
 
 #define SVC_MAX_BACKENDS	16
@@ -68,6 +69,8 @@ struct svc_table {
 	uint32_t		 ndirty;
 	uint32_t		 capdirty;
 	struct hmap		 dirtyidx;
+	/* The mesh's policy: who may own a name, and its access (may be NULL). */
+	const struct policy	*pol;
 };
 
 static inline uint32_t
@@ -100,6 +103,9 @@ int	svc_owner_usable(const struct membership *, const uint8_t id[WIRE_KEY]);
 int	svc_check_add(const struct svc_table *, const struct membership *,
 	    const uint8_t owner[WIRE_KEY], const struct rec_service *,
 	    uint16_t reserved_port, char *err, size_t errlen);
+int	svc_policy_check(const struct svc_table *, const struct membership *,
+	    const uint8_t author[WIRE_KEY], const struct rec_service *,
+	    char *err, size_t errlen);
 int	svc_management_port(uint8_t proto, uint16_t port);
 int	svc_owner_serving(const struct membership *, const uint8_t id[WIRE_KEY]);
 

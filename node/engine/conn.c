@@ -323,16 +323,12 @@ conn_accept_records(struct conn *c, const struct wire_msg *m)
 {
 	struct engine	*e = c->e;
 	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
+	uint64_t	 bad = 0;
 
-	for (uint32_t i = 0; i < m->items.n; i++) {
-		size_t		 len;
-		const uint8_t	*p = wire_items_get(&m->items, i, &len);
-		enum acc	 r = mesh_accept(&e->mesh, p, len, now, unix_ms, 0);
-
-		if (r == ACC_FORGED || r == ACC_MALFORMED)
-			log_remote("sync: a %s record from %s",
-			    acc_names[r], mesh_member_name(&e->mesh, c->peer));
-	}
+	mesh_accept_items(&e->mesh, &m->items, now, unix_ms, 0, &bad);
+	if (bad > 0)
+		log_remote("sync: %llu forged or malformed records from %s",
+		    (unsigned long long)bad, mesh_member_name(&e->mesh, c->peer));
 }
 
 /* ---- dispatch ---- */
@@ -370,13 +366,9 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			uint32_t	 code = 0;
 
 			/* A member asks us to add or remove our own backend. */
-			if (!e->cfg.remote_services) {
+			if (svcctl_remote(e, (struct wire_msg *)(uintptr_t)m, err, sizeof(err)) == -1)
 				code = WERR_REFUSED;
-				snprintf(err, sizeof(err), "node %s does not take "
-				    "service changes from other members "
-				    "(remote-services no); run rpnctl there",
-				    e->mesh.name);
-			} else if (svcctl_apply(e, m->op, &m->svc, m->force, err,
+			else if (svcctl_apply(e, m->op, &m->svc, m->force, err,
 			    sizeof(err)) == -1)
 				code = WERR_SERVICE;
 			else
@@ -702,9 +694,9 @@ conn_connect_cb(uv_connect_t *req, int status)
 	case CR_SVC: {
 		struct buf	 p;
 
-		buf_init(&p, 1024);
+		buf_init(&p, 4096);
 		if (wire_svc_req_encode(&p, c->svc_op, &c->svc,
-		    c->svc_force) == 0)
+		    c->svc_force, c->svc_order, c->svc_orderlen) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
 		c->step = ST_SVC_WAIT_RESP;
@@ -782,10 +774,15 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
  */
 int
 conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
-    const struct rec_service *s, int force, struct ctl_client *cl, char *err,
-    size_t errlen)
+    const struct rec_service *s, int force, const uint8_t *order,
+    size_t orderlen, struct ctl_client *cl, char *err, size_t errlen)
 {
 	struct conn	*c;
+
+	if (orderlen > sizeof(c->svc_order)) {
+		snprintf(err, errlen, "the operator's order is too large");
+		return -1;
+	}
 
 	if (owner->state != M_ALIVE && owner->state != M_SUSPECT) {
 		snprintf(err, errlen, "node %s is %s; it must be up to change its "
@@ -801,6 +798,8 @@ conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
 	c->svc_op = op;
 	c->svc_force = (uint8_t)(force != 0);
 	c->svc = *s;
+	memcpy(c->svc_order, order, orderlen);
+	c->svc_orderlen = (uint32_t)orderlen;
 	c->waiter = cl;
 	return 0;
 }

@@ -68,6 +68,8 @@ struct conn {
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */
 	uint8_t		 svc_force;
 	struct rec_service svc;
+	uint8_t		 svc_order[WIRE_MAX_ORDER];	/* the operator's order */
+	uint32_t	 svc_orderlen;
 };
 
 int	conn_listen(struct engine *, char *err, size_t errlen);
@@ -75,7 +77,8 @@ void	conn_close_all(struct engine *);
 void	conn_start_sync(struct engine *, struct member *);
 void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
 int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
-	    const struct rec_service *, int force, struct ctl_client *,
+	    const struct rec_service *, int force, const uint8_t *order,
+	    size_t orderlen, struct ctl_client *,
 	    char *err, size_t errlen);
 struct conn *conn_connect(struct engine *, const struct wire_addr *,
 	    enum conn_role, uint64_t timeout_ms);

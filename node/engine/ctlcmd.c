@@ -213,8 +213,15 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 			return;
 		}
 		/* The owner signs its own records: ask it over the mesh. */
-		if (conn_start_svcreq(e, owner, op, &s, r->force, cl, err,
-		    sizeof(err)) == -1)
+		if (policy_governed(&e->mesh.pol) && r->signed_len == 0) {
+			ctlsock_reply_error(cl, "acting on another node's "
+			    "backends (--node) needs an operator's signature: "
+			    "set RPN_OPERATOR_KEY or create %s",
+			    "~/.config/rpn/operator.key (rpn operator keygen)");
+			return;
+		}
+		if (conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
+		    r->signed_len, cl, err, sizeof(err)) == -1)
 			ctlsock_reply_error(cl, "%s", err);
 		return;
 	}

@@ -23,6 +23,7 @@ dpsync_init(struct engine *e)
 
 	memset(d, 0, sizeof(*d));
 	svc_table_init(&d->svcs);
+	d->svcs.pol = &e->mesh.pol;
 	hmap_init(&d->sentidx);
 	d->need_full = 1;
 	d->members_dirty = 1;
@@ -36,6 +37,7 @@ dpsync_reset(struct engine *e)
 
 	svc_table_release(&d->svcs);
 	svc_table_init(&d->svcs);
+	d->svcs.pol = &e->mesh.pol;
 	d->need_full = 1;
 	d->members_dirty = 1;
 }
@@ -112,6 +114,72 @@ dpsync_plan(const struct engine *e, uint32_t key, struct svc_plan *p)
 {
 	svc_plan_key(&e->dp.svcs, key, &e->mesh.mb, engine_local_conflict(e,
 	    (uint8_t)(key >> 16), (uint16_t)key), p);
+}
+
+/* mesh hook: may author publish this service record?  (receivers' check) */
+int
+dpsync_check_service(void *ctx, const uint8_t author[32], uint64_t version,
+    const struct rec_service *s, char *err, size_t errlen)
+{
+	struct engine	*e = ctx;
+
+	(void)version;
+	return svc_policy_check(&e->dp.svcs, &e->mesh.mb, author, s, err,
+	    errlen);
+}
+
+struct svc_recs {
+	const struct rec	**v;
+	uint32_t		  n, cap;
+};
+
+static int
+svc_recs_cb(void *ctx, const struct rec *r)
+{
+	struct svc_recs	*l = ctx;
+
+	if (r->kind != REC_SERVICE || (r->flags & REC_F_DELETED))
+		return 0;
+	if (array_reserve(&l->v, &l->cap, l->n + 1, sizeof(*l->v)) == -1)
+		return 1;
+	l->v[l->n++] = r;
+	return 0;
+}
+
+static int
+rec_version_cmp(const void *x, const void *y)
+{
+	const struct rec	*a = *(const struct rec *const *)x;
+	const struct rec	*b = *(const struct rec *const *)y;
+
+	if (a->version != b->version)
+		return a->version < b->version ? -1 : 1;
+	return memcmp(a->author, b->author, 32);
+}
+
+/*
+ * mesh hook: the policy changed (an operator statement arrived).  Who owns
+ * a name and with what access may have changed for any service, so the
+ * table is built again from the store, oldest record first (the first
+ * owner of a name keeps it), and the kernel gets a full state.
+ */
+void
+dpsync_on_policy(void *ctx)
+{
+	struct engine	*e = ctx;
+	struct svc_recs	 l = { NULL, 0, 0 };
+
+	svc_table_release(&e->dp.svcs);
+	svc_table_init(&e->dp.svcs);
+	e->dp.svcs.pol = &e->mesh.pol;
+	store_foreach(&e->mesh.store, svc_recs_cb, &l);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), rec_version_cmp);
+	for (uint32_t i = 0; i < l.n; i++)
+		dpsync_on_record(e, l.v[i]);
+	free(l.v);
+	e->dp.need_full = 1;
+	e->dp.members_dirty = 1;
 }
 
 /* mesh hook: an author was reaped */

@@ -462,40 +462,21 @@ restore(struct engine *e, struct state_snap *s)
 {
 	struct mesh	*m = &e->mesh;
 	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
-	uint8_t		*retry;
-	uint32_t	 nretry = 0;
 
 	memcpy(e->adv, s->adv, sizeof(e->adv));
 	e->nadv = s->nadv;
 	m->version = s->counter;
 	if (!s->joined)
 		return;
-	memcpy(m->root, s->root, WIRE_KEY);
-	env_mesh_id(m->mesh_id, m->root);
+	mesh_set_root(m, s->root);
 	memcpy(m->chain, s->chain, sizeof(m->chain));
 	m->nchain = s->nchain;
 	m->has_token = s->has_token;
 	memcpy(m->via_token, s->token, WIRE_KEY);
 	m->left = s->left;
 	m->joined = 1;
-	if ((retry = calloc(s->records.n + 1, 1)) == NULL)
-		fatalx("out of memory");
-	/* A record whose author's node record comes later gets a second try. */
-	for (int pass = 0; pass < 2; pass++)
-		for (uint32_t i = 0; i < s->records.n; i++) {
-			size_t		 len;
-			const uint8_t	*p = wire_items_get(&s->records, i, &len);
-
-			if (pass == 1 && !retry[i])
-				continue;
-			if (mesh_accept(m, p, len, now, unix_ms, 0) ==
-			    ACC_NOT_MEMBER &&
-			    pass == 0) {
-				retry[i] = 1;
-				nretry++;
-			}
-		}
-	free(retry);
+	/* Records may come before those they depend on: several passes. */
+	mesh_accept_items(m, &s->records, now, unix_ms, 0, NULL);
 	memset(m->counters, 0, sizeof(m->counters));
 	if (!m->left) {
 		mesh_publish_self(m, now, unix_ms);
@@ -634,6 +615,8 @@ engine_main(int argc, char **argv)
 	dpsync_init(e);
 	e->mesh.on_record = dpsync_on_record;
 	e->mesh.on_forget = dpsync_on_forget;
+	e->mesh.check_service = dpsync_check_service;
+	e->mesh.on_policy = dpsync_on_policy;
 	e->mesh.hook_ctx = e;
 	sodium_memzero(sk, sizeof(sk));
 	restore(e, &snap);

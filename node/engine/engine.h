@@ -79,6 +79,8 @@ struct engine {
 	uint32_t	 nconns;
 	struct ctl_client *clients;
 	struct ctl_client *leave_waiter;
+	uint64_t	 orders_seen[256];	/* hashes of operators' orders carried out */
+	uint32_t	 orders_pos;
 	struct stranger	 strangers[16];
 	double		 stranger_tokens;
 	uint64_t	 stranger_last;

@@ -353,12 +353,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	}
 	now = engine_now(e);
 	unix_ms = engine_unix_ms();
-	for (uint32_t i = 0; i < msg.items.n; i++) {
-		size_t		 len;
-		const uint8_t	*p = wire_items_get(&msg.items, i, &len);
-
-		mesh_accept(mesh, p, len, now, unix_ms, MESH_RELAY);
-	}
+	mesh_accept_items(mesh, &msg.items, now, unix_ms, MESH_RELAY, NULL);
 	if ((m = mb_get(&mesh->mb, sender)) == NULL || m->state == M_LEFT) {
 		e->st.not_member++;
 		wire_msg_release(&msg);

@@ -1,10 +1,13 @@
 /* svcctl.c: adding and removing this node's own service backends, for rpnctl and for other members, and publishing their health. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/engine/svcctl.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/compat.h"
+#include "proto/envelope.h"
+#include "proto/oprec.h"
 #include "proto/parse.h"
 
 static const char *
@@ -193,4 +196,91 @@ svcctl_withdraw_all(struct engine *e)
 			log_warnx("withdrawing %s: %s", s.name, err);
 	}
 	free(o.names);
+}
+
+#define ORDER_WINDOW_MS	(300 * 1000)
+
+static int
+same_service(const struct rec_service *a, const struct rec_service *b)
+{
+	return a->proto == b->proto && a->port == b->port &&
+	    addr_eq(&a->target, &b->target) && a->public == b->public &&
+	    a->nallow == b->nallow &&
+	    memcmp(a->allow, b->allow, a->nallow * sizeof(a->allow[0])) == 0;
+}
+
+static int
+check_order(struct engine *e, struct wire_msg *m, struct oprec *o, char *err,
+    size_t errlen)
+{
+	const uint8_t	*author, *body;
+	size_t		 bodylen;
+	uint64_t	 now = engine_unix_ms(), h;
+
+	if (m->orderlen == 0) {
+		snprintf(err, errlen, "changing node %s's backends from another "
+		    "node needs an operator's signed order (RPN_OPERATOR_KEY)",
+		    e->mesh.name);
+		return -1;
+	}
+	if (env_open(m->order, m->orderlen, e->mesh.mesh_id, &author, &body,
+	    &bodylen) == -1 || oprec_decode(body, bodylen, o) == -1 ||
+	    o->kind != REC_ORDER) {
+		snprintf(err, errlen, "the operator's order does not verify");
+		return -1;
+	}
+	if (policy_may_sign(&e->mesh.pol, author, o, err, errlen) == -1)
+		return -1;
+	if (memcmp(o->subject, e->mesh.id, WIRE_KEY) != 0 ||
+	    o->action != m->op || strcmp(o->name, m->svc.name) != 0 ||
+	    (m->op == OP_ADD && !same_service(&o->svc, &m->svc))) {
+		snprintf(err, errlen, "the request is not what the operator's "
+		    "order says");
+		return -1;
+	}
+	if (o->version + ORDER_WINDOW_MS < now ||
+	    o->version > now + ORDER_WINDOW_MS) {
+		snprintf(err, errlen, "the operator's order was signed more "
+		    "than 300 s from this node's time");
+		return -1;
+	}
+	h = hmap_hash(m->order, m->orderlen);
+	for (uint32_t i = 0; i < 256; i++)
+		if (e->orders_seen[i] == h) {
+			snprintf(err, errlen, "the operator's order was carried "
+			    "out already");
+			return -1;
+		}
+	e->orders_seen[e->orders_pos++ % 256] = h;
+	m->force = o->force;
+	return 0;
+}
+
+/*
+ * svcctl_remote - may a member's request change this node's backends?
+ * Once the mesh has operators, only with an operator's order for this node
+ * and exactly this change, signed within 300 s and not carried out before;
+ * until then, as remote-services says.
+ */
+int
+svcctl_remote(struct engine *e, struct wire_msg *m, char *err, size_t errlen)
+{
+	struct oprec	*o;
+	int		 rc;
+
+	if (!policy_governed(&e->mesh.pol)) {
+		if (e->cfg.remote_services)
+			return 0;
+		snprintf(err, errlen, "node %s does not take service changes "
+		    "from other members (remote-services no); run rpnctl there",
+		    e->mesh.name);
+		return -1;
+	}
+	if ((o = malloc(sizeof(*o))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = check_order(e, m, o, err, errlen);
+	free(o);
+	return rc;
 }

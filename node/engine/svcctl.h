@@ -7,10 +7,13 @@
 
 struct engine;
 struct rec_service;
+struct wire_msg;
 
 int	svcctl_apply(struct engine *, uint8_t op, const struct rec_service *,
 	    int force, char *err, size_t errlen);
 int	svcctl_health(struct engine *, const char *name, uint8_t health);
 void	svcctl_withdraw_all(struct engine *);
+int	svcctl_remote(struct engine *, struct wire_msg *, char *err,
+	    size_t errlen);
 
 #endif

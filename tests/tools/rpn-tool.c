@@ -374,7 +374,7 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 		buf_reset(&b);
-		wire_svc_req_encode(&b, 1, &sv, 1);
+		wire_svc_req_encode(&b, 1, &sv, 1, NULL, 0);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	}
 	{
