@@ -20,4 +20,16 @@ rpn_strlcpy(char *dst, const char *src, size_t size)
 }
 #define strlcpy rpn_strlcpy
 
+/* BSD strlcat: appends what fits, always terminates. */
+static inline size_t
+rpn_strlcat(char *dst, const char *src, size_t size)
+{
+	size_t	 d = strnlen(dst, size);
+
+	if (d == size)
+		return size + strlen(src);
+	return d + rpn_strlcpy(dst + d, src, size - d);
+}
+#define strlcat rpn_strlcat
+
 #endif

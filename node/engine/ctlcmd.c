@@ -1,4 +1,5 @@
 /* ctlcmd.c: the control commands, one handler each, run for a request the transport (ctlsock.c) has read. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -6,6 +7,7 @@
 #include "node/engine/ctlcmd.h"
 #include "node/engine/chan.h"
 #include "node/engine/conn.h"
+#include "node/engine/ctlgov.h"
 #include "node/engine/ctlsock.h"
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
@@ -16,6 +18,8 @@
 #include "node/core/privsep.h"
 #include "proto/compat.h"
 #include "proto/ctl.h"
+#include "proto/envelope.h"
+#include "proto/oprec.h"
 #include "proto/token.h"
 
 #define DEFAULT_INVITE_TTL_MS	(3600 * 1000)
@@ -46,6 +50,117 @@ do_invite(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	ctlsock_reply(cl, &b);
 	engine_save_now(e);
 	engine_kick(e);
+}
+
+/*
+ * enrol_by_root - the mesh root vouches for an operator (rpn init, rpn
+ * operator adopt): a statement like any operator's, signed with the root
+ * key, which only the founding node holds.  0, or -1 with err.
+ */
+static int
+enrol_by_root(struct engine *e, const uint8_t key[WIRE_KEY], const char *name,
+    char *err, size_t errlen)
+{
+	struct oprec	*o;
+	struct buf	 body, env;
+	enum acc	 a = ACC_NOMEM;
+
+	if (!e->has_root) {
+		snprintf(err, errlen, "this node does not hold the mesh root key: "
+		    "run this on the node that founded the mesh");
+		return -1;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->kind = REC_OPERATOR;
+	o->version = engine_unix_ms();
+	o->action = OP_ENROL;
+	memcpy(o->subject, key, WIRE_KEY);
+	strlcpy(o->name, name, sizeof(o->name));
+	buf_init(&body, WIRE_MAX_RECORD);
+	buf_init(&env, WIRE_MAX_RECORD);
+	if (oprec_encode(&body, o) == 0 && env_seal(&env, e->root_sk,
+	    e->mesh.mesh_id, body.p, body.len) == 0)
+		a = mesh_accept(&e->mesh, env.p, env.len, engine_now(e),
+		    engine_unix_ms(), MESH_RELAY);
+	buf_release(&body);
+	buf_release(&env);
+	free(o);
+	if (a != ACC_NEW) {
+		snprintf(err, errlen, "the enrolment was refused (%s)%s%s",
+		    acc_names[a], e->mesh.why[0] ? ": " : "", e->mesh.why);
+		return -1;
+	}
+	log_info("operator \"%s\" enrolled by the mesh root", name);
+	engine_save_now(e);
+	engine_kick(e);
+	return 0;
+}
+
+static void
+do_adopt(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	char	 err[256];
+
+	if (!e->mesh.joined || e->mesh.left)
+		ctlsock_reply_error(cl, "this node is not in a mesh");
+	else if (!r->has_operator)
+		ctlsock_reply_error(cl, "adopt needs an operator's public key "
+		    "and name");
+	else if (enrol_by_root(e, r->operator_key, r->operator_name, err,
+	    sizeof(err)) == -1)
+		ctlsock_reply_error(cl, "%s", err);
+	else
+		ctlsock_reply_ok(cl);
+}
+
+/* rpnctl operator add/remove, revoke, grant, lan approve: a signed statement. */
+static void
+do_submit(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	enum acc	 a;
+
+	if (!e->mesh.joined || e->mesh.left) {
+		ctlsock_reply_error(cl, "this node is not in a mesh");
+		return;
+	}
+	if (r->signed_len == 0) {
+		ctlsock_reply_error(cl, "submit needs a signed statement");
+		return;
+	}
+	/* Checked exactly as any node checks it when it arrives. */
+	a = mesh_accept(&e->mesh, r->signed_rec, r->signed_len, engine_now(e),
+	    engine_unix_ms(), MESH_RELAY);
+	if (a == ACC_NEW) {
+		engine_save_now(e);
+		engine_kick(e);
+		ctlsock_reply_ok(cl);
+		return;
+	}
+	ctlsock_reply_error(cl, "the statement was refused (%s)%s%s",
+	    acc_names[a], e->mesh.why[0] ? ": " : "", e->mesh.why);
+}
+
+static void
+do_operators(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct buf	 b;
+
+	(void)r;
+	ctlview_operators(&b, e);
+	ctlsock_reply(cl, &b);
+}
+
+static void
+do_audit(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+{
+	struct buf	 b;
+
+	(void)r;
+	ctlview_audit(&b, e);
+	ctlsock_reply(cl, &b);
 }
 
 static void
@@ -86,6 +201,9 @@ do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	}
 	log_info("founded mesh %02x%02x%02x%02x… as \"%s\"", e->mesh.mesh_id[0],
 	    e->mesh.mesh_id[1], e->mesh.mesh_id[2], e->mesh.mesh_id[3], name);
+	if (r->has_operator && enrol_by_root(e, r->operator_key,
+	    r->operator_name, err, sizeof(err)) == -1)
+		log_warnx("rpn init: %s", err);
 	engine_save_now(e);
 	ctlview_init(&b, e);
 	ctlsock_reply(cl, &b);
@@ -289,6 +407,10 @@ static void (*const handlers[CTL_CMD_MAX + 1])(struct engine *,
 	[CTL_SERVICE_DEL]	= do_service,
 	[CTL_SERVICE_LIST]	= do_service_list,
 	[CTL_SERVICE_SHOW]	= do_service_show,
+	[CTL_SUBMIT]		= do_submit,
+	[CTL_OPERATORS]		= do_operators,
+	[CTL_AUDIT]		= do_audit,
+	[CTL_ADOPT]		= do_adopt,
 };
 
 /*

@@ -454,7 +454,19 @@ self_state(struct engine *e)
 		return "none";
 	if (e->mesh.left)
 		return "left";
+	if (policy_revoked(&e->mesh.pol, e->mesh.id) != NULL)
+		return "revoked";
 	return "alive";
+}
+
+static uint32_t
+revoked_gone(const struct mesh *m)
+{
+	uint32_t	 n = 0;
+
+	for (uint32_t i = 0; i < m->pol.nrevs; i++)
+		n += mb_get(&m->mb, m->pol.revs[i].node) == NULL;
+	return n;
 }
 
 /* rpnctl status: this node, the members, the host, the kernel, the services, the counters. */
@@ -465,7 +477,7 @@ ctlview_status(struct buf *b, struct engine *e)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ok_head(&pk, b, 9);
+	ok_head(&pk, b, 11);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -490,7 +502,7 @@ ctlview_status(struct buf *b, struct engine *e)
 		msgpack_pack_false(&pk);
 
 	mp_pack_str(&pk, "members");
-	msgpack_pack_array(&pk, m->joined ? m->mb.n : 0);
+	msgpack_pack_array(&pk, m->joined ? m->mb.n + revoked_gone(m) : 0);
 	for (uint32_t i = 0; m->joined && i < m->mb.n; i++) {
 		const struct member	*mm = m->mb.m[i];
 
@@ -500,7 +512,8 @@ ctlview_status(struct buf *b, struct engine *e)
 		mp_pack_str(&pk, "id");
 		pack_hex(&pk, mm->id, WIRE_KEY);
 		mp_pack_str(&pk, "state");
-		mp_pack_str(&pk, mm->self ? self_state(e) : mstate_name(mm->state));
+		mp_pack_str(&pk, mm->self ? self_state(e) :
+		    mm->revoked ? "revoked" : mstate_name(mm->state));
 		mp_pack_str(&pk, "addrs");
 		pack_addrs(&pk, e, mm);
 		mp_pack_str(&pk, "last_ack_ms");
@@ -516,12 +529,41 @@ ctlview_status(struct buf *b, struct engine *e)
 		else
 			msgpack_pack_false(&pk);
 	}
+	/* Revoked nodes this node has forgotten (reaped) are listed still. */
+	for (uint32_t i = 0; m->joined && i < m->pol.nrevs; i++) {
+		const struct revocation	*rv = &m->pol.revs[i];
+
+		if (mb_get(&m->mb, rv->node) != NULL)
+			continue;
+		msgpack_pack_map(&pk, 7);
+		mp_pack_str(&pk, "name");
+		mp_pack_str(&pk, rv->name);
+		mp_pack_str(&pk, "id");
+		pack_hex(&pk, rv->node, WIRE_KEY);
+		mp_pack_str(&pk, "state");
+		mp_pack_str(&pk, "revoked");
+		mp_pack_str(&pk, "addrs");
+		msgpack_pack_array(&pk, 0);
+		mp_pack_str(&pk, "last_ack_ms");
+		msgpack_pack_nil(&pk);
+		mp_pack_str(&pk, "incarnation");
+		msgpack_pack_uint64(&pk, 0);
+		mp_pack_str(&pk, "self");
+		msgpack_pack_false(&pk);
+	}
 	pack_host(&pk, e);
 	pack_kernel(&pk, e);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
 	mp_pack_str(&pk, "counters");
 	pack_counters(&pk, e);
+	mp_pack_str(&pk, "governed");
+	if (policy_governed(&m->pol))
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	mp_pack_str(&pk, "operators");
+	msgpack_pack_uint32(&pk, m->pol.nactive);
 }
 
 /* rpnctl service show: -1, with b untouched, when no service is shown by that name. */

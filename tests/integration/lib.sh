@@ -15,6 +15,8 @@ TEST=$(basename "$0" .sh)
 PFX="r$$"
 W=$(mktemp -d "/tmp/rpn-$TEST.XXXXXX")
 chmod 755 "$W"
+# rpn init makes the mesh's first operator key here, not in root's home.
+export RPN_OPERATOR_KEY="$W/operator.key"
 NSLIST=()
 _status=FAILED
 

@@ -23,6 +23,7 @@
 #include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"
+#include "proto/oprec.h"
 #include "proto/parse.h"
 #include "proto/token.h"
 
@@ -720,6 +721,142 @@ state_records(const char *dir)
 	state_snap_release(&s);
 }
 
+/*
+ * statement STATE_DIR ADDR TARGET_ID grant NAME PROTO/PORT OWNER_ID [public]
+ *         | revoke NODE_ID NAME | operator PUBKEY NAME
+ * An operator statement signed with a member's own node key, as a member
+ * patched to skip every check could send it: receivers must refuse it.
+ */
+static void
+rogue_statement(int argc, char **argv)
+{
+	struct state_snap	 s;
+	uint8_t			 sk[SECRET_KEY], target[WIRE_KEY],
+				 mid[WIRE_MESH_ID];
+	struct oprec		 o;
+	struct buf		 body, env;
+	const char		*kind = argv[5];
+
+	load_member(argv[2], sk, &s);
+	unhex(argv[4], target, WIRE_KEY);
+	memset(&o, 0, sizeof(o));
+	o.version = (uint64_t)time(NULL) * 1000;
+	if (strcmp(kind, "grant") == 0 && argc >= 9) {
+		const char	*slash = strchr(argv[7], '/');
+
+		o.kind = REC_GRANT;
+		strlcpy(o.name, argv[6], sizeof(o.name));
+		if (slash == NULL || parse_port(slash + 1, &o.svc.port) == -1)
+			die("bad PROTO/PORT");
+		o.svc.proto = strncmp(argv[7], "udp", 3) == 0 ? SVC_UDP : SVC_TCP;
+		unhex(argv[8], o.owners[0], WIRE_KEY);
+		o.nowners = 1;
+		o.svc.public = argc > 9 && strcmp(argv[9], "public") == 0;
+	} else if (strcmp(kind, "revoke") == 0 && argc == 8) {
+		o.kind = REC_REVOKE;
+		unhex(argv[6], o.subject, WIRE_KEY);
+		strlcpy(o.name, argv[7], sizeof(o.name));
+	} else if (strcmp(kind, "operator") == 0 && argc == 8) {
+		o.kind = REC_OPERATOR;
+		o.action = OP_ENROL;
+		if (oprec_pubkey_parse(argv[6], o.subject) == -1)
+			die("bad operator key");
+		strlcpy(o.name, argv[7], sizeof(o.name));
+	} else
+		die("bad statement");
+	buf_init(&body, WIRE_MAX_RECORD);
+	buf_init(&env, WIRE_MAX_RECORD);
+	env_mesh_id(mid, s.root);
+	if (oprec_encode(&body, &o) == -1 ||
+	    env_seal(&env, sk, mid, body.p, body.len) == -1)
+		die("cannot sign");
+	send_record(argv[3], target, env.p, env.len);
+	buf_release(&body);
+	buf_release(&env);
+	state_snap_release(&s);
+}
+
+static void
+read_full(int fd, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t	 r = read(fd, p, n);
+
+		if (r <= 0)
+			die("the connection closed early");
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/*
+ * svc-req STATE_DIR ADDR TARGET_ID del NAME: as the member, ask the target
+ * over a member stream to delete its backend of NAME, without an
+ * operator's order, as a patched member would.  Prints the answer.
+ */
+static void
+rogue_svc_req(const char *dir, const char *to, const char *target_hex,
+    const char *name)
+{
+	struct state_snap	 s;
+	uint8_t			 sk[SECRET_KEY], target[WIRE_KEY], key[32],
+				 hdr[4], *in, *out;
+	struct rec_service	 sv;
+	struct buf		 p, box;
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct wire_msg		*m;
+	size_t			 outlen;
+	uint32_t		 n;
+	int			 fd;
+
+	load_member(dir, sk, &s);
+	unhex(target_hex, target, WIRE_KEY);
+	if (box_pair_key(key, sk, target) == -1)
+		die("bad target key");
+	memset(&sv, 0, sizeof(sv));
+	strlcpy(sv.name, name, sizeof(sv.name));
+	buf_init(&p, 4096);
+	buf_init(&box, 8192);
+	if (wire_svc_req_encode(&p, 2, &sv, 0, NULL, 0) == -1 ||
+	    buf_put(&box, "\0\0\0\0", 4) == -1 ||
+	    box_seal(&box, sk + 32, key, (uint64_t)time(NULL) * 1000, 1, p.p,
+	    p.len) == -1)
+		die("cannot make the request");
+	box.p[0] = (uint8_t)((box.len - 4) >> 24);
+	box.p[1] = (uint8_t)((box.len - 4) >> 16);
+	box.p[2] = (uint8_t)((box.len - 4) >> 8);
+	box.p[3] = (uint8_t)(box.len - 4);
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    write(fd, box.p, box.len) != (ssize_t)box.len)
+		die("cannot send the request");
+	read_full(fd, hdr, 4);
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n > 65536 || (in = malloc(n)) == NULL || (out = malloc(n)) == NULL ||
+	    (m = malloc(sizeof(*m))) == NULL)
+		die("bad answer");
+	read_full(fd, in, n);
+	if (box_open(in, n, key, out, &outlen) == -1 ||
+	    wire_msg_decode(out, outlen, 1, m) == -1)
+		die("the answer does not open");
+	printf("code %u: %s\n", m->code, m->errmsg);
+	wire_msg_release(m);
+	free(m);
+	free(in);
+	free(out);
+	close(fd);
+	buf_release(&p);
+	buf_release(&box);
+	sodium_memzero(key, sizeof(key));
+	state_snap_release(&s);
+}
+
 static void
 usage(void)
 {
@@ -735,6 +872,10 @@ usage(void)
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool state-records STATE_DIR\n"
+	    "       rpn-tool statement STATE_DIR ADDR[:PORT] TARGET_ID grant NAME\n"
+	    "                PROTO/PORT OWNER_ID [public] | revoke NODE_ID NAME\n"
+	    "                | operator PUBKEY NAME\n"
+	    "       rpn-tool svc-req STATE_DIR ADDR[:PORT] TARGET_ID del NAME\n"
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
 	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
@@ -757,6 +898,11 @@ main(int argc, char **argv)
 		fuzz_seeds(argv[2]);
 	} else if (strcmp(argv[1], "udp-serve") == 0 && (argc == 3 || argc == 4)) {
 		udp_serve(argv[2], argc == 4 ? argv[3] : NULL);
+	} else if (strcmp(argv[1], "statement") == 0 && argc >= 8) {
+		rogue_statement(argc, argv);
+	} else if (strcmp(argv[1], "svc-req") == 0 && argc == 7 &&
+	    strcmp(argv[5], "del") == 0) {
+		rogue_svc_req(argv[2], argv[3], argv[4], argv[6]);
 	} else if (strcmp(argv[1], "state-records") == 0 && argc == 3) {
 		state_records(argv[2]);
 	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {

@@ -359,3 +359,173 @@ TEST(mesh_deleted_record_never_returns)
 	mesh_release(&b);
 	mesh_release(&c);
 }
+
+/* ---- operators and policy (node/core/policy.c) ---- */
+
+#include "proto/envelope.h"
+#include "proto/oprec.h"
+
+static enum acc
+statement(struct mesh *to, const uint8_t sk[SECRET_KEY], struct oprec *o)
+{
+	struct buf	 body, env;
+	enum acc	 r = ACC_NOMEM;
+
+	buf_init(&body, WIRE_MAX_RECORD);
+	buf_init(&env, WIRE_MAX_RECORD);
+	if (oprec_encode(&body, o) == 0 &&
+	    env_seal(&env, sk, to->mesh_id, body.p, body.len) == 0)
+		r = mesh_accept(to, env.p, env.len, NOW, UNIX, 0);
+	buf_release(&body);
+	buf_release(&env);
+	return r;
+}
+
+static void
+enrol(struct oprec *o, uint64_t v, const uint8_t key[WIRE_KEY],
+    const char *name, uint8_t action)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = REC_OPERATOR;
+	o->version = v;
+	memcpy(o->subject, key, WIRE_KEY);
+	strcpy(o->name, name);
+	o->action = action;
+}
+
+TEST(policy_root_enrols_operators_members_cannot)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY], op_pk[WIRE_KEY], op_sk[SECRET_KEY];
+	struct oprec	 o;
+
+	two(&a, &b, root_sk);
+	crypto_sign_keypair(op_pk, op_sk);
+	ASSERT(!policy_governed(&b.pol));
+	/* a member's own key cannot enrol an operator, nor grant */
+	enrol(&o, UNIX + 1, op_pk, "alice", OP_ENROL);
+	ASSERT_EQ(statement(&b, a.sk, &o), ACC_NOT_OPERATOR);
+	ASSERT_EQ(statement(&b, root_sk, &o), ACC_NEW);
+	ASSERT(policy_governed(&b.pol));
+	ASSERT_EQ(b.pol.nactive, 1);
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_GRANT;
+	o.version = UNIX + 2;
+	strcpy(o.name, "web");
+	o.svc.proto = SVC_TCP;
+	o.svc.port = 80;
+	o.nowners = 1;
+	memcpy(o.owners[0], a.id, WIRE_KEY);
+	ASSERT_EQ(statement(&b, b.sk, &o), ACC_NOT_OPERATOR);
+	ASSERT(policy_grant(&b.pol, "web") == NULL);
+	ASSERT_EQ(statement(&b, op_sk, &o), ACC_NEW);
+	ASSERT(policy_granted(policy_grant(&b.pol, "web"), a.id));
+	ASSERT(!policy_granted(policy_grant(&b.pol, "web"), b.id));
+	ASSERT(b.counters[ACC_NOT_OPERATOR] == 2);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+TEST(policy_removal_last_operator_and_order)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY], k1[WIRE_KEY], s1[SECRET_KEY],
+			 k2[WIRE_KEY], s2[SECRET_KEY];
+	struct oprec	 o;
+
+	two(&a, &b, root_sk);
+	crypto_sign_keypair(k1, s1);
+	crypto_sign_keypair(k2, s2);
+	enrol(&o, UNIX + 1, k1, "one", OP_ENROL);
+	ASSERT_EQ(statement(&b, root_sk, &o), ACC_NEW);
+	/* the last operator cannot be removed, not even by itself */
+	enrol(&o, UNIX + 2, k1, "one", OP_REMOVE);
+	ASSERT_EQ(statement(&b, s1, &o), ACC_NOT_OPERATOR);
+	enrol(&o, UNIX + 3, k2, "two", OP_ENROL);
+	ASSERT_EQ(statement(&b, s1, &o), ACC_NEW);
+	enrol(&o, UNIX + 4, k1, "one", OP_REMOVE);
+	ASSERT_EQ(statement(&b, s2, &o), ACC_NEW);
+	ASSERT_EQ(b.pol.nactive, 1);
+	ASSERT(!policy_operator(&b.pol, k1)->active);
+	/* what "one" signed before stays (it enrolled "two"); later, nothing */
+	ASSERT(policy_operator(&b.pol, k2)->active);
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_REVOKE;
+	o.version = UNIX + 5;
+	memcpy(o.subject, a.id, WIRE_KEY);
+	strcpy(o.name, "a");
+	ASSERT_EQ(statement(&b, s1, &o), ACC_NOT_OPERATOR);
+	ASSERT(policy_revoked(&b.pol, a.id) == NULL);
+	/* the same statements in another order give the same policy */
+	ASSERT_EQ(policy_rebuild(&b.pol, &b.store), 0);
+	ASSERT_EQ(b.pol.nactive, 1);
+	ASSERT(policy_operator(&b.pol, k2)->active);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+TEST(policy_revocation_refuses_records_and_rejoin)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY], k1[WIRE_KEY], s1[SECRET_KEY];
+	struct oprec	 o;
+	struct token	 t;
+	struct wire_msg	 h;
+	struct wire_cert chain[WIRE_MAX_CHAIN];
+	uint8_t		 n;
+	char		 err[256];
+
+	two(&a, &b, root_sk);
+	crypto_sign_keypair(k1, s1);
+	enrol(&o, UNIX + 1, k1, "one", OP_ENROL);
+	ASSERT_EQ(statement(&a, root_sk, &o), ACC_NEW);
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_REVOKE;
+	o.version = UNIX + 2;
+	memcpy(o.subject, b.id, WIRE_KEY);
+	strcpy(o.name, "b");
+	ASSERT_EQ(statement(&a, s1, &o), ACC_NEW);
+	ASSERT(mb_get(&a.mb, b.id)->revoked);
+	ASSERT_EQ(mb_get(&a.mb, b.id)->state, M_LEFT);
+	ASSERT(!mesh_is_member(&a, b.id));
+	/* its newer node record is refused, so is a join under its key */
+	ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 10), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 10, 0),
+	    ACC_REVOKED);
+	ASSERT_EQ(mesh_invite(&a, 3600 * 1000, NOW, UNIX, &t), 0);
+	hello(&h, &b, &t, "b2");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX + 10, chain, &n, err, sizeof(err)),
+	    WERR_REVOKED);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+TEST(leave_is_final_for_the_key)
+{
+	struct mesh	 a, b, copy;
+	uint8_t		 root_sk[SECRET_KEY], sk[SECRET_KEY];
+	struct wire_cert chain[WIRE_MAX_CHAIN];
+	uint8_t		 n, tok[WIRE_KEY];
+	struct mesh_config cfg;
+
+	two(&a, &b, root_sk);
+	memcpy(sk, b.sk, SECRET_KEY);
+	memcpy(chain, b.chain, sizeof(chain));
+	n = b.nchain;
+	memcpy(tok, b.via_token, WIRE_KEY);
+	/* b leaves, 10 s after it joined */
+	ASSERT_EQ(mesh_leave(&b, NOW, UNIX + 10000), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 10000,
+	    0), ACC_NEW);
+	/* a copy of its state directory speaks again, with the old admission */
+	mesh_config_default(&cfg);
+	ASSERT_EQ(mesh_init(&copy, &cfg, sk, "b", b.addrs, b.naddrs, 9, NOW), 0);
+	copy.version = b.version;
+	ASSERT_EQ(mesh_adopt(&copy, a.root, chain, n, tok, NOW, UNIX + 20000), 0);
+	ASSERT_EQ(mesh_accept(&a, copy.self_env, copy.self_envlen, NOW,
+	    UNIX + 20000, 0), ACC_REFUSED);
+	ASSERT_EQ(mb_get(&a.mb, b.id)->state, M_LEFT);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&copy);
+}
