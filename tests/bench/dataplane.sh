@@ -19,6 +19,7 @@ MODES=${MODES:-routed nat rpn wggo nebula haproxy}
 SECTIONS=${SECTIONS:-1 2 3 4}
 P=rpnbd
 W=$(mktemp -d /tmp/rpn-dpbench.XXXXXX)
+export RPN_OPERATOR_KEY="$W/operator.key"	# not in root's home
 chmod 755 "$W"
 NSS=()
 PIDS=()

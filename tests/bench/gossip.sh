@@ -40,6 +40,7 @@ if [ -z "${RPN_BENCH_INSIDE:-}" ]; then
 fi
 
 W=$(mktemp -d /tmp/rpn-bench.XXXXXX)
+export RPN_OPERATOR_KEY="$W/operator.key"	# not in root's home
 chmod 755 "$W"
 exec 3>&2	# the terminal, for refusals from inside the rounds' redirections
 trap 'stop_all; rm -rf "$W"' EXIT

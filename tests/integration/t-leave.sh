@@ -16,6 +16,11 @@ listed() {	# listed NODE SERVICE: NODE's service list has it
 ctl n3 service add svc3 tcp/9003 --to 198.51.100.3:9 >/dev/null
 wait_until 100 0.05 'listed n1 svc3 && listed n2 svc3' || fail "svc3 not listed"
 nsx n3 nft list table inet rpn >/dev/null || fail "n3 has no table while in the mesh"
+# a copy of n3's state directory, taken before it leaves
+stop n3
+cp -a "$W/n3/state" "$W/n3copy-state"
+start n3
+wait_for 100 0.1 all_see alive n3 n1 n2 || fail "n3 did not come back after its restart"
 t0=$(date +%s%3N)
 rpn n3 leave > "$W/leave.out" &
 leaver=$!
@@ -32,6 +37,20 @@ expect_fail "leave twice" "not in a mesh" rpn n3 leave
 # no failure was ever reported for n3
 ctl n1 status --json | jq -e '.members[] | select(.name == "n3") | .state == "left"' >/dev/null ||
     fail "n3 not left on n1"
+
+# leaving is final for n3's key: its old state directory, started on
+# another machine, gets nowhere (refused by n1 and n2, and counted)
+node n3copy 198.51.100.33
+mkdir -p "$W/n3copy"
+cp -a "$W/n3copy-state" "$W/n3copy/state"
+before=$(( $(counter n1 records_refused) + $(counter n2 records_refused) ))
+start n3copy
+wait_until 100 0.1 '[ $(( $(counter n1 records_refused) + $(counter n2 records_refused) )) -gt $before ]' ||
+    fail "the copy's node record was not refused"
+sleep 2		# the scenario: the copy keeps talking to the mesh for a while
+all_see left n3 n1 n2 || fail "a copy of n3's state directory brought n3 back"
+crash n3copy
+say "a copy of n3's state directory after the leave: refused everywhere, n3 stays left"
 
 rpn n3 join "$(addr n2)" --token "$(ctl n2 invite)" --name n3 >/dev/null
 wait_for 100 0.1 all_see alive n3 n1 n2 || fail "n3 did not come back after rejoining"
