@@ -153,3 +153,123 @@ TEST(svc_conflicts_settle_the_same_everywhere)
 	svc_table_release(&t);
 	mb_release(&mb);
 }
+
+/* A policy by hand: one operator, and a grant of "web" when asked. */
+static void
+governed(struct policy *pol, int grant_web, int public, const uint8_t *owner2)
+{
+	static struct operator	 op;
+	static struct oprec	 g;
+
+	policy_init(pol, NULL);
+	memset(&op, 0, sizeof(op));
+	op.active = 1;
+	pol->ops = &op;
+	pol->nops = pol->nactive = 1;
+	if (!grant_web)
+		return;
+	memset(&g, 0, sizeof(g));
+	g.kind = REC_GRANT;
+	strcpy(g.name, "web");
+	g.svc.proto = SVC_TCP;
+	g.svc.port = 8080;
+	g.svc.public = public;
+	memcpy(g.owners[0], ids[1], WIRE_KEY);
+	g.nowners = 1;
+	if (owner2 != NULL) {
+		memcpy(g.owners[1], owner2, WIRE_KEY);
+		g.nowners = 2;
+	}
+	pol->grants = &g;
+	pol->ngrants = 1;
+}
+
+TEST(svc_policy_refusals_under_operators)
+{
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct policy		 pol;
+	struct svc_plan		 p;
+	struct rec_service	 web = svc("web", SVC_TCP, 8080, "100.64.2.10:80");
+	struct rec_service	 s;
+	char			 err[256];
+	static const struct {
+		const char	*what;
+		const char	*name;
+		uint8_t		 proto;
+		uint16_t	 port;
+		int		 public;
+		int		 allow;
+		int		 author;
+		int		 ok;
+		const char	*says;
+	} cases[] = {
+		{ "own update", "web", SVC_TCP, 8080, 0, 0, 1, 1, NULL },
+		{ "second owner", "web", SVC_TCP, 8080, 0, 0, 2, 0, "second owner" },
+		{ "redefinition", "web", SVC_UDP, 9999, 0, 0, 2, 0, "second owner" },
+		{ "port takeover", "grab", SVC_TCP, 8080, 0, 0, 2, 0, "held by" },
+		{ "public, no grant", "new", SVC_TCP, 8081, 1, 0, 2, 0, "operator" },
+		{ "allow, no grant", "new", SVC_TCP, 8081, 0, 1, 2, 0, "operator" },
+		{ "new private name", "new", SVC_TCP, 8081, 0, 0, 2, 1, NULL },
+	};
+
+	members(&mb);
+	svc_table_init(&t);
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &web), 0);
+	/* before any operator: members rule, as before */
+	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
+	ASSERT_EQ(svc_policy_check(&t, &mb, ids[2], &s, err, sizeof(err)), 0);
+	governed(&pol, 0, 0, NULL);
+	t.pol = &pol;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = svc(cases[i].name, cases[i].proto, cases[i].port,
+		    "100.64.3.10:80");
+		s.public = cases[i].public;
+		if (cases[i].allow) {
+			s.nallow = 1;
+			ASSERT_EQ(parse_prefix("203.0.113.0/24", &s.allow[0],
+			    NULL), 0);
+		}
+		err[0] = '\0';
+		ASSERT_EQ(svc_policy_check(&t, &mb, ids[cases[i].author], &s,
+		    err, sizeof(err)), cases[i].ok ? 0 : -1);
+		if (cases[i].says != NULL && strstr(err, cases[i].says) == NULL) {
+			fprintf(stderr, "%s: said \"%s\"\n", cases[i].what, err);
+			ASSERT(0);
+		}
+	}
+	/* the table never serves a second owner without a grant */
+	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[2], 5, &s), 0);
+	ASSERT_EQ(svc_table_get(&t, "web")->nowners, 1);
+	/* with a grant to both, public: both serve, and it is public */
+	svc_table_release(&t);
+	svc_table_init(&t);
+	governed(&pol, 1, 1, ids[2]);
+	t.pol = &pol;
+	web.public = 1;
+	ASSERT_EQ(svc_policy_check(&t, &mb, ids[1], &web, err, sizeof(err)), 0);
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &web), 0);
+	ASSERT_EQ(svc_policy_check(&t, &mb, ids[2], &s, err, sizeof(err)), 0);
+	ASSERT_EQ(svc_table_set(&t, ids[2], 11, &s), 0);
+	svc_plan_key(&t, svc_key(SVC_TCP, 8080), &mb, 0, &p);
+	ASSERT_EQ(p.nbackends, 2);
+	ASSERT(p.public);
+	/* a grant's node with another port is refused, and not served */
+	s = svc("web", SVC_UDP, 8080, "100.64.3.10:80");
+	ASSERT_EQ(svc_policy_check(&t, &mb, ids[2], &s, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "grant") != NULL);
+	/* a node outside the grant is refused */
+	s = svc("web", SVC_TCP, 8080, "100.64.3.10:80");
+	ASSERT_EQ(svc_policy_check(&t, &mb, ids[3], &s, err, sizeof(err)), -1);
+	/* access comes from the grant, not the owner's record */
+	governed(&pol, 1, 0, ids[2]);
+	svc_table_release(&t);
+	svc_table_init(&t);
+	t.pol = &pol;
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &web), 0);
+	svc_plan_key(&t, svc_key(SVC_TCP, 8080), &mb, 0, &p);
+	ASSERT(!p.public);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
