@@ -296,6 +296,7 @@ engine_kick(struct engine *e)
 		}
 	}
 	dpsync_flush(e);
+	dpsync_challenge(e);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
@@ -496,6 +497,7 @@ restore(struct engine *e, struct state_snap *s)
 			}
 		}
 	free(retry);
+	dpsync_restore_proofs(e, s->proofs, s->nproofs);
 	memset(m->counters, 0, sizeof(m->counters));
 	if (!m->left) {
 		mesh_publish_self(m, now, unix_ms);
