@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/core/claims.h"
 #include "node/core/hmap.h"
 #include "proto/box.h"
 #include "proto/wire.h"
@@ -44,6 +45,8 @@ struct member {
 	/* Stamps of its boxes seen here (box_windows_check()). */
 	struct box_window rx_dgram;
 	struct box_window rx_stream;
+	/* Its advertised addresses, and which of them it has proven here. */
+	struct claims	 claims;
 };
 
 struct mb_config {

@@ -19,11 +19,39 @@ collect_rec(void *ctx, const struct rec *r)
 	return store_list_add(ctx, r->env, r->envlen);
 }
 
+/* The members' proven addresses: [[id, [addr, ...]], ...], members with none left out. */
+static void
+encode_proofs(msgpack_packer *pk, const struct mesh *m)
+{
+	uint32_t	 n = 0;
+
+	for (uint32_t i = 0; i < m->mb.n; i++)
+		if (!m->mb.m[i]->self && claims_nproven(&m->mb.m[i]->claims) > 0)
+			n++;
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < m->mb.n; i++) {
+		const struct member	*mm = m->mb.m[i];
+		const struct claims	*c = &mm->claims;
+
+		if (mm->self || claims_nproven(c) == 0)
+			continue;
+		msgpack_pack_array(pk, 2);
+		msgpack_pack_bin_with_body(pk, mm->id, WIRE_KEY);
+		msgpack_pack_array(pk, claims_nproven(c));
+		for (uint8_t j = 0; j < c->n; j++)
+			if (c->a[j].proven)
+				wire_addr_encode(pk, &c->a[j].addr);
+	}
+}
+
 /*
  * state_encode - [format, name, advertise, joined, root, chain, token, left,
- * counter, records].  Records are the signed envelopes as received (our own
- * included) and the claims about failed members, so a restarted node verifies
- * them all again on load.
+ * counter, records, proofs].  Records are the signed envelopes as received
+ * (our own included) and the claims about failed members, so a restarted
+ * node verifies them all again on load.  Proofs are the members' addresses
+ * this node has proven (claims.c), so that a restart does not shut members
+ * out of private services until they prove them again; a file written
+ * before there were proofs has ten elements and loads with none.
  */
 int
 state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
@@ -42,7 +70,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 		    m->mb.m[i]->noticelen) == -1)
 			goto out;
 	mp_packer_init(&pk, b);
-	msgpack_pack_array(&pk, 10);
+	msgpack_pack_array(&pk, 11);
 	msgpack_pack_uint8(&pk, STATE_FORMAT);
 	mp_pack_str(&pk, m->name);
 	msgpack_pack_array(&pk, nadv);
@@ -72,6 +100,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 		msgpack_pack_false(&pk);
 	msgpack_pack_uint64(&pk, m->version);
 	wire_items_encode(&pk, l.items, l.lens, l.n);
+	encode_proofs(&pk, m);
 	rc = b->err ? -1 : 0;
 out:
 	store_list_release(&l);
@@ -82,6 +111,37 @@ void
 state_snap_release(struct state_snap *s)
 {
 	wire_items_release(&s->records);
+	free(s->proofs);
+	s->proofs = NULL;
+	s->nproofs = 0;
+}
+
+static int
+decode_proofs(const msgpack_object *o, struct state_snap *s)
+{
+	const msgpack_object	*a, *e, *aa;
+	uint32_t		 n, ne, na;
+
+	if (mp_array(o, 0, STATE_MAX_PROOFS, &a, &n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((s->proofs = calloc(n, sizeof(*s->proofs))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct state_proof	*p = &s->proofs[i];
+
+		if (mp_array(&a[i], 2, 2, &e, &ne) == -1 ||
+		    mp_bin_exact(&e[0], p->id, WIRE_KEY) == -1 ||
+		    mp_array(&e[1], 0, WIRE_MAX_ADDRS, &aa, &na) == -1)
+			return -1;
+		for (uint32_t j = 0; j < na; j++)
+			if (wire_addr_decode(&aa[j], &p->addrs[j]) == -1)
+				return -1;
+		p->naddrs = (uint8_t)na;
+		s->nproofs++;
+	}
+	return 0;
 }
 
 int
@@ -95,7 +155,7 @@ state_decode(const uint8_t *p, size_t len, struct state_snap *s)
 	memset(s, 0, sizeof(*s));
 	if (mp_parse(&d, p, len) == -1)
 		return -1;
-	if (mp_array(&d.root, 10, 10, &a, &n) == -1 ||
+	if (mp_array(&d.root, 10, 11, &a, &n) == -1 ||
 	    mp_u32(&a[0], 255, &fmt) == -1 || fmt != STATE_FORMAT ||
 	    mp_str_copy(&a[1], s->name, sizeof(s->name)) == -1 ||
 	    (s->name[0] && !wire_name_ok(s->name)) ||
@@ -123,6 +183,8 @@ state_decode(const uint8_t *p, size_t len, struct state_snap *s)
 	if (mp_bool(&a[7], &s->left) == -1 ||
 	    mp_u64(&a[8], UINT64_MAX, &s->counter) == -1 ||
 	    wire_items_decode(&a[9], UINT32_MAX, &s->records) == -1)
+		goto out;
+	if (n == 11 && decode_proofs(&a[10], s) == -1)
 		goto out;
 	rc = 0;
 out:

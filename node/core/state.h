@@ -9,6 +9,14 @@
 
 #define STATE_FILE	"state"
 #define STATE_MAX	(256u << 20)
+#define STATE_MAX_PROOFS 65536	/* members with proven addresses */
+
+/* A member's addresses this node had proven when it saved (claims.c). */
+struct state_proof {
+	uint8_t		 id[WIRE_KEY];
+	struct wire_addr addrs[WIRE_MAX_ADDRS];
+	uint8_t		 naddrs;
+};
 
 struct state_snap {
 	char		 name[WIRE_NAME_MAX + 1];
@@ -23,6 +31,8 @@ struct state_snap {
 	int		 left;
 	uint64_t	 counter;
 	struct wire_items records;
+	struct state_proof *proofs;	/* NULL in a file without them */
+	uint32_t	 nproofs;
 };
 
 int	state_encode(struct buf *, const struct mesh *,

@@ -19,6 +19,7 @@
 #define MAX_CONNS	256
 #define MAX_SYNCS	4
 #define SYNC_TIMEOUT_MS	10000
+#define CHALLENGE_TIMEOUT_MS 3000
 
 struct wreq {
 	uv_write_t	 req;
@@ -410,7 +411,10 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 		break;
 	case ST_PING_WAIT_ACK:
 		if (m->type == MSG_TCP_ACK && m->seq == c->seq) {
-			mb_on_ack(&e->mesh.mb, c->peer, m->seq, engine_now(e));
+			/* A challenge's answer proved its address in conn_frame(). */
+			if (c->role == CR_PING)
+				mb_on_ack(&e->mesh.mb, c->peer, m->seq,
+				    engine_now(e));
 			conn_finish(c);
 			engine_kick(e);
 			return;
@@ -520,8 +524,15 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "a frame failed authentication");
 			return;
 		}
-		if (w != NULL)
+		if (w != NULL) {
 			box_window_mark(w, epoch, ctr);
+			/*
+			 * It opened with the member's key on a connection to
+			 * or from c->addr (TCP: not a forged source): the
+			 * address is the member's.
+			 */
+			dpsync_seen(e, c->peer, &c->addr);
+		}
 		c->rx_started = 1;
 		c->rx_epoch = epoch;
 		c->rx_ctr = ctr;
@@ -685,6 +696,7 @@ conn_connect_cb(uv_connect_t *req, int status)
 			c->step = ST_SYNC_WAIT_RESP;
 		break;
 	case CR_PING:
+	case CR_CHALLENGE:
 		send_simple(c, MSG_TCP_PING, c->seq);
 		c->step = ST_PING_WAIT_ACK;
 		break;
@@ -766,6 +778,31 @@ conn_start_ping(struct engine *e, struct member *m, uint32_t seq)
 	c = conn_to_member(e, m, CR_PING, e->cfg.mesh.mb.probe_interval_ms);
 	if (c != NULL)
 		c->seq = seq;
+}
+
+/*
+ * conn_start_challenge - an ordinary TCP ping to one address a member
+ * advertises, sealed for that member: only the member can open it and
+ * answer, and the answer comes from that address (TCP), which proves it
+ * (conn_frame()).  An address the member never sends from (the second
+ * uplink of a multi-homed node) is proven this way.  A connection that
+ * reaches someone else fails: the answer does not open with the member's
+ * key.
+ */
+int
+conn_start_challenge(struct engine *e, const struct member *m,
+    const struct wire_addr *a)
+{
+	const uint8_t	*key = engine_pair_key(e, m->id);
+	struct conn	*c;
+
+	if (key == NULL || a->family == 0 || a->port == 0)
+		return -1;
+	if ((c = conn_connect(e, a, CR_CHALLENGE, CHALLENGE_TIMEOUT_MS)) == NULL)
+		return -1;
+	conn_set_peer(c, m->id, key);
+	c->seq = 0;
+	return 0;
 }
 
 /*

@@ -20,6 +20,7 @@ enum conn_role {
 	CR_PING,	/* our fallback probe */
 	CR_JOIN,	/* our join through a member */
 	CR_SVC,		/* asking a member to add or remove its backend */
+	CR_CHALLENGE,	/* a ping to one advertised address of a member, to prove it */
 };
 
 enum conn_step {
@@ -76,6 +77,8 @@ int	conn_listen(struct engine *, char *err, size_t errlen);
 void	conn_close_all(struct engine *);
 void	conn_start_sync(struct engine *, struct member *);
 void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
+int	conn_start_challenge(struct engine *, const struct member *,
+	    const struct wire_addr *);
 int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
 	    size_t orderlen, struct ctl_client *,

@@ -297,7 +297,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
 
-	msgpack_pack_map(pk, ACC_NUM + 30);
+	msgpack_pack_map(pk, ACC_NUM + 33);
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
@@ -325,6 +325,9 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
 	pack_counter(pk, "refutes", e->mesh.mb.refutes);
 	pack_counter(pk, "services_own_port", s->svc_own_port);
+	pack_counter(pk, "addrs_unproven", e->dp.addrs_unproven);
+	pack_counter(pk, "addr_challenges", s->addr_challenges);
+	pack_counter(pk, "lans_unapproved", e->dp.lans_unapproved);
 	pack_counter(pk, "records_held", e->mesh.store.live);
 	pack_counter(pk, "tombstones_held", e->mesh.store.tombstones);
 	pack_counter(pk, "dp_commits", e->dp.commits);

@@ -11,10 +11,17 @@
 #include "node/engine/dpsync.h"
 #include "node/core/array.h"
 #include "node/engine/chan.h"
+#include "node/engine/conn.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "node/core/privsep.h"
+#include "node/core/state.h"
 #include "proto/envelope.h"
+
+#define CHALLENGE_SCAN_MS	250
+
+static int	policy_approved(void *, const uint8_t[32],
+		    const struct wire_prefix *);
 
 void
 dpsync_init(struct engine *e)
@@ -24,6 +31,8 @@ dpsync_init(struct engine *e)
 	memset(d, 0, sizeof(*d));
 	svc_table_init(&d->svcs);
 	d->svcs.pol = &e->mesh.pol;
+	d->lan_approved = policy_approved;
+	d->lan_approved_ctx = e;
 	hmap_init(&d->sentidx);
 	d->need_full = 1;
 	d->members_dirty = 1;
@@ -55,6 +64,115 @@ dpsync_release(struct engine *e)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * node_claims - a member's node record arrived: the addresses it lists now
+ * are what it must prove (claims_advertised(): an address it listed before
+ * keeps its proof, a new one is challenged).
+ */
+static void
+node_claims(struct engine *e, const struct rec *r)
+{
+	struct member	*m = mb_get(&e->mesh.mb, r->author);
+	const uint8_t	*author, *body;
+	size_t		 bodylen;
+	struct rec_head	 h;
+	struct rec_node	*nd;
+
+	if (m == NULL || m->self || (nd = malloc(sizeof(*nd))) == NULL)
+		return;
+	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
+	    rec_node_decode(body, bodylen, &h, nd) == 0 &&
+	    claims_advertised(&m->claims, nd->addrs, nd->naddrs,
+	    engine_now(e)))
+		e->mesh.dirty = 1;	/* the proofs in the state file */
+	e->dp.challenge_at = 0;		/* a new address is challenged at once */
+	free(nd);
+}
+
+/*
+ * dpsync_seen - authenticated traffic from member id came from src: a
+ * datagram box or a stream frame that opened with its pair key.  An
+ * advertised address it proves enters the member set.
+ */
+void
+dpsync_seen(struct engine *e, const uint8_t id[32], const struct wire_addr *src)
+{
+	struct member	*m = mb_get(&e->mesh.mb, id);
+
+	if (m == NULL || m->self ||
+	    !claims_seen(&m->claims, src, engine_now(e)))
+		return;
+	e->dp.members_dirty = 1;
+	e->mesh.dirty = 1;	/* saved within a second: a restart keeps it */
+}
+
+/*
+ * dpsync_challenge - ping the advertised addresses that are due for a
+ * challenge (conn_start_challenge()), of members that are up.
+ */
+void
+dpsync_challenge(struct engine *e)
+{
+	struct membership	*mb = &e->mesh.mb;
+	uint64_t		 now = engine_now(e);
+
+	if (!e->mesh.joined || e->mesh.left || now < e->dp.challenge_at)
+		return;
+	/* Retries are a second apart or more: no need to look at every kick. */
+	e->dp.challenge_at = now + CHALLENGE_SCAN_MS;
+	for (uint32_t i = 0; i < mb->n; i++) {
+		struct member		*m = mb->m[i];
+		struct wire_addr	 due[WIRE_MAX_ADDRS];
+		uint32_t		 n;
+
+		if (m->self || (m->state != M_ALIVE && m->state != M_SUSPECT))
+			continue;
+		n = claims_due(&m->claims, now, due, WIRE_MAX_ADDRS);
+		for (uint32_t k = 0; k < n; k++)
+			if (conn_start_challenge(e, m, &due[k]) == 0)
+				e->st.addr_challenges++;
+	}
+}
+
+/* dpsync_restore_proofs - the proofs the state file kept (engine start). */
+void
+dpsync_restore_proofs(struct engine *e, const struct state_proof *p,
+    uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct member	*m = mb_get(&e->mesh.mb, p[i].id);
+
+		for (uint8_t j = 0; m != NULL && !m->self && j < p[i].naddrs;
+		    j++)
+			claims_restore(&m->claims, &p[i].addrs[j]);
+	}
+	e->dp.members_dirty = 1;
+}
+
+/*
+ * dpsync_set_lan_approval - the operator's approvals of LAN prefixes
+ * (NULL: none): which of the prefixes lan_needs_approval() holds back may
+ * enter the LAN set after all.  The sets are computed again.
+ */
+void
+dpsync_set_lan_approval(struct engine *e,
+    int (*approved)(void *, const uint8_t[32], const struct wire_prefix *),
+    void *ctx)
+{
+	e->dp.lan_approved = approved;
+	e->dp.lan_approved_ctx = ctx;
+	e->dp.members_dirty = 1;
+}
+
+/* The operators' approvals (rpnctl lan approve), from the mesh's policy. */
+static int
+policy_approved(void *ctx, const uint8_t node[32], const struct wire_prefix *p)
+{
+	struct engine	*e = ctx;
+
+	return policy_lan_approved(&e->mesh.pol, node, p);
+}
+
 /* mesh hook: a record was stored */
 void
 dpsync_on_record(void *ctx, const struct rec *r)
@@ -68,6 +186,7 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	if (r->kind == REC_NODE) {
 		e->dp.members_dirty = 1;
 		svc_table_touch_author(&e->dp.svcs, r->author);
+		node_claims(e, r);
 		return;
 	}
 	if (r->kind == REC_HEALTH) {
@@ -350,50 +469,104 @@ struct wanted {
 	uint32_t	 caplans;
 };
 
+/* A member's node record, decoded into *nd; -1 if it has none usable. */
+static int
+node_record(struct mesh *m, const struct member *mm, struct rec_node *nd)
+{
+	const struct rec	*r;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+
+	if (!svc_owner_usable(&m->mb, mm->id))
+		return -1;
+	r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
+	if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
+	    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
+		return -1;
+	return 0;
+}
+
 /*
- * The member address set and the LAN prefixes wanted now: every IPv4
- * address and LAN of every member that has not left (this node included:
- * its own site's clients use the services too), sorted, without
- * duplicates and with host bits cleared.  As many as there are: the
- * parent merges overlapping prefixes for the kernel.  -1 when out of memory.
+ * lan_allowed - may another member's LAN prefix enter the set?  Only if
+ * it needs no approval (lan_needs_approval(); others[] are every member's
+ * advertised addresses, this member's own from index self_lo to self_hi
+ * left out), or an operator approved it.
+ */
+static int
+lan_allowed(const struct dpsync *d, const struct member *mm,
+    const struct wire_prefix *p, const struct wire_addr *others, uint32_t n,
+    uint32_t self_lo, uint32_t self_hi)
+{
+	enum lan_verdict	 v;
+
+	v = lan_needs_approval(p, others, self_lo);
+	if (v == LAN_OK && n > self_hi)
+		v = lan_needs_approval(p, others + self_hi, n - self_hi);
+	if (v == LAN_OK)
+		return 1;
+	return d->lan_approved != NULL &&
+	    d->lan_approved(d->lan_approved_ctx, mm->id, p);
+}
+
+/*
+ * The member address set and the LAN prefixes wanted now: the IPv4
+ * addresses and LANs of every member that has not left (this node
+ * included: its own site's clients use the services too), sorted, without
+ * duplicates and with host bits cleared.  What other members say about
+ * themselves is checked first (docs/security.md): an address only once it
+ * is proven here (claims.c), a LAN prefix only when it needs no operator's
+ * approval or has it; what is left out is counted.  As many as there are:
+ * the parent merges overlapping prefixes for the kernel.  -1 when out of
+ * memory.
  */
 static int
 wanted_sets(struct engine *e, struct wanted *w)
 {
 	struct mesh	*m = &e->mesh;
 	struct rec_node	*nd;
-	uint32_t	 k;
+	struct wire_addr *adv = NULL;
+	uint32_t	*lo = NULL, nadv = 0, capadv = 0, k;
 
 	memset(w, 0, sizeof(*w));
-	if ((nd = malloc(sizeof(*nd))) == NULL)
-		return -1;
+	e->dp.addrs_unproven = e->dp.lans_unapproved = 0;
+	if ((nd = malloc(sizeof(*nd))) == NULL ||
+	    (lo = calloc(m->mb.n + 1, sizeof(*lo))) == NULL)
+		goto fail;
+	/* Every member's advertised addresses, member by member. */
 	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
-		const struct member	*mm = m->mb.m[i];
-		const struct rec	*r;
-		const uint8_t		*author, *body;
-		size_t			 bodylen;
-		struct rec_head		 h;
-
-		if (!svc_owner_usable(&m->mb, mm->id))
+		lo[i] = nadv;
+		if (node_record(m, m->mb.m[i], nd) == -1)
 			continue;
-		r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
-		if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
-		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
+		if (array_reserve(&adv, &capadv, nadv + nd->naddrs,
+		    sizeof(*adv)) == -1)
+			goto fail;
+		memcpy(adv + nadv, nd->addrs, nd->naddrs * sizeof(*adv));
+		nadv += nd->naddrs;
+	}
+	lo[m->mb.n] = nadv;
+	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
+		struct member	*mm = m->mb.m[i];
+		uint32_t	 lan0 = w->nlans;
+
+		if (node_record(m, mm, nd) == -1)
 			continue;
 		if (array_reserve(&w->addrs, &w->capaddrs, w->naddrs +
 		    nd->naddrs, sizeof(*w->addrs)) == -1 ||
 		    array_reserve(&w->lans, &w->caplans, w->nlans + nd->nlans,
 		    sizeof(*w->lans)) == -1)
 			goto fail;
-		for (int a = 0; a < nd->naddrs; a++)
-			if (nd->addrs[a].family == 4)
-				memcpy(&w->addrs[w->naddrs++], nd->addrs[a].ip, 4);
 		for (int l = 0; l < nd->nlans; l++) {
 			struct dp_prefix	*p = &w->lans[w->nlans];
 			uint32_t		 a, mask;
 
 			if (nd->lans[l].family != 4 || nd->lans[l].len > 32)
 				continue;
+			if (!mm->self && !lan_allowed(&e->dp, mm, &nd->lans[l],
+			    adv, nadv, lo[i], lo[i + 1])) {
+				e->dp.lans_unapproved++;
+				continue;
+			}
 			memset(p, 0, sizeof(*p));
 			memcpy(&a, nd->lans[l].ip, 4);
 			mask = nd->lans[l].len == 0 ? 0 :
@@ -402,8 +575,37 @@ wanted_sets(struct engine *e, struct wanted *w)
 			p->len = nd->lans[l].len;
 			w->nlans++;
 		}
+		if (!mm->self) {
+			struct claims	*c = &mm->claims;
+
+			/*
+			 * An address inside the member's own accepted LAN is
+			 * let in by the LAN set already, and is often not
+			 * reachable from here: no challenge for it, and it
+			 * is not counted.  Nor for IPv6 (no set holds it).
+			 */
+			for (uint8_t j = 0; j < c->n; j++) {
+				uint32_t	 a;
+
+				memcpy(&a, c->a[j].addr.ip, 4);
+				c->a[j].quiet = c->a[j].addr.family != 4;
+				for (uint32_t l = lan0; l < w->nlans &&
+				    !c->a[j].quiet; l++)
+					c->a[j].quiet = (ntohl(a) &
+					    (w->lans[l].len == 0 ? 0 :
+					    0xffffffffu << (32 - w->lans[l].len))) ==
+					    ntohl(w->lans[l].addr);
+			}
+			e->dp.addrs_unproven += claims_unproven(c);
+		}
+		for (int a = 0; a < nd->naddrs; a++)
+			if (nd->addrs[a].family == 4 && (mm->self ||
+			    claims_proven(&mm->claims, &nd->addrs[a])))
+				memcpy(&w->addrs[w->naddrs++], nd->addrs[a].ip, 4);
 	}
 	free(nd);
+	free(lo);
+	free(adv);
 	if (w->naddrs > 1)
 		qsort(w->addrs, w->naddrs, sizeof(*w->addrs), u32_cmp);
 	for (uint32_t i = k = 0; i < w->naddrs; i++)
@@ -419,6 +621,8 @@ wanted_sets(struct engine *e, struct wanted *w)
 	return 0;
 fail:
 	free(nd);
+	free(lo);
+	free(adv);
 	free(w->addrs);
 	free(w->lans);
 	return -1;

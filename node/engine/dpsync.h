@@ -10,6 +10,7 @@
 #include "node/core/store.h"
 
 struct engine;
+struct state_proof;
 
 /*
  * What was last sent for one (protocol, port), and whether it was
@@ -42,6 +43,18 @@ struct dpsync {
 	int32_t		 last_err;
 	uint64_t	 commits;
 	struct dp_state	 kernel;	/* the parent's word on the table */
+	/*
+	 * Whether an operator approved a LAN prefix that another member
+	 * advertises and that lan_needs_approval() holds back (NULL: none
+	 * is).  Called while the sets are computed; set_lan_approval() wants
+	 * them computed again.
+	 */
+	int		(*lan_approved)(void *ctx, const uint8_t node[32],
+			    const struct wire_prefix *);
+	void		*lan_approved_ctx;
+	uint64_t	 challenge_at;	/* when to look for addresses to challenge */
+	uint32_t	 addrs_unproven;	/* other members' addresses left out now */
+	uint32_t	 lans_unapproved;	/* other members' LAN prefixes left out now */
 };
 
 void	dpsync_init(struct engine *);
@@ -54,6 +67,14 @@ int	dpsync_check_service(void *ctx, const uint8_t author[32],
 	    size_t errlen);
 void	dpsync_on_policy(void *ctx);
 void	dpsync_member_changed(struct engine *, const uint8_t id[32]);
+void	dpsync_seen(struct engine *, const uint8_t id[32],
+	    const struct wire_addr *);
+void	dpsync_challenge(struct engine *);
+void	dpsync_restore_proofs(struct engine *, const struct state_proof *,
+	    uint32_t);
+void	dpsync_set_lan_approval(struct engine *,
+	    int (*)(void *, const uint8_t[32], const struct wire_prefix *),
+	    void *);
 void	dpsync_flush(struct engine *);
 void	dpsync_result(struct engine *, const struct dp_result *);
 void	dpsync_state(struct engine *, const struct dp_state *);

@@ -296,6 +296,7 @@ engine_kick(struct engine *e)
 		}
 	}
 	dpsync_flush(e);
+	dpsync_challenge(e);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
@@ -477,6 +478,7 @@ restore(struct engine *e, struct state_snap *s)
 	m->joined = 1;
 	/* Records may come before those they depend on: several passes. */
 	mesh_accept_items(m, &s->records, now, unix_ms, 0, NULL);
+	dpsync_restore_proofs(e, s->proofs, s->nproofs);
 	memset(m->counters, 0, sizeof(m->counters));
 	if (!m->left) {
 		mesh_publish_self(m, now, unix_ms);

@@ -301,6 +301,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	uint8_t		 pt[WIRE_MAX_DATAGRAM];
 	size_t		 ptlen, n = (size_t)nread;
 	struct wire_msg	 msg;
+	struct wire_addr src;
 	struct member	*m;
 	uint64_t	 now, unix_ms, epoch, ctr;
 	int		 marked = 0;
@@ -363,6 +364,9 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	/* It became a member with the record it carried: start its window here. */
 	if (!marked)
 		box_window_mark(&m->rx_dgram, epoch, ctr);
+	/* It opened with the member's key: its source address is the member's. */
+	if (addr_from_sockaddr(&src, from) == 0)
+		dpsync_seen(e, sender, &src);
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);

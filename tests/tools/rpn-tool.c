@@ -23,6 +23,7 @@
 #include "proto/compat.h"
 #include "proto/ctl.h"
 #include "proto/envelope.h"
+#include "proto/mp.h"
 #include "proto/oprec.h"
 #include "proto/parse.h"
 #include "proto/token.h"
@@ -340,6 +341,32 @@ fuzz_seeds(const char *dir)
 	}
 
 	seed(dir, "fuzz-config", k++, 1, (const uint8_t *)conf, strlen(conf));
+	{
+		/* A state file that is not in a mesh, with one member's proofs. */
+		msgpack_packer	 mp;
+
+		buf_reset(&b);
+		mp_packer_init(&mp, &b);
+		msgpack_pack_array(&mp, 11);
+		msgpack_pack_uint8(&mp, 1);
+		mp_pack_str(&mp, "x");
+		msgpack_pack_array(&mp, 1);
+		wire_addr_encode(&mp, &nd.addrs[0]);
+		msgpack_pack_false(&mp);
+		msgpack_pack_nil(&mp);
+		msgpack_pack_nil(&mp);
+		msgpack_pack_nil(&mp);
+		msgpack_pack_false(&mp);
+		msgpack_pack_uint64(&mp, 9);
+		wire_items_encode(&mp, NULL, NULL, 0);
+		msgpack_pack_array(&mp, 1);
+		msgpack_pack_array(&mp, 2);
+		msgpack_pack_bin_with_body(&mp, pk, WIRE_KEY);
+		msgpack_pack_array(&mp, 2);
+		wire_addr_encode(&mp, &nd.addrs[0]);
+		wire_addr_encode(&mp, &nd.addrs[0]);
+		seed(dir, "fuzz-config", k++, 0, b.p, b.len);
+	}
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_JOIN;
 	strcpy(r.name, "x");
@@ -869,6 +896,8 @@ usage(void)
 	    "       rpn-tool replay-services OLD_STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool service-record STATE_DIR ADDR[:PORT] TARGET_ID NAME\n"
 	    "                PROTO/PORT TARGET [public] [version V]\n"
+	    "       rpn-tool node-record STATE_DIR ADDR[:PORT] TARGET_ID\n"
+	    "                [addr IP[:PORT]]... [lan PREFIX]...\n"
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool state-records STATE_DIR\n"
@@ -1040,6 +1069,61 @@ main(int argc, char **argv)
 		send_record(argv[3], target, env.p, env.len);
 		buf_release(&nb);
 		buf_release(&env);
+		state_snap_release(&s);
+	} else if (strcmp(argv[1], "node-record") == 0 && argc >= 5) {
+		/*
+		 * The member's own node record with addresses and LAN
+		 * prefixes added, signed with its own key at a version above
+		 * its current one: what a member patched to claim an internet
+		 * host's address or half the internet as its LAN could send.
+		 */
+		struct rec_head		 h;
+		struct rec_node		*nd;
+		const uint8_t		*author, *body;
+		size_t			 bodylen;
+		struct buf		 nb, env;
+		uint8_t			 mid[WIRE_MESH_ID];
+		uint64_t		 version = (uint64_t)time(NULL) * 1000;
+
+		if ((nd = malloc(sizeof(*nd))) == NULL)
+			die("oom");
+		load_member(argv[2], sk, &s);
+		unhex(argv[4], target, WIRE_KEY);
+		rec = own_record(&s, sk + 32, &len);
+		if (rec == NULL || env_peek(rec, len, &author, &body,
+		    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
+			die("cannot read the node record");
+		for (int i = 5; i < argc; i++) {
+			if (strcmp(argv[i], "addr") == 0 && i + 1 < argc) {
+				if (nd->naddrs == WIRE_MAX_ADDRS ||
+				    parse_addrport(argv[++i], nd->naddrs > 0 ?
+				    nd->addrs[0].port : RPN_PORT_DEFAULT,
+				    &nd->addrs[nd->naddrs]) == -1)
+					die("bad or too many addr");
+				nd->naddrs++;
+			} else if (strcmp(argv[i], "lan") == 0 && i + 1 < argc) {
+				if (nd->nlans == WIRE_MAX_LANS ||
+				    parse_prefix(argv[++i], &nd->lans[nd->nlans],
+				    NULL) == -1)
+					die("bad or too many lan");
+				nd->nlans++;
+			} else
+				usage();
+		}
+		if (version <= h.version)
+			version = h.version + 1;
+		buf_init(&nb, WIRE_MAX_RECORD);
+		buf_init(&env, WIRE_MAX_RECORD);
+		env_mesh_id(mid, s.root);
+		if (rec_node_encode(&nb, version, h.flags, nd) == -1 ||
+		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
+			die("cannot sign");
+		send_record(argv[3], target, env.p, env.len);
+		printf("node record version %llu: %u addresses, %u LAN prefixes\n",
+		    (unsigned long long)version, nd->naddrs, nd->nlans);
+		buf_release(&nb);
+		buf_release(&env);
+		free(nd);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "outsider") == 0 && argc == 5) {
 		uint8_t			 pk[WIRE_KEY], fsk[SECRET_KEY],
