@@ -66,7 +66,7 @@ PROTO_SRC  := $(sort $(wildcard proto/*.c))
 CORE_SRC   := $(sort $(wildcard node/core/*.c))
 PARENT_SRC := $(filter-out node/parent/rpnd.c,$(sort $(wildcard node/parent/*.c)))
 ENGINE_SRC := $(sort $(wildcard node/engine/*.c))
-CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c
+CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c ctl/operator.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -126,7 +126,7 @@ $(BUILD)/tests/list.h: $(UNIT_SRC)
 $(call obj,tests/unit/runner.c): $(BUILD)/tests/list.h
 $(call obj,tests/unit/runner.c): ALL_CFLAGS += -I$(BUILD)/tests
 
-$(UNIT): $(call obj,tests/unit/runner.c $(UNIT_SRC)) $(CORE_LIB) $(PROTO_LIB)
+$(UNIT): $(call obj,tests/unit/runner.c $(UNIT_SRC)) $(CORE_LIB) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
 # check-layers: the rooms' boundaries, checked on the objects (nm and the

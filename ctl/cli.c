@@ -1,4 +1,5 @@
 /* cli.c: the subcommand driver shared by rpn and rpnctl (wg's subcommands[] shape). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -91,6 +92,64 @@ cli_call(const struct ctl_req *r, struct mp_doc *resp, int timeout_ms)
 	if (client_call(client_socket(cli_sock), r, resp, timeout_ms, err,
 	    sizeof(err)) == -1)
 		return cli_fail("%s", err);
+	return 0;
+}
+
+/* cli_status - rpnd's status, and what signing needs of it; 0 or 1. */
+int
+cli_status(struct mp_doc *d, struct op_mesh *m)
+{
+	struct ctl_req	 r;
+	char		 err[200];
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_STATUS;
+	if (cli_call(&r, d, 10000) != 0)
+		return 1;
+	if (op_mesh_read(&d->root, m, err, sizeof(err)) == -1) {
+		mp_doc_release(d);
+		return cli_fail("%s", err);
+	}
+	return 0;
+}
+
+/* cli_opkey - the operator's key pair, or why there is none; 0 or 1. */
+int
+cli_opkey(struct opkey *k)
+{
+	char	 path[OPKEY_PATH_MAX], err[OPKEY_PATH_MAX + 200];
+	int	 is_default;
+
+	if (opkey_path(path, sizeof(path), &is_default, err,
+	    sizeof(err)) == -1)
+		return cli_fail("%s", err);
+	if (opkey_load(path, k, err, sizeof(err)) == -1) {
+		if (errno == ENOENT)
+			return cli_fail("%s (there is none at %s)", OPKEY_NONE,
+			    path);
+		return cli_fail("%s", err);
+	}
+	return 0;
+}
+
+/*
+ * cli_submit - sign statement o with the operator's key and hand it to
+ * rpnd, which checks it as every node will; 0, or 1 with rpnd's reason.
+ */
+int
+cli_submit(const struct opkey *k, const struct op_mesh *m, struct oprec *o)
+{
+	struct ctl_req	 r;
+	struct mp_doc	 d;
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_SUBMIT;
+	if (op_seal(k, m->mesh_id, o, r.signed_rec, sizeof(r.signed_rec),
+	    &r.signed_len) == -1)
+		return cli_fail("cannot sign the statement (too large?)");
+	if (cli_call(&r, &d, 10000) != 0)
+		return 1;
+	mp_doc_release(&d);
 	return 0;
 }
 

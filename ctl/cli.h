@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ctl/client.h"
+#include "ctl/operator.h"
 
 struct cli_cmd {
 	const char	*name;
@@ -26,5 +27,8 @@ int	cli_bad_option(const struct cli_cmd *, int ch, const char *optstring,
 	    char **argv);
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	cli_call(const struct ctl_req *, struct mp_doc *, int timeout_ms);
+int	cli_status(struct mp_doc *, struct op_mesh *);
+int	cli_opkey(struct opkey *);
+int	cli_submit(const struct opkey *, const struct op_mesh *, struct oprec *);
 
 #endif

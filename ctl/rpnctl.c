@@ -1,9 +1,10 @@
-/* rpnctl.c: rpnctl status | invite | service: look at and change a running mesh. */
+/* rpnctl.c: rpnctl status, invite, service, operator, revoke, lan, audit: a running mesh. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "ctl/cli.h"
 #include "ctl/output.h"
@@ -13,6 +14,10 @@
 static int	status_main(int, char **);
 static int	invite_main(int, char **);
 static int	service_main(int, char **);
+static int	operator_main(int, char **);
+static int	revoke_main(int, char **);
+static int	lan_main(int, char **);
+static int	audit_main(int, char **);
 
 static const struct cli_cmd cmds[] = {
 	{ "status", status_main, "[--json]",
@@ -26,7 +31,8 @@ static const struct cli_cmd cmds[] = {
 	  "  --json          {\"token\": ..., \"expires\": unix seconds}\n" },
 	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
 	  "[--node NODE] [--allow PREFIX]... [--public] [--force]\n"
-	  "      | del NAME [--node NODE] | list [--json] | show NAME [--json]",
+	  "      | del NAME [--node NODE] | list [--json] | show NAME [--json]\n"
+	  "      | grant NAME NODE | revoke-grant NAME NODE",
 	  "Add or remove a backend of a service, or list the services.  A\n"
 	  "      service on PORT is forwarded by every node to an alive backend.",
 	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
@@ -49,7 +55,46 @@ static const struct cli_cmd cmds[] = {
 	  "  list [--json]            every service, its backends and where it is forwarded\n"
 	  "  show NAME [--json]       one service in detail: access, each backend's\n"
 	  "                           health and since when, and whether this node\n"
-	  "                           programs it (or why not)\n" },
+	  "                           programs it (or why not)\n"
+	  "  grant NAME NODE          let NODE be an owner of NAME too (its backend\n"
+	  "                           is added with service add there, or --node)\n"
+	  "  revoke-grant NAME NODE   take that back: NODE's backend is not served\n"
+	  "\n"
+	  "Once the mesh has operators (rpnctl operator list), these are signed with\n"
+	  "the operator key ($RPN_OPERATOR_KEY, else ~/.config/rpn/operator.key):\n"
+	  "grant and revoke-grant; add with --public or --allow, or of a name another\n"
+	  "node serves with --node (a grant first); add and del with --node (an order\n"
+	  "to that node).  A private backend on this node under a name no other node\n"
+	  "serves needs no operator.\n" },
+	{ "operator", operator_main, "list [--json] | add NAME PUBKEY | remove NAME",
+	  "The mesh's operators: the people whose keys sign its policy.",
+	  "  list [--json]    every operator: name, public key, active or removed,\n"
+	  "                   since when, and who enrolled it (the mesh root or an\n"
+	  "                   operator)\n"
+	  "  add NAME PUBKEY  enrol PUBKEY (44 characters of base64, from \"rpn\n"
+	  "                   operator keygen\" or \"rpn operator pubkey\") as NAME\n"
+	  "  remove NAME      remove operator NAME: its signatures from now on count\n"
+	  "                   for nothing, what it signed before stays; the last\n"
+	  "                   operator cannot be removed\n"
+	  "\n"
+	  "add and remove are signed with the operator key ($RPN_OPERATOR_KEY, else\n"
+	  "~/.config/rpn/operator.key).\n" },
+	{ "revoke", revoke_main, "NODE",
+	  "Revoke member NODE for good, signed with the operator key: every member\n"
+	  "      lists it as revoked and refuses its records, datagrams and streams.",
+	  NULL },
+	{ "lan", lan_main, "approve NODE PREFIX...",
+	  "Approve LAN prefixes of NODE that need an operator: outside RFC 1918\n"
+	  "      and RFC 6598, shorter than /16, or overlapping a member's addresses.",
+	  "  approve NODE PREFIX...  signed with the operator key; replaces NODE's\n"
+	  "                          earlier approval, so name every prefix (at\n"
+	  "                          most 64)\n" },
+	{ "audit", audit_main, "[--json]",
+	  "Every policy change the mesh accepted, oldest first: operators enrolled\n"
+	  "      and removed, grants, revocations, approvals, joins.  The same on\n"
+	  "      every node: it is read from the signed statements.",
+	  "  --json   {\"events\": [{\"time\", \"actor\", \"actor_key\", \"event\",\n"
+	  "           \"subject\", \"detail\"}]} (docs/json.md)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -59,6 +104,97 @@ static const struct option json_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+static const struct option help_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * plain_options - a command's options when it has at most --json: 0, or
+ * an exit status.  json NULL: no --json.  Its arguments start at optind.
+ */
+static int
+plain_options(const struct cli_cmd *c, int argc, char **argv, int *json)
+{
+	const char	*opts = json != NULL ? ":jh" : ":h";
+	int		 ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, opts, json != NULL ? json_opts :
+	    help_opts, NULL)) != -1) {
+		if (ch == 'j' && json != NULL)
+			*json = 1;
+		else if (ch == 'h') {
+			cli_help(stdout, c);
+			exit(0);
+		} else
+			return cli_bad_option(c, ch, opts, argv);
+	}
+	return 0;
+}
+
+static const char *const args_none[] = { NULL };
+static const char *const args_name[] = { "NAME", NULL };
+static const char *const args_node[] = { "NODE", NULL };
+static const char *const args_name_node[] = { "NAME", "NODE", NULL };
+static const char *const args_name_key[] = { "NAME", "PUBKEY", NULL };
+
+/*
+ * Exactly the arguments named (a NULL-terminated list) after the options;
+ * 0, or an exit status naming the first one missing.
+ */
+static int
+nargs(const struct cli_cmd *c, int argc, char **argv,
+    const char *const *names)
+{
+	int	 n = 0;
+
+	while (names[n] != NULL)
+		n++;
+	if (argc - optind < n)
+		return cli_usage_error(c, "missing %s", names[argc - optind]);
+	if (argc - optind > n)
+		return cli_usage_error(c, "unexpected argument \"%s\"",
+		    argv[optind + n]);
+	return 0;
+}
+
+/* "2026-12-03 05:30:25", local time, from unix ms */
+static void
+fmt_time(char *out, size_t cap, uint64_t ms)
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, cap, "%llu", (unsigned long long)ms);
+}
+
+/*
+ * The operator key and what signing needs of the mesh: where every
+ * operator-signed command starts; 0, or 1 with the reason said.
+ */
+static int
+signer_open(struct opkey *k, struct mp_doc *st, struct op_mesh *m)
+{
+	if (cli_opkey(k) != 0)
+		return 1;
+	if (cli_status(st, m) != 0) {
+		opkey_clear(k);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+signer_close(struct opkey *k, struct mp_doc *st)
+{
+	opkey_clear(k);
+	mp_doc_release(st);
+}
 
 static void
 print_members(const msgpack_object *members, uint32_t n)
@@ -317,7 +453,8 @@ status_main(int argc, char **argv)
 	struct mp_doc		 d;
 	const msgpack_object	*node, *members;
 	char			 name[80], mesh[40], state[16], id[80];
-	uint32_t		 n, counts[4] = { 0 };
+	uint64_t		 nops = 0;
+	uint32_t		 n, counts[5] = { 0 };
 	const char		*opts = ":jh";
 	int			 ch, json = 0, healthy;
 
@@ -362,11 +499,21 @@ status_main(int argc, char **argv)
 
 		out_str(&members[i], "state", s, sizeof(s));
 		counts[strcmp(s, "alive") == 0 ? 0 : strcmp(s, "suspect") == 0 ?
-		    1 : strcmp(s, "failed") == 0 ? 2 : 3]++;
+		    1 : strcmp(s, "failed") == 0 ? 2 : strcmp(s, "revoked") ==
+		    0 ? 4 : 3]++;
 	}
 	printf("mesh %.16s  node %s (%s) %s  members: %u alive, %u suspect, "
-	    "%u failed, %u left\n\n", mesh, name, id, state, counts[0],
+	    "%u failed, %u left", mesh, name, id, state, counts[0],
 	    counts[1], counts[2], counts[3]);
+	if (counts[4] > 0)
+		printf(", %u revoked", counts[4]);
+	if (out_bool(&d.root, "governed")) {
+		out_u64(&d.root, "operators", &nops);
+		printf("\noperators: %llu (governed)\n\n",
+		    (unsigned long long)nops);
+	} else
+		printf("\nno operators: policy not enforced; run rpn operator "
+		    "adopt\n\n");
 	print_members(members, n);
 	print_host(&d.root);
 	{
@@ -476,6 +623,244 @@ static const struct option svc_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The services as rpnd lists them; 0, or 1 with the reason said. */
+static int
+service_list(struct mp_doc *d, const msgpack_object **svcs, uint32_t *n)
+{
+	struct ctl_req	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_SERVICE_LIST;
+	if (cli_call(&r, d, 10000) != 0)
+		return 1;
+	*svcs = out_array(&d->root, "services", n);
+	return 0;
+}
+
+/*
+ * The grant an add needs first, if any: for access wider than private
+ * (owners as now and the new one, the protocol, port and access asked
+ * for), or for a new owner of a name another node serves (its access as
+ * now).  0, or 1 with the reason said.
+ */
+static int
+service_add_grant(const struct ctl_req *r, const struct opkey *k,
+    const struct op_mesh *m, const msgpack_object *status,
+    const uint8_t owner[WIRE_KEY], int json)
+{
+	struct mp_doc		 d;
+	struct oprec		 g;
+	const msgpack_object	*svcs, *svc;
+	char			 err[300], what[1200];
+	uint64_t		 port = 0;
+	uint32_t		 n;
+	int			 wide = r->public || r->nallow > 0, rc = 1;
+
+	if (service_list(&d, &svcs, &n) != 0)
+		return 1;
+	/* A name whose backends all lost their port is defined anew. */
+	if ((svc = op_service_find(svcs, n, r->name)) != NULL &&
+	    (out_u64(svc, "port", &port) == -1 || port == 0))
+		svc = NULL;
+	if (svc != NULL) {
+		if (op_grant_from_service(svc, status, &g, err,
+		    sizeof(err)) == -1) {
+			cli_fail("%s", err);
+			goto out;
+		}
+		if (g.svc.proto != r->proto || g.svc.port != r->port) {
+			cli_fail("service %s is %s/%u; every backend must use "
+			    "the same protocol and port", r->name,
+			    g.svc.proto == SVC_UDP ? "udp" : "tcp", g.svc.port);
+			goto out;
+		}
+		if (!wide && (g.nowners == 0 || op_grant_owner(&g, owner))) {
+			rc = 0;
+			goto out;
+		}
+	} else {
+		if (!wide) {
+			rc = 0;
+			goto out;
+		}
+		memset(&g, 0, sizeof(g));
+		g.kind = REC_GRANT;
+		strlcpy(g.name, r->name, sizeof(g.name));
+		strlcpy(g.svc.name, r->name, sizeof(g.svc.name));
+		g.svc.proto = r->proto;
+		g.svc.port = r->port;
+	}
+	if (wide) {
+		g.svc.public = r->public;
+		g.svc.nallow = r->nallow;
+		memcpy(g.svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+	}
+	if (op_grant_add_owner(&g, owner) == -1) {
+		cli_fail("service %s has %d owners, as many as a grant names",
+		    r->name, OPREC_MAX_OWNERS);
+		goto out;
+	}
+	if (cli_submit(k, m, &g) != 0)
+		goto out;
+	op_grant_describe(&g, status, what, sizeof(what));
+	if (!json)
+		printf("granted %s\n", what);
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+/*
+ * service_sign - what an add or del needs signed once the mesh has
+ * operators: a grant first (service_add_grant), and with --node an order
+ * to that node, which rpnd carries there in the request.  Until the mesh
+ * has operators, nothing: members rule, as before.  0, or an exit status.
+ */
+static int
+service_sign(struct ctl_req *r, int json)
+{
+	struct opkey		 k;
+	struct mp_doc		 st;
+	struct op_mesh		 m;
+	struct oprec		 o;
+	uint8_t			 owner[WIRE_KEY];
+	int			 add = r->cmd == CTL_SERVICE_ADD, remote, wide,
+				 rc = 1;
+
+	remote = r->node[0] != '\0';
+	wide = add && (r->public || r->nallow > 0);
+	if (!remote && !wide)
+		return 0;
+	if (cli_status(&st, &m) != 0)
+		return 1;
+	/* Naming this node is leaving --node out, as rpnd has it. */
+	if (remote && strcmp(r->node, m.self_name) == 0)
+		remote = 0;
+	if (!m.governed || (!remote && !wide)) {
+		mp_doc_release(&st);
+		return 0;
+	}
+	if (cli_opkey(&k) != 0) {
+		mp_doc_release(&st);
+		return 1;
+	}
+	if (!remote)
+		memcpy(owner, m.self, WIRE_KEY);
+	else if (op_member_id(&st.root, r->node, owner) == -1) {
+		cli_fail("no member is named \"%s\"", r->node);
+		goto out;
+	}
+	if (add && service_add_grant(r, &k, &m, &st.root, owner, json) != 0)
+		goto out;
+	if (remote) {
+		memset(&o, 0, sizeof(o));
+		o.kind = REC_ORDER;
+		memcpy(o.subject, owner, WIRE_KEY);
+		strlcpy(o.name, r->name, sizeof(o.name));
+		o.action = add ? OP_ADD : OP_DEL;
+		o.force = (uint8_t)(r->force != 0);
+		/* The service exactly as the request carries it: rpnd compares. */
+		if (add) {
+			strlcpy(o.svc.name, r->name, sizeof(o.svc.name));
+			o.svc.proto = r->proto;
+			o.svc.port = r->port;
+			o.svc.target = r->target;
+			o.svc.nallow = r->nallow;
+			memcpy(o.svc.allow, r->allow, sizeof(o.svc.allow));
+			o.svc.public = r->public;
+		}
+		if (op_seal(&k, m.mesh_id, &o, r->signed_rec,
+		    sizeof(r->signed_rec), &r->signed_len) == -1) {
+			cli_fail("cannot sign the order to %s", r->node);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	signer_close(&k, &st);
+	return rc;
+}
+
+/*
+ * rpnctl service grant|revoke-grant NAME NODE: the service's grant as it
+ * is now (owners: its backends' nodes), with NODE an owner or not.  When
+ * no owner is left, the grant is withdrawn: the service is private again.
+ */
+static int
+service_grant(const struct cli_cmd *c, int argc, char **argv, int revoke)
+{
+	struct opkey		 k;
+	struct mp_doc		 st, d;
+	struct op_mesh		 m;
+	struct oprec		 g;
+	const msgpack_object	*svcs, *svc;
+	const char		*name, *node;
+	char			 err[300], what[1200];
+	uint8_t			 id[WIRE_KEY];
+	uint32_t		 n;
+	int			 rc;
+
+	if ((rc = plain_options(c, argc, argv, NULL)) != 0 ||
+	    (rc = nargs(c, argc, argv, args_name_node)) != 0)
+		return rc;
+	name = argv[optind];
+	node = argv[optind + 1];
+	if (!wire_name_ok(name))
+		return cli_usage_error(c, "bad service name \"%s\": letters, "
+		    "digits, '.', '_' and '-', at most 63", name);
+	if (!wire_name_ok(node))
+		return cli_usage_error(c, "bad node name \"%s\"", node);
+	if (signer_open(&k, &st, &m) != 0)
+		return 1;
+	rc = 1;
+	if (service_list(&d, &svcs, &n) != 0)
+		goto out_st;
+	if ((svc = op_service_find(svcs, n, name)) == NULL) {
+		cli_fail("no service is named \"%s\"%s", name, revoke ? "" :
+		    " (service add NAME ... --node NODE grants it as it adds it)");
+		goto out;
+	}
+	if (op_member_id(&st.root, node, id) == -1) {
+		cli_fail("no member is named \"%s\"", node);
+		goto out;
+	}
+	if (op_grant_from_service(svc, &st.root, &g, err, sizeof(err)) == -1) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	if (!revoke && op_grant_add_owner(&g, id) == -1) {
+		cli_fail("service %s has %d owners, as many as a grant names",
+		    name, OPREC_MAX_OWNERS);
+		goto out;
+	}
+	if (revoke) {
+		if (!op_grant_owner(&g, id)) {
+			cli_fail("%s is not an owner of service %s", node, name);
+			goto out;
+		}
+		for (int i = 0, j = 0; i < g.nowners; i++)
+			if (memcmp(g.owners[i], id, WIRE_KEY) != 0)
+				memmove(g.owners[j++], g.owners[i], WIRE_KEY);
+		g.nowners--;
+		g.withdrawn = g.nowners == 0;
+	}
+	if (cli_submit(&k, &m, &g) != 0)
+		goto out;
+	if (g.withdrawn)
+		printf("withdrew the grant of %s: no owner is left\n", name);
+	else {
+		op_grant_describe(&g, &st.root, what, sizeof(what));
+		printf("granted %s\n", what);
+	}
+	rc = 0;
+out:
+	mp_doc_release(&d);
+out_st:
+	signer_close(&k, &st);
+	return rc;
+}
+
 static int
 service_main(int argc, char **argv)
 {
@@ -488,11 +873,15 @@ service_main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		if (argc < 2)
-			return cli_usage_error(c, "missing add, del, list or show");
+			return cli_usage_error(c, "missing add, del, list, show, "
+			    "grant or revoke-grant");
 		cli_help(stdout, c);
 		return 0;
 	}
 	sub = argv[1];
+	if (strcmp(sub, "grant") == 0 || strcmp(sub, "revoke-grant") == 0)
+		return service_grant(c, argc - 1, argv + 1,
+		    strcmp(sub, "revoke-grant") == 0);
 	memset(&r, 0, sizeof(r));
 	if (strcmp(sub, "add") == 0)
 		r.cmd = CTL_SERVICE_ADD;
@@ -503,8 +892,8 @@ service_main(int argc, char **argv)
 	else if (strcmp(sub, "show") == 0)
 		r.cmd = CTL_SERVICE_SHOW;
 	else
-		return cli_usage_error(c, "unknown \"%s\": use add, del, list or "
-		    "show", sub);
+		return cli_usage_error(c, "unknown \"%s\": use add, del, list, "
+		    "show, grant or revoke-grant", sub);
 	optind = 1;
 	opterr = 0;
 	argc--;
@@ -613,6 +1002,8 @@ service_main(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
+	if ((rc = service_sign(&r, json)) != 0)
+		return rc;
 	if (cli_call(&r, &d, 15000) != 0)
 		return 1;
 	mp_doc_release(&d);
@@ -624,9 +1015,335 @@ service_main(int argc, char **argv)
 	return 0;
 }
 
+/* rpnctl operator list: a line per operator, newest enrolment last. */
+static int
+operator_list(int json)
+{
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	const msgpack_object	*ops;
+	uint32_t		 n;
+	int			 wname = 4, wby = 2;
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_OPERATORS;
+	if (cli_call(&r, &d, 10000) != 0)
+		return 1;
+	if (json) {
+		out_json(stdout, &d.root, 1);
+		mp_doc_release(&d);
+		return 0;
+	}
+	ops = out_array(&d.root, "operators", &n);
+	if (n == 0)
+		printf("no operators: policy not enforced; run rpn operator "
+		    "adopt\n");
+	for (uint32_t i = 0; i < n; i++) {
+		char	 name[80], by[80];
+
+		out_str(&ops[i], "name", name, sizeof(name));
+		out_str(&ops[i], "by", by, sizeof(by));
+		if ((int)strlen(name) > wname)
+			wname = (int)strlen(name);
+		if ((int)strlen(by) > wby)
+			wby = (int)strlen(by);
+	}
+	if (n > 0)
+		printf("%-*s  %-44s  %-7s  %-19s  %s\n", wname, "NAME", "KEY",
+		    "STATE", "SINCE", "BY");
+	for (uint32_t i = 0; i < n; i++) {
+		char		 name[80], key[64], state[16], by[80],
+				 since[32] = "-";
+		uint64_t	 ms;
+
+		out_str(&ops[i], "name", name, sizeof(name));
+		out_str(&ops[i], "key", key, sizeof(key));
+		out_str(&ops[i], "state", state, sizeof(state));
+		out_str(&ops[i], "by", by, sizeof(by));
+		if (out_u64(&ops[i], "since", &ms) == 0)
+			fmt_time(since, sizeof(since), ms);
+		printf("%-*s  %-44s  %-7s  %-19s  %s\n", wname, name, key, state,
+		    since, by);
+	}
+	mp_doc_release(&d);
+	return 0;
+}
+
+/* The key of the active operator called name in an operators reply. */
+static int
+operator_key_named(const msgpack_object *root, const char *name,
+    uint8_t key[WIRE_KEY])
+{
+	const msgpack_object	*ops;
+	uint32_t		 n;
+
+	ops = out_array(root, "operators", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		char	 s[80], state[16], k[64];
+
+		out_str(&ops[i], "name", s, sizeof(s));
+		out_str(&ops[i], "state", state, sizeof(state));
+		out_str(&ops[i], "key", k, sizeof(k));
+		if (strcmp(s, name) == 0 && strcmp(state, "active") == 0 &&
+		    oprec_pubkey_parse(k, key) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* rpnctl operator add|remove: one signed REC_OPERATOR. */
+static int
+operator_change(const char *name, const uint8_t *key, uint8_t action)
+{
+	struct opkey	 k;
+	struct mp_doc	 st, d;
+	struct op_mesh	 m;
+	struct ctl_req	 r;
+	struct oprec	 o;
+	char		 pub[OPREC_PUBKEY_B64 + 1];
+	int		 rc = 1;
+
+	if (signer_open(&k, &st, &m) != 0)
+		return 1;
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_OPERATOR;
+	o.action = action;
+	strlcpy(o.name, name, sizeof(o.name));
+	if (key != NULL)
+		memcpy(o.subject, key, WIRE_KEY);
+	else {
+		memset(&r, 0, sizeof(r));
+		r.cmd = CTL_OPERATORS;
+		if (cli_call(&r, &d, 10000) != 0)
+			goto out;
+		if (operator_key_named(&d.root, name, o.subject) == -1) {
+			mp_doc_release(&d);
+			cli_fail("no active operator is named \"%s\" (rpnctl "
+			    "operator list)", name);
+			goto out;
+		}
+		mp_doc_release(&d);
+	}
+	if (cli_submit(&k, &m, &o) != 0)
+		goto out;
+	oprec_pubkey_fmt(pub, o.subject);
+	printf("%s operator %s (%s)\n", action == OP_ENROL ? "enrolled" :
+	    "removed", name, pub);
+	rc = 0;
+out:
+	signer_close(&k, &st);
+	return rc;
+}
+
+static int
+operator_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "operator");
+	const char		*sub;
+	uint8_t			 key[WIRE_KEY];
+	int			 json = 0, rc;
+
+	if (argc < 2)
+		return cli_usage_error(c, "missing list, add or remove");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		cli_help(stdout, c);
+		return 0;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(sub, "list") == 0) {
+		if ((rc = plain_options(c, argc, argv, &json)) != 0 ||
+		    (rc = nargs(c, argc, argv, args_none)) != 0)
+			return rc;
+		return operator_list(json);
+	}
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0)
+		return cli_usage_error(c, "unknown \"%s\": use list, add or "
+		    "remove", sub);
+	if ((rc = plain_options(c, argc, argv, NULL)) != 0)
+		return rc;
+	if (strcmp(sub, "add") == 0 &&
+	    (rc = nargs(c, argc, argv, args_name_key)) != 0)
+		return rc;
+	if (strcmp(sub, "remove") == 0 &&
+	    (rc = nargs(c, argc, argv, args_name)) != 0)
+		return rc;
+	if (!wire_name_ok(argv[optind]))
+		return cli_usage_error(c, "bad operator name \"%s\": letters, "
+		    "digits, '.', '_' and '-', at most 63, starting with a "
+		    "letter or digit", argv[optind]);
+	if (strcmp(sub, "remove") == 0)
+		return operator_change(argv[optind], NULL, OP_REMOVE);
+	if (oprec_pubkey_parse(argv[optind + 1], key) == -1)
+		return cli_usage_error(c, "bad PUBKEY \"%s\": give the 44 "
+		    "characters of standard base64 (with its '=') that \"rpn "
+		    "operator keygen\" printed", argv[optind + 1]);
+	return operator_change(argv[optind], key, OP_ENROL);
+}
+
+/*
+ * A statement about the member called node, whose id goes in o->subject,
+ * signed and submitted: 0, or 1 with the reason said.
+ */
+static int
+submit_about(const char *node, struct oprec *o)
+{
+	struct opkey	 k;
+	struct mp_doc	 st;
+	struct op_mesh	 m;
+	int		 rc = 1;
+
+	if (signer_open(&k, &st, &m) != 0)
+		return 1;
+	if (op_member_id(&st.root, node, o->subject) == -1)
+		cli_fail("no member is named \"%s\"", node);
+	else
+		rc = cli_submit(&k, &m, o);
+	signer_close(&k, &st);
+	return rc;
+}
+
+/* rpnctl revoke NODE: a signed REC_REVOKE of the member called NODE. */
+static int
+revoke_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "revoke");
+	struct oprec		 o;
+	char			 hex[2 * WIRE_KEY + 1];
+	int			 rc;
+
+	if ((rc = plain_options(c, argc, argv, NULL)) != 0 ||
+	    (rc = nargs(c, argc, argv, args_node)) != 0)
+		return rc;
+	if (!wire_name_ok(argv[optind]))
+		return cli_usage_error(c, "bad node name \"%s\"", argv[optind]);
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_REVOKE;
+	strlcpy(o.name, argv[optind], sizeof(o.name));
+	if (submit_about(o.name, &o) != 0)
+		return 1;
+	fmt_hex(hex, o.subject, WIRE_KEY);
+	printf("revoked %s (%.8s)\n", o.name, hex);
+	return 0;
+}
+
+/* rpnctl lan approve NODE PREFIX...: a signed REC_APPROVE. */
+static int
+lan_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "lan");
+	struct oprec		 o;
+	const char		*why, *node;
+	char			 p[64];
+	int			 rc;
+
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		cli_help(stdout, c);
+		return 0;
+	}
+	if (argc < 2)
+		return cli_usage_error(c, "missing approve");
+	if (strcmp(argv[1], "approve") != 0)
+		return cli_usage_error(c, "unknown \"%s\": use approve", argv[1]);
+	argc--;
+	argv++;
+	if ((rc = plain_options(c, argc, argv, NULL)) != 0)
+		return rc;
+	if (argc - optind < 2)
+		return cli_usage_error(c, "missing %s", argc == optind ? "NODE" :
+		    "PREFIX");
+	if (argc - optind - 1 > OPREC_MAX_LANS)
+		return cli_usage_error(c, "at most %d prefixes", OPREC_MAX_LANS);
+	node = argv[optind];
+	if (!wire_name_ok(node))
+		return cli_usage_error(c, "bad node name \"%s\"", node);
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_APPROVE;
+	for (int i = optind + 1; i < argc; i++)
+		if (parse_prefix(argv[i], &o.lans[o.nlans++], &why) == -1)
+			return cli_usage_error(c, "bad PREFIX \"%s\": %s",
+			    argv[i], why);
+	if (submit_about(node, &o) != 0)
+		return 1;
+	printf("approved for %s:", node);
+	for (int i = 0; i < o.nlans; i++) {
+		fmt_prefix(p, sizeof(p), &o.lans[i]);
+		printf(" %s", p);
+	}
+	printf("\n");
+	return 0;
+}
+
+/* rpnctl audit: the policy changes, a line each, oldest first. */
+static int
+audit_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "audit");
+	struct ctl_req		 r;
+	struct mp_doc		 d;
+	const msgpack_object	*ev;
+	uint32_t		 n;
+	int			 json = 0, rc, wactor = 5, wevent = 5,
+				 wsubject = 7;
+
+	if ((rc = plain_options(c, argc, argv, &json)) != 0 ||
+	    (rc = nargs(c, argc, argv, args_none)) != 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_AUDIT;
+	if (cli_call(&r, &d, 10000) != 0)
+		return 1;
+	if (json) {
+		out_json(stdout, &d.root, 1);
+		mp_doc_release(&d);
+		return 0;
+	}
+	ev = out_array(&d.root, "events", &n);
+	if (n == 0)
+		printf("no policy changes\n");
+	for (uint32_t i = 0; i < n; i++) {
+		char	 actor[80], event[32], subject[80];
+
+		out_str(&ev[i], "actor", actor, sizeof(actor));
+		out_str(&ev[i], "event", event, sizeof(event));
+		out_str(&ev[i], "subject", subject, sizeof(subject));
+		if ((int)strlen(actor) > wactor)
+			wactor = (int)strlen(actor);
+		if ((int)strlen(event) > wevent)
+			wevent = (int)strlen(event);
+		if ((int)strlen(subject) > wsubject)
+			wsubject = (int)strlen(subject);
+	}
+	if (n > 0)
+		printf("%-19s  %-*s  %-*s  %-*s  %s\n", "TIME", wactor, "ACTOR",
+		    wevent, "EVENT", wsubject, "SUBJECT", "DETAIL");
+	for (uint32_t i = 0; i < n; i++) {
+		char		 when[32] = "-", actor[80], event[32],
+				 subject[80], detail[400];
+		uint64_t	 ms;
+
+		if (out_u64(&ev[i], "time", &ms) == 0)
+			fmt_time(when, sizeof(when), ms);
+		out_str(&ev[i], "actor", actor, sizeof(actor));
+		out_str(&ev[i], "event", event, sizeof(event));
+		out_str(&ev[i], "subject", subject, sizeof(subject));
+		out_str(&ev[i], "detail", detail, sizeof(detail));
+		printf("%-19s  %-*s  %-*s  %-*s  %s\n", when, wactor, actor,
+		    wevent, event, wsubject, subject, detail);
+	}
+	mp_doc_release(&d);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (sodium_init() < 0) {
+		fprintf(stderr, "rpnctl: libsodium does not start\n");
+		return 1;
+	}
 	return cli_main(argc, argv, cmds,
 	    "rpnctl: look at and change a running rpn mesh.");
 }
