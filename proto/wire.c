@@ -726,7 +726,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		const msgpack_object	*f;
 		uint32_t		 op, nf;
 
-		if ((n != 4 && n != 5 && n != 6) || mp_u32(&a[1], 2, &op) == -1 ||
+		if (n < 4 || n > 7 || mp_u32(&a[1], 2, &op) == -1 ||
 		    op == 0 ||
 		    mp_str_copy(&a[2], m->svc.name, sizeof(m->svc.name)) == -1 ||
 		    !wire_name_ok(m->svc.name))
@@ -744,7 +744,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 				goto out;
 			m->force = (uint8_t)fl;
 		}
-		if (n == 6) {
+		if (n >= 6) {
 			const uint8_t	*op_p;
 			size_t		 op_n;
 
@@ -752,6 +752,15 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 				goto out;
 			memcpy(m->order, op_p, op_n);
 			m->orderlen = (uint32_t)op_n;
+		}
+		if (n == 7) {
+			const uint8_t	*g_p;
+			size_t		 g_n;
+
+			if (mp_bin(&a[6], 1, WIRE_MAX_ORDER, &g_p, &g_n) == -1)
+				goto out;
+			memcpy(m->grant, g_p, g_n);
+			m->grantlen = (uint32_t)g_n;
 		}
 		break;
 	}
@@ -922,20 +931,24 @@ wire_record_encode(struct buf *b, uint8_t type, const uint8_t *rec, size_t len)
 }
 
 /*
- * [SVC_REQ, op, name, fields or nil, flags(, order)]: flags bit 0 is
- * --force; order, an operator's signed order (oprec.h), when there is one.
+ * [SVC_REQ, op, name, fields or nil, flags(, order(, grant))]: flags bit 0
+ * is --force; order, an operator's signed order (oprec.h), when there is
+ * one; grant, the operator's grant of the name that the order relies on,
+ * so that the owner need not wait for gossip to bring it.
  */
 int
 wire_svc_req_encode(struct buf *b, uint8_t op, const struct rec_service *s,
-    int force, const uint8_t *order, size_t orderlen)
+    int force, const uint8_t *order, size_t orderlen, const uint8_t *grant,
+    size_t grantlen)
 {
 	msgpack_packer	 pk;
 
 	if (!wire_name_ok(s->name) || (op != 1 && op != 2) ||
-	    orderlen > WIRE_MAX_ORDER)
+	    orderlen > WIRE_MAX_ORDER || grantlen > WIRE_MAX_ORDER ||
+	    (grantlen > 0 && orderlen == 0))
 		return -1;
 	mp_packer_init(&pk, b);
-	msgpack_pack_array(&pk, orderlen > 0 ? 6 : 5);
+	msgpack_pack_array(&pk, grantlen > 0 ? 7 : orderlen > 0 ? 6 : 5);
 	msgpack_pack_uint8(&pk, MSG_SVC_REQ);
 	msgpack_pack_uint8(&pk, op);
 	mp_pack_str(&pk, s->name);
@@ -947,6 +960,8 @@ wire_svc_req_encode(struct buf *b, uint8_t op, const struct rec_service *s,
 	msgpack_pack_uint8(&pk, force ? 1 : 0);
 	if (orderlen > 0)
 		msgpack_pack_bin_with_body(&pk, order, orderlen);
+	if (grantlen > 0)
+		msgpack_pack_bin_with_body(&pk, grant, grantlen);
 	return b->err ? -1 : 0;
 }
 

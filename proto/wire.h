@@ -274,6 +274,8 @@ struct wire_msg {
 	struct rec_service svc;
 	uint8_t		order[WIRE_MAX_ORDER];	/* an operator's signed order */
 	uint32_t	orderlen;
+	uint8_t		grant[WIRE_MAX_ORDER];	/* the grant it relies on */
+	uint32_t	grantlen;
 };
 
 int	wire_msg_decode(const uint8_t *, size_t, int stream, struct wire_msg *);
@@ -300,7 +302,7 @@ int	wire_offer_encode(struct buf *, const uint8_t root[WIRE_KEY],
 int	wire_record_encode(struct buf *, uint8_t type, const uint8_t *, size_t);
 int	wire_svc_req_encode(struct buf *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
-	    size_t orderlen);
+	    size_t orderlen, const uint8_t *grant, size_t grantlen);
 int	wire_svc_resp_encode(struct buf *, uint32_t code, const char *msg);
 int	wire_error_encode(struct buf *, uint32_t code, const char *msg);
 

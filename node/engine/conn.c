@@ -366,7 +366,14 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			char		 err[256] = "";
 			uint32_t	 code = 0;
 
-			/* A member asks us to add or remove our own backend. */
+			/*
+			 * A member asks us to add or remove our own backend.
+			 * The grant the order relies on comes along: taken as
+			 * if gossip had brought it, and passed on.
+			 */
+			if (m->grantlen > 0)
+				mesh_accept(&e->mesh, m->grant, m->grantlen,
+				    engine_now(e), engine_unix_ms(), MESH_RELAY);
 			if (svcctl_remote(e, (struct wire_msg *)(uintptr_t)m, err, sizeof(err)) == -1)
 				code = WERR_REFUSED;
 			else if (svcctl_apply(e, m->op, &m->svc, m->force, err,
@@ -708,7 +715,8 @@ conn_connect_cb(uv_connect_t *req, int status)
 
 		buf_init(&p, 4096);
 		if (wire_svc_req_encode(&p, c->svc_op, &c->svc,
-		    c->svc_force, c->svc_order, c->svc_orderlen) == 0)
+		    c->svc_force, c->svc_order, c->svc_orderlen, c->svc_grant,
+		    c->svc_grantlen) == 0)
 			conn_send(c, 1, &p);
 		buf_release(&p);
 		c->step = ST_SVC_WAIT_RESP;
@@ -812,11 +820,12 @@ conn_start_challenge(struct engine *e, const struct member *m,
 int
 conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, const uint8_t *order,
-    size_t orderlen, struct ctl_client *cl, char *err, size_t errlen)
+    size_t orderlen, const uint8_t *grant, size_t grantlen,
+    struct ctl_client *cl, char *err, size_t errlen)
 {
 	struct conn	*c;
 
-	if (orderlen > sizeof(c->svc_order)) {
+	if (orderlen > sizeof(c->svc_order) || grantlen > sizeof(c->svc_grant)) {
 		snprintf(err, errlen, "the operator's order is too large");
 		return -1;
 	}
@@ -837,6 +846,9 @@ conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
 	c->svc = *s;
 	memcpy(c->svc_order, order, orderlen);
 	c->svc_orderlen = (uint32_t)orderlen;
+	if (grantlen > 0)
+		memcpy(c->svc_grant, grant, grantlen);
+	c->svc_grantlen = (uint32_t)grantlen;
 	c->waiter = cl;
 	return 0;
 }

@@ -71,6 +71,8 @@ struct conn {
 	struct rec_service svc;
 	uint8_t		 svc_order[WIRE_MAX_ORDER];	/* the operator's order */
 	uint32_t	 svc_orderlen;
+	uint8_t		 svc_grant[WIRE_MAX_ORDER];	/* the grant it relies on */
+	uint32_t	 svc_grantlen;
 };
 
 int	conn_listen(struct engine *, char *err, size_t errlen);
@@ -81,7 +83,8 @@ int	conn_start_challenge(struct engine *, const struct member *,
 	    const struct wire_addr *);
 int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
-	    size_t orderlen, struct ctl_client *,
+	    size_t orderlen, const uint8_t *grant, size_t grantlen,
+	    struct ctl_client *,
 	    char *err, size_t errlen);
 struct conn *conn_connect(struct engine *, const struct wire_addr *,
 	    enum conn_role, uint64_t timeout_ms);

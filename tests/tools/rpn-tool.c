@@ -402,7 +402,7 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 5, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 		buf_reset(&b);
-		wire_svc_req_encode(&b, 1, &sv, 1, NULL, 0);
+		wire_svc_req_encode(&b, 1, &sv, 1, NULL, 0, NULL, 0);
 		seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	}
 	{
@@ -846,7 +846,7 @@ rogue_svc_req(const char *dir, const char *to, const char *target_hex,
 	strlcpy(sv.name, name, sizeof(sv.name));
 	buf_init(&p, 4096);
 	buf_init(&box, 8192);
-	if (wire_svc_req_encode(&p, 2, &sv, 0, NULL, 0) == -1 ||
+	if (wire_svc_req_encode(&p, 2, &sv, 0, NULL, 0, NULL, 0) == -1 ||
 	    buf_put(&box, "\0\0\0\0", 4) == -1 ||
 	    box_seal(&box, sk + 32, key, (uint64_t)time(NULL) * 1000, 1, p.p,
 	    p.len) == -1)
