@@ -849,7 +849,7 @@ void
 mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
     uint64_t unix_ms, int flags, uint64_t *nbad)
 {
-	uint8_t		*again;
+	uint8_t		*again;	/* 0, or 1 + the refusal to try again */
 	uint32_t	 nagain = 0, last;
 
 	if (it->n == 0)
@@ -866,10 +866,13 @@ mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
 
 			if (pass > 0 && !again[i])
 				continue;
+			/* A record is counted once, with its last verdict. */
+			if (again[i])
+				m->counters[again[i] - 1]--;
 			r = mesh_accept(m, p, len, now, unix_ms, flags);
 			again[i] = r == ACC_NOT_MEMBER || r == ACC_NOT_OPERATOR ||
-			    r == ACC_REFUSED;
-			nagain += again[i];
+			    r == ACC_REFUSED ? (uint8_t)(r + 1) : 0;
+			nagain += again[i] != 0;
 			if (nbad != NULL && pass == 0 &&
 			    (r == ACC_FORGED || r == ACC_MALFORMED))
 				(*nbad)++;

@@ -1,0 +1,149 @@
+# t-governance.sh: operators sign policy; every node enforces it on the
+# records it receives.  Records forged by a member's own key (rpn-tool),
+# skipping the sender's checks, are refused everywhere and counted.
+. "$(dirname "$0")/lib.sh"
+
+hub
+for i in 1 2 3 4; do node "n$i" "198.51.100.$i"; start "n$i"; done
+mesh n1 n2 n3 n4
+wait_until 150 0.1 '[ "$(count_alive n1)" -eq 4 ] && [ "$(count_alive n4)" -eq 4 ]' ||
+    fail "the mesh did not form"
+for n in n1 n2 n3 n4; do
+	wait_until 50 0.1 '[ "$(ctl $n status --json | jq -r .governed)" = true ]' ||
+	    fail "$n is not governed after rpn init"
+done
+[ -f "$RPN_OPERATOR_KEY" ] || fail "rpn init made no operator key"
+say "rpn init made an operator key and enrolled it: all four nodes are governed"
+
+id() { ctl "$1" status --json | jq -r .node.id; }
+# rpn-tool reads a member's key as the engine's user, from that member's namespace
+tool() { local n=$1; shift; nsx "$n" setpriv --reuid=_rpn --regid=_rpn --clear-groups "$RPN_BUILD/rpn-tool" "$@"; }
+backends() { ctl "$1" service show "$2" --json 2>/dev/null |
+    jq -r '[.service.backends[].node] | sort | join(",")' || true; }
+nokey() { RPN_OPERATOR_KEY="$W/none" "$@"; }
+sum_counter() {
+	local c=$1 n t=0
+	shift
+	for n in "$@"; do t=$((t + $(counter "$n" "$c"))); done
+	echo $t
+}
+ID1=$(id n1) ID2=$(id n2) ID3=$(id n3) ID4=$(id n4)
+
+ctl n2 service add web tcp/8080 --to 100.64.2.10:80 >/dev/null
+wait_until 50 0.1 '[ "$(backends n4 web)" = n2 ]' || fail "web did not spread"
+say "n2 adds a private service under a new name without an operator key"
+
+# 1. a second owner needs a grant: refused by the CLI's node, and by every
+# receiver when a patched member signs it anyway
+expect_fail "second owner, unsigned" "needs an operator's grant" \
+    nokey ctl n3 service add web tcp/8080 --to 100.64.3.10:80
+forge() {	# forge WHAT COUNTER RPN-TOOL-ARGS...: refused by n1, n2, n4
+	local what=$1 c=$2 before n
+	shift 2
+	before=$(sum_counter "$c" n1 n2 n4)
+	for n in n1 n2 n4; do
+		tool n3 "$1" "$W/n3/state" "$(addr $n)" "$(id $n)" "${@:2}" >/dev/null
+	done
+	wait_until 50 0.1 '[ "$(sum_counter "$c" n1 n2 n4)" -ge $((before + 3)) ]' ||
+	    fail "$what: not refused and counted by every receiver"
+	say "$what: refused by n1, n2 and n4 ($c +$(( $(sum_counter "$c" n1 n2 n4) - before )))"
+}
+forge "a rogue second owner" records_refused service-record web tcp/8080 100.64.3.10:80
+forge "a lower-version redefinition" records_refused \
+    service-record web udp/9999 100.64.3.10:80 version 1000
+forge "a port takeover" records_refused service-record grab tcp/8080 100.64.3.10:80
+forge "a rogue --public of a new name" records_refused \
+    service-record pub3 tcp/8083 100.64.3.10:80 public
+forge "a rogue grant" records_not_operator statement grant web tcp/8080 "$ID3" public
+forge "a rogue revocation" records_not_operator statement revoke "$ID2" n2
+forge "a rogue operator enrolment" records_not_operator statement operator \
+    "$("$RPN_BUILD/rpn" operator pubkey)" mallory
+for n in n1 n2 n4; do
+	[ "$(backends $n web)" = n2 ] || fail "$n: web's backends changed: $(backends $n web)"
+	[ "$(state_of $n n2)" = alive ] || fail "$n: n2 is not alive"
+	[ "$(ctl $n service show web --json | jq -r .service.public)" = false ] ||
+	    fail "$n: web became public"
+	wait_until 50 0.1 'ctl $n status --json | jq -e ".services[] | select(.name == \"web\") | .programmed" >/dev/null' ||
+	    fail "$n: web is not programmed"
+done
+say "after the forgeries, web is n2's alone, private and tcp/8080 everywhere"
+
+# 2. an operator grants web to n3; then n3 may serve it
+ctl n1 service grant web n3 >/dev/null
+# a grant counts on each node when it arrives there (gossip, within a second)
+wait_until 50 0.1 'ctl n3 audit --json | jq -e "any(.events[]; .event == \"grant\" and .subject == \"web\")" >/dev/null' ||
+    fail "the grant did not reach n3"
+ctl n3 service add web tcp/8080 --to 100.64.3.10:80 >/dev/null
+for n in n1 n2 n3 n4; do
+	wait_until 50 0.1 '[ "$(backends $n web)" = n2,n3 ]' ||
+	    fail "$n: web's backends after the grant: $(backends $n web)"
+done
+say "an operator granted web to n3: every node lists two backends"
+
+# 3. access wider than private needs an operator's signature
+expect_fail "--public unsigned" "operator" \
+    nokey ctl n2 service add open tcp/8085 --to 100.64.2.10:80 --public
+ctl n2 service add open tcp/8085 --to 100.64.2.10:80 --public >/dev/null
+wait_until 50 0.1 '[ "$(ctl n4 service show open --json 2>/dev/null | jq -r .service.public)" = true ]' ||
+    fail "the operator-signed --public did not reach n4"
+say "--public signed by an operator is public everywhere; unsigned, refused"
+
+# 4. acting on another node's backends (--node) needs an operator's order
+expect_fail "--node unsigned" "operator" \
+    nokey ctl n1 service add far tcp/8086 --to 100.64.2.10:80 --node n2
+ctl n1 service add far tcp/8086 --to 100.64.2.10:80 --node n2 >/dev/null
+wait_until 50 0.1 '[ "$(backends n4 far)" = n2 ]' || fail "the ordered add did not happen"
+out=$(tool n3 svc-req "$W/n3/state" "$(addr n2)" "$ID2" del far)
+echo "$out" | grep -q "operator's signed order" || fail "a remote delete without an order: $out"
+[ "$(backends n1 far)" = n2 ] || fail "the unsigned remote delete removed far"
+say "a remote delete without an operator's order is refused by the owner: $out"
+
+# 5. revocation: within 2 s every member lists n4 revoked, and forgets it
+t0=$(date +%s%N)
+ctl n1 revoke n4 >/dev/null
+wait_until 100 0.02 'all_see revoked n4 n1 n2 n3' || fail "n4 was not revoked everywhere"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -le 2000 ] || fail "revocation took $ms ms"
+say "n4 revoked on every member in $ms ms"
+before=$(sum_counter records_revoked n1 n2)
+for n in n1 n2; do
+	tool n4 service-record "$W/n4/state" "$(addr $n)" "$(id $n)" \
+	    rev tcp/8090 100.64.4.10:80 >/dev/null
+done
+wait_until 50 0.1 '[ "$(sum_counter records_revoked n1 n2)" -ge $((before + 2)) ]' ||
+    fail "a revoked node's record was not refused and counted"
+say "a record from the revoked node: refused (records_revoked)"
+stop n4; start n4
+wait_until 30 0.1 '[ "$(state_of n4 n4)" != "" ]' || true
+sleep 2		# the scenario: the revoked node talks to the mesh for a while
+all_see revoked n4 n1 n2 n3 || fail "n4 came back after its restart"
+rpn n4 leave >/dev/null 2>&1 || true
+expect_fail "a revoked key joins with a fresh token" "revoked" \
+    rpn n4 join "$(addr n1)" --token "$(ctl n1 invite)" --name n4b
+stop n1; start n1
+wait_until 100 0.1 'all_see revoked n4 n1' || fail "the revocation did not survive a restart"
+say "the revocation survives n4's restart, a fresh token, and n1's restart"
+
+# 6. operators: add, remove, the last one stays
+key2=$("$RPN_BUILD/rpn" operator keygen --out "$W/bob.key")
+ctl n1 operator add bob "$key2" >/dev/null
+wait_until 50 0.1 '[ "$(ctl n3 operator list --json | jq "[.operators[] | select(.state == \"active\")] | length")" -eq 2 ]' ||
+    fail "bob was not enrolled everywhere"
+ctl n2 operator remove bob >/dev/null
+expect_fail "removing the last operator" "last operator" \
+    ctl n2 operator remove "$(ctl n1 operator list --json | jq -r '.operators[] | select(.state == "active") | .name')"
+expect_fail "a removed operator signs" "refused" \
+    env RPN_OPERATOR_KEY="$W/bob.key" "$RPN_BUILD/rpnctl" -s "$(sock n2)" revoke n3
+say "operators: bob enrolled and removed; the last operator cannot be; bob's key is worthless now"
+
+# 7. audit: the same list on every node, built from the signed records
+a1=$(ctl n1 audit --json | jq -c .events)
+for n in n2 n3; do
+	wait_until 50 0.1 '[ "$(ctl $n audit --json | jq -c .events)" = "$a1" ]' ||
+	    fail "$n's audit differs from n1's"
+done
+for ev in found join operator-enrol operator-remove grant revoke; do
+	echo "$a1" | jq -e --arg e "$ev" 'any(.[]; .event == $e)' >/dev/null ||
+	    fail "the audit has no $ev event"
+done
+say "audit: $(echo "$a1" | jq length) events, identical on n1, n2 and n3"
