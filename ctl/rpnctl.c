@@ -711,6 +711,17 @@ out:
 	return rc;
 }
 
+/* An operator key is where rpnctl would look for one. */
+static int
+opkey_present(void)
+{
+	char	 path[4096], err[256];
+	int	 def;
+
+	return opkey_path(path, sizeof(path), &def, err, sizeof(err)) == 0 &&
+	    access(path, F_OK) == 0;
+}
+
 /*
  * service_sign - what an add or del needs signed once the mesh has
  * operators: a grant first (service_add_grant), and with --node an order
@@ -730,14 +741,23 @@ service_sign(struct ctl_req *r, int json)
 
 	remote = r->node[0] != '\0';
 	wide = add && (r->public || r->nallow > 0);
-	if (!remote && !wide)
+	if (!remote && !add)
 		return 0;
 	if (cli_status(&st, &m) != 0)
 		return 1;
 	/* Naming this node is leaving --node out, as rpnd has it. */
 	if (remote && strcmp(r->node, m.self_name) == 0)
 		remote = 0;
-	if (!m.governed || (!remote && !wide)) {
+	if (!m.governed || (!remote && !add)) {
+		mp_doc_release(&st);
+		return 0;
+	}
+	/*
+	 * A private add here needs a grant only when another node serves the
+	 * name; whoever holds an operator key gives it with the add.  Without
+	 * a key, rpnd says what is missing.
+	 */
+	if (!remote && !wide && !opkey_present()) {
 		mp_doc_release(&st);
 		return 0;
 	}

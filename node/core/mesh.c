@@ -517,10 +517,35 @@ left_at(const struct mesh *m, const uint8_t id[WIRE_KEY])
 }
 
 /*
+ * same_admission - nd rests on the admission that author's held node
+ * record rests on (the same last link, byte for byte): no new token.
+ */
+static int
+same_admission(const struct mesh *m, const uint8_t *author,
+    const struct rec_node *nd)
+{
+	const struct rec	*r = store_get(&m->store, author, REC_NODE, NULL, 0);
+	const uint8_t		*a, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_node		*held;
+	int			 same = 1;	/* when in doubt, refuse */
+
+	if (r == NULL || env_peek(r->env, r->envlen, &a, &body, &bodylen) == -1 ||
+	    (held = malloc(sizeof(*held))) == NULL)
+		return same;
+	if (rec_node_decode(body, bodylen, &h, held) == 0 && held->nchain > 0)
+		same = memcmp(&held->chain[held->nchain - 1],
+		    &nd->chain[nd->nchain - 1], sizeof(nd->chain[0])) == 0;
+	free(held);
+	return same;
+}
+
+/*
  * chain_refused - an admission is void when its issuer had left or been
- * revoked before it was signed, and a node that left comes back only
- * through an admission signed after it left (a new token): a copy of its
- * state directory holds only the old one.  Certificates carry seconds.
+ * revoked before it was signed (certificates carry seconds), and a node
+ * that left comes back only through a new admission (a new token): a
+ * copy of its state directory holds only the old one.
  */
 static int
 chain_refused(struct mesh *m, const uint8_t *author, const struct rec_head *h,
@@ -529,6 +554,8 @@ chain_refused(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	const struct revocation	*rv;
 	uint64_t		 left;
 
+	if (nd->nchain == 0)
+		return -1;
 	for (uint8_t i = 1; i < nd->nchain; i++) {
 		const uint8_t	*issuer = nd->chain[i - 1].subject;
 		uint64_t	 t = nd->chain[i].issued;
@@ -546,8 +573,8 @@ chain_refused(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 			return -1;
 		}
 	}
-	if (!(h->flags & NODE_F_LEFT) && (left = left_at(m, author)) != 0 &&
-	    nd->chain[nd->nchain - 1].issued < left / 1000) {
+	if (!(h->flags & NODE_F_LEFT) && left_at(m, author) != 0 &&
+	    same_admission(m, author, nd)) {
 		snprintf(m->why, sizeof(m->why), "the node left the mesh; it "
 		    "comes back only with a new token");
 		return -1;

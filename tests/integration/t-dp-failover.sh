@@ -9,6 +9,9 @@ topo_servers
 topo_start
 
 ctl siteb service add web tcp/8080 --to 100.64.2.10:80 --public >/dev/null
+# The operator's grant for a second owner is made from what cloud sees:
+# let web reach it first.
+wait_until 50 0.1 'ctl cloud service show web >/dev/null 2>&1' || fail "web did not reach cloud"
 # from the cloud node, a backend on sitea (sitea signs it itself)
 ctl cloud service add web tcp/8080 --to 100.64.1.10:80 --node sitea --public >/dev/null
 wait_until 100 0.05 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 2 ]' ||

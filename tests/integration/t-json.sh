@@ -46,6 +46,8 @@ declare -A OUT=(
 	["rpnctl status --json"]="$W/out/status.json"
 	["rpnctl service list --json"]="$W/out/list.json"
 	["rpnctl service show NAME --json"]="$W/out/show.json"
+	["rpnctl operator list --json"]="$W/out/operators.json"
+	["rpnctl audit --json"]="$W/out/audit.json"
 )
 
 rpn cloud init --name cloud --json > "$W/out/init.json"
@@ -61,6 +63,9 @@ done
 
 ctl siteb service add web tcp/8080 --to 100.64.2.10:80 \
     --allow 203.0.113.0/24 --json > "$W/out/add.json"
+# a second owner, granted by the operator's key as it adds: from what
+# sitea sees, so web must have reached it
+wait_until 50 0.1 'ctl sitea service show web >/dev/null 2>&1' || fail "web did not reach sitea"
 ctl sitea service add web tcp/8080 --to 100.64.1.10:80 >/dev/null
 ctl sitea service add spare tcp/8090 --to 100.64.1.10:90 >/dev/null
 wait_until 100 0.1 'ctl sitea service show spare >/dev/null 2>&1' ||
@@ -74,6 +79,8 @@ ctl sitea status --json > "$W/out/status.json" ||
     fail "rpnctl status on sitea: exit $?"
 ctl sitea service list --json > "$W/out/list.json"
 ctl sitea service show web --json > "$W/out/show.json"
+ctl sitea operator list --json > "$W/out/operators.json"
+ctl sitea audit --json > "$W/out/audit.json"
 say "ran ${#OUT[@]} commands with --json on a three-node mesh"
 
 # Compare each documented command's example with what it printed.
