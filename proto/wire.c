@@ -722,6 +722,12 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		if (n != 2 || items_copy(&a[1], 1, &m->items) == -1)
 			goto out;
 		break;
+	case MSG_JOIN_RESERVE:
+		if (n != 4 || mp_bin_exact(&a[1], m->token_pub, WIRE_KEY) == -1 ||
+		    mp_bin_exact(&a[2], m->joiner, WIRE_KEY) == -1 ||
+		    mp_bin_exact(&a[3], m->token_sig, WIRE_SIG) == -1)
+			goto out;
+		break;
 	case MSG_SVC_REQ: {
 		const msgpack_object	*f;
 		uint32_t		 op, nf;
@@ -765,6 +771,7 @@ wire_msg_decode(const uint8_t *p, size_t len, int stream, struct wire_msg *m)
 		break;
 	}
 	case MSG_SVC_RESP:
+	case MSG_JOIN_RESERVED:
 	case MSG_ERROR:
 		if (n != 3 || mp_u32(&a[1], UINT32_MAX, &m->code) == -1 ||
 		    mp_str_copy(&a[2], m->errmsg, sizeof(m->errmsg)) == -1)
@@ -985,6 +992,28 @@ int
 wire_svc_resp_encode(struct buf *b, uint32_t code, const char *msg)
 {
 	return code_msg_encode(b, MSG_SVC_RESP, code, msg);
+}
+
+/* [JOIN_RESERVE, token public key, joiner id, the joiner's proof] */
+int
+wire_reserve_encode(struct buf *b, const uint8_t token_pub[WIRE_KEY],
+    const uint8_t joiner[WIRE_KEY], const uint8_t token_sig[WIRE_SIG])
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, MSG_JOIN_RESERVE);
+	msgpack_pack_bin_with_body(&pk, token_pub, WIRE_KEY);
+	msgpack_pack_bin_with_body(&pk, joiner, WIRE_KEY);
+	msgpack_pack_bin_with_body(&pk, token_sig, WIRE_SIG);
+	return b->err ? -1 : 0;
+}
+
+int
+wire_reserved_encode(struct buf *b, uint32_t code, const char *msg)
+{
+	return code_msg_encode(b, MSG_JOIN_RESERVED, code, msg);
 }
 
 int

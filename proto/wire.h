@@ -204,6 +204,8 @@ enum msg_type {
 	MSG_JOIN_HELLO	= 20,
 	MSG_JOIN_OFFER	= 21,
 	MSG_JOIN_RECORD	= 22,
+	MSG_JOIN_RESERVE = 23,	/* ask a token's inviter to reserve it */
+	MSG_JOIN_RESERVED = 24,	/* its answer: 0 or a WERR_* code */
 	MSG_ERROR	= 30,
 	MSG_SVC_REQ	= 40,	/* a member asks us to add or remove our backend */
 	MSG_SVC_RESP	= 41,
@@ -264,7 +266,7 @@ struct wire_msg {
 	uint8_t		nchain;
 	struct wire_cert chain[WIRE_MAX_CHAIN];
 
-	/* error, service response */
+	/* error, service response, reservation answer */
 	uint32_t	code;
 	char		errmsg[WIRE_MAX_ERRMSG + 1];
 
@@ -304,6 +306,9 @@ int	wire_svc_req_encode(struct buf *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
 	    size_t orderlen, const uint8_t *grant, size_t grantlen);
 int	wire_svc_resp_encode(struct buf *, uint32_t code, const char *msg);
+int	wire_reserve_encode(struct buf *, const uint8_t token_pub[WIRE_KEY],
+	    const uint8_t joiner[WIRE_KEY], const uint8_t token_sig[WIRE_SIG]);
+int	wire_reserved_encode(struct buf *, uint32_t code, const char *msg);
 int	wire_error_encode(struct buf *, uint32_t code, const char *msg);
 
 /* Bytes one item of len bytes adds to a message (bin header + body). */
@@ -324,6 +329,7 @@ enum wire_err {
 	WERR_REVOKED		= 11,
 	WERR_SERVICE		= 12,	/* a service request was refused */
 	WERR_REFUSED		= 13,	/* the node does not take requests from others */
+	WERR_INVITER_UNREACHABLE = 14,	/* a token's inviter did not answer */
 };
 
 #endif

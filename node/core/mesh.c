@@ -403,21 +403,72 @@ invite_find_cb(void *ctx, const struct rec *r)
 }
 
 /*
- * mesh_admit - a member's side of a join: check the invitation behind the
- * token and the joiner's proof that it holds the token's secret, then vouch
- * for the joiner with one more link on this node's own chain.  Returns 0, or
- * a WERR_* code with a message for the joiner in err.
+ * token_taken - the token is used by a node other than joiner: say by whom
+ * when it is a member already (a reservation can be ahead of its record).
  */
-int
-mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
-    struct wire_cert *chain, uint8_t *nchain, char *err, size_t errlen)
+static int
+token_taken(const struct mesh *m, const uint8_t token[WIRE_KEY],
+    const uint8_t joiner[WIRE_KEY], char *err, size_t errlen)
 {
-	struct invite_find	 f = { hello->token_pub, NULL };
-	const struct used_token	*u;
-	struct rec_head		 h;
-	struct rec_invite	 iv;
+	const struct used_token	*u = mesh_token_user(m, token);
+	const struct member	*mm;
+
+	if (u == NULL || memcmp(u->subject, joiner, WIRE_KEY) == 0)
+		return 0;
+	if ((mm = mb_get(&m->mb, u->subject)) != NULL && mm->name[0])
+		snprintf(err, errlen, "the token was already used (by node %s)",
+		    mm->name);
+	else
+		snprintf(err, errlen, "the token was already used (by another "
+		    "node)");
+	return 1;
+}
+
+/*
+ * invite_live - the invitation r (the one behind token) is neither withdrawn
+ * nor expired.  Returns 0, or a WERR_* code with a message in err.
+ */
+static int
+invite_live(const struct rec *r, uint64_t unix_ms, char *err, size_t errlen)
+{
 	const uint8_t		*author, *body;
 	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_invite	 iv;
+
+	if (r->flags & REC_F_DELETED) {
+		snprintf(err, errlen, "the token was withdrawn or has expired");
+		return WERR_TOKEN_EXPIRED;
+	}
+	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
+	    rec_invite_decode(body, bodylen, &h, &iv) == -1) {
+		snprintf(err, errlen, "internal error reading the invitation");
+		return WERR_INTERNAL;
+	}
+	if (unix_ms / 1000 >= iv.expires) {
+		snprintf(err, errlen, "the token expired %llu s ago",
+		    (unsigned long long)(unix_ms / 1000 - iv.expires));
+		return WERR_TOKEN_EXPIRED;
+	}
+	return 0;
+}
+
+/*
+ * mesh_admit_check - the checks of a join at the member the joiner asked:
+ * the invitation behind the token is known here and live, not used by
+ * another node as far as this member knows, the joiner's proof that it
+ * holds the token's secret verifies, its name is free and this member's
+ * chain can take one more link.  inviter is set to the member that made
+ * the token: it alone decides whether the token is still unused
+ * (mesh_token_reserve()).  Returns 0, or a WERR_* code with a message for
+ * the joiner in err.
+ */
+int
+mesh_admit_check(struct mesh *m, const struct wire_msg *hello,
+    uint64_t unix_ms, uint8_t inviter[WIRE_KEY], char *err, size_t errlen)
+{
+	struct invite_find	 f = { hello->token_pub, NULL };
+	int			 code;
 
 	if (!m->joined || m->left) {
 		snprintf(err, errlen, "this node is not in a mesh");
@@ -434,27 +485,10 @@ mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
 		    "this member yet");
 		return WERR_TOKEN_UNKNOWN;
 	}
-	if ((u = mesh_token_user(m, hello->token_pub)) != NULL &&
-	    memcmp(u->subject, hello->joiner, WIRE_KEY) != 0) {
-		snprintf(err, errlen, "the token was already used (by node %s)",
-		    mesh_member_name(m, u->subject));
+	if (token_taken(m, hello->token_pub, hello->joiner, err, errlen))
 		return WERR_TOKEN_USED;
-	}
-	if (f.found->flags & REC_F_DELETED) {
-		snprintf(err, errlen, "the token was withdrawn or has expired");
-		return WERR_TOKEN_EXPIRED;
-	}
-	if (env_peek(f.found->env, f.found->envlen, &author, &body,
-	    &bodylen) == -1 ||
-	    rec_invite_decode(body, bodylen, &h, &iv) == -1) {
-		snprintf(err, errlen, "internal error reading the invitation");
-		return WERR_INTERNAL;
-	}
-	if (unix_ms / 1000 >= iv.expires) {
-		snprintf(err, errlen, "the token expired %llu s ago",
-		    (unsigned long long)(unix_ms / 1000 - iv.expires));
-		return WERR_TOKEN_EXPIRED;
-	}
+	if ((code = invite_live(f.found, unix_ms, err, errlen)) != 0)
+		return code;
 	if (token_proof_verify(hello->token_sig, hello->token_pub, m->mesh_id,
 	    hello->joiner) == -1) {
 		snprintf(err, errlen, "the proof of holding the token is invalid");
@@ -480,11 +514,98 @@ mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
 		    "join through a node closer to the mesh's founder");
 		return WERR_CHAIN_TOO_DEEP;
 	}
+	memcpy(inviter, f.found->author, WIRE_KEY);
+	return 0;
+}
+
+/*
+ * mesh_token_reserve - the inviter's side: this node made the invitation
+ * behind token, and is the one place that decides whether it is used.  The
+ * invitation must be this node's own and live, the proof must verify, and
+ * the token must be unused or used by joiner already (a join cut short is
+ * retried); then it is marked used by joiner.  Returns 0, or a WERR_* code
+ * with a message for the joiner in err.
+ */
+int
+mesh_token_reserve(struct mesh *m, const uint8_t token[WIRE_KEY],
+    const uint8_t joiner[WIRE_KEY], const uint8_t proof[WIRE_SIG],
+    uint64_t unix_ms, char *err, size_t errlen)
+{
+	const struct rec	*r;
+	const struct used_token	*u;
+	int			 code;
+
+	if (!m->joined || m->left) {
+		snprintf(err, errlen, "the member that made this token is not "
+		    "in the mesh any more");
+		return WERR_NOT_MEMBER;
+	}
+	if ((r = store_get(&m->store, m->id, REC_INVITE, token,
+	    WIRE_KEY)) == NULL) {
+		snprintf(err, errlen, "the member asked to reserve the token "
+		    "did not make it");
+		return WERR_TOKEN_UNKNOWN;
+	}
+	if (token_taken(m, token, joiner, err, errlen))
+		return WERR_TOKEN_USED;
+	if ((code = invite_live(r, unix_ms, err, errlen)) != 0)
+		return code;
+	if (token_proof_verify(proof, token, m->mesh_id, joiner) == -1) {
+		snprintf(err, errlen, "the proof of holding the token is invalid");
+		return WERR_BAD_PROOF;
+	}
+	token_mark_used(m, token, joiner);
+	if ((u = mesh_token_user(m, token)) == NULL ||
+	    memcmp(u->subject, joiner, WIRE_KEY) != 0) {
+		snprintf(err, errlen, "out of memory reserving the token");
+		return WERR_INTERNAL;
+	}
+	return 0;
+}
+
+/* mesh_token_reserved - the inviter answered: it reserved token for joiner. */
+void
+mesh_token_reserved(struct mesh *m, const uint8_t token[WIRE_KEY],
+    const uint8_t joiner[WIRE_KEY])
+{
+	token_mark_used(m, token, joiner);
+}
+
+/*
+ * mesh_admit - a member's side of a join: mesh_admit_check(), then the
+ * token must be reserved for the joiner: by this node, when it made the
+ * token (mesh_token_reserve()), or by its inviter beforehand
+ * (mesh_token_reserved(), or the joiner's own node record when it retries);
+ * then vouch for the joiner with one more link on this node's own chain.
+ * Returns 0, or a WERR_* code with a message for the joiner in err.
+ */
+int
+mesh_admit(struct mesh *m, const struct wire_msg *hello, uint64_t unix_ms,
+    struct wire_cert *chain, uint8_t *nchain, char *err, size_t errlen)
+{
+	const struct used_token	*u;
+	uint8_t			 inviter[WIRE_KEY];
+	int			 code;
+
+	code = mesh_admit_check(m, hello, unix_ms, inviter, err, errlen);
+	if (code != 0)
+		return code;
+	if (memcmp(inviter, m->id, WIRE_KEY) == 0)
+		code = mesh_token_reserve(m, hello->token_pub, hello->joiner,
+		    hello->token_sig, unix_ms, err, errlen);
+	else if ((u = mesh_token_user(m, hello->token_pub)) == NULL ||
+	    memcmp(u->subject, hello->joiner, WIRE_KEY) != 0) {
+		snprintf(err, errlen, "the member that made this token (%s) "
+		    "has not reserved it for this node",
+		    mesh_member_name(m, inviter));
+		code = WERR_INTERNAL;
+	}
+	if (code != 0)
+		return code;
 	memcpy(chain, m->chain, m->nchain * sizeof(*chain));
 	cert_sign(&chain[m->nchain], m->sk, m->mesh_id, hello->joiner,
 	    unix_ms / 1000);
 	*nchain = m->nchain + 1;
-	token_mark_used(m, hello->token_pub, hello->joiner);
 	return 0;
 }
 

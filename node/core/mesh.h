@@ -144,6 +144,14 @@ int	mesh_publish_self(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_leave(struct mesh *, uint64_t now, uint64_t unix_ms);
 int	mesh_invite(struct mesh *, uint64_t ttl_ms, uint64_t now,
 	    uint64_t unix_ms, struct token *);
+int	mesh_admit_check(struct mesh *, const struct wire_msg *hello,
+	    uint64_t unix_ms, uint8_t inviter[WIRE_KEY], char *err,
+	    size_t errlen);
+int	mesh_token_reserve(struct mesh *, const uint8_t token[WIRE_KEY],
+	    const uint8_t joiner[WIRE_KEY], const uint8_t proof[WIRE_SIG],
+	    uint64_t unix_ms, char *err, size_t errlen);
+void	mesh_token_reserved(struct mesh *, const uint8_t token[WIRE_KEY],
+	    const uint8_t joiner[WIRE_KEY]);
 int	mesh_admit(struct mesh *, const struct wire_msg *hello, uint64_t unix_ms,
 	    struct wire_cert *chain, uint8_t *nchain, char *err, size_t errlen);
 int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,

@@ -20,6 +20,11 @@
 #define MAX_SYNCS	4
 #define SYNC_TIMEOUT_MS	10000
 #define CHALLENGE_TIMEOUT_MS 3000
+/*
+ * How long a member waits for a token's inviter to reserve it, within the
+ * joiner's own limit of 10 s (JOIN_TIMEOUT_MS) for the whole join.
+ */
+#define RESERVE_TIMEOUT_MS	4000
 
 struct wreq {
 	uv_write_t	 req;
@@ -45,6 +50,7 @@ conn_handle_closed(uv_handle_t *h)
 		}
 	c->e->nconns--;
 	buf_release(&c->in);
+	free(c->hello);
 	if (c->join) {
 		sodium_memzero(c->join, sizeof(*c->join));
 		free(c->join);
@@ -53,12 +59,29 @@ conn_handle_closed(uv_handle_t *h)
 	free(c);
 }
 
+/*
+ * conn_unlink - a joiner's stream and the question to its token's inviter
+ * part; when the question ends first, without an answer, the joiner is told.
+ */
+static void
+conn_unlink(struct conn *c, const char *why)
+{
+	struct conn	*l = c->link;
+
+	if (l == NULL)
+		return;
+	c->link = l->link = NULL;
+	if (c->role == CR_RESERVE)
+		join_reserved(l, c->peer, NULL, why);
+}
+
 static void
 conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = 1;
+	conn_unlink(c, "the connection closed before it answered");
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
 	if (c->role == CR_SVC && c->waiter != NULL) {
@@ -78,6 +101,7 @@ conn_fail(struct conn *c, const char *why)
 	if (c->closing)
 		return;
 	fmt_addr(a, sizeof(a), &c->addr, 1);
+	conn_unlink(c, why);
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
 	else if (c->role == CR_SVC && c->waiter != NULL) {
@@ -361,6 +385,10 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			conn_finish(c);
 			return;
 		}
+		if (m->type == MSG_JOIN_RESERVE) {
+			join_reserve(c, m);
+			return;
+		}
 		if (m->type == MSG_SVC_REQ) {
 			struct buf	 p;
 			char		 err[256] = "";
@@ -430,6 +458,18 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_JOIN_WAIT_RECORD:
 		if (m->type == MSG_JOIN_RECORD) {
 			join_record(c, m);
+			return;
+		}
+		break;
+	case ST_RESERVE_WAIT_RESP:
+		if (m->type == MSG_JOIN_RESERVED) {
+			struct conn	*l = c->link;
+
+			if (l != NULL) {
+				c->link = l->link = NULL;
+				join_reserved(l, c->peer, m, NULL);
+			}
+			conn_finish(c);
 			return;
 		}
 		break;
@@ -722,6 +762,23 @@ conn_connect_cb(uv_connect_t *req, int status)
 		c->step = ST_SVC_WAIT_RESP;
 		break;
 	}
+	case CR_RESERVE: {
+		const struct wire_msg	*h;
+		struct buf		 p;
+
+		/* The joiner may have gone while we connected. */
+		if (c->link == NULL || (h = c->link->hello) == NULL) {
+			conn_finish(c);
+			break;
+		}
+		buf_init(&p, 256);
+		if (wire_reserve_encode(&p, h->token_pub, h->joiner,
+		    h->token_sig) == 0)
+			conn_send(c, 1, &p);
+		buf_release(&p);
+		c->step = ST_RESERVE_WAIT_RESP;
+		break;
+	}
 	default:
 		break;
 	}
@@ -850,5 +907,24 @@ conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
 		memcpy(c->svc_grant, grant, grantlen);
 	c->svc_grantlen = (uint32_t)grantlen;
 	c->waiter = cl;
+	return 0;
+}
+
+/*
+ * conn_start_reserve - ask the member that made a token to reserve it for
+ * the joiner waiting on stream j; join_reserved() hears how it went.
+ */
+int
+conn_start_reserve(struct engine *e, const struct member *inviter,
+    struct conn *j)
+{
+	struct conn	*c;
+
+	c = conn_to_member(e, (struct member *)(uintptr_t)inviter, CR_RESERVE,
+	    RESERVE_TIMEOUT_MS);
+	if (c == NULL)
+		return -1;
+	c->link = j;
+	j->link = c;
 	return 0;
 }

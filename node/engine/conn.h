@@ -21,6 +21,7 @@ enum conn_role {
 	CR_JOIN,	/* our join through a member */
 	CR_SVC,		/* asking a member to add or remove its backend */
 	CR_CHALLENGE,	/* a ping to one advertised address of a member, to prove it */
+	CR_RESERVE,	/* asking a token's inviter to reserve it */
 };
 
 enum conn_step {
@@ -29,9 +30,11 @@ enum conn_step {
 	ST_SYNC_WAIT_PUSH,
 	ST_PING_WAIT_ACK,
 	ST_JOIN_WAIT_OFFER,
+	ST_JOIN_WAIT_RESERVE,	/* while the token's inviter is asked */
 	ST_JOIN_WAIT_RECORD,
 	ST_JOIN_WAIT_RECORDS,
 	ST_SVC_WAIT_RESP,
+	ST_RESERVE_WAIT_RESP,
 	ST_DONE,
 };
 
@@ -62,6 +65,8 @@ struct conn {
 	struct buf	 in;
 	uint32_t	 seq;
 	struct join_ctx	*join;
+	struct wire_msg	*hello;		/* a joiner's, while the inviter is asked */
+	struct conn	*link;		/* the joiner's stream <-> the question */
 	struct ctl_client *waiter;
 	int		 rx_started;	/* a sealed frame has arrived */
 	uint64_t	 rx_epoch;	/* the stamp of the last one */
@@ -86,6 +91,8 @@ int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    size_t orderlen, const uint8_t *grant, size_t grantlen,
 	    struct ctl_client *,
 	    char *err, size_t errlen);
+int	conn_start_reserve(struct engine *, const struct member *,
+	    struct conn *joiner);
 struct conn *conn_connect(struct engine *, const struct wire_addr *,
 	    enum conn_role, uint64_t timeout_ms);
 int	conn_send(struct conn *, int sealed, const struct buf *payload);

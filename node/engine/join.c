@@ -32,27 +32,29 @@ send_error(struct conn *c, int sealed, uint32_t code, const char *msg)
 
 /* ---- the member's side ---- */
 
-void
-join_hello(struct conn *c, const struct wire_msg *m)
+static void
+refuse(struct conn *c, const char *name, uint32_t code, const char *err)
+{
+	char	 a[ADDRSTRLEN];
+
+	fmt_addr(a, sizeof(a), &c->addr, 0);
+	c->e->st.joins_refused++;
+	log_info("refused a join by \"%s\" from %s: %s", name, a, err);
+	send_error(c, 0, code, err);
+	conn_finish(c);
+}
+
+/* admit - the token is reserved for the joiner: vouch for it with a chain. */
+static void
+admit(struct conn *c, const struct wire_msg *m)
 {
 	struct engine		*e = c->e;
 	struct wire_cert	 chain[WIRE_MAX_CHAIN];
 	uint8_t			 n, key[32];
-	char			 err[256], a[ADDRSTRLEN];
+	char			 err[256];
 	struct buf		 p;
 	int			 code;
 
-	fmt_addr(a, sizeof(a), &c->addr, 0);
-	if (m->version != WIRE_VERSION) {
-		e->st.joins_refused++;
-		snprintf(err, sizeof(err), "this member speaks rpn protocol "
-		    "version %u, the joiner %u: run the same rpn on both",
-		    WIRE_VERSION, m->version);
-		log_info("refused a join by \"%s\" from %s: %s", m->name, a, err);
-		send_error(c, 0, WERR_BAD_REQUEST, err);
-		conn_finish(c);
-		return;
-	}
 	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
 		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
 		conn_finish(c);
@@ -61,10 +63,8 @@ join_hello(struct conn *c, const struct wire_msg *m)
 	code = mesh_admit(&e->mesh, m, engine_unix_ms(), chain, &n, err,
 	    sizeof(err));
 	if (code != 0) {
-		e->st.joins_refused++;
-		log_info("refused a join by \"%s\" from %s: %s", m->name, a, err);
-		send_error(c, 0, (uint32_t)code, err);
-		conn_finish(c);
+		sodium_memzero(key, sizeof(key));
+		refuse(c, m->name, (uint32_t)code, err);
 		return;
 	}
 	conn_set_peer(c, m->joiner, key);
@@ -76,6 +76,153 @@ join_hello(struct conn *c, const struct wire_msg *m)
 	buf_release(&p);
 	c->step = ST_JOIN_WAIT_RECORD;
 	engine_kick(e);
+}
+
+static void
+refuse_unreachable(struct conn *c, const char *name,
+    const uint8_t inviter[WIRE_KEY], const char *why)
+{
+	char	 err[256];
+
+	log_info("a join by \"%s\": cannot ask %s, the member that made its "
+	    "token, to reserve it: %s", name, mesh_member_name(&c->e->mesh,
+	    inviter), why);
+	snprintf(err, sizeof(err), "the member that made this token (%s) "
+	    "cannot be reached: try again, or join through it",
+	    mesh_member_name(&c->e->mesh, inviter));
+	refuse(c, name, WERR_INVITER_UNREACHABLE, err);
+}
+
+/*
+ * ask_inviter - the token was made by another member, which alone decides
+ * whether it is unused: ask it to reserve the token for the joiner, and
+ * hold the joiner's stream until it answers (join_reserved()).
+ */
+static void
+ask_inviter(struct conn *c, const struct wire_msg *m,
+    const uint8_t inviter[WIRE_KEY])
+{
+	struct engine		*e = c->e;
+	const struct member	*mm = mb_get(&e->mesh.mb, inviter);
+
+	if (mm != NULL && mm->state == M_LEFT) {
+		char	 err[256];
+
+		/* Nobody else may reserve its tokens: they left with it. */
+		snprintf(err, sizeof(err), "the member that made this token "
+		    "(%s) has left the mesh, and its tokens with it: ask a "
+		    "member for a new one", mm->name);
+		refuse(c, m->name, WERR_TOKEN_EXPIRED, err);
+		return;
+	}
+	if (mm == NULL || (mm->state != M_ALIVE && mm->state != M_SUSPECT)) {
+		refuse_unreachable(c, m->name, inviter, mm == NULL ?
+		    "it is not a member" : mstate_name(mm->state));
+		return;
+	}
+	if ((c->hello = malloc(sizeof(*c->hello))) == NULL) {
+		refuse_unreachable(c, m->name, inviter, "out of memory");
+		return;
+	}
+	/* A hello carries no items or digest: the copy owns nothing. */
+	*c->hello = *m;
+	memset(&c->hello->items, 0, sizeof(c->hello->items));
+	c->hello->digest = NULL;
+	c->hello->ndigest = 0;
+	c->step = ST_JOIN_WAIT_RESERVE;
+	if (conn_start_reserve(e, mm, c) == -1)
+		refuse_unreachable(c, m->name, inviter, "no stream to it");
+}
+
+void
+join_hello(struct conn *c, const struct wire_msg *m)
+{
+	struct engine		*e = c->e;
+	const struct used_token	*u;
+	uint8_t			 key[32], inviter[WIRE_KEY];
+	char			 err[256];
+	int			 code;
+
+	if (m->version != WIRE_VERSION) {
+		snprintf(err, sizeof(err), "this member speaks rpn protocol "
+		    "version %u, the joiner %u: run the same rpn on both",
+		    WIRE_VERSION, m->version);
+		refuse(c, m->name, WERR_BAD_REQUEST, err);
+		return;
+	}
+	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
+		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
+		conn_finish(c);
+		return;
+	}
+	sodium_memzero(key, sizeof(key));
+	code = mesh_admit_check(&e->mesh, m, engine_unix_ms(), inviter, err,
+	    sizeof(err));
+	if (code != 0) {
+		refuse(c, m->name, (uint32_t)code, err);
+		return;
+	}
+	/*
+	 * A token this node made is reserved here; one reserved for this
+	 * joiner already (a join cut short, retried) needs no question.
+	 */
+	u = mesh_token_user(&e->mesh, m->token_pub);
+	if (memcmp(inviter, e->mesh.id, WIRE_KEY) == 0 || (u != NULL &&
+	    memcmp(u->subject, m->joiner, WIRE_KEY) == 0))
+		admit(c, m);
+	else
+		ask_inviter(c, m, inviter);
+}
+
+/*
+ * join_reserved - the inviter answered (answer), or could not be asked
+ * (answer NULL, why says what happened): admit the joiner waiting on c, or
+ * refuse it with the inviter's reason.
+ */
+void
+join_reserved(struct conn *c, const uint8_t inviter[WIRE_KEY],
+    const struct wire_msg *answer, const char *why)
+{
+	struct engine	*e = c->e;
+	struct wire_msg	*h = c->hello;
+
+	if (c->closing || c->step != ST_JOIN_WAIT_RESERVE || h == NULL)
+		return;
+	if (answer == NULL)
+		refuse_unreachable(c, h->name, inviter, why);
+	else if (answer->code != 0)
+		refuse(c, h->name, answer->code, answer->errmsg[0] ?
+		    answer->errmsg : "the member that made this token refused "
+		    "to reserve it");
+	else {
+		mesh_token_reserved(&e->mesh, h->token_pub, h->joiner);
+		admit(c, h);
+	}
+}
+
+/* join_reserve - the inviter's side: a member asks it to reserve its token. */
+void
+join_reserve(struct conn *c, const struct wire_msg *m)
+{
+	struct engine	*e = c->e;
+	char		 err[256] = "";
+	struct buf	 p;
+	int		 code;
+
+	code = mesh_token_reserve(&e->mesh, m->token_pub, m->joiner,
+	    m->token_sig, engine_unix_ms(), err, sizeof(err));
+	if (code != 0) {
+		e->st.joins_refused++;
+		log_info("refused to reserve a token for a node joining "
+		    "through %s: %s", mesh_member_name(&e->mesh, c->peer), err);
+	} else
+		log_info("reserved a token for a node joining through %s",
+		    mesh_member_name(&e->mesh, c->peer));
+	buf_init(&p, 512);
+	if (wire_reserved_encode(&p, (uint32_t)code, err) == 0)
+		conn_send(c, 1, &p);
+	buf_release(&p);
+	conn_finish(c);
 }
 
 void

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "proto/wire.h"
+
 struct conn;
 struct ctl_client;
 struct ctl_req;
@@ -13,6 +15,11 @@ struct wire_msg;
 /* The member's side, on an accepted stream. */
 void	join_hello(struct conn *, const struct wire_msg *);
 void	join_record(struct conn *, const struct wire_msg *);
+void	join_reserved(struct conn *, const uint8_t inviter[WIRE_KEY],
+	    const struct wire_msg *answer, const char *why);
+
+/* The inviter's side: a member asks it to reserve its token for a joiner. */
+void	join_reserve(struct conn *, const struct wire_msg *);
 
 /* The joining node's side: rpn join, then its own stream. */
 int	join_start(struct engine *, const struct ctl_req *, struct ctl_client *,

@@ -321,6 +321,14 @@ fuzz_seeds(const char *dir)
 	wire_offer_encode(&b, pk, e.p, e.len, chain, 2);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
+	wire_reserve_encode(&b, pk, pk, nd.chain[0].sig);
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	seed(dir, "fuzz-wire", k++, 9, b.p, b.len);
+	buf_reset(&b);
+	wire_reserved_encode(&b, WERR_TOKEN_USED, "the token was already used");
+	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
+	seed(dir, "fuzz-wire", k++, 9, b.p, b.len);
+	buf_reset(&b);
 	wire_pingreq_encode(&b, 9, pk);
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	buf_reset(&b);

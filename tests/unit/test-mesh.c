@@ -169,6 +169,98 @@ TEST(mesh_token_refusals)
 	mesh_release(&c);
 }
 
+/*
+ * One token, two joiners asking two members at once: each member's own
+ * checks pass (neither knows of the other join), and the member that made
+ * the token decides: the first reservation wins, the second is refused, and
+ * the winner may ask again (a join cut short is retried).
+ */
+TEST(mesh_token_reserve_one_decider)
+{
+	struct mesh		 a, b, j1, j2, j3;
+	uint8_t			 root_sk[SECRET_KEY], inviter[WIRE_KEY];
+	struct token		 t, t2, t3;
+	struct wire_msg		 h1, h2, h3;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n;
+	char			 err[256];
+
+	two(&a, &b, root_sk);
+	node(&j1, "1");
+	node(&j2, "2");
+	node(&j3, "3");
+	ASSERT_EQ(mesh_invite(&a, 60000, NOW, UNIX, &t), 0);
+	store_foreach(&a.store, copy_into, &b);
+	hello(&h1, &j1, &t, "j1");
+	hello(&h2, &j2, &t, "j2");
+
+	/* b's own checks pass for both, and name a as the inviter */
+	ASSERT_EQ(mesh_admit_check(&b, &h1, UNIX, inviter, err, sizeof(err)), 0);
+	ASSERT_MEM_EQ(inviter, a.id, WIRE_KEY);
+	ASSERT_EQ(mesh_admit_check(&b, &h2, UNIX, inviter, err, sizeof(err)), 0);
+	ASSERT_MEM_EQ(inviter, a.id, WIRE_KEY);
+	/* nor does b vouch for anyone before a reserved the token */
+	ASSERT_EQ(mesh_admit(&b, &h1, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_INTERNAL);
+	ASSERT(strstr(err, "not reserved") != NULL);
+
+	/* a decides: j1 first, then j2 is refused; j1 may ask again */
+	ASSERT_EQ(mesh_token_reserve(&a, h1.token_pub, h1.joiner, h1.token_sig,
+	    UNIX, err, sizeof(err)), 0);
+	ASSERT_EQ(mesh_token_reserve(&a, h2.token_pub, h2.joiner, h2.token_sig,
+	    UNIX, err, sizeof(err)), WERR_TOKEN_USED);
+	ASSERT(strstr(err, "already used") != NULL);
+	ASSERT_EQ(mesh_token_reserve(&a, h1.token_pub, h1.joiner, h1.token_sig,
+	    UNIX, err, sizeof(err)), 0);
+	/* a, the inviter, admitting j2 itself is refused the same way */
+	ASSERT_EQ(mesh_admit(&a, &h2, UNIX, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_USED);
+
+	/* b hears a's answer and vouches for j1, not j2 */
+	mesh_token_reserved(&b, h1.token_pub, h1.joiner);
+	ASSERT_EQ(mesh_admit(&b, &h1, UNIX, chain, &n, err, sizeof(err)), 0);
+	ASSERT_EQ(n, b.nchain + 1);
+	ASSERT_EQ(cert_chain_verify(chain, n, a.root, a.mesh_id, j1.id), 0);
+	ASSERT_EQ(mesh_admit_check(&b, &h2, UNIX, inviter, err, sizeof(err)),
+	    WERR_TOKEN_USED);
+
+	/* a token b made is b's to reserve, not a's */
+	ASSERT_EQ(mesh_invite(&b, 60000, NOW, UNIX, &t2), 0);
+	store_foreach(&b.store, copy_into, &a);
+	hello(&h3, &j3, &t2, "j3");
+	ASSERT_EQ(mesh_admit_check(&a, &h3, UNIX, inviter, err, sizeof(err)), 0);
+	ASSERT_MEM_EQ(inviter, b.id, WIRE_KEY);
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, h3.joiner, h3.token_sig,
+	    UNIX, err, sizeof(err)), WERR_TOKEN_UNKNOWN);
+
+	/* a's own refusals, from a token that passes a's checks unchanged */
+	ASSERT_EQ(mesh_invite(&a, 1000, NOW, UNIX, &t3), 0);
+	hello(&h3, &j3, &t3, "j3");
+	ASSERT_EQ(mesh_admit_check(&a, &h3, UNIX, inviter, err, sizeof(err)), 0);
+	ASSERT_MEM_EQ(inviter, a.id, WIRE_KEY);
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, h3.joiner, h3.token_sig,
+	    UNIX + 2000, err, sizeof(err)), WERR_TOKEN_EXPIRED);
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, j2.id, h3.token_sig,
+	    UNIX, err, sizeof(err)), WERR_BAD_PROOF);
+	h3.token_sig[0] ^= 1;
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, h3.joiner, h3.token_sig,
+	    UNIX, err, sizeof(err)), WERR_BAD_PROOF);
+	h3.token_sig[0] ^= 1;
+	/* none of the refusals used it up */
+	ASSERT(mesh_token_user(&a, h3.token_pub) == NULL);
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, h3.joiner, h3.token_sig,
+	    UNIX, err, sizeof(err)), 0);
+	/* an inviter that left reserves nothing */
+	ASSERT_EQ(mesh_leave(&a, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_token_reserve(&a, h3.token_pub, h3.joiner, h3.token_sig,
+	    UNIX, err, sizeof(err)), WERR_NOT_MEMBER);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&j1);
+	mesh_release(&j2);
+	mesh_release(&j3);
+}
+
 TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 {
 	struct mesh	 a, b, x;

@@ -279,3 +279,71 @@ TEST(msg_digest_hello_offer_error)
 	wire_msg_release(&m);
 	buf_release(&b);
 }
+
+TEST(msg_join_reserve_roundtrip_and_refusals)
+{
+	struct wire_msg	 m;
+	uint8_t		 tok[WIRE_KEY], joiner[WIRE_KEY], sig[WIRE_SIG];
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	memset(tok, 1, sizeof(tok));
+	memset(joiner, 2, sizeof(joiner));
+	memset(sig, 3, sizeof(sig));
+	buf_init(&b, WIRE_MAX_FRAME);
+	ASSERT_EQ(wire_reserve_encode(&b, tok, joiner, sig), 0);
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
+	ASSERT_EQ(m.type, MSG_JOIN_RESERVE);
+	ASSERT_MEM_EQ(m.token_pub, tok, WIRE_KEY);
+	ASSERT_MEM_EQ(m.joiner, joiner, WIRE_KEY);
+	ASSERT_MEM_EQ(m.token_sig, sig, WIRE_SIG);
+	wire_msg_release(&m);
+	/* a stream message: never in a datagram */
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 0, &m), -1);
+	/* trailing bytes */
+	buf_put(&b, "\xc0", 1);
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), -1);
+
+	/* a short proof, a missing field, an extra one */
+	{
+		static const size_t	 sigs[] = { WIRE_SIG, WIRE_SIG - 1 };
+		static const uint32_t	 ns[] = { 4, 3, 5 };
+
+		for (size_t i = 0; i < 2; i++)
+			for (size_t j = 0; j < 3; j++) {
+				buf_reset(&b);
+				mp_packer_init(&pk, &b);
+				msgpack_pack_array(&pk, ns[j]);
+				msgpack_pack_uint8(&pk, MSG_JOIN_RESERVE);
+				msgpack_pack_bin_with_body(&pk, tok, WIRE_KEY);
+				msgpack_pack_bin_with_body(&pk, joiner,
+				    WIRE_KEY);
+				if (ns[j] >= 4)
+					msgpack_pack_bin_with_body(&pk, sig,
+					    sigs[i]);
+				if (ns[j] == 5)
+					msgpack_pack_nil(&pk);
+				/* only the unchanged message decodes */
+				ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m),
+				    i == 0 && j == 0 ? 0 : -1);
+				if (i == 0 && j == 0)
+					wire_msg_release(&m);
+			}
+	}
+
+	buf_reset(&b);
+	ASSERT_EQ(wire_reserved_encode(&b, 0, ""), 0);
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
+	ASSERT_EQ(m.type, MSG_JOIN_RESERVED);
+	ASSERT_EQ(m.code, 0);
+	ASSERT_STR_EQ(m.errmsg, "");
+	wire_msg_release(&m);
+	buf_reset(&b);
+	ASSERT_EQ(wire_reserved_encode(&b, WERR_TOKEN_USED,
+	    "the token was already used\r\n"), 0);
+	ASSERT_EQ(wire_msg_decode(b.p, b.len, 1, &m), 0);
+	ASSERT_EQ(m.code, WERR_TOKEN_USED);
+	ASSERT_STR_EQ(m.errmsg, "the token was already used??");
+	wire_msg_release(&m);
+	buf_release(&b);
+}
