@@ -216,6 +216,13 @@ saved() {
 		END { exit !f }'
 }
 
+# has_service NODE NAME: NODE lists service NAME.  An operator's grant
+# for a second owner is made from what the node it runs on sees: tests
+# that add a second owner right after the first wait for this.
+has_service() {
+	ctl "$1" service show "$2" >/dev/null 2>&1
+}
+
 counter() {
 	ctl "$1" status --json | jq -r --arg c "$2" '.counters[$c]'
 }

@@ -24,6 +24,7 @@ ip netns exec "$(ns srvb)" socat TCP-LISTEN:8088,fork,reuseaddr EXEC:"$W/http-b2
 srv=$!
 wait_for 50 0.1 listening srvb tcp 8088 || fail "srvb's server did not start"
 ctl siteb service add web tcp/8080 --to 100.64.2.10:8088 --public >/dev/null
+wait_for 50 0.1 has_service sitea web || fail "web did not reach sitea"
 ctl sitea service add web tcp/8080 --to 100.64.1.10:80 --public >/dev/null
 health() {	# health NODE OWNER: OWNER's backend of web, as NODE sees it
 	ctl "$1" service show web --json |

@@ -57,6 +57,7 @@ say "sitea starts listening on 2222: $(( $(date +%s%3N) - t0 )) ms later its own
 
 # an owner that starts listening on its service's port withdraws its backend
 ctl siteb service add web tcp/8090 --to 100.64.2.10:80 --public >/dev/null
+wait_for 50 0.1 has_service sitea web || fail "web did not reach sitea"
 ctl sitea service add web tcp/8090 --to 100.64.1.10:80 --public >/dev/null
 wait_until 100 0.05 '[ "$(ctl cloud service show web --json | jq ".service.forwarding.to | length")" -eq 2 ]' ||
     fail "web not forwarded to two owners"

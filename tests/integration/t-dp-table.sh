@@ -26,6 +26,7 @@ topo_cloud_dhcp
 topo_servers
 topo_start auto
 ctl siteb service add web tcp/8080 --to 100.64.2.10:80 --public >/dev/null
+wait_for 50 0.1 has_service sitea web || fail "web did not reach sitea"
 ctl sitea service add web tcp/8080 --to 100.64.1.10:80 --public >/dev/null
 ctl siteb service add upload tcp/7000 --to 100.64.2.10:7 --public >/dev/null
 ctl siteb service add intranet tcp/8081 --to 100.64.2.10:81 \

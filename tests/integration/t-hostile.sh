@@ -69,7 +69,7 @@ say "outsider with a self-made chain: refused (records_not_member $(counter n1 r
 # the mesh's joins and syncs everywhere).
 o=$(counter n1 services_own_port)
 nsx n3 $as_rpn "$tool" service-record "$W/n2/state" "$(addr n1)" "$t1" sneaky tcp/7480 \
-    198.51.100.2:22 public
+    198.51.100.2:22
 wait_until 20 0.1 '[ "$(counter n1 services_own_port)" -gt "$o" ]' ||
     fail "a service record for rpn's own port was not counted"
 nsx n1 nft list table inet rpn | grep -E '7480' >/dev/null && fail "n1 programmed rpn's own port"
