@@ -236,9 +236,16 @@ event_cmp(const void *x, const void *y)
 {
 	const struct event	*a = x, *b = y;
 
+	int			 c;
+
+	/* A total order, so that every node lists ties the same way. */
 	if (a->time != b->time)
 		return a->time < b->time ? -1 : 1;
-	return strcmp(a->what, b->what);
+	if ((c = strcmp(a->what, b->what)) != 0 ||
+	    (c = strcmp(a->subject, b->subject)) != 0 ||
+	    (c = strcmp(a->actor_key, b->actor_key)) != 0)
+		return c;
+	return strcmp(a->detail, b->detail);
 }
 
 /*

@@ -140,7 +140,8 @@ say "operators: bob enrolled and removed; the last operator cannot be; bob's key
 a1=$(ctl n1 audit --json | jq -c .events)
 for n in n2 n3; do
 	wait_until 50 0.1 '[ "$(ctl $n audit --json | jq -c .events)" = "$a1" ]' ||
-	    fail "$n's audit differs from n1's"
+	    fail "$n's audit differs from n1's: $(diff <(echo "$a1" | jq -c ".[]") \
+	    <(ctl $n audit --json | jq -c ".events[]"))"
 done
 for ev in found join operator-enrol operator-remove grant revoke; do
 	echo "$a1" | jq -e --arg e "$ev" 'any(.[]; .event == $e)' >/dev/null ||
