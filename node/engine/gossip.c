@@ -182,6 +182,7 @@ gossip_act(struct engine *e, const struct mb_action *a)
 
 		if (s != NULL && !s->self)
 			log_info("member %s is %s", s->name[0] ? s->name : "?",
+			    s->revoked ? "revoked" :
 			    mstate_name((enum mstate)a->state));
 		dpsync_member_changed(e, a->subject);
 		break;
