@@ -5,7 +5,8 @@
 # rpnd runs with no interface options.  A service is added once; curl from
 # every site's LAN and from the internet through both cloud uplinks reaches
 # it, with data checked both ways; a dead backend is withdrawn, a link flap
-# and a restart of rpnd do not stop forwarding.  Everything it makes is
+# and a restart of rpnd do not stop forwarding; an operator grants a second
+# owner (an unsigned attempt is refused) and revokes a node everywhere.  Everything it makes is
 # removed on exit, even on failure.
 set -u
 export RPN_BUILD=${1:-build}
@@ -126,6 +127,19 @@ printf '   %s connections through the cloud node while rpnd restarted: %s failed
 check test "$(fails "$W/conns")" -eq 0
 wait_until 100 0.1 '[ "$(count_alive cloud)" -eq 3 ]'
 
+step "Operators decide who may change the mesh: rpn init made the first operator key"
+rpnctl_on cloud operator list
+show sitea 'RPN_OPERATOR_KEY=none rpnctl service add intranet tcp/8081 --to 100.64.1.10:80   # no operator key'
+out=$(RPN_OPERATOR_KEY="$W/none" ctl sitea service add intranet tcp/8081 --to 100.64.1.10:80 2>&1)
+printf '   %s\n' "$out"
+check test -z "$(ctl cloud service show intranet --json | jq -r '.service.backends[] | select(.node == "sitea") | .node')"
+rpnctl_on cloud service grant intranet sitea
+wait_until 50 0.1 'ctl sitea audit --json | jq -e "any(.events[]; .event == \"grant\" and .subject == \"intranet\")" >/dev/null'
+rpnctl_on sitea service add intranet tcp/8081 --to 100.64.1.10:80
+wait_until 100 0.05 '[ "$(ctl cloud service show intranet --json | jq ".service.backends | length")" -eq 2 ]'
+check test "$(ctl siteb service show intranet --json | jq -r '[.service.backends[].node] | sort | join(",")')" = sitea,siteb
+rpnctl_on cloud audit
+
 step "Site B's rpnd is killed: every node stops sending it new connections"
 show siteb 'kill -9 rpnd'
 crash siteb
@@ -134,6 +148,17 @@ wait_for 300 0.1 all_see failed siteb cloud sitea
 printf '   every node reports site B failed after %.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
 wait_until 50 0.1 '[ "$(ctl cloud status --json | jq "[.services[] | select(.name == \"web\") | .forwarding.to[]] | length")" -eq 1 ]'
 printf '   12 new requests via the cloud node: %s\n' "$(for i in $(seq 12); do http inet http://198.51.100.2:8080/; done | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+rpnctl_on cloud status
+
+step "Site B's host is not trusted any more: an operator revokes it, and every member stops trusting it"
+t0=$(date +%s.%N)
+rpnctl_on cloud revoke siteb
+wait_for 100 0.05 all_see revoked siteb cloud sitea
+printf '   every member lists site B as revoked after %.2f s\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+show siteb 'rpnd   # the revoked node starts again with its old keys'
+start siteb
+sleep 2	# the scenario: the revoked node talks to the mesh for two seconds
+check all_see revoked siteb cloud sitea
 rpnctl_on cloud status
 
 step "The kernel state on site A: one table, rules independent of the number of services"
