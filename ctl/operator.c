@@ -504,6 +504,23 @@ op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
 		}
 		g->svc.nallow++;
 	}
+	/* The nodes a grant names already, backend or not yet. */
+	v = out_array(svc, "granted", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t	 id[WIRE_KEY];
+
+		if (hex_exact(&v[i], id, WIRE_KEY) == -1)
+			continue;
+		op_member_name(status, id, s, sizeof(s));
+		if (member_revoked(status, s))
+			continue;
+		if (op_grant_add_owner(g, id) == -1) {
+			snprintf(err, errlen, "service %s has more than %d "
+			    "owners, more than a grant names", g->name,
+			    OPREC_MAX_OWNERS);
+			return -1;
+		}
+	}
 	v = out_array(svc, "backends", &n);
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t	 id[WIRE_KEY];

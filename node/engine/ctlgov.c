@@ -31,7 +31,7 @@ signer_name(const struct mesh *m, const uint8_t key[WIRE_KEY])
 	if (op != NULL)
 		return op->name;
 	if (memcmp(key, m->root, WIRE_KEY) == 0)
-		return "root";
+		return "(mesh root)";
 	return mesh_member_name(m, key);
 }
 

@@ -117,6 +117,18 @@ owners_shown(const struct membership *mb, const struct svc *s)
 }
 
 /* One service as status, service list and service show give it (docs/json.md). */
+/* "granted": the nodes an operator's grant names as owners (ids), if any. */
+static void
+pack_granted(msgpack_packer *pk, struct engine *e, const char *name)
+{
+	const struct oprec	*g = policy_grant(&e->mesh.pol, name);
+
+	mp_pack_str(pk, "granted");
+	msgpack_pack_array(pk, g != NULL ? g->nowners : 0);
+	for (int i = 0; g != NULL && i < g->nowners; i++)
+		pack_hex(pk, g->owners[i], WIRE_KEY);
+}
+
 static void
 pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 {
@@ -160,9 +172,10 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 		}
 	} else
 		snprintf(problem, sizeof(problem), "no usable backend");
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	mp_pack_str(pk, "name");
 	mp_pack_str(pk, s->name);
+	pack_granted(pk, e, s->name);
 	mp_pack_str(pk, "proto");
 	mp_pack_str(pk, proto);
 	mp_pack_str(pk, "port");
