@@ -536,7 +536,7 @@ wanted_sets(struct engine *e, struct wanted *w)
 	/* Every member's advertised addresses, member by member. */
 	for (uint32_t i = 0; m->joined && !m->left && i < m->mb.n; i++) {
 		lo[i] = nadv;
-		if (node_record(m, m->mb.m[i], nd) == -1)
+		if (node_record(m, m->mb.m[i], nd) == -1 || nd->naddrs == 0)
 			continue;
 		if (array_reserve(&adv, &capadv, nadv + nd->naddrs,
 		    sizeof(*adv)) == -1)

@@ -113,6 +113,17 @@ done
 wait_until 50 0.1 '[ "$(sum_counter records_revoked n1 n2)" -ge $((before + 2)) ]' ||
     fail "a revoked node's record was not refused and counted"
 say "a record from the revoked node: refused (records_revoked)"
+# a node the revoked one admits after its revocation is refused everywhere
+node n5 198.51.100.5
+start n5
+before=$(sum_counter records_refused n1 n2)
+rpn n5 join "$(addr n4)" --token "$(ctl n4 invite)" --name n5 >/dev/null 2>&1 || true
+wait_until 50 0.1 '[ "$(sum_counter records_refused n1 n2)" -gt $before ]' ||
+    fail "a node admitted by n4 after its revocation was not refused"
+for n in n1 n2 n3; do
+	[ "$(state_of $n n5)" = "" ] || fail "$n lists n5, admitted by a revoked node"
+done
+say "n5, admitted by n4 after its revocation: refused by n1 and n2, listed by nobody"
 stop n4; start n4
 wait_until 30 0.1 '[ "$(state_of n4 n4)" != "" ]' || true
 sleep 2		# the scenario: the revoked node talks to the mesh for a while

@@ -102,6 +102,18 @@ in_set siteb members4 198.51.100.18 ||
 [ "$(counter siteb addr_challenges)" -gt 0 ] || fail "siteb sent no challenge"
 say "cloud's second address 198.51.100.18 proven on siteb by a challenge (addr_challenges $(counter siteb addr_challenges))"
 
+# An operator approves one of the two prefixes: that one enters the LAN
+# sets, the other stays out.
+ctl cloud lan approve sitea 100.64.0.0/16 >/dev/null
+for n in cloud siteb; do
+	wait_until 100 0.1 'in_set '"$n"' lans4 100.64.200.1' ||
+	    fail "$n: the approved prefix 100.64.0.0/16 is not in lans4"
+	in_set "$n" lans4 1.2.3.4 && fail "$n: the unapproved 0.0.0.0/1 entered lans4"
+	[ "$(counter "$n" lans_unapproved)" -eq 1 ] ||
+	    fail "$n: lans_unapproved is $(counter "$n" lans_unapproved), want 1"
+done
+say "an operator approves 100.64.0.0/16 for sitea: it enters lans4 on cloud and siteb; 0.0.0.0/1 stays out"
+
 # sitea comes back: its own record replaces the forged one everywhere, and
 # what it no longer advertises leaves the counts.
 start sitea
