@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "node/engine/ctlgov.h"
+#include "node/engine/ctlview.h"
 #include "node/core/array.h"
 #include "node/engine/engine.h"
 #include "proto/compat.h"
@@ -11,16 +12,6 @@
 #include "proto/mp.h"
 #include "proto/oprec.h"
 #include "proto/parse.h"
-
-static void
-ok_head(msgpack_packer *pk, struct buf *b, size_t nfields)
-{
-	buf_init(b, CTL_MAX_FRAME);
-	mp_packer_init(pk, b);
-	msgpack_pack_map(pk, nfields + 1);
-	mp_pack_str(pk, "ok");
-	msgpack_pack_true(pk);
-}
 
 /* Who signed: an operator by name, the mesh root, or a node by name. */
 static const char *
@@ -43,7 +34,7 @@ ctlview_operators(struct buf *b, struct engine *e)
 	msgpack_packer		 pk;
 	char			 k[OPREC_PUBKEY_B64 + 1];
 
-	ok_head(&pk, b, 2);
+	ctlview_head(&pk, b, 2);
 	mp_pack_str(&pk, "governed");
 	if (policy_governed(p))
 		msgpack_pack_true(&pk);
@@ -262,7 +253,7 @@ ctlview_audit(struct buf *b, struct engine *e)
 	store_foreach(&e->mesh.store, audit_cb, &ev);
 	if (ev.n > 1)
 		qsort(ev.v, ev.n, sizeof(*ev.v), event_cmp);
-	ok_head(&pk, b, 1);
+	ctlview_head(&pk, b, 1);
 	mp_pack_str(&pk, "events");
 	msgpack_pack_array(&pk, ev.n);
 	for (uint32_t i = 0; i < ev.n; i++) {

@@ -10,8 +10,9 @@
 #include "proto/mp.h"
 #include "proto/parse.h"
 
-static void
-ok_head(msgpack_packer *pk, struct buf *b, size_t nfields)
+/* ctlview_head - start an ok reply: a map of nfields more fields. */
+void
+ctlview_head(msgpack_packer *pk, struct buf *b, size_t nfields)
 {
 	buf_init(b, CTL_MAX_FRAME);
 	mp_packer_init(pk, b);
@@ -26,7 +27,7 @@ ctlview_ok(struct buf *b)
 {
 	msgpack_packer	 pk;
 
-	ok_head(&pk, b, 0);
+	ctlview_head(&pk, b, 0);
 }
 
 static void
@@ -56,7 +57,7 @@ ctlview_init(struct buf *b, struct engine *e)
 {
 	msgpack_packer	 pk;
 
-	ok_head(&pk, b, 1);
+	ctlview_head(&pk, b, 1);
 	mp_pack_str(&pk, "node");
 	pack_mesh_summary(&pk, e);
 }
@@ -67,7 +68,7 @@ ctlview_join(struct buf *b, struct engine *e)
 {
 	msgpack_packer	 pk;
 
-	ok_head(&pk, b, 2);
+	ctlview_head(&pk, b, 2);
 	mp_pack_str(&pk, "node");
 	pack_mesh_summary(&pk, e);
 	mp_pack_str(&pk, "members");
@@ -80,7 +81,7 @@ ctlview_invite(struct buf *b, const char *token, uint64_t expires)
 {
 	msgpack_packer	 pk;
 
-	ok_head(&pk, b, 2);
+	ctlview_head(&pk, b, 2);
 	mp_pack_str(&pk, "token");
 	mp_pack_str(&pk, token);
 	mp_pack_str(&pk, "expires");
@@ -493,7 +494,7 @@ ctlview_status(struct buf *b, struct engine *e)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ok_head(&pk, b, 11);
+	ctlview_head(&pk, b, 11);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -591,7 +592,7 @@ ctlview_service(struct buf *b, struct engine *e, const char *name)
 
 	if (s == NULL || owners_shown(&e->mesh.mb, s) == 0)
 		return -1;
-	ok_head(&pk, b, 1);
+	ctlview_head(&pk, b, 1);
 	mp_pack_str(&pk, "service");
 	pack_service(&pk, e, s);
 	return 0;
@@ -603,7 +604,7 @@ ctlview_services(struct buf *b, struct engine *e)
 {
 	msgpack_packer	 pk;
 
-	ok_head(&pk, b, 1);
+	ctlview_head(&pk, b, 1);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
 }

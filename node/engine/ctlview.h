@@ -2,7 +2,10 @@
 #ifndef RPN_ENGINE_CTLVIEW_H
 #define RPN_ENGINE_CTLVIEW_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <msgpack.h>
 
 struct buf;
 struct engine;
@@ -12,6 +15,7 @@ struct engine;
  * view's fields, for ctlsock_reply() to frame and send.
  */
 void	ctlview_ok(struct buf *);
+void	ctlview_head(msgpack_packer *, struct buf *, size_t nfields);
 void	ctlview_status(struct buf *, struct engine *);
 void	ctlview_services(struct buf *, struct engine *);
 int	ctlview_service(struct buf *, struct engine *, const char *name);
