@@ -13,8 +13,9 @@ oprec_kind(uint8_t kind)
 	    kind == REC_REVOKE || kind == REC_APPROVE || kind == REC_ORDER;
 }
 
-static void
-key_of(uint8_t key[OPREC_KEYLEN], uint64_t v)
+/* oprec_key - a statement's record key: its version, 8 bytes big-endian. */
+void
+oprec_key(uint8_t key[OPREC_KEYLEN], uint64_t v)
 {
 	for (int i = 0; i < OPREC_KEYLEN; i++)
 		key[i] = (uint8_t)(v >> (56 - 8 * i));
@@ -48,7 +49,7 @@ oprec_encode(struct buf *b, const struct oprec *o)
 		return -1;
 	if (o->kind != REC_APPROVE && !wire_name_ok(o->name))
 		return -1;
-	key_of(key, o->version);
+	oprec_key(key, o->version);
 	mp_packer_init(&pk, b);
 	switch (o->kind) {
 	case REC_OPERATOR:
@@ -200,7 +201,7 @@ oprec_decode(const uint8_t *p, size_t len, struct oprec *o)
 		return -1;
 	o->kind = h.kind;
 	o->version = h.version;
-	key_of(key, h.version);
+	oprec_key(key, h.version);
 	/* No flags, and the key is the version: one spelling per statement. */
 	if (oprec_kind(h.kind) && h.flags == 0 && h.keylen == OPREC_KEYLEN &&
 	    memcmp(h.key, key, OPREC_KEYLEN) == 0 &&

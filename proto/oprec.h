@@ -49,9 +49,11 @@ struct oprec {
 	uint8_t		 owners[OPREC_MAX_OWNERS][WIRE_KEY];
 	uint8_t		 nlans;
 	struct wire_prefix lans[OPREC_MAX_LANS];
+	uint8_t		 signer[WIRE_KEY];	/* not encoded: who signed it, if known */
 };
 
 int	oprec_kind(uint8_t kind);
+void	oprec_key(uint8_t key[OPREC_KEYLEN], uint64_t version);
 int	oprec_encode(struct buf *, const struct oprec *);
 int	oprec_decode(const uint8_t *, size_t, struct oprec *);
 

@@ -149,7 +149,7 @@ mesh_forget(struct mesh *m, uint64_t now)
 	void		(*on_record)(void *, const struct rec *) = m->on_record;
 	void		(*on_forget)(void *, const uint8_t *) = m->on_forget;
 	void		*hook_ctx = m->hook_ctx;
-	int		(*check_service)(void *, const uint8_t *, uint64_t,
+	int		(*check_service)(void *, const uint8_t *,
 			    const struct rec_service *, char *, size_t) =
 			    m->check_service;
 	void		(*on_policy)(void *) = m->on_policy;
@@ -918,8 +918,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 			}
 			if (!(h.flags & REC_F_DELETED) &&
 			    m->check_service != NULL &&
-			    m->check_service(m->hook_ctx, author, h.version, &sv,
-			    m->why, sizeof(m->why)) == -1) {
+			    m->check_service(m->hook_ctx, author, &sv, m->why,
+			    sizeof(m->why)) == -1) {
 				r = ACC_REFUSED;
 				break;
 			}

@@ -106,8 +106,8 @@ struct mesh {
 	 * in err: the service table lives with the caller (services.c).
 	 */
 	int		(*check_service)(void *ctx, const uint8_t author[WIRE_KEY],
-			    uint64_t version, const struct rec_service *,
-			    char *err, size_t errlen);
+			    const struct rec_service *, char *err,
+			    size_t errlen);
 	/* Told when the policy changed (a statement was accepted). */
 	void		(*on_policy)(void *ctx);
 

@@ -182,6 +182,7 @@ gather_cb(void *ctx, const struct rec *r)
 	    oprec_decode(body, bodylen, &g->v[g->n].o) == -1)
 		return 0;
 	g->v[g->n].author = r->author;
+	memcpy(g->v[g->n].o.signer, r->author, WIRE_KEY);
 	g->n++;
 	return 0;
 }

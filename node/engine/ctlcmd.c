@@ -293,62 +293,26 @@ member_by_name(struct engine *e, const char *name)
 	return NULL;
 }
 
-struct grant_env {
-	const char		*name;
-	uint64_t		 version;
-	const uint8_t		*env;
-	size_t			 len;
-};
-
-static int
-grant_env_cb(void *ctx, const struct rec *r)
+/*
+ * The signed grant in force for a service, to travel with an order that
+ * relies on it; NULL when none.
+ */
+static const struct rec *
+grant_of(struct engine *e, const char *name)
 {
-	struct grant_env	*g = ctx;
-	const uint8_t		*author, *body;
-	size_t			 bodylen;
-	struct rec_head		 h;
-	struct oprec		*o;
-	uint8_t			 key[8];
-	int			 same;
+	const struct oprec	*g = policy_grant(&e->mesh.pol, name);
+	uint8_t			 key[OPREC_KEYLEN];
 
-	if (r->kind != REC_GRANT || r->version != g->version ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_head_decode(body, bodylen, &h) == -1)
-		return 0;
-	for (int i = 0; i < 8; i++)
-		key[i] = (uint8_t)(g->version >> (56 - 8 * i));
-	if (h.keylen != 8 || memcmp(h.key, key, 8) != 0 ||
-	    (o = malloc(sizeof(*o))) == NULL)
-		return 0;
-	same = oprec_decode(body, bodylen, o) == 0 &&
-	    strcmp(o->name, g->name) == 0;
-	free(o);
-	if (!same)
-		return 0;
-	g->env = r->env;
-	g->len = r->envlen;
-	return 1;
-}
-
-/* The signed grant that is in force for a service, if any (env NULL: none). */
-static void
-grant_of(struct engine *e, const char *name, struct grant_env *g)
-{
-	const struct oprec	*o = policy_grant(&e->mesh.pol, name);
-
-	memset(g, 0, sizeof(*g));
-	if (o == NULL)
-		return;
-	g->name = name;
-	g->version = o->version;
-	store_foreach(&e->mesh.store, grant_env_cb, g);
+	if (g == NULL)
+		return NULL;
+	oprec_key(key, g->version);
+	return store_get(&e->mesh.store, g->signer, REC_GRANT, key, sizeof(key));
 }
 
 static void
 do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 {
-	struct grant_env	 g;
-	int			 rc;
+	const struct rec	*g;
 	const struct member	*owner = NULL;
 	struct rec_service	 s;
 	char			 err[256];
@@ -391,10 +355,10 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 			    "~/.config/rpn/operator.key (rpn operator keygen)");
 			return;
 		}
-		grant_of(e, s.name, &g);
-		rc = conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
-		    r->signed_len, g.env, g.len, cl, err, sizeof(err));
-		if (rc == -1)
+		g = grant_of(e, s.name);
+		if (conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
+		    r->signed_len, g != NULL ? g->env : NULL,
+		    g != NULL ? g->envlen : 0, cl, err, sizeof(err)) == -1)
 			ctlsock_reply_error(cl, "%s", err);
 		return;
 	}

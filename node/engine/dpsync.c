@@ -237,12 +237,11 @@ dpsync_plan(const struct engine *e, uint32_t key, struct svc_plan *p)
 
 /* mesh hook: may author publish this service record?  (receivers' check) */
 int
-dpsync_check_service(void *ctx, const uint8_t author[32], uint64_t version,
+dpsync_check_service(void *ctx, const uint8_t author[32],
     const struct rec_service *s, char *err, size_t errlen)
 {
 	struct engine	*e = ctx;
 
-	(void)version;
 	return svc_policy_check(&e->dp.svcs, &e->mesh.mb, author, s, err,
 	    errlen);
 }

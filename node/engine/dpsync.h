@@ -63,8 +63,7 @@ void	dpsync_release(struct engine *);
 void	dpsync_on_record(void *ctx, const struct rec *);
 void	dpsync_on_forget(void *ctx, const uint8_t author[32]);
 int	dpsync_check_service(void *ctx, const uint8_t author[32],
-	    uint64_t version, const struct rec_service *, char *err,
-	    size_t errlen);
+	    const struct rec_service *, char *err, size_t errlen);
 void	dpsync_on_policy(void *ctx);
 void	dpsync_member_changed(struct engine *, const uint8_t id[32]);
 void	dpsync_seen(struct engine *, const uint8_t id[32],

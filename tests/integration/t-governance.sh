@@ -135,6 +135,13 @@ stop n1; start n1
 wait_until 100 0.1 'all_see revoked n4 n1' || fail "the revocation did not survive a restart"
 say "the revocation survives n4's restart, a fresh token, and n1's restart"
 
+# a tired operator's typos: a clear refusal, nothing signed
+expect_fail "revoke a node that does not exist" "n9" ctl n1 revoke n9
+expect_fail "revoke without a node" "usage\|needs\|NODE" ctl n1 revoke
+expect_fail "an operator key that is not one" "key" ctl n1 operator add eve notakey
+expect_fail "grant to a node that does not exist" "n9" ctl n1 service grant web n9
+expect_fail "grant of a service that does not exist" "nosuch" ctl n1 service grant nosuch n2
+
 # 6. operators: add, remove, the last one stays
 key2=$("$RPN_BUILD/rpn" operator keygen --out "$W/bob.key")
 ctl n1 operator add bob "$key2" >/dev/null
