@@ -19,6 +19,8 @@ static const char *const cmd_names[] = {
 	[CTL_OPERATORS] = "operators",
 	[CTL_AUDIT] = "audit",
 	[CTL_ADOPT] = "adopt",
+	[CTL_WEB_ENROLL] = "web-enroll",
+	[CTL_WEB_WAIT] = "web-wait",
 };
 
 const char *

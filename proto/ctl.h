@@ -15,6 +15,11 @@
 #define CTL_MAX_ALLOW	WIRE_MAX_ALLOW
 #define CTL_MAX_SIGNED	2048	/* a signed statement or order */
 
+/* How long a join keeps asking (rpn join --timeout; ttl_ms of CTL_JOIN). */
+#define JOIN_WAIT_MIN_MS	(10 * 1000)
+#define JOIN_WAIT_DEFAULT_MS	(120 * 1000)
+#define JOIN_WAIT_MAX_MS	(600 * 1000)
+
 enum ctl_cmd {
 	CTL_STATUS = 1,
 	CTL_INVITE,
@@ -29,17 +34,19 @@ enum ctl_cmd {
 	CTL_OPERATORS,
 	CTL_AUDIT,
 	CTL_ADOPT,		/* the mesh root enrols an operator (founder only) */
-	CTL_CMD_MAX = CTL_ADOPT,
+	CTL_WEB_ENROLL,		/* a one-time code to enrol a browser as name */
+	CTL_WEB_WAIT,		/* until a browser presents its key for token */
+	CTL_CMD_MAX = CTL_WEB_WAIT,
 };
 
 /* One decoded request; which fields matter depends on cmd. */
 struct ctl_req {
 	enum ctl_cmd	 cmd;
 	char		 name[WIRE_NAME_MAX + 1];	/* node or service name */
-	char		 token[CTL_TOKEN_MAX + 1];
+	char		 token[CTL_TOKEN_MAX + 1];	/* or an enrolment code */
 	int		 has_peer;
 	struct wire_addr peer;
-	uint64_t	 ttl_ms;
+	uint64_t	 ttl_ms;	/* invite: its life; web wait, join: how long */
 	uint8_t		 nadvertise;
 	struct wire_addr advertise[WIRE_MAX_ADDRS];
 	/* service add */

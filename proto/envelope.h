@@ -25,6 +25,10 @@ void	env_mesh_id(uint8_t id[WIRE_MESH_ID], const uint8_t root[WIRE_KEY]);
 /* A record envelope is ENV_MAGIC || author || signature || body. */
 int	env_seal(struct buf *, const uint8_t sk[SECRET_KEY],
 	    const uint8_t mesh_id[WIRE_MESH_ID], const uint8_t *body, size_t len);
+int	env_msg(struct buf *, const uint8_t mesh_id[WIRE_MESH_ID],
+	    const uint8_t *body, size_t len);
+int	env_assemble(struct buf *, const uint8_t author[WIRE_KEY],
+	    const uint8_t sig[WIRE_SIG], const uint8_t *body, size_t len);
 int	env_open(const uint8_t *, size_t, const uint8_t mesh_id[WIRE_MESH_ID],
 	    const uint8_t **author, const uint8_t **body, size_t *bodylen);
 int	env_peek(const uint8_t *, size_t, const uint8_t **author,

@@ -1,4 +1,4 @@
-/* oprec.c: operator statements: encode, and strictly decode. */
+/* oprec.c: operator statements: encode, and strictly decode (one spelling each). */
 #include <string.h>
 #include <sodium.h>
 
@@ -208,6 +208,20 @@ oprec_decode(const uint8_t *p, size_t len, struct oprec *o)
 	    fields_decode(f, nf, o) == 0)
 		rc = 0;
 	mp_doc_release(&d);
+	/*
+	 * msgpack spells a number or a length in more than one width
+	 * (144 as cc 90 or cd 00 90); what decodes must be the bytes
+	 * oprec_encode() makes of it, so one statement has one spelling.
+	 */
+	if (rc == 0) {
+		struct buf	 b;
+
+		buf_init(&b, len);
+		if (oprec_encode(&b, o) != 0 || b.len != len ||
+		    memcmp(b.p, p, len) != 0)
+			rc = -1;
+		buf_release(&b);
+	}
 	if (rc == -1)
 		memset(o, 0, sizeof(*o));
 	return rc;

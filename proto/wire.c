@@ -461,6 +461,42 @@ rec_health_encode(struct buf *b, uint64_t version, const struct rec_health *hl)
 	return b->err ? -1 : 0;
 }
 
+/* Programmed fields: [digest, services]; key empty, never a tombstone. */
+int
+rec_programmed_decode(const uint8_t *p, size_t len, struct rec_head *h,
+    struct rec_programmed *pr)
+{
+	struct mp_doc		 d;
+	const msgpack_object	*f;
+	uint32_t		 nf;
+	int			 rc = -1;
+
+	memset(pr, 0, sizeof(*pr));
+	if (rec_parse(&d, p, len, h, &f, &nf) == -1)
+		return -1;
+	if (h->kind != REC_PROGRAMMED || h->keylen != 0 || h->flags != 0 ||
+	    nf != 2 || mp_u64(&f[0], UINT64_MAX, &pr->digest) == -1 ||
+	    mp_u32(&f[1], UINT32_MAX, &pr->services) == -1)
+		goto out;
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	return rc;
+}
+
+int
+rec_programmed_encode(struct buf *b, uint64_t version,
+    const struct rec_programmed *pr)
+{
+	msgpack_packer	 pk;
+
+	mp_packer_init(&pk, b);
+	rec_head_encode(&pk, REC_PROGRAMMED, version, 0, NULL, 0, 2);
+	msgpack_pack_uint64(&pk, pr->digest);
+	msgpack_pack_uint32(&pk, pr->services);
+	return b->err ? -1 : 0;
+}
+
 int
 rec_invite_encode(struct buf *b, uint64_t version, uint32_t flags,
     const uint8_t token_pub[WIRE_KEY], const struct rec_invite *iv)

@@ -44,6 +44,7 @@ enum rec_kind {
 	REC_APPROVE	= 8,	/* a node's LAN prefixes approved */
 	REC_NOTICE	= 9,	/* a signed suspect/dead claim; not stored */
 	REC_ORDER	= 10,	/* an operator's order to one node; not stored */
+	REC_PROGRAMMED	= 11,	/* what the author's kernel holds: a digest */
 };
 
 enum rec_flags {
@@ -133,6 +134,16 @@ struct rec_health {
 	uint64_t	since;		/* unix ms of the last change */
 };
 
+/*
+ * The author's word on its kernel (docs/protocol.md §2.7): a digest of the
+ * service table its last committed transaction left there, and how many
+ * services that is; 0 and 0 while the table is being repaired.
+ */
+struct rec_programmed {
+	uint64_t	digest;
+	uint32_t	services;
+};
+
 struct rec_invite {
 	uint64_t	expires;	/* unix seconds */
 };
@@ -159,6 +170,10 @@ int	rec_health_decode(const uint8_t *, size_t, struct rec_head *,
 	    struct rec_health *);
 int	rec_health_encode(struct buf *, uint64_t version,
 	    const struct rec_health *);
+int	rec_programmed_decode(const uint8_t *, size_t, struct rec_head *,
+	    struct rec_programmed *);
+int	rec_programmed_encode(struct buf *, uint64_t version,
+	    const struct rec_programmed *);
 int	wire_prefix_decode(const msgpack_object *, struct wire_prefix *);
 int	wire_prefixes_decode(const msgpack_object *, uint32_t max,
 	    struct wire_prefix *, uint32_t *n);

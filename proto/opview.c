@@ -1,0 +1,529 @@
+/*
+ * opview.c: what signing a statement needs to know of the mesh, read from
+ * rpnd's msgpack replies (status, service list): the CLI reads the replies
+ * it got over the control socket, the engine the ones it builds for the
+ * HTTP API (node/engine/api.c), so both build the same statements.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "proto/opview.h"
+#include "proto/compat.h"
+#include "proto/ctl.h"
+#include "proto/parse.h"
+
+int
+out_str(const msgpack_object *map, const char *key, char *out, size_t cap)
+{
+	const msgpack_object	*o = ctl_map_get(map, key);
+	size_t			 n;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR || cap == 0) {
+		if (cap)
+			out[0] = '\0';
+		return -1;
+	}
+	n = o->via.str.size < cap - 1 ? o->via.str.size : cap - 1;
+	memcpy(out, o->via.str.ptr, n);
+	out[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = '?';
+	return 0;
+}
+
+int
+out_u64(const msgpack_object *map, const char *key, uint64_t *v)
+{
+	const msgpack_object	*o = ctl_map_get(map, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return -1;
+	*v = o->via.u64;
+	return 0;
+}
+
+int
+out_bool(const msgpack_object *map, const char *key)
+{
+	const msgpack_object	*o = ctl_map_get(map, key);
+
+	return o != NULL && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+const msgpack_object *
+out_array(const msgpack_object *map, const char *key, uint32_t *n)
+{
+	const msgpack_object	*o = ctl_map_get(map, key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY) {
+		*n = 0;
+		return NULL;
+	}
+	*n = o->via.array.size;
+	return o->via.array.ptr;
+}
+
+/* A string of exactly 2 * len hex digits. */
+static int
+hex_exact(const msgpack_object *o, uint8_t *out, size_t len)
+{
+	size_t		 n;
+	const char	*end;
+
+	return o == NULL || o->type != MSGPACK_OBJECT_STR ||
+	    o->via.str.size != 2 * len ||
+	    sodium_hex2bin(out, len, o->via.str.ptr, o->via.str.size, NULL,
+	    &n, &end) != 0 || n != len ||
+	    end != o->via.str.ptr + o->via.str.size ? -1 : 0;
+}
+
+/* op_mesh_read - the mesh id, this node and whether the mesh has operators. */
+int
+op_mesh_read(const msgpack_object *status, struct op_mesh *m, char *err,
+    size_t errlen)
+{
+	const msgpack_object	*node = ctl_map_get(status, "node");
+
+	memset(m, 0, sizeof(*m));
+	if (node == NULL || hex_exact(ctl_map_get(node, "id"), m->self,
+	    WIRE_KEY) == -1) {
+		snprintf(err, errlen, "rpnd's status has no node id");
+		return -1;
+	}
+	if (hex_exact(ctl_map_get(node, "mesh"), m->mesh_id,
+	    WIRE_MESH_ID) == -1) {
+		snprintf(err, errlen, "this node is not in a mesh");
+		return -1;
+	}
+	out_str(node, "name", m->self_name, sizeof(m->self_name));
+	m->governed = out_bool(status, "governed");
+	return 0;
+}
+
+/*
+ * op_member_id - the id of the member called name in a status reply; one
+ * that has not left first, since a name can come back on a new node.
+ */
+int
+op_member_id(const msgpack_object *status, const char *name,
+    uint8_t id[WIRE_KEY])
+{
+	const msgpack_object	*mv;
+	uint32_t		 n;
+	int			 found = 0;
+
+	mv = out_array(status, "members", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		char	 mname[WIRE_NAME_MAX + 1], state[16];
+		uint8_t	 mid[WIRE_KEY];
+
+		if (out_str(&mv[i], "name", mname, sizeof(mname)) == -1 ||
+		    strcmp(mname, name) != 0 ||
+		    hex_exact(ctl_map_get(&mv[i], "id"), mid, WIRE_KEY) == -1)
+			continue;
+		memcpy(id, mid, WIRE_KEY);
+		out_str(&mv[i], "state", state, sizeof(state));
+		if (strcmp(state, "left") != 0)
+			return 0;
+		found = 1;
+	}
+	/* id holds the last one that left: the best there is. */
+	return found ? 0 : -1;
+}
+
+/* op_member_name - the name status gives id, or its first 8 hex digits. */
+void
+op_member_name(const msgpack_object *status, const uint8_t id[WIRE_KEY],
+    char *out, size_t cap)
+{
+	const msgpack_object	*mv;
+	uint32_t		 n;
+	char			 hex[2 * WIRE_KEY + 1];
+
+	mv = out_array(status, "members", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t	 mid[WIRE_KEY];
+
+		if (hex_exact(ctl_map_get(&mv[i], "id"), mid, WIRE_KEY) == 0 &&
+		    memcmp(mid, id, WIRE_KEY) == 0 &&
+		    out_str(&mv[i], "name", out, cap) == 0 && out[0] != '\0')
+			return;
+	}
+	fmt_hex(hex, id, WIRE_KEY);
+	snprintf(out, cap, "%.8s", hex);
+}
+
+const msgpack_object *
+op_service_find(const msgpack_object *svcs, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		char	 s[WIRE_NAME_MAX + 1];
+
+		if (out_str(&svcs[i], "name", s, sizeof(s)) == 0 &&
+		    strcmp(s, name) == 0)
+			return &svcs[i];
+	}
+	return NULL;
+}
+
+int
+op_grant_owner(const struct oprec *g, const uint8_t id[WIRE_KEY])
+{
+	for (int i = 0; i < g->nowners; i++)
+		if (memcmp(g->owners[i], id, WIRE_KEY) == 0)
+			return 1;
+	return 0;
+}
+
+/* op_grant_add_owner - id becomes an owner; -1 when a grant holds no more. */
+int
+op_grant_add_owner(struct oprec *g, const uint8_t id[WIRE_KEY])
+{
+	if (op_grant_owner(g, id))
+		return 0;
+	if (g->nowners == OPREC_MAX_OWNERS)
+		return -1;
+	memcpy(g->owners[g->nowners++], id, WIRE_KEY);
+	return 0;
+}
+
+static int
+member_revoked(const msgpack_object *status, const char *name)
+{
+	const msgpack_object	*mv;
+	uint32_t		 n;
+
+	mv = out_array(status, "members", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		char	 mname[WIRE_NAME_MAX + 1], state[16];
+
+		out_str(&mv[i], "name", mname, sizeof(mname));
+		out_str(&mv[i], "state", state, sizeof(state));
+		if (strcmp(mname, name) == 0 && strcmp(state, "revoked") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * op_grant_from_service - a grant of the service as a service list or
+ * show reply has it now: its protocol, port and access, and its backends'
+ * nodes as owners (those the status reply names, but revoked ones).
+ */
+int
+op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
+    struct oprec *g, char *err, size_t errlen)
+{
+	const msgpack_object	*v;
+	char			 s[WIRE_NAME_MAX + 1], proto[8], pfx[64];
+	const char		*why;
+	uint64_t		 port = 0;
+	uint32_t		 n;
+
+	memset(g, 0, sizeof(*g));
+	g->kind = REC_GRANT;
+	if (out_str(svc, "name", g->name, sizeof(g->name)) == -1 ||
+	    !wire_name_ok(g->name)) {
+		snprintf(err, errlen, "a service without a usable name");
+		return -1;
+	}
+	strlcpy(g->svc.name, g->name, sizeof(g->svc.name));
+	out_str(svc, "proto", proto, sizeof(proto));
+	out_u64(svc, "port", &port);
+	g->svc.proto = strcmp(proto, "tcp") == 0 ? SVC_TCP :
+	    strcmp(proto, "udp") == 0 ? SVC_UDP : 0;
+	if (g->svc.proto == 0 || port == 0 || port > 65535) {
+		snprintf(err, errlen, "service %s has no protocol and port "
+		    "now", g->name);
+		return -1;
+	}
+	g->svc.port = (uint16_t)port;
+	g->svc.public = out_bool(svc, "public");
+	v = out_array(svc, "allow", &n);
+	if (n > WIRE_MAX_ALLOW) {
+		snprintf(err, errlen, "service %s: more than %d --allow "
+		    "prefixes", g->name, WIRE_MAX_ALLOW);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i].type != MSGPACK_OBJECT_STR ||
+		    v[i].via.str.size >= sizeof(pfx)) {
+			snprintf(err, errlen, "service %s: an --allow prefix "
+			    "that is not a string", g->name);
+			return -1;
+		}
+		memcpy(pfx, v[i].via.str.ptr, v[i].via.str.size);
+		pfx[v[i].via.str.size] = '\0';
+		if (parse_prefix(pfx, &g->svc.allow[g->svc.nallow], &why) ==
+		    -1) {
+			snprintf(err, errlen, "service %s: --allow %s: %s",
+			    g->name, pfx, why);
+			return -1;
+		}
+		g->svc.nallow++;
+	}
+	/* The nodes a grant names already, backend or not yet. */
+	v = out_array(svc, "granted", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t	 id[WIRE_KEY];
+
+		if (hex_exact(&v[i], id, WIRE_KEY) == -1)
+			continue;
+		op_member_name(status, id, s, sizeof(s));
+		if (member_revoked(status, s))
+			continue;
+		if (op_grant_add_owner(g, id) == -1) {
+			snprintf(err, errlen, "service %s has more than %d "
+			    "owners, more than a grant names", g->name,
+			    OPREC_MAX_OWNERS);
+			return -1;
+		}
+	}
+	v = out_array(svc, "backends", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t	 id[WIRE_KEY];
+
+		/*
+		 * "?": its author is no member; revoked: it is never served
+		 * again.  Neither is granted anything.
+		 */
+		if (out_str(&v[i], "node", s, sizeof(s)) == -1 ||
+		    member_revoked(status, s) ||
+		    op_member_id(status, s, id) == -1)
+			continue;
+		if (op_grant_add_owner(g, id) == -1) {
+			snprintf(err, errlen, "service %s has more than %d "
+			    "owners, more than a grant names", g->name,
+			    OPREC_MAX_OWNERS);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* op_grant_describe - "web tcp/8080, allow 203.0.113.0/24, owners sitea siteb" */
+void
+op_grant_describe(const struct oprec *g, const msgpack_object *status,
+    char *out, size_t cap)
+{
+	size_t	 len;
+	char	 pfx[64], name[WIRE_NAME_MAX + 1];
+
+	snprintf(out, cap, "%s %s/%u, %s", g->name,
+	    g->svc.proto == SVC_UDP ? "udp" : "tcp", g->svc.port,
+	    g->svc.public ? (g->svc.nallow > 0 ? "public, allow" : "public") :
+	    g->svc.nallow > 0 ? "allow" : "private");
+	for (int i = 0; i < g->svc.nallow; i++) {
+		fmt_prefix(pfx, sizeof(pfx), &g->svc.allow[i]);
+		len = strlen(out);
+		snprintf(out + len, cap - len, " %s", pfx);
+	}
+	len = strlen(out);
+	snprintf(out + len, cap - len, ", %s", g->nowners == 0 ? "no owners" :
+	    "owners");
+	for (int i = 0; i < g->nowners; i++) {
+		op_member_name(status, g->owners[i], name, sizeof(name));
+		len = strlen(out);
+		snprintf(out + len, cap - len, " %s", name);
+	}
+}
+
+/*
+ * service_grant - the grant an add needs first, if any: for access wider
+ * than private (owners as now and the new one, the protocol, port and
+ * access asked for), or for a new owner of a name another node serves (its
+ * access as now).  0 with *need set, or -1 with err.
+ */
+static int
+service_grant(const struct ctl_req *r, const msgpack_object *status,
+    const msgpack_object *svcs, uint32_t n, const uint8_t owner[WIRE_KEY],
+    struct oprec *g, int *need, char *err, size_t errlen)
+{
+	const msgpack_object	*svc;
+	uint64_t		 port = 0;
+	int			 wide = r->public || r->nallow > 0;
+
+	*need = 0;
+	/* A name whose backends all lost their port is defined anew. */
+	if ((svc = op_service_find(svcs, n, r->name)) != NULL &&
+	    (out_u64(svc, "port", &port) == -1 || port == 0))
+		svc = NULL;
+	if (svc != NULL) {
+		if (op_grant_from_service(svc, status, g, err, errlen) == -1)
+			return -1;
+		if (g->svc.proto != r->proto || g->svc.port != r->port) {
+			snprintf(err, errlen, "service %s is %s/%u; every "
+			    "backend must use the same protocol and port",
+			    r->name, g->svc.proto == SVC_UDP ? "udp" : "tcp",
+			    g->svc.port);
+			return -1;
+		}
+		if (!wide && (g->nowners == 0 || op_grant_owner(g, owner)))
+			return 0;
+	} else {
+		if (!wide)
+			return 0;
+		memset(g, 0, sizeof(*g));
+		g->kind = REC_GRANT;
+		strlcpy(g->name, r->name, sizeof(g->name));
+		strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
+		g->svc.proto = r->proto;
+		g->svc.port = r->port;
+	}
+	if (wide) {
+		g->svc.public = r->public;
+		g->svc.nallow = r->nallow;
+		memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+	}
+	if (op_grant_add_owner(g, owner) == -1) {
+		snprintf(err, errlen, "service %s has %d owners, as many as a "
+		    "grant names", r->name, OPREC_MAX_OWNERS);
+		return -1;
+	}
+	*need = 1;
+	return 0;
+}
+
+/*
+ * op_service_plan - what a service add or del (CTL_SERVICE_ADD/DEL) needs
+ * signed once the mesh has operators: a grant first, and with another
+ * node named an order to that node, which rpnd carries there with the
+ * request.  Until the mesh has operators, nothing: members rule.  status
+ * is a status reply, svcs/n a service list's services (read for an add
+ * only); has_key: the requester can sign (without one, a private add here
+ * goes ahead unsigned and rpnd says what is missing).  Versions are left
+ * 0 for the signer to set.  0, or -1 with err.
+ */
+int
+op_service_plan(const struct ctl_req *r, const msgpack_object *status,
+    const msgpack_object *svcs, uint32_t n, int has_key, struct op_plan *p,
+    char *err, size_t errlen)
+{
+	struct op_mesh	 m;
+	uint8_t		 owner[WIRE_KEY];
+	int		 add = r->cmd == CTL_SERVICE_ADD, remote, wide;
+
+	memset(p, 0, sizeof(*p));
+	remote = r->node[0] != '\0';
+	wide = add && (r->public || r->nallow > 0);
+	if (!remote && !add)
+		return 0;
+	if (op_mesh_read(status, &m, err, errlen) == -1)
+		return -1;
+	/* Naming this node is leaving --node out, as rpnd has it. */
+	if (remote && strcmp(r->node, m.self_name) == 0)
+		remote = 0;
+	if (!m.governed || (!remote && !add))
+		return 0;
+	/*
+	 * A private add here needs a grant only when another node serves the
+	 * name; whoever holds an operator key gives it with the add.
+	 */
+	if (!remote && !wide && !has_key)
+		return 0;
+	p->needs_key = 1;
+	if (!remote)
+		memcpy(owner, m.self, WIRE_KEY);
+	else if (op_member_id(status, r->node, owner) == -1) {
+		snprintf(err, errlen, "no member is named \"%s\"", r->node);
+		return -1;
+	}
+	if (add && service_grant(r, status, svcs, n, owner, &p->grant,
+	    &p->need_grant, err, errlen) == -1)
+		return -1;
+	if (remote) {
+		struct oprec	*o = &p->order;
+
+		p->need_order = 1;
+		o->kind = REC_ORDER;
+		memcpy(o->subject, owner, WIRE_KEY);
+		strlcpy(o->name, r->name, sizeof(o->name));
+		o->action = add ? OP_ADD : OP_DEL;
+		o->force = (uint8_t)(r->force != 0);
+		/* The service exactly as the request carries it: rpnd compares. */
+		if (add) {
+			strlcpy(o->svc.name, r->name, sizeof(o->svc.name));
+			o->svc.proto = r->proto;
+			o->svc.port = r->port;
+			o->svc.target = r->target;
+			o->svc.nallow = r->nallow;
+			memcpy(o->svc.allow, r->allow, sizeof(o->svc.allow));
+			o->svc.public = r->public;
+		}
+	}
+	return 0;
+}
+
+/*
+ * op_grant_change - rpnctl service grant|revoke-grant NAME NODE: the
+ * service's grant as it is now (owners: its backends' nodes), with NODE an
+ * owner or not.  When no owner is left, the grant is withdrawn: the
+ * service is private again.  0, or -1 with err (*notfound set when the
+ * service or node does not exist).
+ */
+int
+op_grant_change(const msgpack_object *status, const msgpack_object *svcs,
+    uint32_t n, const char *name, const char *node, int revoke,
+    struct oprec *g, int *notfound, char *err, size_t errlen)
+{
+	const msgpack_object	*svc;
+	uint8_t			 id[WIRE_KEY];
+
+	*notfound = 0;
+	if ((svc = op_service_find(svcs, n, name)) == NULL) {
+		*notfound = 1;
+		snprintf(err, errlen, "no service is named \"%s\"%s", name,
+		    revoke ? "" : " (service add NAME ... --node NODE grants "
+		    "it as it adds it)");
+		return -1;
+	}
+	if (op_member_id(status, node, id) == -1) {
+		*notfound = 1;
+		snprintf(err, errlen, "no member is named \"%s\"", node);
+		return -1;
+	}
+	if (op_grant_from_service(svc, status, g, err, errlen) == -1)
+		return -1;
+	if (!revoke && op_grant_add_owner(g, id) == -1) {
+		snprintf(err, errlen, "service %s has %d owners, as many as a "
+		    "grant names", name, OPREC_MAX_OWNERS);
+		return -1;
+	}
+	if (revoke) {
+		if (!op_grant_owner(g, id)) {
+			snprintf(err, errlen, "%s is not an owner of service %s",
+			    node, name);
+			return -1;
+		}
+		for (int i = 0, j = 0; i < g->nowners; i++)
+			if (memcmp(g->owners[i], id, WIRE_KEY) != 0)
+				memmove(g->owners[j++], g->owners[i], WIRE_KEY);
+		g->nowners--;
+		g->withdrawn = g->nowners == 0;
+	}
+	return 0;
+}
+
+/* op_operator_key - the key of the active operator called name in an operators reply. */
+int
+op_operator_key(const msgpack_object *operators, const char *name,
+    uint8_t key[WIRE_KEY])
+{
+	const msgpack_object	*ops;
+	uint32_t		 n;
+
+	ops = out_array(operators, "operators", &n);
+	for (uint32_t i = 0; i < n; i++) {
+		char	 s[80], state[16], k[64];
+
+		out_str(&ops[i], "name", s, sizeof(s));
+		out_str(&ops[i], "state", state, sizeof(state));
+		out_str(&ops[i], "key", k, sizeof(k));
+		if (strcmp(s, name) == 0 && strcmp(state, "active") == 0 &&
+		    oprec_pubkey_parse(k, key) == 0)
+			return 0;
+	}
+	return -1;
+}
