@@ -16,6 +16,7 @@ const struct option config_longopts[] = {
 	{ "uplink", required_argument, NULL, 'U' },
 	{ "lan", required_argument, NULL, 'L' },
 	{ "teardown", no_argument, NULL, 'T' },
+	{ "web-root", required_argument, NULL, 'W' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -31,6 +32,50 @@ config_default(struct rpnd_config *c)
 	c->keep_on_exit = 1;
 	c->remote_services = 1;
 	c->dataplane = 1;
+	c->http_listen.family = 4;
+	c->http_listen.ip[0] = 127;
+	c->http_listen.ip[3] = 1;
+	c->http_listen.port = HTTP_PORT_DEFAULT;
+	strlcpy(c->web_root, RPN_WEB_ROOT, sizeof(c->web_root));
+}
+
+/* config_set_web_root - an absolute directory name, printable, no spaces. */
+int
+config_set_web_root(struct rpnd_config *c, const char *dir, char *err,
+    size_t errlen)
+{
+	size_t	 n = strlen(dir);
+
+	if (dir[0] != '/' || n >= sizeof(c->web_root)) {
+		snprintf(err, errlen, "\"web-root\" needs an absolute directory "
+		    "name shorter than %zu bytes", sizeof(c->web_root));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)dir[i] <= ' ' || dir[i] == 0x7f ||
+		    dir[i] == '#') {
+			snprintf(err, errlen, "\"web-root\": no spaces, '#' or "
+			    "control characters in the directory name");
+			return -1;
+		}
+	strlcpy(c->web_root, dir, sizeof(c->web_root));
+	return 0;
+}
+
+/* ADDR:PORT with a port, or "off" (family 0). */
+static int
+http_addr(const char *v, struct wire_addr *out)
+{
+	struct wire_addr	 a;
+
+	if (strcmp(v, "off") == 0) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (parse_addrport(v, 0, &a) == -1 || a.port == 0)
+		return -1;
+	*out = a;
+	return 0;
 }
 
 static int
@@ -313,6 +358,24 @@ config_parse(const char *text, size_t len, const char *fname,
 			ONCE(9);
 			NEED(yesno(v, &c->strict_rpf) == 0,
 			    "\"strict-rpf\" needs yes or no");
+		} else if (strcmp(kw, "http-listen") == 0) {
+			ONCE(13);
+			NEED(http_addr(v, &c->http_listen) == 0,
+			    "\"http-listen\" needs ADDR:PORT or off, got \"%s\"", v);
+		} else if (strcmp(kw, "https-listen") == 0) {
+			ONCE(14);
+			NEED(http_addr(v, &c->https_listen) == 0,
+			    "\"https-listen\" needs ADDR:PORT or off, got \"%s\"",
+			    v);
+		} else if (strcmp(kw, "web-root") == 0) {
+			ONCE(15);
+			if (config_set_web_root(c, v, why, sizeof(why)) == -1)
+				goto bad;
+		} else if (strcmp(kw, "http-metrics") == 0) {
+			ONCE(16);
+			NEED(strcmp(v, "loopback") == 0 || strcmp(v, "all") == 0,
+			    "\"http-metrics\" needs loopback or all, got \"%s\"", v);
+			c->http_metrics_all = strcmp(v, "all") == 0;
 		} else if (strcmp(kw, "remote-services") == 0) {
 			ONCE(10);
 			NEED(yesno(v, &c->remote_services) == 0,
@@ -327,6 +390,12 @@ bad:
 		return -1;
 #undef NEED
 #undef ONCE
+	}
+	if (c->http_listen.family != 0 && addr_eq(&c->http_listen,
+	    &c->https_listen)) {
+		snprintf(err, errlen, "%s: http-listen and https-listen name the "
+		    "same address and port", fname);
+		return -1;
 	}
 	if (c->mesh.mb.probe_timeout_ms >= c->mesh.mb.probe_interval_ms) {
 		snprintf(err, errlen, "%s: probe-timeout (%u ms) must be shorter "
@@ -422,4 +491,11 @@ config_print(FILE *f, const struct rpnd_config *c)
 	fprintf(f, "strict-rpf %s\n", c->strict_rpf ? "yes" : "no");
 	fprintf(f, "remote-services %s\n", c->remote_services ? "yes" : "no");
 	fprintf(f, "dataplane %s\n", c->dataplane ? "yes" : "no");
+	fmt_addr(a, sizeof(a), &c->http_listen, 1);
+	fprintf(f, "http-listen %s\n", c->http_listen.family ? a : "off");
+	fmt_addr(a, sizeof(a), &c->https_listen, 1);
+	fprintf(f, "https-listen %s\n", c->https_listen.family ? a : "off");
+	fprintf(f, "web-root %s\n", c->web_root);
+	fprintf(f, "http-metrics %s\n", c->http_metrics_all ? "all" :
+	    "loopback");
 }

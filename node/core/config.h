@@ -22,6 +22,12 @@
 #define RPND_OPTSTRING	"dE:f:hnS:s:Vv"
 extern const struct option config_longopts[];
 
+#ifndef RPN_WEB_ROOT		/* the Makefile passes $(PREFIX)/share/rpn/web */
+#define RPN_WEB_ROOT	"/usr/local/share/rpn/web"
+#endif
+#define HTTP_PORT_DEFAULT	7481
+#define CFG_WEB_ROOT_MAX	256
+
 #define CFG_MAX_UPLINKS	8
 #define CFG_MAX_LANS	16
 
@@ -54,6 +60,10 @@ struct rpnd_config {
 	int		 strict_rpf;
 	int		 remote_services;	/* members may add backends here */
 	int		 dataplane;	/* program this host's kernel */
+	struct wire_addr http_listen;	/* family 0: off */
+	struct wire_addr https_listen;	/* family 0: off (the default) */
+	char		 web_root[CFG_WEB_ROOT_MAX];
+	int		 http_metrics_all;	/* /metrics to everyone, not loopback only */
 	struct cfg_lines line;
 };
 
@@ -66,6 +76,8 @@ void	config_print(FILE *, const struct rpnd_config *);
 int	config_add_uplink(struct rpnd_config *, const char *spec, char *err,
 	    size_t errlen);
 int	config_add_lan(struct rpnd_config *, const char *ifname, char *err,
+	    size_t errlen);
+int	config_set_web_root(struct rpnd_config *, const char *dir, char *err,
 	    size_t errlen);
 
 #endif

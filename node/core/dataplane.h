@@ -55,6 +55,12 @@ struct dp_svc {
 
 #define DP_SVC_HEAD	8
 #define DP_SVC_MAXLEN	(DP_SVC_HEAD + DP_MAX_BACKENDS * 8 + DP_MAX_ALLOW * 8)
+/*
+ * One PRIV_DP_SVC message carries packed requests one after the other, up
+ * to this many bytes (about 2,000 usual ones): a cold sync of 100,000
+ * ports is 50 messages, not 100,000.
+ */
+#define DP_SVC_BATCH	(64u << 10)
 
 /* A member's address (len 32) or a member site's LAN prefix. */
 struct dp_addr {
@@ -187,6 +193,7 @@ int	dp_mirror_svc(const struct dp_mirror *, uint8_t proto, uint16_t port,
 	    struct dp_svc *);
 size_t	dp_svc_pack(const struct dp_svc *, uint8_t out[DP_SVC_MAXLEN]);
 int	dp_svc_unpack(const uint8_t *, size_t, struct dp_svc *);
+int	dp_svc_unpack_next(const uint8_t **, size_t *, struct dp_svc *);
 
 int	dp_svc_valid(const struct dp_svc *);
 int	dp_addr_valid(const struct dp_addr *);

@@ -4,6 +4,7 @@
  * listing of the kernel's tables.  Unit-tested without a kernel.
  */
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "node/core/array.h"
@@ -490,6 +491,34 @@ dp_svc_unpack(const uint8_t *p, size_t len, struct dp_svc *s)
 	for (size_t i = 0; i < na; i++)
 		memset(s->allow[i].pad, 0, sizeof(s->allow[i].pad));
 	return dp_svc_valid(s) ? 0 : -1;
+}
+
+/*
+ * dp_svc_unpack_next - the first of several packed requests one after the
+ * other (a PRIV_DP_SVC message carries up to DP_SVC_BATCH bytes of them):
+ * its length from its counts, then dp_svc_unpack()'s checks.  *p and *len
+ * move past it.  -1 when what is left is not a whole, valid request.
+ */
+_Static_assert(offsetof(struct dp_svc, nbackends) == 1 &&
+    offsetof(struct dp_svc, nallow) == 5, "the counts' places in a packed request");
+
+int
+dp_svc_unpack_next(const uint8_t **p, size_t *len, struct dp_svc *s)
+{
+	size_t	 n;
+
+	if (*len < DP_SVC_HEAD) {
+		memset(s, 0, sizeof(*s));
+		return -1;
+	}
+	/* the counts are bytes 1 (backends) and 5 (allowed prefixes) */
+	n = DP_SVC_HEAD + (size_t)(*p)[1] * sizeof(struct dp_backend) +
+	    (size_t)(*p)[5] * sizeof(struct dp_prefix);
+	if (n > *len || dp_svc_unpack(*p, n, s) == -1)
+		return -1;
+	*p += n;
+	*len -= n;
+	return 0;
 }
 
 static int

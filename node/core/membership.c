@@ -116,6 +116,7 @@ mb_add(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
 	memcpy(m->id, id, WIRE_KEY);
 	m->since = now;
 	mb->m[mb->n++] = m;
+	mb->scan_at = 0;
 	return m;
 }
 
@@ -148,7 +149,8 @@ mb_init(struct membership *mb, const struct mb_config *cfg,
 	mb->self->self = 1;
 	mb->self->inc = self_inc;
 	mb->next_probe = now + mb_randn(mb, cfg->probe_interval_ms);
-	mb->next_reconnect = now + cfg->reconnect_ms;
+	mb->next_reconnect = now + cfg->reconnect_ms / 2 +
+	    mb_randn(mb, cfg->reconnect_ms + 1);
 	mb->seq = (uint32_t)mb_rand(mb);
 	return 0;
 }
@@ -191,6 +193,7 @@ set_state(struct membership *mb, struct member *m, enum mstate st, uint64_t now)
 		return;
 	m->state = st;
 	m->since = now;
+	mb->scan_at = 0;
 	if (st != M_SUSPECT)
 		m->expedite = 0;
 	act(mb, MBA_STATE, NULL, m->id, 0, m->inc, (uint8_t)st);
@@ -241,6 +244,8 @@ suspicion_start(struct membership *mb, struct member *m,
 	live = mb_count_live(mb);
 	m->expedite = memcmp(accuser, mb->self->id, WIRE_KEY) != 0 &&
 	    mb_randn(mb, live ? live : 1) < 2 * (mb->cfg.susp_k + 1);
+	if (m->expedite)
+		mb->expedited = 1;
 }
 
 static int
@@ -257,6 +262,7 @@ suspicion_confirm(struct membership *mb, struct member *m,
 	memcpy(m->accusers[m->naccusers++], accuser, 8);
 	m->susp_deadline = m->susp_start +
 	    mb_suspicion_timeout(mb, m->naccusers - 1u);
+	mb->scan_at = 0;
 	return 1;
 }
 
@@ -451,11 +457,12 @@ order_refill(struct membership *mb)
 static struct member *
 next_target(struct membership *mb)
 {
-	for (uint32_t i = 0; i < mb->n; i++)
+	for (uint32_t i = 0; mb->expedited && i < mb->n; i++)
 		if (mb->m[i]->expedite && mb->m[i]->state == M_SUSPECT) {
 			mb->m[i]->expedite = 0;
 			return mb->m[i];
 		}
+	mb->expedited = 0;	/* none left: no walk until the next one */
 	for (int pass = 0; pass < 2; pass++) {
 		while (mb->opos < mb->norder) {
 			struct member	*m = mb_get(mb, mb->order[mb->opos++]);
@@ -567,31 +574,57 @@ mb_tick(struct membership *mb, uint64_t now)
 	if (!p->active && now >= mb->next_probe)
 		probe_start(mb, now);
 
-	for (uint32_t i = 0; i < mb->n; i++) {
-		struct member	*m = mb->m[i];
+	if (now >= mb->scan_at) {
+		uint64_t	 next = UINT64_MAX;
 
-		if (m->state == M_SUSPECT && now >= m->susp_deadline) {
-			set_state(mb, m, M_DEAD, now);
-			act(mb, MBA_NOTICE, NULL, m->id, 0, m->inc, NOTICE_DEAD);
+		for (uint32_t i = 0; i < mb->n; i++) {
+			struct member	*m = mb->m[i];
+
+			if (m->state == M_SUSPECT && now >= m->susp_deadline) {
+				set_state(mb, m, M_DEAD, now);
+				act(mb, MBA_NOTICE, NULL, m->id, 0, m->inc,
+				    NOTICE_DEAD);
+			}
 		}
-	}
-	for (uint32_t i = 0; i < mb->n;) {
-		struct member	*m = mb->m[i];
+		for (uint32_t i = 0; i < mb->n;) {
+			struct member	*m = mb->m[i];
 
-		if (!m->self && (m->state == M_DEAD || m->state == M_LEFT) &&
-		    now >= m->since + mb->cfg.reap_after_ms) {
-			act(mb, MBA_REAP, NULL, m->id, 0, m->inc, 0);
-			mb_remove(mb, i);
-		} else
+			if (!m->self && (m->state == M_DEAD ||
+			    m->state == M_LEFT) &&
+			    now >= m->since + mb->cfg.reap_after_ms) {
+				act(mb, MBA_REAP, NULL, m->id, 0, m->inc, 0);
+				mb_remove(mb, i);
+				continue;
+			}
+			if (m->state == M_SUSPECT && m->susp_deadline < next)
+				next = m->susp_deadline;
+			else if (!m->self && (m->state == M_DEAD ||
+			    m->state == M_LEFT) &&
+			    m->since + mb->cfg.reap_after_ms < next)
+				next = m->since + mb->cfg.reap_after_ms;
 			i++;
+		}
+		mb->scan_at = next;
 	}
 	if (now >= mb->next_reconnect) {
-		uint32_t	 dead[64], nd = 0;
+		uint32_t	 dead[64], nd = 0, start;
 
-		mb->next_reconnect = now + mb->cfg.reconnect_ms;
-		for (uint32_t i = 0; i < mb->n && nd < 64; i++)
+		/*
+		 * Every reconnect_ms on average, jittered by half of it either
+		 * way: nodes started together would otherwise try at the same
+		 * moments, and after a partition heals the first try would come
+		 * only when all of them try.  The dead are looked for from a
+		 * random place in the table, so that past the 64th one is tried.
+		 */
+		mb->next_reconnect = now + mb->cfg.reconnect_ms / 2 +
+		    mb_randn(mb, mb->cfg.reconnect_ms + 1);
+		start = mb_randn(mb, mb->n);
+		for (uint32_t j = 0; j < mb->n && nd < 64; j++) {
+			uint32_t	 i = (start + j) % mb->n;
+
 			if (mb->m[i]->state == M_DEAD)
 				dead[nd++] = i;
+		}
 		if (nd > 0) {
 			mb->reconnect_seq = mb_newseq(mb);
 			act(mb, MBA_PING, mb->m[dead[mb_randn(mb, nd)]]->id,
@@ -622,6 +655,10 @@ mb_next_wakeup(const struct membership *mb, uint64_t now)
 	for (int i = 0; i < MB_RELAYS; i++)
 		if (mb->relays[i].used)
 			earliest(&t, mb->relays[i].deadline);
+	if (mb->scan_at != 0) {
+		earliest(&t, mb->scan_at);
+		return t < now ? now : t;
+	}
 	for (uint32_t i = 0; i < mb->n; i++) {
 		const struct member	*m = mb->m[i];
 

@@ -39,6 +39,7 @@ struct member {
 	struct wire_addr addr;
 	uint8_t		 pairkey[32];
 	int		 haskey;
+	uint8_t		 chain_ok[16];	/* hash of the admission chain verified */
 	uint8_t		*notice;	/* newest signed suspect/dead claim about it */
 	uint32_t	 noticelen;
 	uint64_t	 last_pull;	/* when we last asked it for records */
@@ -124,6 +125,14 @@ struct membership {
 	uint64_t	 next_probe;
 	struct mb_relay	 relays[MB_RELAYS];
 	uint64_t	 next_reconnect;
+	/*
+	 * No suspicion ends and no member is due to be forgotten before
+	 * this: mb_tick() looks at every member only then (0: at once; any
+	 * change of state or of a suspicion's deadline sets it to 0), so a
+	 * packet does not cost a walk through a large table.
+	 */
+	uint64_t	 scan_at;
+	int		 expedited;	/* a suspect may be marked for an early probe */
 	uint32_t	 reconnect_seq;
 	uint32_t	 awareness;
 	uint32_t	 seq;

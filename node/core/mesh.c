@@ -662,6 +662,26 @@ same_admission(const struct mesh *m, const uint8_t *author,
 	return same;
 }
 
+/* chain_hash - a digest of a node record's admission chain, as sent. */
+static void
+chain_hash(uint8_t out[16], const struct rec_node *nd)
+{
+	crypto_generichash_state st;
+	uint8_t			 b[8];
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	b[0] = nd->nchain;
+	crypto_generichash_update(&st, b, 1);
+	for (uint8_t i = 0; i < nd->nchain; i++) {
+		for (int k = 0; k < 8; k++)
+			b[k] = (uint8_t)(nd->chain[i].issued >> (8 * k));
+		crypto_generichash_update(&st, nd->chain[i].subject, WIRE_KEY);
+		crypto_generichash_update(&st, b, 8);
+		crypto_generichash_update(&st, nd->chain[i].sig, WIRE_SIG);
+	}
+	crypto_generichash_final(&st, out, 16);
+}
+
 /*
  * chain_refused - an admission is void when its issuer had left or been
  * revoked before it was signed (certificates carry seconds), and a node
@@ -706,11 +726,12 @@ chain_refused(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 static enum acc
 accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
     const uint8_t *env, size_t len, const uint8_t *body, size_t bodylen,
-    uint64_t now, uint64_t unix_ms)
+    uint64_t now, uint64_t unix_ms, int flags)
 {
 	struct rec_node	 nd;
 	struct member	*mm;
 	struct rec_head	 h2;
+	uint8_t		 ch[16];
 
 	if (memcmp(author, m->id, WIRE_KEY) == 0) {
 		/* Our own floor, from the state file or a member's copy. */
@@ -734,7 +755,15 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 		return ACC_STALE;
 	if (rec_node_decode(body, bodylen, &h2, &nd) == -1)
 		return ACC_MALFORMED;
-	if (cert_chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id,
+	/*
+	 * Each new version of a member's record (a refutation, a new
+	 * address) carries the same admission chain: verify it once.
+	 */
+	chain_hash(ch, &nd);
+	mm = mb_get(&m->mb, author);
+	if (!(flags & MESH_TRUSTED) && (mm == NULL ||
+	    sodium_memcmp(mm->chain_ok, ch, sizeof(ch)) != 0) &&
+	    cert_chain_verify(nd.chain, nd.nchain, m->root, m->mesh_id,
 	    author) == -1)
 		return ACC_NOT_MEMBER;
 	if (chain_refused(m, author, h, &nd) == -1)
@@ -745,6 +774,7 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	mb_on_alive(&m->mb, author, h->version, (h->flags & NODE_F_LEFT) != 0,
 	    now);
 	if ((mm = mb_get(&m->mb, author)) != NULL) {
+		memcpy(mm->chain_ok, ch, sizeof(ch));
 		strlcpy(mm->name, nd.name, sizeof(mm->name));
 		if (nd.naddrs > 0 && !addr_eq(&mm->addr, &nd.addrs[0])) {
 			mm->addr = nd.addrs[0];
@@ -837,7 +867,8 @@ accept_statement(struct mesh *m, const uint8_t *author,
 /*
  * mesh_accept - the one way a record from outside enters: the signature is
  * checked before a byte of the body is decoded, then membership, then
- * freshness.  Every outcome is counted.  News heard by gossip is passed on
+ * freshness (MESH_TRUSTED, this node's authenticated state file, skips the
+ * signature only).  Every outcome is counted.  News heard by gossip is passed on
  * (MESH_RELAY); what a sync, a join or the state file brings is not, since
  * whoever had it is spreading it already (memberlist does the same with
  * push/pull state).
@@ -865,7 +896,20 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		r = ACC_DUP;
 		goto out;
 	}
-	if (env_open(env, len, m->mesh_id, &author, &body, &bodylen) == -1) {
+	/*
+	 * Another member's record no newer than the copy held here changes
+	 * nothing, whoever signed it: gossip and pulls bring each record many
+	 * times, so drop those before paying for a signature check.  (Our
+	 * own records are checked first: their versions move our counter.)
+	 */
+	if (memcmp(author, m->id, WIRE_KEY) != 0 &&
+	    rec_head_decode(body, bodylen, &h) == 0 && h.kind != REC_NOTICE &&
+	    !store_is_newer(&m->store, author, &h)) {
+		r = ACC_STALE;
+		goto out;
+	}
+	if (!(flags & MESH_TRUSTED) &&
+	    env_open(env, len, m->mesh_id, &author, &body, &bodylen) == -1) {
 		r = ACC_FORGED;
 		goto out;
 	}
@@ -891,7 +935,7 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		break;
 	case REC_NODE:
 		r = accept_node(m, author, &h, env, len, body, bodylen, now,
-		    unix_ms);
+		    unix_ms, flags);
 		break;
 	case REC_NOTICE:
 		r = accept_notice(m, author, env, len, body, bodylen, now,
@@ -899,7 +943,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		break;
 	case REC_INVITE:
 	case REC_SERVICE:
-	case REC_HEALTH: {
+	case REC_HEALTH:
+	case REC_PROGRAMMED: {
 		const struct author	*a;
 		struct rec_invite	 iv;
 		struct rec_head		 h2;
@@ -928,6 +973,14 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 			struct rec_health	 hl;
 
 			if (rec_health_decode(body, bodylen, &h2, &hl) == -1) {
+				r = ACC_MALFORMED;
+				break;
+			}
+		}
+		if (h.kind == REC_PROGRAMMED) {
+			struct rec_programmed	 pr;
+
+			if (rec_programmed_decode(body, bodylen, &h2, &pr) == -1) {
 				r = ACC_MALFORMED;
 				break;
 			}

@@ -159,6 +159,12 @@ int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,
 
 /* mesh_accept() flags */
 #define MESH_RELAY	0x1	/* news heard by gossip: pass it on */
+/*
+ * From this node's own authenticated state file (state.c): verified when
+ * it arrived, so its signature and admission chain are not checked again.
+ * Every other rule (membership, policy, freshness, limits) still applies.
+ */
+#define MESH_TRUSTED	0x2
 
 enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
 	    uint64_t now, uint64_t unix_ms, int flags);

@@ -17,7 +17,7 @@
 enum priv_type {
 	PRIV_READY = 1,		/* engine started; payload: none */
 	PRIV_DP_BEGIN,		/* struct dp_begin */
-	PRIV_DP_SVC,		/* struct dp_svc */
+	PRIV_DP_SVC,		/* struct dp_svc, packed: one or more (DP_SVC_BATCH) */
 	PRIV_DP_MEMBER,		/* struct dp_addr (len 32) */
 	PRIV_DP_LAN,		/* struct dp_addr */
 	PRIV_DP_COMMIT,		/* struct dp_commit */

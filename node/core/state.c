@@ -1,4 +1,4 @@
-/* state.c: the state file: encode, strictly decode, write atomically. */
+/* state.c: the state file: encode, authenticate, strictly decode, write atomically. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,12 +6,18 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "node/core/state.h"
 #include "proto/compat.h"
 #include "proto/mp.h"
 
-#define STATE_FORMAT	1
+#define STATE_FORMAT	1	/* the payload */
+#define STATE_WRAPPED	2	/* the file: [2, payload, MAC] */
+#define STATE_MAC_CTX	"rpn1 state file MAC"
+/* [2, bin32 payload, bin8 MAC]: the bytes around the payload, fixed. */
+#define WRAP_HEAD	7	/* 0x93 0x02 0xc6 len32 */
+#define WRAP_TAIL	(2 + STATE_MAC)	/* 0xc4 0x20 MAC */
 
 static int
 collect_rec(void *ctx, const struct rec *r)
@@ -45,10 +51,11 @@ encode_proofs(msgpack_packer *pk, const struct mesh *m)
 }
 
 /*
- * state_encode - [format, name, advertise, joined, root, chain, token, left,
- * counter, records, proofs].  Records are the signed envelopes as received
- * (our own included) and the claims about failed members, so a restarted
- * node verifies them all again on load.  Proofs are the members' addresses
+ * state_encode - the payload: [format, name, advertise, joined, root,
+ * chain, token, left, counter, records, proofs].  Records are the signed
+ * envelopes as received (our own included) and the claims about failed
+ * members; a restarted node takes them as verified when the file's MAC
+ * checks (state_wrap), and verifies each again otherwise.  Proofs are the members' addresses
  * this node has proven (claims.c), so that a restart does not shut members
  * out of private services until they prove them again; a file written
  * before there were proofs has ten elements and loads with none.
@@ -194,17 +201,142 @@ out:
 	return rc;
 }
 
+/*
+ * state_mac_key - the key that authenticates this node's state file:
+ * BLAKE2b keyed with the node's secret key over a context string, so it
+ * is bound to this node and serves nothing else.
+ */
+void
+state_mac_key(uint8_t key[STATE_MAC], const uint8_t sk[SECRET_KEY])
+{
+	crypto_generichash(key, STATE_MAC, (const uint8_t *)STATE_MAC_CTX,
+	    sizeof(STATE_MAC_CTX) - 1, sk, SECRET_KEY);
+}
+
+static void
+wrap_mac(uint8_t mac[STATE_MAC], const uint8_t *p, size_t len,
+    const uint8_t key[STATE_MAC])
+{
+	crypto_generichash(mac, STATE_MAC, p, len, key, STATE_MAC);
+}
+
+/*
+ * wrap_seal - b holds WRAP_HEAD bytes from start, then the payload: fill
+ * in the head and append the MAC.
+ */
+static int
+wrap_seal(struct buf *b, size_t start, const uint8_t key[STATE_MAC])
+{
+	uint8_t	*h, tail[2] = { 0xc4, STATE_MAC };
+	uint8_t	 mac[STATE_MAC];
+	size_t	 len;
+
+	if (b->err || b->len < start + WRAP_HEAD ||
+	    (len = b->len - start - WRAP_HEAD) > UINT32_MAX)
+		return -1;
+	h = b->p + start;
+	h[0] = 0x93;
+	h[1] = STATE_WRAPPED;
+	h[2] = 0xc6;
+	h[3] = (uint8_t)(len >> 24);
+	h[4] = (uint8_t)(len >> 16);
+	h[5] = (uint8_t)(len >> 8);
+	h[6] = (uint8_t)len;
+	wrap_mac(mac, h, WRAP_HEAD + len, key);
+	if (buf_put(b, tail, sizeof(tail)) == -1 ||
+	    buf_put(b, mac, sizeof(mac)) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * state_wrap - the file as written: a msgpack array [2, payload, MAC],
+ * always with the same framing (bin 32 for the payload), where MAC is
+ * keyed BLAKE2b-256 over every byte before the MAC's own header.
+ */
+int
+state_wrap(struct buf *b, const uint8_t *payload, size_t len,
+    const uint8_t key[STATE_MAC])
+{
+	uint8_t	 head[WRAP_HEAD] = { 0 };
+	size_t	 start = b->len;
+
+	if (buf_put(b, head, sizeof(head)) == -1 ||
+	    buf_put(b, payload, len) == -1)
+		return -1;
+	return wrap_seal(b, start, key);
+}
+
+/*
+ * state_unwrap - find the payload in a file's bytes and say how far it is
+ * trusted (enum state_trust): a format-1 file is its own payload; a
+ * wrapped one must have exactly the framing state_wrap() writes, and is
+ * trusted only when its MAC checks with key (NULL: not checked).  -1: a
+ * wrapped file with any other framing.
+ */
+int
+state_unwrap(const uint8_t *p, size_t len, const uint8_t key[STATE_MAC],
+    const uint8_t **payload, size_t *plen)
+{
+	uint8_t	 mac[STATE_MAC];
+	size_t	 n;
+
+	if (len < 1 || p[0] != 0x93) {
+		*payload = p;
+		*plen = len;
+		return STATE_OLD;
+	}
+	if (len < WRAP_HEAD + WRAP_TAIL || p[1] != STATE_WRAPPED ||
+	    p[2] != 0xc6)
+		return -1;
+	n = (size_t)p[3] << 24 | (size_t)p[4] << 16 | (size_t)p[5] << 8 | p[6];
+	if (n != len - WRAP_HEAD - WRAP_TAIL || p[WRAP_HEAD + n] != 0xc4 ||
+	    p[WRAP_HEAD + n + 1] != STATE_MAC)
+		return -1;
+	*payload = p + WRAP_HEAD;
+	*plen = n;
+	if (key == NULL)
+		return STATE_UNCHECKED;
+	wrap_mac(mac, p, WRAP_HEAD + n, key);
+	return crypto_verify_32(mac, p + WRAP_HEAD + n + 2) == 0 ?
+	    STATE_TRUSTED : STATE_MAC_BAD;
+}
+
+/* state_decode_file - a state file's bytes: unwrapped, decoded, trust noted. */
+int
+state_decode_file(const uint8_t *p, size_t len, const uint8_t key[STATE_MAC],
+    struct state_snap *s)
+{
+	const uint8_t	*payload;
+	size_t		 plen;
+	int		 t;
+
+	memset(s, 0, sizeof(*s));
+	if ((t = state_unwrap(p, len, key, &payload, &plen)) == -1 ||
+	    state_decode(payload, plen, s) == -1)
+		return -1;
+	s->trust = (enum state_trust)t;
+	return 0;
+}
+
 /* state_save - write STATE_FILE.tmp, fsync, rename: a crash leaves the old or the new. */
 int
 state_save(int dirfd, const struct mesh *m, const struct wire_addr *adv,
     uint8_t nadv, char *err, size_t errlen)
 {
 	struct buf	 b;
+	uint8_t		 key[STATE_MAC], head[WRAP_HEAD] = { 0 };
 	int		 fd, rc = -1;
 	size_t		 off = 0;
 
+	/* The payload is encoded in place, after room for the head. */
 	buf_init(&b, STATE_MAX);
-	if (state_encode(&b, m, adv, nadv) == -1) {
+	state_mac_key(key, m->sk);
+	if (buf_reserve(&b, (size_t)m->store.live * 160 < STATE_MAX / 2 ?
+	    (size_t)m->store.live * 160 + 4096 : STATE_MAX / 2) == -1 ||
+	    buf_put(&b, head, sizeof(head)) == -1 ||
+	    state_encode(&b, m, adv, nadv) == -1 ||
+	    wrap_seal(&b, 0, key) == -1) {
 		snprintf(err, errlen, "state: cannot encode (too large?)");
 		goto out;
 	}
@@ -233,15 +365,21 @@ state_save(int dirfd, const struct mesh *m, const struct wire_addr *adv,
 	}
 	rc = 0;
 out:
+	sodium_memzero(key, sizeof(key));
 	buf_release(&b);
 	return rc;
 }
 
+/*
+ * state_load - read and decode the state file; with sk, check its MAC
+ * (s->trust says the outcome).  *absent when there is none.
+ */
 int
-state_load(int dirfd, struct state_snap *s, int *absent, char *err,
-    size_t errlen)
+state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
+    int *absent, char *err, size_t errlen)
 {
 	struct buf	 b;
+	uint8_t		 key[STATE_MAC];
 	uint8_t		 chunk[65536];
 	int		 fd, rc = -1;
 	ssize_t		 n;
@@ -266,13 +404,16 @@ state_load(int dirfd, struct state_snap *s, int *absent, char *err,
 		snprintf(err, errlen, "state: cannot read it whole");
 		goto out;
 	}
-	if (state_decode(b.p, b.len, s) == -1) {
+	if (sk != NULL)
+		state_mac_key(key, sk);
+	if (state_decode_file(b.p, b.len, sk != NULL ? key : NULL, s) == -1) {
 		snprintf(err, errlen, "state: the file is damaged; move it "
 		    "away to start afresh (the node key is kept)");
 		goto out;
 	}
 	rc = 0;
 out:
+	sodium_memzero(key, sizeof(key));
 	buf_release(&b);
 	return rc;
 }
