@@ -42,6 +42,15 @@ unix_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t
+dp_mono_usec(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* Once per cause per minute: a failing kernel does not flood the journal. */
 static int
 log_due(struct parent *p, const char *cause)
@@ -120,12 +129,13 @@ fail(struct parent *p, int err, const char *what)
 }
 
 /*
- * full_sync - the table replaced by the mirror, whole.  When the kernel
- * refuses, a check run names the groups at fault; the others are
- * programmed and those are held back (p->held) until the next try.
+ * replace - the table replaced by the mirror, whole, in one transaction.
+ * When the kernel refuses, a check run names the groups at fault; the
+ * others are programmed and those are held back (p->held) until the next
+ * try.
  */
 static int
-full_sync(struct parent *p, uint32_t *usec)
+replace(struct parent *p, uint32_t *usec)
 {
 	uint32_t	 bad[DP_MAX_HELD], nbad = 0;
 	int		 err, skel;
@@ -183,6 +193,77 @@ full_sync(struct parent *p, uint32_t *usec)
 }
 
 /*
+ * full_sync - make the kernel's table what the mirror says, in bounded
+ * transactions (NFT_SYNC_CHUNK elements, cut between groups), so that no
+ * commit makes forwarding wait behind it and no service is ever half
+ * programmed:
+ *
+ * - no table (a cold start, or someone deleted it): the skeleton with
+ *   empty sets, then every group, the members and LANs first;
+ * - the skeleton rpn would write (a restart, a repair of elements): only
+ *   the differences, found by reading the kernel's sets;
+ * - another skeleton (an upgrade, changed uplinks, someone edited a rule
+ *   or a chain): replaced whole in one transaction, since the old rules
+ *   must not meet the new ones.
+ */
+static int
+full_sync(struct parent *p, uint32_t *usec)
+{
+	struct nft_bounded	 st;
+	uint32_t		 nbad = 0;
+	uint64_t		 t0;
+	int			 rc;
+
+	p->just_compared = 0;
+	if (p->skel_dirty) {
+		if ((rc = replace(p, usec)) == 0)
+			p->skel_dirty = 0;
+		return rc;
+	}
+	dp_ops_reset(&p->ops);
+	if (dp_plan_all(&p->mirror, &p->ops) == -1)
+		fatalx("out of memory planning the data plane");
+	t0 = dp_mono_usec();
+	rc = nft_sync(&p->nft, &p->ops, p->sync_chunk, p->held, DP_MAX_HELD,
+	    &nbad, &st);
+	if (rc == NFT_TS_OTHER)
+		return replace(p, usec);
+	/* all of it: reading the table and comparing, not only the commits */
+	*usec = (uint32_t)(dp_mono_usec() - t0);
+	p->sync_txns = st.txns;
+	p->sync_max_usec = st.max_usec;
+	if (rc != 0) {
+		fail(p, errno, "full sync");
+		return -1;
+	}
+	p->synced = 1;
+	p->nheld = nbad;
+	/*
+	 * The differences were found by reading every set just now, and each
+	 * of them acknowledged: the verification that follows would read the
+	 * same 100k elements again (about a second: the kernel's set dumps
+	 * are quadratic in the number of elements).
+	 */
+	p->just_compared = st.compared && nbad == 0;
+	if (nbad > 0) {
+		char	 why[160];
+
+		p->held_err = st.refused_err ? st.refused_err : EINVAL;
+		snprintf(why, sizeof(why), "the kernel refused %u group%s of "
+		    "elements", nbad, nbad == 1 ? "" : "s");
+		if (log_due(p, why))
+			log_warnx("table inet rpn: %s (first: %s/%u); the rest "
+			    "is programmed, those are tried again in %u ms", why,
+			    (p->held[0] >> 16) == 17 ? "udp" : "tcp",
+			    p->held[0] & 0xffff, p->backoff_ms);
+		schedule(p, p->backoff_ms);
+		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ?
+		    BACKOFF_MAX_MS : p->backoff_ms * 2;
+	}
+	return 0;
+}
+
+/*
  * After a full sync: the kernel is compared with the mirror, element by
  * element.  0 when they agree; -1 when they do not (a repair is due).
  */
@@ -192,13 +273,19 @@ verify(struct parent *p)
 	char	 why[160];
 	int	 rc;
 
+	if (p->just_compared) {
+		p->just_compared = 0;
+		p->verified++;
+		return 0;
+	}
 	dp_ops_reset(&p->ops);
 	if (dp_plan_all(&p->mirror, &p->ops) == -1)
 		fatalx("out of memory planning the data plane");
 	if (p->nheld > 0)
 		dp_ops_without(&p->ops, p->held, p->nheld);
 	rc = nft_verify(&p->nft, &p->ops, why, sizeof(why));
-	dp_ops_reset(&p->ops);
+	/* every element's change, held until the next full sync: give it back */
+	dp_ops_release(&p->ops);
 	if (rc == 0) {
 		p->verified++;
 		return 0;
@@ -279,6 +366,9 @@ dp_news(struct parent *p)
 
 	if (news == 0 || !p->active || !p->synced)
 		return;
+	/* A foreign rule, chain or set: the next sync replaces the table whole. */
+	if (news & NFT_NEWS_SKEL)
+		p->skel_dirty = 1;
 	if (news & (NFT_NEWS_SKEL | NFT_NEWS_ELEMS)) {
 		if (log_due(p, "foreign change"))
 			log_warnx("someone else changed table inet rpn; putting "
@@ -323,6 +413,7 @@ int
 dp_commit(struct parent *p, const struct dp_commit *c)
 {
 	uint32_t	 usec = 0, changes;
+	uint64_t	 t0 = dp_mono_usec();
 	int		 rc, err = 0;
 
 	if (!p->host_on || !p->cfg.dataplane) {
@@ -366,7 +457,23 @@ dp_commit(struct parent *p, const struct dp_commit *c)
 	p->nflush = 0;
 	dp_ops_reset(&p->ops);
 	result(p, c->seq, err, changes, usec);
+	log_debug("transaction %u%s: received in %llu ms, %u changes, "
+	    "programmed in %llu ms (the kernel's part %u us)", c->seq,
+	    p->txn_full ? " (full)" : "", (unsigned long long)(t0 -
+	    p->txn_began) / 1000, changes, (unsigned long long)
+	    (dp_mono_usec() - t0) / 1000, usec);
 	return 0;
+}
+
+/*
+ * dp_prefetch - at start, while the engine restores: read what the kernel
+ * holds now, for the engine's first (full) transaction to be compared with.
+ */
+void
+dp_prefetch(struct parent *p)
+{
+	if (p->host_on && p->cfg.dataplane)
+		nft_prefetch(&p->nft);
 }
 
 /* dp_full_sync - put the whole table back now (the uplinks changed). */

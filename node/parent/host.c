@@ -147,6 +147,14 @@ nft_uplinks(const struct netview *v, struct nft_config *nc)
 		if (k > nc->nuplinks)
 			nc->nuplinks = (uint8_t)k;
 	}
+	/*
+	 * One uplink and replies need no mark when its table says nothing
+	 * the main table does not: it was found by its default route in
+	 * main (then main's defaults are all its own), or it has no gateway
+	 * (its table holds only the connected route, as main does).
+	 */
+	nc->plain = v->nups == 1 && nc->nuplinks == 1 &&
+	    (v->ups[0].source == NV_AUTO || v->ups[0].gw == 0);
 }
 
 static int
@@ -220,6 +228,7 @@ int
 host_init(struct parent *p, char *err, size_t errlen)
 {
 	struct nft_config	 nc;
+	const char		*env;
 
 
 	saved_path(p->saved, sizeof(p->saved), p->sock);
@@ -257,6 +266,14 @@ host_init(struct parent *p, char *err, size_t errlen)
 		return -1;
 	}
 	p->backoff_ms = 100;
+	/*
+	 * Elements per transaction of a full sync; RPN_SYNC_CHUNK lowers it
+	 * so that tests see several transactions with a few services.
+	 */
+	p->sync_chunk = NFT_SYNC_CHUNK;
+	if ((env = getenv("RPN_SYNC_CHUNK")) != NULL && atoi(env) >= 1 &&
+	    atoi(env) <= 1000000)
+		p->sync_chunk = (uint32_t)atoi(env);
 	dp_mirror_init(&p->mirror);
 	p->host_on = 1;
 	p->next_look = host_now_ms() + LOOK_EVERY_MS;

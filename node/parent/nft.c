@@ -1,9 +1,13 @@
 /*
  * nft.c: the nftables side of the data plane.  rpn owns table inet rpn and
- * nothing else.  A full sync replaces the whole table in one transaction
- * (packets see the old ruleset or the new one; conntrack NAT bindings
- * survive); after that every change is a batch of element adds and deletes
- * in one transaction.  The rules reproduce, expression by expression, what
+ * nothing else.  A full sync (nft_sync) writes the skeleton when there is
+ * no table, then the elements in bounded transactions, one group (a
+ * service's port, the members, the LANs) whole in each; over a table with
+ * the same skeleton (a restart, a repair) it writes only the differences.
+ * A table with another skeleton is replaced whole in one transaction
+ * (nft_full_sync: packets see the old ruleset or the new one; conntrack
+ * NAT bindings survive).  After that every change is a batch of element
+ * adds and deletes in one transaction.  The rules reproduce, expression by expression, what
  * `nft --debug=netlink` prints for the ruleset in docs/dataplane.md, so
  * `nft list table inet rpn` stays readable.
  */
@@ -185,20 +189,42 @@ nft_send(struct nft *n, struct batch *msgs, uint32_t *usec, int check)
 
 /* ---- objects of the skeleton ---- */
 
+/*
+ * The skeleton's fingerprint rides in the table's userdata, as one
+ * attribute of a type nft does not show (its comment is type 0): a restart
+ * that finds the same fingerprint and the same rule counts keeps the table
+ * and writes only the elements that differ.
+ */
+#define UDATA_SKEL	7
+
 static void
-put_table(struct batch *b, uint16_t type, uint32_t seq)
+put_table_fp(struct batch *b, uint16_t type, uint32_t seq, const uint64_t *fp)
 {
 	struct nftnl_table	*t = nftnl_table_alloc();
 	struct nlmsghdr		*nlh;
 
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (fp != NULL) {
+		uint8_t	 u[2 + sizeof(*fp)];
+
+		u[0] = UDATA_SKEL;
+		u[1] = sizeof(*fp);
+		memcpy(u + 2, fp, sizeof(*fp));
+		nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, u, sizeof(u));
+	}
 	if ((nlh = batch_msg(b, 256, type, (type == NFT_MSG_NEWTABLE ?
 	    NLM_F_CREATE : 0) | NLM_F_ACK, seq)) != NULL) {
 		nftnl_table_nlmsg_build_payload(nlh, t);
 		batch_done(b, nlh);
 	}
 	nftnl_table_free(t);
+}
+
+static void
+put_table(struct batch *b, uint16_t type, uint32_t seq)
+{
+	put_table_fp(b, type, seq, NULL);
 }
 
 struct set_spec {
@@ -530,6 +556,18 @@ nft_translated_bit(const struct nft_config *c)
 	return c->mask & ~(c->mask >> 1) & c->mask;	/* the top bit of the byte */
 }
 
+/*
+ * nft_marks - does this node stamp connections with their uplink and
+ * restore it into replies' packet marks?  Only where routing by mark can
+ * differ from routing by the main table: several uplinks, strict-rpf, or
+ * one uplink whose own table is not what main says (nft_config.plain).
+ */
+int
+nft_marks(const struct nft_config *c)
+{
+	return c->strict || c->nuplinks > 1 || (c->nuplinks == 1 && !c->plain);
+}
+
 static uint32_t
 uplink_bits(const struct nft_config *c)
 {
@@ -564,8 +602,10 @@ skel_sets(struct nft *n, struct batch *b)
 {
 	for (int i = 0; i < DS_NUM; i++)
 		put_set(b, &sets[i], n->nl.seq++);
-	put_set(b, &nic_stamp, n->nl.seq++);
-	put_set(b, &nic_restore, n->nl.seq++);
+	if (nft_marks(&n->cfg)) {
+		put_set(b, &nic_stamp, n->nl.seq++);
+		put_set(b, &nic_restore, n->nl.seq++);
+	}
 }
 
 /* ct [direction reply] ct mark & U vmap @nic_restore */
@@ -585,18 +625,6 @@ skel_restore(struct nft *n, struct batch *b, const char *chain, int replies)
 	put_rule(n, b, r);
 }
 
-/* ct state != new return: what follows runs once per connection */
-static void
-skel_new_only(struct nft *n, struct batch *b, const char *chain)
-{
-	struct nftnl_rule	*r = rule_new(chain);
-
-	x_ct(r, NFT_CT_STATE, NFT_REG_1);
-	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, NF_CT_STATE_BIT(IP_CT_NEW));
-	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(n, b, r);
-}
-
 /* fib daddr type != local return: only the node's own addresses */
 static void
 skel_local_only(struct nft *n, struct batch *b, const char *chain)
@@ -612,7 +640,7 @@ skel_local_only(struct nft *n, struct batch *b, const char *chain)
 static void
 skel_saddr_in(struct nft *n, struct batch *b, int set)
 {
-	struct nftnl_rule	*r = rule_new("pre");
+	struct nftnl_rule	*r = rule_new("pre_dnat");
 
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
@@ -637,7 +665,7 @@ skel_pre_access(struct nft *n, struct batch *b)
 	skel_saddr_in(n, b, DS_MEMBERS4);
 	skel_saddr_in(n, b, DS_LANS4);
 	/* meta l4proto . th dport . ip saddr @allow4 goto translate */
-	r = rule_new("pre");
+	r = rule_new("pre_dnat");
 	x_ipv4_only(r);
 	x_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 	x_byteorder_hton8(r, NFT_REG_1);
@@ -646,13 +674,13 @@ skel_pre_access(struct nft *n, struct batch *b)
 	x_lookup(r, NFT_REG_1, "allow4", sets[DS_ALLOW4].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
-	r = rule_new("pre");
+	r = rule_new("pre_dnat");
 	x_proto_port(r);
 	x_lookup(r, NFT_REG_1, "public", sets[DS_PUBLIC].id, 0, 0, 0);
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
 	/* meta l4proto . th dport @svc4 counter drop */
-	r = rule_new("pre");
+	r = rule_new("pre_dnat");
 	x_proto_port(r);
 	x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 0, 0, 0);
 	x_counter(r);
@@ -662,7 +690,7 @@ skel_pre_access(struct nft *n, struct batch *b)
 	 * The same for bucket 0 of a load-balanced service, written as
 	 * "meta mark & 0" so that nft can list it.
 	 */
-	r = rule_new("pre");
+	r = rule_new("pre_dnat");
 	x_proto_port(r);
 	x_meta(r, NFT_META_MARK, NFT_REG32_02);
 	x_bitwise(r, NFT_REG32_02, 0, 0);
@@ -696,13 +724,30 @@ skel_mark_chain(struct nft *n, struct batch *b, const char *name, int ct,
 	put_rule(n, b, r);
 }
 
-/* translate: ct mark set ct mark | T, the connection's "translated" bit */
+/*
+ * translate: ct mark set ct mark | T, the connection's "translated" bit
+ * (post_snat masquerades what carries it, ct.c finds rpn's flows by it),
+ * then the destination from the maps.  Reached from the NAT chains only,
+ * so only by a connection's first packet.
+ */
 static void
 skel_chain_translate(struct nft *n, struct batch *b)
 {
-	uint32_t	 T = nft_translated_bit(&n->cfg);
+	uint32_t		 T = nft_translated_bit(&n->cfg);
+	struct nftnl_rule	*r;
 
 	skel_mark_chain(n, b, "translate", 1, ~T, T);
+	r = rule_new("translate");
+	x_proto_port(r);
+	x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
+	x_dnat(r);
+	put_rule(n, b, r);
+	r = rule_new("translate");
+	x_proto_port(r);
+	x_numgen_random(r, NFT_REG32_02, DP_BUCKETS);
+	x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1, 0);
+	x_dnat(r);
+	put_rule(n, b, r);
 }
 
 /* stamp_K: ct mark set ct mark & ~U | K, the uplink a connection came in on */
@@ -731,99 +776,82 @@ skel_chain_restore(struct nft *n, struct batch *b, int k)
 }
 
 /*
- * pre: the base chain of incoming packets, ordered so that a packet of an
- * established connection (nearly all of them) leaves after two rules.
- * First the mark restore: R9 (default) restores the uplink mark on
- * replies only; R7 (strict-rpf) on every packet, so a strict reverse-path
- * check passes (with src_valid_mark=1 and the guard rules).  Then new
- * connections only: stamp the uplink they came in on, and decide whether
- * they may be translated (skel_pre_access()).
+ * pre: the only rpn rule every packet meets, and only on a node that
+ * needs uplink marks (several uplinks, strict-rpf, or one whose table
+ * routes otherwise than main: nft_marks()): the connection's uplink mark
+ * restored into the packet's, on replies (R9, the default) or on every
+ * packet (R7, strict-rpf: a strict reverse-path check then passes, with
+ * src_valid_mark=1 and the guard rules).  Everything else is decided once
+ * per connection, in the NAT chains.
  */
 static void
 skel_chain_pre(struct nft *n, struct batch *b)
 {
-	struct nftnl_rule	*r;
-
+	if (!nft_marks(&n->cfg))
+		return;
 	put_chain(b, "pre", "filter", NF_INET_PRE_ROUTING, -150, n->nl.seq++);
 	skel_restore(n, b, "pre", !n->cfg.strict);
-	skel_new_only(n, b, "pre");
-	r = rule_new("pre");
-	x_meta(r, NFT_META_IIF, NFT_REG_1);
-	x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1,
-	    NFT_REG_VERDICT, 0);
-	put_rule(n, b, r);
-	/* Strict: on the connection's first packet too, just stamped. */
-	if (n->cfg.strict)
-		skel_restore(n, b, "pre", 0);
-	skel_local_only(n, b, "pre");
+}
+
+/* out: the same for the node's own packets (replies of its sockets). */
+static void
+skel_chain_out(struct nft *n, struct batch *b)
+{
+	if (!nft_marks(&n->cfg))
+		return;
+	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->nl.seq++);
+	skel_restore(n, b, "out", 1);
+}
+
+/*
+ * pre_dnat: a connection's first packet, and only that one (the kernel
+ * runs NAT chains once per connection; later packets follow its binding).
+ * Stamp the uplink it came in on (and, strict, route it by that at once),
+ * then, for the node's own addresses, decide whether it may be translated
+ * (skel_pre_access()).
+ */
+static void
+skel_chain_pre_dnat(struct nft *n, struct batch *b)
+{
+	struct nftnl_rule	*r;
+
+	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100,
+	    n->nl.seq++);
+	if (nft_marks(&n->cfg)) {
+		r = rule_new("pre_dnat");
+		x_meta(r, NFT_META_IIF, NFT_REG_1);
+		x_lookup(r, NFT_REG_1, "nic_stamp", SET_NIC_STAMP_ID, 1,
+		    NFT_REG_VERDICT, 0);
+		put_rule(n, b, r);
+		if (n->cfg.strict)
+			skel_restore(n, b, "pre_dnat", 0);
+	}
+	skel_local_only(n, b, "pre_dnat");
 	skel_pre_access(n, b);
 }
 
 /*
- * out: the base chain of the node's own packets.  The node may always use
- * the mesh's services, at any of its own addresses except loopback: a
+ * out_dnat: the node's own new connections.  The node may always use the
+ * mesh's services, at any of its own addresses except loopback: a
  * connection to 127.0.0.1:PORT is for a local socket and is never
  * translated.
  */
 static void
-skel_chain_out(struct nft *n, struct batch *b)
+skel_chain_out_dnat(struct nft *n, struct batch *b)
 {
 	struct nftnl_rule	*r;
 
-	put_chain(b, "out", "route", NF_INET_LOCAL_OUT, -150, n->nl.seq++);
-	skel_restore(n, b, "out", 1);
-	skel_new_only(n, b, "out");
-	skel_local_only(n, b, "out");
-	r = rule_new("out");
+	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->nl.seq++);
+	skel_local_only(n, b, "out_dnat");
+	r = rule_new("out_dnat");
 	x_ipv4_only(r);
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
 	x_cmp8(r, NFT_REG_1, NFT_CMP_EQ, 127);
 	x_verdict(r, NFT_RETURN, NULL);
 	put_rule(n, b, r);
-	r = rule_new("out");
+	r = rule_new("out_dnat");
 	x_verdict(r, NFT_GOTO, "translate");
 	put_rule(n, b, r);
-}
-
-/* pre_dnat and out_dnat: translate what the filter chains marked */
-static void
-skel_dnat(struct nft *n, struct batch *b, const char *chain)
-{
-	uint32_t		 T = nft_translated_bit(&n->cfg);
-	struct nftnl_rule	*r;
-
-	r = rule_new(chain);
-	x_ct(r, NFT_CT_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, T, 0);
-	x_cmp(r, NFT_REG_1, NFT_CMP_EQ, 0);
-	x_verdict(r, NFT_RETURN, NULL);
-	put_rule(n, b, r);
-	r = rule_new(chain);
-	x_proto_port(r);
-	x_lookup(r, NFT_REG_1, "svc4", sets[DS_SVC4].id, 1, NFT_REG_1, 0);
-	x_dnat(r);
-	put_rule(n, b, r);
-	r = rule_new(chain);
-	x_proto_port(r);
-	x_numgen_random(r, NFT_REG32_02, DP_BUCKETS);
-	x_lookup(r, NFT_REG_1, "svc4lb", sets[DS_SVC4LB].id, 1, NFT_REG_1, 0);
-	x_dnat(r);
-	put_rule(n, b, r);
-}
-
-static void
-skel_chain_pre_dnat(struct nft *n, struct batch *b)
-{
-	put_chain(b, "pre_dnat", "nat", NF_INET_PRE_ROUTING, -100,
-	    n->nl.seq++);
-	skel_dnat(n, b, "pre_dnat");
-}
-
-static void
-skel_chain_out_dnat(struct nft *n, struct batch *b)
-{
-	put_chain(b, "out_dnat", "nat", NF_INET_LOCAL_OUT, -100, n->nl.seq++);
-	skel_dnat(n, b, "out_dnat");
 }
 
 /* post_snat: masquerade only what rpn translated */
@@ -853,7 +881,7 @@ put_skeleton(struct nft *n, struct batch *b)
 	n->nchains = 0;
 	skel_sets(n, b);
 	skel_chain_translate(n, b);
-	for (int k = 1; k <= n->cfg.nuplinks; k++) {
+	for (int k = 1; nft_marks(&n->cfg) && k <= n->cfg.nuplinks; k++) {
 		skel_chain_stamp(n, b, k);
 		skel_chain_restore(n, b, k);
 	}
@@ -991,7 +1019,7 @@ put_nic_maps(struct nft *n, struct batch *b)
 {
 	const struct nft_config	*c = &n->cfg;
 
-	for (int map = 0; map < 2 && c->nuplinks > 0; map++) {
+	for (int map = 0; map < 2 && c->nuplinks > 0 && nft_marks(c); map++) {
 		struct nlmsghdr	*nlh;
 		struct nlattr	*list;
 
@@ -1028,6 +1056,35 @@ put_nic_maps(struct nft *n, struct batch *b)
 }
 
 /*
+ * skel_fingerprint - FNV-1a over every message of the skeleton and the
+ * verdict maps, without their headers (sequence numbers): the same rules,
+ * sets and uplinks give the same number in every process.
+ */
+static uint64_t
+skel_fingerprint(struct nft *n)
+{
+	struct batch		 b;
+	const struct nlmsghdr	*h;
+	uint64_t		 fp = 0xcbf29ce484222325ULL;
+	int			 left;
+
+	memset(&b, 0, sizeof(b));
+	put_skeleton(n, &b);
+	put_nic_maps(n, &b);
+	left = (int)b.len;
+	for (h = (const void *)b.buf; !b.err && mnl_nlmsg_ok(h, left);
+	    h = mnl_nlmsg_next(h, &left)) {
+		const uint8_t	*q = (const uint8_t *)h + NLMSG_HDRLEN;
+
+		fp = (fp ^ h->nlmsg_type) * 0x100000001b3ULL;
+		for (uint32_t i = 0; i < h->nlmsg_len - NLMSG_HDRLEN; i++)
+			fp = (fp ^ q[i]) * 0x100000001b3ULL;
+	}
+	batch_release(&b);
+	return fp;
+}
+
+/*
  * nft_full_sync - replace the table in one transaction: create it if
  * missing, delete it, create it afresh with every element.
  */
@@ -1035,12 +1092,13 @@ int
 nft_full_sync(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
 {
 	struct batch	 b;
+	uint64_t	 fp = skel_fingerprint(n);
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
 	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
-	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
 	put_skeleton(n, &b);
 	put_nic_maps(n, &b);
 	put_ops(n, &b, ops, NULL);
@@ -1062,6 +1120,7 @@ nft_full_sync_check(struct nft *n, const struct dp_ops *ops, uint32_t *bad,
 {
 	struct batch		 b;
 	struct nft_msgmap	 map;
+	uint64_t		 fp = skel_fingerprint(n);
 	int			 rc;
 
 	memset(&b, 0, sizeof(b));
@@ -1070,7 +1129,7 @@ nft_full_sync_check(struct nft *n, const struct dp_ops *ops, uint32_t *bad,
 	*skel = 0;
 	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
-	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
 	put_skeleton(n, &b);
 	put_nic_maps(n, &b);
 	put_ops(n, &b, ops, &map);
@@ -1247,6 +1306,13 @@ struct verify {
 	uint32_t	 extra;		/* in the kernel, not wanted */
 	uint32_t	 rules;		/* rules dumped for the chain being counted */
 	int		 bad;		/* an element that does not parse */
+	struct dp_ops	*dels;		/* nft_diff: what to delete */
+	struct dp_ops	*lans;		/* nft_diff: every element of lans4 */
+	int		 lans_differ;
+	int		 keeping;	/* nft_prefetch: only keep them */
+	struct canon	*keep;
+	uint32_t	 nkeep;
+	uint32_t	 capkeep;
 };
 
 static void
@@ -1261,6 +1327,29 @@ canon_of(const struct dp_op *op, struct canon *c)
 	if (op->set == DS_ALLOW4)
 		memcpy(c->key_end, op->key_end, op->klen);
 	memcpy(c->data, op->data, op->dlen);
+}
+
+/* An element change from its canonical form. */
+static int
+op_put(struct dp_ops *o, const struct canon *c, int del)
+{
+	struct dp_op	*op;
+
+	if (array_reserve(&o->v, &o->cap, o->n + 1, sizeof(*o->v)) == -1)
+		return -1;
+	op = &o->v[o->n++];
+	memset(op, 0, sizeof(*op));
+	op->set = c->set;
+	op->del = (uint8_t)del;
+	op->end = c->end;
+	op->klen = c->klen;
+	memcpy(op->key, c->key, sizeof(op->key));
+	memcpy(op->key_end, c->key_end, sizeof(op->key_end));
+	if (!del) {
+		op->dlen = c->dlen;
+		memcpy(op->data, c->data, sizeof(op->data));
+	}
+	return 0;
 }
 
 static int
@@ -1287,6 +1376,27 @@ data_value(const struct nlattr *nest, uint8_t *out, uint8_t *len, size_t max)
 	return -1;
 }
 
+/* One element the kernel holds, against the wanted ones. */
+static void
+elem_compare(struct verify *v, const struct canon *c)
+{
+	uint32_t	 slot;
+	const void	*ctx[2] = { v, c };
+
+	slot = hmap_find(&v->idx, hmap_hash(c, sizeof(*c)), canon_eq, ctx);
+	if (slot == HMAP_EMPTY || v->seen[slot]) {
+		v->extra++;
+		if (c->set == DS_LANS4)
+			v->lans_differ = 1;
+		else if (v->dels != NULL && op_put(v->dels, c, 1) == -1)
+			v->bad = 1;
+	} else
+		v->seen[slot] = 1;
+	if (c->set == DS_LANS4 && v->lans != NULL &&
+	    op_put(v->lans, c, 1) == -1)
+		v->bad = 1;
+}
+
 static int
 elem_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -1301,8 +1411,6 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each_nested(el, list) {
 		struct canon	 c;
 		uint8_t		 kel = 0;
-		uint32_t	 slot;
-		const void	*ctx[2] = { v, &c };
 
 		memset(&c, 0, sizeof(c));
 		c.set = v->set;
@@ -1326,11 +1434,13 @@ elem_cb(const struct nlmsghdr *nlh, void *data)
 				break;
 			}
 		}
-		slot = hmap_find(&v->idx, hmap_hash(&c, sizeof(c)), canon_eq, ctx);
-		if (slot == HMAP_EMPTY || v->seen[slot])
-			v->extra++;
+		if (!v->keeping)
+			elem_compare(v, &c);
+		else if (array_reserve(&v->keep, &v->capkeep, v->nkeep + 1,
+		    sizeof(*v->keep)) == -1)
+			v->bad = 1;
 		else
-			v->seen[slot] = 1;
+			v->keep[v->nkeep++] = c;
 	}
 	return MNL_CB_OK;
 }
@@ -1352,6 +1462,53 @@ rule_cb(const struct nlmsghdr *nlh, void *data)
  * first difference in why; -1 with errno set when the kernel cannot be
  * asked (ENOENT: no table).
  */
+/* The wanted elements of ops (its adds), indexed. */
+static int
+want_build(struct verify *v, const struct dp_ops *ops)
+{
+	if ((v->want = calloc(ops->n + 1, sizeof(*v->want))) == NULL ||
+	    (v->seen = calloc(ops->n + 1, 1)) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < ops->n; i++) {
+		if (ops->v[i].del)
+			continue;
+		canon_of(&ops->v[i], &v->want[v->nwant]);
+		if (hmap_put(&v->idx, hmap_hash(&v->want[v->nwant],
+		    sizeof(struct canon)), v->nwant) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
+		v->nwant++;
+	}
+	return 0;
+}
+
+/* Every chain of the last skeleton holds as many rules as rpn put there? */
+static int
+rules_match(struct nft *n, char *why, size_t whylen)
+{
+	char		 buf[NL_BUF_SIZE];
+	struct nlmsghdr	*nlh;
+	struct verify	 v;
+
+	memset(&v, 0, sizeof(v));
+	for (uint32_t i = 0; i < n->nchains; i++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+		    NLM_F_DUMP, 0);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, n->chains[i].name);
+		v.rules = 0;
+		if (nl_dump(&n->nl, nlh, rule_cb, &v) == -1)
+			return -1;
+		if (v.rules != n->chains[i].rules) {
+			snprintf(why, whylen, "chain %s has %u rules, not %u",
+			    n->chains[i].name, v.rules, n->chains[i].rules);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int
 nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 {
@@ -1363,38 +1520,12 @@ nft_verify(struct nft *n, const struct dp_ops *ops, char *why, size_t whylen)
 	memset(&v, 0, sizeof(v));
 	hmap_init(&v.idx);
 	why[0] = '\0';
-	if ((v.want = calloc(ops->n + 1, sizeof(*v.want))) == NULL ||
-	    (v.seen = calloc(ops->n + 1, 1)) == NULL) {
+	if (want_build(&v, ops) == -1) {
 		rc = -1;
 		goto out;
 	}
-	for (uint32_t i = 0; i < ops->n; i++) {
-		if (ops->v[i].del)
-			continue;
-		canon_of(&ops->v[i], &v.want[v.nwant]);
-		if (hmap_put(&v.idx, hmap_hash(&v.want[v.nwant],
-		    sizeof(struct canon)), v.nwant) == -1) {
-			errno = ENOMEM;
-			rc = -1;
-			goto out;
-		}
-		v.nwant++;
-	}
-	for (uint32_t i = 0; i < n->nchains; i++) {
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-		    NLM_F_DUMP, 0);
-		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, NFT_TABLE);
-		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, n->chains[i].name);
-		v.rules = 0;
-		if ((rc = nl_dump(&n->nl, nlh, rule_cb, &v)) == -1)
-			goto out;
-		if (v.rules != n->chains[i].rules) {
-			snprintf(why, whylen, "chain %s has %u rules, not %u",
-			    n->chains[i].name, v.rules, n->chains[i].rules);
-			rc = 1;
-			goto out;
-		}
-	}
+	if ((rc = rules_match(n, why, whylen)) != 0)
+		goto out;
 	for (uint8_t s = 0; s < DS_NUM; s++) {
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
 		    NLM_F_DUMP, 0);
@@ -1425,6 +1556,434 @@ out:
 	return rc;
 }
 
+static int
+table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint64_t		*fp = data;
+	const struct nlattr	*a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		const uint8_t	*u = mnl_attr_get_payload(a);
+		uint32_t	 len = mnl_attr_get_payload_len(a);
+
+		if (mnl_attr_get_type(a) != NFTA_TABLE_USERDATA)
+			continue;
+		for (uint32_t i = 0; i + 2 <= len && i + 2 + u[i + 1] <= len;
+		    i += 2 + u[i + 1])
+			if (u[i] == UDATA_SKEL && u[i + 1] == sizeof(*fp))
+				memcpy(fp, u + i + 2, sizeof(*fp));
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * nft_table_state - what the kernel holds: no table (NFT_TS_NONE), the
+ * skeleton rpn would write now, by its fingerprint and every chain's rule
+ * count (NFT_TS_SAME), or anything else (NFT_TS_OTHER); -1 with errno
+ * when the kernel cannot be asked.
+ */
+int
+nft_table_state(struct nft *n)
+{
+	char		 buf[NL_BUF_SIZE], why[96];
+	struct nlmsghdr	*nlh;
+	uint64_t	 have = 0, want = skel_fingerprint(n);
+	int		 rc;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, 0);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
+	if (nl_request(&n->nl, nlh, table_cb, &have) == -1)
+		return errno == ENOENT ? NFT_TS_NONE : -1;
+	if (have != want)
+		return NFT_TS_OTHER;
+	if ((rc = rules_match(n, why, sizeof(why))) == -1)
+		return errno == ENOENT ? NFT_TS_OTHER : -1;
+	return rc == 0 ? NFT_TS_SAME : NFT_TS_OTHER;
+}
+
+/*
+ * nft_create - the table, its rules and empty sets, in one small
+ * transaction (whatever table inet rpn was there is replaced).
+ */
+int
+nft_create(struct nft *n, uint32_t *usec)
+{
+	struct batch	 b;
+	uint64_t	 fp = skel_fingerprint(n);
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	put_table(&b, NFT_MSG_NEWTABLE, n->nl.seq++);
+	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
+	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
+	put_skeleton(n, &b);
+	put_nic_maps(n, &b);
+	rc = nft_send(n, &b, usec, 0);
+	batch_release(&b);
+	return rc;
+}
+
+/*
+ * nft_nic_maps - the verdict maps flushed and filled again in one
+ * transaction: they are part of the skeleton (fingerprinted), but their
+ * elements can be deleted by others like any element.
+ */
+int
+nft_nic_maps(struct nft *n)
+{
+	struct batch	 b;
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	for (int map = 0; map < 2 && nft_marks(&n->cfg); map++) {
+		struct nlmsghdr	*nlh = batch_msg(&b, 256, NFT_MSG_DELSETELEM,
+		    NLM_F_ACK, n->nl.seq++);
+
+		if (nlh == NULL)
+			break;
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, map == 0 ?
+		    "nic_stamp" : "nic_restore");
+		batch_done(&b, nlh);
+	}
+	put_nic_maps(n, &b);
+	rc = nft_send(n, &b, NULL, 0);
+	batch_release(&b);
+	return rc;
+}
+
+static int
+gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr	*a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+		    mnl_attr_get_payload_len(a) == sizeof(uint32_t)) {
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+			*((uint32_t *)data + 1) = 1;
+		}
+	return MNL_CB_OK;
+}
+
+/* The ruleset's generation: it changes with every commit, anyone's. */
+static int
+get_gen(struct nft *n, uint32_t *gen)
+{
+	char		 buf[NL_BUF_SIZE];
+	struct nlmsghdr	*nlh;
+	uint32_t	 g[2] = { 0, 0 };
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, 0, 0);
+	if (nl_request(&n->nl, nlh, gen_cb, g) == -1)
+		return -1;
+	if (!g[1]) {
+		errno = EIO;
+		return -1;
+	}
+	*gen = g[0];
+	return 0;
+}
+
+void
+nft_prefetch_drop(struct nft *n)
+{
+	free(n->pre);
+	n->pre = NULL;
+	n->npre = 0;
+}
+
+/*
+ * nft_prefetch - at start, while the engine reads its state: the elements
+ * of every set of rpn's table, if it is the skeleton rpn writes (a
+ * restart), kept with the ruleset generation they belong to.  Reading
+ * 100,000 elements takes the kernel about a third of a second (its set
+ * dumps start over for every message), which is then off the path of the
+ * first full sync.  Nothing when there is no such table, or when anything
+ * was committed while reading.
+ */
+void
+nft_prefetch(struct nft *n)
+{
+	struct verify	 v;
+	char		 buf[NL_BUF_SIZE];
+	struct nlmsghdr	*nlh;
+	uint32_t	 g0, g1;
+
+	nft_prefetch_drop(n);
+	if (nft_table_state(n) != NFT_TS_SAME || get_gen(n, &g0) == -1)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.keeping = 1;
+	for (uint8_t s = 0; s < DS_NUM && !v.bad; s++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+		    NLM_F_DUMP, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
+		v.set = s;
+		if (nl_dump(&n->nl, nlh, elem_cb, &v) == -1)
+			v.bad = 1;
+	}
+	if (v.bad || get_gen(n, &g1) == -1 || g1 != g0) {
+		free(v.keep);
+		return;
+	}
+	n->pre = v.keep;
+	n->npre = v.nkeep;
+	n->pregen = g0;
+	log_debug("read the %u elements of table inet rpn (generation %u)",
+	    v.nkeep, g0);
+}
+
+/*
+ * nft_diff - the element changes that make the kernel's sets what want
+ * (adds only, as dp_plan_all makes them) says: deletes of what the kernel
+ * holds and want does not, adds of what it lacks, appended to out.  The
+ * LAN ranges (an interval set, whose start and end are separate
+ * elements) are replaced whole when they differ at all.
+ */
+int
+nft_diff(struct nft *n, const struct dp_ops *want, struct dp_ops *out)
+{
+	struct verify	 v;
+	struct dp_ops	 lans = { 0 };
+	char		 buf[NL_BUF_SIZE];
+	struct nlmsghdr	*nlh;
+	int		 rc = -1, used_pre = 0;
+
+	memset(&v, 0, sizeof(v));
+	hmap_init(&v.idx);
+	v.dels = out;
+	v.lans = &lans;
+	if (want_build(&v, want) == -1)
+		goto out;
+	if (n->pre != NULL) {
+		/* read at start, and nothing committed since (nft_sync) */
+		used_pre = 1;
+		for (uint32_t i = 0; i < n->npre && !v.bad; i++)
+			elem_compare(&v, &n->pre[i]);
+		log_debug("compared with the %u elements read at start",
+		    n->npre);
+		nft_prefetch_drop(n);
+		if (v.bad) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	for (uint8_t s = 0; s < DS_NUM && !v.bad && !used_pre; s++) {
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+		    NLM_F_DUMP, 0);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[s].name);
+		v.set = s;
+		if (nl_dump(&n->nl, nlh, elem_cb, &v) == -1)
+			goto out;
+		if (v.bad) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < v.nwant; i++)
+		if (!v.seen[i] && v.want[i].set == DS_LANS4)
+			v.lans_differ = 1;
+	for (uint32_t i = 0; v.lans_differ && i < lans.n; i++) {
+		if (array_reserve(&out->v, &out->cap, out->n + 1,
+		    sizeof(*out->v)) == -1)
+			goto out;
+		out->v[out->n++] = lans.v[i];
+	}
+	for (uint32_t i = 0; i < v.nwant; i++)
+		if ((!v.seen[i] || (v.lans_differ && v.want[i].set ==
+		    DS_LANS4)) && op_put(out, &v.want[i], 0) == -1)
+			goto out;
+	rc = 0;
+out:
+	hmap_release(&v.idx);
+	free(v.want);
+	free(v.seen);
+	dp_ops_release(&lans);
+	return rc;
+}
+
+/* One group's changes after another, deletes first in each. */
+static int
+op_cmp_sync(const void *x, const void *y)
+{
+	const struct dp_op	*a = x, *b = y;
+	uint32_t		 ga = dp_op_group(a), gb = dp_op_group(b);
+
+	if (ga != gb)
+		return ga < gb ? -1 : 1;
+	if (a->del != b->del)
+		return a->del ? -1 : 1;
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
+	return memcmp(a->key, b->key, sizeof(a->key));
+}
+
+/* A check run of ops: the groups whose messages the kernel refuses. */
+static int
+refused_groups(struct nft *n, const struct dp_ops *ops, uint32_t *bad,
+    uint32_t max, uint32_t *nbad)
+{
+	struct batch		 b;
+	struct nft_msgmap	 map;
+
+	memset(&b, 0, sizeof(b));
+	memset(&map, 0, sizeof(map));
+	put_ops(n, &b, ops, &map);
+	nft_send(n, &b, NULL, 1);
+	batch_release(&b);
+	for (uint32_t i = 0; i < n->nfails; i++) {
+		uint32_t	 k, j;
+
+		for (k = 0; k < map.n && map.v[k].seq != n->fails[i].seq; k++)
+			;
+		if (k == map.n) {
+			free(map.v);
+			return -1;
+		}
+		for (j = 0; j < *nbad && bad[j] != map.v[k].group; j++)
+			;
+		if (j == *nbad && *nbad < max)
+			bad[(*nbad)++] = map.v[k].group;
+	}
+	free(map.v);
+	return 0;
+}
+
+/*
+ * nft_apply_bounded - ops in transactions of at most max elements each,
+ * cut between groups only (a service's port, the members, the LANs): each
+ * group appears in the kernel whole or not at all, and no commit holds the
+ * kernel's nftables lock for long.  Groups go in order (the members and
+ * the LANs first, so the services that follow are usable at once).  When
+ * the kernel refuses a transaction, a check run names the groups at fault;
+ * their adds are left out (their deletes still go, so the kernel does not
+ * keep an old version of them) and they are returned in bad.  ops is
+ * sorted in place.  0, or -1 with errno.
+ */
+int
+nft_apply_bounded(struct nft *n, struct dp_ops *ops, uint32_t max,
+    uint32_t *bad, uint32_t maxbad, uint32_t *nbad, struct nft_bounded *st)
+{
+	struct dp_ops	 tmp = { 0 };
+	uint32_t	 i = 0, usec;
+	int		 rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	*nbad = 0;
+	if (ops->n > 1)
+		qsort(ops->v, ops->n, sizeof(*ops->v), op_cmp_sync);
+	while (i < ops->n && rc == 0) {
+		uint32_t	 j = i, had = *nbad;
+		struct dp_ops	 view;
+
+		while (j < ops->n) {
+			uint32_t	 e = j + 1, g = dp_op_group(&ops->v[j]);
+
+			while (e < ops->n && dp_op_group(&ops->v[e]) == g)
+				e++;
+			if (j > i && e - i > max)
+				break;
+			j = e;
+		}
+		view.v = ops->v + i;
+		view.n = view.cap = j - i;
+		usec = 0;
+		if ((rc = nft_apply(n, &view, &usec)) != 0) {
+			int	 err = errno;
+
+			if (err == ENOBUFS || err == ETIMEDOUT || err == ENOMEM ||
+			    refused_groups(n, &view, bad, maxbad, nbad) == -1 ||
+			    *nbad == had) {
+				errno = err;
+				break;
+			}
+			if (st->refused_err == 0)
+				st->refused_err = err;
+			rc = 0;
+			tmp.n = 0;
+			for (uint32_t m = i; m < j && rc == 0; m++) {
+				const struct dp_op	*op = &ops->v[m];
+				int			 held = 0;
+
+				for (uint32_t g = had; g < *nbad; g++)
+					held |= bad[g] == dp_op_group(op);
+				if (held && !op->del)
+					continue;
+				if (array_reserve(&tmp.v, &tmp.cap, tmp.n + 1,
+				    sizeof(*tmp.v)) == -1) {
+					errno = ENOMEM;
+					rc = -1;
+				} else
+					tmp.v[tmp.n++] = *op;
+			}
+			if (rc == 0 && (rc = nft_apply(n, &tmp, &usec)) != 0)
+				break;
+		}
+		st->txns++;
+		st->usec += usec;
+		if (usec > st->max_usec)
+			st->max_usec = usec;
+		i = j;
+	}
+	dp_ops_release(&tmp);
+	return rc;
+}
+
+/*
+ * nft_sync - make the kernel's table hold ops (the adds of dp_plan_all),
+ * in transactions of at most max elements: with no table, the skeleton
+ * first, then every group; with the same skeleton, the differences only.
+ * With another skeleton, nothing is done and NFT_TS_OTHER returned (the
+ * caller replaces the table whole, nft_full_sync()).  ops is replaced by
+ * the changes that were sent.  0, NFT_TS_OTHER, or -1 with errno.
+ */
+int
+nft_sync(struct nft *n, struct dp_ops *ops, uint32_t max, uint32_t *bad,
+    uint32_t maxbad, uint32_t *nbad, struct nft_bounded *st)
+{
+	struct dp_ops	 diff = { 0 };
+	uint32_t	 u = 0;
+	int		 ts, rc;
+
+	memset(st, 0, sizeof(*st));
+	*nbad = 0;
+	if ((ts = nft_table_state(n)) == -1 || ts == NFT_TS_OTHER) {
+		nft_prefetch_drop(n);
+		return ts;
+	}
+	if (ts == NFT_TS_NONE) {
+		if (nft_create(n, &u) != 0)
+			return -1;
+	} else {
+		uint32_t	 g;
+
+		/*
+		 * What was read at start still stands if nothing was
+		 * committed since (nft_nic_maps() below commits our own, to
+		 * maps that are not compared).
+		 */
+		if (n->pre != NULL && (get_gen(n, &g) == -1 || g != n->pregen))
+			nft_prefetch_drop(n);
+		if (nft_nic_maps(n) != 0 || nft_diff(n, ops, &diff) != 0) {
+			dp_ops_release(&diff);
+			return -1;
+		}
+		dp_ops_release(ops);
+		*ops = diff;
+	}
+	nft_prefetch_drop(n);	/* for the first full sync only */
+	rc = nft_apply_bounded(n, ops, max, bad, maxbad, nbad, st);
+	st->compared = ts == NFT_TS_SAME;
+	st->txns++;
+	st->usec += u;
+	if (u > st->max_usec)
+		st->max_usec = u;
+	return rc;
+}
+
 int
 nft_open(struct nft *n, const struct nft_config *cfg, char *err, size_t errlen)
 {
@@ -1440,5 +1999,6 @@ nft_open(struct nft *n, const struct nft_config *cfg, char *err, size_t errlen)
 void
 nft_close(struct nft *n)
 {
+	nft_prefetch_drop(n);
 	nl_close(&n->nl);
 }

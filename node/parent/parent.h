@@ -50,7 +50,13 @@ struct parent {
 	uint32_t		 nflush;
 	int			 in_txn;
 	int			 txn_full;
+	uint64_t		 txn_began;	/* CLOCK_MONOTONIC usec, for the debug log */
 	int			 synced;	/* a full sync has been done */
+	int			 skel_dirty;	/* someone edited the skeleton */
+	int			 just_compared;	/* the last full sync compared every element */
+	uint32_t		 sync_chunk;	/* elements per transaction of a full sync */
+	uint32_t		 sync_txns;	/* of the last full sync */
+	uint32_t		 sync_max_usec;	/* its longest transaction */
 
 	/* keeping the kernel's table right (dpstate.c) */
 	struct nft_watch	 watch;
@@ -99,6 +105,8 @@ int	priv_lookup_user(const char *want, uid_t *, gid_t *, char *err,
 
 /* dpstate.c */
 int	dp_commit(struct parent *, const struct dp_commit *);
+uint64_t dp_mono_usec(void);
+void	dp_prefetch(struct parent *);
 int	dp_full_sync(struct parent *);
 void	dp_reset(struct parent *);
 void	dp_repair(struct parent *);

@@ -134,6 +134,7 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 		host_activate(p);
 		p->in_txn = 1;
 		p->txn_full = b->full;
+		p->txn_began = dp_mono_usec();
 		p->nflush = 0;
 		dp_ops_reset(&p->ops);
 		if (b->full)
@@ -141,13 +142,20 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 		return 0;
 	}
 	case PRIV_DP_SVC: {
+		/* one or more packed requests, one after the other */
+		const uint8_t	*q = payload;
+		size_t		 left = h->len;
 		struct dp_svc	 s;
 
-		if (!p->in_txn || dp_svc_unpack(payload, h->len, &s) == -1)
+		if (!p->in_txn || left == 0 || left > DP_SVC_BATCH)
 			break;
-		if (dp_plan_svc(&p->mirror, &s, &p->ops, p->flush, &p->nflush,
-		    MAX_FLUSH) == -1)
-			fatalx("out of memory planning the data plane");
+		while (left > 0) {
+			if (dp_svc_unpack_next(&q, &left, &s) == -1)
+				goto bad;
+			if (dp_plan_svc(&p->mirror, &s, &p->ops, p->flush,
+			    &p->nflush, MAX_FLUSH) == -1)
+				fatalx("out of memory planning the data plane");
+		}
 		return 0;
 	}
 	case PRIV_DP_MEMBER:
@@ -178,6 +186,7 @@ priv_dispatch(struct parent *p, const struct priv_hdr *h, const void *payload)
 	default:
 		break;
 	}
+bad:
 	log_warnx("engine sent a malformed request (type %u, %u bytes)",
 	    h->type, h->len);
 	return -1;

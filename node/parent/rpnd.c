@@ -38,6 +38,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: rpnd [-dnv] [-f CONFIG] [-s SOCKET] [-S STATE_DIR]\n"
 	    "            [--uplink IFACE[@GATEWAY]]... [--lan IFACE]...\n"
+	    "            [--web-root DIR]\n"
 	    "       rpnd --teardown [-s SOCKET]\n"
 	    "\n"
 	    "The rpn agent: joins this node to its mesh and programs the kernel.\n"
@@ -50,6 +51,7 @@ usage(FILE *f)
 	    "  --teardown    remove rpn's kernel state (table, rules, routes,\n"
 	    "                sysctls) while rpnd is stopped, and exit\n"
 	    "  --uplink, --lan  interfaces, as in rpnd.conf(5)\n"
+	    "  --web-root DIR   the console's files (over rpnd.conf's web-root)\n"
 	    "  -h, --help    this text;  -V, --version  the version\n"
 	    "\n"
 	    "See rpnd(8) and rpnd.conf(5).\n");
@@ -432,7 +434,8 @@ stop_engine(struct parent *p)
 
 /*
  * load_config - the configuration file, then --uplink and --lan from the
- * command line added to it: at start, and again at SIGHUP.
+ * command line added to it and --web-root over it: at start, and again
+ * at SIGHUP.
  */
 static int
 load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
@@ -452,6 +455,11 @@ load_config(struct parent *p, struct rpnd_config *c, char *err, size_t errlen)
 		    optarg, why, sizeof(why)) == -1)) {
 			snprintf(err, errlen, "--%s %s: %s", ch == 'U' ?
 			    "uplink" : "lan", optarg, why);
+			return -1;
+		}
+		if (ch == 'W' && config_set_web_root(c, optarg, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "--web-root %s: %s", optarg, why);
 			return -1;
 		}
 	}
@@ -663,6 +671,7 @@ main(int argc, char **argv)
 			break;
 		case 'U':
 		case 'L':
+		case 'W':
 			break;	/* applied after the file, below */
 		case 'T':
 			teardown = 1;
@@ -738,6 +747,8 @@ main(int argc, char **argv)
 	if (send_config(&p) == -1 || host_send_view(&p) == -1)
 		fatal("privsep channel");
 	log_info("rpnd %s started (engine pid %d)", RPN_VERSION, (int)p.engine);
+	/* The engine reads its state meanwhile (a second at 100k services). */
+	dp_prefetch(&p);
 	rc = parent_loop(&p);
 	host_close(&p);
 	unlink(p.sock);
