@@ -4,8 +4,9 @@
 #include <sodium.h>
 
 #include "node/engine/conn.h"
-#include "node/engine/ctlsock.h"
+#include "node/engine/ctlreply.h"
 #include "node/engine/engine.h"
+#include "node/engine/metrics.h"
 #include "node/engine/gossip.h"
 #include "node/engine/join.h"
 #include "node/engine/svcctl.h"
@@ -85,7 +86,8 @@ conn_close(struct conn *c)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
 	if (c->role == CR_SVC && c->waiter != NULL) {
-		ctlsock_reply_error(c->waiter, "node %s did not answer the "
+		ctl_reply_error(c->waiter, CTLF_UNAVAILABLE,
+		    "node %s did not answer the "
 		    "service request", mesh_member_name(&c->e->mesh, c->peer));
 		c->waiter = NULL;
 	}
@@ -105,7 +107,8 @@ conn_fail(struct conn *c, const char *why)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
 	else if (c->role == CR_SVC && c->waiter != NULL) {
-		ctlsock_reply_error(c->waiter, "asking node %s: %s",
+		ctl_reply_error(c->waiter, CTLF_UNAVAILABLE,
+		    "asking node %s: %s",
 		    mesh_member_name(&c->e->mesh, c->peer), why);
 		c->waiter = NULL;
 	} else if (c->role == CR_IN)
@@ -447,9 +450,11 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_PING_WAIT_ACK:
 		if (m->type == MSG_TCP_ACK && m->seq == c->seq) {
 			/* A challenge's answer proved its address in conn_frame(). */
-			if (c->role == CR_PING)
+			if (c->role == CR_PING) {
+				metrics_probe_ack(e, m->seq);
 				mb_on_ack(&e->mesh.mb, c->peer, m->seq,
 				    engine_now(e));
+			}
 			conn_finish(c);
 			engine_kick(e);
 			return;
@@ -476,9 +481,10 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_SVC_WAIT_RESP:
 		if (m->type == MSG_SVC_RESP && c->waiter != NULL) {
 			if (m->code == 0)
-				ctlsock_reply_ok(c->waiter);
+				ctl_reply_ok(c->waiter);
 			else
-				ctlsock_reply_error(c->waiter, "%s", m->errmsg);
+				ctl_reply_error(c->waiter, CTLF_CONFLICT,
+				    "%s", m->errmsg);
 			c->waiter = NULL;
 			conn_finish(c);
 			return;
@@ -878,7 +884,7 @@ int
 conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, const uint8_t *order,
     size_t orderlen, const uint8_t *grant, size_t grantlen,
-    struct ctl_client *cl, char *err, size_t errlen)
+    struct ctl_reply *cl, char *err, size_t errlen)
 {
 	struct conn	*c;
 

@@ -10,7 +10,7 @@
 #include "proto/token.h"
 #include "proto/wire.h"
 
-struct ctl_client;
+struct ctl_reply;
 struct engine;
 struct member;
 
@@ -45,6 +45,11 @@ struct join_ctx {
 	char		 name[WIRE_NAME_MAX + 1];
 	char		 peer_text[64];
 	uint32_t	 nrecords;
+	struct wire_addr peer;
+	uint64_t	 deadline;	/* engine_now() when rpn join gives up */
+	uint32_t	 attempts;
+	uint32_t	 refused;	/* the peer's WERR_* code, 0 if none */
+	struct ctl_reply *waiter;	/* while waiting to try again */
 };
 
 struct conn {
@@ -67,7 +72,7 @@ struct conn {
 	struct join_ctx	*join;
 	struct wire_msg	*hello;		/* a joiner's, while the inviter is asked */
 	struct conn	*link;		/* the joiner's stream <-> the question */
-	struct ctl_client *waiter;
+	struct ctl_reply *waiter;
 	int		 rx_started;	/* a sealed frame has arrived */
 	uint64_t	 rx_epoch;	/* the stamp of the last one */
 	uint64_t	 rx_ctr;
@@ -89,7 +94,7 @@ int	conn_start_challenge(struct engine *, const struct member *,
 int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
 	    size_t orderlen, const uint8_t *grant, size_t grantlen,
-	    struct ctl_client *,
+	    struct ctl_reply *,
 	    char *err, size_t errlen);
 int	conn_start_reserve(struct engine *, const struct member *,
 	    struct conn *joiner);

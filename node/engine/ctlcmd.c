@@ -5,10 +5,11 @@
 #include <sodium.h>
 
 #include "node/engine/ctlcmd.h"
+#include "node/engine/api.h"
 #include "node/engine/chan.h"
 #include "node/engine/conn.h"
 #include "node/engine/ctlgov.h"
-#include "node/engine/ctlsock.h"
+#include "node/engine/ctlreply.h"
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
 #include "node/engine/join.h"
@@ -26,7 +27,7 @@
 #define LEAVE_LINGER_MS		1500
 
 static void
-do_invite(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_invite(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	struct token	 t;
 	char		 s[TOKEN_STRLEN + 1];
@@ -35,19 +36,21 @@ do_invite(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	struct buf	 b;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctlsock_reply_error(cl, "this node is not in a mesh: run "
+		ctl_reply_error(cl, CTLF_NOMESH,
+		    "this node is not in a mesh: run "
 		    "\"rpn init\" or \"rpn join\" first");
 		return;
 	}
 	if (mesh_invite(&e->mesh, ttl, engine_now(e), unix_ms, &t) == -1 ||
 	    token_encode(&t, s, sizeof(s)) == -1) {
-		ctlsock_reply_error(cl, "cannot create an invitation");
+		ctl_reply_error(cl, CTLF_INTERNAL,
+		    "cannot create an invitation");
 		return;
 	}
 	sodium_memzero(&t, sizeof(t));
 	ctlview_invite(&b, s, (unix_ms + ttl) / 1000);
 	sodium_memzero(s, sizeof(s));
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 	engine_save_now(e);
 	engine_kick(e);
 }
@@ -100,34 +103,36 @@ enrol_by_root(struct engine *e, const uint8_t key[WIRE_KEY], const char *name,
 }
 
 static void
-do_adopt(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_adopt(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	char	 err[256];
 
 	if (!e->mesh.joined || e->mesh.left)
-		ctlsock_reply_error(cl, "this node is not in a mesh");
+		ctl_reply_error(cl, CTLF_NOMESH, "this node is not in a mesh");
 	else if (!r->has_operator)
-		ctlsock_reply_error(cl, "adopt needs an operator's public key "
+		ctl_reply_error(cl, CTLF_BAD,
+		    "adopt needs an operator's public key "
 		    "and name");
 	else if (enrol_by_root(e, r->operator_key, r->operator_name, err,
 	    sizeof(err)) == -1)
-		ctlsock_reply_error(cl, "%s", err);
+		ctl_reply_error(cl, CTLF_BAD, "%s", err);
 	else
-		ctlsock_reply_ok(cl);
+		ctl_reply_ok(cl);
 }
 
 /* rpnctl operator add/remove, revoke, grant, lan approve: a signed statement. */
 static void
-do_submit(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_submit(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	enum acc	 a;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctlsock_reply_error(cl, "this node is not in a mesh");
+		ctl_reply_error(cl, CTLF_NOMESH, "this node is not in a mesh");
 		return;
 	}
 	if (r->signed_len == 0) {
-		ctlsock_reply_error(cl, "submit needs a signed statement");
+		ctl_reply_error(cl, CTLF_BAD,
+		    "submit needs a signed statement");
 		return;
 	}
 	/* Checked exactly as any node checks it when it arrives. */
@@ -136,35 +141,35 @@ do_submit(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	if (a == ACC_NEW) {
 		engine_save_now(e);
 		engine_kick(e);
-		ctlsock_reply_ok(cl);
+		ctl_reply_ok(cl);
 		return;
 	}
-	ctlsock_reply_error(cl, "the statement was refused (%s)%s%s",
+	ctl_reply_error(cl, CTLF_CONFLICT, "the statement was refused (%s)%s%s",
 	    acc_names[a], e->mesh.why[0] ? ": " : "", e->mesh.why);
 }
 
 static void
-do_operators(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_operators(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	struct buf	 b;
 
 	(void)r;
 	ctlview_operators(&b, e);
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 }
 
 static void
-do_audit(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_audit(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	struct buf	 b;
 
 	(void)r;
 	ctlview_audit(&b, e);
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 }
 
 static void
-do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_init(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	char			 name[WIRE_NAME_MAX + 1], err[256];
 	struct wire_addr	 addrs[WIRE_MAX_ADDRS];
@@ -172,7 +177,8 @@ do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	struct buf		 b;
 
 	if (e->mesh.joined) {
-		ctlsock_reply_error(cl, "this node is already in a mesh; run "
+		ctl_reply_error(cl, CTLF_CONFLICT,
+		    "this node is already in a mesh; run "
 		    "\"rpn leave\" first");
 		return;
 	}
@@ -188,7 +194,8 @@ do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	unlinkat(e->statefd, ROOT_KEY_FILE, 0);
 	if (keys_create(e->statefd, ROOT_KEY_FILE, e->root_sk, err,
 	    sizeof(err)) == -1) {
-		ctlsock_reply_error(cl, "cannot create the mesh root key: %s",
+		ctl_reply_error(cl, CTLF_INTERNAL,
+		    "cannot create the mesh root key: %s",
 		    err);
 		return;
 	}
@@ -196,7 +203,7 @@ do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	if (mesh_set_identity(&e->mesh, name, addrs, naddrs) == -1 ||
 	    mesh_found(&e->mesh, e->root_sk, engine_now(e),
 	    engine_unix_ms()) == -1) {
-		ctlsock_reply_error(cl, "cannot found the mesh");
+		ctl_reply_error(cl, CTLF_INTERNAL, "cannot found the mesh");
 		return;
 	}
 	log_info("founded mesh %02x%02x%02x%02x… as \"%s\"", e->mesh.mesh_id[0],
@@ -206,7 +213,7 @@ do_init(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 		log_warnx("rpn init: %s", err);
 	engine_save_now(e);
 	ctlview_init(&b, e);
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 	engine_kick(e);
 }
 
@@ -229,7 +236,7 @@ leave_done(uv_timer_t *t)
 	e->nadv = 0;
 	engine_save_now(e);
 	if (e->leave_waiter != NULL)
-		ctlsock_reply_ok(e->leave_waiter);
+		ctl_reply_ok(e->leave_waiter);
 	e->leave_waiter = NULL;
 }
 
@@ -238,17 +245,18 @@ leave_done(uv_timer_t *t)
  * before forgetting the mesh, so the others see a leave, not a failure.
  */
 static void
-do_leave(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_leave(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	(void)r;
 	if (!e->mesh.joined || e->mesh.left) {
-		ctlsock_reply_error(cl, "this node is not in a mesh");
+		ctl_reply_error(cl, CTLF_NOMESH, "this node is not in a mesh");
 		return;
 	}
 	/* Its backends go first, so no member lists them once it is gone. */
 	svcctl_withdraw_all(e);
 	if (mesh_leave(&e->mesh, engine_now(e), engine_unix_ms()) == -1) {
-		ctlsock_reply_error(cl, "cannot sign the leave record");
+		ctl_reply_error(cl, CTLF_INTERNAL,
+		    "cannot sign the leave record");
 		return;
 	}
 	e->leave_waiter = cl;
@@ -257,27 +265,28 @@ do_leave(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 }
 
 static void
-do_service_show(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_service_show(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	struct buf	 b;
 
 	if (r->name[0] == '\0')
-		ctlsock_reply_error(cl, "service show needs a name");
+		ctl_reply_error(cl, CTLF_BAD, "service show needs a name");
 	else if (ctlview_service(&b, e, r->name) == -1)
-		ctlsock_reply_error(cl, "no service is named \"%s\"", r->name);
+		ctl_reply_error(cl, CTLF_NOTFOUND,
+		    "no service is named \"%s\"", r->name);
 	else
-		ctlsock_reply(cl, &b);
+		ctl_reply(cl, &b);
 }
 
 static void
-do_service_list(struct engine *e, struct ctl_client *cl,
+do_service_list(struct engine *e, struct ctl_reply *cl,
     const struct ctl_req *r)
 {
 	struct buf	 b;
 
 	(void)r;
 	ctlview_services(&b, e);
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 }
 
 /* The member named name, or NULL; self counts. */
@@ -310,7 +319,7 @@ grant_of(struct engine *e, const char *name)
 }
 
 static void
-do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	const struct rec	*g;
 	const struct member	*owner = NULL;
@@ -319,11 +328,11 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	uint8_t			 op = r->cmd == CTL_SERVICE_ADD ? 1 : 2;
 
 	if (!e->mesh.joined || e->mesh.left) {
-		ctlsock_reply_error(cl, "this node is not in a mesh");
+		ctl_reply_error(cl, CTLF_NOMESH, "this node is not in a mesh");
 		return;
 	}
 	if (r->name[0] == '\0') {
-		ctlsock_reply_error(cl, "a service needs a name");
+		ctl_reply_error(cl, CTLF_BAD, "a service needs a name");
 		return;
 	}
 	memset(&s, 0, sizeof(s));
@@ -338,18 +347,20 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 	}
 	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
 		if ((owner = member_by_name(e, r->node)) == NULL) {
-			ctlsock_reply_error(cl, "no member is named \"%s\"",
+			ctl_reply_error(cl, CTLF_NOTFOUND,
+			    "no member is named \"%s\"",
 			    r->node);
 			return;
 		}
 		if (op == 1 && svc_check_add(&e->dp.svcs, &e->mesh.mb, owner->id,
 		    &s, e->cfg.listen.port, err, sizeof(err)) == -1) {
-			ctlsock_reply_error(cl, "%s", err);
+			ctl_reply_error(cl, CTLF_CONFLICT, "%s", err);
 			return;
 		}
 		/* The owner signs its own records: ask it over the mesh. */
 		if (policy_governed(&e->mesh.pol) && r->signed_len == 0) {
-			ctlsock_reply_error(cl, "acting on another node's "
+			ctl_reply_error(cl, CTLF_FORBIDDEN,
+			    "acting on another node's "
 			    "backends (--node) needs an operator's signature: "
 			    "set RPN_OPERATOR_KEY or create %s",
 			    "~/.config/rpn/operator.key (rpn operator keygen)");
@@ -359,7 +370,7 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 		if (conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
 		    r->signed_len, g != NULL ? g->env : NULL,
 		    g != NULL ? g->envlen : 0, cl, err, sizeof(err)) == -1)
-			ctlsock_reply_error(cl, "%s", err);
+			ctl_reply_error(cl, CTLF_UNAVAILABLE, "%s", err);
 		return;
 	}
 	if (op == 2) {
@@ -368,7 +379,8 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 		    REC_SERVICE, (const uint8_t *)s.name, strlen(s.name));
 
 		if (sv == NULL) {
-			ctlsock_reply_error(cl, "no service is named \"%s\"",
+			ctl_reply_error(cl, CTLF_NOTFOUND,
+			    "no service is named \"%s\"",
 			    s.name);
 			return;
 		}
@@ -377,7 +389,8 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 			const struct member	*o = mb_get(&e->mesh.mb,
 			    sv->owners[0].id);
 
-			ctlsock_reply_error(cl, "service %s has no backend on "
+			ctl_reply_error(cl, CTLF_BAD,
+			    "service %s has no backend on "
 			    "this node; name its node with --node (for example "
 			    "%s)",
 			    s.name, o && o->name[0] ? o->name : "?");
@@ -385,38 +398,38 @@ do_service(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
 		}
 	}
 	if (svcctl_apply(e, op, &s, r->force, err, sizeof(err)) == -1)
-		ctlsock_reply_error(cl, "%s", err);
+		ctl_reply_error(cl, CTLF_CONFLICT, "%s", err);
 	else
-		ctlsock_reply_ok(cl);
+		ctl_reply_ok(cl);
 }
 
 static void
-do_status(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_status(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	struct buf	 b;
 
 	(void)r;
 	ctlview_status(&b, e);
-	ctlsock_reply(cl, &b);
+	ctl_reply(cl, &b);
 }
 
 static void
-do_join(struct engine *e, struct ctl_client *cl, const struct ctl_req *r)
+do_join(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	char	 err[256];
 
 	if (!r->has_peer || r->token[0] == '\0') {
-		ctlsock_reply_error(cl, "join needs a peer and a token");
+		ctl_reply_error(cl, CTLF_BAD, "join needs a peer and a token");
 		return;
 	}
 	/* join.c replies once the member has answered. */
 	if (join_start(e, r, cl, err, sizeof(err)) == -1)
-		ctlsock_reply_error(cl, "%s", err);
+		ctl_reply_error(cl, CTLF_BAD, "%s", err);
 }
 
 /* One handler per command; each replies, now or later, exactly once. */
 static void (*const handlers[CTL_CMD_MAX + 1])(struct engine *,
-    struct ctl_client *, const struct ctl_req *) = {
+    struct ctl_reply *, const struct ctl_req *) = {
 	[CTL_STATUS]		= do_status,
 	[CTL_INVITE]		= do_invite,
 	[CTL_INIT]		= do_init,
@@ -430,15 +443,29 @@ static void (*const handlers[CTL_CMD_MAX + 1])(struct engine *,
 	[CTL_OPERATORS]		= do_operators,
 	[CTL_AUDIT]		= do_audit,
 	[CTL_ADOPT]		= do_adopt,
+	[CTL_WEB_ENROLL]	= api_ctl,
+	[CTL_WEB_WAIT]		= api_ctl,
 };
 
 /*
- * ctlcmd_handle - decode one request and run its command.  The client is
- * owed exactly one reply, which the command may send later (leave, join, a
+ * ctlcmd_run - run one decoded request's command, for either transport
+ * (the control socket's ctlcmd_handle, the HTTP API).  The sink is owed
+ * exactly one reply, which the command may send later (leave, join, a
  * service on another node).
  */
 void
-ctlcmd_handle(struct engine *e, struct ctl_client *cl, const uint8_t *p,
+ctlcmd_run(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
+{
+	if ((unsigned)r->cmd <= CTL_CMD_MAX && handlers[r->cmd] != NULL)
+		handlers[r->cmd](e, cl, r);
+	else
+		ctl_reply_error(cl, CTLF_BAD, "\"%s\" is not supported by "
+		    "this rpnd", ctl_cmd_name(r->cmd));
+}
+
+/* ctlcmd_handle - decode one control-socket request and run its command. */
+void
+ctlcmd_handle(struct engine *e, struct ctl_reply *cl, const uint8_t *p,
     size_t len)
 {
 	struct ctl_req	 r;
@@ -446,13 +473,9 @@ ctlcmd_handle(struct engine *e, struct ctl_client *cl, const uint8_t *p,
 
 	if (ctl_req_decode(p, len, &r, &why) == -1) {
 		e->st.ctl_bad++;
-		ctlsock_reply_error(cl, "bad request: %s", why);
+		ctl_reply_error(cl, CTLF_BAD, "bad request: %s", why);
 		return;
 	}
-	if ((unsigned)r.cmd <= CTL_CMD_MAX && handlers[r.cmd] != NULL)
-		handlers[r.cmd](e, cl, &r);
-	else
-		ctlsock_reply_error(cl, "\"%s\" is not supported by this rpnd",
-		    ctl_cmd_name(r.cmd));
+	ctlcmd_run(e, cl, &r);
 	sodium_memzero(&r, sizeof(r));
 }

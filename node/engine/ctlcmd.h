@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ctl_client;
+struct ctl_reply;
+struct ctl_req;
 struct engine;
 
-void	ctlcmd_handle(struct engine *, struct ctl_client *, const uint8_t *,
+void	ctlcmd_handle(struct engine *, struct ctl_reply *, const uint8_t *,
 	    size_t);
+void	ctlcmd_run(struct engine *, struct ctl_reply *, const struct ctl_req *);
 
 #endif

@@ -1,12 +1,12 @@
 /* ctlsock.c: the control socket's transport (root only): accepting, framing, one request and one reply per connection. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "node/engine/ctlsock.h"
 #include "node/engine/ctlcmd.h"
+#include "node/engine/ctlreply.h"
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
@@ -14,6 +14,7 @@
 #include "proto/mp.h"
 
 struct ctl_client {
+	struct ctl_reply reply;	/* first: the sink ctlcmd.c answers to */
 	uv_pipe_t	 pipe;
 	struct engine	*e;
 	struct ctl_client *next;
@@ -38,7 +39,7 @@ client_closed(uv_handle_t *h)
 			*pp = cl->next;
 			break;
 		}
-	if (cl->e->leave_waiter == cl)
+	if (cl->e->leave_waiter == &cl->reply)
 		cl->e->leave_waiter = NULL;
 	buf_release(&cl->in);
 	free(cl);
@@ -65,16 +66,19 @@ reply_written(uv_write_t *req, int status)
 }
 
 /*
- * ctlsock_reply - send one framed reply, taking payload, and close the
- * connection once it is written.
+ * client_send - the client's reply sink: send one framed reply, taking
+ * payload, and close the connection once it is written.  The socket's
+ * reply says why in its text alone.
  */
-void
-ctlsock_reply(struct ctl_client *cl, struct buf *payload)
+static void
+client_send(struct ctl_reply *r, enum ctl_fail why, struct buf *payload)
 {
+	struct ctl_client *cl = (struct ctl_client *)r;
 	struct buf	 f;
 	struct ctl_wreq	*w;
 	uv_buf_t	 ub;
 
+	(void)why;
 	cl->busy = 0;
 	/*
 	 * One request, one reply: bytes after the request must not run it
@@ -103,36 +107,6 @@ ctlsock_reply(struct ctl_client *cl, struct buf *payload)
 		free(w);
 		client_close(cl);
 	}
-}
-
-void
-ctlsock_reply_error(struct ctl_client *cl, const char *fmt, ...)
-{
-	struct buf	 b;
-	msgpack_packer	 pk;
-	char		 msg[512];
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	buf_init(&b, CTL_MAX_FRAME);
-	mp_packer_init(&pk, &b);
-	msgpack_pack_map(&pk, 2);
-	mp_pack_str(&pk, "ok");
-	msgpack_pack_false(&pk);
-	mp_pack_str(&pk, "error");
-	mp_pack_str(&pk, msg);
-	ctlsock_reply(cl, &b);
-}
-
-void
-ctlsock_reply_ok(struct ctl_client *cl)
-{
-	struct buf	 b;
-
-	ctlview_ok(&b);
-	ctlsock_reply(cl, &b);
 }
 
 static void
@@ -167,17 +141,17 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	free(b->base);
 	if (cl->in.err) {
 		cl->e->st.ctl_bad++;
-		ctlsock_reply_error(cl, "request too large");
+		ctl_reply_error(&cl->reply, CTLF_BAD, "request too large");
 		return;
 	}
 	r = ctl_frame_len(cl->in.p, cl->in.len, CTL_MAX_REQ, &len);
 	if (r == -1) {
 		cl->e->st.ctl_bad++;
-		ctlsock_reply_error(cl, "request too large");
+		ctl_reply_error(&cl->reply, CTLF_BAD, "request too large");
 	} else if (r == 1) {
 		/* Owed a reply from here on: ctlcmd.c may send it later. */
 		cl->busy = 1;
-		ctlcmd_handle(cl->e, cl, cl->in.p + 4, len);
+		ctlcmd_handle(cl->e, &cl->reply, cl->in.p + 4, len);
 	}
 }
 
@@ -193,6 +167,7 @@ ctl_client_new(struct engine *e, int fd)
 		close(fd);
 		return;
 	}
+	cl->reply.send = client_send;
 	cl->e = e;
 	buf_init(&cl->in, CTL_MAX_REQ + 4);
 	uv_pipe_init(&e->loop, &cl->pipe, 0);
@@ -214,7 +189,8 @@ ctl_client_new(struct engine *e, int fd)
 	    cred.uid != 0) {
 		e->st.ctl_bad++;
 		log_warnx("control socket: refused a client that is not root");
-		ctlsock_reply_error(cl, "permission denied: the control socket "
+		ctl_reply_error(&cl->reply, CTLF_BAD,
+		    "permission denied: the control socket "
 		    "is for root");
 		return;
 	}

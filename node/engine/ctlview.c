@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "node/engine/ctlview.h"
+#include "node/engine/dpreport.h"
 #include "node/engine/engine.h"
 #include "node/engine/health.h"
 #include "proto/ctl.h"
@@ -131,7 +132,8 @@ pack_granted(msgpack_packer *pk, struct engine *e, const char *name)
 }
 
 static void
-pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
+pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s,
+    const struct dpreport_peers *peers)
 {
 	struct svc_table	*t = &e->dp.svcs;
 	const struct membership	*mb = &e->mesh.mb;
@@ -139,6 +141,7 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 	const struct svc	*holder = NULL;
 	struct svc_plan		 plan;
 	uint32_t		 key = 0;
+	int			 programmed;
 	char			 a[ADDRSTRLEN], problem[200] = "";
 	const char		*proto = def && def->proto == SVC_UDP ? "udp" : "tcp";
 
@@ -173,7 +176,7 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 		}
 	} else
 		snprintf(problem, sizeof(problem), "no usable backend");
-	msgpack_pack_map(pk, 11);
+	msgpack_pack_map(pk, 12);
 	mp_pack_str(pk, "name");
 	mp_pack_str(pk, s->name);
 	pack_granted(pk, e, s->name);
@@ -240,11 +243,19 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s)
 		mp_pack_str(pk, a);
 	}
 	mp_pack_str(pk, "programmed");
-	if (key != 0 && holder == s && !plan.conflict &&
-	    dpsync_programmed(e, key))
+	programmed = key != 0 && holder == s && !plan.conflict &&
+	    dpsync_programmed(e, key);
+	if (programmed)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
+	/* On how many live members the kernel holds it (dpreport.c). */
+	mp_pack_str(pk, "programmed_on");
+	msgpack_pack_map(pk, 2);
+	mp_pack_str(pk, "nodes");
+	msgpack_pack_uint32(pk, programmed ? dpreport_count(e, peers, key) : 0);
+	mp_pack_str(pk, "of");
+	msgpack_pack_uint32(pk, peers->of);
 	mp_pack_str(pk, "problem");
 	if (problem[0])
 		mp_pack_str(pk, problem);
@@ -257,9 +268,15 @@ pack_services(msgpack_packer *pk, struct engine *e)
 {
 	struct svc_table	*t = &e->dp.svcs;
 	struct svc		**v;
+	struct dpreport_peers	 peers;
 	uint32_t		 n = 0;
 
 	if ((v = calloc(t->n + 1, sizeof(*v))) == NULL) {
+		msgpack_pack_array(pk, 0);
+		return;
+	}
+	if (dpreport_peers(e, &peers) == -1) {
+		free(v);
 		msgpack_pack_array(pk, 0);
 		return;
 	}
@@ -270,7 +287,8 @@ pack_services(msgpack_packer *pk, struct engine *e)
 		qsort(v, n, sizeof(*v), svc_name_cmp);
 	msgpack_pack_array(pk, n);
 	for (uint32_t i = 0; i < n; i++)
-		pack_service(pk, e, v[i]);
+		pack_service(pk, e, v[i], &peers);
+	dpreport_peers_release(&peers);
 	free(v);
 }
 
@@ -464,6 +482,40 @@ pack_kernel(msgpack_packer *pk, struct engine *e)
 	}
 }
 
+/* The console's listeners (docs/json.md, docs/http.md). */
+static void
+pack_http(msgpack_packer *pk, struct engine *e)
+{
+	struct http_view	 v;
+	char			 a[ADDRSTRLEN];
+
+	http_view(e, &v);
+	mp_pack_str(pk, "http");
+	msgpack_pack_map(pk, 4);
+	mp_pack_str(pk, "listen");
+	if (v.listen.family) {
+		fmt_addr(a, sizeof(a), &v.listen, 1);
+		mp_pack_str(pk, a);
+	} else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "https_listen");
+	if (v.https_listen.family) {
+		fmt_addr(a, sizeof(a), &v.https_listen, 1);
+		mp_pack_str(pk, a);
+	} else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "https_fingerprint");
+	if (v.fingerprint[0])
+		mp_pack_str(pk, v.fingerprint);
+	else
+		msgpack_pack_nil(pk);
+	mp_pack_str(pk, "problem");
+	if (v.problem[0])
+		mp_pack_str(pk, v.problem);
+	else
+		msgpack_pack_nil(pk);
+}
+
 static const char *
 self_state(struct engine *e)
 {
@@ -494,7 +546,7 @@ ctlview_status(struct buf *b, struct engine *e)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ctlview_head(&pk, b, 11);
+	ctlview_head(&pk, b, 12);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -570,6 +622,7 @@ ctlview_status(struct buf *b, struct engine *e)
 	}
 	pack_host(&pk, e);
 	pack_kernel(&pk, e);
+	pack_http(&pk, e);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
 	mp_pack_str(&pk, "counters");
@@ -588,13 +641,18 @@ int
 ctlview_service(struct buf *b, struct engine *e, const char *name)
 {
 	const struct svc	*s = svc_table_get(&e->dp.svcs, name);
+	struct dpreport_peers	 peers;
 	msgpack_packer		 pk;
 
 	if (s == NULL || owners_shown(&e->mesh.mb, s) == 0)
 		return -1;
+	/* Out of memory: counted as nobody's, rather than no reply. */
+	if (dpreport_peers(e, &peers) == -1)
+		memset(&peers, 0, sizeof(peers));
 	ctlview_head(&pk, b, 1);
 	mp_pack_str(&pk, "service");
-	pack_service(&pk, e, s);
+	pack_service(&pk, e, s, &peers);
+	dpreport_peers_release(&peers);
 	return 0;
 }
 

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sodium.h>
 
 #include "node/engine/dpsync.h"
+#include "node/engine/health.h"
 #include "node/core/array.h"
+#include "node/engine/api.h"
 #include "node/engine/chan.h"
 #include "node/engine/conn.h"
 #include "node/engine/engine.h"
@@ -22,6 +25,8 @@
 
 static int	policy_approved(void *, const uint8_t[32],
 		    const struct wire_prefix *);
+static struct dp_sent *sent_get(const struct dpsync *, uint32_t);
+static struct dp_sent *sent_add(struct dpsync *, uint32_t);
 
 void
 dpsync_init(struct engine *e)
@@ -36,6 +41,7 @@ dpsync_init(struct engine *e)
 	hmap_init(&d->sentidx);
 	d->need_full = 1;
 	d->members_dirty = 1;
+	histogram_init(&d->prog, hist_default_bounds, hist_default_nbounds);
 }
 
 /* dpsync_reset - the mesh was forgotten (left): nothing is wanted any more. */
@@ -61,6 +67,8 @@ dpsync_release(struct engine *e)
 	free(d->sent);
 	free(d->members);
 	free(d->lans);
+	free(d->stamped);
+	free(d->flight);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -173,6 +181,39 @@ policy_approved(void *ctx, const uint8_t node[32], const struct wire_prefix *p)
 	return policy_lan_approved(&e->mesh.pol, node, p);
 }
 
+/*
+ * stamp - a record for port key arrived (gossip, sync or the control
+ * socket): the programming latency of the change it brings runs from now
+ * (docs/http.md, rpn_network_programming_duration_seconds).  The first
+ * arrival waiting counts; records restored from the state file at start
+ * (before the channel starts) are not arrivals.
+ */
+static void
+stamp(struct engine *e, uint32_t key)
+{
+	struct dpsync	*d = &e->dp;
+	struct dp_sent	*s;
+
+	if (!e->chan_started)
+		return;
+	if ((s = sent_get(d, key)) == NULL && (s = sent_add(d, key)) == NULL)
+		return;
+	if (s->arrived != 0 || array_reserve(&d->stamped, &d->capstamped,
+	    d->nstamped + 1, sizeof(*d->stamped)) == -1)
+		return;
+	s->arrived = uv_hrtime();
+	d->stamped[d->nstamped++] = key;
+}
+
+/* The change that arrived then is in the kernel now (not with dataplane no). */
+static void
+observe(struct dpsync *d, uint64_t *arrived, uint64_t now)
+{
+	if (d->kernel.state != DP_KS_OFF)
+		histogram_observe(&d->prog, now > *arrived ? now - *arrived : 0);
+	*arrived = 0;
+}
+
 /* mesh hook: a record was stored */
 void
 dpsync_on_record(void *ctx, const struct rec *r)
@@ -183,7 +224,12 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	struct rec_head		 h;
 	struct rec_service	 s;
 
+	api_changed(e, r->kind == REC_NODE ? "members" : "services");
+	if (r->kind == REC_NODE)
+		api_changed(e, "audit");	/* joins and leaves */
 	if (r->kind == REC_NODE) {
+		if (e->chan_started && e->dp.sets_arrived == 0)
+			e->dp.sets_arrived = uv_hrtime();
 		e->dp.members_dirty = 1;
 		svc_table_touch_author(&e->dp.svcs, r->author);
 		node_claims(e, r);
@@ -203,10 +249,17 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_service_decode(body, bodylen, &h, &s) == -1)
 		return;
+	if (memcmp(r->author, e->mesh.id, WIRE_KEY) == 0)
+		health_note(e, s.name);
 	if (h.flags & REC_F_DELETED) {
+		const struct svc	*old = svc_table_get(&e->dp.svcs, s.name);
+
+		if (old != NULL && old->key != 0)
+			stamp(e, old->key);
 		svc_table_del(&e->dp.svcs, r->author, s.name);
 		return;
 	}
+	stamp(e, svc_key(s.proto, s.port));
 	/* Whatever the record says, no node takes rpn's own port (t-hostile). */
 	if (s.port == e->cfg.listen.port)
 		e->st.svc_own_port++;
@@ -287,6 +340,12 @@ dpsync_on_policy(void *ctx)
 	struct engine	*e = ctx;
 	struct svc_recs	 l = { NULL, 0, 0 };
 
+	/* A statement: operators, grants, revocations, approvals. */
+	api_changed(e, "operators");
+	api_changed(e, "audit");
+	api_changed(e, "members");
+	api_changed(e, "services");
+
 	svc_table_release(&e->dp.svcs);
 	svc_table_init(&e->dp.svcs);
 	e->dp.svcs.pol = &e->mesh.pol;
@@ -308,6 +367,8 @@ dpsync_on_forget(void *ctx, const uint8_t author[32])
 
 	svc_table_drop_author(&e->dp.svcs, author);
 	e->dp.members_dirty = 1;
+	api_changed(e, "members");
+	api_changed(e, "services");
 }
 
 /* A member changed state (alive, suspect, failed, left). */
@@ -316,8 +377,11 @@ dpsync_member_changed(struct engine *e, const uint8_t id[32])
 {
 	svc_table_touch_author(&e->dp.svcs, id);
 	e->dp.members_dirty = 1;
-	if (memcmp(id, e->mesh.id, 32) == 0)
+	api_changed(e, "members");
+	if (memcmp(id, e->mesh.id, 32) == 0) {
 		svc_table_touch_all(&e->dp.svcs);
+		api_changed(e, "node");
+	}
 }
 
 void
@@ -356,6 +420,73 @@ req_hash(const struct dp_svc *r)
 		return 0;
 	h = hmap_hash(b, dp_svc_pack(r, b));
 	return h ? h : 1;
+}
+
+/* BLAKE2b-64 of n parts, as a number (0 becomes 1). */
+static uint64_t
+b2_64(const void *p1, size_t n1, const void *p2, size_t n2)
+{
+	crypto_generichash_state st;
+	uint8_t			 out[8];
+	uint64_t		 t = 0;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(out));
+	crypto_generichash_update(&st, p1, n1);
+	if (n2 > 0)
+		crypto_generichash_update(&st, p2, n2);
+	crypto_generichash_final(&st, out, sizeof(out));
+	for (int i = 0; i < 8; i++)
+		t = t << 8 | out[i];
+	return t ? t : 1;
+}
+
+/*
+ * dp_term - what a port adds to the kernel digest (docs/protocol.md
+ * §2.7): not the request itself, which differs from node to node (the
+ * owner forwards to its target, the others to the owner), but what it was
+ * made from, the same on every node: the port, its access (public, the
+ * allowed prefixes), and for each owner of the service that holds the
+ * port, its id, its service record's version, its health and whether it
+ * is a usable member, summed so that the owners' order does not matter.
+ * 0 when nothing is programmed for the port.
+ */
+static uint64_t
+dp_term(const struct engine *e, uint32_t key, const struct dp_svc *req)
+{
+	const struct membership	*mb = &e->mesh.mb;
+	const struct svc	*sv;
+	uint8_t			 k[8 + DP_MAX_ALLOW * 5], o[WIRE_KEY + 10];
+	size_t			 n = 0;
+	uint64_t		 t;
+
+	if (req->nbackends == 0 ||
+	    (sv = svc_for_key(&e->dp.svcs, key, mb)) == NULL)
+		return 0;
+	k[n++] = (uint8_t)(key >> 24);
+	k[n++] = (uint8_t)(key >> 16);
+	k[n++] = (uint8_t)(key >> 8);
+	k[n++] = (uint8_t)key;
+	k[n++] = req->public;
+	k[n++] = req->nallow;
+	for (uint8_t i = 0; i < req->nallow && i < DP_MAX_ALLOW; i++) {
+		memcpy(k + n, &req->allow[i].addr, 4);
+		k[n + 4] = req->allow[i].len;
+		n += 5;
+	}
+	t = b2_64(k, n, NULL, 0);
+	for (uint32_t i = 0; i < sv->nowners; i++) {
+		const struct svc_owner	*ow = &sv->owners[i];
+
+		if (svc_key(ow->proto, ow->port) != key)
+			continue;
+		memcpy(o, ow->id, WIRE_KEY);
+		for (int j = 0; j < 8; j++)
+			o[WIRE_KEY + j] = (uint8_t)(ow->version >> (56 - 8 * j));
+		o[WIRE_KEY + 8] = ow->health;
+		o[WIRE_KEY + 9] = (uint8_t)svc_owner_usable(mb, ow->id);
+		t += b2_64(o, sizeof(o), NULL, 0);
+	}
+	return t ? t : 1;
 }
 
 static uint64_t
@@ -433,11 +564,127 @@ dpsync_programmed(const struct engine *e, uint32_t key)
 	return req_hash(&want) == s->hash;
 }
 
+const struct dp_sent *
+dpsync_sent(const struct engine *e, uint32_t key)
+{
+	return sent_get(&e->dp, key);
+}
+
+/* The kernel now holds term for s (0: nothing): a new digest generation. */
+static void
+set_committed(struct dpsync *d, struct dp_sent *s, uint64_t term)
+{
+	if (s->committed == term)
+		return;
+	d->csum += term - s->committed;
+	d->ncommitted += (term != 0) - (s->committed != 0);
+	s->committed = term;
+	s->cgen = d->gen + 1;
+	d->digest_dirty = 1;
+}
+
+/*
+ * digest_update - the digest of what the kernel holds: the sum (mod 2^64)
+ * of the committed terms of every port, those the parent holds back left
+ * out.  A new generation whenever it changes, kept in a ring (dpreport.c
+ * matches other members' digests against it).  While the parent repairs
+ * the table it is not known: 0.
+ */
+static void
+digest_update(struct engine *e)
+{
+	struct dpsync	*d = &e->dp;
+	struct dp_digest *h;
+	uint64_t	 sum = 0;
+	uint32_t	 n = 0;
+	int		 ok = d->kernel.state == DP_KS_OK;
+
+	/* Kept as they change (set_committed): 100k ports are not summed per ack. */
+	if (d->kernel.nfailed == 0) {
+		sum = d->csum;
+		n = d->ncommitted;
+	} else
+		for (uint32_t i = 0; i < d->nsent; i++)
+			if (d->sent[i].committed != 0 &&
+			    !dpsync_held(e, d->sent[i].key)) {
+				sum += d->sent[i].committed;
+				n++;
+			}
+	if (!ok) {
+		sum = 0;
+		n = 0;
+	}
+	if (ok == d->digest_ok && sum == d->digest && n == d->ndigest &&
+	    !d->digest_dirty)
+		return;
+	d->digest_ok = ok;
+	d->digest = sum;
+	d->ndigest = n;
+	if (!ok)
+		return;
+	d->digest_dirty = 0;
+	d->gen++;
+	if (d->nhist < DP_DIGESTS)
+		h = &d->hist[(d->hpos + d->nhist++) % DP_DIGESTS];
+	else {
+		h = &d->hist[d->hpos];
+		d->hpos = (d->hpos + 1) % DP_DIGESTS;
+	}
+	h->gen = d->gen;
+	h->digest = sum;
+	h->services = n;
+}
+
+/*
+ * settle - the keys stamped since the last transaction that did not go
+ * into this one (seq, 0: none began) changed nothing this node sends:
+ * their arrivals are not waiting for anything.
+ */
+static void
+settle(struct dpsync *d, uint32_t seq)
+{
+	for (uint32_t i = 0; i < d->nstamped; i++) {
+		struct dp_sent	*s = sent_get(d, d->stamped[i]);
+
+		if (s != NULL && s->arrived != 0 && (seq == 0 || s->seq != seq))
+			s->arrived = 0;
+	}
+	d->nstamped = 0;
+	if (d->sets_seq == 0)
+		d->sets_arrived = 0;
+}
+
 static void
 send_req(struct engine *e, uint16_t type, const void *p, size_t len)
 {
 	if (chan_send(e, type, p, len) == -1)
 		fatal("privsep channel");
+}
+
+/*
+ * The ports' requests of a transaction, packed one after the other and
+ * sent DP_SVC_BATCH bytes at a time: one message (a send, a receive, a
+ * wake-up of the parent) per 2,000 ports rather than per port.
+ */
+struct batch {
+	size_t	 len;
+	uint8_t	 b[DP_SVC_BATCH];
+};
+
+static void
+batch_flush(struct engine *e, struct batch *bt)
+{
+	if (bt->len > 0)
+		send_req(e, PRIV_DP_SVC, bt->b, bt->len);
+	bt->len = 0;
+}
+
+static void
+batch_add(struct engine *e, struct batch *bt, const struct dp_svc *req)
+{
+	if (bt->len + DP_SVC_MAXLEN > sizeof(bt->b))
+		batch_flush(e, bt);
+	bt->len += dp_svc_pack(req, bt->b + bt->len);
 }
 
 static int
@@ -702,18 +949,23 @@ dpsync_flush(struct engine *e)
 	uint32_t	 keys[512], nk;
 	struct dp_begin	 b;
 	struct dp_commit c;
-	int		 n = 0, begun = 0;
+	static struct batch bt;
+	int		 n = 0, ns, begun = 0;
 
 	/* Only a member programs the kernel; one that left has torn it down. */
 	if (d->inflight != 0 || e->stopping || !e->mesh.joined || e->mesh.left)
 		return;
-	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty)
+	if (!d->need_full && d->svcs.ndirty == 0 && !d->members_dirty) {
+		settle(d, 0);
 		return;
+	}
 	/* A port about to be programmed: is a socket here listening on it? */
 	if (d->svcs.ndirty > 0 && engine_now(e) - e->lsn_at > 200)
 		engine_rescan_listeners(e);
 	memset(&b, 0, sizeof(b));
+	d->inflight_at = uv_hrtime();
 	b.seq = ++d->seq;
+	d->nflight = 0;
 	b.full = (uint8_t)d->need_full;
 	if (d->need_full)
 		svc_table_touch_all(&d->svcs);	/* every port the table knows */
@@ -727,7 +979,6 @@ dpsync_flush(struct engine *e)
 			struct svc_plan	 p;
 			struct dp_svc	 req;
 			struct dp_sent	*s = sent_get(d, keys[i]);
-			uint8_t		 packed[DP_SVC_MAXLEN];
 			uint64_t	 h;
 
 			if (e->mesh.joined && !e->mesh.left)
@@ -739,26 +990,45 @@ dpsync_flush(struct engine *e)
 			}
 			dpsync_to_req(&p, &req);
 			h = req_hash(&req);
-			if (!d->need_full && s != NULL && s->hash == h)
+			if (!d->need_full && s != NULL && s->hash == h) {
+				/*
+				 * The kernel has this request already; what
+				 * it was made from may have changed (a
+				 * backend's health that changes nothing).
+				 */
+				s->term = dp_term(e, keys[i], &req);
+				if (s->acked)
+					set_committed(d, s, s->term);
 				continue;
+			}
 			if (!d->need_full && s == NULL && req.nbackends == 0)
 				continue;
 			if (d->need_full && req.nbackends == 0)
 				continue;	/* a full state lists what exists */
 			if (s == NULL && (s = sent_add(d, keys[i])) == NULL)
 				fatalx("out of memory");
+			if (!d->need_full && array_reserve(&d->flight,
+			    &d->capflight, d->nflight + 1,
+			    sizeof(*d->flight)) == -1)
+				fatalx("out of memory");
+			if (!d->need_full)
+				d->flight[d->nflight++] =
+				    (uint32_t)(s - d->sent);
 			s->hash = h;
 			s->seq = b.seq;
 			s->acked = 0;
-			send_req(e, PRIV_DP_SVC, packed, dp_svc_pack(&req, packed));
+			s->term = dp_term(e, keys[i], &req);
+			batch_add(e, &bt, &req);
 			n++;
 		}
 	}
+	batch_flush(e, &bt);
 	if (d->need_full) {
 		/* ports sent before that are gone now are simply not in the full state */
 		for (uint32_t i = 0; i < d->nsent; i++)
 			if (d->sent[i].seq != b.seq) {
 				d->sent[i].hash = 0;
+				d->sent[i].term = 0;
 				d->sent[i].acked = 0;
 			}
 	}
@@ -767,16 +1037,26 @@ dpsync_flush(struct engine *e)
 			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
 			begun = 1;
 		}
-		n += send_sets(e, d->need_full);
+		ns = send_sets(e, d->need_full);
+		n += ns;
 		d->members_dirty = 0;
+		if (ns > 0 && d->sets_arrived != 0 && d->sets_seq == 0)
+			d->sets_seq = b.seq;
 	}
-	if (!begun)
+	settle(d, begun ? b.seq : 0);
+	if (!begun) {
+		if (d->digest_dirty)
+			digest_update(e);	/* terms changed, requests did not */
 		return;
+	}
 	c.seq = b.seq;
 	send_req(e, PRIV_DP_COMMIT, &c, sizeof(c));
 	d->inflight = b.seq;
+	d->inflight_full = b.full;
 	d->need_full = 0;
-	log_debug("data plane: transaction %u with %d changes sent", b.seq, n);
+	log_debug("data plane: transaction %u with %d changes sent in %llu "
+	    "ms (%zu bytes queued)", b.seq, n, (unsigned long long)
+	    (uv_hrtime() - d->inflight_at) / 1000000, e->chan_queued);
 }
 
 /*
@@ -789,25 +1069,83 @@ dpsync_state(struct engine *e, const struct dp_state *s)
 {
 	struct dpsync	*d = &e->dp;
 	int		 was = d->kernel.state;
+	uint32_t	 oldheld[DP_MAX_HELD], nold = d->kernel.nfailed;
+	uint64_t	 now = uv_hrtime();
 
+	memcpy(oldheld, d->kernel.failed, sizeof(oldheld));
 	d->kernel = *s;
 	d->kernel.why[sizeof(d->kernel.why) - 1] = '\0';
 	if (d->kernel.nfailed > DP_MAX_HELD)
 		d->kernel.nfailed = DP_MAX_HELD;
-	if (s->state == DP_KS_OK && was != DP_KS_OK)
-		for (uint32_t i = 0; i < d->nsent; i++)
-			if (d->sent[i].seq != d->inflight)
-				d->sent[i].acked = 1;
+	/* A port no longer held back entered the kernel just now. */
+	for (uint32_t i = 0; i < nold && i < DP_MAX_HELD; i++) {
+		struct dp_sent	*st;
+
+		if (!dpsync_held(e, oldheld[i]) &&
+		    (st = sent_get(d, oldheld[i])) != NULL) {
+			st->cgen = d->gen + 1;
+			d->digest_dirty = 1;
+		}
+	}
+	if (s->state == DP_KS_OK && was != DP_KS_OK) {
+		/* (d->sent is NULL only with nsent 0; clang's analyzer forgets.) */
+		for (uint32_t i = 0; d->sent != NULL && i < d->nsent; i++) {
+			struct dp_sent	*st = &d->sent[i];
+
+			if (st->seq == d->inflight)
+				continue;
+			st->acked = 1;
+			set_committed(d, st, st->term);
+			/* A failed transaction's changes: repaired in now. */
+			if (st->arrived != 0 && d->failed_seq != 0 &&
+			    st->seq == d->failed_seq)
+				observe(d, &st->arrived, now);
+		}
+		if (d->sets_arrived != 0 && d->failed_seq != 0 &&
+		    d->sets_seq == d->failed_seq) {
+			observe(d, &d->sets_arrived, now);
+			d->sets_seq = 0;
+		}
+		d->failed_seq = 0;
+	}
+	digest_update(e);
+}
+
+/*
+ * log_committed - (debug) a port's change is in the kernel now, and how long
+ * after the record that caused it arrived: the per-port timestamps that
+ * tests/bench/dataplane.sh (section 5) reads from 100 nodes' logs.
+ */
+static void
+log_committed(const struct dp_sent *s, uint32_t seq, uint64_t now)
+{
+	const char	*proto = (s->key >> 16) == SVC_UDP ? "udp" : "tcp";
+
+	if (!log_is_debug())
+		return;
+	if (s->arrived != 0)
+		log_debug("data plane: %s/%u committed in transaction %u, "
+		    "%.1f ms after its record arrived", proto, s->key & 0xffff,
+		    seq, now > s->arrived ? (double)(now - s->arrived) / 1e6 :
+		    0.0);
+	else
+		log_debug("data plane: %s/%u committed in transaction %u",
+		    proto, s->key & 0xffff, seq);
 }
 
 void
 dpsync_result(struct engine *e, const struct dp_result *r)
 {
 	struct dpsync	*d = &e->dp;
+	uint64_t	 now;
 
 	if (r->seq != d->inflight)
 		return;
 	d->inflight = 0;
+	log_debug("data plane: transaction %u answered %llu ms after it began "
+	    "(%u changes, %u us in the kernel, error %d)", r->seq,
+	    (unsigned long long)(uv_hrtime() - d->inflight_at) / 1000000,
+	    r->changes, r->usec, r->err);
 	d->last_err = r->err;
 	d->last_usec = r->usec;
 	d->last_changes = r->changes;
@@ -816,9 +1154,34 @@ dpsync_result(struct engine *e, const struct dp_result *r)
 		/* The parent repairs the table from its mirror and says so. */
 		log_debug("transaction %u failed in the kernel (%s); the "
 		    "parent repairs", r->seq, strerror(r->err));
+		d->failed_seq = r->seq;	/* its changes count when repaired */
 		return;
 	}
-	for (uint32_t i = 0; i < d->nsent; i++)
-		if (d->sent[i].seq == r->seq)
-			d->sent[i].acked = 1;
+	now = uv_hrtime();
+	/*
+	 * A full transaction concerns every port; any other only the ports it
+	 * carried (d->flight), so an ack costs what the change did, not what
+	 * the table holds.  Those are logged by name (debug); a full one's
+	 * are not: it may hold 100k.
+	 */
+	for (uint32_t j = 0; j < (d->inflight_full ? d->nsent : d->nflight);
+	    j++) {
+		struct dp_sent	*s = &d->sent[d->inflight_full ? j :
+		    d->flight[j]];
+
+		if (s->seq == r->seq) {
+			s->acked = 1;
+			set_committed(d, s, s->term);
+			if (!d->inflight_full)
+				log_committed(s, r->seq, now);
+			if (s->arrived != 0)
+				observe(d, &s->arrived, now);
+		} else if (d->inflight_full)
+			set_committed(d, s, 0);	/* not in the full state */
+	}
+	if (d->sets_arrived != 0 && d->sets_seq == r->seq) {
+		observe(d, &d->sets_arrived, now);
+		d->sets_seq = 0;
+	}
+	digest_update(e);
 }

@@ -6,6 +6,7 @@
 
 #include "node/core/dataplane.h"
 #include "node/core/hmap.h"
+#include "node/core/histogram.h"
 #include "node/core/services.h"
 #include "node/core/store.h"
 
@@ -22,6 +23,19 @@ struct dp_sent {
 	uint32_t	 seq;		/* transaction it went out in */
 	uint64_t	 hash;		/* of the packed request; 0: nothing */
 	int		 acked;		/* the parent committed it */
+	uint32_t	 cgen;		/* digest generation where committed last changed */
+	uint64_t	 term;		/* digest term of what was sent (dp_term()) */
+	uint64_t	 committed;	/* ... of what the kernel holds; 0: nothing */
+	uint64_t	 arrived;	/* hrtime a record for it arrived; 0: none waiting */
+};
+
+/* This node's digests of its kernel's service table, newest last (dpreport.c). */
+#define DP_DIGESTS	64
+
+struct dp_digest {
+	uint32_t	 gen;
+	uint32_t	 services;
+	uint64_t	 digest;
 };
 
 struct dpsync {
@@ -55,6 +69,39 @@ struct dpsync {
 	uint64_t	 challenge_at;	/* when to look for addresses to challenge */
 	uint32_t	 addrs_unproven;	/* other members' addresses left out now */
 	uint32_t	 lans_unapproved;	/* other members' LAN prefixes left out now */
+
+	/*
+	 * Programming latency (metrics.c): records stamp their port (or the
+	 * sets) when they arrive; the parent's ack of the transaction that
+	 * carried the change observes the time since.
+	 */
+	struct histogram prog;
+	uint32_t	*stamped;	/* keys with an arrival waiting */
+	uint32_t	 nstamped;
+	uint32_t	 capstamped;
+	uint64_t	 sets_arrived;	/* a node record changed the sets */
+	uint32_t	 sets_seq;	/* the transaction that carries them */
+	uint32_t	 failed_seq;	/* the kernel refused it; repaired later */
+	int		 inflight_full;
+	uint64_t	 inflight_at;	/* uv_hrtime() when it began, for the debug log */
+	uint32_t	*flight;	/* sent[] slots in the transaction in flight */
+	uint32_t	 nflight;
+	uint32_t	 capflight;
+	uint64_t	 csum;		/* sum of every sent[].committed */
+	uint32_t	 ncommitted;	/* sent[] with committed != 0 */
+
+	/* What the kernel holds, as a digest (dpreport.c, docs/protocol.md §2.7). */
+	uint64_t	 digest;	/* sum of committed terms, held ports left out */
+	uint32_t	 ndigest;	/* ports in it */
+	uint32_t	 gen;		/* bumped when the digest changes */
+	int		 digest_ok;	/* the kernel holds the mirror (state ok) */
+	int		 digest_dirty;
+	struct dp_digest hist[DP_DIGESTS];	/* ring, oldest first from hpos */
+	uint32_t	 hpos;
+	uint32_t	 nhist;
+	struct dp_digest pub;		/* what this node last published */
+	uint64_t	 pub_at;	/* engine ms */
+	int		 pub_done;
 };
 
 void	dpsync_init(struct engine *);
@@ -81,5 +128,6 @@ int	dpsync_held(const struct engine *, uint32_t key);
 int	dpsync_programmed(const struct engine *, uint32_t key);
 void	dpsync_to_req(const struct svc_plan *, struct dp_svc *);
 void	dpsync_plan(const struct engine *, uint32_t key, struct svc_plan *);
+const struct dp_sent *dpsync_sent(const struct engine *, uint32_t key);
 
 #endif

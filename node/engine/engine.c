@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,15 @@
 #include "node/core/keys.h"
 #include "node/core/log.h"
 #include "node/core/privsep.h"
+#include "node/engine/api.h"
 #include "node/engine/chan.h"
 #include "node/engine/conn.h"
+#include "node/engine/dpreport.h"
 #include "node/engine/ctlsock.h"
 #include "node/engine/gossip.h"
 #include "node/engine/health.h"
+#include "node/engine/join.h"
+#include "node/engine/http.h"
 #include "node/engine/main.h"
 #include "node/core/state.h"
 #include "proto/box.h"
@@ -178,6 +183,7 @@ engine_set_view(struct engine *e, struct netview *v)
 	netview_release(&e->view);
 	e->view = *v;
 	memset(v, 0, sizeof(*v));
+	api_changed(e, "node");		/* uplinks and LANs */
 	if (nl > WIRE_MAX_LANS) {
 		log_warnx("this site has %u LAN prefixes; the first %u are "
 		    "advertised", nl, WIRE_MAX_LANS);
@@ -241,12 +247,29 @@ void
 engine_save_now(struct engine *e)
 {
 	char	 err[256];
+	uint64_t t0 = uv_hrtime();
 
 	e->save_pending = 0;
 	uv_timer_stop(&e->save_timer);
 	if (state_save(e->statefd, &e->mesh, e->adv, e->nadv, err,
 	    sizeof(err)) == -1)
 		log_warnx("%s", err);
+	e->save_cost_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+/*
+ * How long after a change the state file is written: a second, or 20
+ * times what the last save took, up to 10 s, so that a large state (100k
+ * services: 13 MB, a tenth of a second to write) changing all the time
+ * costs the loop at most a twentieth of its time.  What a crash loses
+ * meanwhile comes back from the mesh (catch_up).
+ */
+static uint64_t
+save_delay(const struct engine *e)
+{
+	uint64_t	 d = e->save_cost_ms * 20;
+
+	return d < SAVE_DELAY_MS ? SAVE_DELAY_MS : d > 10000 ? 10000 : d;
 }
 
 static void
@@ -269,7 +292,7 @@ void
 engine_kick(struct engine *e)
 {
 	struct mesh	*m = &e->mesh;
-	uint64_t	 now = engine_now(e), next;
+	uint64_t	 now = engine_now(e), next, pub;
 
 	if (e->stopping)
 		return;
@@ -297,16 +320,20 @@ engine_kick(struct engine *e)
 	}
 	dpsync_flush(e);
 	dpsync_challenge(e);
+	pub = dpreport_publish(e);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
+	if (next > pub)
+		next = pub;
 	uv_timer_start(&e->tick, tick_cb, next > now ? next - now : 1, 0);
 	gossip_arm(e);
 	if (m->dirty) {
 		m->dirty = 0;
 		if (!e->save_pending) {
 			e->save_pending = 1;
-			uv_timer_start(&e->save_timer, save_cb, SAVE_DELAY_MS, 0);
+			uv_timer_start(&e->save_timer, save_cb, save_delay(e),
+			    0);
 		}
 	}
 }
@@ -328,6 +355,7 @@ engine_stop(struct engine *e, const char *why)
 		engine_save_now(e);
 	e->stopping = 1;
 	gossip_close(e);
+	join_close(e);
 	conn_close_all(e);
 	ctlsock_close_all(e);
 	close_if_open((uv_handle_t *)&e->tick);
@@ -336,6 +364,8 @@ engine_stop(struct engine *e, const char *why)
 	close_if_open((uv_handle_t *)&e->sig_int);
 	chan_close(e);
 	health_close(e);
+	http_stop(e);
+	api_stop(e);
 }
 
 /*
@@ -392,6 +422,11 @@ reload(struct engine *e, const uint8_t *buf, size_t len)
 	    applied);
 	CHANGED(strcmp(c.name, e->cfg.name) != 0, "name (at the next rpn "
 	    "init or join)", applied);
+	CHANGED(!addr_eq(&c.http_listen, &e->cfg.http_listen) ||
+	    !addr_eq(&c.https_listen, &e->cfg.https_listen) ||
+	    strcmp(c.web_root, e->cfg.web_root) != 0 ||
+	    c.http_metrics_all != e->cfg.http_metrics_all, "the console's "
+	    "listeners and web-root", applied);
 #undef CHANGED
 	e->cfg = c;
 	e->mesh.cfg.mb = c.mesh.mb;
@@ -403,6 +438,7 @@ reload(struct engine *e, const uint8_t *buf, size_t len)
 	    mesh_set_identity(&e->mesh, e->mesh.name, addrs, n) == 0 &&
 	    e->mesh.joined && !e->mesh.left)
 		mesh_publish_self(&e->mesh, engine_now(e), engine_unix_ms());
+	http_reload(e);
 	log_info("reloaded the configuration%s%s", applied[0] ?
 	    "; applied: " : " (no engine setting changed)", applied);
 	engine_kick(e);
@@ -457,12 +493,20 @@ read_config_and_view(struct engine *e)
 		fatalx("the parent did not say what the interfaces are");
 }
 
-/* Restore what the state file holds; records are verified as if they had just arrived. */
+/*
+ * Restore what the state file holds.  A file this node wrote (its MAC
+ * checks with the node's key) holds records verified when they arrived:
+ * they are taken without checking their signatures again, which at 100k
+ * records is the difference between seconds and a fraction of one.  Any
+ * other file's records are verified as if they had just arrived.
+ */
 static void
 restore(struct engine *e, struct state_snap *s)
 {
 	struct mesh	*m = &e->mesh;
 	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
+	int		 flags = 0;
+	uint64_t	 t0 = uv_hrtime();
 
 	memcpy(e->adv, s->adv, sizeof(e->adv));
 	e->nadv = s->nadv;
@@ -476,16 +520,34 @@ restore(struct engine *e, struct state_snap *s)
 	memcpy(m->via_token, s->token, WIRE_KEY);
 	m->left = s->left;
 	m->joined = 1;
+	switch (s->trust) {
+	case STATE_TRUSTED:
+		flags = MESH_TRUSTED;
+		break;
+	case STATE_MAC_BAD:
+		log_warnx("the state file's MAC does not check with this "
+		    "node's key (altered, or another node's file): verifying "
+		    "each of its %u records", s->records.n);
+		break;
+	default:
+		log_info("the state file has no MAC (written by an older "
+		    "rpnd): verifying each of its %u records", s->records.n);
+		break;
+	}
 	/* Records may come before those they depend on: several passes. */
-	mesh_accept_items(m, &s->records, now, unix_ms, 0, NULL);
+	mesh_accept_items(m, &s->records, now, unix_ms, flags, NULL);
 	dpsync_restore_proofs(e, s->proofs, s->nproofs);
 	memset(m->counters, 0, sizeof(m->counters));
 	if (!m->left) {
 		mesh_publish_self(m, now, unix_ms);
 		e->catch_up = 1;
 	}
-	log_info("restored mesh membership: %u members, %u records",
-	    m->mb.n, m->store.live);
+	log_info("restored mesh membership: %u members, %u records (%s)",
+	    m->mb.n, m->store.live, flags & MESH_TRUSTED ?
+	    "authenticated state file, signatures not checked again" :
+	    "every signature verified");
+	log_debug("restoring took %llu ms", (unsigned long long)(uv_hrtime() -
+	    t0) / 1000000);
 }
 
 /* drop_privileges - become uid/gid for good, with no way back. */
@@ -551,6 +613,7 @@ engine_main(int argc, char **argv)
 		case 'T':
 		case 'V':
 		case 'v':
+		case 'W':
 			break;	/* the parent's */
 		default:
 			usage_engine();
@@ -558,6 +621,14 @@ engine_main(int argc, char **argv)
 	}
 	log_init(debug, "engine");
 	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
+	/*
+	 * Large buffers (the state file, 13 MB with 100k services, written
+	 * every few seconds in a burst, and read at start) are mapped and
+	 * given back when freed.  glibc would otherwise raise its mmap
+	 * threshold after the first such free, and every later one would
+	 * stay in the heap, in the RSS.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	/* SIGHUP is the parent's: it reads the file and sends the result. */
 	signal(SIGHUP, SIG_IGN);
 	if (sodium_init() < 0)
@@ -589,9 +660,21 @@ engine_main(int argc, char **argv)
 			fatalx("mesh root key: %s", err);
 		e->has_root = 1;
 	}
-	if (state_load(e->statefd, &snap, &absent, err, sizeof(err)) == -1)
-		fatalx("%s", err);
+	{
+		struct timespec	 t0, t1;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (state_load(e->statefd, sk, &snap, &absent, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* Writing costs about what reading did: the first save waits as long. */
+		e->save_cost_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+		    (uint64_t)(t1.tv_nsec / 1000000) - (uint64_t)(t0.tv_nsec / 1000000);
+	}
+
+	log_debug("state file read and checked in %llu ms",
+	    (unsigned long long)e->save_cost_ms);
 	if (uv_loop_init(&e->loop) != 0)
 		fatalx("uv_loop_init failed");
 	read_config_and_view(e);
@@ -615,6 +698,7 @@ engine_main(int argc, char **argv)
 	mesh_set_lans(&e->mesh, e->view.prefixes, e->view.nprefixes <
 	    WIRE_MAX_LANS ? e->view.nprefixes : WIRE_MAX_LANS);
 	dpsync_init(e);
+	histogram_init(&e->probe_rtt, hist_default_bounds, hist_default_nbounds);
 	e->mesh.on_record = dpsync_on_record;
 	e->mesh.on_forget = dpsync_on_forget;
 	e->mesh.check_service = dpsync_check_service;
@@ -634,6 +718,7 @@ engine_main(int argc, char **argv)
 		fatalx("%s", err);
 	uv_timer_init(&e->loop, &e->tick);
 	uv_timer_init(&e->loop, &e->save_timer);
+	join_init(e);
 	health_init(e);
 	/* Before the first transaction: never take a port a socket here uses. */
 	if (listeners_scan(&e->lsn) == -1)
@@ -644,6 +729,10 @@ engine_main(int argc, char **argv)
 	e->sig_term.data = e->sig_int.data = e;
 	uv_signal_start(&e->sig_term, sig_cb, SIGTERM);
 	uv_signal_start(&e->sig_int, sig_cb, SIGINT);
+	/* The console: unprivileged like the rest; a listener that cannot
+	 * start is logged and shown by rpnctl status, the mesh runs anyway. */
+	if (http_start(e, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 	chan_start(e);
 	if (chan_send(e, PRIV_READY, NULL, 0) == -1)
 		fatal("privsep channel");

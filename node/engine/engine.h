@@ -8,12 +8,17 @@
 #include "node/core/config.h"
 #include "node/engine/listeners.h"
 #include "node/engine/dpsync.h"
+#include "node/engine/http.h"
 #include "node/core/mesh.h"
 #include "node/core/netview.h"
 
 struct conn;
 struct ctl_client;
+struct ctl_reply;
 struct hc;
+struct join_ctx;
+struct api;
+struct http;
 struct chan_msg;
 struct priv_hdr;
 
@@ -67,6 +72,8 @@ struct engine {
 	uv_timer_t	 gossip_timer;
 	uv_timer_t	 save_timer;
 	uv_timer_t	 leave_timer;
+	uv_timer_t	 join_timer;	/* a join that failed, tried again */
+	struct join_ctx	*join_retry;
 	uv_signal_t	 sig_term;
 	uv_signal_t	 sig_int;
 	int		 privfd;		/* the channel to the parent (chan.c) */
@@ -79,13 +86,19 @@ struct engine {
 	struct conn	*conns;
 	uint32_t	 nconns;
 	struct ctl_client *clients;
-	struct ctl_client *leave_waiter;
+	struct ctl_reply *leave_waiter;
 	uint64_t	 orders_seen[256];	/* hashes of operators' orders carried out */
 	uint32_t	 orders_pos;
 	struct stranger	 strangers[16];
 	double		 stranger_tokens;
 	uint64_t	 stranger_last;
 	struct engine_stats st;
+	struct histogram probe_rtt;	/* a probe's ping to its ack (metrics.c) */
+	uint64_t	 probe_ns;	/* hrtime the probe probe_seq was sent */
+	uint32_t	 probe_seq;
+	struct http	*http;		/* the console's listeners (http.c) */
+	struct api	*api;		/* the API's streams and codes (api.c) */
+	struct http_stats http_st;
 	struct dpsync	 dp;
 	struct netview	 view;		/* the host's interfaces, from the parent */
 	struct listeners lsn;		/* ports this node's own sockets listen on */
@@ -94,12 +107,18 @@ struct engine {
 	struct hc	**hcs;		/* checks of this node's backends */
 	uint32_t	 nhcs;
 	uint32_t	 caphcs;
+	struct hmap	 hcidx;		/* a check's name -> its slot in hcs */
+	char		(*hcpend)[WIRE_NAME_MAX + 1];	/* own services changed */
+	uint32_t	 nhcpend;
+	uint32_t	 caphcpend;
+	int		 hcnoted;	/* hcpend is complete: no walk of every record */
 	uint32_t	 local_ticks;
 	uint64_t	 last_eager;	/* last immediate gossip round */
 	uint64_t	 box_ctr;	/* the counter of our last box stamp */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;
 	int		 save_pending;
+	uint64_t	 save_cost_ms;	/* the last state_save() */
 };
 
 void	engine_stop(struct engine *, const char *why);

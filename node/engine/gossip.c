@@ -6,6 +6,7 @@
 #include "node/engine/gossip.h"
 #include "node/engine/conn.h"
 #include "node/engine/engine.h"
+#include "node/engine/metrics.h"
 #include "node/core/log.h"
 #include "proto/box.h"
 #include "proto/parse.h"
@@ -163,6 +164,7 @@ gossip_act(struct engine *e, const struct mb_action *a)
 		return;
 	switch (a->type) {
 	case MBA_PING:
+		metrics_probe_sent(e, a->seq);
 		send_probe(e, m, MSG_PING, a->seq);
 		break;
 	case MBA_ACK:
@@ -197,13 +199,21 @@ gossip_timer_cb(uv_timer_t *t)
 {
 	struct engine	*e = t->data;
 	struct mesh	*mesh = &e->mesh;
-	uint32_t	 cand[256], nc = 0;
+	uint32_t	 cand[256], nc = 0, start;
 
 	if (mesh->bc.n == 0 || !mesh->joined) {
 		uv_timer_stop(t);
 		return;
 	}
-	for (uint32_t i = 0; i < mesh->mb.n && nc < 256; i++) {
+	/*
+	 * The candidates are up to 256 live members from a random place in
+	 * the table, so that in a larger mesh every member is as likely to
+	 * be chosen (from the start of the table, the same 256 early members
+	 * got every node's gossip and the rest heard news only from probes).
+	 */
+	start = randombytes_uniform(mesh->mb.n ? mesh->mb.n : 1);
+	for (uint32_t j = 0; j < mesh->mb.n && nc < 256; j++) {
+		uint32_t	 i = (start + j) % mesh->mb.n;
 		struct member	*m = mesh->mb.m[i];
 
 		if (!m->self && (m->state == M_ALIVE || m->state == M_SUSPECT))
@@ -374,6 +384,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		maybe_pull(e, m, msg.hash, msg.sum);
 		break;
 	case MSG_ACK:
+		metrics_probe_ack(e, msg.seq);
 		mb_on_ack(&mesh->mb, sender, msg.seq, now);
 		maybe_pull(e, m, msg.hash, msg.sum);
 		break;

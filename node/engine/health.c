@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "node/engine/health.h"
+#include "node/core/hmap.h"
 #include "node/core/array.h"
 #include "node/engine/engine.h"
 #include "node/engine/svcctl.h"
@@ -36,12 +37,18 @@
 #define FALL		2	/* failures in a row that mark a backend down */
 #define RISE		1	/* successes that mark it up */
 #define RESCAN_TICKS	4	/* listening sockets: every 2 s */
+/*
+ * Checks started per tick, at most: 256 a second.  A node with more
+ * backends than that checks each less often, so that checking never
+ * starves the loop (at 100k services the checks took every cycle and
+ * control requests crawled).
+ */
+#define PROBES_PER_TICK	128
 
 struct probe;
 
 /* One of this node's backends, under check. */
 struct hc {
-	char		 name[WIRE_NAME_MAX + 1];
 	uint8_t		 proto;
 	uint16_t	 port;		/* the service's port */
 	struct wire_addr target;
@@ -51,6 +58,7 @@ struct hc {
 	uint8_t		 seen;		/* still an own service this tick */
 	uint64_t	 next;		/* start the next check then */
 	struct probe	*probe;		/* under way, or NULL */
+	char		 name[];	/* sized to the name: 100k of them */
 };
 
 struct probe {
@@ -233,24 +241,57 @@ struct own_ctx {
 	struct engine	*e;
 };
 
+struct hc_key {
+	struct engine	*e;
+	const char	*name;
+};
+
+static int
+hc_eq(const void *ctx, uint32_t i)
+{
+	const struct hc_key	*k = ctx;
+
+	return strcmp(k->e->hcs[i]->name, k->name) == 0;
+}
+
+static uint64_t
+hc_hash(const char *name)
+{
+	return hmap_hash(name, strlen(name));
+}
+
+/* hc_index - the slot of name's check in e->hcs, or HMAP_EMPTY. */
+static uint32_t
+hc_index(struct engine *e, const char *name)
+{
+	struct hc_key	 k = { e, name };
+
+	return hmap_find(&e->hcidx, hc_hash(name), hc_eq, &k);
+}
+
 static struct hc *
 hc_find(struct engine *e, const char *name)
 {
-	for (uint32_t i = 0; i < e->nhcs; i++)
-		if (strcmp(e->hcs[i]->name, name) == 0)
-			return e->hcs[i];
-	return NULL;
+	uint32_t	 i = hc_index(e, name);
+
+	return i == HMAP_EMPTY ? NULL : e->hcs[i];
 }
 
+/* hc_drop - forget check i; the last one takes its slot. */
 static void
 hc_drop(struct engine *e, uint32_t i)
 {
 	struct hc	*hc = e->hcs[i];
+	uint32_t	 last = e->nhcs - 1;
 
 	if (hc->probe != NULL)
 		hc->probe->hc = NULL;	/* its result is ignored */
+	hmap_del(&e->hcidx, hc_hash(hc->name), i);
+	if (i != last)
+		hmap_set(&e->hcidx, hc_hash(e->hcs[last]->name), last, i);
 	free(hc);
-	e->hcs[i] = e->hcs[--e->nhcs];
+	e->hcs[i] = e->hcs[last];
+	e->nhcs = last;
 }
 
 static int
@@ -262,20 +303,21 @@ own_cb(void *ctx, const struct rec *r)
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_service	 s;
-	struct hc		*hc;
+	struct hc		*hc = NULL;
+	uint32_t		 i;
 
 	if (r->kind != REC_SERVICE || (r->flags & REC_F_DELETED) ||
 	    memcmp(r->author, e->mesh.id, WIRE_KEY) != 0 ||
 	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_service_decode(body, bodylen, &h, &s) == -1)
 		return 0;
-	if ((hc = hc_find(e, s.name)) != NULL &&
-	    (hc->proto != s.proto || hc->port != s.port ||
-	    !addr_eq(&hc->target, &s.target))) {
-		for (uint32_t i = 0; i < e->nhcs; i++)
-			if (e->hcs[i] == hc)
-				hc_drop(e, i);
-		hc = NULL;
+	if ((i = hc_index(e, s.name)) != HMAP_EMPTY) {
+		hc = e->hcs[i];
+		if (hc->proto != s.proto || hc->port != s.port ||
+		    !addr_eq(&hc->target, &s.target)) {
+			hc_drop(e, i);
+			hc = NULL;
+		}
 	}
 	if (hc == NULL) {
 		const struct rec	*hr;
@@ -283,9 +325,13 @@ own_cb(void *ctx, const struct rec *r)
 
 		if (array_reserve(&e->hcs, &e->caphcs, e->nhcs + 1,
 		    sizeof(*e->hcs)) == -1 ||
-		    (hc = calloc(1, sizeof(*hc))) == NULL)
+		    (hc = calloc(1, sizeof(*hc) + strlen(s.name) + 1)) == NULL)
 			return 0;
-		strlcpy(hc->name, s.name, sizeof(hc->name));
+		if (hmap_put(&e->hcidx, hc_hash(s.name), e->nhcs) == -1) {
+			free(hc);
+			return 0;
+		}
+		memcpy(hc->name, s.name, strlen(s.name) + 1);
 		hc->proto = s.proto;
 		hc->port = s.port;
 		hc->target = s.target;
@@ -302,27 +348,85 @@ own_cb(void *ctx, const struct rec *r)
 	return 0;
 }
 
-static void
-health_tick(uv_timer_t *t)
+/*
+ * health_note - this node's own service record of name changed (dpsync.c):
+ * its check is set up, changed or dropped at the next tick.  Only the
+ * names noted are looked at then, so adding the 100,000th service costs
+ * what adding the first did; a start walks every record once.
+ */
+void
+health_note(struct engine *e, const char *name)
 {
-	struct engine	*e = t->data;
-	struct own_ctx	 c = { e };
-	uint64_t	 now = engine_now(e);
+	if (!e->hcnoted)
+		return;		/* the next tick walks every record */
+	if (array_reserve(&e->hcpend, &e->caphcpend, e->nhcpend + 1,
+	    sizeof(*e->hcpend)) == -1) {
+		e->hcnoted = 0;
+		return;
+	}
+	strlcpy(e->hcpend[e->nhcpend++], name, sizeof(*e->hcpend));
+}
 
-	if (++e->local_ticks % RESCAN_TICKS == 0 && engine_rescan_listeners(e))
-		engine_kick(e);
+/* The check of name follows its own service record, or goes with it. */
+static void
+hc_sync(struct engine *e, const char *name)
+{
+	struct own_ctx		 c = { e };
+	const struct rec	*r;
+	uint32_t		 i;
+
+	r = store_get(&e->mesh.store, e->mesh.id, REC_SERVICE,
+	    (const uint8_t *)name, strlen(name));
+	if (r == NULL || (r->flags & REC_F_DELETED)) {
+		if ((i = hc_index(e, name)) != HMAP_EMPTY)
+			hc_drop(e, i);
+		return;
+	}
+	own_cb(&c, r);
+}
+
+/* Every check against every own service record: at start, or when notes were lost. */
+static void
+hc_sync_all(struct engine *e)
+{
+	struct own_ctx	 c = { e };
+
 	for (uint32_t i = 0; i < e->nhcs; i++)
 		e->hcs[i]->seen = 0;
 	if (e->mesh.joined && !e->mesh.left)
 		store_foreach(&e->mesh.store, own_cb, &c);
 	for (uint32_t i = 0; i < e->nhcs;) {
+		if (!e->hcs[i]->seen)
+			hc_drop(e, i);
+		else
+			i++;
+	}
+}
+
+static void
+health_tick(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+	uint64_t	 now = engine_now(e), spread, every;
+	uint32_t	 started = 0;
+
+	if (++e->local_ticks % RESCAN_TICKS == 0 && engine_rescan_listeners(e))
+		engine_kick(e);
+	if (!e->hcnoted || !e->mesh.joined || e->mesh.left)
+		hc_sync_all(e);
+	else
+		for (uint32_t i = 0; i < e->nhcpend; i++)
+			hc_sync(e, e->hcpend[i]);
+	e->hcnoted = 1;
+	e->nhcpend = 0;
+	if (e->caphcpend > 4096) {	/* a burst is over: give it back */
+		free(e->hcpend);
+		e->hcpend = NULL;
+		e->caphcpend = 0;
+	}
+	for (uint32_t i = 0; i < e->nhcs; i++) {
 		struct hc	*hc = e->hcs[i];
 
-		if (!hc->seen) {
-			hc_drop(e, i);
-			continue;
-		}
-		i++;
 		if (engine_local_conflict(e, hc->proto, hc->port)) {
 			if (hc->published != SVC_H_CONFLICT)
 				publish(e, hc, SVC_H_CONFLICT);
@@ -333,9 +437,13 @@ health_tick(uv_timer_t *t)
 			hc->fails = hc->oks = 0;
 			publish(e, hc, SVC_H_UNKNOWN);
 		}
-		if (hc->probe == NULL && now >= hc->next) {
-			hc->next = now + (hc->proto == SVC_UDP ? UDP_EVERY_MS :
-			    TCP_EVERY_MS);
+		if (hc->probe == NULL && now >= hc->next &&
+		    started < PROBES_PER_TICK) {
+			every = hc->proto == SVC_UDP ? UDP_EVERY_MS : TCP_EVERY_MS;
+			spread = (uint64_t)(e->nhcs / PROBES_PER_TICK + 1) *
+			    TICK_MS;
+			hc->next = now + (every > spread ? every : spread);
+			started++;
 			probe_start(e, hc);
 		}
 	}
@@ -344,6 +452,7 @@ health_tick(uv_timer_t *t)
 void
 health_init(struct engine *e)
 {
+	hmap_init(&e->hcidx);
 	uv_timer_init(&e->loop, &e->health_timer);
 	e->health_timer.data = e;
 	uv_timer_start(&e->health_timer, health_tick, TICK_MS, TICK_MS);
@@ -357,6 +466,10 @@ health_close(struct engine *e)
 	free(e->hcs);
 	e->hcs = NULL;
 	e->caphcs = 0;
+	free(e->hcpend);
+	e->hcpend = NULL;
+	e->nhcpend = e->caphcpend = 0;
+	hmap_release(&e->hcidx);
 	if (!uv_is_closing((uv_handle_t *)&e->health_timer))
 		uv_close((uv_handle_t *)&e->health_timer, NULL);
 }

@@ -10,5 +10,6 @@ void	health_init(struct engine *);
 void	health_close(struct engine *);
 const char *health_name(uint8_t);
 uint8_t	health_of(struct engine *, const char *name);
+void	health_note(struct engine *, const char *name);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "node/engine/join.h"
 #include "node/engine/conn.h"
-#include "node/engine/ctlsock.h"
+#include "node/engine/ctlreply.h"
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
 #include "node/core/log.h"
@@ -17,7 +17,20 @@
 #include "proto/parse.h"
 #include "proto/token.h"
 
+/*
+ * One attempt may take JOIN_TIMEOUT_MS; a join that fails for a reason
+ * that may pass (no answer, a closed stream, a busy member, an inviter
+ * that did not answer) is tried again with the same token and key after
+ * a jittered, growing pause, until the request's ttl_ms (rpn join
+ * --timeout, JOIN_WAIT_DEFAULT_MS without one; rpn join itself waits a
+ * little longer).  A retry after the member admitted us completes that
+ * same admission: the member accepts a token used by this very key again
+ * (mesh_admit()).  Giving up early is what leaves a phantom: a node the
+ * mesh admitted that never learnt it, so the deadline is generous.
+ */
 #define JOIN_TIMEOUT_MS	10000
+#define JOIN_PAUSE_MS	250
+#define JOIN_PAUSE_MAX_MS 2000
 
 static void
 send_error(struct conn *c, int sealed, uint32_t code, const char *msg)
@@ -255,8 +268,82 @@ join_record(struct conn *c, const struct wire_msg *m)
 
 /* ---- the joiner's side ---- */
 
+static void
+join_free(struct join_ctx *j)
+{
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+/* join_attempt - one stream to the member for j; -1 if it cannot start. */
+static int
+join_attempt(struct engine *e, struct join_ctx *j, struct ctl_reply *cl)
+{
+	struct conn	*c;
+	uint64_t	 now = engine_now(e), limit = JOIN_TIMEOUT_MS;
+
+	if (j->deadline > now && j->deadline - now < limit)
+		limit = j->deadline - now;
+	j->refused = 0;
+	j->attempts++;
+	if ((c = conn_connect(e, &j->peer, CR_JOIN, limit)) == NULL)
+		return -1;
+	c->join = j;
+	c->waiter = cl;
+	return 0;
+}
+
+static void
+join_retry_cb(uv_timer_t *t)
+{
+	struct engine	*e = t->data;
+	struct join_ctx	*j = e->join_retry;
+	struct ctl_reply *cl;
+
+	if (j == NULL)
+		return;
+	e->join_retry = NULL;
+	cl = j->waiter;
+	j->waiter = NULL;
+	if (e->mesh.joined || join_attempt(e, j, cl) == -1) {
+		ctl_reply_error(cl, e->mesh.joined ? CTLF_CONFLICT :
+		    CTLF_UNAVAILABLE, "join through %s failed: %s",
+		    j->peer_text, e->mesh.joined ? "this node joined a mesh "
+		    "meanwhile" : "cannot connect");
+		join_free(j);
+	}
+}
+
+/* A refusal that may pass by itself; anything else is final. */
+static int
+join_may_retry(uint32_t code)
+{
+	return code == 0 || code == WERR_INVITER_UNREACHABLE;
+}
+
+void
+join_init(struct engine *e)
+{
+	uv_timer_init(&e->loop, &e->join_timer);
+	e->join_timer.data = e;
+}
+
+void
+join_close(struct engine *e)
+{
+	if (e->join_retry != NULL) {
+		ctl_reply_error(e->join_retry->waiter, CTLF_UNAVAILABLE,
+		    "rpnd is stopping");
+		join_free(e->join_retry);
+		e->join_retry = NULL;
+	}
+	if (e->join_timer.loop != NULL &&
+	    !uv_is_closing((uv_handle_t *)&e->join_timer))
+		uv_close((uv_handle_t *)&e->join_timer, NULL);
+}
+
 int
-join_start(struct engine *e, const struct ctl_req *r, struct ctl_client *cl,
+join_start(struct engine *e, const struct ctl_req *r, struct ctl_reply *cl,
     char *err, size_t errlen)
 {
 	struct join_ctx		*j;
@@ -274,6 +361,10 @@ join_start(struct engine *e, const struct ctl_req *r, struct ctl_client *cl,
 			snprintf(err, errlen, "a join is already under way");
 			return -1;
 		}
+	if (e->join_retry != NULL) {
+		snprintf(err, errlen, "a join is already under way");
+		return -1;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -292,16 +383,16 @@ join_start(struct engine *e, const struct ctl_req *r, struct ctl_client *cl,
 	else
 		engine_default_name(j->name, sizeof(j->name));
 	fmt_addr(j->peer_text, sizeof(j->peer_text), &r->peer, 1);
+	j->peer = r->peer;
+	j->deadline = engine_now(e) + (r->ttl_ms >= JOIN_WAIT_MIN_MS &&
+	    r->ttl_ms <= JOIN_WAIT_MAX_MS ? r->ttl_ms : JOIN_WAIT_DEFAULT_MS);
 	if (r->nadvertise)
 		engine_set_advertise(e, r->advertise, r->nadvertise);
-	if ((c = conn_connect(e, &r->peer, CR_JOIN, JOIN_TIMEOUT_MS)) == NULL) {
+	if (join_attempt(e, j, cl) == -1) {
 		snprintf(err, errlen, "cannot connect to %s", j->peer_text);
-		sodium_memzero(j, sizeof(*j));
-		free(j);
+		join_free(j);
 		return -1;
 	}
-	c->join = j;
-	c->waiter = cl;
 	return 0;
 }
 
@@ -371,6 +462,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 	if (m->type == MSG_ERROR) {
 		char	 msg[WIRE_MAX_ERRMSG + 32];
 
+		c->join->refused = m->code ? m->code : WERR_INTERNAL;
 		snprintf(msg, sizeof(msg), "refused: %s", m->errmsg);
 		conn_fail(c, msg);
 		return;
@@ -425,7 +517,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 				struct buf	 b;
 
 				ctlview_join(&b, e);
-				ctlsock_reply(c->waiter, &b);
+				ctl_reply(c->waiter, &b);
 			}
 			c->waiter = NULL;
 			engine_save_now(e);
@@ -446,11 +538,32 @@ join_on_close(struct conn *c, const char *why)
 {
 	struct engine	*e = c->e;
 
+	struct join_ctx	*j = c->join;
+	uint64_t	 now = engine_now(e), pause;
+
 	if (e->mesh.joined && c->step == ST_JOIN_WAIT_RECORDS)
-		mesh_forget(&e->mesh, engine_now(e));
+		mesh_forget(&e->mesh, now);
 	c->step = ST_DONE;
+	pause = JOIN_PAUSE_MS << (j && j->attempts < 4 ? j->attempts - 1 : 3);
+	if (pause > JOIN_PAUSE_MAX_MS)
+		pause = JOIN_PAUSE_MAX_MS;
+	pause = pause / 2 + randombytes_uniform((uint32_t)pause / 2 + 1);
+	if (j != NULL && c->waiter != NULL && !e->stopping &&
+	    join_may_retry(j->refused) && now + pause < j->deadline &&
+	    e->join_retry == NULL) {
+		log_info("join through %s, attempt %u: %s; trying again in "
+		    "%llu ms", j->peer_text, j->attempts, why,
+		    (unsigned long long)pause);
+		j->waiter = c->waiter;
+		c->waiter = NULL;
+		c->join = NULL;
+		e->join_retry = j;
+		uv_timer_start(&e->join_timer, join_retry_cb, pause, 0);
+		return;
+	}
 	if (c->waiter) {
-		ctlsock_reply_error(c->waiter, "join through %s failed: %s",
+		ctl_reply_error(c->waiter, CTLF_UNAVAILABLE,
+		    "join through %s failed: %s",
 		    c->join ? c->join->peer_text : "?", why);
 		c->waiter = NULL;
 	}
