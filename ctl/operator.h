@@ -7,6 +7,7 @@
 #include <msgpack.h>
 
 #include "proto/oprec.h"
+#include "proto/opview.h"
 #include "proto/wire.h"
 
 #define OPKEY_MAGIC	"rpn-operator-key 1"
@@ -33,29 +34,5 @@ uint64_t op_version_next(void);
 void	op_version_after(uint64_t);
 int	op_seal(const struct opkey *, const uint8_t mesh_id[WIRE_MESH_ID],
 	    struct oprec *, uint8_t *out, size_t cap, uint32_t *len);
-
-/* What signing needs to know of the mesh, from a status reply. */
-struct op_mesh {
-	uint8_t		 mesh_id[WIRE_MESH_ID];
-	uint8_t		 self[WIRE_KEY];
-	char		 self_name[WIRE_NAME_MAX + 1];
-	int		 governed;
-};
-
-int	op_mesh_read(const msgpack_object *status, struct op_mesh *,
-	    char *err, size_t errlen);
-int	op_member_id(const msgpack_object *status, const char *name,
-	    uint8_t id[WIRE_KEY]);
-void	op_member_name(const msgpack_object *status, const uint8_t id[WIRE_KEY],
-	    char *out, size_t cap);
-const msgpack_object *op_service_find(const msgpack_object *services,
-	    uint32_t n, const char *name);
-int	op_grant_from_service(const msgpack_object *svc,
-	    const msgpack_object *status, struct oprec *, char *err,
-	    size_t errlen);
-int	op_grant_owner(const struct oprec *, const uint8_t id[WIRE_KEY]);
-int	op_grant_add_owner(struct oprec *, const uint8_t id[WIRE_KEY]);
-void	op_grant_describe(const struct oprec *, const msgpack_object *status,
-	    char *out, size_t cap);
 
 #endif

@@ -6,11 +6,8 @@
 #include <stdio.h>
 #include <msgpack.h>
 
+#include "proto/opview.h"
+
 void	out_json(FILE *, const msgpack_object *, int skip_ok);
-int	out_str(const msgpack_object *map, const char *key, char *out, size_t cap);
-int	out_u64(const msgpack_object *map, const char *key, uint64_t *);
-int	out_bool(const msgpack_object *map, const char *key);
-const msgpack_object *out_array(const msgpack_object *map, const char *key,
-	    uint32_t *n);
 
 #endif

@@ -32,10 +32,13 @@ static const struct cli_cmd cmds[] = {
 	  "The operator key is $RPN_OPERATOR_KEY, else ~/.config/rpn/operator.key;\n"
 	  "it is enrolled under the login name.\n" },
 	{ "join", join_main, "PEER[:PORT] --token TOKEN [--name NAME] "
-	  "[--advertise ADDR[:PORT]]... [--json]",
+	  "[--advertise ADDR[:PORT]]... [--timeout DURATION] [--json]",
 	  "Join a mesh through any member, with a token from \"rpnctl invite\".",
 	  "  PEER[:PORT]           any member's address (default port 7480)\n"
 	  "  --token TOKEN         the single-use token (rpn1_...)\n"
+	  "  --timeout DURATION    keep trying this long (10s to 10m; default 2m):\n"
+	  "                        a busy member is asked again, with the same\n"
+	  "                        token, until it has admitted this node\n"
 	  "  --name NAME, --advertise ADDR[:PORT], --json   as for init\n" },
 	{ "leave", leave_main, "",
 	  "Leave the mesh gracefully: the others see \"left\", not \"failed\".",
@@ -65,6 +68,7 @@ static const struct option node_opts[] = {
 	{ "name", required_argument, NULL, 'n' },
 	{ "advertise", required_argument, NULL, 'a' },
 	{ "token", required_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "no-operator", no_argument, NULL, 'O' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
@@ -80,7 +84,7 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
     int *json, int *no_operator)
 {
 	int		 allow_token = no_operator == NULL;
-	const char	*opts = ":n:a:t:jh";
+	const char	*opts = ":n:a:t:T:jh";
 	int		 ch;
 
 	optind = 1;
@@ -112,6 +116,15 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
 			if (strlen(optarg) > CTL_TOKEN_MAX)
 				return cli_usage_error(c, "token too long");
 			strlcpy(r->token, optarg, sizeof(r->token));
+			break;
+		case 'T':
+			if (!allow_token)
+				return cli_usage_error(c, "--timeout is for join");
+			if (parse_duration(optarg, &r->ttl_ms) == -1 ||
+			    r->ttl_ms < JOIN_WAIT_MIN_MS ||
+			    r->ttl_ms > JOIN_WAIT_MAX_MS)
+				return cli_usage_error(c, "bad --timeout \"%s\": "
+				    "a duration from 10s to 10m", optarg);
 			break;
 		case 'O':
 			if (no_operator == NULL)
@@ -250,7 +263,10 @@ join_main(int argc, char **argv)
 		    "\"rpnctl invite\" on a member)");
 	if (token_decode(r.token, &t, &why) == -1)
 		return cli_fail("that is not a valid token: %s", why);
-	if (cli_call(&r, &d, 30000) != 0)
+	if (r.ttl_ms == 0)
+		r.ttl_ms = JOIN_WAIT_DEFAULT_MS;
+	/* rpnd answers by then, joined or with the last attempt's error. */
+	if (cli_call(&r, &d, (int)r.ttl_ms + 10000) != 0)
 		return 1;
 	print_node(&d, json, "joined");
 	mp_doc_release(&d);

@@ -18,6 +18,7 @@ static int	operator_main(int, char **);
 static int	revoke_main(int, char **);
 static int	lan_main(int, char **);
 static int	audit_main(int, char **);
+static int	web_main(int, char **);
 
 static const struct cli_cmd cmds[] = {
 	{ "status", status_main, "[--json]",
@@ -95,6 +96,21 @@ static const struct cli_cmd cmds[] = {
 	  "      every node: it is read from the signed statements.",
 	  "  --json   {\"events\": [{\"time\", \"actor\", \"actor_key\", \"event\",\n"
 	  "           \"subject\", \"detail\"}]} (docs/json.md)\n" },
+	{ "web", web_main, "enroll NAME [--https] [--timeout DURATION] [--json]",
+	  "Enrol a browser as operator NAME of the web console: print a one-time\n"
+	  "      URL, wait until a browser opens it, then sign its key's enrolment\n"
+	  "      with the operator key.  Exit 0 once enrolled, 1 if no browser came.",
+	  "  enroll NAME         the URL (http://ADDR:PORT/enroll#CODE) goes to\n"
+	  "                      stdout; open it in the browser to enrol (through\n"
+	  "                      ssh -L 7481:127.0.0.1:7481 from afar).  The code\n"
+	  "                      is valid 10 minutes, once.\n"
+	  "  --https             the https-listen URL instead\n"
+	  "  --timeout DURATION  wait at most this long (1s to 10m; default 10m)\n"
+	  "  --json              {\"url\", \"expires\"} instead of the bare URL\n"
+	  "\n"
+	  "Signed with the operator key ($RPN_OPERATOR_KEY, else\n"
+	  "~/.config/rpn/operator.key): an ordinary operator enrolment, gossiped\n"
+	  "and audited.\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -302,6 +318,41 @@ print_host(const msgpack_object *root)
 			    (int)notes[i].via.str.size, notes[i].via.str.ptr);
 }
 
+/* The console's listeners, the HTTPS certificate's fingerprint to pin, a problem. */
+static void
+print_http(const msgpack_object *root)
+{
+	const msgpack_object	*h = ctl_map_get(root, "http");
+	char			 a[80], fpr[128], problem[520];
+
+	if (h == NULL)
+		return;
+	printf("\nconsole");
+	if (out_str(h, "listen", a, sizeof(a)) == 0)
+		printf("  http://%s/", a);
+	if (out_str(h, "https_listen", a, sizeof(a)) == 0)
+		printf("  https://%s/", a);
+	printf("\n");
+	if (out_str(h, "https_fingerprint", fpr, sizeof(fpr)) == 0)
+		printf("https certificate SHA-256 %s\n", fpr);
+	if (out_str(h, "problem", problem, sizeof(problem)) == 0)
+		printf("console problem: %s\n", problem);
+}
+
+/* "2/3": on how many live members the kernel holds it; "" from an older rpnd. */
+static void
+programmed_on(const msgpack_object *svc, char *out, size_t len)
+{
+	const msgpack_object	*po = ctl_map_get(svc, "programmed_on");
+	uint64_t		 n, of;
+
+	out[0] = '\0';
+	if (po != NULL && out_u64(po, "nodes", &n) == 0 &&
+	    out_u64(po, "of", &of) == 0)
+		snprintf(out, len, "%llu/%llu", (unsigned long long)n,
+		    (unsigned long long)of);
+}
+
 /* One line per backend: web tcp/8080 -> site-b (alive) -> 100.64.2.10:80 */
 static void
 print_services(const msgpack_object *svcs, uint32_t n)
@@ -315,12 +366,12 @@ print_services(const msgpack_object *svcs, uint32_t n)
 		if ((int)strlen(name) > wname)
 			wname = (int)strlen(name);
 	}
-	printf("%-*s  %-11s  %-40s  %s\n", wname, "SERVICE", "PORT",
-	    "BACKENDS", "PROGRAMMED");
+	printf("%-*s  %-11s  %-40s  %-6s  %s\n", wname, "SERVICE", "PORT",
+	    "BACKENDS", "NODES", "PROGRAMMED");
 	for (uint32_t i = 0; i < n; i++) {
 		const msgpack_object	*be, *fw;
 		char			 name[80], proto[8], port[24], problem[200],
-					 mode[16];
+					 mode[16], nodes[24] = "";
 		uint64_t		 p = 0;
 		uint32_t		 nb;
 
@@ -331,6 +382,7 @@ print_services(const msgpack_object *svcs, uint32_t n)
 		    (unsigned long long)p);
 		be = out_array(&svcs[i], "backends", &nb);
 		fw = ctl_map_get(&svcs[i], "forwarding");
+		programmed_on(&svcs[i], nodes, sizeof(nodes));
 		mode[0] = '\0';
 		if (fw != NULL)
 			out_str(fw, "mode", mode, sizeof(mode));
@@ -352,8 +404,9 @@ print_services(const msgpack_object *svcs, uint32_t n)
 				    strcmp(health, "unknown") == 0 ? "" : health);
 			} else
 				snprintf(line, sizeof(line), "(no backend)");
-			printf("%-*s  %-11s  %-40s  %s\n", wname, j == 0 ? name : "",
-			    j == 0 ? port : "", line, j == 0 ?
+			printf("%-*s  %-11s  %-40s  %-6s  %s\n", wname,
+			    j == 0 ? name : "", j == 0 ? port : "", line,
+			    j == 0 ? nodes : "", j == 0 ?
 			    (out_bool(&svcs[i], "programmed") ? (strcmp(mode,
 			    "none") == 0 ? "yes (nothing to forward)" : "yes") :
 			    "no") : "");
@@ -379,7 +432,7 @@ print_service(const msgpack_object *s)
 {
 	const msgpack_object	*be, *fw, *to, *allow;
 	char			 name[80], proto[8], access[16], mode[16],
-				 problem[240];
+				 problem[240], nodes[24];
 	uint64_t		 port = 0;
 	uint32_t		 nb, nt, na;
 
@@ -441,6 +494,10 @@ print_service(const msgpack_object *s)
 		printf("\n");
 	}
 	printf("programmed  %s\n", out_bool(s, "programmed") ? "yes" : "no");
+	programmed_on(s, nodes, sizeof(nodes));
+	if (nodes[0])
+		printf("nodes       %s (live members whose kernel holds it)\n",
+		    nodes);
 	if (out_str(s, "problem", problem, sizeof(problem)) == 0)
 		printf("problem     %s\n", problem);
 }
@@ -516,6 +573,7 @@ status_main(int argc, char **argv)
 		    "adopt\n\n");
 	print_members(members, n);
 	print_host(&d.root);
+	print_http(&d.root);
 	{
 		const msgpack_object	*svcs;
 		uint32_t		 ns;
@@ -637,80 +695,6 @@ service_list(struct mp_doc *d, const msgpack_object **svcs, uint32_t *n)
 	return 0;
 }
 
-/*
- * The grant an add needs first, if any: for access wider than private
- * (owners as now and the new one, the protocol, port and access asked
- * for), or for a new owner of a name another node serves (its access as
- * now).  0, or 1 with the reason said.
- */
-static int
-service_add_grant(const struct ctl_req *r, const struct opkey *k,
-    const struct op_mesh *m, const msgpack_object *status,
-    const uint8_t owner[WIRE_KEY], int json)
-{
-	struct mp_doc		 d;
-	struct oprec		 g;
-	const msgpack_object	*svcs, *svc;
-	char			 err[300], what[1200];
-	uint64_t		 port = 0;
-	uint32_t		 n;
-	int			 wide = r->public || r->nallow > 0, rc = 1;
-
-	if (service_list(&d, &svcs, &n) != 0)
-		return 1;
-	/* A name whose backends all lost their port is defined anew. */
-	if ((svc = op_service_find(svcs, n, r->name)) != NULL &&
-	    (out_u64(svc, "port", &port) == -1 || port == 0))
-		svc = NULL;
-	if (svc != NULL) {
-		if (op_grant_from_service(svc, status, &g, err,
-		    sizeof(err)) == -1) {
-			cli_fail("%s", err);
-			goto out;
-		}
-		if (g.svc.proto != r->proto || g.svc.port != r->port) {
-			cli_fail("service %s is %s/%u; every backend must use "
-			    "the same protocol and port", r->name,
-			    g.svc.proto == SVC_UDP ? "udp" : "tcp", g.svc.port);
-			goto out;
-		}
-		if (!wide && (g.nowners == 0 || op_grant_owner(&g, owner))) {
-			rc = 0;
-			goto out;
-		}
-	} else {
-		if (!wide) {
-			rc = 0;
-			goto out;
-		}
-		memset(&g, 0, sizeof(g));
-		g.kind = REC_GRANT;
-		strlcpy(g.name, r->name, sizeof(g.name));
-		strlcpy(g.svc.name, r->name, sizeof(g.svc.name));
-		g.svc.proto = r->proto;
-		g.svc.port = r->port;
-	}
-	if (wide) {
-		g.svc.public = r->public;
-		g.svc.nallow = r->nallow;
-		memcpy(g.svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
-	}
-	if (op_grant_add_owner(&g, owner) == -1) {
-		cli_fail("service %s has %d owners, as many as a grant names",
-		    r->name, OPREC_MAX_OWNERS);
-		goto out;
-	}
-	if (cli_submit(k, m, &g) != 0)
-		goto out;
-	op_grant_describe(&g, status, what, sizeof(what));
-	if (!json)
-		printf("granted %s\n", what);
-	rc = 0;
-out:
-	mp_doc_release(&d);
-	return rc;
-}
-
 /* An operator key is where rpnctl would look for one. */
 static int
 opkey_present(void)
@@ -724,81 +708,65 @@ opkey_present(void)
 
 /*
  * service_sign - what an add or del needs signed once the mesh has
- * operators: a grant first (service_add_grant), and with --node an order
- * to that node, which rpnd carries there in the request.  Until the mesh
- * has operators, nothing: members rule, as before.  0, or an exit status.
+ * operators (op_service_plan, proto/opview.c, which rpnd's HTTP API uses
+ * too): a grant, submitted first, and with --node an order to that node,
+ * which rpnd carries there in the request.  0, or an exit status.
  */
 static int
 service_sign(struct ctl_req *r, int json)
 {
 	struct opkey		 k;
-	struct mp_doc		 st;
+	struct mp_doc		 st, d;
 	struct op_mesh		 m;
-	struct oprec		 o;
-	uint8_t			 owner[WIRE_KEY];
-	int			 add = r->cmd == CTL_SERVICE_ADD, remote, wide,
-				 rc = 1;
+	struct op_plan		 p;
+	const msgpack_object	*svcs = NULL;
+	char			 err[300], what[1200];
+	uint32_t		 n = 0;
+	int			 rc = 1;
 
-	remote = r->node[0] != '\0';
-	wide = add && (r->public || r->nallow > 0);
-	if (!remote && !add)
+	if (r->node[0] == '\0' && r->cmd != CTL_SERVICE_ADD)
 		return 0;
 	if (cli_status(&st, &m) != 0)
 		return 1;
-	/* Naming this node is leaving --node out, as rpnd has it. */
-	if (remote && strcmp(r->node, m.self_name) == 0)
-		remote = 0;
-	if (!m.governed || (!remote && !add)) {
+	if (!m.governed) {
 		mp_doc_release(&st);
 		return 0;
 	}
-	/*
-	 * A private add here needs a grant only when another node serves the
-	 * name; whoever holds an operator key gives it with the add.  Without
-	 * a key, rpnd says what is missing.
-	 */
-	if (!remote && !wide && !opkey_present()) {
-		mp_doc_release(&st);
-		return 0;
-	}
-	if (cli_opkey(&k) != 0) {
+	memset(&d, 0, sizeof(d));
+	if (r->cmd == CTL_SERVICE_ADD && service_list(&d, &svcs, &n) != 0) {
 		mp_doc_release(&st);
 		return 1;
 	}
-	if (!remote)
-		memcpy(owner, m.self, WIRE_KEY);
-	else if (op_member_id(&st.root, r->node, owner) == -1) {
-		cli_fail("no member is named \"%s\"", r->node);
-		goto out;
+	if (op_service_plan(r, &st.root, svcs, n, opkey_present(), &p, err,
+	    sizeof(err)) == -1) {
+		cli_fail("%s", err);
+		goto out_docs;
 	}
-	if (add && service_add_grant(r, &k, &m, &st.root, owner, json) != 0)
-		goto out;
-	if (remote) {
-		memset(&o, 0, sizeof(o));
-		o.kind = REC_ORDER;
-		memcpy(o.subject, owner, WIRE_KEY);
-		strlcpy(o.name, r->name, sizeof(o.name));
-		o.action = add ? OP_ADD : OP_DEL;
-		o.force = (uint8_t)(r->force != 0);
-		/* The service exactly as the request carries it: rpnd compares. */
-		if (add) {
-			strlcpy(o.svc.name, r->name, sizeof(o.svc.name));
-			o.svc.proto = r->proto;
-			o.svc.port = r->port;
-			o.svc.target = r->target;
-			o.svc.nallow = r->nallow;
-			memcpy(o.svc.allow, r->allow, sizeof(o.svc.allow));
-			o.svc.public = r->public;
-		}
-		if (op_seal(&k, m.mesh_id, &o, r->signed_rec,
-		    sizeof(r->signed_rec), &r->signed_len) == -1) {
-			cli_fail("cannot sign the order to %s", r->node);
+	if (!p.needs_key) {
+		rc = 0;
+		goto out_docs;
+	}
+	if (cli_opkey(&k) != 0)
+		goto out_docs;
+	if (p.need_grant) {
+		if (cli_submit(&k, &m, &p.grant) != 0)
 			goto out;
-		}
+		op_grant_describe(&p.grant, &st.root, what, sizeof(what));
+		if (!json)
+			printf("granted %s\n", what);
+	}
+	if (p.need_order && op_seal(&k, m.mesh_id, &p.order, r->signed_rec,
+	    sizeof(r->signed_rec), &r->signed_len) == -1) {
+		cli_fail("cannot sign the order to %s", r->node);
+		goto out;
 	}
 	rc = 0;
 out:
-	signer_close(&k, &st);
+	opkey_clear(&k);
+out_docs:
+	if (r->cmd == CTL_SERVICE_ADD)
+		mp_doc_release(&d);
+	mp_doc_release(&st);
 	return rc;
 }
 
@@ -814,12 +782,11 @@ service_grant(const struct cli_cmd *c, int argc, char **argv, int revoke)
 	struct mp_doc		 st, d;
 	struct op_mesh		 m;
 	struct oprec		 g;
-	const msgpack_object	*svcs, *svc;
+	const msgpack_object	*svcs;
 	const char		*name, *node;
 	char			 err[300], what[1200];
-	uint8_t			 id[WIRE_KEY];
 	uint32_t		 n;
-	int			 rc;
+	int			 rc, notfound;
 
 	if ((rc = plain_options(c, argc, argv, NULL)) != 0 ||
 	    (rc = nargs(c, argc, argv, args_name_node)) != 0)
@@ -836,34 +803,10 @@ service_grant(const struct cli_cmd *c, int argc, char **argv, int revoke)
 	rc = 1;
 	if (service_list(&d, &svcs, &n) != 0)
 		goto out_st;
-	if ((svc = op_service_find(svcs, n, name)) == NULL) {
-		cli_fail("no service is named \"%s\"%s", name, revoke ? "" :
-		    " (service add NAME ... --node NODE grants it as it adds it)");
-		goto out;
-	}
-	if (op_member_id(&st.root, node, id) == -1) {
-		cli_fail("no member is named \"%s\"", node);
-		goto out;
-	}
-	if (op_grant_from_service(svc, &st.root, &g, err, sizeof(err)) == -1) {
+	if (op_grant_change(&st.root, svcs, n, name, node, revoke, &g,
+	    &notfound, err, sizeof(err)) == -1) {
 		cli_fail("%s", err);
 		goto out;
-	}
-	if (!revoke && op_grant_add_owner(&g, id) == -1) {
-		cli_fail("service %s has %d owners, as many as a grant names",
-		    name, OPREC_MAX_OWNERS);
-		goto out;
-	}
-	if (revoke) {
-		if (!op_grant_owner(&g, id)) {
-			cli_fail("%s is not an owner of service %s", node, name);
-			goto out;
-		}
-		for (int i = 0, j = 0; i < g.nowners; i++)
-			if (memcmp(g.owners[i], id, WIRE_KEY) != 0)
-				memmove(g.owners[j++], g.owners[i], WIRE_KEY);
-		g.nowners--;
-		g.withdrawn = g.nowners == 0;
 	}
 	if (cli_submit(&k, &m, &g) != 0)
 		goto out;
@@ -1089,28 +1032,6 @@ operator_list(int json)
 	return 0;
 }
 
-/* The key of the active operator called name in an operators reply. */
-static int
-operator_key_named(const msgpack_object *root, const char *name,
-    uint8_t key[WIRE_KEY])
-{
-	const msgpack_object	*ops;
-	uint32_t		 n;
-
-	ops = out_array(root, "operators", &n);
-	for (uint32_t i = 0; i < n; i++) {
-		char	 s[80], state[16], k[64];
-
-		out_str(&ops[i], "name", s, sizeof(s));
-		out_str(&ops[i], "state", state, sizeof(state));
-		out_str(&ops[i], "key", k, sizeof(k));
-		if (strcmp(s, name) == 0 && strcmp(state, "active") == 0 &&
-		    oprec_pubkey_parse(k, key) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 /* rpnctl operator add|remove: one signed REC_OPERATOR. */
 static int
 operator_change(const char *name, const uint8_t *key, uint8_t action)
@@ -1136,7 +1057,7 @@ operator_change(const char *name, const uint8_t *key, uint8_t action)
 		r.cmd = CTL_OPERATORS;
 		if (cli_call(&r, &d, 10000) != 0)
 			goto out;
-		if (operator_key_named(&d.root, name, o.subject) == -1) {
+		if (op_operator_key(&d.root, name, o.subject) == -1) {
 			mp_doc_release(&d);
 			cli_fail("no active operator is named \"%s\" (rpnctl "
 			    "operator list)", name);
@@ -1366,4 +1287,134 @@ main(int argc, char **argv)
 	}
 	return cli_main(argc, argv, cmds,
 	    "rpnctl: look at and change a running rpn mesh.");
+}
+
+static const struct option web_opts[] = {
+	{ "https", no_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * rpnctl web enroll NAME: rpnd makes a one-time code and says the URL; a
+ * browser posts its new key with the code; this signs the key's enrolment
+ * as operator NAME, as rpnctl operator add would.
+ */
+static int
+web_main(int argc, char **argv)
+{
+	const struct cli_cmd	*c = cli_cmd_find(cmds, "web");
+	struct ctl_req		 r;
+	struct mp_doc		 st, d;
+	struct op_mesh		 m;
+	struct opkey		 k;
+	struct oprec		 o;
+	const char		*opts = ":st:jh";
+	char			 url[200], code[64], key[64], name[80];
+	uint64_t		 timeout = 10 * 60 * 1000, expires = 0;
+	int			 ch, https = 0, json = 0, rc = 1;
+
+	if (argc < 2)
+		return cli_usage_error(c, "missing enroll");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		cli_help(stdout, c);
+		return 0;
+	}
+	if (strcmp(argv[1], "enroll") != 0)
+		return cli_usage_error(c, "unknown \"%s\": use enroll", argv[1]);
+	argc--;
+	argv++;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, opts, web_opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			https = 1;
+			break;
+		case 't':
+			if (parse_duration(optarg, &timeout) == -1 ||
+			    timeout < 1000 || timeout > 10 * 60 * 1000)
+				return cli_usage_error(c, "bad --timeout \"%s\": "
+				    "a duration from 1s to 10m, such as 90s",
+				    optarg);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			cli_help(stdout, c);
+			return 0;
+		default:
+			return cli_bad_option(c, ch, opts, argv);
+		}
+	}
+	if (argc == optind)
+		return cli_usage_error(c, "missing NAME");
+	if (argc - optind > 1)
+		return cli_usage_error(c, "unexpected argument \"%s\"",
+		    argv[optind + 1]);
+	if (!wire_name_ok(argv[optind]))
+		return cli_usage_error(c, "bad operator name \"%s\": letters, "
+		    "digits, '.', '_' and '-', at most 63, starting with a "
+		    "letter or digit", argv[optind]);
+	if (signer_open(&k, &st, &m) != 0)
+		return 1;
+	if (!m.governed) {
+		cli_fail("the mesh has no operators yet: enrol one first (rpn "
+		    "init --operator, or rpn operator adopt on the founder)");
+		goto out_st;
+	}
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_WEB_ENROLL;
+	strlcpy(r.name, argv[optind], sizeof(r.name));
+	if (cli_call(&r, &d, 10000) != 0)
+		goto out_st;
+	out_str(&d.root, "code", code, sizeof(code));
+	out_u64(&d.root, "expires", &expires);
+	if (out_str(&d.root, https ? "https" : "http", url, sizeof(url)) ==
+	    -1) {
+		cli_fail("rpnd has no %s listener (set %s in rpnd.conf)",
+		    https ? "HTTPS" : "HTTP", https ? "https-listen" :
+		    "http-listen");
+		goto out;
+	}
+	if (json)
+		printf("{\n  \"url\": \"%s\",\n  \"expires\": %llu\n}\n", url,
+		    (unsigned long long)expires);
+	else
+		printf("%s\n", url);
+	fflush(stdout);
+	fprintf(stderr, "open this URL in the browser to enrol as operator "
+	    "\"%s\"; waiting for it (up to %llus)...\n", r.name,
+	    (unsigned long long)(timeout / 1000));
+	mp_doc_release(&d);
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_WEB_WAIT;
+	strlcpy(r.token, code, sizeof(r.token));
+	r.ttl_ms = timeout;
+	if (cli_call(&r, &d, (int)timeout + 5000) != 0)
+		goto out_st;
+	out_str(&d.root, "name", name, sizeof(name));
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_OPERATOR;
+	o.action = OP_ENROL;
+	strlcpy(o.name, name, sizeof(o.name));
+	if (out_str(&d.root, "key", key, sizeof(key)) == -1 ||
+	    oprec_pubkey_parse(key, o.subject) == -1) {
+		cli_fail("rpnd gave no usable key for the browser");
+		goto out;
+	}
+	if (cli_submit(&k, &m, &o) != 0)
+		goto out;
+	fprintf(stderr, "enrolled the browser as operator %s (%s)\n", o.name,
+	    key);
+	rc = 0;
+out:
+	mp_doc_release(&d);
+out_st:
+	signer_close(&k, &st);
+	sodium_memzero(code, sizeof(code));
+	return rc;
 }
