@@ -1,7 +1,7 @@
 /*
  * fuzz-priv.c: the privileged parent's side of the engine channel.  A
  * compromised engine can send the parent any bytes; this drives the
- * decoders priv_dispatch() uses (dp_svc_unpack, dp_addr_unpack) and the
+ * decoders priv_dispatch() uses (dp_svc_unpack_next, dp_addr_unpack) and the
  * planner they feed, over a sequence of requests, and checks that
  * the mirror says what was asked.
  *
@@ -45,15 +45,22 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		if (len > n)
 			len = n;
 		if (type % 4 == 0) {
+			/* PRIV_DP_SVC: packed requests one after the other */
 			struct dp_svc	 s, got, again;
 			uint8_t		 packed[DP_SVC_MAXLEN];
+			const uint8_t	*q = p, *was;
+			size_t		 left = len, plen;
 
-			if (dp_svc_unpack(p, len, &s) == 0) {
+			while (left > 0) {
+				was = q;
+				if (dp_svc_unpack_next(&q, &left, &s) == -1)
+					break;
 				/* what passed the check packs back to a request
 				 * that passes it again, unchanged */
-				size_t	 plen = dp_svc_pack(&s, packed);
+				plen = dp_svc_pack(&s, packed);
 
-				assert(plen == len);
+				assert(plen == (size_t)(q - was));
+				assert(memcmp(packed, was, DP_SVC_HEAD - 2) == 0);
 				assert(dp_svc_unpack(packed, plen, &again) == 0);
 				assert(memcmp(&s, &again, sizeof(s)) == 0);
 				nflush = 0;

@@ -49,13 +49,14 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	struct rec_notice	 nt;
 	struct rec_service	 sv;
 	struct rec_health	 hl;
+	struct rec_programmed	 pr;
 	struct wire_msg		 m;
 	uint8_t			 subject[WIRE_KEY];
 	struct oprec		 o;
 
 	if (n < 1)
 		return 0;
-	switch (p[0] % 10) {
+	switch (p[0] % 11) {
 	case 0:
 		if (wire_msg_decode(p + 1, n - 1, 0, &m) == 0)
 			wire_msg_release(&m);
@@ -97,6 +98,9 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		break;
 	case 9:
 		reserve_roundtrip(p + 1, n - 1);
+		break;
+	case 10:
+		rec_programmed_decode(p + 1, n - 1, &h, &pr);
 		break;
 	}
 	return 0;

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# run.sh SECONDS FUZZER...: a short libFuzzer run of each harness, seeded by rpn-tool.
+# run.sh SECONDS FUZZER...: a short libFuzzer run of each harness, seeded by
+# rpn-tool and by the kept corpus (tests/fuzz/corpus/NAME/, which make
+# fuzz-long grows; it is only read here).
 set -u
 secs=${1:?usage: run.sh SECONDS FUZZER...}
 shift
@@ -11,9 +13,11 @@ pass=0 failn=0
 for f in "$@"; do
 	name=$(basename "$f")
 	mkdir -p "$work/corpus-$name" "$work/seeds/$name"
+	kept=
+	[ -d "tests/fuzz/corpus/$name" ] && kept=tests/fuzz/corpus/$name
 	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$work/" \
-	    "$work/corpus-$name" "$work/seeds/$name" >"$work/$name.log" 2>&1; then
+	    "$work/corpus-$name" "$work/seeds/$name" $kept >"$work/$name.log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
 		echo "ok   $name ($runs inputs in ${secs}s)"
 		pass=$((pass + 1))

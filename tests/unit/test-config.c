@@ -72,6 +72,20 @@ TEST(config_errors_name_file_and_line)
 		    "already a LAN; an interface is an uplink or a LAN, not both" },
 		{ "mark-mask 0xf0f0\n", "\"mark-mask\" needs 8 contiguous bits" },
 		{ "keep-on-exit maybe\n", "\"keep-on-exit\" needs yes or no" },
+		{ "\nhttp-listen 127.0.0.1\n", "t.conf:2: \"http-listen\" needs "
+		    "ADDR:PORT or off" },
+		{ "http-listen localhost:80\n", "t.conf:1: \"http-listen\" needs" },
+		{ "http-listen 127.0.0.1:0\n", "t.conf:1: \"http-listen\" needs" },
+		{ "http-listen 127.0.0.1:99999\n", "t.conf:1: \"http-listen\"" },
+		{ "https-listen on\n", "t.conf:1: \"https-listen\" needs" },
+		{ "http-listen off\nhttp-listen off\n", "t.conf:2: \"http-listen\" "
+		    "given twice" },
+		{ "http-listen 127.0.0.1:8000\nhttps-listen 127.0.0.1:8000\n",
+		    "http-listen and https-listen name the same" },
+		{ "web-root relative/dir\n", "t.conf:1: \"web-root\" needs an "
+		    "absolute directory" },
+		{ "http-metrics everyone\n", "t.conf:1: \"http-metrics\" needs "
+		    "loopback or all" },
 	};
 	struct rpnd_config	 c;
 	char			 err[256];
@@ -99,7 +113,9 @@ TEST(config_print_parses_again)
 	    "192.0.2.254\nlan e1\nreap-after 10500ms\ntombstone-ttl 1500ms\n"
 	    "probe-interval 1250ms\nsuspicion-mult 150\nmark-mask 0xff0000\n"
 	    "keep-on-exit no\nremote-services no\nstrict-rpf yes\n"
-	    "listen 192.0.2.7:7481\n", &c, err, sizeof(err)), 0);
+	    "listen 192.0.2.7:7481\nhttp-listen [::1]:8080\n"
+	    "https-listen 192.0.2.7:7443\nweb-root /srv/web\n"
+	    "http-metrics all\n", &c, err, sizeof(err)), 0);
 	f = open_memstream(&text, &len);
 	config_print(f, &c);
 	fclose(f);
@@ -112,6 +128,35 @@ TEST(config_print_parses_again)
 	memset(&d.line, 0, sizeof(d.line));
 	ASSERT_MEM_EQ(&c, &d, sizeof(c));
 	free(text);
+}
+
+TEST(config_http_keys)
+{
+	struct rpnd_config	 c;
+	char			 err[256];
+
+	/* Defaults: plain HTTP on loopback, no HTTPS, metrics to loopback. */
+	ASSERT_EQ(parse("", &c, err, sizeof(err)), 0);
+	ASSERT_EQ(c.http_listen.family, 4);
+	ASSERT_EQ(c.http_listen.ip[0], 127);
+	ASSERT_EQ(c.http_listen.ip[3], 1);
+	ASSERT_EQ(c.http_listen.port, 7481);
+	ASSERT_EQ(c.https_listen.family, 0);
+	ASSERT_STR_EQ(c.web_root, RPN_WEB_ROOT);
+	ASSERT_EQ(c.http_metrics_all, 0);
+	ASSERT_EQ(parse("http-listen off\nhttps-listen 0.0.0.0:7443\n"
+	    "web-root /srv/rpn/web\nhttp-metrics all\n", &c, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(c.http_listen.family, 0);
+	ASSERT_EQ(c.https_listen.family, 4);
+	ASSERT_EQ(c.https_listen.port, 7443);
+	ASSERT_STR_EQ(c.web_root, "/srv/rpn/web");
+	ASSERT_EQ(c.http_metrics_all, 1);
+	/* --web-root goes through the same check as the file. */
+	ASSERT_EQ(config_set_web_root(&c, "web", err, sizeof(err)), -1);
+	ASSERT_EQ(config_set_web_root(&c, "/a b", err, sizeof(err)), -1);
+	ASSERT_EQ(config_set_web_root(&c, "/opt/web", err, sizeof(err)), 0);
+	ASSERT_STR_EQ(c.web_root, "/opt/web");
 }
 
 TEST(config_uplink_and_lan_from_the_command_line)

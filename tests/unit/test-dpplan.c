@@ -363,6 +363,48 @@ TEST(dpplan_svc_unpack_clears_padding)
 	ASSERT_MEM_EQ(&got, &r, sizeof(r));
 }
 
+/*
+ * A PRIV_DP_SVC message: several packed requests one after the other, each
+ * taken by the length its counts give; a truncated or invalid one refuses
+ * the rest.
+ */
+TEST(dpplan_svc_unpack_batch)
+{
+	struct dp_svc	 r[3] = { svc_base(), req(17, 53, 0), req(6, 443, 2) },
+			 got;
+	uint8_t		 buf[3 * DP_SVC_MAXLEN];
+	const uint8_t	*q;
+	size_t		 len = 0, left;
+
+	for (int i = 0; i < 3; i++)
+		len += dp_svc_pack(&r[i], buf + len);
+	ASSERT_EQ(len, BASE_LEN + DP_SVC_HEAD + DP_SVC_HEAD + 2 * 8);
+	q = buf;
+	left = len;
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), 0);
+		ASSERT_MEM_EQ(&got, &r[i], sizeof(got));
+	}
+	ASSERT_EQ(left, 0);
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), -1);
+	/* the last one cut short: the first two pass, the third does not */
+	q = buf;
+	left = len - 1;
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), 0);
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), 0);
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), -1);
+	/* a header alone, shorter than DP_SVC_HEAD */
+	q = buf;
+	left = DP_SVC_HEAD - 1;
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), -1);
+	/* the second one invalid (port 0): refused there */
+	buf[BASE_LEN + 2] = buf[BASE_LEN + 3] = 0;
+	q = buf;
+	left = len;
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), 0);
+	ASSERT_EQ(dp_svc_unpack_next(&q, &left, &got), -1);
+}
+
 TEST(dpplan_addr_unpack_refusals)
 {
 	struct dp_addr	 a = lan(1, 0x64400100, 24), got;

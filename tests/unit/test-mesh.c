@@ -2,8 +2,11 @@
 #include <sodium.h>
 
 #include "node/core/mesh.h"
+#include "node/core/state.h"
 #include "tests/unit/test.h"
 #include "proto/cert.h"
+#include "proto/envelope.h"
+#include "proto/mp.h"
 #include "proto/token.h"
 
 #define NOW	1000
@@ -268,12 +271,22 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 	uint32_t	 oldlen;
 
 	two(&a, &b, root_sk);
-	/* tampered: one byte of b's record changed in transit */
+	/* tampered: one byte of b's next record changed in transit */
+	ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 5), 0);
 	old = malloc(b.self_envlen);
 	memcpy(old, b.self_env, b.self_envlen);
 	oldlen = b.self_envlen;
 	old[oldlen - 3] ^= 0x20;
 	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_FORGED);
+	old[oldlen - 3] ^= 0x20;
+	ASSERT_EQ(a.counters[ACC_FORGED], 1);
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_NEW);
+	/*
+	 * A tampered copy of a version held already would change nothing:
+	 * it is dropped as stale before any signature check.
+	 */
+	old[oldlen - 3] ^= 0x20;
+	ASSERT_EQ(mesh_accept(&a, old, oldlen, NOW, UNIX, MESH_RELAY), ACC_STALE);
 	old[oldlen - 3] ^= 0x20;
 	ASSERT_EQ(a.counters[ACC_FORGED], 1);
 
@@ -282,7 +295,7 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 	{
 		struct mesh	 c;
 
-		/* c never saw the old copy, so it is verified and found stale */
+		/* c never saw the old copy: stale, without a signature check */
 		node(&c, "c");
 		c.joined = 1;
 		memcpy(c.root, a.root, WIRE_KEY);
@@ -327,6 +340,22 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 				    ACC_NOT_MEMBER);
 	}
 	ASSERT_EQ(a.counters[ACC_NOT_MEMBER], 2);
+	{
+		uint8_t	 fake_root[WIRE_KEY], fake_sk[SECRET_KEY];
+
+		/*
+		 * A member's chain is verified once per chain, not once per
+		 * record: b's next record with another, self-made chain is
+		 * checked again and refused.
+		 */
+		crypto_sign_keypair(fake_root, fake_sk);
+		cert_sign(&b.chain[0], fake_sk, a.mesh_id, b.id, 1);
+		b.nchain = 1;
+		ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 20), 0);
+		ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX,
+		    MESH_RELAY), ACC_NOT_MEMBER);
+		ASSERT_EQ(a.counters[ACC_NOT_MEMBER], 3);
+	}
 	/* garbage */
 	ASSERT_EQ(mesh_accept(&a, (const uint8_t *)"\xe1garbage", 8, NOW, UNIX, MESH_RELAY),
 	    ACC_MALFORMED);
@@ -620,4 +649,196 @@ TEST(leave_is_final_for_the_key)
 	mesh_release(&a);
 	mesh_release(&b);
 	mesh_release(&copy);
+}
+
+/* seal_programmed - m's signed REC_PROGRAMMED record into env. */
+static void
+seal_programmed(struct mesh *m, uint64_t version, uint64_t digest,
+    uint32_t services, struct buf *env)
+{
+	struct rec_programmed	 pr = { digest, services };
+	struct buf		 body;
+
+	buf_init(&body, WIRE_MAX_RECORD);
+	ASSERT_EQ(rec_programmed_encode(&body, version, &pr), 0);
+	buf_init(env, WIRE_MAX_RECORD);
+	ASSERT_EQ(env_seal(env, m->sk, m->mesh_id, body.p, body.len), 0);
+	buf_release(&body);
+}
+
+TEST(mesh_programmed_record_per_author_members_only)
+{
+	struct mesh		 a, b, x;
+	uint8_t			 root_sk[SECRET_KEY];
+	struct buf		 e1, e2, ex, bad, body;
+	const struct rec	*r;
+	const uint8_t		*author, *bd;
+	size_t			 bdlen;
+	struct rec_head		 h;
+	struct rec_programmed	 pr;
+	msgpack_packer		 pk;
+
+	two(&a, &b, root_sk);
+	/* b's digest: stored under b, the newer replacing the older */
+	seal_programmed(&b, UNIX + 1, 0x1111, 2, &e1);
+	seal_programmed(&b, UNIX + 2, 0x2222, 3, &e2);
+	ASSERT_EQ(mesh_accept(&a, e1.p, e1.len, NOW, UNIX, MESH_RELAY), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&a, e2.p, e2.len, NOW, UNIX, MESH_RELAY), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&a, e1.p, e1.len, NOW, UNIX, MESH_RELAY), ACC_DUP);
+	r = store_get(&a.store, b.id, REC_PROGRAMMED, NULL, 0);
+	ASSERT(r != NULL);
+	ASSERT_EQ(env_peek(r->env, r->envlen, &author, &bd, &bdlen), 0);
+	ASSERT_EQ(rec_programmed_decode(bd, bdlen, &h, &pr), 0);
+	ASSERT_UEQ(pr.digest, 0x2222);
+	ASSERT_UEQ(pr.services, 3);
+	ASSERT(store_get(&a.store, a.id, REC_PROGRAMMED, NULL, 0) == NULL);
+
+	/* a body that breaks the format, signed by a member */
+	buf_init(&body, WIRE_MAX_RECORD);
+	mp_packer_init(&pk, &body);
+	rec_head_encode(&pk, REC_PROGRAMMED, UNIX + 3, 0, NULL, 0, 1);
+	msgpack_pack_uint64(&pk, 7);
+	buf_init(&bad, WIRE_MAX_RECORD);
+	ASSERT_EQ(env_seal(&bad, b.sk, b.mesh_id, body.p, body.len), 0);
+	ASSERT_EQ(mesh_accept(&a, bad.p, bad.len, NOW, UNIX, MESH_RELAY),
+	    ACC_MALFORMED);
+
+	/* an outsider's, in the mesh's name */
+	node(&x, "x");
+	memcpy(x.mesh_id, a.mesh_id, WIRE_MESH_ID);
+	seal_programmed(&x, UNIX + 1, 0x3333, 1, &ex);
+	ASSERT_EQ(mesh_accept(&a, ex.p, ex.len, NOW, UNIX, MESH_RELAY),
+	    ACC_NOT_MEMBER);
+	ASSERT(store_get(&a.store, x.id, REC_PROGRAMMED, NULL, 0) == NULL);
+	/* tampered: the signature of a newer digest no longer verifies */
+	buf_release(&e2);
+	seal_programmed(&b, UNIX + 4, 0x4444, 4, &e2);
+	e2.p[e2.len - 1] ^= 1;
+	ASSERT_EQ(mesh_accept(&a, e2.p, e2.len, NOW, UNIX, MESH_RELAY),
+	    ACC_FORGED);
+
+	buf_release(&e1);
+	buf_release(&e2);
+	buf_release(&ex);
+	buf_release(&bad);
+	buf_release(&body);
+	mesh_release(&x);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+/*
+ * The state file (state.c): a's own file, with a MAC made with a's key,
+ * says how far it is trusted.  One record in it has a bad signature
+ * (flipped in a's store), so restoring shows whether signatures were
+ * checked: with MESH_TRUSTED it is taken, without it refused as forged.
+ */
+static void
+restore_into(struct mesh *m, const struct mesh *from, const struct state_snap *s,
+    int flags)
+{
+	struct mesh_config	 cfg;
+
+	mesh_config_default(&cfg);
+	ASSERT_EQ(mesh_init(m, &cfg, from->sk, "a", from->addrs, 1, 7,
+	    NOW), 0);
+	ASSERT_EQ(s->joined, 1);
+	mesh_set_root(m, s->root);
+	memcpy(m->chain, s->chain, sizeof(m->chain));
+	m->nchain = s->nchain;
+	m->joined = 1;
+	mesh_accept_items(m, &s->records, NOW, UNIX, flags, NULL);
+}
+
+TEST(state_mac_trusted_restore)
+{
+	struct mesh		 a, b, r1, r2;
+	struct state_snap	 s;
+	struct rec_service	 sv;
+	struct buf		 body, pl, file;
+	uint8_t			 root_sk[SECRET_KEY], key[STATE_MAC], other[STATE_MAC];
+	const uint8_t		*p;
+	const struct rec	*r;
+	size_t			 plen;
+
+	two(&a, &b, root_sk);
+	memset(&sv, 0, sizeof(sv));
+	strcpy(sv.name, "web");
+	sv.proto = SVC_TCP;
+	sv.port = 8080;
+	sv.target.family = 4;
+	sv.target.ip[0] = 100;
+	sv.target.ip[1] = 64;
+	sv.target.port = 80;
+	buf_init(&body, WIRE_MAX_RECORD);
+	ASSERT_EQ(rec_service_encode(&body, mesh_next_version(&b, UNIX), &sv), 0);
+	ASSERT_EQ(mesh_publish(&b, body.p, body.len, NOW), 0);
+	r = store_get(&b.store, b.id, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT(r != NULL);
+	ASSERT_EQ(mesh_accept(&a, r->env, r->envlen, NOW, UNIX, 0), ACC_NEW);
+	/* a's copy of b's record: its signature no longer verifies */
+	r = store_get(&a.store, b.id, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT(r != NULL);
+	r->env[ENV_HDR - 3] ^= 0x40;
+
+	buf_init(&pl, 1 << 20);
+	buf_init(&file, 1 << 20);
+	ASSERT_EQ(state_encode(&pl, &a, NULL, 0), 0);
+	state_mac_key(key, a.sk);
+	ASSERT_EQ(state_wrap(&file, pl.p, pl.len, key), 0);
+
+	/* the file as written: trusted, and restored without a signature check */
+	ASSERT_EQ(state_unwrap(file.p, file.len, key, &p, &plen), STATE_TRUSTED);
+	ASSERT_EQ(plen, pl.len);
+	ASSERT_EQ(memcmp(p, pl.p, plen), 0);
+	ASSERT_EQ(state_decode_file(file.p, file.len, key, &s), 0);
+	ASSERT_EQ(s.trust, STATE_TRUSTED);
+	restore_into(&r1, &a, &s, MESH_TRUSTED);
+	ASSERT(store_get(&r1.store, b.id, REC_SERVICE, (const uint8_t *)"web",
+	    3) != NULL);
+	ASSERT_EQ(r1.counters[ACC_FORGED], 0);
+	ASSERT_UEQ(r1.store.live, a.store.live);
+	/* the same records verified one by one: the altered one is refused */
+	restore_into(&r2, &a, &s, 0);
+	ASSERT(store_get(&r2.store, b.id, REC_SERVICE, (const uint8_t *)"web",
+	    3) == NULL);
+	ASSERT_EQ(r2.counters[ACC_FORGED], 1);
+	ASSERT(mesh_is_member(&r2, b.id));
+	state_snap_release(&s);
+	mesh_release(&r1);
+	mesh_release(&r2);
+
+	/* another node's key, or none: not trusted */
+	memset(other, 0x5a, sizeof(other));
+	ASSERT_EQ(state_unwrap(file.p, file.len, other, &p, &plen), STATE_MAC_BAD);
+	ASSERT_EQ(state_unwrap(file.p, file.len, NULL, &p, &plen),
+	    STATE_UNCHECKED);
+	/* any byte changed: the MAC does not check (or the framing is refused) */
+	for (size_t i = 0; i < file.len; i += 1 + i / 7) {
+		int	 t;
+
+		file.p[i] ^= 0x01;
+		t = state_unwrap(file.p, file.len, key, &p, &plen);
+		ASSERT(t == STATE_MAC_BAD || t == STATE_OLD || t == -1);
+		if (state_decode_file(file.p, file.len, key, &s) == 0) {
+			ASSERT(s.trust != STATE_TRUSTED);
+			state_snap_release(&s);
+		}
+		file.p[i] ^= 0x01;
+	}
+	ASSERT_EQ(state_unwrap(file.p, file.len, key, &p, &plen), STATE_TRUSTED);
+	/* truncated or extended: refused */
+	ASSERT_EQ(state_unwrap(file.p, file.len - 1, key, &p, &plen), -1);
+	ASSERT_EQ(state_unwrap(file.p, 7, key, &p, &plen), -1);
+	/* a file from before the MAC (the payload alone) is verified */
+	ASSERT_EQ(state_decode_file(pl.p, pl.len, key, &s), 0);
+	ASSERT_EQ(s.trust, STATE_OLD);
+	ASSERT_UEQ(s.records.n, a.store.live);
+	state_snap_release(&s);
+
+	buf_release(&body);
+	buf_release(&pl);
+	buf_release(&file);
+	mesh_release(&a);
+	mesh_release(&b);
 }

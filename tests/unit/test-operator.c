@@ -326,3 +326,40 @@ TEST(op_seal_signs_what_rpnd_opens)
 	opkey_clear(&k);
 	keydir_release(&kd);
 }
+
+/*
+ * A statement has one spelling: the same fields with a number in a wider
+ * msgpack width than oprec_encode() uses (port 144 as cd 00 90, not cc 90)
+ * are refused.  fuzz-wire found the wider one decoding (its input is
+ * tests/fuzz/corpus/fuzz-wire/4735e7d40c62b38218ee28d531532a7d67f94bad).
+ */
+TEST(oprec_decode_refuses_a_second_spelling)
+{
+	struct oprec	 o, d;
+	struct buf	 b, w;
+	size_t		 at = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = REC_GRANT;
+	o.version = 1800000000000ULL;
+	strcpy(o.name, "web");
+	o.svc.proto = SVC_TCP;
+	o.svc.port = 144;
+	o.nowners = 1;
+	memset(o.owners[0], 0x11, WIRE_KEY);
+	buf_init(&b, WIRE_MAX_RECORD);
+	buf_init(&w, WIRE_MAX_RECORD);
+	ASSERT_EQ(oprec_encode(&b, &o), 0);
+	ASSERT_EQ(oprec_decode(b.p, b.len, &d), 0);
+	ASSERT_UEQ(d.svc.port, 144);
+	for (size_t i = 0; i + 1 < b.len; i++)
+		if (b.p[i] == 0xcc && b.p[i + 1] == 0x90)
+			at = i;
+	ASSERT(at > 0);
+	buf_put(&w, b.p, at);
+	buf_put(&w, "\xcd\x00\x90", 3);
+	buf_put(&w, b.p + at + 2, b.len - at - 2);
+	ASSERT_EQ(oprec_decode(w.p, w.len, &d), -1);
+	buf_release(&b);
+	buf_release(&w);
+}

@@ -347,3 +347,46 @@ TEST(msg_join_reserve_roundtrip_and_refusals)
 	wire_msg_release(&m);
 	buf_release(&b);
 }
+
+TEST(rec_programmed_roundtrip_and_refusals)
+{
+	struct rec_programmed	 pr = { 0xfedcba9876543210ull, 100000 }, pr2;
+	struct rec_head		 h;
+	struct buf		 b;
+	msgpack_packer		 pk;
+
+	buf_init(&b, WIRE_MAX_RECORD);
+	ASSERT_EQ(rec_programmed_encode(&b, 42, &pr), 0);
+	ASSERT_EQ(rec_programmed_decode(b.p, b.len, &h, &pr2), 0);
+	ASSERT_EQ(h.kind, REC_PROGRAMMED);
+	ASSERT_UEQ(h.version, 42);
+	ASSERT_EQ(h.keylen, 0);
+	ASSERT_UEQ(pr2.digest, pr.digest);
+	ASSERT_UEQ(pr2.services, 100000);
+	/* Another kind's body is not one. */
+	ASSERT_EQ(rec_health_decode(b.p, b.len, &h, &(struct rec_health){ 0 }),
+	    -1);
+
+	/* Never a tombstone, never a key, exactly two fields. */
+	buf_reset(&b);
+	ASSERT_EQ(rec_tombstone_encode(&b, REC_PROGRAMMED, 43, NULL, 0), 0);
+	ASSERT_EQ(rec_programmed_decode(b.p, b.len, &h, &pr2), -1);
+	buf_reset(&b);
+	mp_packer_init(&pk, &b);
+	rec_head_encode(&pk, REC_PROGRAMMED, 44, 0, (const uint8_t *)"k", 1, 2);
+	msgpack_pack_uint64(&pk, 1);
+	msgpack_pack_uint32(&pk, 1);
+	ASSERT_EQ(rec_programmed_decode(b.p, b.len, &h, &pr2), -1);
+	buf_reset(&b);
+	mp_packer_init(&pk, &b);
+	rec_head_encode(&pk, REC_PROGRAMMED, 45, 0, NULL, 0, 1);
+	msgpack_pack_uint64(&pk, 1);
+	ASSERT_EQ(rec_programmed_decode(b.p, b.len, &h, &pr2), -1);
+	buf_reset(&b);
+	mp_packer_init(&pk, &b);
+	rec_head_encode(&pk, REC_PROGRAMMED, 46, 0, NULL, 0, 2);
+	msgpack_pack_uint64(&pk, 1);
+	msgpack_pack_uint64(&pk, 1ull << 32);	/* services beyond 32 bits */
+	ASSERT_EQ(rec_programmed_decode(b.p, b.len, &h, &pr2), -1);
+	buf_release(&b);
+}

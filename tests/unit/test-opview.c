@@ -1,0 +1,194 @@
+/* test-opview.c: what a service add or del needs signed (op_service_plan), as rpnctl and the API decide it. */
+#include "proto/ctl.h"
+#include "proto/mp.h"
+#include "proto/opview.h"
+#include "proto/parse.h"
+#include "tests/unit/test.h"
+
+#define ID_A	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static void
+member(msgpack_packer *pk, const char *name, const char *id)
+{
+	msgpack_pack_map(pk, 3);
+	mp_pack_str(pk, "name");
+	mp_pack_str(pk, name);
+	mp_pack_str(pk, "id");
+	mp_pack_str(pk, id);
+	mp_pack_str(pk, "state");
+	mp_pack_str(pk, "alive");
+}
+
+/* A status from node a of a mesh with a and b; governed or not. */
+static void
+status(struct mp_doc *d, int governed)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	buf_init(&b, 4096);
+	mp_packer_init(&pk, &b);
+	msgpack_pack_map(&pk, 3);
+	mp_pack_str(&pk, "node");
+	msgpack_pack_map(&pk, 3);
+	mp_pack_str(&pk, "id");
+	mp_pack_str(&pk, ID_A);
+	mp_pack_str(&pk, "mesh");
+	mp_pack_str(&pk, "0123456789abcdef0123456789abcdef");
+	mp_pack_str(&pk, "name");
+	mp_pack_str(&pk, "a");
+	mp_pack_str(&pk, "governed");
+	if (governed)
+		msgpack_pack_true(&pk);
+	else
+		msgpack_pack_false(&pk);
+	mp_pack_str(&pk, "members");
+	msgpack_pack_array(&pk, 2);
+	member(&pk, "a", ID_A);
+	member(&pk, "b", ID_B);
+	if (mp_parse(d, b.p, b.len) == -1)
+		TEST_FAIL("status does not parse");
+	buf_release(&b);
+}
+
+/* A service list with web tcp/8080, private, one backend on b. */
+static void
+services(struct mp_doc *d)
+{
+	struct buf	 b;
+	msgpack_packer	 pk;
+
+	buf_init(&b, 4096);
+	mp_packer_init(&pk, &b);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_str(&pk, "services");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 6);
+	mp_pack_str(&pk, "name");
+	mp_pack_str(&pk, "web");
+	mp_pack_str(&pk, "proto");
+	mp_pack_str(&pk, "tcp");
+	mp_pack_str(&pk, "port");
+	msgpack_pack_uint16(&pk, 8080);
+	mp_pack_str(&pk, "public");
+	msgpack_pack_false(&pk);
+	mp_pack_str(&pk, "allow");
+	msgpack_pack_array(&pk, 0);
+	mp_pack_str(&pk, "backends");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 1);
+	mp_pack_str(&pk, "node");
+	mp_pack_str(&pk, "b");
+	if (mp_parse(d, b.p, b.len) == -1)
+		TEST_FAIL("services do not parse");
+	buf_release(&b);
+}
+
+static void
+add(struct ctl_req *r, const char *name, uint16_t port, const char *node,
+    int public)
+{
+	memset(r, 0, sizeof(*r));
+	r->cmd = CTL_SERVICE_ADD;
+	strcpy(r->name, name);
+	r->proto = 6;
+	r->port = port;
+	if (parse_addrport("100.64.1.10:80", 0, &r->target) == -1)
+		TEST_FAIL("bad target");
+	if (node != NULL)
+		strcpy(r->node, node);
+	r->public = public;
+}
+
+TEST(opview_service_plan)
+{
+	struct mp_doc		 st, sv, ungov;
+	struct ctl_req		 r;
+	struct op_plan		 p;
+	const msgpack_object	*svcs;
+	uint8_t			 a[WIRE_KEY], b[WIRE_KEY];
+	uint32_t		 n;
+	char			 err[300];
+
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	status(&st, 1);
+	status(&ungov, 0);
+	services(&sv);
+	svcs = out_array(&sv.root, "services", &n);
+	ASSERT_UEQ(n, 1);
+
+	/* a new private name here: nothing to sign */
+	add(&r, "new", 9000, NULL, 0);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_grant + p.need_order, 0);
+	/* public: a grant of it, this node the owner */
+	add(&r, "new", 9000, NULL, 1);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_grant, 1);
+	ASSERT_EQ(p.need_order, 0);
+	ASSERT_EQ(p.grant.kind, REC_GRANT);
+	ASSERT_STR_EQ(p.grant.name, "new");
+	ASSERT_EQ(p.grant.svc.public, 1);
+	ASSERT_EQ(p.grant.nowners, 1);
+	ASSERT_MEM_EQ(p.grant.owners[0], a, WIRE_KEY);
+	/* not governed: members rule, nothing to sign */
+	ASSERT_EQ(op_service_plan(&r, &ungov.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.needs_key + p.need_grant + p.need_order, 0);
+	/* web, which b serves, here too: a grant of both owners */
+	add(&r, "web", 8080, NULL, 0);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_grant, 1);
+	ASSERT_EQ(p.grant.nowners, 2);
+	ASSERT_MEM_EQ(p.grant.owners[0], b, WIRE_KEY);
+	ASSERT_MEM_EQ(p.grant.owners[1], a, WIRE_KEY);
+	/* ... without a key, rpnd is left to say what is missing */
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 0, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.needs_key, 0);
+	/* another port under web's name */
+	add(&r, "web", 9090, NULL, 0);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), -1);
+	ASSERT(strstr(err, "same protocol and port") != NULL);
+	/* on b: web is b's already: only the order to b */
+	add(&r, "web", 8080, "b", 0);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_grant, 0);
+	ASSERT_EQ(p.need_order, 1);
+	ASSERT_EQ(p.order.kind, REC_ORDER);
+	ASSERT_EQ(p.order.action, OP_ADD);
+	ASSERT_MEM_EQ(p.order.subject, b, WIRE_KEY);
+	ASSERT_UEQ(p.order.svc.port, 8080);
+	/* naming this node is leaving --node out */
+	add(&r, "new", 9000, "a", 0);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_order, 0);
+	/* a delete on b: an order; here: nothing */
+	memset(&r, 0, sizeof(r));
+	r.cmd = CTL_SERVICE_DEL;
+	strcpy(r.name, "web");
+	ASSERT_EQ(op_service_plan(&r, &st.root, NULL, 0, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.needs_key, 0);
+	strcpy(r.node, "b");
+	ASSERT_EQ(op_service_plan(&r, &st.root, NULL, 0, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_order, 1);
+	ASSERT_EQ(p.order.action, OP_DEL);
+	/* a node nobody is called */
+	strcpy(r.node, "mars");
+	ASSERT_EQ(op_service_plan(&r, &st.root, NULL, 0, 1, &p, err,
+	    sizeof(err)), -1);
+	ASSERT_STR_EQ(err, "no member is named \"mars\"");
+	mp_doc_release(&st);
+	mp_doc_release(&ungov);
+	mp_doc_release(&sv);
+}
