@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh: everything "make check" runs, with one closing line of totals:
 # the gcc build and its hardening and a clang build, both with warnings as errors,
-# scan-build, unit tests (plain and ASan+UBSan), integration tests in
+# scan-build, unit tests (plain and ASan+UBSan), the simulator's asserted
+# small meshes (plain and ASan+UBSan), integration tests in
 # network namespaces (against both builds), and a short libFuzzer run of
 # every harness.
 set -u
@@ -52,7 +53,8 @@ scan() {
 	rm -rf build-scan
 	scan-build --use-cc=clang --status-bugs -o "$dir" make -s -j"$jobs" \
 	    CC=clang BUILD=build-scan all build-scan/unit-tests \
-	    build-scan/bench-watch build-scan/bench-dp 2>&1 | tee "$dir/log"
+	    build-scan/bench-watch build-scan/bench-dp build-scan/rpn-sim 2>&1 |
+	    tee "$dir/log"
 	rc=${PIPESTATUS[0]}
 	n=$(sed -nE 's/^scan-build: ([0-9]+) bugs? found.*/\1/p' "$dir/log")
 	if [ "$rc" -eq 0 ]; then
@@ -64,18 +66,34 @@ scan() {
 	fi
 }
 
+# The simulator under the sanitizers: a small mesh through every phase,
+# with real crypto, loss, duplication and a restart.
+sim_san() {
+	if make -s -j"$jobs" SANITIZE=address,undefined build-san/rpn-sim &&
+	    ASAN_OPTIONS=detect_leaks=1 build-san/rpn-sim --nodes 30 --loss 0.05 \
+	    --dup 0.05 --idle 60 --seed 3 | tail -1 | grep -q '^sim '; then
+		echo "1 passed, 0 failed"
+	else
+		echo "0 passed, 1 failed"
+	fi
+}
+
 stage "build (gcc, -Werror)" build DEVELOPER=1
 stage "hardening (PIE, RELRO...)" tests/check-hardening.sh build
 stage "layers (make check-layers)" tests/check-layers.sh build
 stage "build (clang, -Werror)" build CC=clang BUILD=build-clang DEVELOPER=1
 stage "scan-build" scan
 stage "unit" make -s unit
+stage "simulator (make sim)" make -s sim
 stage "build (ASan+UBSan)" build SANITIZE=address,undefined
 stage "unit (ASan+UBSan)" make -s SANITIZE=address,undefined unit
-stage "integration" tests/integration/run.sh build
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+stage "simulator (ASan+UBSan)" sim_san
+# Two tests at a time (each in its own namespaces); those that time
+# something run alone afterwards (run.sh, "# rpn-test: alone").
+RPN_JOBS=${RPN_JOBS:-2} stage "integration" tests/integration/run.sh build
+RPN_JOBS=${RPN_JOBS:-2} ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     stage "integration (ASan+UBSan)" tests/integration/run.sh build-san
-stage "fuzz (${FUZZ_SECONDS:-20}s each)" make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+stage "fuzz (${FUZZ_SECONDS:-10}s each)" make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 
 echo
 echo "=== summary"

@@ -6,14 +6,25 @@
 # every site's LAN and from the internet through both cloud uplinks reaches
 # it, with data checked both ways; a dead backend is withdrawn, a link flap
 # and a restart of rpnd do not stop forwarding; an operator grants a second
-# owner (an unsigned attempt is refused) and revokes a node everywhere.  Everything it makes is
-# removed on exit, even on failure.
+# owner (an unsigned attempt is refused) and revokes a node everywhere.  It
+# ends by printing the web console's enrolment URL and, on a terminal, keeps
+# the mesh up until Enter is pressed.  Everything it makes is removed on
+# exit, even on failure.
 set -u
 export RPN_BUILD=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/integration/lib.sh"
 . "$here/integration/topo.sh"
 set +e
+# The forwarder to the console (the last step) runs in this machine's
+# namespace: stopped by its PID, with its connections, before the rest.
+fwd=
+stop_fwd() {
+	[ -n "$fwd" ] || return 0
+	ps -o pid= --ppid "$fwd" | xargs -r kill 2>/dev/null
+	kill "$fwd" 2>/dev/null
+}
+trap 'rc=$?; stop_fwd; (exit $rc); cleanup' EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '\033[2m%s$ %s\033[0m\n' "$1" "${*:2}"; }
@@ -164,5 +175,38 @@ rpnctl_on cloud status
 step "The kernel state on site A: one table, rules independent of the number of services"
 on sitea nft list table inet rpn | sed -n '1,40p'
 echo "   ..."
+
+step "The web console: an operator enrols this machine's browser with rpnctl web enroll"
+# rpnctl waits (in the cloud node's namespace) until a browser uses the code.
+ctl cloud web enroll me >"$W/enroll.url" 2>"$W/enroll.err" &
+show cloud 'rpnctl web enroll me &'
+wait_until 50 0.1 'grep -q "^http" "$W/enroll.url"'
+url=$(head -n1 "$W/enroll.url")
+if [ -z "$url" ]; then
+	printf '   rpnctl web enroll printed no URL: %s\n' "$(cat "$W/enroll.err")"
+elif [ -t 0 ]; then
+	# The namespace's 127.0.0.1 is not this machine's: a forwarder from
+	# this machine's 127.0.0.1:7481 into it (the way ssh -L reaches a real
+	# node), unless something here already listens there.
+	if [ -z "$(ss -Hltn 'sport = :7481' 2>/dev/null)" ]; then
+		socat TCP-LISTEN:7481,bind=127.0.0.1,reuseaddr,fork \
+		    EXEC:"ip netns exec $(ns cloud) socat STDIO TCP\:127.0.0.1\:7481" \
+		    >/dev/null 2>&1 &
+		fwd=$!
+		wait_for 30 0.1 sh -c "ss -Hltn 'sport = :7481' | grep -q ." || true
+		printf '   this machine'\''s 127.0.0.1:7481 is forwarded into the cloud node'\''s namespace (socat, PID %s):\n' "$fwd"
+		printf '   open this in a browser on this machine (with ssh -L 7481:127.0.0.1:7481, from yours):\n\n'
+	else
+		printf '   127.0.0.1:7481 is taken on this machine; run the browser in the namespace instead:\n'
+		printf '   ip netns exec %s chromium --no-sandbox --user-data-dir=/tmp/rpn-demo-chromium %s\n\n' "$(ns cloud)" "$url"
+	fi
+	printf '       \033[1m%s\033[0m\n\n' "$url"
+	printf '   It makes a key in the browser, the code proves it, rpnctl enrols it as operator "me";\n'
+	printf '   then the console shows the members, services and audit log live. The code works once, for 10 minutes.\n'
+	read -r -p "   Press Enter to stop the mesh. " _
+else
+	printf '   the enrolment URL (in the cloud node'\''s namespace): %s\n' "$url"
+	printf '   (stdin is not a terminal: not waiting; run make demo in a terminal to open the console)\n'
+fi
 
 step "Done: the namespaces, processes and files are removed now"

@@ -17,6 +17,8 @@ W=$(mktemp -d "/tmp/rpn-$TEST.XXXXXX")
 chmod 755 "$W"
 # rpn init makes the mesh's first operator key here, not in root's home.
 export RPN_OPERATOR_KEY="$W/operator.key"
+# The console's pages: the source tree's, unless a test serves its own.
+: "${RPN_WEB_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/ctl/web}"
 NSLIST=()
 _status=FAILED
 
@@ -111,8 +113,10 @@ start() {
 	rm -f "$(sock "$name")"
 	# Not through a shell function: $! must be rpnd itself (ip netns exec
 	# execs in place).
+	# (RPN_WEB_ROOT empty: an rpnd from before the console, t-upgrade's)
 	ip netns exec "$(ns "$name")" "$RPN_BUILD/rpnd" -d -s "$(sock "$name")" \
-	    -S "$W/$name/state" "$@" >>"$W/$name/log" 2>&1 &
+	    -S "$W/$name/state" ${RPN_WEB_ROOT:+--web-root "$RPN_WEB_ROOT"} \
+	    "$@" >>"$W/$name/log" 2>&1 &
 	echo $! > "$W/$name/pid"
 	disown $!
 	# The parent makes the socket; connections wait in its backlog until

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR [TEST...]: run integration tests one at a time, each bounded in time.
+# run.sh BUILD_DIR [TEST...]: run integration tests, each bounded in time
+# (one at a time unless RPN_JOBS says otherwise).
 set -u
 BUILD=${1:?usage: run.sh BUILD_DIR [TEST...]}
 shift
@@ -24,23 +25,64 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # rpnd runs its engine as _rpn and refuses to start without that user.
 "$here/../../deploy/mkuser.sh" || exit 1
-for t in "${tests[@]}"; do
-	[ -f "$t" ] || t="$here/${t%.sh}.sh"
-	name=$(basename "$t" .sh)
-	start=$(date +%s)
-	# One file per run: two runs of the same test at once keep their own.
-	out=$(mktemp "/tmp/rpn-it-$name.XXXXXX")
-	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"$out" 2>&1
-	rc=$?
-	secs=$(( $(date +%s) - start ))
+# RPN_JOBS=N runs up to N tests at once (each in its own namespaces, so
+# they cannot meet); a test whose file says "# rpn-test: alone" (it times
+# something, or loads the machine) runs by itself after the others.
+jobs=${RPN_JOBS:-1}
+declare -A started=() out_of=()
+finish() {	# finish NAME RC: count and print one test's result
+	local name=$1 rc=$2 out=${out_of[$1]} secs=$(( $(date +%s) - ${started[$1]} ))
 	case $rc in
 	0)  pass=$((pass + 1)); echo "[OK]      $name (${secs}s)";;
 	77) skipn=$((skipn + 1)); echo "[SKIPPED] $name: $(grep -m1 'SKIP:' "$out" | sed 's/.*SKIP: //')";;
 	*)  failn=$((failn + 1)); failed+=("$name"); echo "[FAILED]  $name (exit $rc, ${secs}s)"
 	    sed 's/^/    /' "$out";;
 	esac
-	[ $rc -eq 0 ] && [ -n "${RPN_VERBOSE:-}" ] && sed 's/^/    /' "$out"
+	[ "$rc" -eq 0 ] && [ -n "${RPN_VERBOSE:-}" ] && sed 's/^/    /' "$out"
 	rm -f "$out"
+}
+declare -A pid_of=()
+reap() {	# reap: wait for one running test to end
+	local name rc
+	local done_pid=
+	wait -n -p done_pid "${pid_of[@]}"
+	rc=$?
+	for name in "${!pid_of[@]}"; do
+		[ "${pid_of[$name]}" = "$done_pid" ] || continue
+		unset "pid_of[$name]"
+		finish "$name" "$rc"
+		return
+	done
+}
+launch() {	# launch FILE: start one test in the background
+	local t=$1 name
+	name=$(basename "$t" .sh)
+	started[$name]=$(date +%s)
+	# One file per run: two runs of the same test at once keep their own.
+	out_of[$name]=$(mktemp "/tmp/rpn-it-$name.XXXXXX")
+	timeout -k 10 "${RPN_TEST_TIMEOUT:-300}" bash "$t" >"${out_of[$name]}" 2>&1 &
+	pid_of[$name]=$!
+}
+# A test whose file says "# rpn-test: long" starts first, so that the
+# others run beside it instead of leaving it to run on its own at the end.
+long=() rest=()
+for t in "${tests[@]}"; do
+	[ -f "$t" ] || t="$here/${t%.sh}.sh"
+	if grep -q '^# rpn-test: long' "$t"; then long+=("$t"); else rest+=("$t"); fi
+done
+alone=()
+for t in "${long[@]}" "${rest[@]}"; do
+	if [ "$jobs" -gt 1 ] && grep -q '^# rpn-test: alone' "$t"; then
+		alone+=("$t")
+		continue
+	fi
+	while [ "${#pid_of[@]}" -ge "$jobs" ]; do reap; done
+	launch "$t"
+done
+while [ "${#pid_of[@]}" -gt 0 ]; do reap; done
+for t in "${alone[@]}"; do
+	launch "$t"
+	reap
 done
 echo "$pass passed, $failn failed, $skipn skipped"
 [ $failn -eq 0 ]

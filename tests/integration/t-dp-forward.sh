@@ -40,7 +40,7 @@ ctl siteb service add intra tcp/8081 --to 100.64.2.10:81 >/dev/null
 wait_until 100 0.02 'programmed cloud intra && programmed sitea intra' || fail "intra not programmed"
 [ "$(http clia http://100.64.1.1:8081/)" = intra ] || fail "private service refused to a member site's LAN"
 [ -z "$(http inet http://198.51.100.2:8081/ 2)" ] || fail "private service answered the internet"
-nsx cloud nft list chain inet rpn pre | grep 'counter packets [1-9]' >/dev/null ||
+nsx cloud nft list chain inet rpn pre_dnat | grep 'counter packets [1-9]' >/dev/null ||
     fail "the refused connection was not counted"
 say "private service: reached from clia, refused to the internet (and counted)"
 ctl siteb service add partner tcp/8082 --to 100.64.2.10:81 --allow 203.0.113.10/32 >/dev/null

@@ -5,6 +5,7 @@
 # answers again it comes back.  Status shows each backend's health and
 # since when.  Fails on the code before: such targets were accepted and a
 # dead backend kept its share of connections.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 

@@ -6,6 +6,7 @@
 # something the kernel does not hold.  Fails on the code before: after a
 # foreign element delete the next batch's acks stayed in the socket and a
 # deleted table was never restored.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 

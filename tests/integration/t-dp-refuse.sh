@@ -5,6 +5,7 @@
 # the failure is logged once (not once per try), and status says what was
 # not programmed and why.  Fails on the code before: the whole transaction
 # failed, every retry with it, and nothing new was programmed on the node.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 

@@ -5,6 +5,7 @@
 # 0 broken, 0 refused.  rpn's table, rules and routes stay until "rpnd
 # --teardown" (or "rpn leave").  Fails on the code before: SIGTERM removed
 # the table and new connections were refused for about a second.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 

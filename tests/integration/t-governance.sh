@@ -1,6 +1,7 @@
 # t-governance.sh: operators sign policy; every node enforces it on the
 # records it receives.  Records forged by a member's own key (rpn-tool),
 # skipping the sender's checks, are refused everywhere and counted.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 
 hub

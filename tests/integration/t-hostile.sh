@@ -1,6 +1,7 @@
 # t-hostile.sh: garbage, boxes of protocol version 1, tampered, replayed,
 # old-version and outsider records sent at a live node are refused and
 # counted, and change nothing.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 
 hub

@@ -48,6 +48,7 @@ declare -A OUT=(
 	["rpnctl service show NAME --json"]="$W/out/show.json"
 	["rpnctl operator list --json"]="$W/out/operators.json"
 	["rpnctl audit --json"]="$W/out/audit.json"
+	["rpnctl web enroll --json"]="$W/out/enroll.json"
 )
 
 rpn cloud init --name cloud --json > "$W/out/init.json"
@@ -81,6 +82,9 @@ ctl sitea service list --json > "$W/out/list.json"
 ctl sitea service show web --json > "$W/out/show.json"
 ctl sitea operator list --json > "$W/out/operators.json"
 ctl sitea audit --json > "$W/out/audit.json"
+# no browser comes: the URL is printed at once, then it gives up (exit 1)
+ctl sitea web enroll phone --timeout 1s --json > "$W/out/enroll.json" 2>/dev/null &&
+    fail "rpnctl web enroll succeeded without a browser"
 say "ran ${#OUT[@]} commands with --json on a three-node mesh"
 
 # Compare each documented command's example with what it printed.

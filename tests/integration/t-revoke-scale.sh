@@ -1,5 +1,6 @@
 # t-revoke-scale.sh: at N = 20, an operator's revocation reaches every
 # member within 2 s: each lists the node as revoked.
+# rpn-test: alone (it times something, or loads the machine: run.sh runs it by itself)
 . "$(dirname "$0")/lib.sh"
 
 N=20

@@ -1,4 +1,5 @@
 # t-token-race.sh: one token, two joins at the same instant through two members: one node is admitted.
+# rpn-test: long (20 rounds: about 2.5 minutes)
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=20

@@ -28,7 +28,9 @@ expect_fail "used token" "already used" rpn n3 join "$(addr n1)" --token "$good"
 wait_until 50 0.1 '[ "$(count_alive n2)" -eq 2 ]' || fail "n2 not settled"
 expect_fail "used token via n2" "already used" rpn n3 join "$(addr n2)" --token "$good" --name n3
 expect_fail "taken name" "taken" rpn n3 join "$(addr n1)" --token "$(ctl n1 invite)" --name n2
-expect_fail "nobody listening" "failed" rpn n3 join 198.51.100.99 --token "$(ctl n1 invite)" --name n3
+# (--timeout 10s, the least: it retries for its timeout, 2 min by default)
+expect_fail "nobody listening" "failed" rpn n3 join 198.51.100.99 --token "$(ctl n1 invite)" \
+    --name n3 --timeout 10s
 # nothing of the failures stuck: n3 can still join
 rpn n3 join "$(addr n1)" --token "$(ctl n1 invite)" --name n3 >/dev/null
 wait_until 100 0.1 '[ "$(count_alive n1)" -eq 3 ]' || fail "n3 did not join after the refusals"

@@ -15,6 +15,8 @@
 #include <sodium.h>
 
 #include "ctl/client.h"
+#include "ctl/operator.h"
+#include "node/core/httpsig.h"
 #include "node/core/dataplane.h"
 #include "node/core/keys.h"
 #include "node/core/state.h"
@@ -29,6 +31,7 @@
 #include "proto/token.h"
 
 static void	die(const char *) __attribute__((noreturn));
+static void	usage(void) __attribute__((noreturn));
 
 static void
 die(const char *msg)
@@ -160,7 +163,7 @@ load_member(const char *dir, uint8_t sk[SECRET_KEY], struct state_snap *s)
 		die("cannot open the state directory");
 	if (keys_load(fd, NODE_KEY_FILE, sk, err, sizeof(err)) == -1)
 		die(err);
-	if (state_load(fd, s, &absent, err, sizeof(err)) == -1 || absent ||
+	if (state_load(fd, NULL, s, &absent, err, sizeof(err)) == -1 || absent ||
 	    !s->joined)
 		die("no usable state file");
 	close(fd);
@@ -183,6 +186,36 @@ own_record(const struct state_snap *s, const uint8_t id[WIRE_KEY], size_t *len)
 	}
 	die("no own node record in the state file");
 	return NULL;
+}
+
+/*
+ * resign_own - the member's own node record signed again at another
+ * version: its own plus ahead, or version 1000 when ahead is 0 (older
+ * than anything the mesh holds).  env is the caller's to release.
+ */
+static void
+resign_own(const struct state_snap *s, const uint8_t sk[SECRET_KEY],
+    uint64_t ahead, struct buf *env)
+{
+	struct rec_head		 h;
+	struct rec_node		 nd;
+	const uint8_t		*rec, *author, *body;
+	size_t			 len, bodylen;
+	struct buf		 nb;
+	uint8_t			 mid[WIRE_MESH_ID];
+
+	rec = own_record(s, sk + 32, &len);
+	if (env_peek(rec, len, &author, &body, &bodylen) == -1 ||
+	    rec_node_decode(body, bodylen, &h, &nd) == -1)
+		die("cannot read the node record");
+	buf_init(&nb, WIRE_MAX_RECORD);
+	buf_init(env, WIRE_MAX_RECORD);
+	env_mesh_id(mid, s->root);
+	if (rec_node_encode(&nb, ahead ? h.version + ahead : 1000,
+	    ahead ? h.flags : 0, &nd) == -1 ||
+	    env_seal(env, sk, mid, nb.p, nb.len) == -1)
+		die("cannot sign");
+	buf_release(&nb);
 }
 
 static void
@@ -266,6 +299,278 @@ box_seeds(const char *dir, int *k, const struct buf *ping)
 	buf_release(&b);
 }
 
+/* Seeds for fuzz-api: "METHOD PATH?QUERY", a newline, the body. */
+static void
+api_seeds(const char *dir)
+{
+	static const char *const reqs[] = {
+		"GET /api/v1/status\n",
+		"POST /api/v1/services\n{\"name\":\"web\",\"port\":8080,"
+		    "\"proto\":\"tcp\",\"target\":\"100.64.2.10:80\","
+		    "\"node\":\"b\",\"public\":true,\"allow\":"
+		    "[\"203.0.113.0/24\"],\"force\":false}",
+		"DELETE /api/v1/services/web?node=b\n",
+		"POST /api/v1/revoke\n{\"node\":\"b\",\"statements\":"
+		    "[\"YWJj\"],\"signatures\":[\"AQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+		    "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ==\"]}",
+		"POST /api/v1/lans/approve\n{\"node\":\"b\",\"prefixes\":"
+		    "[\"192.0.2.0/24\"]}",
+		"POST /api/v1/operators\n{\"name\":\"al\",\"key\":"
+		    "\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"}",
+		"POST /api/v1/enroll\n{\"code\":\"q83vEjRWeJCrze8SNFZ4kA\"}",
+	};
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		seed(dir, "fuzz-api", (int)i, 0xff, (const uint8_t *)reqs[i],
+		    strlen(reqs[i]));
+}
+
+/*
+ * A request for httpsig from a URL: scheme://authority[/path][?query],
+ * a fragment dropped.  The strings are u's, cut up, and one copy: the
+ * path, which the caller frees.
+ */
+static int
+url_req(char *u, struct httpsig_req *r)
+{
+	char	*s, *q;
+
+	if ((q = strchr(u, '#')) != NULL)
+		*q = '\0';
+	if ((q = strchr(u, '?')) != NULL) {
+		*q = '\0';
+		r->query = q + 1;
+	}
+	if ((s = strstr(u, "://")) == NULL || s == u)
+		return -1;
+	*s = '\0';
+	r->scheme = u;
+	s += 3;
+	if ((q = strchr(s, '/')) == NULL) {
+		r->path = strdup("/");
+		r->authority = s;
+	} else {
+		r->path = strdup(q);
+		*q = '\0';
+		r->authority = s;
+	}
+	return r->path != NULL && *r->authority != '\0' ? 0 : -1;
+}
+
+/* The seeds of fuzz-httpsig: requests signed as its header says. */
+static void
+httpsig_seeds(const char *dir, int *k)
+{
+	static const struct {
+		uint8_t		 flags;
+		const char	*method, *url, *body;
+	} reqs[] = {
+		{ 0x03, "GET", "http://127.0.0.1:7481/api/v1/status", NULL },
+		{ 0x03, "POST", "http://127.0.0.1:7481/api/v1/services?x=1",
+		  "{\"name\":\"web\",\"port\":8080}" },
+		{ 0x02, "DELETE", "http://127.0.0.1:7481/api/v1/services/web?",
+		  NULL },
+		{ 0x01, "POST", "http://127.0.0.1:7481/api/v1/enroll",
+		  "{\"code\":\"x\"}" },
+	};
+	uint8_t		 pk[32], sk[64];
+	struct buf	 b;
+	char		 si[HTTPSIG_SIG_INPUT_MAX], sg[HTTPSIG_SIG_MAX];
+	char		 cd[HTTPSIG_DIGEST_MAX], u[256];
+	const char	*rfc_si = "sig-b26=(\"date\" \"@method\" \"@path\" "
+	    "\"@authority\" \"content-type\" \"content-length\")"
+	    ";created=1618884473;keyid=\"test-key-ed25519\", other=(\"x-extra\""
+	    ";sf \"@query\" \"@request-target\" \"@scheme\");b;d=1.5;t=tok"
+	    ";y=:AAAA:;n=-3";
+
+	crypto_sign_seed_keypair(pk, sk, (const uint8_t *)
+	    "fuzz-httpsig-seed-0123456789abc!");
+	buf_init(&b, 4096);
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct httpsig_req	 r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(u, sizeof(u), "%s", reqs[i].url);
+		if (url_req(u, &r) != 0)
+			die("bad seed URL");
+		r.method = reqs[i].method;
+		r.body = (const uint8_t *)reqs[i].body;
+		r.body_len = reqs[i].body != NULL ? strlen(reqs[i].body) : 0;
+		if (httpsig_sign(&r, sk, 1800000000, "seed-nonce", si,
+		    sizeof(si), sg, sizeof(sg), cd, sizeof(cd)) != 0)
+			die("cannot sign a seed");
+		buf_reset(&b);
+		buf_put(&b, r.method, strlen(r.method) + 1);
+		buf_put(&b, r.path, strlen(r.path) + 1);
+		free((char *)r.path);
+		r.path = NULL;
+		buf_put(&b, r.query != NULL ? r.query : "",
+		    (r.query != NULL ? strlen(r.query) : 0) + 1);
+		buf_put(&b, si, strlen(si) + 1);
+		buf_put(&b, sg, strlen(sg) + 1);
+		buf_put(&b, cd, strlen(cd) + 1);
+		buf_put(&b, "x", 2);
+		if (r.body_len > 0)
+			buf_put(&b, r.body, r.body_len);
+		seed(dir, "fuzz-httpsig", (*k)++, (uint8_t)(reqs[i].flags |
+		    (r.query == NULL ? 0x08 : 0)), b.p, b.len);
+	}
+	{
+		/* RFC 9421's B.2.6, with a label of odd parameters next to it */
+		const char	*parts[] = { "POST", "/foo", "param=Value&Pet=dog",
+		    rfc_si, "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jr"
+		    "nDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:, "
+		    "other=?1", "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2"
+		    "svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:, "
+		    "md5=\"x\"", "a, b" };
+
+		buf_reset(&b);
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			buf_put(&b, parts[i], strlen(parts[i]) + 1);
+		buf_put(&b, "{\"hello\": \"world\"}", 18);
+	}
+	seed(dir, "fuzz-httpsig", (*k)++, 0x03, b.p, b.len);
+	buf_release(&b);
+}
+
+/*
+ * sign-message KEYFILE B64: an operator's Ed25519 signature of the bytes
+ * B64 holds (standard base64), printed in standard base64: what a browser
+ * does with the "message" of the API's 428 answer (docs/http.md, "API").
+ */
+static void
+sign_message(const char *keyfile, const char *b64msg)
+{
+	struct opkey	 k;
+	uint8_t		*msg, sig[WIRE_SIG];
+	char		 err[300], out[sodium_base64_ENCODED_LEN(WIRE_SIG,
+			    sodium_base64_VARIANT_ORIGINAL)];
+	size_t		 n, cap = strlen(b64msg);
+	const char	*end;
+
+	if (opkey_load(keyfile, &k, err, sizeof(err)) == -1)
+		die(err);
+	if ((msg = malloc(cap + 1)) == NULL)
+		die("out of memory");
+	if (sodium_base642bin(msg, cap + 1, b64msg, strlen(b64msg), NULL, &n,
+	    &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    *end != '\0')
+		die("the message is not standard base64");
+	crypto_sign_detached(sig, NULL, msg, n, k.sk);
+	opkey_clear(&k);
+	free(msg);
+	sodium_bin2base64(out, sizeof(out), sig, sizeof(sig),
+	    sodium_base64_VARIANT_ORIGINAL);
+	printf("%s\n", out);
+}
+
+/*
+ * http-sign KEYFILE METHOD URL [BODYFILE] [--created UNIX] [--nonce N]:
+ * the headers that sign a request as docs/http.md says, one per line, for
+ * curl.  In a test:
+ *   mapfile -t H < <(rpn-tool http-sign "$key" POST "$url" body.json)
+ *   curl -sS "${H[@]/#/-H}" --data-binary @body.json "$url"
+ */
+static void
+http_sign(int argc, char **argv)
+{
+	struct httpsig_req	 r;
+	struct opkey		 k;
+	const char		*bodyfile = NULL, *nonce = NULL;
+	char			 si[HTTPSIG_SIG_INPUT_MAX], sg[HTTPSIG_SIG_MAX];
+	char			 cd[HTTPSIG_DIGEST_MAX], err[512], gen[32];
+	char			*u, *end;
+	uint8_t			*body = NULL, rnd[16];
+	size_t			 len = 0, cap = 0, n;
+	long long		 created = (long long)time(NULL);
+	FILE			*f;
+
+	memset(&r, 0, sizeof(r));
+	for (int i = 5; i < argc; i++) {
+		if (strcmp(argv[i], "--created") == 0 && i + 1 < argc) {
+			created = strtoll(argv[++i], &end, 10);
+			if (*end != '\0' || end == argv[i])
+				die("--created: not a number");
+		} else if (strcmp(argv[i], "--nonce") == 0 && i + 1 < argc)
+			nonce = argv[++i];
+		else if (bodyfile == NULL && argv[i][0] != '-')
+			bodyfile = argv[i];
+		else
+			usage();
+	}
+	if (opkey_load(argv[2], &k, err, sizeof(err)) != 0)
+		die(err);
+	if ((u = strdup(argv[4])) == NULL || url_req(u, &r) != 0)
+		die("URL: scheme://host[:port]/path[?query]");
+	r.method = argv[3];
+	if (bodyfile != NULL) {
+		if ((f = fopen(bodyfile, "rb")) == NULL)
+			die("cannot open the body file");
+		do {
+			if (len == cap && (body = realloc(body,
+			    cap = cap * 2 + 4096)) == NULL)
+				die("out of memory");
+			n = fread(body + len, 1, cap - len, f);
+			len += n;
+		} while (n > 0);
+		if (ferror(f))
+			die("cannot read the body file");
+		fclose(f);
+		r.body = body;
+		r.body_len = len;
+	}
+	if (nonce == NULL) {
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2base64(gen, sizeof(gen), rnd, sizeof(rnd),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		nonce = gen;
+	}
+	if (httpsig_sign(&r, k.sk, created, nonce, si, sizeof(si), sg,
+	    sizeof(sg), cd, sizeof(cd)) != 0)
+		die("cannot sign (a nonce is 1 to 64 visible characters)");
+	opkey_clear(&k);
+	printf("Signature-Input: %s\nSignature: %s\n", si, sg);
+	if (cd[0] != '\0')
+		printf("Content-Digest: %s\n", cd);
+	free(body);
+	free((char *)r.path);
+	free(u);
+}
+
+/* Seeds for fuzz-wire's operator statements (mode 8): one of each kind. */
+static void
+oprec_seeds(const char *dir, int *k, const uint8_t key[WIRE_KEY])
+{
+	struct oprec	 o;
+	struct buf	 b;
+	const uint8_t	 kinds[] = { REC_OPERATOR, REC_GRANT, REC_REVOKE,
+			    REC_APPROVE, REC_ORDER };
+
+	buf_init(&b, WIRE_MAX_RECORD);
+	for (size_t i = 0; i < sizeof(kinds); i++) {
+		memset(&o, 0, sizeof(o));
+		o.kind = kinds[i];
+		o.version = 1800000000000ULL + i;
+		memcpy(o.subject, key, WIRE_KEY);
+		strcpy(o.name, "web");
+		o.action = 1;
+		o.svc.proto = SVC_TCP;
+		o.svc.port = 8080;
+		o.svc.target = (struct wire_addr){ 4, { 192, 0, 2, 1 }, 80 };
+		o.svc.nallow = 1;
+		parse_prefix("203.0.113.0/24", &o.svc.allow[0], NULL);
+		o.nowners = 1;
+		memcpy(o.owners[0], key, WIRE_KEY);
+		o.nlans = 1;
+		o.lans[0] = o.svc.allow[0];
+		buf_reset(&b);
+		if (oprec_encode(&b, &o) != 0)
+			die("cannot encode a seed statement");
+		seed(dir, "fuzz-wire", (*k)++, 8, b.p, b.len);
+	}
+	buf_release(&b);
+}
+
 /* fuzz_seeds - one valid input per decoder, made by the encoders, as fuzzing seeds. */
 static void
 fuzz_seeds(const char *dir)
@@ -285,7 +590,10 @@ fuzz_seeds(const char *dir)
 	int			 k = 0;
 
 	mkdir(dir, 0755);
-	crypto_sign_keypair(pk, sk);
+	/* Fixed keys: the same seeds every time, so a merge into the kept
+	 * corpus does not trade old seeds for new ones that do the same. */
+	crypto_sign_seed_keypair(pk, sk, (const uint8_t *)
+	    "fuzz-seeds-mesh-0123456789abcde!");
 	env_mesh_id(mid, pk);
 	memset(&nd, 0, sizeof(nd));
 	strcpy(nd.name, "seed");
@@ -347,7 +655,16 @@ fuzz_seeds(const char *dir)
 		seed(dir, "fuzz-wire", k++, 7, b.p, b.len);
 		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
 	}
+	{
+		struct rec_programmed	 pr = { 0x0123456789abcdefull, 3 };
 
+		buf_reset(&b);
+		rec_programmed_encode(&b, 11, &pr);
+		seed(dir, "fuzz-wire", k++, 10, b.p, b.len);
+		seed(dir, "fuzz-envelope", k++, 3, b.p, b.len);
+	}
+
+	httpsig_seeds(dir, &k);
 	seed(dir, "fuzz-config", k++, 1, (const uint8_t *)conf, strlen(conf));
 	{
 		/* A state file that is not in a mesh, with one member's proofs. */
@@ -374,6 +691,18 @@ fuzz_seeds(const char *dir)
 		wire_addr_encode(&mp, &nd.addrs[0]);
 		wire_addr_encode(&mp, &nd.addrs[0]);
 		seed(dir, "fuzz-config", k++, 0, b.p, b.len);
+		{
+			/* The same, as a file: framed, with fuzz-config's key. */
+			struct buf	 w;
+			uint8_t		 key[STATE_MAC];
+
+			memset(key, 0x11, sizeof(key));
+			buf_init(&w, 1 << 20);
+			if (state_wrap(&w, b.p, b.len, key) == -1)
+				die("cannot wrap the state seed");
+			seed(dir, "fuzz-config", k++, 2, w.p, w.len);
+			buf_release(&w);
+		}
 	}
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_JOIN;
@@ -444,6 +773,38 @@ fuzz_seeds(const char *dir)
 		n = dp_svc_pack(&ds, pk2);
 		priv_seed(&b, 0, pk2, n);
 		seed(dir, "fuzz-priv", k++, 0xff, b.p, b.len);
+	}
+	api_seeds(dir);
+	oprec_seeds(dir, &k, pk);
+	{
+		/* fuzz-envelope case 4: a join token's text */
+		struct token	 t;
+		char		 ts[TOKEN_STRLEN + 1];
+
+		memcpy(t.mesh_id, mid, sizeof(t.mesh_id));
+		memset(t.seed, 0x5a, sizeof(t.seed));
+		if (token_encode(&t, ts, sizeof(ts)) != 0)
+			die("cannot encode a seed token");
+		seed(dir, "fuzz-envelope", k++, 4, (const uint8_t *)ts,
+		    strlen(ts));
+	}
+	{
+		/* fuzz-webpath: the split byte, the decoded path, the raw one */
+		static const char *const paths[][2] = {
+			{ "/", "/" },
+			{ "/app.js", "/app.js" },
+			{ "/css/main.css", "/css/main%2Ecss" },
+		};
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			size_t	 dl = strlen(paths[i][0]), rl = strlen(paths[i][1]);
+
+			buf_reset(&b);
+			buf_put(&b, &(uint8_t){ (uint8_t)dl }, 1);
+			buf_put(&b, paths[i][0], dl);
+			buf_put(&b, paths[i][1], rl);
+			seed(dir, "fuzz-webpath", k++, 0xff, b.p, b.len);
+		}
 	}
 	buf_release(&b);
 	buf_release(&e);
@@ -650,8 +1011,9 @@ add_services(const char *sock, int n)
 		snprintf(r.name, sizeof(r.name), "s%06d", i);
 		r.proto = i < 64000 ? 6 : 17;
 		r.port = (uint16_t)(1024 + i % 64000);
-		if (r.port >= RPN_PORT_DEFAULT)	/* rpn's own port is refused */
-			r.port++;
+		/* rpn's own port is refused; the console listens on the next */
+		if (r.port >= RPN_PORT_DEFAULT)
+			r.port += 2;
 		parse_addrport("100.64.9.10:80", 0, &r.target);
 		if (client_call(sock, &r, &d, 60000, err, sizeof(err)) == -1)
 			die(err);
@@ -700,6 +1062,55 @@ udp_serve(const char *port, const char *reply)
 }
 
 /*
+ * state_tamper - flip one bit in the signature of the service record NAME
+ * in a node's state file, in place, leaving the file's MAC as it was:
+ * what a disk error or someone writing the file would leave.
+ */
+static void
+state_tamper(const char *dir, const char *name)
+{
+	struct state_snap	 s;
+	char			 err[256];
+	uint8_t			*raw;
+	long			 size;
+	int			 fd, absent, done = 0;
+	FILE			*f;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
+	    state_load(fd, NULL, &s, &absent, err, sizeof(err)) == -1 || absent)
+		die("cannot read the state file");
+	if ((f = fdopen(openat(fd, STATE_FILE, O_RDWR), "r+")) == NULL ||
+	    fseek(f, 0, SEEK_END) == -1 || (size = ftell(f)) <= 0 ||
+	    (raw = malloc((size_t)size)) == NULL || fseek(f, 0, SEEK_SET) == -1 ||
+	    fread(raw, 1, (size_t)size, f) != (size_t)size)
+		die("cannot read the state file");
+	for (uint32_t i = 0; i < s.records.n && !done; i++) {
+		size_t		 len, bodylen;
+		const uint8_t	*p = wire_items_get(&s.records, i, &len);
+		const uint8_t	*author, *body, *at;
+		struct rec_head	 h;
+
+		if (env_peek(p, len, &author, &body, &bodylen) == -1 ||
+		    rec_head_decode(body, bodylen, &h) == -1 ||
+		    h.kind != REC_SERVICE || h.keylen != strlen(name) ||
+		    memcmp(h.key, name, h.keylen) != 0)
+			continue;
+		if ((at = memmem(raw, (size_t)size, p, len)) == NULL)
+			die("the record is not in the file as it was read");
+		raw[(at - raw) + 1 + WIRE_KEY + 5] ^= 0x10;	/* in the signature */
+		done = 1;
+	}
+	if (!done)
+		die("no service record of that name in the state file");
+	if (fseek(f, 0, SEEK_SET) == -1 ||
+	    fwrite(raw, 1, (size_t)size, f) != (size_t)size || fclose(f) != 0)
+		die("cannot write the state file");
+	free(raw);
+	close(fd);
+	state_snap_release(&s);
+}
+
+/*
  * state_records - what a node's state file holds, one record a line:
  * KIND VERSION FLAGS AUTHOR KEY (KEY as text, "-" when empty), so a test
  * can wait for the file to catch up with what the node shows instead of
@@ -710,13 +1121,14 @@ state_records(const char *dir)
 {
 	static const char *const kinds[] = { [REC_NODE] = "node",
 	    [REC_INVITE] = "invite", [REC_SERVICE] = "service",
-	    [REC_HEALTH] = "health", [REC_NOTICE] = "notice" };
+	    [REC_HEALTH] = "health", [REC_NOTICE] = "notice",
+	    [REC_PROGRAMMED] = "programmed" };
 	struct state_snap	 s;
 	char			 err[256];
 	int			 fd, absent;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1 ||
-	    state_load(fd, &s, &absent, err, sizeof(err)) == -1)
+	    state_load(fd, NULL, &s, &absent, err, sizeof(err)) == -1)
 		die("cannot read the state file");
 	close(fd);
 	if (absent)
@@ -909,6 +1321,7 @@ usage(void)
 	    "       rpn-tool v1-box STATE_DIR ADDR[:PORT] TARGET_ID\n"
 	    "       rpn-tool outsider ADDR[:PORT] TARGET_ID MESH_ID\n"
 	    "       rpn-tool state-records STATE_DIR\n"
+	    "       rpn-tool state-tamper STATE_DIR SERVICE\n"
 	    "       rpn-tool statement STATE_DIR ADDR[:PORT] TARGET_ID grant NAME\n"
 	    "                PROTO/PORT OWNER_ID [public] | revoke NODE_ID NAME\n"
 	    "                | operator PUBKEY NAME\n"
@@ -916,6 +1329,9 @@ usage(void)
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
 	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
+	    "       rpn-tool http-sign KEYFILE METHOD URL [BODYFILE]\n"
+	    "                [--created UNIX] [--nonce N]\n"
+	    "       rpn-tool sign-message KEYFILE B64\n"
 	    "       rpn-tool add-services SOCKET N\n"
 	    "       rpn-tool udp-serve PORT [REPLY]\n");
 	exit(2);
@@ -933,6 +1349,10 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "fuzz-seeds") == 0) {
 		fuzz_seeds(argv[2]);
+	} else if (strcmp(argv[1], "http-sign") == 0 && argc >= 5) {
+		http_sign(argc, argv);
+	} else if (strcmp(argv[1], "sign-message") == 0 && argc == 4) {
+		sign_message(argv[2], argv[3]);
 	} else if (strcmp(argv[1], "udp-serve") == 0 && (argc == 3 || argc == 4)) {
 		udp_serve(argv[2], argc == 4 ? argv[3] : NULL);
 	} else if (strcmp(argv[1], "statement") == 0 && argc >= 8) {
@@ -942,6 +1362,8 @@ main(int argc, char **argv)
 		rogue_svc_req(argv[2], argv[3], argv[4], argv[6]);
 	} else if (strcmp(argv[1], "state-records") == 0 && argc == 3) {
 		state_records(argv[2]);
+	} else if (strcmp(argv[1], "state-tamper") == 0 && argc == 4) {
+		state_tamper(argv[2], argv[3]);
 	} else if (strcmp(argv[1], "add-services") == 0 && argc == 4) {
 		add_services(argv[2], atoi(argv[3]));
 	} else if (strcmp(argv[1], "capture") == 0 && argc == 7) {
@@ -957,17 +1379,20 @@ main(int argc, char **argv)
 		junk[0] = BOX_MAGIC;	/* looks like a box, fails to open */
 		send_dgram(argv[2], junk, sizeof(junk));
 	} else if (strcmp(argv[1], "forged") == 0 && argc == 5) {
-		uint8_t	*copy;
+		struct buf	 env;
 
+		/*
+		 * A record of the member's, a version far ahead of its own,
+		 * its signature tampered with in transit: newer than what the
+		 * target holds, so it is checked (a tampered copy of a version
+		 * held already is dropped as stale unchecked).
+		 */
 		load_member(argv[2], sk, &s);
 		unhex(argv[4], target, WIRE_KEY);
-		rec = own_record(&s, sk + 32, &len);
-		if ((copy = malloc(len)) == NULL)
-			die("oom");
-		memcpy(copy, rec, len);
-		copy[len - 5] ^= 0x01;		/* tampered in transit */
-		send_record(argv[3], target, copy, len);
-		free(copy);
+		resign_own(&s, sk, 1000000, &env);
+		env.p[1 + WIRE_KEY] ^= 0x01;	/* the signature's first byte */
+		send_record(argv[3], target, env.p, env.len);
+		buf_release(&env);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "replay") == 0 && argc == 6) {
 		struct state_snap	 old;
@@ -978,7 +1403,7 @@ main(int argc, char **argv)
 		load_member(argv[3], sk, &s);
 		unhex(argv[5], target, WIRE_KEY);
 		if ((fd = open(argv[2], O_RDONLY | O_DIRECTORY)) == -1 ||
-		    state_load(fd, &old, &absent, err, sizeof(err)) == -1 ||
+		    state_load(fd, NULL, &old, &absent, err, sizeof(err)) == -1 ||
 		    absent)
 			die("cannot read the old state file");
 		close(fd);
@@ -993,28 +1418,13 @@ main(int argc, char **argv)
 		send_v1_box(argv[3], sk, target, rec, len);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "old-version") == 0 && argc == 5) {
-		struct rec_head		 h;
-		struct rec_node		 nd;
-		const uint8_t		*author, *body;
-		size_t			 bodylen;
-		struct buf		 nb, env;
-		uint8_t			 mid[WIRE_MESH_ID];
+		struct buf	 env;
 
+		/* Properly signed, but older than anything the mesh holds. */
 		load_member(argv[2], sk, &s);
 		unhex(argv[4], target, WIRE_KEY);
-		rec = own_record(&s, sk + 32, &len);
-		if (env_peek(rec, len, &author, &body, &bodylen) == -1 ||
-		    rec_node_decode(body, bodylen, &h, &nd) == -1)
-			die("cannot read the node record");
-		/* Properly signed, but older than anything the mesh holds. */
-		buf_init(&nb, WIRE_MAX_RECORD);
-		buf_init(&env, WIRE_MAX_RECORD);
-		env_mesh_id(mid, s.root);
-		if (rec_node_encode(&nb, 1000, 0, &nd) == -1 ||
-		    env_seal(&env, sk, mid, nb.p, nb.len) == -1)
-			die("cannot sign");
+		resign_own(&s, sk, 0, &env);
 		send_record(argv[3], target, env.p, env.len);
-		buf_release(&nb);
 		buf_release(&env);
 		state_snap_release(&s);
 	} else if (strcmp(argv[1], "replay-services") == 0 && argc == 5) {
@@ -1023,7 +1433,7 @@ main(int argc, char **argv)
 		char	 err[256];
 
 		unhex(argv[4], target, WIRE_KEY);
-		if (fd == -1 || state_load(fd, &s, &absent, err,
+		if (fd == -1 || state_load(fd, NULL, &s, &absent, err,
 		    sizeof(err)) == -1 || absent)
 			die("no usable old state file");
 		close(fd);
