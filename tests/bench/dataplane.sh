@@ -4,11 +4,16 @@
 #   1. throughput and latency, client -> site router A -> site router B ->
 #      server: plain routing, hand-written nft NAT, rpn, wireguard-go, nebula,
 #      haproxy (interleaved RUNS times; medians; ratios to plain routing);
-#   2. nftables programming through rpn's own code: cold sync, one update;
+#   2. nftables programming through rpn's own code: cold sync, one update,
+#      and the longest stall of forwarding while 100k services are synced;
 #   3. "service add" to forwarding on every one of 10 nodes (real connects);
-#   4. rpnd's memory with 100k services, and its restart.
+#   4. rpnd's memory with 100k services, and its restart;
+#   5. "service add" on one of PROG_N=100 nodes to committed in every node's
+#      kernel, ADDS=20 times (p50/p99/max, from the nodes' own log stamps).
 #
-#   SECS=5 RUNS=3 MODES="routed nat rpn wggo nebula haproxy" SECTIONS="1 2 3 4"
+#   SECS=5 RUNS=3 MODES="routed nat rpn wggo nebula haproxy" SECTIONS="1 2 3 4 5"
+#   CHUNK=2000 BIG2=100000 STALL_RUNS=3 (section 2)
+#   PROG_N=100 ADDS=20 CHECKS=3 SETTLE5=20 GAP5=1 (section 5)
 #   KEEP=1 keeps the logs of every rpnd
 # Addresses: RFC 5737 and 100.64.0.0/10 only, inside the namespaces.
 set -u
@@ -16,7 +21,7 @@ B=$(cd "${RPN_BUILD:-build}" && pwd)
 SECS=${SECS:-5}
 RUNS=${RUNS:-3}
 MODES=${MODES:-routed nat rpn wggo nebula haproxy}
-SECTIONS=${SECTIONS:-1 2 3 4}
+SECTIONS=${SECTIONS:-1 2 3 4 5}
 P=rpnbd
 W=$(mktemp -d /tmp/rpn-dpbench.XXXXXX)
 export RPN_OPERATOR_KEY="$W/operator.key"	# not in root's home
@@ -50,9 +55,10 @@ for s in $SECTIONS; do
 			haproxy) need_tools+=(haproxy);;
 			esac
 		done;;
-	2)	need_tools+=("$B/bench-dp");;
+	2)	need_tools+=("$B/bench-dp" socat);;
 	3)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
-	4)	need_tools+=("$B/rpnd" "$B/rpn-tool");;
+	4)	need_tools+=("$B/rpnd" "$B/rpn-tool" curl);;
+	5)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
 	esac
 done
 missing=()
@@ -239,27 +245,120 @@ section1() {
 }
 
 # ---------------------------------------------------------------- section 2
+# stall CHUNK: while bench-dp syncs $BIG2 services into a table that already
+# forwards tcp/1000 (a restart, a resync), a client loops new connections
+# through that service and one long connection echoes a line at a time;
+# prints the longest gap between successes that overlaps the sync, for each.
+stall() {
+	local chunk=$1 out s0 s1
+	mkns cl; mkns dp; mkns sv
+	vlink cl a0 192.0.2.2/24 dp l0 192.0.2.1/24
+	vlink dp l1 203.0.113.1/24 sv b0 203.0.113.2/24
+	x cl ip route add default via 192.0.2.1
+	x sv ip route add default via 203.0.113.1
+	x dp sysctl -qw net.ipv4.ip_forward=1
+	bg sv socat TCP-LISTEN:80,fork,reuseaddr,backlog=256 EXEC:/bin/cat
+	rm -f "$W/stop" "$W/conn.t" "$W/flow.t"
+	# new connections, and one established flow, each as fast as they go
+	# (bounded: 60 s at most); success times kept in memory, written at the end
+	ip netns exec "$P-cl" bash -c '
+		t=(); end=$((SECONDS + 60))
+		while [ ! -e "$1" ] && [ $SECONDS -lt $end ]; do
+			if exec 3<>/dev/tcp/192.0.2.1/1000 2>/dev/null; then
+				echo x >&3 && read -r -t 2 l <&3 && t+=("$EPOCHREALTIME")
+				exec 3>&-
+			fi
+		done
+		printf "%s\n" "${t[@]}" >"$2"' conn "$W/stop" "$W/conn.t" 2>/dev/null &
+	local pc=$!
+	ip netns exec "$P-cl" bash -c '
+		t=(); end=$((SECONDS + 60))
+		while [ ! -e "$1" ] && [ $SECONDS -lt $end ]; do
+			# (re)connect: at the start, and if the flow ever broke
+			until exec 3<>/dev/tcp/192.0.2.1/1000; do
+				[ $SECONDS -lt $end ] || break 2; sleep 0.05
+			done 2>/dev/null
+			while [ ! -e "$1" ] && [ $SECONDS -lt $end ] &&
+			    echo x >&3 && read -r -t 2 l <&3; do
+				t+=("$EPOCHREALTIME")
+			done 2>/dev/null
+			exec 3>&-
+		done
+		printf "%s\n" "${t[@]}" >"$2"' flow "$W/stop" "$W/flow.t" 2>/dev/null &
+	local pf=$!
+	out=$(x dp "$B/bench-dp" "${BIG2:-100000}" 1 "$chunk" 203.0.113.2:80)
+	touch "$W/stop"
+	wait "$pc" "$pf"
+	teardown
+	s0=$(echo "$out" | sed -n 's/.*sync_start=\([0-9.]*\).*/\1/p')
+	s1=$(echo "$out" | sed -n 's/.*sync_end=\([0-9.]*\).*/\1/p')
+	need "the sync's start (bench-dp)" "$s0"
+	local f g
+	for f in conn flow; do
+		[ -s "$W/$f.t" ] || { echo "dataplane.sh: no $f probe answered" >&2; exit 1; }
+		# the longest gap between two successes that overlaps the sync,
+		# and (the noise of this machine) in the second before it
+		g=$(awk -v a="$s0" -v b="$s1" 'NR > 1 && $1 >= a && p <= b {
+			if ($1 - p > m) m = $1 - p }
+			NR > 1 && p >= a - 1.2 && $1 <= a - 0.2 { if ($1 - p > q) q = $1 - p }
+			{p = $1} END {printf "%.1f %.1f", m * 1000, q * 1000}' "$W/$f.t")
+		printf ' %s' "$g"
+	done
+	printf ' %s %s\n' "$(echo "$out" | sed -n 's/.*cold_sync_ms=\([0-9.]*\).*/\1/p')" \
+	    "$(echo "$out" | sed -n 's/.*txns=\([0-9]*\).*/\1/p')"
+}
+
 section2() {
+	local chunk=${CHUNK:-2000}
 	echo
-	echo "2. nftables programming through rpn's own code (dpplan.c, nft.c), one transaction each"
-	printf '   %-10s %16s %18s %18s %12s\n' services "cold sync (ms)" "update p50 (us)" "update p99 (us)" "RSS (MiB)"
-	local n out cold p50 p99 rss
+	echo "2. nftables programming through rpn's own code (dpplan.c, nft.c)"
+	printf '   %-10s %14s %8s %14s %16s %16s %10s\n' services "cold sync (ms)" txns \
+	    "longest (ms)" "update p50 (us)" "update p99 (us)" "RSS (MiB)"
+	local n out cold p50 p99 rss txns lt
 	for n in 1000 10000 100000; do
 		mkns dp
-		out=$(x dp "$B/bench-dp" "$n" 500)
+		out=$(x dp "$B/bench-dp" "$n" 500 "$chunk")
 		teardown
 		cold=$(echo "$out" | sed -n 's/.*cold_sync_ms=\([0-9.]*\).*/\1/p')
+		txns=$(echo "$out" | sed -n 's/.*txns=\([0-9]*\).*/\1/p')
+		lt=$(echo "$out" | sed -n 's/.*longest_txn_ms=\([0-9.]*\).*/\1/p')
 		p50=$(echo "$out" | sed -n 's/.*update_p50_us=\([0-9]*\).*/\1/p')
 		p99=$(echo "$out" | sed -n 's/.*update_p99_us=\([0-9]*\).*/\1/p')
 		rss=$(echo "$out" | sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p')
 		need "cold sync of $n services (bench-dp)" "$cold"
+		need "its longest transaction (bench-dp)" "$lt"
 		need "update p50 at $n services (bench-dp)" "$p50"
 		need "update p99 at $n services (bench-dp)" "$p99"
 		need "RSS at $n services (bench-dp)" "$rss"
-		printf '   %-10s %16s %18s %18s %12s\n' "$n" "$cold" "$p50" "$p99" \
-		    "$(echo "scale=1; $rss / 1024" | bc)"
+		printf '   %-10s %14s %8s %14s %16s %16s %10s\n' "$n" "$cold" "$txns" "$lt" \
+		    "$p50" "$p99" "$(echo "scale=1; $rss / 1024" | bc)"
 	done
-	echo "   (an update: one service's backend changes, a delete and an add in one batch, sent to acked)"
+	echo "   (a full sync in transactions of at most $chunk elements, cut between services;"
+	echo "    an update: one service's backend changes, a delete and an add in one batch, sent to acked)"
+	echo
+	echo "   longest gap while ${BIG2:-100000} services are synced into a table that forwards tcp/1000:"
+	printf '   %-24s %22s %22s %10s %6s\n' sync "new conns (ms)" "one flow (ms)" "sync (ms)" txns
+	printf '   %-24s %11s %10s %11s %10s\n' "" during before during before
+	local r c line
+	for r in $(seq "${STALL_RUNS:-3}"); do
+		for c in 0 "$chunk"; do
+			line=$(stall "$c") || exit 1
+			echo "$c $line" >>"$W/s2.txt"
+		done
+	done
+	for c in 0 "$chunk"; do
+		printf '   %-24s %11s %10s %11s %10s %10s %6s\n' \
+		    "$([ "$c" = 0 ] && echo "one transaction" || echo "<= $c per transaction")" \
+		    "$(awk -v c="$c" '$1 == c {print $2}' "$W/s2.txt" | med)" \
+		    "$(awk -v c="$c" '$1 == c {print $3}' "$W/s2.txt" | med)" \
+		    "$(awk -v c="$c" '$1 == c {print $4}' "$W/s2.txt" | med)" \
+		    "$(awk -v c="$c" '$1 == c {print $5}' "$W/s2.txt" | med)" \
+		    "$(awk -v c="$c" '$1 == c {print $6}' "$W/s2.txt" | med)" \
+		    "$(awk -v c="$c" '$1 == c {print $7}' "$W/s2.txt" | med)"
+	done
+	echo "   (medians of ${STALL_RUNS:-3} interleaved runs; a gap is the longest between two successful"
+	echo "    echoes, of new connections through the DNAT'd service or of lines on one connection,"
+	echo "    during the sync, and in the second before it: this machine's own noise)"
 }
 
 # ---------------------------------------------------------------- section 3
@@ -342,7 +441,7 @@ section3() {
 
 # ---------------------------------------------------------------- section 4
 section4() {
-	local n=${BIG:-100000} t0 t1 c pr pe us
+	local n=${BIG:-100000} t0 t1 c pr pe us mark d0 ta
 	mkns big
 	mkdir -p "$W/big"
 	ip netns exec "$P-big" "$B/rpnd" -s "$W/big/sock" -S "$W/big/st" >"$W/big/log" 2>&1 &
@@ -364,20 +463,247 @@ section4() {
 	    "$(echo "$pr / 1024" | bc -l)" "$(echo "$pe / 1024" | bc -l)"
 	kill "${PIDS[-1]}"
 	sleep 2
+	mark=$(stat -c %s "$W/big/log")
 	t0=$(date +%s.%N)
-	ip netns exec "$P-big" "$B/rpnd" -s "$W/big/sock" -S "$W/big/st" >>"$W/big/log" 2>&1 &
+	d0=$(date +%H:%M:%S.%N | awk -F: '{ printf "%.3f\n", $1 * 3600 + $2 * 60 + $3 }')
+	# -d: the log says when the parent answered the cold sync's transaction
+	ip netns exec "$P-big" "$B/rpnd" -d -s "$W/big/sock" -S "$W/big/st" >>"$W/big/log" 2>&1 &
 	PIDS+=($!); disown
-	for _ in $(seq 300); do
-		c=$(x big "$B/rpnctl" -s "$W/big/sock" status --json 2>/dev/null | jq '.counters.dp_commits' 2>/dev/null)
-		[ -n "$c" ] && [ "$c" -ge 1 ] && break
+	# Acked: the parent answered the engine's first (full) transaction,
+	# from the log, with nothing asking the engine meanwhile.
+	ta=
+	for _ in $(seq 6000); do
+		grep -q "answered %llu ms after it began" "$B/rpnd" || break
+		ta=$(tail -c +"$((mark + 1))" "$W/big/log" |
+		    grep -m1 "data plane: transaction .* answered" |
+		    awk -F'[T:]' '{ printf "%.3f\n", $2 * 3600 + $3 * 60 + $4 }')
+		[ -n "$ta" ] && break
+		sleep 0.01
+	done
+	# Fully programmed: every service in the kernel as wanted, however many
+	# transactions the cold sync takes (the console's /metrics, on loopback:
+	# cheaper to ask 10 times a second than a status listing 100k services;
+	# each request walks every service).
+	for _ in $(seq 600); do
+		c=$(x big curl -s --max-time 2 http://127.0.0.1:7481/metrics 2>/dev/null |
+		    awk '/^rpn_services / {s = $2} /^rpn_services_programmed / {p = $2}
+			END {if (s >= '"$n"' && p == s) print p}')
+		[ -n "$c" ] && break
 		sleep 0.1
 	done
-	need "commits after the restart" "$c"
+	need "services programmed after the restart" "$c"
 	t1=$(echo "$(date +%s.%N) - $t0" | bc)
 	us=$(x big "$B/rpnctl" -s "$W/big/sock" status --json | jq '.counters.dp_last_usec')
 	need "the full sync's duration" "$us"
-	printf '   restart: verified and programmed all records after %.1f s; the kernel full sync took %s ms\n' \
-	    "$t1" "$(jq -n "$us / 1000")"
+	[ -n "$ta" ] && printf '   restart: the cold sync acked after %.2f s (from the log)\n' \
+	    "$(echo "$ta - $d0" | bc)"
+	printf '   restart: all %s services programmed after %.1f s (per /metrics); the kernel full sync took %s ms\n' \
+	    "$c" "$t1" "$(jq -n "$us / 1000")"
+	teardown
+}
+
+# ---------------------------------------------------------------- section 5
+# PROG_N rpnd (default 100), each in its own namespace on one bridge, data
+# plane on, one mesh; then ADDS times "rpnctl service add" on the last node
+# (a new name and port each time).  When each node's kernel had it is not
+# polled: every rpnd runs with -d and logs, when its parent acks a
+# transaction, "data plane: tcp/PORT committed in transaction N, X ms after
+# its record arrived" (dpsync.c), to the millisecond; the time is that stamp
+# minus the moment rpnctl started.  CHECKS more adds (not counted) prove it
+# by traffic: a connection through 3 nodes to the backend, against the log.
+# cpu_busy: the machine's CPU use in % of both cores from /proc/stat.
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+cpu_busy() {	# cpu_busy "BUSY0 ALL0" "BUSY1 ALL1"
+	echo "$1 $2" | awk '{printf "%.0f", ($3 - $1) * 100 / ($4 - $2)}'
+}
+# stamps5 I PORTS...: "PORT EPOCH ARRIVED_MS" for the first commit of each
+# port in node I's log (rpnd runs with TZ=UTC; so does this awk)
+stamps5() {
+	local i=$1; shift
+	TZ=UTC awk -v ports="$*" '
+		BEGIN { n = split(ports, p, " "); for (k = 1; k <= n; k++) want["tcp/" p[k]] = 1 }
+		/ committed in transaction / {
+			for (f = 1; f <= NF; f++) if ($f == "committed") break
+			key = $(f - 1)
+			if (!(key in want) || (key in seen)) next
+			seen[key] = 1
+			split(substr($1, 1, 19), d, /[-T:]/)
+			t = mktime(d[1] " " d[2] " " d[3] " " d[4] " " d[5] " " d[6]) + substr($1, 20)
+			a = "-"; for (g = f; g <= NF; g++) if ($g == "after") a = $(g - 2)
+			printf "%s %.3f %s\n", substr(key, 5), t, a
+		}' "$W/m$i/log"
+}
+mac5() { printf '02:00:00:00:05:%02x' "$1"; }
+# committed5 PORT: how many nodes' logs have that port committed
+committed5() {
+	local i
+	for i in $(seq "$N5"); do echo "$W/m$i/log"; done |
+	    xargs grep -l -F " tcp/$1 committed in " 2>/dev/null | wc -l
+}
+# add5 K PORT: "rpnctl service add" on the last node; waits (bounded) until
+# every node's log has it committed; records "K PORT T0"
+add5() {
+	local k=$1 port=$2 t0 c=0
+	t0=$EPOCHREALTIME
+	x "m$N5" "$B/rpnctl" -s "$W/m$N5/sock" service add "p5s$k" "tcp/$port" \
+	    --to 100.64.20.2:80 >/dev/null || { echo "dataplane.sh: service add $k failed" >&2; exit 1; }
+	echo "$k $port $t0" >>"$W/s5.adds"
+	for _ in $(seq 300); do	# 30 s at most; one grep over the logs every 0.1 s
+		c=$(committed5 "$port")
+		[ "$c" -ge "$N5" ] && break
+		sleep 0.1
+	done
+	[ "$c" -ge "$N5" ] || echo "   add $k (tcp/$port): committed on only $c of $N5 nodes after 30 s"
+}
+
+section5() {
+	N5=${PROG_N:-100}
+	local adds=${ADDS:-20} checks=${CHECKS:-3} i j k port out socks c0 c1 l0 l1
+	[ "$N5" -ge 3 ] && [ "$N5" -le 250 ] || { echo "dataplane.sh: PROG_N must be 3..250" >&2; exit 1; }
+	rm -f "$W/s5.adds" "$W/s5.checks"
+	mkns hub5
+	x hub5 ip link add br0 type bridge
+	x hub5 ip link set br0 up
+	for i in $(seq "$N5"); do
+		mkns "m$i"
+		ip link add eth0 netns "$P-m$i" address "$(mac5 "$i")" type veth \
+		    peer name "q$i" netns "$P-hub5"
+		x "m$i" ip addr add "198.51.100.$i/24" dev eth0
+		x "m$i" ip link set eth0 up
+		x hub5 ip link set "q$i" master br0 up
+	done
+	# Every node knows every other's MAC: the kernel's ARP table is one for
+	# all namespaces, and 100 x 99 learned entries overflow its limit
+	# (gc_thresh3, 1024, a host sysctl left alone): ARP replies stop and
+	# nodes fail.  Permanent entries do not count against it.
+	for i in $(seq "$N5"); do
+		for j in $(seq "$N5"); do
+			[ "$j" = "$i" ] || echo "neigh replace 198.51.100.$j lladdr $(mac5 "$j") dev eth0 nud permanent"
+		done | ip -n "$P-m$i" -batch - || { echo "dataplane.sh: neighbours of m$i" >&2; exit 1; }
+	done
+	mkns be5
+	vlink "m$N5" lan0 100.64.20.1/24 be5 eth0 100.64.20.2/24
+	x be5 ip route add default via 100.64.20.1
+	bg be5 socat TCP-LISTEN:80,fork,reuseaddr,backlog=128 EXEC:/bin/cat
+	# started ten at a time, each ten up before the next
+	for i in $(seq "$N5"); do
+		mkdir -p "$W/m$i"
+		TZ=UTC ip netns exec "$P-m$i" "$B/rpnd" -d -s "$W/m$i/sock" -S "$W/m$i/st" \
+		    --uplink eth0 $([ "$i" = "$N5" ] && echo --lan lan0) >"$W/m$i/log" 2>&1 &
+		PIDS+=($!); disown
+		if [ $((i % 10)) = 0 ] || [ "$i" = "$N5" ]; then
+			for j in $(seq $((i - (i - 1) % 10)) "$i"); do
+				for _ in $(seq 100); do [ -S "$W/m$j/sock" ] && break; sleep 0.1; done
+				[ -S "$W/m$j/sock" ] || { echo "dataplane.sh: rpnd m$j did not start" >&2; exit 1; }
+			done
+		fi
+	done
+	x m1 "$B/rpn" -s "$W/m1/sock" init --name m1 >/dev/null
+	# joins through m1, five at a time (formation is not what is measured)
+	for i in $(seq 2 "$N5"); do
+		x "m$i" "$B/rpn" -s "$W/m$i/sock" join 198.51.100.1 --name "m$i" \
+		    --token "$(x m1 "$B/rpnctl" -s "$W/m1/sock" invite)" >/dev/null 2>&1 &
+		[ $((i % 5)) = 1 ] && wait
+	done
+	wait
+	socks=$(for i in $(seq "$N5"); do echo "$W/m$i/sock"; done)
+	out=$("$B/bench-watch" rpn 180000 alive "$N5" $socks)
+	if ! [[ $out =~ ^done\ $N5/$N5 ]]; then
+		echo "dataplane.sh: section 5: not all $N5 nodes list $N5 alive: $out" >&2
+		exit 1
+	fi
+	echo
+	echo "5. rpnctl service add on m$N5 -> committed in the kernel of each of $N5 nodes ($adds adds)"
+	echo "   mesh formed: $out"
+	# quiet: the joins' news dies down; then the machine's load, idle mesh
+	sleep "${SETTLE5:-20}"
+	l0=$(cut -d' ' -f1-3 /proc/loadavg)
+	c0=$(cpu_ticks); sleep 10; c1=$(cpu_ticks)
+	echo "   before the adds: load average $l0; CPU $(cpu_busy "$c0" "$c1") % of 2 cores over 10 s (idle mesh)"
+	c0=$(cpu_ticks)
+	for k in $(seq "$adds"); do
+		add5 "$k" $((20000 + k))
+		sleep "${GAP5:-1}"	# the next add starts from a quiet mesh
+	done
+	c1=$(cpu_ticks)
+	l1=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "   during the adds: load average $l1 (at the end); CPU $(cpu_busy "$c0" "$c1") % of 2 cores"
+	# the cross-check: a real connection through 3 nodes, probing every ~5 ms
+	for k in $(seq $((adds + 1)) $((adds + checks))); do
+		port=$((20000 + k))
+		local probes=()
+		for i in 1 $((N5 / 2)) $((N5 - 1)); do
+			rm -f "$W/m$i/ok"
+			ip netns exec "$P-m$i" bash -c '
+				exec 9<> <(:)
+				for _ in $(seq 3000); do
+					if exec 3<>"/dev/tcp/$1/$3"; then
+						c=${c:-$EPOCHREALTIME}	# the first that went through
+						echo ping >&3
+						if read -r -t 1 l <&3 && [ "$l" = ping ]; then
+							echo "$c $EPOCHREALTIME" >"$2"; exit 0
+						fi
+						exec 3>&-
+					fi
+					read -r -t 0.005 -u 9
+				done' probe "198.51.100.$i" "$W/m$i/ok" "$port" 2>/dev/null &
+			probes+=($!)
+		done
+		sleep 0.5
+		add5 "$k" "$port"
+		wait "${probes[@]}"
+		for i in 1 $((N5 / 2)) $((N5 - 1)); do
+			echo "$k $port $i $(cat "$W/m$i/ok" 2>/dev/null || echo - -)" >>"$W/s5.checks"
+		done
+		sleep "${GAP5:-1}"
+	done
+	# every node's commit stamps, from its log (after the measurement)
+	local ports
+	ports=$(awk '{print $2}' "$W/s5.adds")
+	for i in $(seq "$N5"); do
+		stamps5 "$i" $ports | sed "s/^/$i /"
+	done >"$W/s5.stamps"
+	# samples: node port ms(add->commit) ms(arrival->commit), origin apart
+	awk -v n="$N5" -v adds="$adds" 'NR == FNR {t0[$2] = $3; k[$2] = $1; next}
+		{ printf "%d %d %d %.1f %s\n", $1, k[$2], $2, ($3 - t0[$2]) * 1000, $4 }' \
+	    "$W/s5.adds" "$W/s5.stamps" >"$W/s5.samples"
+	local all missing
+	all=$(awk -v n="$N5" -v a="$adds" '$1 != n && $2 <= a' "$W/s5.samples" | wc -l)
+	missing=$((adds * (N5 - 1) - all))
+	echo "   add -> committed on each other node (ms; $all samples of $((adds * (N5 - 1)))):"
+	awk -v n="$N5" -v a="$adds" '$1 != n && $2 <= a {print $4}' "$W/s5.samples" | sort -g | awk '
+		{v[NR] = $1} END {
+			if (!NR) {print "   no samples"; exit}
+			i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+			printf "   %-14s %8s %8s %8s %10s\n", "", "p50", "p99", "max", "target p99"
+			printf "   %-14s %8.0f %8.0f %8.0f %10s  %s\n", "rpn", v[int((NR + 1) / 2)], v[i99], v[NR], "<= 1000",
+			    v[i99] <= 1000 ? "met" : "MISSED" }'
+	[ "$missing" = 0 ] || echo "   $missing samples missing: those nodes never logged the commit"
+	printf '   the part after the record arrived (arrival -> commit, ms): '
+	awk -v n="$N5" -v a="$adds" '$1 != n && $2 <= a && $5 != "-" {print $5}' "$W/s5.samples" | sort -g |
+	    awk '{v[NR] = $1} END {i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+		printf "p50 %.1f, p99 %.1f, max %.1f\n", v[int((NR + 1) / 2)], v[i99], v[NR]}'
+	printf '   on m%s itself (the adding node): median %s ms\n' "$N5" \
+	    "$(awk -v n="$N5" -v a="$adds" '$1 == n && $2 <= a {print $4}' "$W/s5.samples" | med)"
+	printf '   per add, the slowest node (ms):'
+	awk -v n="$N5" -v a="$adds" '$1 != n && $2 <= a {if ($4 > m[$2]) m[$2] = $4} END {
+		for (k = 1; k <= a; k++) printf " %.0f", m[k]; print ""}' "$W/s5.samples"
+	echo "   cross-check, a real connection through a node (ms after rpnctl started):"
+	printf '   %-6s %-6s %14s %14s %12s\n' add node "log: committed" "first connect" "its echo"
+	while read -r k port i oc oe; do
+		local t0 lg
+		t0=$(awk -v k="$k" '$1 == k {print $3}' "$W/s5.adds")
+		lg=$(awk -v k="$k" -v i="$i" '$1 == i && $2 == k {print $4}' "$W/s5.samples")
+		if [ "$oc" = - ]; then oc=timeout oe=-; else
+			oc=$(echo "($oc - $t0) * 1000" | bc | cut -d. -f1)
+			oe=$(echo "($oe - $t0) * 1000" | bc | cut -d. -f1)
+		fi
+		printf '   %-6s %-6s %14s %14s %12s\n' "$k" "m$i" "${lg:--}" "$oc" "$oe"
+	done <"$W/s5.checks"
+	echo "   (committed: the node's log stamp, to the ms, when its engine had its parent's ack;"
+	echo "    connect: the first connection of a probe trying every ~5 ms, to the node's own"
+	echo "    address, through it to the backend behind m$N5; echo: the first line back through"
+	echo "    socat's forked cat, within 1 s of its connect: slow when the machine is loaded)"
 	teardown
 }
 

@@ -10,19 +10,26 @@
 #   KILLS=3             kill -9 measurements per size
 #   LOSS_SECONDS=0      > 0: also run N=LOSS_N agents of each under 5% loss and
 #   LOSS_N=50           count false failures
+#   BURST_SIZES=""      e.g. "200 500": rpn alone, N-1 joins fired at one member
+#   BURST_RUNS=3        at once; time until every agent lists N alive, and
+#                       phantoms (members not alive once the burst settled)
 #
 # It signals only processes it started: the agents in its own namespace
 # (never others of the same name on this host), by the pids it recorded.
 set -u
 B=$(cd "${RPN_BUILD:-build}" && pwd)
 NS=${RPN_BENCH_NS:-rpnbench-gossip-$$}
-SIZES=${SIZES:-${*:-10 50 100}}
+# BURST_SIZES alone runs only the bursts
+if [ -n "${BURST_SIZES:-}" ] && [ -z "${SIZES:-}" ] && [ $# = 0 ]; then SIZES=""; fi
+SIZES=${SIZES-${*:-10 50 100}}
 RUNS=${RUNS:-1}
 SERF_RUNS=${SERF_RUNS:-1}
 IDLE=${IDLE_SECONDS:-30}
 KILLS=${KILLS:-3}
 LOSS_SECONDS=${LOSS_SECONDS:-0}
 LOSS_N=${LOSS_N:-50}
+BURST_SIZES=${BURST_SIZES:-}
+BURST_RUNS=${BURST_RUNS:-3}
 HZ=$(getconf CLK_TCK)
 
 if [ -z "${RPN_BENCH_INSIDE:-}" ]; then
@@ -43,16 +50,17 @@ W=$(mktemp -d /tmp/rpn-bench.XXXXXX)
 export RPN_OPERATOR_KEY="$W/operator.key"	# not in root's home
 chmod 755 "$W"
 exec 3>&2	# the terminal, for refusals from inside the rounds' redirections
-trap 'stop_all; rm -rf "$W"' EXIT
+trap 'stop_all; if [ -n "${KEEP:-}" ]; then echo "logs kept in $W" >&3; else rm -rf "$W"; fi' EXIT
 KEY=$(serf keygen)
-ip4() { echo "127.0.1.$1"; }
+# agent I's address: 127.0.1.1 .. 127.0.1.250, then 127.0.2.1 .., for N > 250
+ip4() { echo "127.0.$((1 + ($1 - 1) / 250)).$((($1 - 1) % 250 + 1))"; }
 
 # ns_pids NAME...: this benchmark's processes (those in its namespace) with
 # one of these names; nothing else on the host is ever signalled or counted.
 ns_pids() {
 	local p c n
 	for p in $(ip netns pids "$NS" 2>/dev/null); do
-		c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		read -r c 2>/dev/null < "/proc/$p/comm" || continue	# no fork: 1000 agents
 		for n in "$@"; do [ "$c" = "$n" ] && echo "$p"; done
 	done
 	return 0
@@ -132,16 +140,23 @@ rpn_join() {	# rpn_join I TOKEN
 	"$B/rpn" -s "$W/r$1/sock" join "$(ip4 1)" --token "$2" --name "a$1" >/dev/null 2>&1
 }
 
+# rpn_fire N: N fresh agents; agent 1 founds the mesh and makes N-1 tokens,
+# then N-1 "rpn join" processes start at once, all through it (the caller
+# waits for them)
+rpn_fire() {
+	local n=$1 i toks=()
+	stop_all
+	rm -rf "$W"/r[0-9]*
+	rpn_start 1 "$n"
+	"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
+	for i in $(seq 2 "$n"); do toks[$i]=$("$B/rpnctl" -s "$W/r1/sock" invite); done
+	for i in $(seq 2 "$n"); do rpn_join "$i" "${toks[$i]}" & done
+}
+
 rpn_round() {	# rpn_round N: formation, late join, idle, kills; prints key=value lines
-	local n=$1 i run toks r
+	local n=$1 run r
 	for run in $(seq "$RUNS"); do
-		stop_all
-		rm -rf "$W"/r[0-9]*
-		rpn_start 1 "$n"
-		"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
-		toks=()
-		for i in $(seq 2 "$n"); do toks[$i]=$("$B/rpnctl" -s "$W/r1/sock" invite); done
-		for i in $(seq 2 "$n"); do rpn_join "$i" "${toks[$i]}" & done
+		rpn_fire "$n"
 		r=$(watch_agents rpn 180000 alive "$n" $(rpn_socks 1 "$n")) || exit 1
 		echo "formation_run=$r"
 		wait
@@ -249,6 +264,28 @@ kills() {
 	done
 }
 
+# loss_on PCT: drop PCT % of every packet the namespace sends, chosen at
+# random by nftables (this kernel has no netem).  loss_off removes it and
+# prints how many packets were dropped; it fails when none were, so a run
+# that measured nothing cannot pass for a run under loss.
+loss_on() {
+	nft -f - <<-EOF
+	table inet rpnbench_loss {
+		chain out {
+			type filter hook output priority -300; policy accept;
+			numgen random mod 100 < $1 counter drop
+		}
+	}
+	EOF
+}
+loss_off() {
+	local d
+	d=$(nft list chain inet rpnbench_loss out | awk '/counter packets/ {for (i=1;i<=NF;i++) if ($i=="packets") print $(i+1)}')
+	nft delete table inet rpnbench_loss
+	[ "${d:-0}" -gt 0 ] || { echo "loss: nothing was dropped" >&2; return 1; }
+	echo "$d"
+}
+
 # loss KIND N: 5% loss on every packet in the namespace; count failures that were false
 loss() {
 	local kind=$1 n=$2 i
@@ -264,9 +301,10 @@ loss() {
 		watch_agents serf 240000 alive "$n" $(serf_addrs 1 "$n") >/dev/null || exit 1
 	fi
 	for i in $(seq "$n"); do : > "$W/${kind:0:1}$i/log"; done
-	tc qdisc add dev lo root netem loss 5%
-	sleep "$LOSS_SECONDS"
-	tc qdisc del dev lo root
+	loss_on 5
+	sleep "$LOSS_SECONDS"	# the scenario: this long under loss
+	dropped=$(loss_off) || exit 1
+	echo "loss_dropped=$dropped"
 	if [ "$kind" = rpn ]; then
 		echo "loss_false_failures=$(cat "$W"/r*/log | grep -c ' is failed')"
 		echo "loss_suspicions=$(cat "$W"/r*/log | grep -c ' is suspect')"
@@ -274,6 +312,30 @@ loss() {
 		echo "loss_false_failures=$(cat "$W"/s*/log | grep -c 'EventMemberFailed')"
 		echo "loss_suspicions=$(cat "$W"/s*/log | grep -ci 'suspect')"
 	fi
+}
+
+# burst N: N agents, N-1 joins fired at agent 1 in the same instant, each
+# by its own "rpn join" process; prints burst_run=done.. lines, then
+# burst_phantoms= (members some agent lists that are not alive, 5 s after
+# all were alive), burst_nonmember_frames= (joiners left outside) and
+# burst_suspicions= ("is suspect" log lines over all agents).
+burst() {
+	local n=$1 run i p nf su
+	for run in $(seq "$BURST_RUNS"); do
+		rpn_fire "$n"
+		r=$(watch_agents rpn $((n * 600)) alive "$n" $(rpn_socks 1 "$n")) || exit 1
+		echo "burst_run=$r"
+		wait
+		sleep 5	# the scenario: settled; a phantom would now be suspect or failed
+		p=0
+		for i in $(seq "$n"); do
+			p=$((p + $("$B/rpnctl" -s "$W/r$i/sock" status --json |
+			    jq '[.members[] | select(.state != "alive")] | length')))
+		done
+		nf=$(cat "$W"/r*/log | grep -c 'a sealed frame from a non-member')
+		su=$(cat "$W"/r*/log | grep -c ' is suspect')
+		echo "burst_phantoms=$p burst_nonmember_frames=$nf burst_suspicions=$su"
+	done
 }
 
 # ---- report ----
@@ -284,6 +346,15 @@ runs_col() { grep "^$1=" "$2" | awk -v c="$3" '{for (i=1;i<=NF;i++) if ($i==c) p
 ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo -; else echo "scale=2; $1 / $2" | bc; fi; }
 row() { printf '  %-40s %10s %10s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 
+for n in $BURST_SIZES; do
+	burst "$n" > "$W/burst-$n.txt" 2>&1
+	stop_all
+	echo
+	echo "join burst, N=$n: $((n - 1)) joins fired at one member at once, $BURST_RUNS runs"
+	grep '^burst_run=' "$W/burst-$n.txt" | awk '{for (i=1;i<=NF;i++) if ($i=="max") printf "  all %s alive after %.2f s", '"$n"', $(i+1)/1000; sub(/^burst_run=/, ""); print "   (" $0 ")"}'
+	grep '^burst_phantoms=' "$W/burst-$n.txt" | sed 's/^/  /'
+	grep -q '^burst_run=' "$W/burst-$n.txt" || { echo "  no run finished:"; tail -5 "$W/burst-$n.txt" | sed 's/^/  | /'; }
+done
 for n in $SIZES; do
 	rpn_round "$n" > "$W/rpn-$n.txt" 2>&1
 	stop_all
@@ -315,4 +386,5 @@ if [ "$LOSS_SECONDS" -gt 0 ]; then
 	echo "5% loss on every packet, N=$LOSS_N, $LOSS_SECONDS s"
 	row "false failures (member declared failed)" "$(field loss_false_failures "$W/loss-rpn.txt")" "$(field loss_false_failures "$W/loss-serf.txt")"
 	row "suspicions raised" "$(field loss_suspicions "$W/loss-rpn.txt")" "$(field loss_suspicions "$W/loss-serf.txt")"
+	row "packets dropped by nftables" "$(field loss_dropped "$W/loss-rpn.txt")" "$(field loss_dropped "$W/loss-serf.txt")"
 fi
