@@ -5,6 +5,8 @@
 #   make demo            a three-site mesh in network namespaces, with real traffic
 #   make unit            unit tests only (fast)
 #   make bench           benchmarks side by side with their peers (tests/bench/)
+#   make sim             the simulator (tests/sim/) and its small asserted runs
+#   make fuzz-long       every fuzzer 10 million runs from its kept corpus, then coverage
 #   make SANITIZE=address,undefined unit    the same under ASan+UBSan
 #   make install PREFIX=/usr DESTDIR=...
 #   V=1 shows full commands; DEVELOPER=1 turns warnings into errors.
@@ -13,6 +15,7 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+WEBDIR	?= $(PREFIX)/share/rpn/web
 UNITDIR	?= /lib/systemd/system
 
 SANITIZE ?=
@@ -43,7 +46,7 @@ endif
 endif
 
 # Evaluated when a recipe runs, so "make check" can install the packages first.
-NODE_PKGS := libuv libsodium msgpack libnftnl libmnl
+NODE_PKGS := libuv libsodium msgpack libnftnl libmnl libmicrohttpd gnutls jansson
 CTL_PKGS  := libsodium msgpack
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null) -lm
@@ -118,10 +121,32 @@ $(BUILD)/bench-watch: $(call obj,tests/bench/watch.c) $(CTL_LIB) $(PROTO_LIB)
 $(BUILD)/bench-dp: $(call obj,tests/bench/dpbench.c) $(PARENT_LIB) $(CORE_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
 
+# The simulator (tests/sim/): the real core and proto libraries on a
+# simulated clock and network.  The core's randomness and Ed25519 are
+# wrapped at link time (the seams for --fake-crypto and for replay).
+SIM_WRAP := -Wl,--wrap=randombytes_buf -Wl,--wrap=crypto_sign_verify_detached \
+	    -Wl,--wrap=crypto_sign_detached
+$(BUILD)/rpn-sim: $(call obj,tests/sim/sim.c) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) $(SIM_WRAP) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+
+sim: $(BUILD)/rpn-sim
+	$(Q)tests/sim/run.sh $(BUILD) check
+
 # The unit-test list is generated from the TEST(name) lines of tests/unit/test-*.c.
 $(BUILD)/tests/list.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	$(Q)sed -n 's/^TEST(\([a-z0-9_]*\)).*/TEST_ENTRY(\1)/p' $(UNIT_SRC) > $@.tmp && mv $@.tmp $@
+
+# The console's files (ctl/web), where make install puts them: rpnd's default
+# web-root.  The stamp holds the value built in, so a make install with another
+# PREFIX than the build's compiles config.c again instead of installing an
+# rpnd that looks for its pages elsewhere.
+$(call obj,node/core/config.c): ALL_CFLAGS += -DRPN_WEB_ROOT='"$(WEBDIR)"'
+$(call obj,node/core/config.c): $(BUILD)/webdir.stamp
+$(BUILD)/webdir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(WEBDIR)' | cmp -s - $@ || echo '$(WEBDIR)' > $@
+FORCE:
 
 $(call obj,tests/unit/runner.c): $(BUILD)/tests/list.h
 $(call obj,tests/unit/runner.c): ALL_CFLAGS += -I$(BUILD)/tests
@@ -155,6 +180,31 @@ fuzzers: $(FUZZERS)
 fuzz-smoke: $(FUZZERS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# fuzz-long: FUZZ_RUNS executions of each harness from its kept corpus
+# (tests/fuzz/corpus/), the corpus minimised again, then a coverage report:
+# the harnesses built again with clang's source-based coverage ($(COV_BUILD)/)
+# run the corpus once.  FUZZ_NICE is the fuzzers' niceness; FUZZ_MAX_TIME
+# (seconds, 0 = none) stops each harness early.
+COV_BUILD := build-cov
+COVERS    := $(patsubst tests/fuzz/%.c,$(COV_BUILD)/%,$(FUZZ_SRC))
+COV_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) -g -O1 -fsanitize=fuzzer \
+	     -fprofile-instr-generate -fcoverage-mapping $(call pkg_cflags,$(NODE_PKGS))
+FUZZ_RUNS ?= 10000000
+FUZZ_NICE ?= 10
+FUZZ_MAX_TIME ?= 0
+
+$(COV_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz.h
+	@mkdir -p $(COV_BUILD)
+	$(call say,COV,$@)clang $(COV_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(call pkg_libs,$(NODE_PKGS))
+
+fuzz-long: $(FUZZERS) $(COVERS) $(BUILD)/rpn-tool
+	$(Q)RPN_TOOL=$(BUILD)/rpn-tool FUZZ_NICE=$(FUZZ_NICE) FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) \
+	    tests/fuzz/long.sh $(FUZZ_RUNS) $(FUZZERS)
+	$(Q)tests/fuzz/cover.sh $(COV_BUILD) $(FUZZERS)
+
+fuzz-cover: $(COVERS)
+	$(Q)tests/fuzz/cover.sh $(COV_BUILD) $(FUZZERS)
+
 integration: all
 	$(Q)tests/integration/run.sh $(BUILD)
 
@@ -172,7 +222,8 @@ demo:
 
 bench:
 	$(Q)deploy/deps.sh build test bench
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-watch $(BUILD)/bench-dp
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-watch $(BUILD)/bench-dp \
+	    $(BUILD)/rpn-sim
 	$(Q)tests/bench/run.sh $(BUILD)
 
 install: all
@@ -184,12 +235,15 @@ install: all
 	install -D -m 0644 deploy/rpnd.service $(DESTDIR)$(UNITDIR)/rpnd.service
 	install -D -m 0644 deploy/sysusers-rpn.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/rpn.conf
 	install -D -m 0644 deploy/rpnd.conf.example $(DESTDIR)/etc/rpn/rpnd.conf.example
+	install -d $(DESTDIR)$(WEBDIR)
+	$(Q)for f in ctl/web/*; do [ -f "$$f" ] || continue; \
+	    install -m 0644 "$$f" $(DESTDIR)$(WEBDIR)/ || exit 1; done
 # A staged install (DESTDIR) leaves making the user to the package's scripts.
 	$(Q)if [ -z "$(DESTDIR)" ]; then deploy/mkuser.sh; fi
 
 clean:
-	rm -rf build build-san build-clang build-scan $(FUZZ_BUILD)
+	rm -rf build build-san build-clang build-scan $(FUZZ_BUILD) $(COV_BUILD)
 
-.PHONY: all check-layers unit fuzzers fuzz-smoke integration check demo bench install clean
+.PHONY: FORCE all sim check-layers unit fuzzers fuzz-smoke fuzz-long fuzz-cover integration check demo bench install clean
 
 -include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
