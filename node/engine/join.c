@@ -26,9 +26,13 @@
  * little longer).  A retry after the member admitted us completes that
  * same admission: the member accepts a token used by this very key again
  * (mesh_admit()).  Giving up early is what leaves a phantom: a node the
- * mesh admitted that never learnt it, so the deadline is generous.
+ * mesh admitted that never learnt it, so the deadline is generous.  The
+ * pause before the last attempt is cut to end at the deadline, and that
+ * attempt still gets JOIN_LAST_MS to connect: rpn join --timeout 10s
+ * tries for 10 s, not for 10 s less the last pause.
  */
 #define JOIN_TIMEOUT_MS	10000
+#define JOIN_LAST_MS	1000
 #define JOIN_PAUSE_MS	250
 #define JOIN_PAUSE_MAX_MS 2000
 
@@ -280,10 +284,13 @@ static int
 join_attempt(struct engine *e, struct join_ctx *j, struct ctl_reply *cl)
 {
 	struct conn	*c;
-	uint64_t	 now = engine_now(e), limit = JOIN_TIMEOUT_MS;
+	uint64_t	 now = engine_now(e), limit;
 
-	if (j->deadline > now && j->deadline - now < limit)
-		limit = j->deadline - now;
+	limit = j->deadline > now ? j->deadline - now : 0;
+	if (limit < JOIN_LAST_MS)
+		limit = JOIN_LAST_MS;
+	if (limit > JOIN_TIMEOUT_MS)
+		limit = JOIN_TIMEOUT_MS;
 	j->refused = 0;
 	j->attempts++;
 	if ((c = conn_connect(e, &j->peer, CR_JOIN, limit)) == NULL)
@@ -539,7 +546,7 @@ join_on_close(struct conn *c, const char *why)
 	struct engine	*e = c->e;
 
 	struct join_ctx	*j = c->join;
-	uint64_t	 now = engine_now(e), pause;
+	uint64_t	 now = engine_now(e), pause, left;
 
 	if (e->mesh.joined && c->step == ST_JOIN_WAIT_RECORDS)
 		mesh_forget(&e->mesh, now);
@@ -548,8 +555,11 @@ join_on_close(struct conn *c, const char *why)
 	if (pause > JOIN_PAUSE_MAX_MS)
 		pause = JOIN_PAUSE_MAX_MS;
 	pause = pause / 2 + randombytes_uniform((uint32_t)pause / 2 + 1);
+	left = j != NULL && j->deadline > now ? j->deadline - now : 0;
+	if (pause > left)
+		pause = left;
 	if (j != NULL && c->waiter != NULL && !e->stopping &&
-	    join_may_retry(j->refused) && now + pause < j->deadline &&
+	    join_may_retry(j->refused) && left >= JOIN_PAUSE_MS &&
 	    e->join_retry == NULL) {
 		log_info("join through %s, attempt %u: %s; trying again in "
 		    "%llu ms", j->peer_text, j->attempts, why,
