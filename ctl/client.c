@@ -1,4 +1,4 @@
-/* client.c: connect, send one framed request, wait for the framed reply. */
+/* client.c: connect to rpnd, send framed requests, read their framed replies in order. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -44,18 +44,19 @@ send_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/*
+ * client_open - connect to rpnd's control socket; the fd, or -1 with err.
+ * rpnd's socket is made by root, so its credentials say uid 0.  Anyone
+ * else listening there (on a path another user could replace) gets
+ * nothing from us: not a byte of a request, which may hold a token.
+ */
 int
-client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
-    int timeout_ms, char *err, size_t errlen)
+client_open(const char *sock, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof(cred);
-	struct buf		 payload, frame, in;
-	const msgpack_object	*ok, *msg;
-	uint8_t			 chunk[65536];
-	uint32_t		 len = 0;
-	int			 fd, rc = -1, r;
+	int			 fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -80,11 +81,6 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 		close(fd);
 		return -1;
 	}
-	/*
-	 * rpnd's socket is made by root, so its credentials say uid 0.  Anyone
-	 * else listening there (on a path another user could replace) gets
-	 * nothing from us: not a byte of the request, which may hold a token.
-	 */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
 		snprintf(err, errlen, "%s: cannot check who listens there: %s",
 		    sock, strerror(errno));
@@ -99,32 +95,70 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* client_send - one framed request; rpnd answers each in the order sent. */
+int
+client_send(int fd, const struct ctl_req *req, char *err, size_t errlen)
+{
+	struct buf	 payload, frame;
+	int		 rc = -1;
+
 	buf_init(&payload, CTL_MAX_REQ);
 	buf_init(&frame, CTL_MAX_REQ + 4);
-	buf_init(&in, CTL_MAX_FRAME + 4);
 	if (ctl_req_encode(&payload, req) == -1 ||
-	    ctl_frame(&frame, &payload) == -1) {
+	    ctl_frame(&frame, &payload) == -1)
 		snprintf(err, errlen, "cannot encode the request");
-		goto out;
-	}
 	/* A server that closed at once may have said why: read it first. */
-	if (send_all(fd, frame.p, frame.len) == -1 && errno != EPIPE &&
-	    errno != ECONNRESET) {
+	else if (send_all(fd, frame.p, frame.len) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
 		snprintf(err, errlen, "cannot send the request to rpnd: %s",
 		    strerror(errno));
-		goto out;
-	}
-	for (;;) {
+	else
+		rc = 0;
+	buf_release(&payload);
+	buf_release(&frame);
+	return rc;
+}
+
+/* take - drop the first n bytes of b (a reply already parsed). */
+static void
+take(struct buf *b, size_t n)
+{
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+}
+
+/*
+ * client_recv - the next reply: read into in (kept across calls, since a
+ * read may hold the start of the reply after), parse it into resp.  A
+ * reply that says no is -1 with its text in err, resp released.
+ */
+int
+client_recv(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
+    char *err, size_t errlen)
+{
+	const msgpack_object	*ok, *msg;
+	uint8_t			 chunk[65536];
+	uint32_t		 len = 0;
+	int			 r;
+
+	while ((r = ctl_frame_len(in->p, in->len, CTL_MAX_FRAME, &len)) != 1) {
 		struct pollfd	 pfd = { fd, POLLIN, 0 };
 		ssize_t		 n;
 
+		if (r == -1) {
+			snprintf(err, errlen, "the answer is too large");
+			return -1;
+		}
 		r = poll(&pfd, 1, timeout_ms);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == 0) {
 			snprintf(err, errlen, "rpnd did not answer within %d s",
 			    timeout_ms / 1000);
-			goto out;
+			return -1;
 		}
 		n = read(fd, chunk, sizeof(chunk));
 		if (n == -1 && errno == EINTR)
@@ -132,29 +166,24 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 		if (n <= 0) {
 			snprintf(err, errlen, "rpnd closed the connection "
 			    "without an answer");
-			goto out;
+			return -1;
 		}
-		if (buf_put(&in, chunk, (size_t)n) == -1) {
+		if (buf_put(in, chunk, (size_t)n) == -1) {
 			snprintf(err, errlen, "the answer is too large");
-			goto out;
+			return -1;
 		}
-		r = ctl_frame_len(in.p, in.len, CTL_MAX_FRAME, &len);
-		if (r == -1) {
-			snprintf(err, errlen, "the answer is too large");
-			goto out;
-		}
-		if (r == 1)
-			break;
 	}
-	if (mp_parse(resp, in.p + 4, len) == -1) {
+	r = mp_parse(resp, in->p + 4, len);
+	take(in, 4 + (size_t)len);
+	if (r == -1) {
 		snprintf(err, errlen, "rpnd sent an answer that does not parse");
-		goto out;
+		return -1;
 	}
 	ok = ctl_map_get(&resp->root, "ok");
 	if (ok == NULL || ok->type != MSGPACK_OBJECT_BOOLEAN) {
 		snprintf(err, errlen, "rpnd sent a malformed answer");
 		mp_doc_release(resp);
-		goto out;
+		return -1;
 	}
 	if (!ok->via.boolean) {
 		msg = ctl_map_get(&resp->root, "error");
@@ -164,12 +193,25 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 		else
 			snprintf(err, errlen, "rpnd refused the request");
 		mp_doc_release(resp);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	buf_release(&payload);
-	buf_release(&frame);
+	return 0;
+}
+
+/* client_call - one request on a connection of its own, and its reply. */
+int
+client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
+    int timeout_ms, char *err, size_t errlen)
+{
+	struct buf	 in;
+	int		 fd, rc = -1;
+
+	if ((fd = client_open(sock, err, errlen)) == -1)
+		return -1;
+	buf_init(&in, CTL_MAX_FRAME + 4);
+	if (client_send(fd, req, err, errlen) == 0 &&
+	    client_recv(fd, &in, resp, timeout_ms, err, errlen) == 0)
+		rc = 0;
 	buf_release(&in);
 	close(fd);
 	return rc;

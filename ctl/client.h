@@ -1,4 +1,4 @@
-/* client.h: one request to rpnd over its control socket, one reply. */
+/* client.h: requests to rpnd over its control socket, replies in order. */
 #ifndef RPN_CLIENT_H
 #define RPN_CLIENT_H
 
@@ -8,6 +8,10 @@
 #define RPN_SOCK_DEFAULT	"/run/rpn/rpnd.sock"
 
 const char *client_socket(const char *opt);
+int	client_open(const char *sock, char *err, size_t errlen);
+int	client_send(int fd, const struct ctl_req *, char *err, size_t errlen);
+int	client_recv(int fd, struct buf *in, struct mp_doc *, int timeout_ms,
+	    char *err, size_t errlen);
 int	client_call(const char *sock, const struct ctl_req *, struct mp_doc *,
 	    int timeout_ms, char *err, size_t errlen);
 

@@ -1,6 +1,7 @@
-/* ctlsock.c: the control socket's transport (root only): accepting, framing, one request and one reply per connection. */
+/* ctlsock.c: the control socket's transport (root only): accepting, framing, requests answered one at a time and in order. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,15 +14,36 @@
 #include "proto/ctl.h"
 #include "proto/mp.h"
 
+/*
+ * A connection carries any number of requests.  They are run one at a time
+ * in the order they came: the next is not looked at until the current one
+ * is answered (ctlcmd.c may answer later: a join, a leave), and reading
+ * stops meanwhile, so a client that sends ahead (rpn-tool add-services)
+ * waits in the socket's buffer rather than in ours.  A framing error ends
+ * the connection after its reply: what follows cannot be trusted to be a
+ * frame.
+ */
 struct ctl_client {
 	struct ctl_reply reply;	/* first: the sink ctlcmd.c answers to */
 	uv_pipe_t	 pipe;
 	struct engine	*e;
 	struct ctl_client *next;
 	struct buf	 in;
+	struct buf	 out;		/* replies not yet handed to a write */
+	size_t		 off;		/* in.p[0..off) is answered */
+	size_t		 cur;		/* the length of the frame being run */
+	unsigned	 writes;	/* replies being written */
 	int		 closing;
 	int		 busy;		/* a reply is owed */
+	int		 draining;	/* in client_drain()'s loop */
+	int		 last;		/* close once the owed replies are out */
 };
+
+#define CTL_READ	16384
+#define CTL_OUT_BATCH	65536	/* replies gathered into one write */
+
+static void	client_drain(struct ctl_client *);
+static void	client_flush(struct ctl_client *);
 
 struct ctl_wreq {
 	uv_write_t		 req;
@@ -42,6 +64,7 @@ client_closed(uv_handle_t *h)
 	if (cl->e->leave_waiter == &cl->reply)
 		cl->e->leave_waiter = NULL;
 	buf_release(&cl->in);
+	buf_release(&cl->out);
 	free(cl);
 }
 
@@ -54,59 +77,88 @@ client_close(struct ctl_client *cl)
 	uv_close((uv_handle_t *)&cl->pipe, client_closed);
 }
 
+/* client_maybe_close - a client that is done goes once its replies are out. */
+static void
+client_maybe_close(struct ctl_client *cl)
+{
+	if (cl->last && !cl->busy && cl->writes == 0)
+		client_close(cl);
+}
+
 static void
 reply_written(uv_write_t *req, int status)
 {
 	struct ctl_wreq	*w = (struct ctl_wreq *)req;
+	struct ctl_client *cl = w->cl;
 
-	(void)status;
 	free(w->data);
-	client_close(w->cl);
 	free(w);
+	cl->writes--;
+	if (status < 0)
+		client_close(cl);
+	else
+		client_maybe_close(cl);
 }
 
 /*
- * client_send - the client's reply sink: send one framed reply, taking
- * payload, and close the connection once it is written.  The socket's
- * reply says why in its text alone.
+ * client_send - the client's reply sink: queue one framed reply, taking
+ * payload, then run the next request if one is there.  The replies of the
+ * requests read together leave in one write (client_flush()), not one
+ * each.  The socket's reply says why in its text alone.
  */
 static void
 client_send(struct ctl_reply *r, enum ctl_fail why, struct buf *payload)
 {
 	struct ctl_client *cl = (struct ctl_client *)r;
-	struct buf	 f;
-	struct ctl_wreq	*w;
-	uv_buf_t	 ub;
 
 	(void)why;
-	cl->busy = 0;
-	/*
-	 * One request, one reply: bytes after the request must not run it
-	 * again (its frame is still at the head of cl->in).
-	 */
-	uv_read_stop((uv_stream_t *)&cl->pipe);
+	if (cl->busy) {
+		cl->busy = 0;
+		cl->off += cl->cur;
+		cl->cur = 0;
+	}
 	if (cl->closing) {
 		buf_release(payload);
 		return;
 	}
-	buf_init(&f, CTL_MAX_FRAME + 4);
-	if (payload->err || ctl_frame(&f, payload) == -1 ||
-	    (w = calloc(1, sizeof(*w))) == NULL) {
-		buf_release(&f);
+	if (cl->out.len > 0 && cl->out.len + payload->len + 4 > CTL_OUT_BATCH)
+		client_flush(cl);
+	if (payload->err || ctl_frame(&cl->out, payload) == -1) {
 		buf_release(payload);
 		client_close(cl);
 		return;
 	}
 	buf_release(payload);
-	w->data = f.p;
+	client_drain(cl);
+}
+
+/* client_flush - hand the queued replies to one write. */
+static void
+client_flush(struct ctl_client *cl)
+{
+	struct ctl_wreq	*w;
+	uv_buf_t	 ub;
+
+	if (cl->closing || cl->out.len == 0)
+		return;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		client_close(cl);
+		return;
+	}
+	w->data = cl->out.p;
 	w->cl = cl;
-	ub = uv_buf_init((char *)f.p, (unsigned)f.len);
+	ub = uv_buf_init((char *)cl->out.p, (unsigned)cl->out.len);
+	/* the bytes are the write's now; the next reply starts a new buffer */
+	cl->out.p = NULL;
+	cl->out.len = cl->out.cap = 0;
 	if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &ub, 1,
 	    reply_written) < 0) {
 		free(w->data);
 		free(w);
 		client_close(cl);
+		return;
 	}
+	cl->writes++;
 }
 
 static void
@@ -114,45 +166,91 @@ client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	(void)h;
 	(void)suggested;
-	b->base = malloc(16384);
-	b->len = b->base ? 16384 : 0;
+	b->base = malloc(CTL_READ);
+	b->len = b->base ? CTL_READ : 0;
+}
+
+static void	client_read(uv_stream_t *, ssize_t, const uv_buf_t *);
+
+/* client_bad - a framing error: say so, and close once it is sent. */
+static void
+client_bad(struct ctl_client *cl, const char *why)
+{
+	cl->e->st.ctl_bad++;
+	cl->last = 1;
+	uv_read_stop((uv_stream_t *)&cl->pipe);
+	ctl_reply_error(&cl->reply, CTLF_BAD, "%s", why);
+}
+
+/*
+ * client_drain - run the requests that are in, one at a time, until one
+ * is owed a reply later or none is left; then read on.  A reply sent at
+ * once comes back here through client_send(): the flag keeps that a loop,
+ * not a recursion as deep as the requests sent ahead.
+ */
+static void
+client_drain(struct ctl_client *cl)
+{
+	uint32_t	 len;
+	int		 r;
+
+	if (cl->draining)
+		return;
+	cl->draining = 1;
+	while (!cl->busy && !cl->closing && !cl->last) {
+		r = ctl_frame_len(cl->in.p + cl->off, cl->in.len - cl->off,
+		    CTL_MAX_REQ, &len);
+		if (r == -1) {
+			client_bad(cl, "request too large");
+			break;
+		}
+		if (r == 0)
+			break;
+		if (len == 0) {
+			client_bad(cl, "an empty request");
+			break;
+		}
+		/* Owed a reply from here on: ctlcmd.c may send it later. */
+		cl->busy = 1;
+		cl->cur = 4 + (size_t)len;
+		ctlcmd_handle(cl->e, &cl->reply, cl->in.p + cl->off + 4, len);
+	}
+	cl->draining = 0;
+	client_flush(cl);
+	if (cl->busy || cl->closing || cl->last) {
+		uv_read_stop((uv_stream_t *)&cl->pipe);
+		client_maybe_close(cl);
+		return;
+	}
+	/* Nothing owed: the part of a frame left moves to the front. */
+	if (cl->off > 0) {
+		memmove(cl->in.p, cl->in.p + cl->off, cl->in.len - cl->off);
+		cl->in.len -= cl->off;
+		cl->off = 0;
+	}
+	uv_read_start((uv_stream_t *)&cl->pipe, client_alloc, client_read);
 }
 
 static void
 client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct ctl_client	*cl = s->data;
-	uint32_t		 len;
-	int			 r;
 
 	if (nread < 0) {
 		free(b->base);
-		/* A client that hangs up while owed a reply gets it dropped later. */
+		/* Requests already in are answered; then the connection goes. */
 		uv_read_stop(s);
-		if (!cl->busy)
-			client_close(cl);
+		cl->last = 1;
+		client_maybe_close(cl);
 		return;
 	}
-	if (cl->busy) {		/* one request per connection */
+	if (buf_put(&cl->in, b->base, (size_t)nread) == -1) {
 		free(b->base);
+		client_bad(cl, "request too large");
 		return;
 	}
-	buf_put(&cl->in, b->base, (size_t)nread);
 	free(b->base);
-	if (cl->in.err) {
-		cl->e->st.ctl_bad++;
-		ctl_reply_error(&cl->reply, CTLF_BAD, "request too large");
-		return;
-	}
-	r = ctl_frame_len(cl->in.p, cl->in.len, CTL_MAX_REQ, &len);
-	if (r == -1) {
-		cl->e->st.ctl_bad++;
-		ctl_reply_error(&cl->reply, CTLF_BAD, "request too large");
-	} else if (r == 1) {
-		/* Owed a reply from here on: ctlcmd.c may send it later. */
-		cl->busy = 1;
-		ctlcmd_handle(cl->e, &cl->reply, cl->in.p + 4, len);
-	}
+	client_drain(cl);
 }
 
 /* One accepted connection: root's requests are read, anyone else is told no. */
@@ -169,7 +267,9 @@ ctl_client_new(struct engine *e, int fd)
 	}
 	cl->reply.send = client_send;
 	cl->e = e;
-	buf_init(&cl->in, CTL_MAX_REQ + 4);
+	/* a frame's start that is not all in, and one read more */
+	buf_init(&cl->in, CTL_MAX_REQ + 4 + CTL_READ);
+	buf_init(&cl->out, CTL_OUT_BATCH + CTL_MAX_FRAME + 4);
 	uv_pipe_init(&e->loop, &cl->pipe, 0);
 	cl->pipe.data = cl;
 	cl->next = e->clients;
@@ -189,6 +289,7 @@ ctl_client_new(struct engine *e, int fd)
 	    cred.uid != 0) {
 		e->st.ctl_bad++;
 		log_warnx("control socket: refused a client that is not root");
+		cl->last = 1;
 		ctl_reply_error(&cl->reply, CTLF_BAD,
 		    "permission denied: the control socket "
 		    "is for root");

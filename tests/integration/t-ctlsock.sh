@@ -71,10 +71,11 @@ expect_fail "a socket directory below another user's" "$W/theirs is mode 0755, o
 start n1
 ctl n1 status >/dev/null || fail "rpnd does not start again in a root directory"
 
-# One request, one reply: bytes a client sends after its request (here,
-# enough to fill the engine's read buffer, so it reads on at once) do not
-# make the engine run the request again.  Before, an invite sent this way
-# minted two tokens and wrote two replies.
+# Requests on one connection run one at a time, in order, each once: an
+# invite followed by bytes that are no request (enough to fill the
+# engine's read buffer, so it reads on at once) mints one token, and the
+# zeros get one error and the end of the connection.  Before, an invite
+# sent this way minted two tokens and wrote two replies.
 mkdir "$W/cap"
 nsx n1 socat -u UNIX-LISTEN:"$W/cap/sock" OPEN:"$W/cap/req",creat >/dev/null 2>&1 &
 cap=$!
@@ -82,11 +83,26 @@ wait_for 50 0.1 test -S "$W/cap/sock" || fail "the capturing server did not star
 nsx n1 timeout 2 "$RPN_BUILD/rpnctl" -s "$W/cap/sock" invite >/dev/null 2>&1 || true
 wait "$cap" 2>/dev/null || true
 [ -s "$W/cap/req" ] || fail "no invite request captured"
+frames() {	# FILE: the payload length of each frame, one a line
+	od -An -v -tu1 "$1" | tr -s ' \n' '\n\n' | sed '/^$/d' | awk '
+	    { b[n++] = $1 }
+	    END { i = 0; while (i + 4 <= n) { l = b[i] * 16777216 + b[i+1] * 65536 + b[i+2] * 256 + b[i+3];
+	        print l; i += 4 + l } if (i != n) print "partial" }'
+}
 { cat "$W/cap/req"; head -c 30000 /dev/zero; } > "$W/cap/big"
 nsx n1 timeout 10 socat -b 65536 -t 3 - UNIX-CONNECT:"$(sock n1)" < "$W/cap/big" > "$W/cap/out" 2>/dev/null || true
-len=$(head -c 4 "$W/cap/out" | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
-[ -n "$len" ] && [ "$len" -gt 0 ] || fail "no reply to the invite"
-size=$(stat -c %s "$W/cap/out")
-[ "$size" -eq $((len + 4)) ] || fail "one invite with trailing bytes got $size bytes of replies, not one frame of $((len + 4))"
+n=$(frames "$W/cap/out" | wc -l)
+[ "$n" -eq 2 ] && ! frames "$W/cap/out" | grep -q partial ||
+    fail "an invite and 30000 zeros got $n replies ($(frames "$W/cap/out" | tr '\n' ' ')), not 2"
+grep -a -q "an empty request" "$W/cap/out" || fail "the zeros were not refused: $(tail -c 200 "$W/cap/out")"
+[ "$(grep -a -o token "$W/cap/out" | wc -l)" -eq 1 ] || fail "the invite ran more than once"
 ctl n1 status >/dev/null || fail "rpnd is unwell after trailing bytes"
-say "an invite followed by 30000 bytes: one reply ($size bytes)"
+say "an invite followed by 30000 zeros: one invite, 2 replies ($(stat -c %s "$W/cap/out") bytes), then the end"
+
+# Sent ahead: 300 service adds on one connection, up to 64 before their
+# replies are read (rpn-tool add-services), are all answered and added.
+out=$(nsx n1 "$RPN_BUILD/rpn-tool" add-services "$(sock n1)" 300) ||
+    fail "300 adds on one connection: $out"
+[ "$(ctl n1 service list --json | jq '.services | length')" -eq 300 ] ||
+    fail "300 adds on one connection left $(ctl n1 service list --json | jq '.services | length') services"
+say "300 service adds sent ahead on one connection: $out, 300 listed"

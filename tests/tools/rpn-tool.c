@@ -994,31 +994,56 @@ resend(const char *to, char **files, int n)
 	}
 }
 
-/* add-services SOCK N: N services tcp/1024.. then udp, one request each, timed. */
+/*
+ * add-services SOCK N: N services tcp/1024.. then udp, timed, on one
+ * connection with up to AHEAD requests sent before their replies are read
+ * (as rpnctl service import sends them).
+ */
+#define AHEAD	64
+
+static void
+service_req(struct ctl_req *r, int i)
+{
+	memset(r, 0, sizeof(*r));
+	r->cmd = CTL_SERVICE_ADD;
+	snprintf(r->name, sizeof(r->name), "s%06d", i);
+	r->proto = i < 64000 ? 6 : 17;
+	r->port = (uint16_t)(1024 + i % 64000);
+	/* rpn's own port is refused; the console listens on the next */
+	if (r->port >= RPN_PORT_DEFAULT)
+		r->port += 2;
+	parse_addrport("100.64.9.10:80", 0, &r->target);
+}
+
 static void
 add_services(const char *sock, int n)
 {
 	struct timespec	 t0, t1;
+	struct buf	 in;
 	char		 err[256];
+	int		 fd, sent = 0, got = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < n; i++) {
+	if ((fd = client_open(sock, err, sizeof(err))) == -1)
+		die(err);
+	buf_init(&in, CTL_MAX_FRAME + 4);
+	while (got < n) {
 		struct ctl_req	 r;
 		struct mp_doc	 d;
 
-		memset(&r, 0, sizeof(r));
-		r.cmd = CTL_SERVICE_ADD;
-		snprintf(r.name, sizeof(r.name), "s%06d", i);
-		r.proto = i < 64000 ? 6 : 17;
-		r.port = (uint16_t)(1024 + i % 64000);
-		/* rpn's own port is refused; the console listens on the next */
-		if (r.port >= RPN_PORT_DEFAULT)
-			r.port += 2;
-		parse_addrport("100.64.9.10:80", 0, &r.target);
-		if (client_call(sock, &r, &d, 60000, err, sizeof(err)) == -1)
+		if (sent < n && sent - got < AHEAD) {
+			service_req(&r, sent++);
+			if (client_send(fd, &r, err, sizeof(err)) == -1)
+				die(err);
+			continue;
+		}
+		if (client_recv(fd, &in, &d, 60000, err, sizeof(err)) == -1)
 			die(err);
 		mp_doc_release(&d);
+		got++;
 	}
+	buf_release(&in);
+	close(fd);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("added=%d seconds=%.1f\n", n, (double)(t1.tv_sec - t0.tv_sec) +
 	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
