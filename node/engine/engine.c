@@ -284,6 +284,30 @@ tick_cb(uv_timer_t *t)
 	engine_kick(t->data);
 }
 
+static void
+kick_idle_cb(uv_idle_t *c)
+{
+	struct engine	*e = c->data;
+
+	uv_idle_stop(c);
+	e->kick_soon = 0;
+	engine_kick(e);
+}
+
+/*
+ * engine_kick_soon - engine_kick() once, before the loop next waits for
+ * I/O: many control requests read at once (sent ahead on one connection)
+ * make one data-plane transaction and one round of gossip, not one each.
+ */
+void
+engine_kick_soon(struct engine *e)
+{
+	if (e->kick_soon || e->stopping)
+		return;
+	e->kick_soon = 1;
+	uv_idle_start(&e->kick_idle, kick_idle_cb);
+}
+
 /*
  * engine_kick - after anything happened: let the membership machine act,
  * send what it asked for, and set the timers for what comes next.
@@ -359,6 +383,7 @@ engine_stop(struct engine *e, const char *why)
 	conn_close_all(e);
 	ctlsock_close_all(e);
 	close_if_open((uv_handle_t *)&e->tick);
+	close_if_open((uv_handle_t *)&e->kick_idle);
 	close_if_open((uv_handle_t *)&e->save_timer);
 	close_if_open((uv_handle_t *)&e->sig_term);
 	close_if_open((uv_handle_t *)&e->sig_int);
@@ -717,6 +742,8 @@ engine_main(int argc, char **argv)
 	    ctlsock_open(e, CTL_FD, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	uv_timer_init(&e->loop, &e->tick);
+	uv_idle_init(&e->loop, &e->kick_idle);
+	e->kick_idle.data = e;
 	uv_timer_init(&e->loop, &e->save_timer);
 	join_init(e);
 	health_init(e);

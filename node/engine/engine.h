@@ -69,6 +69,8 @@ struct engine {
 	uv_tcp_t	 listener;
 	uv_poll_t	 ctl;		/* the listening control socket */
 	uv_timer_t	 tick;
+	uv_idle_t	 kick_idle;	/* engine_kick_soon(): once, before the next poll */
+	int		 kick_soon;
 	uv_timer_t	 gossip_timer;
 	uv_timer_t	 save_timer;
 	uv_timer_t	 leave_timer;
@@ -127,6 +129,7 @@ void	engine_from_parent(struct engine *, const struct priv_hdr *,
 uint64_t engine_now(struct engine *);
 uint64_t engine_unix_ms(void);
 void	engine_kick(struct engine *);
+void	engine_kick_soon(struct engine *);
 void	engine_save_now(struct engine *);
 const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
 uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);

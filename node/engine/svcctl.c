@@ -130,9 +130,10 @@ svcctl_apply(struct engine *e, uint8_t op, const struct rec_service *s,
 	/*
 	 * Saved within a second (engine_kick); a crash before that loses
 	 * nothing for long: after a restart the node pulls its own records
-	 * back from the mesh (engine.c, catch_up).
+	 * back from the mesh (engine.c, catch_up).  Soon, not now: the other
+	 * requests read with this one go into the same transaction.
 	 */
-	engine_kick(e);
+	engine_kick_soon(e);
 	return 0;
 }
 
