@@ -874,13 +874,23 @@ fail:
 	return -1;
 }
 
+/* begin_once - open the transaction b before its first change. */
+static void
+begin_once(struct engine *e, const struct dp_begin *b, int *begun)
+{
+	if (!*begun) {
+		send_req(e, PRIV_DP_BEGIN, b, sizeof(*b));
+		*begun = 1;
+	}
+}
+
 /*
  * send_sets - the member addresses and LAN prefixes that changed since the
  * last transaction (everything for a full one): both lists are sorted, so
  * one merge gives the adds and deletes.
  */
 static int
-send_sets(struct engine *e, int full)
+send_sets(struct engine *e, int full, const struct dp_begin *b, int *begun)
 {
 	struct dpsync	*d = &e->dp;
 	struct wanted	 w;
@@ -909,6 +919,7 @@ send_sets(struct engine *e, int full)
 			j++;
 			continue;
 		}
+		begin_once(e, b, begun);
 		send_req(e, PRIV_DP_MEMBER, &a, sizeof(a));
 		n++;
 	}
@@ -924,6 +935,7 @@ send_sets(struct engine *e, int full)
 		}
 		a.op = c < 0 ? 1 : 2;
 		a.p = c < 0 ? w.lans[i++] : d->lans[j++];
+		begin_once(e, b, begun);
 		send_req(e, PRIV_DP_LAN, &a, sizeof(a));
 		n++;
 	}
@@ -971,10 +983,8 @@ dpsync_flush(struct engine *e)
 		svc_table_touch_all(&d->svcs);	/* every port the table knows */
 	while ((nk = svc_table_take_dirty(&d->svcs, keys, 512)) > 0 ||
 	    (d->need_full && !begun)) {
-		if (!begun) {
-			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
-			begun = 1;
-		}
+		if (d->need_full)
+			begin_once(e, &b, &begun);	/* even when empty */
 		for (uint32_t i = 0; i < nk; i++) {
 			struct svc_plan	 p;
 			struct dp_svc	 req;
@@ -1018,6 +1028,7 @@ dpsync_flush(struct engine *e)
 			s->seq = b.seq;
 			s->acked = 0;
 			s->term = dp_term(e, keys[i], &req);
+			begin_once(e, &b, &begun);
 			batch_add(e, &bt, &req);
 			n++;
 		}
@@ -1032,12 +1043,13 @@ dpsync_flush(struct engine *e)
 				d->sent[i].acked = 0;
 			}
 	}
+	/*
+	 * A member's record that moves no address (a refreshed record, a
+	 * join seen again) begins no transaction: an empty one is a round
+	 * trip through the parent on every node for nothing.
+	 */
 	if (d->members_dirty || d->need_full) {
-		if (!begun) {
-			send_req(e, PRIV_DP_BEGIN, &b, sizeof(b));
-			begun = 1;
-		}
-		ns = send_sets(e, d->need_full);
+		ns = send_sets(e, d->need_full, &b, &begun);
 		n += ns;
 		d->members_dirty = 0;
 		if (ns > 0 && d->sets_arrived != 0 && d->sets_seq == 0)
@@ -1054,8 +1066,9 @@ dpsync_flush(struct engine *e)
 	d->inflight = b.seq;
 	d->inflight_full = b.full;
 	d->need_full = 0;
-	log_debug("data plane: transaction %u with %d changes sent in %llu "
-	    "ms (%zu bytes queued)", b.seq, n, (unsigned long long)
+	log_debug("data plane: transaction %u%s with %d changes sent in %llu "
+	    "ms (%zu bytes queued)", b.seq, b.full ? " (full)" : "", n,
+	    (unsigned long long)
 	    (uv_hrtime() - d->inflight_at) / 1000000, e->chan_queued);
 }
 

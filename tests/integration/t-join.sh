@@ -43,3 +43,12 @@ id=$(ctl n1 status --json | jq -r '.node.id')
 [ "$(ctl n4 status --json | jq -r --arg id "$id" '.members[] | select(.id == $id) | .name')" = n1 ] ||
     fail "n4 does not know n1 by its id"
 say "status table and --json agree"
+
+# A member's record that changes no address in the kernel's sets (a join
+# seen again, a refreshed record) makes no transaction: each one was a
+# begin and a commit through the parent on every node, with nothing in it.
+for n in n1 n2 n3 n4; do
+	e=$(grep -cE "data plane: transaction [0-9]+ with 0 changes" "$W/$n/log" || true)
+	[ "$e" -eq 0 ] || fail "$n sent $e empty transactions: $(grep -E "data plane: transaction [0-9]+ with 0 changes" "$W/$n/log" | head -3)"
+done
+say "no empty transaction on any node"
