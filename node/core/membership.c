@@ -18,6 +18,8 @@ mb_config_default(struct mb_config *c)
 	c->awareness_max = 8;
 	c->reap_after_ms = 3600 * 1000;
 	c->reconnect_ms = 10 * 1000;
+	c->reconnect_fast_ms = 1000;
+	c->reconnect_recent_ms = 5 * 60 * 1000;
 }
 
 const char *
@@ -46,6 +48,13 @@ static uint32_t
 mb_randn(struct membership *mb, uint32_t n)
 {
 	return n ? (uint32_t)(mb_rand(mb) % n) : 0;
+}
+
+/* The next try to reach a failed member, about every interval_ms. */
+static uint64_t
+reconnect_after(struct membership *mb, uint64_t now, uint32_t interval_ms)
+{
+	return now + interval_ms / 2 + mb_randn(mb, interval_ms + 1);
 }
 
 static uint32_t
@@ -149,8 +158,7 @@ mb_init(struct membership *mb, const struct mb_config *cfg,
 	mb->self->self = 1;
 	mb->self->inc = self_inc;
 	mb->next_probe = now + mb_randn(mb, cfg->probe_interval_ms);
-	mb->next_reconnect = now + cfg->reconnect_ms / 2 +
-	    mb_randn(mb, cfg->reconnect_ms + 1);
+	mb->next_reconnect = reconnect_after(mb, now, cfg->reconnect_ms);
 	mb->seq = (uint32_t)mb_rand(mb);
 	return 0;
 }
@@ -196,6 +204,11 @@ set_state(struct membership *mb, struct member *m, enum mstate st, uint64_t now)
 	mb->scan_at = 0;
 	if (st != M_SUSPECT)
 		m->expedite = 0;
+	/* A member just failed: the tries at it start at the fast pace. */
+	if (st == M_DEAD && mb->next_reconnect > now +
+	    mb->cfg.reconnect_fast_ms * 3 / 2)
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_fast_ms);
 	act(mb, MBA_STATE, NULL, m->id, 0, m->inc, (uint8_t)st);
 	mb->acts[mb->nacts - 1].prev = (uint8_t)prev;
 }
@@ -554,6 +567,52 @@ probe_fail(struct membership *mb, uint64_t now)
 	act(mb, MBA_NOTICE, NULL, t->id, 0, t->inc, NOTICE_SUSPECT);
 }
 
+/*
+ * reconnect_try - ping one failed member: if it answers, it learns it was
+ * declared failed (the claim rides on the ping) and refutes, and we learn
+ * it is back.  Every reconnect_ms on average, jittered by half of it
+ * either way: nodes started together would otherwise try at the same
+ * moments, and after a partition heals the first try would come only when
+ * all of them try.  While members failed recently (a partition, or a crash
+ * that may be a reboot), the tries come every reconnect_fast_ms and go to
+ * those members: after a partition each side holds the other failed, and
+ * the news that it is over crosses only with these tries and the syncs
+ * they set off.  The failed are looked for from a random place in the
+ * table, so that past the 64th one is tried.
+ */
+static void
+reconnect_try(struct membership *mb, uint64_t now)
+{
+	uint32_t	 dead[64], recent[64], nd = 0, nr = 0, start, pick;
+	uint64_t	 horizon = mb->cfg.reconnect_recent_ms;
+
+	start = mb_randn(mb, mb->n);
+	for (uint32_t j = 0; j < mb->n && nr < 64; j++) {
+		uint32_t	 i = (start + j) % mb->n;
+		struct member	*m = mb->m[i];
+
+		if (m->state != M_DEAD)
+			continue;
+		if (nd < 64)
+			dead[nd++] = i;
+		if (now < m->since + horizon)
+			recent[nr++] = i;
+	}
+	if (nr > 0) {
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_fast_ms);
+		pick = recent[mb_randn(mb, nr)];
+	} else {
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_ms);
+		if (nd == 0)
+			return;
+		pick = dead[mb_randn(mb, nd)];
+	}
+	mb->reconnect_seq = mb_newseq(mb);
+	act(mb, MBA_PING, mb->m[pick]->id, NULL, mb->reconnect_seq, 0, 0);
+}
+
 void
 mb_tick(struct membership *mb, uint64_t now)
 {
@@ -606,31 +665,8 @@ mb_tick(struct membership *mb, uint64_t now)
 		}
 		mb->scan_at = next;
 	}
-	if (now >= mb->next_reconnect) {
-		uint32_t	 dead[64], nd = 0, start;
-
-		/*
-		 * Every reconnect_ms on average, jittered by half of it either
-		 * way: nodes started together would otherwise try at the same
-		 * moments, and after a partition heals the first try would come
-		 * only when all of them try.  The dead are looked for from a
-		 * random place in the table, so that past the 64th one is tried.
-		 */
-		mb->next_reconnect = now + mb->cfg.reconnect_ms / 2 +
-		    mb_randn(mb, mb->cfg.reconnect_ms + 1);
-		start = mb_randn(mb, mb->n);
-		for (uint32_t j = 0; j < mb->n && nd < 64; j++) {
-			uint32_t	 i = (start + j) % mb->n;
-
-			if (mb->m[i]->state == M_DEAD)
-				dead[nd++] = i;
-		}
-		if (nd > 0) {
-			mb->reconnect_seq = mb_newseq(mb);
-			act(mb, MBA_PING, mb->m[dead[mb_randn(mb, nd)]]->id,
-			    NULL, mb->reconnect_seq, 0, 0);
-		}
-	}
+	if (now >= mb->next_reconnect)
+		reconnect_try(mb, now);
 }
 
 static void

@@ -166,10 +166,11 @@ static struct {
 	int		 verbose;
 	double		 max_mem_gib;
 	/* protocol parameters (struct mesh_config), 0: rpnd's default */
-	uint32_t	 reconnect_ms, probe_ms, retransmit_mult, susp_pct;
+	uint32_t	 reconnect_ms, reconnect_fast_ms, probe_ms, retransmit_mult;
+	uint32_t	 susp_pct;
 	int		 gossip_head;	/* the engine before: the first 256 only */
 } opt = { 100, 0.01, 0.001, 0.01, 1, "standard", 3600, 5, 45, 500, 10, 60,
-    0, 20.0, 0, 0, 0, 0, 0 };
+    0, 20.0, 0, 0, 0, 0, 0, 0 };
 
 /* ---- nodes ---- */
 
@@ -1113,6 +1114,8 @@ node_setup(struct snode *s)
 	mesh_config_default(&cfg);
 	if (opt.reconnect_ms)
 		cfg.mb.reconnect_ms = opt.reconnect_ms;
+	if (opt.reconnect_fast_ms)
+		cfg.mb.reconnect_fast_ms = opt.reconnect_fast_ms;
 	if (opt.probe_ms)
 		cfg.mb.probe_interval_ms = opt.probe_ms;
 	if (opt.retransmit_mult)
@@ -1655,8 +1658,8 @@ usage(void)
 	    "               [--skew MS] [--join-gap MS] [--partition SECONDS] [--fake-crypto]\n"
 	    "               [--max-mem GIB] [-v]\n"
 	    "  protocol parameters (rpnd's defaults when left out):\n"
-	    "               [--reconnect-ms MS] [--probe-ms MS] [--retransmit-mult M]\n"
-	    "               [--suspicion-pct PCT] [--gossip-head]\n");
+	    "               [--reconnect-ms MS] [--reconnect-fast-ms MS] [--probe-ms MS]\n"
+	    "               [--retransmit-mult M] [--suspicion-pct PCT] [--gossip-head]\n");
 	exit(2);
 }
 
@@ -1708,6 +1711,8 @@ main(int argc, char **argv)
 			opt.part_s = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--reconnect-ms") == 0)
 			opt.reconnect_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--reconnect-fast-ms") == 0)
+			opt.reconnect_fast_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--probe-ms") == 0)
 			opt.probe_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--retransmit-mult") == 0)

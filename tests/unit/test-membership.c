@@ -290,3 +290,59 @@ TEST(mb_round_robin_covers_everyone)
 		ASSERT_EQ(seen[i], 1);	/* each of the 8 others exactly once */
 	mb_release(&mb);
 }
+
+/*
+ * Run the clock from *now to until in 10 ms steps; live members answer
+ * every probe at once.  Returns how many pings went to the member dead
+ * (only a try to reach a failed member goes there).
+ */
+static int
+run_answering(struct membership *mb, uint64_t *now, uint64_t until,
+    const uint8_t dead[WIRE_KEY])
+{
+	int	 tries = 0;
+
+	for (; *now <= until; *now += 10) {
+		mb->nacts = 0;
+		mb_tick(mb, *now);
+		for (uint32_t i = 0; i < mb->nacts; i++) {
+			const struct mb_action	*a = &mb->acts[i];
+
+			if (a->type != MBA_PING)
+				continue;
+			if (memcmp(a->peer, dead, WIRE_KEY) == 0)
+				tries++;
+			else
+				mb_on_ack(mb, a->peer, a->seq, *now);
+		}
+	}
+	return tries;
+}
+
+/*
+ * A member that failed a moment ago is tried every second or so (after a
+ * partition, these tries carry the news across); one that stays dead for
+ * reconnect_recent_ms goes back to a try every reconnect_ms.
+ */
+TEST(mb_reconnect_fast_while_failure_recent)
+{
+	struct membership	 mb;
+	uint64_t		 now = 0;
+	int			 tries;
+
+	setup(&mb, 5, now);
+	ASSERT_EQ(mb.cfg.reconnect_fast_ms, 1000);
+	ASSERT_EQ(mb.cfg.reconnect_ms, 10000);
+	run_answering(&mb, &now, 5000, ids[4]);
+	ASSERT_EQ(mb_on_notice(&mb, ids[1], ids[4], 1, NOTICE_DEAD, now), 1);
+	ASSERT_EQ(mb_get(&mb, ids[4])->state, M_DEAD);
+	/* Tries every 0.5-1.5 s: 7 to 20 in 10 s (at most 2 at the old pace). */
+	tries = run_answering(&mb, &now, now + 10000, ids[4]);
+	ASSERT(tries >= 7 && tries <= 20);
+	ASSERT_EQ(mb_get(&mb, ids[4])->state, M_DEAD);
+	/* Five minutes after it failed: every 5-15 s, 4 to 12 a minute. */
+	run_answering(&mb, &now, 5000 + mb.cfg.reconnect_recent_ms, ids[4]);
+	tries = run_answering(&mb, &now, now + 60000, ids[4]);
+	ASSERT(tries >= 4 && tries <= 12);
+	mb_release(&mb);
+}
