@@ -1084,6 +1084,37 @@ mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
 	free(again);
 }
 
+/* A pull from one peer at most this often (a new summary is not news). */
+#define PULL_GAP_MS	1000
+
+/*
+ * mesh_want_pull - anti-entropy: a member's ping or ack carried its store
+ * summary (hash, sum); 1 when we should sync with it now, and the sync
+ * moves records both ways.  A peer whose summary shows records we lack is
+ * asked at once (at most once a second per peer); when the summaries
+ * differ without an order, the lower id pulls.  A member we held failed
+ * when its message came (was_failed) is asked whatever the order says: it
+ * was cut off from us, and after a partition it holds the other side's
+ * records and claims.  Each side's sum has often just grown by its own
+ * refutation, so each would leave the pull to the other.
+ */
+int
+mesh_want_pull(const struct mesh *m, struct member *mm, uint64_t hash,
+    uint64_t sum, int was_failed, uint64_t now)
+{
+	const struct store	*st = &m->store;
+
+	if (hash == st->hash)
+		return 0;
+	if (!was_failed && (sum < st->sum || (sum == st->sum &&
+	    memcmp(m->id, mm->id, WIRE_KEY) > 0)))
+		return 0;
+	if (mm->last_pull != 0 && now - mm->last_pull < PULL_GAP_MS)
+		return 0;
+	mm->last_pull = now;
+	return 1;
+}
+
 /* ---- actions the membership machine asks of the mesh ---- */
 
 static void

@@ -42,7 +42,6 @@
 #define GOSSIP_FANOUT		3
 #define MAX_PIGGY		32
 #define PROBE_HDR		40
-#define PULL_GAP_MS		1000
 #define EAGER_GAP_MS		20
 #define SELF_RIDE_MS		10000
 #define MAX_SYNCS		4
@@ -1006,24 +1005,6 @@ kick(struct snode *s)
 	m->dirty = 0;
 }
 
-/* maybe_pull() */
-static void
-maybe_pull(struct snode *s, struct member *m, uint64_t hash, uint64_t sum)
-{
-	struct store	*st = &s->mesh.store;
-	uint64_t	 now = node_now(s);
-
-	if (hash == st->hash)
-		return;
-	if (sum < st->sum || (sum == st->sum &&
-	    memcmp(s->mesh.id, m->id, WIRE_KEY) > 0))
-		return;
-	if (m->last_pull != 0 && now - m->last_pull < PULL_GAP_MS)
-		return;
-	m->last_pull = now;
-	start_sync(s, m);
-}
-
 /* udp_recv_cb() */
 static void
 on_dgram(struct snode *s, const struct ev *e)
@@ -1035,12 +1016,13 @@ on_dgram(struct snode *s, const struct ev *e)
 	size_t		 ptlen = e->len;
 	struct wire_msg	 msg;
 	struct member	*m;
-	int		 marked = 0;
+	int		 marked = 0, was_failed;
 	uint64_t	 now;
 
 	if (!s->up || !mesh->joined || mesh->left)
 		return;
 	m = mb_get(&mesh->mb, from->pk);
+	was_failed = m != NULL && m->state == M_DEAD;
 	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
 	    m->inc, e->gen, e->ctr) != BOXW_NEW)
 		return;
@@ -1083,11 +1065,13 @@ on_dgram(struct snode *s, const struct ev *e)
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, from->pk, msg.seq, now);
-		maybe_pull(s, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			start_sync(s, m);
 		break;
 	case MSG_ACK:
 		mb_on_ack(&mesh->mb, from->pk, msg.seq, now);
-		maybe_pull(s, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			start_sync(s, m);
 		break;
 	case MSG_PINGREQ:
 		mb_on_pingreq(&mesh->mb, from->pk, msg.seq, msg.target, now);

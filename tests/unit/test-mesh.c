@@ -403,6 +403,35 @@ TEST(mesh_notice_refuted_by_subject)
 }
 
 /*
+ * The pull on a probe: from a peer whose summary shows more, at most once
+ * a second; from a member held failed when it spoke, whatever the
+ * summaries say (after a partition each side's own refutation has just
+ * raised its sum, and each would leave the pull to the other).
+ */
+TEST(mesh_pull_order_and_members_held_failed)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY];
+	struct member	*mm;
+	uint64_t	 h, sum;
+
+	two(&a, &b, root_sk);
+	mm = mb_get(&a.mb, b.id);
+	h = a.store.hash;
+	sum = a.store.sum;
+	ASSERT_EQ(mesh_want_pull(&a, mm, h, sum, 0, NOW), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 0, NOW), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum + 1, 0, NOW), 1);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum + 1, 0, NOW + 999), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 0, NOW + 1000), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 1, NOW + 1000), 1);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 1, NOW + 1500), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h, sum, 1, NOW + 3000), 0);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+/*
  * A deleted record never comes back: not after its tombstone is collected,
  * not on a node that restarts, not on one that joins later.  The author
  * publishes its live records again and a floor above the old tombstones.
