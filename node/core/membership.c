@@ -192,6 +192,23 @@ mb_set_self_inc(struct membership *mb, uint64_t inc)
 	mb->self->inc = inc;
 }
 
+/*
+ * reconnect_soon - a failed member is back (it answered a try, or published
+ * a refutation): a partition may have ended, and the members still held
+ * failed are likely back too.  The next try comes within a quarter of the
+ * fast pace, so that the last of them are not left to the schedule (nor to
+ * gossip, which sends each refutation a limited number of times, mostly
+ * to members on its author's side while the views are still split).
+ */
+static void
+reconnect_soon(struct membership *mb, uint64_t now)
+{
+	uint32_t	 quick = mb->cfg.reconnect_fast_ms / 4;
+
+	if (mb->next_reconnect > now + quick * 3 / 2)
+		mb->next_reconnect = reconnect_after(mb, now, quick);
+}
+
 static void
 set_state(struct membership *mb, struct member *m, enum mstate st, uint64_t now)
 {
@@ -301,6 +318,8 @@ mb_on_alive(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t inc,
 	if (m->self || m->revoked || inc <= m->inc)
 		return 0;
 	m->inc = inc;
+	if (m->state == M_DEAD && !left)
+		reconnect_soon(mb, now);
 	set_state(mb, m, left ? M_LEFT : M_ALIVE, now);
 	return 1;
 }
@@ -370,8 +389,11 @@ mb_on_ack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 {
 	struct member	*m;
 
-	if ((m = mb_get(mb, from)) != NULL)
+	if ((m = mb_get(mb, from)) != NULL) {
 		m->last_ack = now;
+		if (m->state == M_DEAD && seq == mb->reconnect_seq)
+			reconnect_soon(mb, now);
+	}
 	if (mb->probe.active && !mb->probe.acked && seq == mb->probe.seq) {
 		mb->probe.acked = 1;
 		mb->probe.active = 0;
