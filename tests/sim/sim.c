@@ -835,6 +835,9 @@ tcp_ping(struct snode *s, struct member *m, uint32_t seq)
 static uint32_t	 victim = UINT32_MAX;
 static uint64_t	 false_failures, false_suspicions;
 static int	 count_false = 1;
+/* From a partition's end to one view: live members marked failed by their own side. */
+static uint64_t	 own_side_failed;
+static int	 healing;
 static const uint8_t *watch_author, *watch2_author;
 static uint64_t	 watch_version, watch2_version;
 
@@ -863,6 +866,8 @@ on_state(struct snode *s, const struct mb_action *a)
 	if (subj == NULL || subj == s)
 		return;
 	if (a->state == M_DEAD) {
+		if (healing && subj->up && subj->group == s->group)
+			own_side_failed++;
 		if (subj->idx == victim && !subj->up) {
 			if (s->detect_at == 0)
 				s->detect_at = now_us;
@@ -1595,6 +1600,7 @@ check(void)
 		if (t < sc.t_phase)
 			break;
 		partitioned = 0;
+		healing = 1;
 		sc.t_heal = t;
 		sc.part_false = false_failures;
 		say("partition heals");
@@ -1620,6 +1626,7 @@ check(void)
 			say("healed: one view after %.1f s, %u nodes lack a "
 			    "record", sc.heal_s, missing);
 			count_false = 1;
+			healing = 0;
 			sc.ph = P_IDLE;
 			sc.t_idle = t;
 			opt.idle_s = 60;
@@ -1873,7 +1880,7 @@ report(uint64_t t_start_wall, const struct timespec *tsp, long rss0,
 {
 	struct timespec	 ts = *tsp;
 	double		 kb, pp, pk, form_pk, idle_box, idle_kb, idle_pp;
-	double		 busy_kb, busy_pp;
+	double		 busy_kb, busy_pp, part_kb, part_pp, end_kb, end_pp;
 
 	{
 		double	 wall = ((double)((uint64_t)ts.tv_sec * 1000000000ULL +
@@ -1897,14 +1904,28 @@ report(uint64_t t_start_wall, const struct timespec *tsp, long rss0,
 		    " duplicated; suspicions of live nodes %" PRIu64 "\n",
 		    udp_sent, udp_lost, udp_dup, false_suspicions);
 		if (partition_scenario) {
+			uint64_t	 tail = opt.part_s < 30 ? opt.part_s : 30;
+
+			/*
+			 * part_kbps: the partition's last 30 s (each side
+			 * holds the other failed and tries to reach it);
+			 * end_kbps: the minute from its end, the heal
+			 * included (after_heal_kbps starts at one view, so a
+			 * faster heal leaves more of its traffic in it).
+			 */
+			rate(sc.t_heal - tail * 1000000, sc.t_heal, &part_kb,
+			    &part_pp, NULL);
+			rate(sc.t_heal, sc.t_heal + 60000000, &end_kb, &end_pp,
+			    NULL);
 			rate(sc.t_idle, now_us, &idle_kb, &idle_pp, NULL);
 			printf("sim scenario=partition n=%u loss=%g seed=%" PRIu64
 			    " form_s=%.1f part_s=%u heal_s=%.1f lost_records=%u "
-			    "false_failures=%" PRIu64 " after_heal_kbps=%.2f "
+			    "false_failures=%" PRIu64 " own_side_failed=%" PRIu64
+			    " part_kbps=%.2f end_kbps=%.2f after_heal_kbps=%.2f "
 			    "mem_per_node_kb=%ld trace=%016" PRIx64 "\n", opt.n,
 			    opt.loss, opt.seed, sc.form_s, opt.part_s, sc.heal_s,
-			    sc.lost_records, false_failures, idle_kb,
-			    mem / (long)opt.n, trace);
+			    sc.lost_records, false_failures, own_side_failed,
+			    part_kb, end_kb, idle_kb, mem / (long)opt.n, trace);
 			return;
 		}
 		rate_hdr = 0;
