@@ -375,11 +375,21 @@ mb_on_notice(struct membership *mb, const uint8_t accuser[WIRE_KEY],
 	return 1;
 }
 
+/* A probe message from a member: it was alive a moment ago. */
+static void
+heard(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
+{
+	struct member	*m;
+
+	if ((m = mb_get(mb, id)) != NULL)
+		m->last_heard = now;
+}
+
 void
 mb_on_ping(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
     uint64_t now)
 {
-	(void)now;
+	heard(mb, from, now);
 	act(mb, MBA_ACK, from, NULL, seq, 0, 0);
 }
 
@@ -390,7 +400,7 @@ mb_on_ack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 	struct member	*m;
 
 	if ((m = mb_get(mb, from)) != NULL) {
-		m->last_ack = now;
+		m->last_ack = m->last_heard = now;
 		if (m->state == M_DEAD && seq == mb->reconnect_seq)
 			reconnect_soon(mb, now);
 	}
@@ -398,7 +408,7 @@ mb_on_ack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 		mb->probe.acked = 1;
 		mb->probe.active = 0;
 		if ((m = mb_get(mb, mb->probe.target)) != NULL)
-			m->last_ack = now;
+			m->last_ack = m->last_heard = now;
 		if (mb->awareness > 0)
 			mb->awareness--;
 		return;
@@ -419,8 +429,7 @@ void
 mb_on_nack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
     uint64_t now)
 {
-	(void)from;
-	(void)now;
+	heard(mb, from, now);
 	if (mb->probe.active && seq == mb->probe.seq && mb->probe.indirect_sent)
 		mb->probe.nacks++;
 }
@@ -432,6 +441,7 @@ mb_on_pingreq(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 	struct member	*t = mb_get(mb, target);
 	struct mb_relay	*r = NULL;
 
+	heard(mb, from, now);
 	if (t == NULL || t->self || mb_get(mb, from) == NULL) {
 		act(mb, MBA_NACK, from, NULL, seq, 0, 0);
 		return;

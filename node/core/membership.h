@@ -28,6 +28,7 @@ struct member {
 	uint64_t	 inc;		/* incarnation = version of its node record */
 	uint64_t	 since;		/* when it entered its state */
 	uint64_t	 last_ack;	/* 0: never */
+	uint64_t	 last_heard;	/* its last ping, ack, ping-req or nack; 0: never */
 	/* Lifeguard dynamic suspicion */
 	uint64_t	 susp_start;
 	uint64_t	 susp_deadline;

@@ -786,9 +786,38 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	return ACC_NEW;
 }
 
+/*
+ * A claim carries its author's wall clock; ours may differ from it by this
+ * much.  (If they differ by more, a fresh claim may look old here: we then
+ * keep the member until our own probes accuse it.)
+ */
+#define CLAIM_SKEW_MS	5000
+
+/*
+ * heard_since - the member spoke to us (a ping, an ack, a ping-req, a nack)
+ * well after the claim about it was made: it was alive since, and the claim
+ * is old news at its incarnation.  After a partition each side holds claims
+ * that the other side's members failed, and a sync across hands them over;
+ * without this, a node that synced would mark members of its own side
+ * failed (no probes or gossip to them, no routes to them in its data
+ * plane) until each of them had refuted.
+ */
+static int
+heard_since(const struct member *mm, uint64_t claimed, uint64_t now,
+    uint64_t unix_ms)
+{
+	uint64_t	 ago;
+
+	if (mm->last_heard == 0 || mm->last_heard > now)
+		return 0;
+	ago = now - mm->last_heard;
+	return unix_ms > ago && claimed + CLAIM_SKEW_MS < unix_ms - ago;
+}
+
 static enum acc
 accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
-    size_t len, const uint8_t *body, size_t bodylen, uint64_t now, int relay)
+    size_t len, const uint8_t *body, size_t bodylen, uint64_t now,
+    uint64_t unix_ms, int relay)
 {
 	struct rec_head		 h;
 	struct rec_notice	 nt;
@@ -799,6 +828,10 @@ accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
 		return ACC_MALFORMED;
 	if (!mesh_is_member(m, author))
 		return ACC_NOT_MEMBER;
+	if ((mm = mb_get(&m->mb, subject)) != NULL && !mm->self &&
+	    mm->state == M_ALIVE && nt.incarnation == mm->inc &&
+	    heard_since(mm, h.version, now, unix_ms))
+		return ACC_STALE;
 	if (!mb_on_notice(&m->mb, author, subject, nt.incarnation, nt.state,
 	    now))
 		return ACC_STALE;
@@ -939,7 +972,7 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		break;
 	case REC_NOTICE:
 		r = accept_notice(m, author, env, len, body, bodylen, now,
-		    flags & MESH_RELAY);
+		    unix_ms, flags & MESH_RELAY);
 		break;
 	case REC_INVITE:
 	case REC_SERVICE:
