@@ -18,6 +18,8 @@ mb_config_default(struct mb_config *c)
 	c->awareness_max = 8;
 	c->reap_after_ms = 3600 * 1000;
 	c->reconnect_ms = 10 * 1000;
+	c->reconnect_fast_ms = 1000;
+	c->reconnect_recent_ms = 5 * 60 * 1000;
 }
 
 const char *
@@ -46,6 +48,13 @@ static uint32_t
 mb_randn(struct membership *mb, uint32_t n)
 {
 	return n ? (uint32_t)(mb_rand(mb) % n) : 0;
+}
+
+/* The next try to reach a failed member, about every interval_ms. */
+static uint64_t
+reconnect_after(struct membership *mb, uint64_t now, uint32_t interval_ms)
+{
+	return now + interval_ms / 2 + mb_randn(mb, interval_ms + 1);
 }
 
 static uint32_t
@@ -149,8 +158,7 @@ mb_init(struct membership *mb, const struct mb_config *cfg,
 	mb->self->self = 1;
 	mb->self->inc = self_inc;
 	mb->next_probe = now + mb_randn(mb, cfg->probe_interval_ms);
-	mb->next_reconnect = now + cfg->reconnect_ms / 2 +
-	    mb_randn(mb, cfg->reconnect_ms + 1);
+	mb->next_reconnect = reconnect_after(mb, now, cfg->reconnect_ms);
 	mb->seq = (uint32_t)mb_rand(mb);
 	return 0;
 }
@@ -184,6 +192,23 @@ mb_set_self_inc(struct membership *mb, uint64_t inc)
 	mb->self->inc = inc;
 }
 
+/*
+ * reconnect_soon - a failed member is back (it answered a try, or published
+ * a refutation): a partition may have ended, and the members still held
+ * failed are likely back too.  The next try comes within a quarter of the
+ * fast pace, so that the last of them are not left to the schedule (nor to
+ * gossip, which sends each refutation a limited number of times, mostly
+ * to members on its author's side while the views are still split).
+ */
+static void
+reconnect_soon(struct membership *mb, uint64_t now)
+{
+	uint32_t	 quick = mb->cfg.reconnect_fast_ms / 4;
+
+	if (mb->next_reconnect > now + quick * 3 / 2)
+		mb->next_reconnect = reconnect_after(mb, now, quick);
+}
+
 static void
 set_state(struct membership *mb, struct member *m, enum mstate st, uint64_t now)
 {
@@ -196,6 +221,11 @@ set_state(struct membership *mb, struct member *m, enum mstate st, uint64_t now)
 	mb->scan_at = 0;
 	if (st != M_SUSPECT)
 		m->expedite = 0;
+	/* A member just failed: the tries at it start at the fast pace. */
+	if (st == M_DEAD && mb->next_reconnect > now +
+	    mb->cfg.reconnect_fast_ms * 3 / 2)
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_fast_ms);
 	act(mb, MBA_STATE, NULL, m->id, 0, m->inc, (uint8_t)st);
 	mb->acts[mb->nacts - 1].prev = (uint8_t)prev;
 }
@@ -288,6 +318,8 @@ mb_on_alive(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t inc,
 	if (m->self || m->revoked || inc <= m->inc)
 		return 0;
 	m->inc = inc;
+	if (m->state == M_DEAD && !left)
+		reconnect_soon(mb, now);
 	set_state(mb, m, left ? M_LEFT : M_ALIVE, now);
 	return 1;
 }
@@ -343,11 +375,21 @@ mb_on_notice(struct membership *mb, const uint8_t accuser[WIRE_KEY],
 	return 1;
 }
 
+/* A probe message from a member: it was alive a moment ago. */
+static void
+heard(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
+{
+	struct member	*m;
+
+	if ((m = mb_get(mb, id)) != NULL)
+		m->last_heard = now;
+}
+
 void
 mb_on_ping(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
     uint64_t now)
 {
-	(void)now;
+	heard(mb, from, now);
 	act(mb, MBA_ACK, from, NULL, seq, 0, 0);
 }
 
@@ -357,13 +399,16 @@ mb_on_ack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 {
 	struct member	*m;
 
-	if ((m = mb_get(mb, from)) != NULL)
-		m->last_ack = now;
+	if ((m = mb_get(mb, from)) != NULL) {
+		m->last_ack = m->last_heard = now;
+		if (m->state == M_DEAD && seq == mb->reconnect_seq)
+			reconnect_soon(mb, now);
+	}
 	if (mb->probe.active && !mb->probe.acked && seq == mb->probe.seq) {
 		mb->probe.acked = 1;
 		mb->probe.active = 0;
 		if ((m = mb_get(mb, mb->probe.target)) != NULL)
-			m->last_ack = now;
+			m->last_ack = m->last_heard = now;
 		if (mb->awareness > 0)
 			mb->awareness--;
 		return;
@@ -384,8 +429,7 @@ void
 mb_on_nack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
     uint64_t now)
 {
-	(void)from;
-	(void)now;
+	heard(mb, from, now);
 	if (mb->probe.active && seq == mb->probe.seq && mb->probe.indirect_sent)
 		mb->probe.nacks++;
 }
@@ -397,6 +441,7 @@ mb_on_pingreq(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 	struct member	*t = mb_get(mb, target);
 	struct mb_relay	*r = NULL;
 
+	heard(mb, from, now);
 	if (t == NULL || t->self || mb_get(mb, from) == NULL) {
 		act(mb, MBA_NACK, from, NULL, seq, 0, 0);
 		return;
@@ -554,6 +599,52 @@ probe_fail(struct membership *mb, uint64_t now)
 	act(mb, MBA_NOTICE, NULL, t->id, 0, t->inc, NOTICE_SUSPECT);
 }
 
+/*
+ * reconnect_try - ping one failed member: if it answers, it learns it was
+ * declared failed (the claim rides on the ping) and refutes, and we learn
+ * it is back.  Every reconnect_ms on average, jittered by half of it
+ * either way: nodes started together would otherwise try at the same
+ * moments, and after a partition heals the first try would come only when
+ * all of them try.  While members failed recently (a partition, or a crash
+ * that may be a reboot), the tries come every reconnect_fast_ms and go to
+ * those members: after a partition each side holds the other failed, and
+ * the news that it is over crosses only with these tries and the syncs
+ * they set off.  The failed are looked for from a random place in the
+ * table, so that past the 64th one is tried.
+ */
+static void
+reconnect_try(struct membership *mb, uint64_t now)
+{
+	uint32_t	 dead[64], recent[64], nd = 0, nr = 0, start, pick;
+	uint64_t	 horizon = mb->cfg.reconnect_recent_ms;
+
+	start = mb_randn(mb, mb->n);
+	for (uint32_t j = 0; j < mb->n && nr < 64; j++) {
+		uint32_t	 i = (start + j) % mb->n;
+		struct member	*m = mb->m[i];
+
+		if (m->state != M_DEAD)
+			continue;
+		if (nd < 64)
+			dead[nd++] = i;
+		if (now < m->since + horizon)
+			recent[nr++] = i;
+	}
+	if (nr > 0) {
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_fast_ms);
+		pick = recent[mb_randn(mb, nr)];
+	} else {
+		mb->next_reconnect = reconnect_after(mb, now,
+		    mb->cfg.reconnect_ms);
+		if (nd == 0)
+			return;
+		pick = dead[mb_randn(mb, nd)];
+	}
+	mb->reconnect_seq = mb_newseq(mb);
+	act(mb, MBA_PING, mb->m[pick]->id, NULL, mb->reconnect_seq, 0, 0);
+}
+
 void
 mb_tick(struct membership *mb, uint64_t now)
 {
@@ -606,31 +697,8 @@ mb_tick(struct membership *mb, uint64_t now)
 		}
 		mb->scan_at = next;
 	}
-	if (now >= mb->next_reconnect) {
-		uint32_t	 dead[64], nd = 0, start;
-
-		/*
-		 * Every reconnect_ms on average, jittered by half of it either
-		 * way: nodes started together would otherwise try at the same
-		 * moments, and after a partition heals the first try would come
-		 * only when all of them try.  The dead are looked for from a
-		 * random place in the table, so that past the 64th one is tried.
-		 */
-		mb->next_reconnect = now + mb->cfg.reconnect_ms / 2 +
-		    mb_randn(mb, mb->cfg.reconnect_ms + 1);
-		start = mb_randn(mb, mb->n);
-		for (uint32_t j = 0; j < mb->n && nd < 64; j++) {
-			uint32_t	 i = (start + j) % mb->n;
-
-			if (mb->m[i]->state == M_DEAD)
-				dead[nd++] = i;
-		}
-		if (nd > 0) {
-			mb->reconnect_seq = mb_newseq(mb);
-			act(mb, MBA_PING, mb->m[dead[mb_randn(mb, nd)]]->id,
-			    NULL, mb->reconnect_seq, 0, 0);
-		}
-	}
+	if (now >= mb->next_reconnect)
+		reconnect_try(mb, now);
 }
 
 static void

@@ -28,6 +28,7 @@ struct member {
 	uint64_t	 inc;		/* incarnation = version of its node record */
 	uint64_t	 since;		/* when it entered its state */
 	uint64_t	 last_ack;	/* 0: never */
+	uint64_t	 last_heard;	/* its last ping, ack, ping-req or nack; 0: never */
 	/* Lifeguard dynamic suspicion */
 	uint64_t	 susp_start;
 	uint64_t	 susp_deadline;
@@ -59,7 +60,16 @@ struct mb_config {
 	uint32_t	 susp_k;	/* confirmations that bring the timeout to min */
 	uint32_t	 awareness_max;	/* Lifeguard local health multiplier ceiling */
 	uint64_t	 reap_after_ms;
+	/*
+	 * A try to reach a failed member (one ping) every reconnect_ms on
+	 * average; every reconnect_fast_ms while a member failed less than
+	 * reconnect_recent_ms ago, and then at such a member: a partition
+	 * that ends soon after it began heals in seconds, and a member that
+	 * stays dead costs fast tries for a while only.
+	 */
 	uint32_t	 reconnect_ms;
+	uint32_t	 reconnect_fast_ms;
+	uint64_t	 reconnect_recent_ms;
 };
 
 void	mb_config_default(struct mb_config *);

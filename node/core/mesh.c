@@ -786,9 +786,38 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	return ACC_NEW;
 }
 
+/*
+ * A claim carries its author's wall clock; ours may differ from it by this
+ * much.  (If they differ by more, a fresh claim may look old here: we then
+ * keep the member until our own probes accuse it.)
+ */
+#define CLAIM_SKEW_MS	5000
+
+/*
+ * heard_since - the member spoke to us (a ping, an ack, a ping-req, a nack)
+ * well after the claim about it was made: it was alive since, and the claim
+ * is old news at its incarnation.  After a partition each side holds claims
+ * that the other side's members failed, and a sync across hands them over;
+ * without this, a node that synced would mark members of its own side
+ * failed (no probes or gossip to them, no routes to them in its data
+ * plane) until each of them had refuted.
+ */
+static int
+heard_since(const struct member *mm, uint64_t claimed, uint64_t now,
+    uint64_t unix_ms)
+{
+	uint64_t	 ago;
+
+	if (mm->last_heard == 0 || mm->last_heard > now)
+		return 0;
+	ago = now - mm->last_heard;
+	return unix_ms > ago && claimed + CLAIM_SKEW_MS < unix_ms - ago;
+}
+
 static enum acc
 accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
-    size_t len, const uint8_t *body, size_t bodylen, uint64_t now, int relay)
+    size_t len, const uint8_t *body, size_t bodylen, uint64_t now,
+    uint64_t unix_ms, int relay)
 {
 	struct rec_head		 h;
 	struct rec_notice	 nt;
@@ -799,6 +828,10 @@ accept_notice(struct mesh *m, const uint8_t *author, const uint8_t *env,
 		return ACC_MALFORMED;
 	if (!mesh_is_member(m, author))
 		return ACC_NOT_MEMBER;
+	if ((mm = mb_get(&m->mb, subject)) != NULL && !mm->self &&
+	    mm->state == M_ALIVE && nt.incarnation == mm->inc &&
+	    heard_since(mm, h.version, now, unix_ms))
+		return ACC_STALE;
 	if (!mb_on_notice(&m->mb, author, subject, nt.incarnation, nt.state,
 	    now))
 		return ACC_STALE;
@@ -939,7 +972,7 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 		break;
 	case REC_NOTICE:
 		r = accept_notice(m, author, env, len, body, bodylen, now,
-		    flags & MESH_RELAY);
+		    unix_ms, flags & MESH_RELAY);
 		break;
 	case REC_INVITE:
 	case REC_SERVICE:
@@ -1082,6 +1115,37 @@ mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
 			break;
 	}
 	free(again);
+}
+
+/* A pull from one peer at most this often (a new summary is not news). */
+#define PULL_GAP_MS	1000
+
+/*
+ * mesh_want_pull - anti-entropy: a member's ping or ack carried its store
+ * summary (hash, sum); 1 when we should sync with it now, and the sync
+ * moves records both ways.  A peer whose summary shows records we lack is
+ * asked at once (at most once a second per peer); when the summaries
+ * differ without an order, the lower id pulls.  A member we held failed
+ * when its message came (was_failed) is asked whatever the order says: it
+ * was cut off from us, and after a partition it holds the other side's
+ * records and claims.  Each side's sum has often just grown by its own
+ * refutation, so each would leave the pull to the other.
+ */
+int
+mesh_want_pull(const struct mesh *m, struct member *mm, uint64_t hash,
+    uint64_t sum, int was_failed, uint64_t now)
+{
+	const struct store	*st = &m->store;
+
+	if (hash == st->hash)
+		return 0;
+	if (!was_failed && (sum < st->sum || (sum == st->sum &&
+	    memcmp(m->id, mm->id, WIRE_KEY) > 0)))
+		return 0;
+	if (mm->last_pull != 0 && now - mm->last_pull < PULL_GAP_MS)
+		return 0;
+	mm->last_pull = now;
+	return 1;
 }
 
 /* ---- actions the membership machine asks of the mesh ---- */

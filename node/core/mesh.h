@@ -170,6 +170,8 @@ enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
 	    uint64_t now, uint64_t unix_ms, int flags);
 void	mesh_accept_items(struct mesh *, const struct wire_items *,
 	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
+int	mesh_want_pull(const struct mesh *, struct member *, uint64_t hash,
+	    uint64_t sum, int was_failed, uint64_t now);
 void	mesh_tick(struct mesh *, uint64_t now, uint64_t unix_ms);
 uint64_t mesh_next_version(struct mesh *, uint64_t unix_ms);
 

@@ -16,7 +16,6 @@
 #define MAX_PIGGY		32
 /* Room for the message around the piggybacked records. */
 #define PROBE_HDR		40
-#define PULL_GAP_MS		1000
 #define EAGER_GAP_MS		20
 /* Gossip has spread a new node record to everyone well within this. */
 #define SELF_RIDE_MS		10000
@@ -264,29 +263,6 @@ gossip_arm(struct engine *e)
 		    GOSSIP_INTERVAL_MS);
 }
 
-/*
- * maybe_pull - anti-entropy: a peer whose summary shows records we lack is
- * asked for them over TCP at once (at most once a second per peer).  When
- * the summaries differ without an order, the lower id pulls: a sync moves
- * records both ways.
- */
-static void
-maybe_pull(struct engine *e, struct member *m, uint64_t hash, uint64_t sum)
-{
-	struct store	*st = &e->mesh.store;
-	uint64_t	 now = engine_now(e);
-
-	if (hash == st->hash)
-		return;
-	if (sum < st->sum || (sum == st->sum &&
-	    memcmp(e->mesh.id, m->id, WIRE_KEY) > 0))
-		return;
-	if (m->last_pull != 0 && now - m->last_pull < PULL_GAP_MS)
-		return;
-	m->last_pull = now;
-	conn_start_sync(e, m);
-}
-
 static void
 log_bad_box(const struct sockaddr *from, const uint8_t *p, size_t n)
 {
@@ -315,7 +291,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	struct wire_addr src;
 	struct member	*m;
 	uint64_t	 now, unix_ms, epoch, ctr;
-	int		 marked = 0;
+	int		 marked = 0, was_failed;
 
 	(void)flags;
 	if (nread <= 0 || from == NULL)
@@ -339,6 +315,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	 * carry is refused by mesh_accept() as not from a member.
 	 */
 	m = mb_get(&mesh->mb, sender);
+	was_failed = m != NULL && m->state == M_DEAD;
 	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
 	    m->inc, epoch, ctr) != BOXW_NEW) {
 		e->st.replayed++;
@@ -381,12 +358,14 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);
-		maybe_pull(e, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			conn_start_sync(e, m);
 		break;
 	case MSG_ACK:
 		metrics_probe_ack(e, msg.seq);
 		mb_on_ack(&mesh->mb, sender, msg.seq, now);
-		maybe_pull(e, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			conn_start_sync(e, m);
 		break;
 	case MSG_PINGREQ:
 		mb_on_pingreq(&mesh->mb, sender, msg.seq, msg.target, now);

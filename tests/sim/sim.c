@@ -42,7 +42,6 @@
 #define GOSSIP_FANOUT		3
 #define MAX_PIGGY		32
 #define PROBE_HDR		40
-#define PULL_GAP_MS		1000
 #define EAGER_GAP_MS		20
 #define SELF_RIDE_MS		10000
 #define MAX_SYNCS		4
@@ -166,10 +165,11 @@ static struct {
 	int		 verbose;
 	double		 max_mem_gib;
 	/* protocol parameters (struct mesh_config), 0: rpnd's default */
-	uint32_t	 reconnect_ms, probe_ms, retransmit_mult, susp_pct;
+	uint32_t	 reconnect_ms, reconnect_fast_ms, probe_ms, retransmit_mult;
+	uint32_t	 susp_pct;
 	int		 gossip_head;	/* the engine before: the first 256 only */
 } opt = { 100, 0.01, 0.001, 0.01, 1, "standard", 3600, 5, 45, 500, 10, 60,
-    0, 20.0, 0, 0, 0, 0, 0 };
+    0, 20.0, 0, 0, 0, 0, 0, 0 };
 
 /* ---- nodes ---- */
 
@@ -835,6 +835,9 @@ tcp_ping(struct snode *s, struct member *m, uint32_t seq)
 static uint32_t	 victim = UINT32_MAX;
 static uint64_t	 false_failures, false_suspicions;
 static int	 count_false = 1;
+/* From a partition's end to one view: live members marked failed by their own side. */
+static uint64_t	 own_side_failed;
+static int	 healing;
 static const uint8_t *watch_author, *watch2_author;
 static uint64_t	 watch_version, watch2_version;
 
@@ -863,6 +866,8 @@ on_state(struct snode *s, const struct mb_action *a)
 	if (subj == NULL || subj == s)
 		return;
 	if (a->state == M_DEAD) {
+		if (healing && subj->up && subj->group == s->group)
+			own_side_failed++;
 		if (subj->idx == victim && !subj->up) {
 			if (s->detect_at == 0)
 				s->detect_at = now_us;
@@ -1005,24 +1010,6 @@ kick(struct snode *s)
 	m->dirty = 0;
 }
 
-/* maybe_pull() */
-static void
-maybe_pull(struct snode *s, struct member *m, uint64_t hash, uint64_t sum)
-{
-	struct store	*st = &s->mesh.store;
-	uint64_t	 now = node_now(s);
-
-	if (hash == st->hash)
-		return;
-	if (sum < st->sum || (sum == st->sum &&
-	    memcmp(s->mesh.id, m->id, WIRE_KEY) > 0))
-		return;
-	if (m->last_pull != 0 && now - m->last_pull < PULL_GAP_MS)
-		return;
-	m->last_pull = now;
-	start_sync(s, m);
-}
-
 /* udp_recv_cb() */
 static void
 on_dgram(struct snode *s, const struct ev *e)
@@ -1034,12 +1021,13 @@ on_dgram(struct snode *s, const struct ev *e)
 	size_t		 ptlen = e->len;
 	struct wire_msg	 msg;
 	struct member	*m;
-	int		 marked = 0;
+	int		 marked = 0, was_failed;
 	uint64_t	 now;
 
 	if (!s->up || !mesh->joined || mesh->left)
 		return;
 	m = mb_get(&mesh->mb, from->pk);
+	was_failed = m != NULL && m->state == M_DEAD;
 	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
 	    m->inc, e->gen, e->ctr) != BOXW_NEW)
 		return;
@@ -1082,11 +1070,13 @@ on_dgram(struct snode *s, const struct ev *e)
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, from->pk, msg.seq, now);
-		maybe_pull(s, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			start_sync(s, m);
 		break;
 	case MSG_ACK:
 		mb_on_ack(&mesh->mb, from->pk, msg.seq, now);
-		maybe_pull(s, m, msg.hash, msg.sum);
+		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+			start_sync(s, m);
 		break;
 	case MSG_PINGREQ:
 		mb_on_pingreq(&mesh->mb, from->pk, msg.seq, msg.target, now);
@@ -1113,6 +1103,8 @@ node_setup(struct snode *s)
 	mesh_config_default(&cfg);
 	if (opt.reconnect_ms)
 		cfg.mb.reconnect_ms = opt.reconnect_ms;
+	if (opt.reconnect_fast_ms)
+		cfg.mb.reconnect_fast_ms = opt.reconnect_fast_ms;
 	if (opt.probe_ms)
 		cfg.mb.probe_interval_ms = opt.probe_ms;
 	if (opt.retransmit_mult)
@@ -1608,6 +1600,7 @@ check(void)
 		if (t < sc.t_phase)
 			break;
 		partitioned = 0;
+		healing = 1;
 		sc.t_heal = t;
 		sc.part_false = false_failures;
 		say("partition heals");
@@ -1633,6 +1626,7 @@ check(void)
 			say("healed: one view after %.1f s, %u nodes lack a "
 			    "record", sc.heal_s, missing);
 			count_false = 1;
+			healing = 0;
 			sc.ph = P_IDLE;
 			sc.t_idle = t;
 			opt.idle_s = 60;
@@ -1655,8 +1649,8 @@ usage(void)
 	    "               [--skew MS] [--join-gap MS] [--partition SECONDS] [--fake-crypto]\n"
 	    "               [--max-mem GIB] [-v]\n"
 	    "  protocol parameters (rpnd's defaults when left out):\n"
-	    "               [--reconnect-ms MS] [--probe-ms MS] [--retransmit-mult M]\n"
-	    "               [--suspicion-pct PCT] [--gossip-head]\n");
+	    "               [--reconnect-ms MS] [--reconnect-fast-ms MS] [--probe-ms MS]\n"
+	    "               [--retransmit-mult M] [--suspicion-pct PCT] [--gossip-head]\n");
 	exit(2);
 }
 
@@ -1708,6 +1702,8 @@ main(int argc, char **argv)
 			opt.part_s = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--reconnect-ms") == 0)
 			opt.reconnect_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--reconnect-fast-ms") == 0)
+			opt.reconnect_fast_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--probe-ms") == 0)
 			opt.probe_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--retransmit-mult") == 0)
@@ -1884,7 +1880,7 @@ report(uint64_t t_start_wall, const struct timespec *tsp, long rss0,
 {
 	struct timespec	 ts = *tsp;
 	double		 kb, pp, pk, form_pk, idle_box, idle_kb, idle_pp;
-	double		 busy_kb, busy_pp;
+	double		 busy_kb, busy_pp, part_kb, part_pp, end_kb, end_pp;
 
 	{
 		double	 wall = ((double)((uint64_t)ts.tv_sec * 1000000000ULL +
@@ -1908,14 +1904,28 @@ report(uint64_t t_start_wall, const struct timespec *tsp, long rss0,
 		    " duplicated; suspicions of live nodes %" PRIu64 "\n",
 		    udp_sent, udp_lost, udp_dup, false_suspicions);
 		if (partition_scenario) {
+			uint64_t	 tail = opt.part_s < 30 ? opt.part_s : 30;
+
+			/*
+			 * part_kbps: the partition's last 30 s (each side
+			 * holds the other failed and tries to reach it);
+			 * end_kbps: the minute from its end, the heal
+			 * included (after_heal_kbps starts at one view, so a
+			 * faster heal leaves more of its traffic in it).
+			 */
+			rate(sc.t_heal - tail * 1000000, sc.t_heal, &part_kb,
+			    &part_pp, NULL);
+			rate(sc.t_heal, sc.t_heal + 60000000, &end_kb, &end_pp,
+			    NULL);
 			rate(sc.t_idle, now_us, &idle_kb, &idle_pp, NULL);
 			printf("sim scenario=partition n=%u loss=%g seed=%" PRIu64
 			    " form_s=%.1f part_s=%u heal_s=%.1f lost_records=%u "
-			    "false_failures=%" PRIu64 " after_heal_kbps=%.2f "
+			    "false_failures=%" PRIu64 " own_side_failed=%" PRIu64
+			    " part_kbps=%.2f end_kbps=%.2f after_heal_kbps=%.2f "
 			    "mem_per_node_kb=%ld trace=%016" PRIx64 "\n", opt.n,
 			    opt.loss, opt.seed, sc.form_s, opt.part_s, sc.heal_s,
-			    sc.lost_records, false_failures, idle_kb,
-			    mem / (long)opt.n, trace);
+			    sc.lost_records, false_failures, own_side_failed,
+			    part_kb, end_kb, idle_kb, mem / (long)opt.n, trace);
 			return;
 		}
 		rate_hdr = 0;

@@ -290,3 +290,116 @@ TEST(mb_round_robin_covers_everyone)
 		ASSERT_EQ(seen[i], 1);	/* each of the 8 others exactly once */
 	mb_release(&mb);
 }
+
+/*
+ * Run the clock from *now to until in 10 ms steps; live members answer
+ * every probe at once.  Returns how many pings went to the member dead
+ * (only a try to reach a failed member goes there).
+ */
+static int
+run_answering(struct membership *mb, uint64_t *now, uint64_t until,
+    const uint8_t dead[WIRE_KEY])
+{
+	int	 tries = 0;
+
+	for (; *now <= until; *now += 10) {
+		mb->nacts = 0;
+		mb_tick(mb, *now);
+		for (uint32_t i = 0; i < mb->nacts; i++) {
+			const struct mb_action	*a = &mb->acts[i];
+
+			if (a->type != MBA_PING)
+				continue;
+			if (memcmp(a->peer, dead, WIRE_KEY) == 0)
+				tries++;
+			else
+				mb_on_ack(mb, a->peer, a->seq, *now);
+		}
+	}
+	return tries;
+}
+
+/*
+ * A member that failed a moment ago is tried every second or so (after a
+ * partition, these tries carry the news across); one that stays dead for
+ * reconnect_recent_ms goes back to a try every reconnect_ms.
+ */
+TEST(mb_reconnect_fast_while_failure_recent)
+{
+	struct membership	 mb;
+	uint64_t		 now = 0;
+	int			 tries;
+
+	setup(&mb, 5, now);
+	ASSERT_EQ(mb.cfg.reconnect_fast_ms, 1000);
+	ASSERT_EQ(mb.cfg.reconnect_ms, 10000);
+	run_answering(&mb, &now, 5000, ids[4]);
+	ASSERT_EQ(mb_on_notice(&mb, ids[1], ids[4], 1, NOTICE_DEAD, now), 1);
+	ASSERT_EQ(mb_get(&mb, ids[4])->state, M_DEAD);
+	/* Tries every 0.5-1.5 s: 7 to 20 in 10 s (at most 2 at the old pace). */
+	tries = run_answering(&mb, &now, now + 10000, ids[4]);
+	ASSERT(tries >= 7 && tries <= 20);
+	ASSERT_EQ(mb_get(&mb, ids[4])->state, M_DEAD);
+	/* Five minutes after it failed: every 5-15 s, 4 to 12 a minute. */
+	run_answering(&mb, &now, 5000 + mb.cfg.reconnect_recent_ms, ids[4]);
+	tries = run_answering(&mb, &now, now + 60000, ids[4]);
+	ASSERT(tries >= 4 && tries <= 12);
+	mb_release(&mb);
+}
+
+/* The tick at which the next try to reach a failed member goes out. */
+static uint64_t
+next_try(struct membership *mb, uint64_t now, const struct mb_action *out)
+{
+	for (;; now += 10) {
+		mb->nacts = 0;
+		mb_tick(mb, now);
+		for (uint32_t i = 0; i < mb->nacts; i++) {
+			const struct mb_action	*a = &mb->acts[i];
+			const struct member	*m = mb_get(mb, a->peer);
+
+			if (a->type == MBA_PING && m->state == M_DEAD) {
+				memcpy((void *)out, a, sizeof(*a));
+				return now;
+			}
+			if (a->type == MBA_PING)
+				mb_on_ack(mb, a->peer, a->seq, now);
+		}
+	}
+}
+
+/*
+ * A failed member that answers a try, or whose refutation arrives, means
+ * a partition may be over: the next try at the others comes within a
+ * quarter of the fast pace rather than 0.5-1.5 s later.
+ */
+TEST(mb_reconnect_soon_when_a_failed_member_is_back)
+{
+	struct membership	 mb;
+	struct mb_action	 a;
+	uint64_t		 now = 0, t;
+
+	setup(&mb, 8, now);
+	for (int i = 4; i < 8; i++)
+		ASSERT_EQ(mb_on_notice(&mb, ids[1], ids[i], 1, NOTICE_DEAD, 0), 1);
+	/* No answer: the fast pace. */
+	now = next_try(&mb, 0, &a);
+	t = next_try(&mb, now + 10, &a);
+	ASSERT(t - now >= 500 && t - now <= 1500);
+	now = t;
+	/* The member tried answers: the next try within 125-375 ms. */
+	mb_on_ack(&mb, a.peer, a.seq, now + 40);
+	t = next_try(&mb, now + 50, &a);
+	ASSERT(t - (now + 40) <= 380);
+	now = t;
+	/* A failed member's refutation arrives: the same. */
+	for (int i = 4; i < 8; i++)
+		if (memcmp(ids[i], a.peer, WIRE_KEY) != 0 &&
+		    mb_get(&mb, ids[i])->state == M_DEAD) {
+			ASSERT_EQ(mb_on_alive(&mb, ids[i], 2, 0, now + 60), 1);
+			break;
+		}
+	t = next_try(&mb, now + 70, &a);
+	ASSERT(t - (now + 60) <= 380);
+	mb_release(&mb);
+}

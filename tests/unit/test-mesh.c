@@ -403,6 +403,111 @@ TEST(mesh_notice_refuted_by_subject)
 }
 
 /*
+ * The pull on a probe: from a peer whose summary shows more, at most once
+ * a second; from a member held failed when it spoke, whatever the
+ * summaries say (after a partition each side's own refutation has just
+ * raised its sum, and each would leave the pull to the other).
+ */
+TEST(mesh_pull_order_and_members_held_failed)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY];
+	struct member	*mm;
+	uint64_t	 h, sum;
+
+	two(&a, &b, root_sk);
+	mm = mb_get(&a.mb, b.id);
+	h = a.store.hash;
+	sum = a.store.sum;
+	ASSERT_EQ(mesh_want_pull(&a, mm, h, sum, 0, NOW), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 0, NOW), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum + 1, 0, NOW), 1);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum + 1, 0, NOW + 999), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 0, NOW + 1000), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 1, NOW + 1000), 1);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h ^ 1, sum - 1, 1, NOW + 1500), 0);
+	ASSERT_EQ(mesh_want_pull(&a, mm, h, sum, 1, NOW + 3000), 0);
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+/* c joins through a's invitation and gets every record a holds. */
+static void
+third(struct mesh *a, struct mesh *c)
+{
+	struct token		 t;
+	struct wire_msg		 h;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n;
+	char			 err[256];
+
+	node(c, "c");
+	ASSERT_EQ(mesh_invite(a, 3600 * 1000, NOW, UNIX, &t), 0);
+	hello(&h, c, &t, "c");
+	ASSERT_EQ(mesh_admit(a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
+	ASSERT_EQ(mesh_adopt(c, a->root, chain, n, h.token_pub, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_accept(a, c->self_env, c->self_envlen, NOW, UNIX,
+	    MESH_RELAY), ACC_NEW);
+	store_foreach(&a->store, copy_into, c);
+	ASSERT_EQ(c->mb.n, 3);
+}
+
+/* a signs the claim that subject failed; returns a copy of it. */
+static uint8_t *
+claim_failed(struct mesh *a, const uint8_t subject[WIRE_KEY], uint64_t now,
+    uint64_t unix_ms, uint32_t *len)
+{
+	struct member		*mm = mb_get(&a->mb, subject);
+	struct mb_action	 act;
+	uint8_t			*copy;
+
+	memset(&act, 0, sizeof(act));
+	act.type = MBA_NOTICE;
+	memcpy(act.subject, subject, WIRE_KEY);
+	act.inc = mm->inc;
+	act.state = NOTICE_DEAD;
+	a->mb.acts[0] = act;
+	a->mb.nacts = 1;
+	mesh_tick(a, now, unix_ms);
+	ASSERT(mm->notice != NULL);
+	*len = mm->noticelen;
+	ASSERT((copy = malloc(*len)) != NULL);
+	memcpy(copy, mm->notice, *len);
+	return copy;
+}
+
+/*
+ * A claim that a member failed, made well before the member last spoke to
+ * us, is old news: after a partition, a sync across hands over the other
+ * side's claims about our own side, and they must not fail the members we
+ * have been talking to.  A claim made after that is taken.
+ */
+TEST(mesh_old_claim_about_a_member_heard_since_is_stale)
+{
+	struct mesh	 a, b, c;
+	uint8_t		 root_sk[SECRET_KEY], *old, *fresh;
+	uint32_t	 oldlen, freshlen;
+
+	two(&a, &b, root_sk);
+	third(&a, &c);
+	old = claim_failed(&a, b.id, NOW, UNIX, &oldlen);
+	mb_on_ping(&c.mb, b.id, 1, NOW + 10000);
+	c.mb.nacts = 0;
+	ASSERT_EQ(mesh_accept(&c, old, oldlen, NOW + 11000, UNIX + 11000, 0),
+	    ACC_STALE);
+	ASSERT_EQ(mb_get(&c.mb, b.id)->state, M_ALIVE);
+	fresh = claim_failed(&a, b.id, NOW + 20000, UNIX + 20000, &freshlen);
+	ASSERT_EQ(mesh_accept(&c, fresh, freshlen, NOW + 20100, UNIX + 20100,
+	    0), ACC_NEW);
+	ASSERT_EQ(mb_get(&c.mb, b.id)->state, M_DEAD);
+	free(old);
+	free(fresh);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
+/*
  * A deleted record never comes back: not after its tombstone is collected,
  * not on a node that restarts, not on one that joins later.  The author
  * publishes its live records again and a floor above the old tombstones.
