@@ -98,9 +98,9 @@ client_open(const char *sock, char *err, size_t errlen)
 	return fd;
 }
 
-/* client_send - one framed request; rpnd answers each in the order sent. */
+/* client_send_req - one framed request; rpnd answers each in the order sent. */
 int
-client_send(int fd, const struct ctl_req *req, char *err, size_t errlen)
+client_send_req(int fd, const struct ctl_req *req, char *err, size_t errlen)
 {
 	struct buf	 payload, frame;
 	int		 rc = -1;
@@ -131,12 +131,12 @@ take(struct buf *b, size_t n)
 }
 
 /*
- * client_recv - the next reply: read into in (kept across calls, since a
+ * client_recv_reply - the next reply: read into in (kept across calls, since a
  * read may hold the start of the reply after), parse it into resp.  A
  * reply that says no is -1 with its text in err, resp released.
  */
 int
-client_recv(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
+client_recv_reply(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
     char *err, size_t errlen)
 {
 	const msgpack_object	*ok, *msg;
@@ -209,8 +209,8 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 	if ((fd = client_open(sock, err, errlen)) == -1)
 		return -1;
 	buf_init(&in, CTL_MAX_FRAME + 4);
-	if (client_send(fd, req, err, errlen) == 0 &&
-	    client_recv(fd, &in, resp, timeout_ms, err, errlen) == 0)
+	if (client_send_req(fd, req, err, errlen) == 0 &&
+	    client_recv_reply(fd, &in, resp, timeout_ms, err, errlen) == 0)
 		rc = 0;
 	buf_release(&in);
 	close(fd);

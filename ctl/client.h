@@ -9,8 +9,8 @@
 
 const char *client_socket(const char *opt);
 int	client_open(const char *sock, char *err, size_t errlen);
-int	client_send(int fd, const struct ctl_req *, char *err, size_t errlen);
-int	client_recv(int fd, struct buf *in, struct mp_doc *, int timeout_ms,
+int	client_send_req(int fd, const struct ctl_req *, char *err, size_t errlen);
+int	client_recv_reply(int fd, struct buf *in, struct mp_doc *, int timeout_ms,
 	    char *err, size_t errlen);
 int	client_call(const char *sock, const struct ctl_req *, struct mp_doc *,
 	    int timeout_ms, char *err, size_t errlen);

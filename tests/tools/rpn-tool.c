@@ -1033,11 +1033,11 @@ add_services(const char *sock, int n)
 
 		if (sent < n && sent - got < AHEAD) {
 			service_req(&r, sent++);
-			if (client_send(fd, &r, err, sizeof(err)) == -1)
+			if (client_send_req(fd, &r, err, sizeof(err)) == -1)
 				die(err);
 			continue;
 		}
-		if (client_recv(fd, &in, &d, 60000, err, sizeof(err)) == -1)
+		if (client_recv_reply(fd, &in, &d, 60000, err, sizeof(err)) == -1)
 			die(err);
 		mp_doc_release(&d);
 		got++;
