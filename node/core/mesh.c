@@ -1148,6 +1148,42 @@ mesh_want_pull(const struct mesh *m, struct member *mm, uint64_t hash,
 	return 1;
 }
 
+/* Gossip has spread a new node record to everyone well within this. */
+#define SELF_RIDE_MS	10000
+
+/*
+ * mesh_piggyback - the records riding on a probe of type to m, at most
+ * MESH_MAX_PIGGY in budget bytes: the claim about m itself when m is under
+ * suspicion (Lifeguard's buddy system: it can refute at once); on a PING in
+ * the first seconds after we published our record, that record, if m has
+ * not answered since (m may not know us yet and would drop the ping); then
+ * the broadcast queue.  The engine and the simulator both send these.
+ */
+uint32_t
+mesh_piggyback(struct mesh *mesh, const struct member *m, uint8_t type,
+    uint64_t now, const uint8_t **items, size_t *lens, size_t budget)
+{
+	uint32_t	 n = 0;
+
+	if (m != NULL && m->state != M_ALIVE && m->notice != NULL &&
+	    wire_item_cost(m->noticelen) <= budget) {
+		items[n] = m->notice;
+		lens[n] = m->noticelen;
+		budget -= wire_item_cost(lens[n++]);
+	}
+	if (m != NULL && type == MSG_PING && m->last_ack < mesh->self_published &&
+	    now - mesh->self_published < SELF_RIDE_MS &&
+	    mesh->self_env != NULL &&
+	    wire_item_cost(mesh->self_envlen) <= budget) {
+		items[n] = mesh->self_env;
+		lens[n] = mesh->self_envlen;
+		budget -= wire_item_cost(lens[n++]);
+	}
+	n += bcast_fill(&mesh->bc, budget, mesh_retransmit_limit(mesh),
+	    wire_item_cost, items + n, lens + n, MESH_MAX_PIGGY - n);
+	return n;
+}
+
 /* ---- actions the membership machine asks of the mesh ---- */
 
 static void

@@ -172,6 +172,10 @@ void	mesh_accept_items(struct mesh *, const struct wire_items *,
 	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
 int	mesh_want_pull(const struct mesh *, struct member *, uint64_t hash,
 	    uint64_t sum, int was_failed, uint64_t now);
+/* At most this many records ride on one probe (mesh_piggyback()). */
+#define MESH_MAX_PIGGY	32
+uint32_t mesh_piggyback(struct mesh *, const struct member *, uint8_t type,
+	    uint64_t now, const uint8_t **items, size_t *lens, size_t budget);
 void	mesh_tick(struct mesh *, uint64_t now, uint64_t unix_ms);
 uint64_t mesh_next_version(struct mesh *, uint64_t unix_ms);
 

@@ -13,12 +13,9 @@
 
 #define GOSSIP_INTERVAL_MS	200
 #define GOSSIP_FANOUT		3
-#define MAX_PIGGY		32
 /* Room for the message around the piggybacked records. */
 #define PROBE_HDR		40
 #define EAGER_GAP_MS		20
-/* Gossip has spread a new node record to everyone well within this. */
-#define SELF_RIDE_MS		10000
 
 static uint8_t	 rxbuf[65536];
 
@@ -88,50 +85,17 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 	return 0;
 }
 
-/*
- * Records riding on a probe to m: the claim about m itself when m is under
- * suspicion (Lifeguard's buddy system: it can refute at once); on a PING in
- * the first seconds after we published our record, that record, if m has
- * not answered since (m may not know us yet and would drop the ping); then
- * the broadcast queue.
- */
-static uint32_t
-piggyback(struct engine *e, const struct member *m, uint8_t type,
-    const uint8_t **items, size_t *lens, size_t budget)
-{
-	struct mesh	*mesh = &e->mesh;
-	uint32_t	 n = 0;
-
-	if (m != NULL && m->state != M_ALIVE && m->notice != NULL &&
-	    wire_item_cost(m->noticelen) <= budget) {
-		items[n] = m->notice;
-		lens[n] = m->noticelen;
-		budget -= wire_item_cost(lens[n++]);
-	}
-	if (m != NULL && type == MSG_PING && m->last_ack < mesh->self_published &&
-	    engine_now(e) - mesh->self_published < SELF_RIDE_MS &&
-	    mesh->self_env != NULL &&
-	    wire_item_cost(mesh->self_envlen) <= budget) {
-		items[n] = mesh->self_env;
-		lens[n] = mesh->self_envlen;
-		budget -= wire_item_cost(lens[n++]);
-	}
-	n += bcast_fill(&mesh->bc, budget, mesh_retransmit_limit(mesh),
-	    wire_item_cost, items + n, lens + n, MAX_PIGGY - n);
-	return n;
-}
-
 static void
 send_probe(struct engine *e, struct member *m, uint8_t type, uint32_t seq)
 {
-	const uint8_t	*items[MAX_PIGGY];
-	size_t		 lens[MAX_PIGGY];
+	const uint8_t	*items[MESH_MAX_PIGGY];
+	size_t		 lens[MESH_MAX_PIGGY];
 	uint8_t		 mem[WIRE_MAX_DATAGRAM];
 	struct buf	 p;
 	uint32_t	 n;
 
-	n = piggyback(e, m, type, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
-	    PROBE_HDR);
+	n = mesh_piggyback(&e->mesh, m, type, engine_now(e), items, lens,
+	    WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR);
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
 	if (wire_probe_encode(&p, type, seq, e->mesh.store.hash,
 	    e->mesh.store.sum, items, lens, n) == 0)
@@ -220,8 +184,8 @@ gossip_timer_cb(uv_timer_t *t)
 	}
 	for (uint32_t k = 0; k < GOSSIP_FANOUT && k < nc; k++) {
 		uint32_t	 j = k + randombytes_uniform(nc - k), tmp;
-		const uint8_t	*items[MAX_PIGGY];
-		size_t		 lens[MAX_PIGGY];
+		const uint8_t	*items[MESH_MAX_PIGGY];
+		size_t		 lens[MESH_MAX_PIGGY];
 		uint8_t		 mem[WIRE_MAX_DATAGRAM];
 		struct buf	 p;
 		uint32_t	 n;
@@ -231,7 +195,7 @@ gossip_timer_cb(uv_timer_t *t)
 		cand[j] = tmp;
 		n = bcast_fill(&mesh->bc, WIRE_MAX_DATAGRAM - BOX_OVERHEAD - 8,
 		    mesh_retransmit_limit(mesh), wire_item_cost, items, lens,
-		    MAX_PIGGY);
+		    MESH_MAX_PIGGY);
 		if (n == 0)
 			break;
 		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);

@@ -40,10 +40,8 @@
 /* The engine's constants (node/engine/gossip.c, conn.c, engine.c). */
 #define GOSSIP_INTERVAL_MS	200
 #define GOSSIP_FANOUT		3
-#define MAX_PIGGY		32
 #define PROBE_HDR		40
 #define EAGER_GAP_MS		20
-#define SELF_RIDE_MS		10000
 #define MAX_SYNCS		4
 #define SYNC_TIMEOUT_MS		10000
 #define CHUNK_BYTES		(512u << 10)
@@ -502,43 +500,17 @@ udp_send(struct snode *s, const uint8_t to[WIRE_KEY], const struct buf *p)
 	}
 }
 
-static uint32_t
-piggyback(struct snode *s, const struct member *m, uint8_t type,
-    const uint8_t **items, size_t *lens, size_t budget)
-{
-	struct mesh	*mesh = &s->mesh;
-	uint32_t	 n = 0;
-
-	if (m != NULL && m->state != M_ALIVE && m->notice != NULL &&
-	    wire_item_cost(m->noticelen) <= budget) {
-		items[n] = m->notice;
-		lens[n] = m->noticelen;
-		budget -= wire_item_cost(lens[n++]);
-	}
-	if (m != NULL && type == MSG_PING && m->last_ack < mesh->self_published &&
-	    node_now(s) - mesh->self_published < SELF_RIDE_MS &&
-	    mesh->self_env != NULL &&
-	    wire_item_cost(mesh->self_envlen) <= budget) {
-		items[n] = mesh->self_env;
-		lens[n] = mesh->self_envlen;
-		budget -= wire_item_cost(lens[n++]);
-	}
-	n += bcast_fill(&mesh->bc, budget, mesh_retransmit_limit(mesh),
-	    wire_item_cost, items + n, lens + n, MAX_PIGGY - n);
-	return n;
-}
-
 static void
 send_probe(struct snode *s, struct member *m, uint8_t type, uint32_t seq)
 {
-	const uint8_t	*items[MAX_PIGGY];
-	size_t		 lens[MAX_PIGGY];
+	const uint8_t	*items[MESH_MAX_PIGGY];
+	size_t		 lens[MESH_MAX_PIGGY];
 	uint8_t		 mem[WIRE_MAX_DATAGRAM];
 	struct buf	 p;
 	uint32_t	 n;
 
-	n = piggyback(s, m, type, items, lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD -
-	    PROBE_HDR);
+	n = mesh_piggyback(&s->mesh, m, type, node_now(s), items, lens,
+	    WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR);
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
 	if (wire_probe_encode(&p, type, seq, s->mesh.store.hash,
 	    s->mesh.store.sum, items, lens, n) == 0)
@@ -935,8 +907,8 @@ gossip_round(struct snode *s)
 	}
 	for (uint32_t k = 0; k < GOSSIP_FANOUT && k < nc; k++) {
 		uint32_t	 j = k + uniform(&s->rng, nc - k), tmp;
-		const uint8_t	*items[MAX_PIGGY];
-		size_t		 lens[MAX_PIGGY];
+		const uint8_t	*items[MESH_MAX_PIGGY];
+		size_t		 lens[MESH_MAX_PIGGY];
 		uint8_t		 mem[WIRE_MAX_DATAGRAM];
 		struct buf	 p;
 		uint32_t	 n;
@@ -946,7 +918,7 @@ gossip_round(struct snode *s)
 		cand[j] = tmp;
 		n = bcast_fill(&mesh->bc, WIRE_MAX_DATAGRAM - BOX_OVERHEAD - 8,
 		    mesh_retransmit_limit(mesh), wire_item_cost, items, lens,
-		    MAX_PIGGY);
+		    MESH_MAX_PIGGY);
 		if (n == 0)
 			break;
 		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
