@@ -14,51 +14,42 @@ hmap_init(struct hmap *h)
 void
 hmap_release(struct hmap *h)
 {
-	free(h->hash);
-	free(h->val);
+	free(h->s);
 	memset(h, 0, sizeof(*h));
 }
 
 static int
 hmap_grow(struct hmap *h, size_t ncap)
 {
-	struct hmap	 n;
+	struct hmap_slot	*ns;
 
-	n.cap = ncap;
-	n.used = n.live = 0;
-	n.hash = calloc(ncap, sizeof(*n.hash));
-	n.val = malloc(ncap * sizeof(*n.val));
-	if (n.hash == NULL || n.val == NULL) {
-		free(n.hash);
-		free(n.val);
+	if (ncap > (size_t)UINT32_MAX + 1 || ncap > SIZE_MAX / sizeof(*ns) ||
+	    (ns = malloc(ncap * sizeof(*ns))) == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < ncap; i++)
-		n.val[i] = HMAP_EMPTY;
+		ns[i].val = HMAP_EMPTY;
 	for (size_t i = 0; i < h->cap; i++) {
 		size_t	 j;
 
-		if (h->val[i] >= HMAP_GONE)
+		if (h->s[i].val >= HMAP_GONE)
 			continue;
-		for (j = h->hash[i] & (ncap - 1); n.val[j] != HMAP_EMPTY;
+		for (j = h->s[i].hash & (ncap - 1); ns[j].val != HMAP_EMPTY;
 		    j = (j + 1) & (ncap - 1))
 			;
-		n.hash[j] = h->hash[i];
-		n.val[j] = h->val[i];
-		n.used++;
-		n.live++;
+		ns[j] = h->s[i];
 	}
-	free(h->hash);
-	free(h->val);
-	/* Not *h = n: clang 14's analyzer loses the new arrays in that copy. */
-	memcpy(h, &n, sizeof(*h));
+	free(h->s);
+	h->s = ns;
+	h->cap = ncap;
+	h->used = h->live;
 	return 0;
 }
 
 int
 hmap_put(struct hmap *h, uint64_t hash, uint32_t val)
 {
-	size_t	 i;
+	uint32_t	 h32 = (uint32_t)hash;
+	size_t		 i;
 
 	if (val >= HMAP_GONE)
 		return -1;
@@ -70,13 +61,13 @@ hmap_put(struct hmap *h, uint64_t hash, uint32_t val)
 		if (hmap_grow(h, ncap) == -1)
 			return -1;
 	}
-	for (i = hash & (h->cap - 1); h->val[i] < HMAP_GONE;
+	for (i = h32 & (h->cap - 1); h->s[i].val < HMAP_GONE;
 	    i = (i + 1) & (h->cap - 1))
 		;
-	if (h->val[i] == HMAP_EMPTY)
+	if (h->s[i].val == HMAP_EMPTY)
 		h->used++;
-	h->hash[i] = hash;
-	h->val[i] = val;
+	h->s[i].hash = h32;
+	h->s[i].val = val;
 	h->live++;
 	return 0;
 }
@@ -84,13 +75,15 @@ hmap_put(struct hmap *h, uint64_t hash, uint32_t val)
 uint32_t
 hmap_find(const struct hmap *h, uint64_t hash, hmap_eq_fn eq, const void *ctx)
 {
+	uint32_t	 h32 = (uint32_t)hash;
+
 	if (h->cap == 0)
 		return HMAP_EMPTY;
-	for (size_t i = hash & (h->cap - 1); h->val[i] != HMAP_EMPTY;
+	for (size_t i = h32 & (h->cap - 1); h->s[i].val != HMAP_EMPTY;
 	    i = (i + 1) & (h->cap - 1)) {
-		if (h->val[i] != HMAP_GONE && h->hash[i] == hash &&
-		    (eq == NULL || eq(ctx, h->val[i])))
-			return h->val[i];
+		if (h->s[i].val != HMAP_GONE && h->s[i].hash == h32 &&
+		    eq(ctx, h->s[i].val))
+			return h->s[i].val;
 	}
 	return HMAP_EMPTY;
 }
@@ -98,11 +91,13 @@ hmap_find(const struct hmap *h, uint64_t hash, hmap_eq_fn eq, const void *ctx)
 static size_t
 hmap_slot(const struct hmap *h, uint64_t hash, uint32_t val)
 {
+	uint32_t	 h32 = (uint32_t)hash;
+
 	if (h->cap == 0)
 		return SIZE_MAX;
-	for (size_t i = hash & (h->cap - 1); h->val[i] != HMAP_EMPTY;
+	for (size_t i = h32 & (h->cap - 1); h->s[i].val != HMAP_EMPTY;
 	    i = (i + 1) & (h->cap - 1))
-		if (h->val[i] == val && h->hash[i] == hash)
+		if (h->s[i].val == val && h->s[i].hash == h32)
 			return i;
 	return SIZE_MAX;
 }
@@ -114,7 +109,7 @@ hmap_del(struct hmap *h, uint64_t hash, uint32_t val)
 
 	if (i == SIZE_MAX)
 		return -1;
-	h->val[i] = HMAP_GONE;
+	h->s[i].val = HMAP_GONE;
 	h->live--;
 	return 0;
 }
@@ -127,7 +122,7 @@ hmap_set(struct hmap *h, uint64_t hash, uint32_t oldval, uint32_t newval)
 
 	if (i == SIZE_MAX || newval >= HMAP_GONE)
 		return -1;
-	h->val[i] = newval;
+	h->s[i].val = newval;
 	return 0;
 }
 

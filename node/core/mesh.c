@@ -43,10 +43,26 @@ seen_init(struct seen *s)
 	hmap_init(&s->idx);
 }
 
+struct seen_ctx {
+	const struct seen	*s;
+	uint64_t		 h;
+};
+
+/* The index keeps 32 bits of a hash; the ring holds all 64. */
+static int
+seen_eq(const void *ctx, uint32_t slot)
+{
+	const struct seen_ctx	*c = ctx;
+
+	return c->s->ring[slot] == c->h;
+}
+
 static int
 seen_has(const struct seen *s, uint64_t h)
 {
-	return hmap_find(&s->idx, h, NULL, NULL) != HMAP_EMPTY;
+	struct seen_ctx	 c = { s, h };
+
+	return hmap_find(&s->idx, h, seen_eq, &c) != HMAP_EMPTY;
 }
 
 static void

@@ -81,12 +81,26 @@ svc_table_get(const struct svc_table *t, const char *name)
 	return s == HMAP_EMPTY ? NULL : t->v[s];
 }
 
+struct dirty_ctx {
+	const struct svc_table	*t;
+	uint32_t		 key;
+};
+
+static int
+dirty_eq(const void *ctx, uint32_t slot)
+{
+	const struct dirty_ctx	*c = ctx;
+
+	return c->t->dirty[slot] == c->key;
+}
+
 static void
 mark_dirty(struct svc_table *t, uint32_t key)
 {
-	uint64_t	 h = key_hash(key);
+	uint64_t		 h = key_hash(key);
+	struct dirty_ctx	 c = { t, key };
 
-	if (key == 0 || hmap_find(&t->dirtyidx, h, NULL, NULL) != HMAP_EMPTY)
+	if (key == 0 || hmap_find(&t->dirtyidx, h, dirty_eq, &c) != HMAP_EMPTY)
 		return;
 	if (array_reserve(&t->dirty, &t->capdirty, t->ndirty + 1,
 	    sizeof(*t->dirty)) == -1)
