@@ -855,6 +855,7 @@ lsn_open(struct http *h, const struct wire_addr *a, int tls, char *err,
 	const union MHD_DaemonInfo	*di;
 	unsigned			 flags;
 	char				 as[ADDRSTRLEN];
+	struct MHD_OptionItem		 tlsopt[3];
 	int				 created = 0;
 
 	fmt_addr(as, sizeof(as), a, 1);
@@ -884,32 +885,23 @@ lsn_open(struct http *h, const struct wire_addr *a, int tls, char *err,
 	if (tls)
 		flags |= MHD_USE_TLS;
 	h->mhd_err[0] = '\0';
-	if (tls)
-		l->d = MHD_start_daemon(flags, a->port, NULL, NULL, access_cb, l,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, l,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned)HTTP_PER_IP_LIMIT,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-		    MHD_OPTION_HTTPS_MEM_KEY, l->key,
-		    MHD_OPTION_HTTPS_MEM_CERT, l->cert,
-		    MHD_OPTION_END);
-	else
-		l->d = MHD_start_daemon(flags, a->port, NULL, NULL, access_cb, l,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, l,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned)HTTP_PER_IP_LIMIT,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-		    MHD_OPTION_END);
+	/* HTTPS: the certificate's two options; HTTP: none (the END). */
+	tlsopt[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+	    l->key };
+	tlsopt[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+	    l->cert };
+	tlsopt[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	l->d = MHD_start_daemon(flags, a->port, NULL, NULL, access_cb, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, l,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, l,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_ARRAY, tls ? tlsopt : tlsopt + 2,
+	    MHD_OPTION_END);
 	if (l->d == NULL) {
 		snprintf(err, errlen, "%s", h->mhd_err[0] ? h->mhd_err :
 		    "libmicrohttpd refused");
