@@ -171,6 +171,92 @@ TEST(store_many_records)
 	store_release(&st);
 }
 
+struct seen {
+	uint8_t		 author;
+	uint32_t	 n;
+	uint64_t	 vsum;
+};
+
+static int
+seen_cb(void *ctx, const struct rec *r)
+{
+	struct seen	*c = ctx;
+
+	ASSERT_EQ(r->author[0], c->author);
+	c->n++;
+	c->vsum += r->version;
+	return 0;
+}
+
+/* One author's records, and only those, however slots were freed and reused. */
+TEST(store_foreach_author)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY], b[WIRE_KEY];
+	struct seen	 c;
+
+	store_init(&st);
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	c = (struct seen){ 1, 0, 0 };
+	ASSERT_EQ(store_foreach_author(&st, a, seen_cb, &c), 0);
+	ASSERT_EQ(c.n, 0);
+	put(&st, 1, REC_NODE, "", 1, 0, 0);
+	put(&st, 2, REC_NODE, "", 1, 0, 0);
+	put(&st, 1, REC_SERVICE, "x", 2, 0, 0);
+	put(&st, 2, REC_SERVICE, "y", 2, 0, 0);
+	put(&st, 1, REC_SERVICE, "z", 3, 0, 0);
+	put(&st, 1, REC_SERVICE, "x", 4, REC_F_DELETED, 0);	/* replaces */
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 3);
+	ASSERT_UEQ(c.vsum, 1 + 4 + 3);
+	/* The tombstone goes (gc); author 2 goes; their slots are reused. */
+	store_set_floor(&st, a, 5);
+	ASSERT_EQ(store_gc(&st), 1);
+	store_remove_author(&st, b);
+	ASSERT_EQ(st.live, 2);
+	put(&st, 2, REC_NODE, "", 7, 0, 0);
+	put(&st, 1, REC_SERVICE, "w", 6, 0, 0);
+	put(&st, 2, REC_SERVICE, "v", 8, 0, 0);
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 3);
+	ASSERT_UEQ(c.vsum, 1 + 3 + 6);
+	c = (struct seen){ 2, 0, 0 };
+	store_foreach_author(&st, b, seen_cb, &c);
+	ASSERT_EQ(c.n, 2);
+	ASSERT_UEQ(c.vsum, 7 + 8);
+	store_remove_author(&st, a);
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 0);
+	ASSERT_EQ(st.live, 2);
+	store_release(&st);
+}
+
+/*
+ * store_gc walks the store only when there may be work: a newer tombstone
+ * that is still below its author's floor must be collected all the same.
+ */
+TEST(store_gc_tombstone_below_floor)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY];
+
+	store_init(&st);
+	memset(a, 3, sizeof(a));
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 0), STORE_NEW);
+	store_set_floor(&st, a, 9);
+	ASSERT_EQ(store_gc(&st), 0);	/* a live record below it stays */
+	ASSERT_EQ(store_gc(&st), 0);
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 6, REC_F_DELETED, 0),
+	    STORE_NEW);
+	ASSERT_EQ(store_gc(&st), 1);
+	ASSERT_EQ(st.live, 0);
+	store_release(&st);
+}
+
 static size_t
 cost1(size_t len)
 {
