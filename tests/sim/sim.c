@@ -1000,8 +1000,7 @@ on_dgram(struct snode *s, const struct ev *e)
 		return;
 	m = mb_get(&mesh->mb, from->pk);
 	was_failed = m != NULL && m->state == M_DEAD;
-	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
-	    m->inc, e->gen, e->ctr) != BOXW_NEW)
+	if (m != NULL && mb_rx_check(m, MB_RX_DGRAM, e->gen, e->ctr) != BOXW_NEW)
 		return;
 	if (!pair_key_ok(s, from->pk))
 		return;
@@ -1025,7 +1024,7 @@ on_dgram(struct snode *s, const struct ev *e)
 		p = pt;
 	}
 	if (m != NULL) {
-		box_window_mark(&m->rx_dgram, e->gen, e->ctr);
+		mb_rx_mark(m, MB_RX_DGRAM, e->gen, e->ctr);
 		marked = 1;
 	}
 	if (wire_msg_decode(p, ptlen, 0, &msg) == -1)
@@ -1038,7 +1037,7 @@ on_dgram(struct snode *s, const struct ev *e)
 		return;
 	}
 	if (!marked)
-		box_window_mark(&m->rx_dgram, e->gen, e->ctr);
+		mb_rx_mark(m, MB_RX_DGRAM, e->gen, e->ctr);
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, from->pk, msg.seq, now);
