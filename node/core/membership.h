@@ -107,6 +107,7 @@ struct mb_action {
 	uint64_t	 inc;
 	uint8_t		 state;		/* enum notice_state or enum mstate */
 	uint8_t		 prev;		/* MBA_STATE: previous enum mstate */
+	uint8_t		 carried;	/* the mesh did its part (mesh_actions()) */
 };
 
 struct mb_probe {

@@ -1261,9 +1261,19 @@ static void
 mesh_actions(struct mesh *m, uint64_t now, uint64_t unix_ms)
 {
 	struct membership	*mb = &m->mb;
-	uint32_t		 out = 0;
+	uint32_t		 start, out;
 
-	for (uint32_t i = 0; i < mb->nacts; i++) {
+	/*
+	 * The actions carried out already are the first ones (the caller
+	 * takes them all at once; new ones come after them): start after
+	 * them.  This runs after every record, and a sync of N node records
+	 * leaves up to N actions for the caller.
+	 */
+	for (start = mb->nacts; start > 0 && !mb->acts[start - 1].carried;
+	    start--)
+		;
+	out = start;
+	for (uint32_t i = start; i < mb->nacts; i++) {
 		struct mb_action	*a = &mb->acts[i];
 		struct member		*mm;
 
@@ -1291,6 +1301,7 @@ mesh_actions(struct mesh *m, uint64_t now, uint64_t unix_ms)
 		default:
 			break;
 		}
+		a->carried = 1;
 		mb->acts[out++] = *a;
 	}
 	mb->nacts = out;
