@@ -125,7 +125,6 @@ mb_add(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
 	memcpy(m->id, id, WIRE_KEY);
 	m->since = now;
 	mb->m[mb->n++] = m;
-	mb->scan_at = 0;
 	return m;
 }
 
@@ -367,6 +366,13 @@ mb_on_alive(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t inc,
 			return 0;
 		m->inc = inc;
 		m->state = left ? M_LEFT : M_ALIVE;
+		/*
+		 * A new member alive has nothing due, so mb_tick() need not
+		 * look at every member for it (one that joins a large mesh
+		 * adds thousands); one that left is due to be forgotten.
+		 */
+		if (m->state == M_LEFT)
+			mb->scan_at = 0;
 		act(mb, MBA_STATE, NULL, id, 0, inc, (uint8_t)m->state);
 		mb->acts[mb->nacts - 1].prev = (uint8_t)M_DEAD;
 		return 1;

@@ -152,8 +152,9 @@ struct membership {
 	/*
 	 * No suspicion ends and no member is due to be forgotten before
 	 * this: mb_tick() looks at every member only then (0: at once; any
-	 * change of state or of a suspicion's deadline sets it to 0), so a
-	 * packet does not cost a walk through a large table.
+	 * change of state or of a suspicion's deadline, and a member that
+	 * arrives having left, set it to 0), so a packet does not cost a
+	 * walk through a large table.
 	 */
 	uint64_t	 scan_at;
 	int		 expedited;	/* a suspect may be marked for an early probe */

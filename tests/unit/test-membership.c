@@ -316,6 +316,30 @@ TEST(mb_rx_and_claims_on_first_use)
 	mb_release(&mb);
 }
 
+/*
+ * A new member costs mb_tick() no walk of the table unless something about
+ * it falls due: one that arrives having left is still forgotten on time.
+ */
+TEST(mb_new_member_that_left_is_reaped)
+{
+	struct membership	 mb;
+
+	setup(&mb, 3, 0);
+	mb.cfg.reap_after_ms = 60000;
+	mb_tick(&mb, 50);		/* nothing due: no walk until it is */
+	mb.nacts = 0;
+	ASSERT_EQ(mb_on_alive(&mb, ids[5], 1, 0, 100), 1);
+	ASSERT_EQ(mb_on_alive(&mb, ids[6], 1, 1, 100), 1);
+	ASSERT_EQ(mb_get(&mb, ids[6])->state, M_LEFT);
+	ASSERT(mb_next_wakeup(&mb, 200) <= 60100);
+	mb_tick(&mb, 60099);
+	ASSERT(mb_get(&mb, ids[6]) != NULL);
+	mb_tick(&mb, 60100);
+	ASSERT(mb_get(&mb, ids[6]) == NULL);
+	ASSERT(mb_get(&mb, ids[5]) != NULL);
+	mb_release(&mb);
+}
+
 TEST(mb_round_robin_covers_everyone)
 {
 	struct membership	 mb;
