@@ -132,23 +132,24 @@ bcast_sort(struct bcast *b)
  * bcast_fill - choose items for one packet with budget bytes to spare, the
  * least sent and newest first.  Items that reached limit transmissions are
  * dropped at the next call, so the returned pointers stay valid until then.
+ * cost() must not fall as the length grows (wire_item_cost() does not):
+ * once the budget is below cost(0), no other item fits.
  */
 uint32_t
 bcast_fill(struct bcast *b, size_t budget, uint32_t limit,
     size_t (*cost)(size_t), const uint8_t **items, size_t *lens, uint32_t max)
 {
 	uint32_t	 n = 0;
+	size_t		 least;
 
-	for (uint32_t i = 0; i < b->n;) {
-		if (b->items[i].transmits >= limit)
-			bcast_remove(b, i);
-		else
-			i++;
-	}
+	bcast_sort(b);
+	/* Sorted, the items sent limit times or more are the last ones. */
+	while (b->n > 0 && b->items[b->n - 1].transmits >= limit)
+		bcast_remove(b, b->n - 1);
 	if (b->n == 0 || max == 0)
 		return 0;
-	bcast_sort(b);
-	for (uint32_t i = 0; i < b->n && n < max; i++) {
+	least = cost(0);
+	for (uint32_t i = 0; i < b->n && n < max && budget >= least; i++) {
 		size_t	 c = cost(b->items[i].len);
 
 		if (c > budget)
