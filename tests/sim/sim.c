@@ -1696,18 +1696,30 @@ main(int argc, char **argv)
 	if (!partition_scenario && strcmp(opt.scenario, "standard") != 0)
 		usage();
 	/*
-	 * Every node holds every node's record and member entry: memory grows
-	 * with N².  Refuse a run that cannot fit rather than thrash.
+	 * Every node holds every node's member entry and signed node record:
+	 * memory grows with N².  Per pair of nodes: the member entry, the
+	 * record's slot and its author's entry in the store, and about 600
+	 * bytes more: the signed record and its allocation (~260), three hash
+	 * indexes (~70), the probe order and the table's pointer (40), a
+	 * replay window for the third of the members heard from by the end
+	 * of formation (~100) and the arrays' room to grow (~130).  Measured
+	 * at N = 1,000: 1,250 KiB per node, of which ~200 KiB are the
+	 * broadcast queue and the seen set, which do not grow with N.
+	 * Refuse a run that cannot fit rather than thrash, and say how large
+	 * a run would.
 	 */
 	{
-		double	 per_pair = (double)sizeof(struct member) + 700.0;
+		double	 per_pair = (double)(sizeof(struct member) +
+		    sizeof(struct rec) + sizeof(struct author)) + 600.0;
 		double	 need = per_pair * opt.n * opt.n / (1u << 30);
 
 		if (need > opt.max_mem_gib) {
 			printf("sim n=%u loss=%g seed=%" PRIu64 " error=memory "
-			    "need_gib=%.0f max_gib=%.0f member_bytes=%zu\n", opt.n,
-			    opt.loss, opt.seed, need, opt.max_mem_gib,
-			    sizeof(struct member));
+			    "need_gib=%.0f max_gib=%.0f max_n=%.0f pair_bytes=%.0f "
+			    "member_bytes=%zu\n", opt.n, opt.loss, opt.seed, need,
+			    opt.max_mem_gib,
+			    floor(sqrt(opt.max_mem_gib * (1u << 30) / per_pair)),
+			    per_pair, sizeof(struct member));
 			return 1;
 		}
 	}
