@@ -18,14 +18,18 @@ bcast_release(struct bcast *b)
 	for (uint32_t i = 0; i < b->n; i++)
 		free(b->items[i].data);
 	free(b->items);
+	free(b->moved);
 	memset(b, 0, sizeof(*b));
 }
 
 static void
 bcast_remove(struct bcast *b, uint32_t i)
 {
+	b->fresh -= b->items[i].transmits == 0;
 	free(b->items[i].data);
 	b->items[i] = b->items[--b->n];
+	if (i < b->n)
+		b->items[i].moved = 1;
 	/* A slot past the end owns nothing (if i was last, it was freed). */
 	b->items[b->n].data = NULL;
 }
@@ -67,6 +71,8 @@ bcast_push(struct bcast *b, uint64_t key, const uint8_t *data, size_t len)
 	it->len = (uint32_t)len;
 	it->transmits = 0;
 	it->seq = ++b->seq;
+	it->moved = 1;
+	b->fresh++;
 	return 0;
 }
 
@@ -81,26 +87,69 @@ item_cmp(const void *x, const void *y)
 }
 
 /*
+ * bcast_sort - put the queue in item_cmp() order, as one qsort() of it
+ * would: the order is total (seq is unique), so it is the same order.
+ * Since the last sort, only the items marked moved (new, sent, or moved
+ * into a removed item's place) can be out of place; the others are still
+ * in order.  So the moved ones are taken out, sorted and merged back: a
+ * queue of a thousand records, filled for every packet, is not sorted
+ * whole each time.
+ */
+static void
+bcast_sort(struct bcast *b)
+{
+	uint32_t	 nmoved = 0, nkept = 0, i, j, k;
+
+	for (i = 0; i < b->n; i++)
+		nmoved += b->items[i].moved != 0;
+	if (nmoved == 0)
+		return;
+	if (array_reserve(&b->moved, &b->capmoved, nmoved,
+	    sizeof(*b->moved)) == -1) {
+		qsort(b->items, b->n, sizeof(*b->items), item_cmp);
+		for (i = 0; i < b->n; i++)
+			b->items[i].moved = 0;
+		return;
+	}
+	for (i = 0, j = 0; i < b->n; i++) {
+		if (b->items[i].moved) {
+			b->moved[j] = b->items[i];
+			b->moved[j++].moved = 0;
+		} else
+			b->items[nkept++] = b->items[i];
+	}
+	qsort(b->moved, nmoved, sizeof(*b->moved), item_cmp);
+	/* Merge from the end: the kept items are at the front, in order. */
+	for (i = nkept, j = nmoved, k = b->n; j > 0;) {
+		if (i > 0 && item_cmp(&b->items[i - 1], &b->moved[j - 1]) > 0)
+			b->items[--k] = b->items[--i];
+		else
+			b->items[--k] = b->moved[--j];
+	}
+}
+
+/*
  * bcast_fill - choose items for one packet with budget bytes to spare, the
  * least sent and newest first.  Items that reached limit transmissions are
  * dropped at the next call, so the returned pointers stay valid until then.
+ * cost() must not fall as the length grows (wire_item_cost() does not):
+ * once the budget is below cost(0), no other item fits.
  */
 uint32_t
 bcast_fill(struct bcast *b, size_t budget, uint32_t limit,
     size_t (*cost)(size_t), const uint8_t **items, size_t *lens, uint32_t max)
 {
 	uint32_t	 n = 0;
+	size_t		 least;
 
-	for (uint32_t i = 0; i < b->n;) {
-		if (b->items[i].transmits >= limit)
-			bcast_remove(b, i);
-		else
-			i++;
-	}
+	bcast_sort(b);
+	/* Sorted, the items sent limit times or more are the last ones. */
+	while (b->n > 0 && b->items[b->n - 1].transmits >= limit)
+		bcast_remove(b, b->n - 1);
 	if (b->n == 0 || max == 0)
 		return 0;
-	qsort(b->items, b->n, sizeof(*b->items), item_cmp);
-	for (uint32_t i = 0; i < b->n && n < max; i++) {
+	least = cost(0);
+	for (uint32_t i = 0; i < b->n && n < max && budget >= least; i++) {
 		size_t	 c = cost(b->items[i].len);
 
 		if (c > budget)
@@ -108,7 +157,9 @@ bcast_fill(struct bcast *b, size_t budget, uint32_t limit,
 		budget -= c;
 		items[n] = b->items[i].data;
 		lens[n] = b->items[i].len;
+		b->fresh -= b->items[i].transmits == 0;
 		b->items[i].transmits++;
+		b->items[i].moved = 1;
 		n++;
 	}
 	return n;
@@ -131,9 +182,5 @@ bcast_retransmit_limit(uint32_t mult, uint32_t nmembers)
 uint32_t
 bcast_fresh(const struct bcast *b)
 {
-	uint32_t	 n = 0;
-
-	for (uint32_t i = 0; i < b->n; i++)
-		n += b->items[i].transmits == 0;
-	return n;
+	return b->fresh;
 }

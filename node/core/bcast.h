@@ -11,6 +11,7 @@ struct bcast_item {
 	uint32_t	 len;
 	uint32_t	 transmits;
 	uint64_t	 seq;
+	int		 moved;		/* out of place since the last sort */
 };
 
 struct bcast {
@@ -19,6 +20,9 @@ struct bcast {
 	uint32_t	 cap;
 	uint32_t	 max_items;
 	uint64_t	 seq;
+	uint32_t	 fresh;		/* items not sent even once yet */
+	struct bcast_item *moved;	/* bcast_sort()'s room */
+	uint32_t	 capmoved;
 };
 
 void		bcast_init(struct bcast *, uint32_t max_items);

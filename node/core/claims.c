@@ -84,7 +84,7 @@ claims_seen(struct claims *c, const struct wire_addr *src, uint64_t now)
 int
 claims_proven(const struct claims *c, const struct wire_addr *a)
 {
-	for (uint8_t i = 0; i < c->n; i++)
+	for (uint8_t i = 0; c != NULL && i < c->n; i++)
 		if (c->a[i].proven && same_ip(&c->a[i].addr, a))
 			return 1;
 	return 0;
@@ -99,7 +99,7 @@ claims_restore(struct claims *c, const struct wire_addr *a)
 {
 	int	 changed = 0;
 
-	for (uint8_t i = 0; i < c->n; i++)
+	for (uint8_t i = 0; c != NULL && i < c->n; i++)
 		if (!c->a[i].proven && same_ip(&c->a[i].addr, a)) {
 			c->a[i].proven = 1;
 			changed = 1;
@@ -117,7 +117,7 @@ claims_due(struct claims *c, uint64_t now, struct wire_addr *out, uint32_t max)
 {
 	uint32_t	 k = 0;
 
-	for (uint8_t i = 0; i < c->n && k < max; i++) {
+	for (uint8_t i = 0; c != NULL && i < c->n && k < max; i++) {
 		struct claim	*cl = &c->a[i];
 		int		 dup = 0;
 
@@ -143,7 +143,7 @@ claims_unproven(const struct claims *c)
 {
 	uint32_t	 n = 0;
 
-	for (uint8_t i = 0; i < c->n; i++)
+	for (uint8_t i = 0; c != NULL && i < c->n; i++)
 		if (!c->a[i].proven && !c->a[i].quiet)
 			n++;
 	return n;
@@ -155,7 +155,7 @@ claims_nproven(const struct claims *c)
 {
 	uint8_t	 n = 0;
 
-	for (uint8_t i = 0; i < c->n; i++)
+	for (uint8_t i = 0; c != NULL && i < c->n; i++)
 		if (c->a[i].proven)
 			n++;
 	return n;

@@ -34,6 +34,10 @@ struct claims {
 	struct wire_addr seen;		/* family 0: nothing seen */
 };
 
+/*
+ * A member's claims are allocated on first use (mb_claims()): the readers,
+ * claims_restore() and claims_due() take NULL for claims that are empty.
+ */
 int	claims_advertised(struct claims *, const struct wire_addr *, uint8_t n,
 	    uint64_t now);
 int	claims_seen(struct claims *, const struct wire_addr *src, uint64_t now);

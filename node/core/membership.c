@@ -125,7 +125,6 @@ mb_add(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
 	memcpy(m->id, id, WIRE_KEY);
 	m->since = now;
 	mb->m[mb->n++] = m;
-	mb->scan_at = 0;
 	return m;
 }
 
@@ -142,7 +141,63 @@ mb_remove(struct membership *mb, uint32_t i)
 	}
 	mb->n--;
 	free(m->notice);
+	free(m->rx_dgram);
+	free(m->rx_stream);
+	free(m->claims);
 	free(m);
+}
+
+/* A member that sent no box yet: every stamp is new, unless it is from an earlier life. */
+static const struct box_window	 no_window;
+
+/*
+ * mb_rx_check - has this box from the member been seen (box_windows_check(),
+ * against the member's incarnation)?  Pure, as box_window_check() is.
+ */
+enum box_verdict
+mb_rx_check(const struct member *m, enum mb_rx_kind kind, uint64_t epoch,
+    uint64_t ctr)
+{
+	const struct box_window	*dgram = m->rx_dgram, *stream = m->rx_stream;
+
+	if (dgram == NULL)
+		dgram = &no_window;
+	if (stream == NULL)
+		stream = &no_window;
+	if (kind == MB_RX_STREAM)
+		return box_windows_check(stream, dgram, m->inc, epoch, ctr);
+	return box_windows_check(dgram, stream, m->inc, epoch, ctr);
+}
+
+/*
+ * mb_rx_mark - remember an authenticated stamp that mb_rx_check() found
+ * new; a window is allocated with the member's first box of its kind.
+ * -1 when it cannot be (out of memory): the stamp is not remembered.
+ */
+int
+mb_rx_mark(struct member *m, enum mb_rx_kind kind, uint64_t epoch,
+    uint64_t ctr)
+{
+	struct box_window	**w = kind == MB_RX_STREAM ? &m->rx_stream :
+	    &m->rx_dgram;
+
+	if (*w == NULL && (*w = calloc(1, sizeof(**w))) == NULL)
+		return -1;
+	box_window_mark(*w, epoch, ctr);
+	return 0;
+}
+
+/*
+ * mb_claims - the member's claims, to be changed: allocated on first use
+ * (NULL: out of memory).  A reader takes m->claims, which claims.c reads
+ * as no address when NULL.
+ */
+struct claims *
+mb_claims(struct member *m)
+{
+	if (m->claims == NULL)
+		m->claims = calloc(1, sizeof(*m->claims));
+	return m->claims;
 }
 
 int
@@ -311,6 +366,13 @@ mb_on_alive(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t inc,
 			return 0;
 		m->inc = inc;
 		m->state = left ? M_LEFT : M_ALIVE;
+		/*
+		 * A new member alive has nothing due, so mb_tick() need not
+		 * look at every member for it (one that joins a large mesh
+		 * adds thousands); one that left is due to be forgotten.
+		 */
+		if (m->state == M_LEFT)
+			mb->scan_at = 0;
 		act(mb, MBA_STATE, NULL, id, 0, inc, (uint8_t)m->state);
 		mb->acts[mb->nacts - 1].prev = (uint8_t)M_DEAD;
 		return 1;

@@ -20,6 +20,12 @@ enum mstate {
 #define MB_MAX_K	8
 #define MB_RELAYS	64
 
+/* Which of a member's two replay windows (box_windows_check()). */
+enum mb_rx_kind {
+	MB_RX_DGRAM,
+	MB_RX_STREAM,
+};
+
 struct member {
 	uint8_t		 id[WIRE_KEY];
 	int		 self;
@@ -35,7 +41,14 @@ struct member {
 	uint8_t		 naccusers;
 	uint8_t		 accusers[MB_MAX_K + 1][8];
 	int		 expedite;
-	/* Carried for the mesh layer; this module does not look at them. */
+	/*
+	 * Carried for the mesh layer; this module does not look at them.
+	 * The windows and the claims are allocated on first use
+	 * (mb_rx_mark(), mb_claims()): many members of a large mesh have
+	 * not sent this node a box yet, few open a stream to it, and the
+	 * simulator never proves an address, so an entry stays small
+	 * until they do.
+	 */
 	char		 name[WIRE_NAME_MAX + 1];
 	struct wire_addr addr;
 	uint8_t		 pairkey[32];
@@ -44,11 +57,11 @@ struct member {
 	uint8_t		*notice;	/* newest signed suspect/dead claim about it */
 	uint32_t	 noticelen;
 	uint64_t	 last_pull;	/* when we last asked it for records */
-	/* Stamps of its boxes seen here (box_windows_check()). */
-	struct box_window rx_dgram;
-	struct box_window rx_stream;
+	/* Stamps of its boxes seen here, by kind (NULL: none yet). */
+	struct box_window *rx_dgram;
+	struct box_window *rx_stream;
 	/* Its advertised addresses, and which of them it has proven here. */
-	struct claims	 claims;
+	struct claims	*claims;	/* NULL: none advertised or seen */
 };
 
 struct mb_config {
@@ -94,6 +107,7 @@ struct mb_action {
 	uint64_t	 inc;
 	uint8_t		 state;		/* enum notice_state or enum mstate */
 	uint8_t		 prev;		/* MBA_STATE: previous enum mstate */
+	uint8_t		 carried;	/* the mesh did its part (mesh_actions()) */
 };
 
 struct mb_probe {
@@ -138,8 +152,9 @@ struct membership {
 	/*
 	 * No suspicion ends and no member is due to be forgotten before
 	 * this: mb_tick() looks at every member only then (0: at once; any
-	 * change of state or of a suspicion's deadline sets it to 0), so a
-	 * packet does not cost a walk through a large table.
+	 * change of state or of a suspicion's deadline, and a member that
+	 * arrives having left, set it to 0), so a packet does not cost a
+	 * walk through a large table.
 	 */
 	uint64_t	 scan_at;
 	int		 expedited;	/* a suspect may be marked for an early probe */
@@ -181,6 +196,12 @@ void	mb_on_pingreq(struct membership *, const uint8_t from[WIRE_KEY],
 void	mb_tick(struct membership *, uint64_t now);
 uint64_t mb_next_wakeup(const struct membership *, uint64_t now);
 uint64_t mb_suspicion_timeout(const struct membership *, uint32_t nconf);
+
+enum box_verdict mb_rx_check(const struct member *, enum mb_rx_kind,
+	    uint64_t epoch, uint64_t ctr);
+int	mb_rx_mark(struct member *, enum mb_rx_kind, uint64_t epoch,
+	    uint64_t ctr);
+struct claims *mb_claims(struct member *);
 
 const char *mstate_name(enum mstate);
 

@@ -32,12 +32,12 @@ encode_proofs(msgpack_packer *pk, const struct mesh *m)
 	uint32_t	 n = 0;
 
 	for (uint32_t i = 0; i < m->mb.n; i++)
-		if (!m->mb.m[i]->self && claims_nproven(&m->mb.m[i]->claims) > 0)
+		if (!m->mb.m[i]->self && claims_nproven(m->mb.m[i]->claims) > 0)
 			n++;
 	msgpack_pack_array(pk, n);
 	for (uint32_t i = 0; i < m->mb.n; i++) {
 		const struct member	*mm = m->mb.m[i];
-		const struct claims	*c = &mm->claims;
+		const struct claims	*c = mm->claims;
 
 		if (mm->self || claims_nproven(c) == 0)
 			continue;

@@ -204,6 +204,7 @@ author_get_or_add(struct store *st, const uint8_t id[WIRE_KEY])
 	a = &st->auth[s];
 	memset(a, 0, sizeof(*a));
 	memcpy(a->id, id, WIRE_KEY);
+	a->head = UINT32_MAX;
 	return s;
 }
 
@@ -290,12 +291,20 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 		memcpy(r->author, author, WIRE_KEY);
 		r->kind = h->kind;
 		r->keylen = h->keylen;
+		r->aprev = UINT32_MAX;
+		r->anext = a->head;
+		if (a->head != UINT32_MAX)
+			st->recs[a->head].aprev = s;
+		a->head = s;
 		a->nrecs++;
 		st->live++;
 		r->flags = 0;
 	}
 	st->tombstones -= (r->flags & REC_F_DELETED) != 0;
 	st->tombstones += (h->flags & REC_F_DELETED) != 0;
+	/* A newer version of a record may still be below the floor. */
+	if ((h->flags & REC_F_DELETED) && h->version < a->floor)
+		st->gc_due = 1;
 	r->flags = h->flags;
 	r->version = h->version;
 	r->since_ms = now_ms;
@@ -315,6 +324,12 @@ rec_remove(struct store *st, uint32_t s, struct author *a)
 
 	hmap_del(&st->ridx, rkey_hash(r->author, r->kind, rec_key(r), r->keylen),
 	    s);
+	if (r->aprev != UINT32_MAX)
+		st->recs[r->aprev].anext = r->anext;
+	else
+		a->head = r->anext;
+	if (r->anext != UINT32_MAX)
+		st->recs[r->anext].aprev = r->aprev;
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	a->nrecs--;
 	st->live--;
@@ -330,10 +345,8 @@ store_remove_author(struct store *st, const uint8_t author[WIRE_KEY])
 	if (as == HMAP_EMPTY)
 		return;
 	summary_out(st, &st->auth[as]);
-	for (uint32_t i = 0; i < st->nslots && st->auth[as].nrecs > 0; i++)
-		if (st->recs[i].env != NULL &&
-		    memcmp(st->recs[i].author, author, WIRE_KEY) == 0)
-			rec_remove(st, i, &st->auth[as]);
+	while (st->auth[as].head != UINT32_MAX)
+		rec_remove(st, st->auth[as].head, &st->auth[as]);
 	author_drop(st, as);	/* no records left: no summary term */
 }
 
@@ -350,21 +363,27 @@ store_set_floor(struct store *st, const uint8_t author[WIRE_KEY],
 {
 	uint32_t	 as = author_slot(st, author);
 
-	if (as != HMAP_EMPTY && floor > st->auth[as].floor)
+	if (as != HMAP_EMPTY && floor > st->auth[as].floor) {
 		st->auth[as].floor = floor;
+		st->gc_due = 1;
+	}
 }
 
 /*
  * store_gc - forget tombstones below their author's floor: no copy of the
  * record they deleted can come back (store_is_newer refuses it).  Live
  * records below the floor are left to be replaced by their copies above
- * it, which are on their way.
+ * it, which are on their way.  Only a raised floor or a tombstone stored
+ * below one (gc_due) gives it work: otherwise it does not walk the store.
  */
 size_t
 store_gc(struct store *st)
 {
 	size_t	 n = 0;
 
+	if (!st->gc_due)
+		return 0;
+	st->gc_due = 0;
 	for (uint32_t i = 0; i < st->nslots; i++) {
 		struct rec	*r = &st->recs[i];
 		struct author	*a;
@@ -469,6 +488,27 @@ store_foreach(const struct store *st, store_cb cb, void *ctx)
 	for (uint32_t i = 0; i < st->nslots && rc == 0; i++)
 		if (st->recs[i].env != NULL)
 			rc = cb(ctx, &st->recs[i]);
+	return rc;
+}
+
+/*
+ * store_foreach_author - call cb for every record of one author, newest
+ * added first, without visiting anyone else's: a node looks at its own
+ * records at a cost that does not grow with the number of members.  cb
+ * must not change the store.
+ */
+int
+store_foreach_author(const struct store *st, const uint8_t author[WIRE_KEY],
+    store_cb cb, void *ctx)
+{
+	uint32_t	 as = author_slot(st, author);
+	int		 rc = 0;
+
+	if (as == HMAP_EMPTY)
+		return 0;
+	for (uint32_t s = st->auth[as].head; s != UINT32_MAX && rc == 0;
+	    s = st->recs[s].anext)
+		rc = cb(ctx, &st->recs[s]);
 	return rc;
 }
 

@@ -24,6 +24,9 @@ struct rec {
 	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
 	uint32_t	 envlen;
 	uint32_t	 next_free;
+	/* Its author's other records (slots; UINT32_MAX: none): store_foreach_author(). */
+	uint32_t	 anext;
+	uint32_t	 aprev;
 };
 
 /* The record's key is kept right after its envelope, in the same allocation. */
@@ -39,6 +42,7 @@ struct author {
 	uint64_t	 sethash;	/* XOR of h(kind, key, version) */
 	uint64_t	 floor;		/* from its node record: below it, other records are void */
 	uint32_t	 nrecs;
+	uint32_t	 head;		/* its newest-added record's slot (UINT32_MAX: none) */
 };
 
 struct store {
@@ -55,6 +59,7 @@ struct store {
 	struct hmap	 aidx;
 	uint64_t	 hash;		/* summary carried on every ping and ack */
 	uint64_t	 sum;
+	int		 gc_due;	/* a tombstone may be below its author's floor */
 };
 
 enum store_put_result {
@@ -84,6 +89,8 @@ typedef int (*store_cb)(void *ctx, const struct rec *);
 int	store_delta(const struct store *, const struct wire_digest_ent *peer,
 	    uint32_t npeer, store_cb, void *ctx);
 int	store_foreach(const struct store *, store_cb, void *ctx);
+int	store_foreach_author(const struct store *, const uint8_t author[WIRE_KEY],
+	    store_cb, void *ctx);
 
 /*
  * Signed records gathered for one message or file, borrowed from the store

@@ -503,21 +503,22 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
  * frame it sent us is marked (and its datagram window, box_windows_check()):
  * a captured stream played again on a new connection, or a frame cut out of
  * one, stops at its first frame, unopened.
- * *w is the window to mark once the frame has been authenticated (NULL: the
- * peer is not a member yet: a joiner, or the member we are joining through).
+ * *mp is the member whose window to mark once the frame has been
+ * authenticated (NULL: the peer is not a member yet: a joiner, or the
+ * member we are joining through).
  */
 static int
 frame_replayed(struct conn *c, uint64_t epoch, uint64_t ctr,
-    struct box_window **w)
+    struct member **mp)
 {
 	struct member	*m = mb_get(&c->e->mesh.mb, c->peer);
 
-	*w = m != NULL ? &m->rx_stream : NULL;
+	*mp = m;
 	if (c->rx_started)
 		return epoch < c->rx_epoch ||
 		    (epoch == c->rx_epoch && ctr <= c->rx_ctr);
-	return m != NULL && box_windows_check(&m->rx_stream, &m->rx_dgram,
-	    m->inc, epoch, ctr) != BOXW_NEW;
+	return m != NULL && mb_rx_check(m, MB_RX_STREAM, epoch, ctr) !=
+	    BOXW_NEW;
 }
 
 static void
@@ -529,7 +530,7 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 	uint8_t			*pt = NULL;
 	size_t			 ptlen;
 	uint64_t		 epoch, ctr;
-	struct box_window	*w;
+	struct member		*from;
 	int			 sealed;
 
 	if (n >= 1 && p[0] == PLAIN_MAGIC) {
@@ -565,7 +566,7 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "sender changed mid-stream");
 			return;
 		}
-		if (frame_replayed(c, epoch, ctr, &w)) {
+		if (frame_replayed(c, epoch, ctr, &from)) {
 			e->st.replayed++;
 			conn_fail(c, "a replayed frame");
 			return;
@@ -577,8 +578,8 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			conn_fail(c, "a frame failed authentication");
 			return;
 		}
-		if (w != NULL) {
-			box_window_mark(w, epoch, ctr);
+		if (from != NULL) {
+			mb_rx_mark(from, MB_RX_STREAM, epoch, ctr);
 			/*
 			 * It opened with the member's key on a connection to
 			 * or from c->addr (TCP: not a forged source): the

@@ -85,13 +85,14 @@ node_claims(struct engine *e, const struct rec *r)
 	size_t		 bodylen;
 	struct rec_head	 h;
 	struct rec_node	*nd;
+	struct claims	*c;
 
-	if (m == NULL || m->self || (nd = malloc(sizeof(*nd))) == NULL)
+	if (m == NULL || m->self || (c = mb_claims(m)) == NULL ||
+	    (nd = malloc(sizeof(*nd))) == NULL)
 		return;
 	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
 	    rec_node_decode(body, bodylen, &h, nd) == 0 &&
-	    claims_advertised(&m->claims, nd->addrs, nd->naddrs,
-	    engine_now(e)))
+	    claims_advertised(c, nd->addrs, nd->naddrs, engine_now(e)))
 		e->mesh.dirty = 1;	/* the proofs in the state file */
 	e->dp.challenge_at = 0;		/* a new address is challenged at once */
 	free(nd);
@@ -106,9 +107,10 @@ void
 dpsync_seen(struct engine *e, const uint8_t id[32], const struct wire_addr *src)
 {
 	struct member	*m = mb_get(&e->mesh.mb, id);
+	struct claims	*c;
 
-	if (m == NULL || m->self ||
-	    !claims_seen(&m->claims, src, engine_now(e)))
+	if (m == NULL || m->self || (c = mb_claims(m)) == NULL ||
+	    !claims_seen(c, src, engine_now(e)))
 		return;
 	e->dp.members_dirty = 1;
 	e->mesh.dirty = 1;	/* saved within a second: a restart keeps it */
@@ -135,7 +137,7 @@ dpsync_challenge(struct engine *e)
 
 		if (m->self || (m->state != M_ALIVE && m->state != M_SUSPECT))
 			continue;
-		n = claims_due(&m->claims, now, due, WIRE_MAX_ADDRS);
+		n = claims_due(m->claims, now, due, WIRE_MAX_ADDRS);
 		for (uint32_t k = 0; k < n; k++)
 			if (conn_start_challenge(e, m, &due[k]) == 0)
 				e->st.addr_challenges++;
@@ -152,7 +154,7 @@ dpsync_restore_proofs(struct engine *e, const struct state_proof *p,
 
 		for (uint8_t j = 0; m != NULL && !m->self && j < p[i].naddrs;
 		    j++)
-			claims_restore(&m->claims, &p[i].addrs[j]);
+			claims_restore(m->claims, &p[i].addrs[j]);
 	}
 	e->dp.members_dirty = 1;
 }
@@ -822,7 +824,7 @@ wanted_sets(struct engine *e, struct wanted *w)
 			w->nlans++;
 		}
 		if (!mm->self) {
-			struct claims	*c = &mm->claims;
+			struct claims	*c = mm->claims;
 
 			/*
 			 * An address inside the member's own accepted LAN is
@@ -830,7 +832,7 @@ wanted_sets(struct engine *e, struct wanted *w)
 			 * reachable from here: no challenge for it, and it
 			 * is not counted.  Nor for IPv6 (no set holds it).
 			 */
-			for (uint8_t j = 0; j < c->n; j++) {
+			for (uint8_t j = 0; c != NULL && j < c->n; j++) {
 				uint32_t	 a;
 
 				memcpy(&a, c->a[j].addr.ip, 4);
@@ -846,7 +848,7 @@ wanted_sets(struct engine *e, struct wanted *w)
 		}
 		for (int a = 0; a < nd->naddrs; a++)
 			if (nd->addrs[a].family == 4 && (mm->self ||
-			    claims_proven(&mm->claims, &nd->addrs[a])))
+			    claims_proven(mm->claims, &nd->addrs[a])))
 				memcpy(&w->addrs[w->naddrs++], nd->addrs[a].ip, 4);
 	}
 	free(nd);

@@ -280,8 +280,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	 */
 	m = mb_get(&mesh->mb, sender);
 	was_failed = m != NULL && m->state == M_DEAD;
-	if (m != NULL && box_windows_check(&m->rx_dgram, &m->rx_stream,
-	    m->inc, epoch, ctr) != BOXW_NEW) {
+	if (m != NULL && mb_rx_check(m, MB_RX_DGRAM, epoch, ctr) != BOXW_NEW) {
 		e->st.replayed++;
 		return;
 	}
@@ -295,7 +294,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		return;
 	}
 	if (m != NULL) {
-		box_window_mark(&m->rx_dgram, epoch, ctr);
+		mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr);
 		marked = 1;
 	}
 	if (wire_msg_decode(pt, ptlen, 0, &msg) == -1) {
@@ -315,7 +314,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	}
 	/* It became a member with the record it carried: start its window here. */
 	if (!marked)
-		box_window_mark(&m->rx_dgram, epoch, ctr);
+		mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr);
 	/* It opened with the member's key: its source address is the member's. */
 	if (addr_from_sockaddr(&src, from) == 0)
 		dpsync_seen(e, sender, &src);

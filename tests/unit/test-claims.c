@@ -298,9 +298,11 @@ TEST(state_proofs_round_trip)
 	memset(other, 0x17, sizeof(other));
 	ASSERT_EQ(mb_on_alive(&m.mb, other, 5, 0, 1000), 1);
 	ASSERT((mm = mb_get(&m.mb, other)) != NULL);
-	ASSERT_EQ(claims_advertised(&mm->claims, adv, 3, 1000), 0);
-	ASSERT_EQ(claims_seen(&mm->claims, &adv[0], 1000), 1);
-	ASSERT_EQ(claims_seen(&mm->claims, &adv[1], 1000), 1);
+	ASSERT(mm->claims == NULL);	/* nothing claimed yet: not allocated */
+	ASSERT_EQ(claims_nproven(mm->claims), 0);
+	ASSERT_EQ(claims_advertised(mb_claims(mm), adv, 3, 1000), 0);
+	ASSERT_EQ(claims_seen(mb_claims(mm), &adv[0], 1000), 1);
+	ASSERT_EQ(claims_seen(mb_claims(mm), &adv[1], 1000), 1);
 	buf_init(&b, 1 << 16);
 	ASSERT_EQ(state_encode(&b, &m, NULL, 0), 0);
 	ASSERT_EQ(state_decode(b.p, b.len, &s), 0);

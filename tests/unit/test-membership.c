@@ -269,6 +269,77 @@ TEST(mb_reap_after_configured_time)
 	mb_release(&mb);
 }
 
+/*
+ * A member's replay windows and claims cost nothing until its first box
+ * or claim; then they behave as the two windows of box_windows_check(),
+ * and a member forgotten takes them along (ASan finds a leak otherwise).
+ */
+TEST(mb_rx_and_claims_on_first_use)
+{
+	struct membership	 mb;
+	struct member		*m;
+	struct wire_addr	 a;
+
+	setup(&mb, 3, 0);
+	mb.cfg.reap_after_ms = 60000;
+	m = mb_get(&mb, ids[1]);
+	ASSERT(m->rx_dgram == NULL && m->rx_stream == NULL && m->claims == NULL);
+	/* No window yet: new, unless from before the incarnation known (1). */
+	ASSERT_EQ(mb_rx_check(m, MB_RX_DGRAM, 1, 7), BOXW_NEW);
+	ASSERT_EQ(mb_rx_check(m, MB_RX_STREAM, 0, 7), BOXW_OLD);
+	ASSERT(m->rx_dgram == NULL);	/* a check does not allocate */
+	ASSERT_EQ(mb_rx_mark(m, MB_RX_DGRAM, 1, 7), 0);
+	ASSERT(m->rx_dgram != NULL && m->rx_stream == NULL);
+	ASSERT_EQ(mb_rx_check(m, MB_RX_DGRAM, 1, 7), BOXW_DUP);
+	ASSERT_EQ(mb_rx_check(m, MB_RX_STREAM, 1, 7), BOXW_DUP);
+	ASSERT_EQ(mb_rx_check(m, MB_RX_DGRAM, 1, 8), BOXW_NEW);
+	ASSERT_EQ(mb_rx_mark(m, MB_RX_STREAM, 1, 9), 0);
+	ASSERT_EQ(mb_rx_check(m, MB_RX_DGRAM, 1, 9), BOXW_DUP);
+	/* Claims: readers take none; the first change allocates them. */
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	a.ip[0] = 192;
+	ASSERT_EQ(claims_proven(m->claims, &a), 0);
+	ASSERT_EQ(claims_due(m->claims, 0, &a, 1), 0);
+	ASSERT_EQ(claims_advertised(mb_claims(m), &a, 1, 0), 0);
+	ASSERT(m->claims != NULL);
+	ASSERT_EQ(claims_seen(mb_claims(m), &a, 0), 1);
+	ASSERT_EQ(claims_proven(m->claims, &a), 1);
+	/* Forgotten: its windows and claims go with it. */
+	mb_on_notice(&mb, ids[2], ids[1], 1, NOTICE_DEAD, 100);
+	mb_tick(&mb, 60100);
+	ASSERT(mb_get(&mb, ids[1]) == NULL);
+	/* Those of a member still held go with the table. */
+	m = mb_get(&mb, ids[2]);
+	ASSERT_EQ(mb_rx_mark(m, MB_RX_STREAM, 1, 1), 0);
+	ASSERT(mb_claims(m) != NULL);
+	mb_release(&mb);
+}
+
+/*
+ * A new member costs mb_tick() no walk of the table unless something about
+ * it falls due: one that arrives having left is still forgotten on time.
+ */
+TEST(mb_new_member_that_left_is_reaped)
+{
+	struct membership	 mb;
+
+	setup(&mb, 3, 0);
+	mb.cfg.reap_after_ms = 60000;
+	mb_tick(&mb, 50);		/* nothing due: no walk until it is */
+	mb.nacts = 0;
+	ASSERT_EQ(mb_on_alive(&mb, ids[5], 1, 0, 100), 1);
+	ASSERT_EQ(mb_on_alive(&mb, ids[6], 1, 1, 100), 1);
+	ASSERT_EQ(mb_get(&mb, ids[6])->state, M_LEFT);
+	ASSERT(mb_next_wakeup(&mb, 200) <= 60100);
+	mb_tick(&mb, 60099);
+	ASSERT(mb_get(&mb, ids[6]) != NULL);
+	mb_tick(&mb, 60100);
+	ASSERT(mb_get(&mb, ids[6]) == NULL);
+	ASSERT(mb_get(&mb, ids[5]) != NULL);
+	mb_release(&mb);
+}
+
 TEST(mb_round_robin_covers_everyone)
 {
 	struct membership	 mb;

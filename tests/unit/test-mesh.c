@@ -508,6 +508,50 @@ TEST(mesh_old_claim_about_a_member_heard_since_is_stale)
 }
 
 /*
+ * Within one batch (before the caller takes the actions), a member that
+ * came back alive and then was claimed failed again keeps the new claim:
+ * the state change to alive is carried out once, when it happens, not
+ * again after every later record of the batch (which dropped the claim
+ * the member's probes should carry).
+ */
+TEST(mesh_claim_after_a_return_in_one_batch_is_kept)
+{
+	struct mesh	 a, b, c;
+	uint8_t		 root_sk[SECRET_KEY], *first, *second;
+	uint32_t	 firstlen, secondlen;
+	struct member	*mm;
+
+	two(&a, &b, root_sk);
+	third(&a, &c);
+	first = claim_failed(&a, b.id, NOW, UNIX, &firstlen);
+	ASSERT_EQ(mesh_accept(&c, first, firstlen, NOW + 100, UNIX + 100, 0),
+	    ACC_NEW);
+	mm = mb_get(&c.mb, b.id);
+	ASSERT_EQ(mm->state, M_DEAD);
+	c.mb.nacts = 0;
+	/* b refutes; a and c take its new record; c holds b alive again. */
+	ASSERT_EQ(mesh_publish_self(&b, NOW + 200, UNIX + 200), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW + 300,
+	    UNIX + 300, 0), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW + 300,
+	    UNIX + 300, 0), ACC_NEW);
+	ASSERT_EQ(mm->state, M_ALIVE);
+	ASSERT(mm->notice == NULL);
+	/* a claims it failed again; c has not handed out its actions yet. */
+	second = claim_failed(&a, b.id, NOW + 400, UNIX + 400, &secondlen);
+	ASSERT_EQ(mesh_accept(&c, second, secondlen, NOW + 500, UNIX + 500,
+	    0), ACC_NEW);
+	ASSERT_EQ(mm->state, M_DEAD);
+	ASSERT(mm->notice != NULL);
+	ASSERT_EQ(mm->noticelen, secondlen);
+	free(first);
+	free(second);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
+/*
  * A deleted record never comes back: not after its tombstone is collected,
  * not on a node that restarts, not on one that joins later.  The author
  * publishes its live records again and a floor above the old tombstones.

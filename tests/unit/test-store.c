@@ -171,6 +171,92 @@ TEST(store_many_records)
 	store_release(&st);
 }
 
+struct seen {
+	uint8_t		 author;
+	uint32_t	 n;
+	uint64_t	 vsum;
+};
+
+static int
+seen_cb(void *ctx, const struct rec *r)
+{
+	struct seen	*c = ctx;
+
+	ASSERT_EQ(r->author[0], c->author);
+	c->n++;
+	c->vsum += r->version;
+	return 0;
+}
+
+/* One author's records, and only those, however slots were freed and reused. */
+TEST(store_foreach_author)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY], b[WIRE_KEY];
+	struct seen	 c;
+
+	store_init(&st);
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	c = (struct seen){ 1, 0, 0 };
+	ASSERT_EQ(store_foreach_author(&st, a, seen_cb, &c), 0);
+	ASSERT_EQ(c.n, 0);
+	put(&st, 1, REC_NODE, "", 1, 0, 0);
+	put(&st, 2, REC_NODE, "", 1, 0, 0);
+	put(&st, 1, REC_SERVICE, "x", 2, 0, 0);
+	put(&st, 2, REC_SERVICE, "y", 2, 0, 0);
+	put(&st, 1, REC_SERVICE, "z", 3, 0, 0);
+	put(&st, 1, REC_SERVICE, "x", 4, REC_F_DELETED, 0);	/* replaces */
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 3);
+	ASSERT_UEQ(c.vsum, 1 + 4 + 3);
+	/* The tombstone goes (gc); author 2 goes; their slots are reused. */
+	store_set_floor(&st, a, 5);
+	ASSERT_EQ(store_gc(&st), 1);
+	store_remove_author(&st, b);
+	ASSERT_EQ(st.live, 2);
+	put(&st, 2, REC_NODE, "", 7, 0, 0);
+	put(&st, 1, REC_SERVICE, "w", 6, 0, 0);
+	put(&st, 2, REC_SERVICE, "v", 8, 0, 0);
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 3);
+	ASSERT_UEQ(c.vsum, 1 + 3 + 6);
+	c = (struct seen){ 2, 0, 0 };
+	store_foreach_author(&st, b, seen_cb, &c);
+	ASSERT_EQ(c.n, 2);
+	ASSERT_UEQ(c.vsum, 7 + 8);
+	store_remove_author(&st, a);
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 0);
+	ASSERT_EQ(st.live, 2);
+	store_release(&st);
+}
+
+/*
+ * store_gc walks the store only when there may be work: a newer tombstone
+ * that is still below its author's floor must be collected all the same.
+ */
+TEST(store_gc_tombstone_below_floor)
+{
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY];
+
+	store_init(&st);
+	memset(a, 3, sizeof(a));
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 5, 0, 0), STORE_NEW);
+	store_set_floor(&st, a, 9);
+	ASSERT_EQ(store_gc(&st), 0);	/* a live record below it stays */
+	ASSERT_EQ(store_gc(&st), 0);
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "web", 6, REC_F_DELETED, 0),
+	    STORE_NEW);
+	ASSERT_EQ(store_gc(&st), 1);
+	ASSERT_EQ(st.live, 0);
+	store_release(&st);
+}
+
 static size_t
 cost1(size_t len)
 {
@@ -204,5 +290,133 @@ TEST(bcast_limits_and_replace)
 	ASSERT_EQ(bcast_retransmit_limit(4, 9), 4);
 	ASSERT_EQ(bcast_retransmit_limit(4, 10), 8);
 	ASSERT_EQ(bcast_retransmit_limit(4, 100), 12);
+	bcast_release(&b);
+}
+
+/*
+ * The queue as it was when bcast_fill() sorted it whole with qsort() for
+ * every packet: the reference the incremental sort must agree with, item
+ * for item and in the same array order (a full queue evicts the first of
+ * the most sent in that order).
+ */
+struct ref_item {
+	uint64_t	 key;
+	uint32_t	 len;
+	uint8_t		 data[8];
+	uint32_t	 transmits;
+	uint64_t	 seq;
+};
+
+struct ref_queue {
+	struct ref_item	 items[64];
+	uint32_t	 n;
+	uint32_t	 max;
+	uint64_t	 seq;
+};
+
+static int
+ref_cmp(const void *x, const void *y)
+{
+	const struct ref_item	*a = x, *b = y;
+
+	if (a->transmits != b->transmits)
+		return a->transmits < b->transmits ? -1 : 1;
+	return a->seq > b->seq ? -1 : a->seq < b->seq;
+}
+
+static void
+ref_push(struct ref_queue *q, uint64_t key, const uint8_t *d, uint32_t len)
+{
+	for (uint32_t i = 0; i < q->n; i++)
+		if (q->items[i].key == key) {
+			q->items[i] = q->items[--q->n];
+			break;
+		}
+	if (q->n == q->max) {
+		uint32_t	 worst = 0;
+
+		for (uint32_t i = 1; i < q->n; i++)
+			if (q->items[i].transmits > q->items[worst].transmits)
+				worst = i;
+		q->items[worst] = q->items[--q->n];
+	}
+	q->items[q->n] = (struct ref_item){ key, len, { 0 }, 0, ++q->seq };
+	memcpy(q->items[q->n++].data, d, len);
+}
+
+static uint32_t
+ref_fill(struct ref_queue *q, size_t budget, uint32_t limit, uint32_t max,
+    const uint8_t **items)
+{
+	uint32_t	 n = 0;
+
+	for (uint32_t i = 0; i < q->n;) {
+		if (q->items[i].transmits >= limit)
+			q->items[i] = q->items[--q->n];
+		else
+			i++;
+	}
+	if (q->n == 0 || max == 0)
+		return 0;
+	qsort(q->items, q->n, sizeof(*q->items), ref_cmp);
+	for (uint32_t i = 0; i < q->n && n < max; i++) {
+		size_t	 c = cost1(q->items[i].len);
+
+		if (c > budget)
+			continue;
+		budget -= c;
+		items[n++] = q->items[i].data;
+		q->items[i].transmits++;
+	}
+	return n;
+}
+
+TEST(bcast_same_order_as_a_full_sort)
+{
+	struct bcast		 b;
+	struct ref_queue	 q;
+	uint64_t		 rng = 7;
+
+	bcast_init(&b, 24);
+	memset(&q, 0, sizeof(q));
+	q.max = 24;
+	for (int step = 0; step < 20000; step++) {
+		uint32_t	 r;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		r = (uint32_t)(rng >> 33);
+		if (r % 3 != 0) {
+			uint8_t		 d[8];
+			uint32_t	 len = 1 + (r >> 4) % 8;
+
+			for (uint32_t i = 0; i < len; i++)
+				d[i] = (uint8_t)(r >> (i % 4 * 8));
+			ASSERT_EQ(bcast_push(&b, (r >> 8) % 40, d, len), 0);
+			ref_push(&q, (r >> 8) % 40, d, len);
+		} else {
+			const uint8_t	*got[16], *want[16];
+			size_t		 lens[16];
+			uint32_t	 n, nref, max = 1 + (r >> 4) % 16;
+			size_t		 budget = (r >> 8) % 120;
+			uint32_t	 limit = 1 + (r >> 16) % 6;
+
+			n = bcast_fill(&b, budget, limit, cost1, got, lens, max);
+			nref = ref_fill(&q, budget, limit, max, want);
+			ASSERT_EQ(n, nref);
+			for (uint32_t i = 0; i < n; i++) {
+				ASSERT_EQ(lens[i], cost1(lens[i]) - 2);
+				ASSERT_MEM_EQ(got[i], want[i], lens[i]);
+			}
+		}
+		ASSERT_EQ(b.n, q.n);
+		for (uint32_t i = 0, fresh = 0; i < b.n; i++) {
+			ASSERT_UEQ(b.items[i].key, q.items[i].key);
+			ASSERT_UEQ(b.items[i].seq, q.items[i].seq);
+			ASSERT_EQ(b.items[i].transmits, q.items[i].transmits);
+			fresh += q.items[i].transmits == 0;
+			if (i == b.n - 1)
+				ASSERT_EQ(bcast_fresh(&b), fresh);
+		}
+	}
 	bcast_release(&b);
 }
