@@ -579,7 +579,12 @@ conn_frame(struct conn *c, const uint8_t *p, size_t n)
 			return;
 		}
 		if (from != NULL) {
-			mb_rx_mark(from, MB_RX_STREAM, epoch, ctr);
+			if (mb_rx_mark(from, MB_RX_STREAM, epoch, ctr) == -1) {
+				free(pt);
+				conn_fail(c, "no memory for its replay "
+				    "window");
+				return;
+			}
 			/*
 			 * It opened with the member's key on a connection to
 			 * or from c->addr (TCP: not a forged source): the

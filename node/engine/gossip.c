@@ -293,8 +293,13 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		log_bad_box(from, in, n);
 		return;
 	}
+	/*
+	 * A stamp that cannot be remembered (no memory for the member's
+	 * window) is not accepted: the same box could come again.
+	 */
 	if (m != NULL) {
-		mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr);
+		if (mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr) == -1)
+			return;
 		marked = 1;
 	}
 	if (wire_msg_decode(pt, ptlen, 0, &msg) == -1) {
@@ -313,8 +318,11 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 		return;
 	}
 	/* It became a member with the record it carried: start its window here. */
-	if (!marked)
-		mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr);
+	if (!marked && mb_rx_mark(m, MB_RX_DGRAM, epoch, ctr) == -1) {
+		wire_msg_release(&msg);
+		engine_kick(e);
+		return;
+	}
 	/* It opened with the member's key: its source address is the member's. */
 	if (addr_from_sockaddr(&src, from) == 0)
 		dpsync_seen(e, sender, &src);
