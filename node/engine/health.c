@@ -410,7 +410,15 @@ health_tick(uv_timer_t *t)
 	uint64_t	 now = engine_now(e), spread, every;
 	uint32_t	 started = 0;
 
-	if (++e->local_ticks % RESCAN_TICKS == 0 && engine_rescan_listeners(e))
+	/*
+	 * The listening sockets matter only to services (a port the table
+	 * wants, a check of this node's own): with none, no periodic look,
+	 * a dump of the host's sockets that was 4 in 10 of an idle engine's
+	 * system calls.  A service that arrives is planned after a fresh
+	 * look anyway (dpsync_flush, svcctl).
+	 */
+	if (++e->local_ticks % RESCAN_TICKS == 0 &&
+	    (e->dp.svcs.n > 0 || e->nhcs > 0) && engine_rescan_listeners(e))
 		engine_kick(e);
 	if (!e->hcnoted || !e->mesh.joined || e->mesh.left)
 		hc_sync_all(e);
