@@ -260,6 +260,8 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_service_decode(body, bodylen, &h, &s) == -1)
 		return;
+	/* A service here: its port needs the periodic look at the sockets. */
+	health_wake(e);
 	if (memcmp(r->author, e->mesh.id, WIRE_KEY) == 0)
 		health_note(e, s.name);
 	if (h.flags & REC_F_DELETED) {
