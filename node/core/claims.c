@@ -137,6 +137,30 @@ claims_due(struct claims *c, uint64_t now, struct wire_addr *out, uint32_t max)
 	return k;
 }
 
+/*
+ * claims_next_due - when claims_due() will next return an address: the
+ * earliest retry of one that is neither proven nor quiet (at or before
+ * now: due already); UINT64_MAX when there is none, and nothing is due
+ * until the claims change.  The engine need not look at a member's claims
+ * before then.
+ */
+uint64_t
+claims_next_due(const struct claims *c)
+{
+	uint64_t	 t = UINT64_MAX;
+
+	for (uint8_t i = 0; i < c->n; i++) {
+		const struct claim	*cl = &c->a[i];
+
+		if (cl->proven || cl->quiet ||
+		    (cl->addr.family != 4 && cl->addr.family != 6))
+			continue;
+		if (cl->next_try < t)
+			t = cl->next_try;
+	}
+	return t;
+}
+
 /* claims_unproven - advertised addresses that are neither proven nor quiet. */
 uint32_t
 claims_unproven(const struct claims *c)

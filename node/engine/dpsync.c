@@ -55,6 +55,7 @@ dpsync_reset(struct engine *e)
 	d->svcs.pol = &e->mesh.pol;
 	d->need_full = 1;
 	d->members_dirty = 1;
+	d->challenge_at = 0;
 }
 
 void
@@ -119,17 +120,22 @@ dpsync_seen(struct engine *e, const uint8_t id[32], const struct wire_addr *src)
 /*
  * dpsync_challenge - ping the advertised addresses that are due for a
  * challenge (conn_start_challenge()), of members that are up.
+ *
+ * The walk over every member is not repeated before the earliest retry
+ * it saw: in a settled mesh every address is proven, and this was the
+ * engine's largest cost when idle (100 members, 4 walks a second).
+ * Whatever makes an address due sooner resets challenge_at: a node
+ * record (node_claims), a member's state (dpsync_member_changed), the
+ * quiet marks computed again (dpsync_flush), a forgotten mesh.
  */
 void
 dpsync_challenge(struct engine *e)
 {
 	struct membership	*mb = &e->mesh.mb;
-	uint64_t		 now = engine_now(e);
+	uint64_t		 now = engine_now(e), soonest = UINT64_MAX, t;
 
 	if (!e->mesh.joined || e->mesh.left || now < e->dp.challenge_at)
 		return;
-	/* Retries are a second apart or more: no need to look at every kick. */
-	e->dp.challenge_at = now + CHALLENGE_SCAN_MS;
 	for (uint32_t i = 0; i < mb->n; i++) {
 		struct member		*m = mb->m[i];
 		struct wire_addr	 due[WIRE_MAX_ADDRS];
@@ -141,7 +147,12 @@ dpsync_challenge(struct engine *e)
 		for (uint32_t k = 0; k < n; k++)
 			if (conn_start_challenge(e, m, &due[k]) == 0)
 				e->st.addr_challenges++;
+		if ((t = claims_next_due(&m->claims)) < soonest)
+			soonest = t;
 	}
+	/* Retries are a second apart or more: no need to look at every kick. */
+	e->dp.challenge_at = soonest > now + CHALLENGE_SCAN_MS ? soonest :
+	    now + CHALLENGE_SCAN_MS;
 }
 
 /* dpsync_restore_proofs - the proofs the state file kept (engine start). */
@@ -251,6 +262,8 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    rec_service_decode(body, bodylen, &h, &s) == -1)
 		return;
+	/* A service here: its port needs the periodic look at the sockets. */
+	health_wake(e);
 	if (memcmp(r->author, e->mesh.id, WIRE_KEY) == 0)
 		health_note(e, s.name);
 	if (h.flags & REC_F_DELETED) {
@@ -379,6 +392,7 @@ dpsync_member_changed(struct engine *e, const uint8_t id[32])
 {
 	svc_table_touch_author(&e->dp.svcs, id);
 	e->dp.members_dirty = 1;
+	e->dp.challenge_at = 0;	/* one that is up again may have addresses due */
 	api_changed(e, "members");
 	if (memcmp(id, e->mesh.id, 32) == 0) {
 		svc_table_touch_all(&e->dp.svcs);
@@ -1054,6 +1068,7 @@ dpsync_flush(struct engine *e)
 		ns = send_sets(e, d->need_full, &b, &begun);
 		n += ns;
 		d->members_dirty = 0;
+		d->challenge_at = 0;	/* the quiet marks may have changed */
 		if (ns > 0 && d->sets_arrived != 0 && d->sets_seq == 0)
 			d->sets_seq = b.seq;
 	}

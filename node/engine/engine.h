@@ -115,6 +115,7 @@ struct engine {
 	uint32_t	 caphcpend;
 	int		 hcnoted;	/* hcpend is complete: no walk of every record */
 	uint32_t	 local_ticks;
+	int		 health_parked;	/* health_timer stopped: nothing to do */
 	uint64_t	 last_eager;	/* last immediate gossip round */
 	uint64_t	 box_ctr;	/* the counter of our last box stamp */
 	int		 catch_up;	/* restarted: sync with a member soon */

@@ -15,7 +15,8 @@
  * An owner that listens on the service's port itself cannot serve it (its
  * own socket would get the connections): it publishes "conflict", and the
  * others leave it out whatever its checks say.  The same timer rescans
- * the node's listening sockets every 2 s (listeners.c).
+ * the node's listening sockets every 2 s (listeners.c) while there is a
+ * service; with no service and no check it stops (health_wake()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,7 @@ own_cb(void *ctx, const struct rec *r)
 void
 health_note(struct engine *e, const char *name)
 {
+	health_wake(e);
 	if (!e->hcnoted)
 		return;		/* the next tick walks every record */
 	if (array_reserve(&e->hcpend, &e->caphcpend, e->nhcpend + 1,
@@ -410,7 +412,15 @@ health_tick(uv_timer_t *t)
 	uint64_t	 now = engine_now(e), spread, every;
 	uint32_t	 started = 0;
 
-	if (++e->local_ticks % RESCAN_TICKS == 0 && engine_rescan_listeners(e))
+	/*
+	 * The listening sockets matter only to services (a port the table
+	 * wants, a check of this node's own): with none, no periodic look,
+	 * a dump of the host's sockets that was 4 in 10 of an idle engine's
+	 * system calls.  A service that arrives is planned after a fresh
+	 * look anyway (dpsync_flush, svcctl).
+	 */
+	if (++e->local_ticks % RESCAN_TICKS == 0 &&
+	    (e->dp.svcs.n > 0 || e->nhcs > 0) && engine_rescan_listeners(e))
 		engine_kick(e);
 	if (!e->hcnoted || !e->mesh.joined || e->mesh.left)
 		hc_sync_all(e);
@@ -447,6 +457,31 @@ health_tick(uv_timer_t *t)
 			probe_start(e, hc);
 		}
 	}
+	/*
+	 * Nothing to check and no service whose port needs the listening
+	 * sockets looked at: the timer stops until health_wake() (a service
+	 * record, this node's own or another's).  Its two wake-ups a second
+	 * were a third of an idle engine's.
+	 */
+	if (e->nhcs == 0 && e->nhcpend == 0 && e->dp.svcs.n == 0 &&
+	    e->hcnoted && e->mesh.joined && !e->mesh.left) {
+		uv_timer_stop(t);
+		e->health_parked = 1;
+	}
+}
+
+/*
+ * health_wake - a service record arrived or changed: the checks (and the
+ * look at the listening sockets) run again if the timer had stopped.
+ */
+void
+health_wake(struct engine *e)
+{
+	if (!e->health_parked || e->stopping ||
+	    uv_is_closing((uv_handle_t *)&e->health_timer))
+		return;
+	e->health_parked = 0;
+	uv_timer_start(&e->health_timer, health_tick, TICK_MS, TICK_MS);
 }
 
 void

@@ -11,5 +11,6 @@ void	health_close(struct engine *);
 const char *health_name(uint8_t);
 uint8_t	health_of(struct engine *, const char *name);
 void	health_note(struct engine *, const char *name);
+void	health_wake(struct engine *);
 
 #endif

@@ -86,6 +86,45 @@ TEST(claims_challenge_schedule_and_answer)
 }
 
 /*
+ * claims_next_due is when claims_due next returns an address: never
+ * earlier, never later; UINT64_MAX once every address is proven or quiet,
+ * so the engine stops looking at a member whose addresses are all proven.
+ */
+TEST(claims_next_due_matches_the_schedule)
+{
+	struct claims		 c;
+	struct wire_addr	 adv[3] = { A("198.51.100.2"), A("198.51.100.18"),
+	    A("[2001:db8::7]:7480") };
+	struct wire_addr	 due[WIRE_MAX_ADDRS];
+	uint64_t		 t = 5000, next;
+
+	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(claims_next_due(&c), UINT64_MAX);	/* nothing advertised */
+	ASSERT_EQ(claims_advertised(&c, adv, 2, t), 0);
+	ASSERT_EQ(claims_next_due(&c), t);		/* new: due at once */
+	ASSERT_EQ(claims_seen(&c, &adv[0], t), 1);
+	ASSERT_EQ(claims_next_due(&c), t);		/* .18 still is */
+	for (int i = 0; i < 10; i++) {
+		ASSERT_EQ(claims_due(&c, t, due, WIRE_MAX_ADDRS), 1);
+		next = claims_next_due(&c);
+		ASSERT(next > t);
+		ASSERT_EQ(claims_due(&c, next - 1, due, WIRE_MAX_ADDRS), 0);
+		t = next;
+	}
+	ASSERT_EQ(claims_seen(&c, &adv[1], t), 1);
+	ASSERT_EQ(claims_next_due(&c), UINT64_MAX);	/* all proven */
+	/* A quiet address is not due; one that is not quiet any more is. */
+	ASSERT_EQ(claims_advertised(&c, adv, 3, t + 1), 0);
+	ASSERT_EQ(claims_next_due(&c), t + 1);		/* the IPv6 one */
+	c.a[2].quiet = 1;
+	ASSERT_EQ(claims_next_due(&c), UINT64_MAX);
+	ASSERT_EQ(claims_due(&c, t + 100, due, WIRE_MAX_ADDRS), 0);
+	c.a[2].quiet = 0;
+	ASSERT_EQ(claims_next_due(&c), t + 1);
+	ASSERT_EQ(claims_due(&c, t + 1, due, WIRE_MAX_ADDRS), 1);
+}
+
+/*
  * A new node record: addresses it still lists keep their proofs; a
  * changed (new) address must be proven again; one it no longer lists is
  * gone.  Traffic seen before the record that lists its source proves it.
