@@ -149,6 +149,8 @@ claims_next_due(const struct claims *c)
 {
 	uint64_t	 t = UINT64_MAX;
 
+	if (c == NULL)		/* none advertised or seen */
+		return t;
 	for (uint8_t i = 0; i < c->n; i++) {
 		const struct claim	*cl = &c->a[i];
 

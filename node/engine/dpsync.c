@@ -147,7 +147,7 @@ dpsync_challenge(struct engine *e)
 		for (uint32_t k = 0; k < n; k++)
 			if (conn_start_challenge(e, m, &due[k]) == 0)
 				e->st.addr_challenges++;
-		if ((t = claims_next_due(&m->claims)) < soonest)
+		if ((t = claims_next_due(m->claims)) < soonest)
 			soonest = t;
 	}
 	/* Retries are a second apart or more: no need to look at every kick. */

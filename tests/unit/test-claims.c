@@ -99,6 +99,7 @@ TEST(claims_next_due_matches_the_schedule)
 	uint64_t		 t = 5000, next;
 
 	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(claims_next_due(NULL), UINT64_MAX);	/* no claims yet */
 	ASSERT_EQ(claims_next_due(&c), UINT64_MAX);	/* nothing advertised */
 	ASSERT_EQ(claims_advertised(&c, adv, 2, t), 0);
 	ASSERT_EQ(claims_next_due(&c), t);		/* new: due at once */
