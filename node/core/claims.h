@@ -36,7 +36,8 @@ struct claims {
 
 /*
  * A member's claims are allocated on first use (mb_claims()): the readers,
- * claims_restore(), claims_due() and claims_next_due() take NULL for claims that are empty.
+ * claims_restore(), claims_due() and claims_next_due() take NULL for
+ * claims that are empty.
  */
 int	claims_advertised(struct claims *, const struct wire_addr *, uint8_t n,
 	    uint64_t now);
