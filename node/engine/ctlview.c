@@ -328,47 +328,55 @@ static void
 pack_counters(msgpack_packer *pk, struct engine *e)
 {
 	const struct engine_stats	*s = &e->st;
+	/* One table, so the map's size is counted, not kept by hand. */
+	const struct {
+		const char	*name;
+		uint64_t	 v;
+	} c[] = {
+		{ "udp_rx", s->udp_rx },
+		{ "udp_rx_bytes", s->udp_rx_bytes },
+		{ "udp_tx", s->udp_tx },
+		{ "udp_tx_bytes", s->udp_tx_bytes },
+		{ "udp_send_fail", s->udp_send_fail },
+		{ "bad_box", s->bad_box },
+		{ "replayed", s->replayed },
+		{ "bad_msg", s->bad_msg },
+		{ "not_member", s->not_member },
+		{ "stranger_limited", s->stranger_limited },
+		{ "tcp_in", s->tcp_in },
+		{ "tcp_out", s->tcp_out },
+		{ "tcp_rx_bytes", s->tcp_rx_bytes },
+		{ "tcp_tx_bytes", s->tcp_tx_bytes },
+		{ "tcp_bad", s->tcp_bad },
+		{ "syncs", s->syncs },
+		{ "joins_admitted", s->joins_admitted },
+		{ "joins_refused", s->joins_refused },
+		{ "probes_failed", e->mesh.mb.probes_failed },
+		{ "refutes", e->mesh.mb.refutes },
+		{ "services_own_port", s->svc_own_port },
+		{ "addrs_unproven", e->dp.addrs_unproven },
+		{ "addr_challenges", s->addr_challenges },
+		{ "lans_unapproved", e->dp.lans_unapproved },
+		{ "records_held", e->mesh.store.live },
+		{ "tombstones_held", e->mesh.store.tombstones },
+		{ "dp_commits", e->dp.commits },
+		{ "dp_last_usec", e->dp.last_usec },
+		{ "dp_last_changes", e->dp.last_changes },
+		{ "dp_repairs", e->dp.kernel.repairs },
+		{ "dp_foreign_changes", e->dp.kernel.foreign },
+		{ "dp_verified", e->dp.kernel.verified },
+		{ "dp_verify_mismatches", e->dp.kernel.mismatches },
+	};
 
-	msgpack_pack_map(pk, ACC_NUM + 33);
+	msgpack_pack_map(pk, ACC_NUM + sizeof(c) / sizeof(c[0]));
 	for (int i = 0; i < ACC_NUM; i++) {
 		char	 k[48];
 
 		snprintf(k, sizeof(k), "records_%s", acc_names[i]);
 		pack_counter(pk, k, e->mesh.counters[i]);
 	}
-	pack_counter(pk, "udp_rx", s->udp_rx);
-	pack_counter(pk, "udp_rx_bytes", s->udp_rx_bytes);
-	pack_counter(pk, "udp_tx", s->udp_tx);
-	pack_counter(pk, "udp_tx_bytes", s->udp_tx_bytes);
-	pack_counter(pk, "udp_send_fail", s->udp_send_fail);
-	pack_counter(pk, "bad_box", s->bad_box);
-	pack_counter(pk, "replayed", s->replayed);
-	pack_counter(pk, "bad_msg", s->bad_msg);
-	pack_counter(pk, "not_member", s->not_member);
-	pack_counter(pk, "stranger_limited", s->stranger_limited);
-	pack_counter(pk, "tcp_in", s->tcp_in);
-	pack_counter(pk, "tcp_out", s->tcp_out);
-	pack_counter(pk, "tcp_rx_bytes", s->tcp_rx_bytes);
-	pack_counter(pk, "tcp_tx_bytes", s->tcp_tx_bytes);
-	pack_counter(pk, "tcp_bad", s->tcp_bad);
-	pack_counter(pk, "syncs", s->syncs);
-	pack_counter(pk, "joins_admitted", s->joins_admitted);
-	pack_counter(pk, "joins_refused", s->joins_refused);
-	pack_counter(pk, "probes_failed", e->mesh.mb.probes_failed);
-	pack_counter(pk, "refutes", e->mesh.mb.refutes);
-	pack_counter(pk, "services_own_port", s->svc_own_port);
-	pack_counter(pk, "addrs_unproven", e->dp.addrs_unproven);
-	pack_counter(pk, "addr_challenges", s->addr_challenges);
-	pack_counter(pk, "lans_unapproved", e->dp.lans_unapproved);
-	pack_counter(pk, "records_held", e->mesh.store.live);
-	pack_counter(pk, "tombstones_held", e->mesh.store.tombstones);
-	pack_counter(pk, "dp_commits", e->dp.commits);
-	pack_counter(pk, "dp_last_usec", e->dp.last_usec);
-	pack_counter(pk, "dp_last_changes", e->dp.last_changes);
-	pack_counter(pk, "dp_repairs", e->dp.kernel.repairs);
-	pack_counter(pk, "dp_foreign_changes", e->dp.kernel.foreign);
-	pack_counter(pk, "dp_verified", e->dp.kernel.verified);
-	pack_counter(pk, "dp_verify_mismatches", e->dp.kernel.mismatches);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		pack_counter(pk, c[i].name, c[i].v);
 }
 
 /* This node's uplinks and LANs as the parent found them (docs/json.md). */
