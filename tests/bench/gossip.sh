@@ -87,6 +87,16 @@ watch_agents() {
 	echo "$out"
 }
 
+# ---- joins fired at one instant ----
+# Forking N-1 background processes takes seconds on a loaded machine; a
+# clock started after the loop would give the first joins a head start.
+# Each is forked first and waits for a line on a FIFO held open (read and
+# write, so neither side blocks on open); gate_open writes all the lines at
+# once, and the caller starts its clock right after.
+gate_init() { rm -f "$W/gate"; mkfifo "$W/gate"; exec 9<>"$W/gate"; }
+gated() { local _g; read -r _g <&9; exec 9>&-; "$@"; }
+gate_open() { local i; for i in $(seq "$1"); do echo; done >&9; exec 9>&-; }
+
 # ---- nft counters for the traffic on one port (this namespace only) ----
 counters_on() {
 	nft -f - <<NFT
@@ -150,7 +160,9 @@ rpn_fire() {
 	rpn_start 1 "$n"
 	"$B/rpn" -s "$W/r1/sock" init --name a1 >/dev/null
 	for i in $(seq 2 "$n"); do toks[$i]=$("$B/rpnctl" -s "$W/r1/sock" invite); done
-	for i in $(seq 2 "$n"); do rpn_join "$i" "${toks[$i]}" & done
+	gate_init
+	for i in $(seq 2 "$n"); do gated rpn_join "$i" "${toks[$i]}" & done
+	gate_open $((n - 1))
 }
 
 rpn_round() {	# rpn_round N: formation, late join, idle, kills; prints key=value lines
@@ -196,9 +208,11 @@ serf_round() {
 	for run in $(seq "$SERF_RUNS"); do
 		stop_all
 		serf_start 1 "$n"
+		gate_init
 		for i in $(seq 2 "$n"); do
-			serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
+			gated serf join -rpc-addr="$(ip4 $i):7373" "$(ip4 1):7946" >/dev/null 2>&1 &
 		done
+		gate_open $((n - 1))
 		r=$(watch_agents serf 180000 alive "$n" $(serf_addrs 1 "$n")) || exit 1
 		echo "formation_run=$r"
 		wait
