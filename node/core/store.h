@@ -15,18 +15,24 @@
  * (author, newest version, set hash) says exactly which records it lacks.
  */
 struct rec {
-	uint8_t		 author[WIRE_KEY];
-	uint8_t		 kind;
-	uint8_t		 keylen;
-	uint32_t	 flags;
+	/*
+	 * Its author's id, held by the store's struct author (allocated on
+	 * its own, so it does not move, and dropped only once it has no
+	 * records): 8 bytes a record rather than the 32 of a copy, 100k
+	 * records being 2.3 MiB of the engine at 100,000 services.
+	 */
+	const uint8_t	*author;
+	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
 	uint64_t	 version;
 	uint64_t	 since_ms;	/* when this version was stored */
-	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
+	uint32_t	 flags;
 	uint32_t	 envlen;
 	uint32_t	 next_free;
 	/* Its author's other records (slots; UINT32_MAX: none): store_foreach_author(). */
 	uint32_t	 anext;
 	uint32_t	 aprev;
+	uint8_t		 kind;
+	uint8_t		 keylen;
 };
 
 /* The record's key is kept right after its envelope, in the same allocation. */
@@ -53,7 +59,7 @@ struct store {
 	uint32_t	 live;
 	uint32_t	 tombstones;	/* of the live slots, how many delete */
 	struct hmap	 ridx;
-	struct author	*auth;
+	struct author	**auth;		/* each allocated alone: records point at its id */
 	uint32_t	 nauth;
 	uint32_t	 capauth;
 	struct hmap	 aidx;
