@@ -273,3 +273,53 @@ TEST(svc_policy_refusals_under_operators)
 	svc_table_release(&t);
 	mb_release(&mb);
 }
+
+TEST(svc_owner_keys_held_once)
+{
+	/*
+	 * An owner names its node's key by index (56 bytes an owner, not
+	 * 88): 1,000 services of two nodes hold two keys, and a key no owner
+	 * names any more is forgotten and its index used again.
+	 */
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct rec_service	 s;
+	char			 name[32];
+	const struct svc	*sv;
+
+	ASSERT(sizeof(struct svc_owner) <= 56);
+	members(&mb);
+	svc_table_init(&t);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s = svc(name, SVC_TCP, (uint16_t)(2000 + i), "100.64.2.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[1 + i % 2], 10, &s), 0);
+	}
+	s = svc("s0", SVC_TCP, 2000, "100.64.3.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[2], 11, &s), 0);
+	ASSERT_UEQ(t.nids, 2);
+	ASSERT_UEQ(t.idrefs[t.v[0]->owners[0].idx], 500);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_UEQ(sv->nowners, 2);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[0]), ids[1], WIRE_KEY);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[1]), ids[2], WIRE_KEY);
+	/* node 1 goes: its key is free, and node 3's takes its index */
+	svc_table_drop_author(&t, ids[1]);
+	ASSERT_UEQ(t.freeids, 1);
+	ASSERT_UEQ(t.n, 501);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_UEQ(sv->nowners, 1);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[0]), ids[2], WIRE_KEY);
+	s = svc("s0", SVC_TCP, 2000, "100.64.4.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[3], 12, &s), 0);
+	ASSERT_UEQ(t.nids, 2);
+	ASSERT_UEQ(t.freeids, 0);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[1]), ids[3], WIRE_KEY);
+	ASSERT_EQ(svc_def(&t, sv, &mb), &sv->owners[0]);
+	svc_table_del(&t, ids[3], "s0");
+	svc_table_del(&t, ids[3], "s0");
+	ASSERT_UEQ(t.freeids, 1);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
