@@ -193,6 +193,16 @@ svc_table_take_dirty(struct svc_table *t, uint32_t *out, uint32_t max)
 	for (uint32_t i = t->ndirty - n; i < t->ndirty; i++)
 		hmap_del(&t->dirtyidx, key_hash(t->dirty[i]), i);
 	t->ndirty -= n;
+	/*
+	 * A start or a burst marks every port (1.4 MiB at 100k services);
+	 * once all is taken, that is given back rather than kept for good.
+	 */
+	if (t->ndirty == 0 && t->capdirty > SVC_DIRTY_KEEP) {
+		free(t->dirty);
+		t->dirty = NULL;
+		t->capdirty = 0;
+		hmap_release(&t->dirtyidx);
+	}
 	return n;
 }
 

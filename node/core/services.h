@@ -10,6 +10,8 @@
 #include "proto/wire.h"
 
 #define SVC_MAX_BACKENDS	16
+/* The most ports kept marked room for once none is (svc_table_take_dirty()). */
+#define SVC_DIRTY_KEEP		4096
 
 /*
  * One owner's record for a service, kept small (100k services must fit in

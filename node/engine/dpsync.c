@@ -667,6 +667,11 @@ settle(struct dpsync *d, uint32_t seq)
 			s->arrived = 0;
 	}
 	d->nstamped = 0;
+	if (d->capstamped > SVC_DIRTY_KEEP) {	/* a burst is over: give it back */
+		free(d->stamped);
+		d->stamped = NULL;
+		d->capstamped = 0;
+	}
 	if (d->sets_seq == 0)
 		d->sets_arrived = 0;
 }

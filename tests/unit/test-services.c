@@ -323,3 +323,33 @@ TEST(svc_owner_keys_held_once)
 	svc_table_release(&t);
 	mb_release(&mb);
 }
+
+TEST(svc_dirty_set_given_back_once_taken)
+{
+	/* A start marks every port; once all is taken, the room goes. */
+	struct svc_table	 t;
+	struct rec_service	 s;
+	char			 name[32];
+	uint32_t		*keys;
+
+	ASSERT((keys = calloc(20000, sizeof(*keys))) != NULL);
+	svc_table_init(&t);
+	memset(ids[1], 0x11, WIRE_KEY);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s = svc(name, i % 2 ? SVC_UDP : SVC_TCP,
+		    (uint16_t)(1000 + i / 2), "100.64.2.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[1], 10, &s), 0);
+	}
+	ASSERT_UEQ(t.ndirty, 20000);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 15000), 15000);
+	ASSERT(t.capdirty >= 5000 && t.dirtyidx.cap > 0);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 15000), 5000);
+	ASSERT_UEQ(t.capdirty, 0);
+	ASSERT_UEQ(t.dirtyidx.cap, 0);
+	/* and marking works again */
+	svc_table_touch_all(&t);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 20000), 20000);
+	svc_table_release(&t);
+	free(keys);
+}
