@@ -33,13 +33,21 @@ struct rec {
 	uint32_t	 aprev;
 	uint8_t		 kind;
 	uint8_t		 keylen;
+	uint16_t	 keyoff;	/* where its key is in env: rec_key() */
 };
 
-/* The record's key is kept right after its envelope, in the same allocation. */
+/*
+ * A record's key is the same bytes somewhere in its envelope (a service's
+ * name is in its body), so it is found there rather than copied: keyoff.
+ * When it is not there (or not within 64 KiB), it is kept right after
+ * the envelope, in the same allocation (REC_KEY_AFTER).
+ */
+#define REC_KEY_AFTER	UINT16_MAX
+
 static inline const uint8_t *
 rec_key(const struct rec *r)
 {
-	return r->env + r->envlen;
+	return r->env + (r->keyoff == REC_KEY_AFTER ? r->envlen : r->keyoff);
 }
 
 struct author {

@@ -455,3 +455,47 @@ TEST(store_rec_names_its_author)
 	ASSERT_EQ(st.live, 193);
 	store_release(&st);
 }
+
+TEST(store_key_found_in_envelope)
+{
+	/*
+	 * A key that is in the envelope (a service's name is in its body)
+	 * is not copied again; one that is not follows the envelope.
+	 */
+	struct store	 st;
+	uint8_t		 a[WIRE_KEY];
+	struct rec_head	 h;
+	const struct rec *r;
+	const char	*with = "..body..web..", *without = "..body..";
+
+	store_init(&st);
+	memset(a, 3, sizeof(a));
+	head(&h, REC_SERVICE, "web", 1, 0);
+	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)with, strlen(with),
+	    0), STORE_NEW);
+	head(&h, REC_SERVICE, "db", 1, 0);
+	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)without,
+	    strlen(without), 0), STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT(r != NULL);
+	ASSERT_UEQ(r->keyoff, 8);
+	ASSERT_MEM_EQ(rec_key(r), "web", 3);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"db", 2);
+	ASSERT(r != NULL);
+	ASSERT_UEQ(r->keyoff, REC_KEY_AFTER);
+	ASSERT_MEM_EQ(rec_key(r), "db", 2);
+	/* a newer version moves it along with the envelope */
+	head(&h, REC_SERVICE, "web", 2, 0);
+	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)"web", 3, 0),
+	    STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT_UEQ(r->keyoff, 0);
+	ASSERT_UEQ(r->envlen, 3);
+	ASSERT_MEM_EQ(rec_key(r), "web", 3);
+	head(&h, REC_SERVICE, "db", 2, REC_F_DELETED);
+	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)"x", 1, 0), STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"db", 2);
+	ASSERT_UEQ(r->keyoff, REC_KEY_AFTER);
+	ASSERT_EQ(st.live, 2);
+	store_release(&st);
+}
