@@ -92,7 +92,8 @@ svc_free(struct svc_table *t, struct svc *s)
 		free(s->owners[i].allow);
 		id_drop(t, s->owners[i].idx);
 	}
-	free(s->owners);
+	if (s->owners != &s->one)
+		free(s->owners);
 	free(s);
 }
 
@@ -312,9 +313,9 @@ governed_access(const struct svc_table *t, const struct svc *s,
 }
 
 /*
- * owners_reserve - room for need owners.  A service has one owner, seldom
- * more: the array starts at one and doubles (array_reserve() would start
- * at 8, 700 bytes a service, most of the engine's memory at 100k).
+ * owners_reserve - room for need owners: the one in the entry, then an
+ * array that doubles from two.  (array_reserve() would start at 8, 700
+ * bytes a service, most of the engine's memory at 100k.)
  */
 static int
 owners_reserve(struct svc *s, uint32_t need)
@@ -324,13 +325,19 @@ owners_reserve(struct svc *s, uint32_t need)
 
 	if (need <= s->cap)
 		return 0;
-	ncap = s->cap ? s->cap : 1;
+	ncap = s->cap;
 	while (ncap < need) {
 		if (ncap > UINT32_MAX / 2)
 			return -1;
 		ncap *= 2;
 	}
-	if ((nv = realloc(s->owners, (size_t)ncap * sizeof(*nv))) == NULL)
+	if (s->owners == &s->one) {
+		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
+			return -1;
+		memcpy(nv, &s->one, sizeof(*nv));
+		memset(&s->one, 0, sizeof(s->one));	/* moved */
+	} else if ((nv = realloc(s->owners, (size_t)ncap * sizeof(*nv))) ==
+	    NULL)
 		return -1;
 	s->owners = nv;
 	s->cap = ncap;
@@ -352,6 +359,8 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		if ((s = calloc(1, sizeof(*s) + strlen(rec->name) + 1)) == NULL)
 			return -1;
 		memcpy(s->name, rec->name, strlen(rec->name) + 1);
+		s->owners = &s->one;
+		s->cap = 1;
 		slot = t->n;
 		if (hmap_put(&t->byname, name_hash(s->name), slot) == -1) {
 			free(s);

@@ -33,8 +33,14 @@ struct svc_owner {
 	uint32_t		 idx;		/* svc_owner_id() */
 };
 
+/*
+ * A service has one owner, seldom more: the first is held in the entry
+ * (one allocation of 96 bytes with a short name, not 48 and 64), and
+ * owners points at it until a second one needs an array.
+ */
 struct svc {
-	struct svc_owner	*owners;
+	struct svc_owner	 one;
+	struct svc_owner	*owners;	/* &one, or an array on the heap */
 	uint32_t		 nowners;
 	uint32_t		 cap;
 	uint32_t		 key;		/* port key it was last indexed under */

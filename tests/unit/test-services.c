@@ -353,3 +353,43 @@ TEST(svc_dirty_set_given_back_once_taken)
 	svc_table_release(&t);
 	free(keys);
 }
+
+TEST(svc_first_owner_in_the_entry)
+{
+	/*
+	 * The first owner is held in the service's entry; a second moves
+	 * them to an array, and all stay as they were.
+	 */
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct rec_service	 s;
+	const struct svc	*sv;
+
+	members(&mb);
+	svc_table_init(&t);
+	s = svc("web", SVC_TCP, 8080, "100.64.1.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[1], 11, &s), 0);
+	sv = svc_table_get(&t, "web");
+	ASSERT(sv->owners == &sv->one);
+	ASSERT_UEQ(sv->cap, 1);
+	for (int i = 2; i < 4; i++) {
+		s = svc("web", SVC_TCP, 8080, i == 2 ? "100.64.2.10:80" :
+		    "100.64.3.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[i], 10 + i, &s), 0);
+	}
+	sv = svc_table_get(&t, "web");
+	ASSERT(sv->owners != &sv->one);
+	ASSERT_UEQ(sv->nowners, 3);
+	ASSERT_UEQ(sv->cap, 4);
+	for (uint32_t i = 0; i < 3; i++) {
+		ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[i]), ids[1 + i],
+		    WIRE_KEY);
+		ASSERT_UEQ(sv->owners[i].version, 11 + i);
+		ASSERT_EQ(sv->owners[i].target.ip[2], 1 + i);
+	}
+	svc_table_del(&t, ids[1], "web");
+	ASSERT_UEQ(svc_table_get(&t, "web")->nowners, 2);
+	ASSERT_EQ(svc_def(&t, svc_table_get(&t, "web"), &mb)->version, 12);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
