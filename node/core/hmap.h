@@ -26,6 +26,10 @@ struct hmap {
 	size_t		 live;
 };
 
+/* The most an index is filled (live and tombstones) before it grows. */
+#define HMAP_LOAD_NUM	5
+#define HMAP_LOAD_DEN	6
+
 #define HMAP_EMPTY	UINT32_MAX
 #define HMAP_GONE	(UINT32_MAX - 1)
 

@@ -16,14 +16,84 @@ svc_table_init(struct svc_table *t)
 	hmap_init(&t->byname);
 	hmap_init(&t->byport);
 	hmap_init(&t->dirtyidx);
+	hmap_init(&t->byid);
+}
+
+struct id_ctx {
+	const struct svc_table	*t;
+	const uint8_t		*id;
+};
+
+static int
+id_eq(const void *ctx, uint32_t i)
+{
+	const struct id_ctx	*c = ctx;
+
+	return memcmp(c->t->ids[i], c->id, WIRE_KEY) == 0;
+}
+
+/* id_hold - the index of id among the owners' keys, held once more. */
+static uint32_t
+id_hold(struct svc_table *t, const uint8_t id[WIRE_KEY])
+{
+	struct id_ctx	 c = { t, id };
+	uint64_t	 h = hmap_hash(id, WIRE_KEY);
+	uint32_t	 i = hmap_find(&t->byid, h, id_eq, &c);
+
+	if (i != HMAP_EMPTY) {
+		t->idrefs[i]++;
+		return i;
+	}
+	if (t->freeids > 0) {
+		for (i = 0; i < t->nids && t->idrefs[i] != 0; i++)
+			;
+		if (i == t->nids)	/* freeids was wrong */
+			return HMAP_EMPTY;
+	} else {
+		if (array_reserve(&t->ids, &t->capids, t->nids + 1,
+		    sizeof(*t->ids)) == -1 ||
+		    array_reserve(&t->idrefs, &t->capidrefs, t->nids + 1,
+		    sizeof(*t->idrefs)) == -1)
+			return HMAP_EMPTY;
+		i = t->nids;
+	}
+	if (hmap_put(&t->byid, h, i) == -1)
+		return HMAP_EMPTY;
+	if (i == t->nids)
+		t->nids++;
+	else
+		t->freeids--;
+	memcpy(t->ids[i], id, WIRE_KEY);
+	t->idrefs[i] = 1;
+	return i;
+}
+
+/* id_drop - one owner fewer names the key at i; with none, i is free. */
+static void
+id_drop(struct svc_table *t, uint32_t i)
+{
+	if (--t->idrefs[i] > 0)
+		return;
+	hmap_del(&t->byid, hmap_hash(t->ids[i], WIRE_KEY), i);
+	t->freeids++;
+}
+
+static int
+owner_is(const struct svc_table *t, const struct svc_owner *o,
+    const uint8_t id[WIRE_KEY])
+{
+	return memcmp(svc_owner_id(t, o), id, WIRE_KEY) == 0;
 }
 
 static void
-svc_free(struct svc *s)
+svc_free(struct svc_table *t, struct svc *s)
 {
-	for (uint32_t i = 0; i < s->nowners; i++)
+	for (uint32_t i = 0; i < s->nowners; i++) {
 		free(s->owners[i].allow);
-	free(s->owners);
+		id_drop(t, s->owners[i].idx);
+	}
+	if (s->owners != &s->one)
+		free(s->owners);
 	free(s);
 }
 
@@ -31,9 +101,12 @@ void
 svc_table_release(struct svc_table *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		svc_free(t->v[i]);
+		svc_free(t, t->v[i]);
 	free(t->v);
 	free(t->dirty);
+	free(t->ids);
+	free(t->idrefs);
+	hmap_release(&t->byid);
 	hmap_release(&t->byname);
 	hmap_release(&t->byport);
 	hmap_release(&t->dirtyidx);
@@ -121,6 +194,16 @@ svc_table_take_dirty(struct svc_table *t, uint32_t *out, uint32_t max)
 	for (uint32_t i = t->ndirty - n; i < t->ndirty; i++)
 		hmap_del(&t->dirtyidx, key_hash(t->dirty[i]), i);
 	t->ndirty -= n;
+	/*
+	 * A start or a burst marks every port (1.4 MiB at 100k services);
+	 * once all is taken, that is given back rather than kept for good.
+	 */
+	if (t->ndirty == 0 && t->capdirty > SVC_DIRTY_KEEP) {
+		free(t->dirty);
+		t->dirty = NULL;
+		t->capdirty = 0;
+		hmap_release(&t->dirtyidx);
+	}
 	return n;
 }
 
@@ -130,7 +213,7 @@ svc_table_take_dirty(struct svc_table *t, uint32_t *out, uint32_t max)
  * index does not move when members come and go.
  */
 static uint32_t
-svc_key_of(const struct svc *s)
+svc_key_of(const struct svc_table *t, const struct svc *s)
 {
 	const struct svc_owner	*best = NULL;
 
@@ -139,7 +222,8 @@ svc_key_of(const struct svc *s)
 
 		if (best == NULL || o->version < best->version ||
 		    (o->version == best->version &&
-		    memcmp(o->id, best->id, WIRE_KEY) < 0))
+		    memcmp(svc_owner_id(t, o), svc_owner_id(t, best),
+		    WIRE_KEY) < 0))
 			best = o;
 	}
 	return best ? svc_key(best->proto, best->port) : 0;
@@ -149,7 +233,7 @@ static void
 reindex(struct svc_table *t, uint32_t slot)
 {
 	struct svc	*s = t->v[slot];
-	uint32_t	 key = svc_key_of(s);
+	uint32_t	 key = svc_key_of(t, s);
 
 	if (key == s->key)
 		return;
@@ -181,7 +265,7 @@ svc_remove(struct svc_table *t, uint32_t slot)
 		t->v[slot] = m;
 	}
 	t->n--;
-	svc_free(s);
+	svc_free(t, s);
 }
 
 /*
@@ -202,7 +286,7 @@ owner_allowed(const struct svc_table *t, const struct svc *s,
 		return policy_granted(g, author) && g->svc.proto == rec->proto &&
 		    g->svc.port == rec->port;
 	for (uint32_t i = 0; i < s->nowners; i++)
-		if (memcmp(s->owners[i].id, author, WIRE_KEY) != 0)
+		if (!owner_is(t, &s->owners[i], author))
 			return 0;
 	return 1;
 }
@@ -229,9 +313,9 @@ governed_access(const struct svc_table *t, const struct svc *s,
 }
 
 /*
- * owners_reserve - room for need owners.  A service has one owner, seldom
- * more: the array starts at one and doubles (array_reserve() would start
- * at 8, 700 bytes a service, most of the engine's memory at 100k).
+ * owners_reserve - room for need owners: the one in the entry, then an
+ * array that doubles from two.  (array_reserve() would start at 8, 700
+ * bytes a service, most of the engine's memory at 100k.)
  */
 static int
 owners_reserve(struct svc *s, uint32_t need)
@@ -241,13 +325,19 @@ owners_reserve(struct svc *s, uint32_t need)
 
 	if (need <= s->cap)
 		return 0;
-	ncap = s->cap ? s->cap : 1;
+	ncap = s->cap;
 	while (ncap < need) {
 		if (ncap > UINT32_MAX / 2)
 			return -1;
 		ncap *= 2;
 	}
-	if ((nv = realloc(s->owners, (size_t)ncap * sizeof(*nv))) == NULL)
+	if (s->owners == &s->one) {
+		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
+			return -1;
+		memcpy(nv, &s->one, sizeof(*nv));
+		memset(&s->one, 0, sizeof(s->one));	/* moved */
+	} else if ((nv = realloc(s->owners, (size_t)ncap * sizeof(*nv))) ==
+	    NULL)
 		return -1;
 	s->owners = nv;
 	s->cap = ncap;
@@ -269,6 +359,8 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		if ((s = calloc(1, sizeof(*s) + strlen(rec->name) + 1)) == NULL)
 			return -1;
 		memcpy(s->name, rec->name, strlen(rec->name) + 1);
+		s->owners = &s->one;
+		s->cap = 1;
 		slot = t->n;
 		if (hmap_put(&t->byname, name_hash(s->name), slot) == -1) {
 			free(s);
@@ -278,7 +370,7 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	}
 	s = t->v[slot];
 	for (uint32_t i = 0; i < s->nowners; i++)
-		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0)
+		if (owner_is(t, &s->owners[i], author))
 			o = &s->owners[i];
 	if (!owner_allowed(t, s, author, rec)) {
 		/* Kept in the store, never served: the policy does not allow it. */
@@ -289,11 +381,14 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		return 0;
 	}
 	if (o == NULL) {
-		if (owners_reserve(s, s->nowners + 1) == -1)
+		uint32_t	 idx;
+
+		if (owners_reserve(s, s->nowners + 1) == -1 ||
+		    (idx = id_hold(t, author)) == HMAP_EMPTY)
 			return -1;
 		o = &s->owners[s->nowners++];
 		memset(o, 0, sizeof(*o));
-		memcpy(o->id, author, WIRE_KEY);
+		o->idx = idx;
 	}
 	free(o->allow);
 	o->allow = NULL;
@@ -327,8 +422,9 @@ svc_table_del(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		return;
 	s = t->v[slot];
 	for (uint32_t i = 0; i < s->nowners; i++)
-		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0) {
+		if (owner_is(t, &s->owners[i], author)) {
 			free(s->owners[i].allow);
+			id_drop(t, s->owners[i].idx);
 			s->owners[i] = s->owners[--s->nowners];
 			break;
 		}
@@ -347,7 +443,7 @@ svc_table_drop_author(struct svc_table *t, const uint8_t author[WIRE_KEY])
 		struct svc	*s = t->v[i - 1];
 
 		for (uint32_t j = 0; j < s->nowners; j++)
-			if (memcmp(s->owners[j].id, author, WIRE_KEY) == 0) {
+			if (owner_is(t, &s->owners[j], author)) {
 				svc_table_del(t, author, s->name);
 				break;
 			}
@@ -362,7 +458,7 @@ svc_table_touch_author(struct svc_table *t, const uint8_t author[WIRE_KEY])
 		struct svc	*s = t->v[i];
 
 		for (uint32_t j = 0; j < s->nowners; j++)
-			if (memcmp(s->owners[j].id, author, WIRE_KEY) == 0) {
+			if (owner_is(t, &s->owners[j], author)) {
 				mark_dirty(t, s->key);
 				break;
 			}
@@ -397,18 +493,20 @@ svc_owner_serving(const struct membership *mb, const uint8_t id[WIRE_KEY])
 
 /* svc_def - the owner record that defines the service's protocol and port. */
 const struct svc_owner *
-svc_def(const struct svc *s, const struct membership *mb)
+svc_def(const struct svc_table *t, const struct svc *s,
+    const struct membership *mb)
 {
 	const struct svc_owner	*best = NULL;
 
 	for (uint32_t i = 0; i < s->nowners; i++) {
 		const struct svc_owner	*o = &s->owners[i];
 
-		if (!svc_owner_usable(mb, o->id))
+		if (!svc_owner_usable(mb, svc_owner_id(t, o)))
 			continue;
 		if (best == NULL || o->version < best->version ||
 		    (o->version == best->version &&
-		    memcmp(o->id, best->id, WIRE_KEY) < 0))
+		    memcmp(svc_owner_id(t, o), svc_owner_id(t, best),
+		    WIRE_KEY) < 0))
 			best = o;
 	}
 	return best;
@@ -430,7 +528,7 @@ port_collect(const void *ctx, uint32_t slot)
 	const struct svc	*s = c->t->v[slot];
 	const struct svc_owner	*d;
 
-	if (s->key != c->key || (d = svc_def(s, c->mb)) == NULL ||
+	if (s->key != c->key || (d = svc_def(c->t, s, c->mb)) == NULL ||
 	    svc_key(d->proto, d->port) != c->key)
 		return 0;
 	if (c->best == NULL || d->version < c->best_first ||
@@ -478,7 +576,7 @@ svc_table_set_health(struct svc_table *t, const uint8_t author[WIRE_KEY],
 	if (s == NULL)
 		return -1;
 	for (uint32_t i = 0; i < s->nowners; i++)
-		if (memcmp(s->owners[i].id, author, WIRE_KEY) == 0) {
+		if (owner_is(t, &s->owners[i], author)) {
 			if (s->owners[i].health != health)
 				mark_dirty(t, s->key);
 			s->owners[i].health = health;
@@ -516,7 +614,7 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 	p->proto = (uint8_t)(key >> 16);
 	p->port = (uint16_t)key;
 	p->mode = PLAN_NONE;
-	if (s == NULL || (def = svc_def(s, mb)) == NULL)
+	if (s == NULL || (def = svc_def(t, s, mb)) == NULL)
 		return;
 	strlcpy(p->name, s->name, sizeof(p->name));
 	if (local_conflict) {
@@ -527,7 +625,8 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 		const struct svc_owner	*o = &s->owners[i];
 
 		if (o->proto != def->proto ||
-		    o->port != def->port || !svc_owner_usable(mb, o->id))
+		    o->port != def->port ||
+		    !svc_owner_usable(mb, svc_owner_id(t, o)))
 			continue;
 		p->public |= o->public;
 		for (int a = 0; a < o->nallow && p->nallow < WIRE_MAX_ALLOW;
@@ -540,7 +639,7 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 			if (!dup)
 				p->allow[p->nallow++] = o->allow[a];
 		}
-		if (svc_owner_serving(mb, o->id)) {
+		if (svc_owner_serving(mb, svc_owner_id(t, o))) {
 			serving++;
 			healthy += svc_health_ok(o->health);
 		}
@@ -549,11 +648,11 @@ svc_plan_key(const struct svc_table *t, uint32_t key,
 	p->stale = serving == 0;
 	for (uint32_t i = 0; i < s->nowners; i++) {
 		const struct svc_owner	*o = &s->owners[i];
-		const struct member	*m = mb_get(mb, o->id);
+		const struct member	*m = mb_get(mb, svc_owner_id(t, o));
 
 		if (o->proto != def->proto || o->port != def->port ||
-		    !svc_owner_usable(mb, o->id) ||
-		    (!p->stale && !svc_owner_serving(mb, o->id)) ||
+		    !svc_owner_usable(mb, svc_owner_id(t, o)) ||
+		    (!p->stale && !svc_owner_serving(mb, svc_owner_id(t, o))) ||
 		    o->health == SVC_H_CONFLICT ||
 		    (!p->panic && !svc_health_ok(o->health)))
 			continue;
@@ -682,13 +781,14 @@ svc_policy_check(const struct svc_table *t, const struct membership *mb,
 		}
 		if ((cur = svc_table_get(t, s->name)) != NULL)
 			for (uint32_t i = 0; i < cur->nowners; i++) {
+				const uint8_t		*id;
 				const struct member	*m;
 
-				if (memcmp(cur->owners[i].id, author,
-				    WIRE_KEY) == 0 ||
-				    !svc_owner_usable(mb, cur->owners[i].id))
+				id = svc_owner_id(t, &cur->owners[i]);
+				if (memcmp(id, author, WIRE_KEY) == 0 ||
+				    !svc_owner_usable(mb, id))
 					continue;
-				m = mb_get(mb, cur->owners[i].id);
+				m = mb_get(mb, id);
 				snprintf(err, errlen, "service %s is served by "
 				    "%s: a second owner needs an operator's "
 				    "grant (rpnctl service grant)", s->name,
@@ -742,7 +842,8 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 		}
 	if (cur != NULL) {
 		for (uint32_t i = 0; i < cur->nowners; i++)
-			if (memcmp(cur->owners[i].id, owner, WIRE_KEY) == 0 &&
+			if (memcmp(svc_owner_id(t, &cur->owners[i]), owner,
+			    WIRE_KEY) == 0 &&
 			    svc_owner_usable(mb, owner)) {
 				const struct member	*m = mb_get(mb, owner);
 
@@ -751,7 +852,7 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 				    m && m->name[0] ? m->name : "that node");
 				return -1;
 			}
-		if ((def = svc_def(cur, mb)) != NULL &&
+		if ((def = svc_def(t, cur, mb)) != NULL &&
 		    (def->proto != s->proto || def->port != s->port)) {
 			snprintf(err, errlen, "service %s is %s/%u; every backend "
 			    "must use the same protocol and port", s->name,

@@ -10,27 +10,37 @@
 #include "proto/wire.h"
 
 #define SVC_MAX_BACKENDS	16
+/* The most ports kept marked room for once none is (svc_table_take_dirty()). */
+#define SVC_DIRTY_KEEP		4096
 
 /*
  * One owner's record for a service, kept small (100k services must fit in
  * a few tens of MB): the owner forwards to target; prefixes are on the heap
- * only when there are any.
+ * only when there are any.  The owner's key is named by its index in the
+ * table's owner ids (svc_owner_id()): 56 bytes an owner, not 88 with the
+ * key itself, which is the same key for all of one node's services.
  */
 struct svc_owner {
-	uint8_t			 id[WIRE_KEY];
 	uint64_t		 version;
+	uint64_t		 health_since;	/* unix ms */
+	struct wire_prefix	*allow;
 	struct wire_addr	 target;
 	uint16_t		 port;
 	uint8_t			 proto;
 	uint8_t			 public;
 	uint8_t			 nallow;
 	uint8_t			 health;	/* enum svc_health, from its record */
-	uint64_t		 health_since;	/* unix ms */
-	struct wire_prefix	*allow;
+	uint32_t		 idx;		/* svc_owner_id() */
 };
 
+/*
+ * A service has one owner, seldom more: the first is held in the entry
+ * (one allocation of 96 bytes with a short name, not 48 and 64), and
+ * owners points at it until a second one needs an array.
+ */
 struct svc {
-	struct svc_owner	*owners;
+	struct svc_owner	 one;
+	struct svc_owner	*owners;	/* &one, or an array on the heap */
 	uint32_t		 nowners;
 	uint32_t		 cap;
 	uint32_t		 key;		/* port key it was last indexed under */
@@ -71,7 +81,26 @@ struct svc_table {
 	struct hmap		 dirtyidx;
 	/* The mesh's policy: who may own a name, and its access (may be NULL). */
 	const struct policy	*pol;
+	/*
+	 * The owners' keys, each held once (interned), by index: idrefs
+	 * counts the owners naming one, and an index no owner names (0) is
+	 * free for the next new key.
+	 */
+	uint8_t			(*ids)[WIRE_KEY];
+	uint32_t		*idrefs;
+	uint32_t		 nids;
+	uint32_t		 capids;
+	uint32_t		 capidrefs;
+	uint32_t		 freeids;	/* indexes with no owner */
+	struct hmap		 byid;
 };
+
+/* svc_owner_id - the owner's key. */
+static inline const uint8_t *
+svc_owner_id(const struct svc_table *t, const struct svc_owner *o)
+{
+	return t->ids[o->idx];
+}
 
 static inline uint32_t
 svc_key(uint8_t proto, uint16_t port)
@@ -89,7 +118,8 @@ void	svc_table_drop_author(struct svc_table *, const uint8_t author[WIRE_KEY]);
 void	svc_table_touch_author(struct svc_table *, const uint8_t author[WIRE_KEY]);
 void	svc_table_touch_all(struct svc_table *);
 struct svc *svc_table_get(const struct svc_table *, const char *name);
-const struct svc_owner *svc_def(const struct svc *, const struct membership *);
+const struct svc_owner *svc_def(const struct svc_table *, const struct svc *,
+	    const struct membership *);
 const struct svc *svc_for_key(const struct svc_table *, uint32_t key,
 	    const struct membership *);
 void	svc_plan_key(const struct svc_table *, uint32_t key,

@@ -21,6 +21,8 @@ store_release(struct store *st)
 	for (uint32_t i = 0; i < st->nslots; i++)
 		free(st->recs[i].env);
 	free(st->recs);
+	for (uint32_t i = 0; i < st->nauth; i++)
+		free(st->auth[i]);
 	free(st->auth);
 	hmap_release(&st->ridx);
 	hmap_release(&st->aidx);
@@ -105,7 +107,7 @@ akey_eq(const void *ctx, uint32_t slot)
 {
 	const struct akey	*k = ctx;
 
-	return memcmp(k->st->auth[slot].id, k->id, WIRE_KEY) == 0;
+	return memcmp(k->st->auth[slot]->id, k->id, WIRE_KEY) == 0;
 }
 
 static uint32_t
@@ -121,7 +123,7 @@ store_author(const struct store *st, const uint8_t id[WIRE_KEY])
 {
 	uint32_t	 s = author_slot(st, id);
 
-	return s == HMAP_EMPTY ? NULL : &st->auth[s];
+	return s == HMAP_EMPTY ? NULL : st->auth[s];
 }
 
 static uint32_t
@@ -195,14 +197,14 @@ author_get_or_add(struct store *st, const uint8_t id[WIRE_KEY])
 	if (s != HMAP_EMPTY)
 		return s;
 	if (array_reserve(&st->auth, &st->capauth, st->nauth + 1,
-	    sizeof(*st->auth)) == -1)
+	    sizeof(*st->auth)) == -1 || (a = calloc(1, sizeof(*a))) == NULL)
 		return HMAP_EMPTY;
 	s = st->nauth;
-	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s) == -1)
+	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s) == -1) {
+		free(a);
 		return HMAP_EMPTY;
-	st->nauth++;
-	a = &st->auth[s];
-	memset(a, 0, sizeof(*a));
+	}
+	st->auth[st->nauth++] = a;
 	memcpy(a->id, id, WIRE_KEY);
 	a->head = UINT32_MAX;
 	return s;
@@ -213,10 +215,11 @@ author_drop(struct store *st, uint32_t s)
 {
 	uint32_t	 last = st->nauth - 1;
 
-	summary_out(st, &st->auth[s]);
-	hmap_del(&st->aidx, hmap_hash(st->auth[s].id, WIRE_KEY), s);
+	summary_out(st, st->auth[s]);
+	hmap_del(&st->aidx, hmap_hash(st->auth[s]->id, WIRE_KEY), s);
+	free(st->auth[s]);
 	if (s != last) {
-		hmap_set(&st->aidx, hmap_hash(st->auth[last].id, WIRE_KEY),
+		hmap_set(&st->aidx, hmap_hash(st->auth[last]->id, WIRE_KEY),
 		    last, s);
 		st->auth[s] = st->auth[last];
 	}
@@ -257,19 +260,26 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	struct rec	*r;
 	struct author	*a;
 	uint8_t		*copy;
+	const uint8_t	*in;
+	uint16_t	 keyoff = REC_KEY_AFTER;
 
 	if (!store_is_newer(st, author, h))
 		return STORE_STALE;
-	if ((copy = malloc(envlen + h->keylen)) == NULL)
+	/* 8 to 16 bytes a record less (1 MiB at 100,000 services). */
+	if (h->keylen > 0 && (in = memmem(env, envlen < REC_KEY_AFTER ?
+	    envlen : REC_KEY_AFTER, h->key, h->keylen)) != NULL)
+		keyoff = (uint16_t)(in - env);
+	if ((copy = malloc(envlen + (keyoff == REC_KEY_AFTER ?
+	    h->keylen : 0))) == NULL)
 		return STORE_NOMEM;
 	memcpy(copy, env, envlen);
-	if (h->keylen > 0)
+	if (keyoff == REC_KEY_AFTER && h->keylen > 0)
 		memcpy(copy + envlen, h->key, h->keylen);
 	if ((as = author_get_or_add(st, author)) == HMAP_EMPTY) {
 		free(copy);
 		return STORE_NOMEM;
 	}
-	a = &st->auth[as];
+	a = st->auth[as];
 	summary_out(st, a);
 
 	s = rec_slot(st, author, h->kind, h->key, h->keylen);
@@ -288,7 +298,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 			return STORE_NOMEM;
 		}
 		r = &st->recs[s];
-		memcpy(r->author, author, WIRE_KEY);
+		r->author = a->id;
 		r->kind = h->kind;
 		r->keylen = h->keylen;
 		r->aprev = UINT32_MAX;
@@ -310,6 +320,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	r->since_ms = now_ms;
 	r->env = copy;
 	r->envlen = (uint32_t)envlen;
+	r->keyoff = keyoff;
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	if (h->version > a->maxver)
 		a->maxver = h->version;
@@ -344,9 +355,9 @@ store_remove_author(struct store *st, const uint8_t author[WIRE_KEY])
 
 	if (as == HMAP_EMPTY)
 		return;
-	summary_out(st, &st->auth[as]);
-	while (st->auth[as].head != UINT32_MAX)
-		rec_remove(st, st->auth[as].head, &st->auth[as]);
+	summary_out(st, st->auth[as]);
+	while (st->auth[as]->head != UINT32_MAX)
+		rec_remove(st, st->auth[as]->head, st->auth[as]);
 	author_drop(st, as);	/* no records left: no summary term */
 }
 
@@ -363,8 +374,8 @@ store_set_floor(struct store *st, const uint8_t author[WIRE_KEY],
 {
 	uint32_t	 as = author_slot(st, author);
 
-	if (as != HMAP_EMPTY && floor > st->auth[as].floor) {
-		st->auth[as].floor = floor;
+	if (as != HMAP_EMPTY && floor > st->auth[as]->floor) {
+		st->auth[as]->floor = floor;
 		st->gc_due = 1;
 	}
 }
@@ -392,7 +403,7 @@ store_gc(struct store *st)
 		if (r->env == NULL || !(r->flags & REC_F_DELETED))
 			continue;
 		as = author_slot(st, r->author);
-		a = &st->auth[as];
+		a = st->auth[as];
 		if (r->version >= a->floor)
 			continue;
 		summary_out(st, a);
@@ -409,11 +420,11 @@ store_digest(const struct store *st, struct wire_digest_ent *out, uint32_t max)
 	uint32_t	 n = 0;
 
 	for (uint32_t i = 0; i < st->nauth && n < max; i++) {
-		if (st->auth[i].nrecs == 0)
+		if (st->auth[i]->nrecs == 0)
 			continue;
-		memcpy(out[n].author, st->auth[i].id, WIRE_KEY);
-		out[n].version = st->auth[i].maxver;
-		out[n].sethash = st->auth[i].sethash;
+		memcpy(out[n].author, st->auth[i]->id, WIRE_KEY);
+		out[n].version = st->auth[i]->maxver;
+		out[n].sethash = st->auth[i]->sethash;
 		n++;
 	}
 	return n;
@@ -506,7 +517,7 @@ store_foreach_author(const struct store *st, const uint8_t author[WIRE_KEY],
 
 	if (as == HMAP_EMPTY)
 		return 0;
-	for (uint32_t s = st->auth[as].head; s != UINT32_MAX && rc == 0;
+	for (uint32_t s = st->auth[as]->head; s != UINT32_MAX && rc == 0;
 	    s = st->recs[s].anext)
 		rc = cb(ctx, &st->recs[s]);
 	return rc;

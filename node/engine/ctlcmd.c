@@ -387,7 +387,7 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 		if ((mine == NULL || (mine->flags & REC_F_DELETED)) &&
 		    sv->nowners > 0) {
 			const struct member	*o = mb_get(&e->mesh.mb,
-			    sv->owners[0].id);
+			    svc_owner_id(&e->dp.svcs, &sv->owners[0]));
 
 			ctl_reply_error(cl, CTLF_BAD,
 			    "service %s has no backend on "

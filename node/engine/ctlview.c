@@ -101,20 +101,22 @@ svc_name_cmp(const void *a, const void *b)
 
 /* An owner status shows: not one that left (its records go with it). */
 static int
-owner_shown(const struct membership *mb, const struct svc_owner *o)
+owner_shown(const struct svc_table *t, const struct membership *mb,
+    const struct svc_owner *o)
 {
-	const struct member	*m = mb_get(mb, o->id);
+	const struct member	*m = mb_get(mb, svc_owner_id(t, o));
 
 	return m == NULL || m->state != M_LEFT;
 }
 
 static uint32_t
-owners_shown(const struct membership *mb, const struct svc *s)
+owners_shown(const struct svc_table *t, const struct membership *mb,
+    const struct svc *s)
 {
 	uint32_t	 n = 0;
 
 	for (uint32_t i = 0; i < s->nowners; i++)
-		n += owner_shown(mb, &s->owners[i]);
+		n += owner_shown(t, mb, &s->owners[i]);
 	return n;
 }
 
@@ -137,7 +139,7 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s,
 {
 	struct svc_table	*t = &e->dp.svcs;
 	const struct membership	*mb = &e->mesh.mb;
-	const struct svc_owner	*def = svc_def(s, mb);
+	const struct svc_owner	*def = svc_def(t, s, mb);
 	const struct svc	*holder = NULL;
 	struct svc_plan		 plan;
 	uint32_t		 key = 0;
@@ -199,14 +201,14 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s,
 		mp_pack_str(pk, a);
 	}
 	mp_pack_str(pk, "backends");
-	msgpack_pack_array(pk, owners_shown(mb, s));
+	msgpack_pack_array(pk, owners_shown(t, mb, s));
 	for (uint32_t j = 0; j < s->nowners; j++) {
 		const struct svc_owner	*o = &s->owners[j];
-		const struct member	*m = mb_get(mb, o->id);
+		const struct member	*m = mb_get(mb, svc_owner_id(t, o));
 		int			 agree = def && o->proto ==
 		    def->proto && o->port == def->port;
 
-		if (!owner_shown(mb, o))
+		if (!owner_shown(t, mb, o))
 			continue;
 		msgpack_pack_map(pk, 6);
 		mp_pack_str(pk, "node");
@@ -281,7 +283,7 @@ pack_services(msgpack_packer *pk, struct engine *e)
 		return;
 	}
 	for (uint32_t i = 0; i < t->n; i++)
-		if (owners_shown(&e->mesh.mb, t->v[i]) > 0)
+		if (owners_shown(t, &e->mesh.mb, t->v[i]) > 0)
 			v[n++] = t->v[i];
 	if (n > 1)
 		qsort(v, n, sizeof(*v), svc_name_cmp);
@@ -652,7 +654,7 @@ ctlview_service(struct buf *b, struct engine *e, const char *name)
 	struct dpreport_peers	 peers;
 	msgpack_packer		 pk;
 
-	if (s == NULL || owners_shown(&e->mesh.mb, s) == 0)
+	if (s == NULL || owners_shown(&e->dp.svcs, &e->mesh.mb, s) == 0)
 		return -1;
 	/* Out of memory: counted as nobody's, rather than no reply. */
 	if (dpreport_peers(e, &peers) == -1)

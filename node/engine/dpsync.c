@@ -495,11 +495,12 @@ dp_term(const struct engine *e, uint32_t key, const struct dp_svc *req)
 
 		if (svc_key(ow->proto, ow->port) != key)
 			continue;
-		memcpy(o, ow->id, WIRE_KEY);
+		memcpy(o, svc_owner_id(&e->dp.svcs, ow), WIRE_KEY);
 		for (int j = 0; j < 8; j++)
 			o[WIRE_KEY + j] = (uint8_t)(ow->version >> (56 - 8 * j));
 		o[WIRE_KEY + 8] = ow->health;
-		o[WIRE_KEY + 9] = (uint8_t)svc_owner_usable(mb, ow->id);
+		o[WIRE_KEY + 9] = (uint8_t)svc_owner_usable(mb,
+		    svc_owner_id(&e->dp.svcs, ow));
 		t += b2_64(o, sizeof(o), NULL, 0);
 	}
 	return t ? t : 1;
@@ -666,6 +667,11 @@ settle(struct dpsync *d, uint32_t seq)
 			s->arrived = 0;
 	}
 	d->nstamped = 0;
+	if (d->capstamped > SVC_DIRTY_KEEP) {	/* a burst is over: give it back */
+		free(d->stamped);
+		d->stamped = NULL;
+		d->capstamped = 0;
+	}
 	if (d->sets_seq == 0)
 		d->sets_arrived = 0;
 }

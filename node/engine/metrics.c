@@ -193,11 +193,12 @@ services(struct buf *b, struct engine *e)
 	have_peers = dpreport_peers(e, &peers) == 0;
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct svc	*s = t->v[i];
-		const struct svc_owner	*def = svc_def(s, mb);
+		const struct svc_owner	*def = svc_def(t, s, mb);
 		uint32_t		 shown = 0;
 
 		for (uint32_t j = 0; j < s->nowners; j++) {
-			const struct member	*m = mb_get(mb, s->owners[j].id);
+			const struct member	*m = mb_get(mb,
+			    svc_owner_id(t, &s->owners[j]));
 
 			if (m == NULL || m->revoked)
 				continue;

@@ -5,7 +5,7 @@
 #   tests/bench/svc100k.sh build 100000 new & tests/bench/svc100k.sh OLD/build 100000 old
 # Adds N services one request at a time (rpn-tool add-services), reads the
 # RSS of both processes 3 s later, stops rpnd (SIGTERM), starts it again and
-# measures the restart two ways:
+# measures the restart two ways (and the RSS again at the end):
 #   acked:      from the start to the parent's answer to the cold sync's
 #               transactions (the engine's debug log: the restart runs with
 #               -d), without anything asking the console meanwhile;
@@ -61,6 +61,7 @@ while True:
 	# (both in the namespace: its cleanup ends them)
 fi
 cpu() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 start() {
 	# not through x(): $! must be rpnd itself (ip netns exec execs in place)
 	if [ -n "${PERF:-}" ] && [ "$#" -gt 0 ]; then
@@ -100,7 +101,7 @@ sleep 3	# what section 4 waits before reading the RSS
 pr=$(awk '/^VmRSS/ {print $2}' "/proc/$P/status")
 pe=$(awk '/^VmRSS/ {print $2}' "/proc/$E/status")
 echo "$TAG add: $out engine_cpu=$(echo "$c1 - $c0" | bc) s;" \
-    "rss parent=$((pr / 1024)) MiB engine=$((pe / 1024)) MiB"
+    "rss parent=$(mib "$pr") MiB engine=$(mib "$pe") MiB"
 kill "$P"
 # the engine too, or a new start would find its socket and its /metrics
 for _ in $(seq 300); do
@@ -138,12 +139,16 @@ t1=$(date +%s.%N)
 [ "$s" -ge "$N" ] && [ "$s" = "$p" ] || { echo "svc100k.sh: not all programmed ($p of $s)"; exit 1; }
 c_prog=$(cpu "$E")
 cp_=$(cpu "$P")
+# the RSS once all is programmed again (the cold sync's buffers included)
+rp=$(awk '/^VmRSS/ {print $2}' "/proc/$P/status")
+re=$(awk '/^VmRSS/ {print $2}' "/proc/$E/status")
 [ -n "${PERFP:-}" ] && { kill -INT "$PERFP"; wait "$PERFP"; PERFP=; }
 [ "$ta" = none ] || ta=$(echo "$ta - $d0" | bc)
 echo "$TAG restart ($BACKENDS backends): acked=$ta s" \
     "(engine_cpu=$c_ack s);" \
     "programmed=$(echo "$t1 - $t0" | bc) s per /metrics" \
-    "(engine_cpu=$c_prog s, parent_cpu=$cp_ s); services=$s"
+    "(engine_cpu=$c_prog s, parent_cpu=$cp_ s); services=$s;" \
+    "rss parent=$(mib "$rp") MiB engine=$(mib "$re") MiB"
 # the timeline, seconds from the start (the restart's log lines)
 tail -c +"$((mark + 1))" "$W/log" |
     grep -E "started|restored|restoring took|state file read|transaction [0-9]+ with|answered|programmed in|is down|is up|ready|elements" |

@@ -68,12 +68,49 @@ TEST(hmap_grow_keeps_all)
 		ASSERT_EQ(hmap_put(&h, k[i], i), 0);
 	}
 	ASSERT_UEQ(h.live, 50000);
-	ASSERT(h.cap >= 2 * 50000 && (h.cap & (h.cap - 1)) == 0);
+	ASSERT(h.used * HMAP_LOAD_DEN <= h.cap * HMAP_LOAD_NUM &&
+	    (h.cap & (h.cap - 1)) == 0);
 	for (uint32_t i = 0; i < 50000; i += 7)
 		ASSERT_UEQ(find(&h, k, k[i]), i);
 	for (uint32_t i = 0; i < 50000; i += 2)
 		ASSERT_EQ(hmap_del(&h, k[i], i), 0);
 	for (uint32_t i = 0; i < 50000; i++)
 		ASSERT_UEQ(find(&h, k, k[i]), i % 2 ? i : HMAP_EMPTY);
+	hmap_release(&h);
+}
+
+TEST(hmap_100k_in_131072)
+{
+	/*
+	 * 100,000 services make five indexes of 100,000 keys in the engine:
+	 * each fits in 131,072 slots (1 MiB), not 262,144.
+	 */
+	static uint64_t	 k[100000];
+	struct hmap	 h;
+	uint64_t	 x = 0x243f6a8885a308d3ULL;
+
+	hmap_init(&h);
+	for (uint32_t i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k[i] = x;
+		ASSERT_EQ(hmap_put(&h, k[i], i), 0);
+	}
+	ASSERT_UEQ(h.cap, 131072);
+	for (uint32_t i = 0; i < 100000; i += 3)
+		ASSERT_UEQ(find(&h, k, k[i]), i);
+	ASSERT_UEQ(find(&h, k, 0x5555555555555555ULL), HMAP_EMPTY);
+	/* Deleting and adding back leaves tombstones that a rehash clears. */
+	for (uint32_t r = 0; r < 4; r++) {
+		for (uint32_t i = 0; i < 100000; i += 2)
+			ASSERT_EQ(hmap_del(&h, k[i], i), 0);
+		for (uint32_t i = 0; i < 100000; i += 2)
+			ASSERT_EQ(hmap_put(&h, k[i], i), 0);
+	}
+	ASSERT_UEQ(h.live, 100000);
+	ASSERT_UEQ(h.cap, 131072);
+	for (uint32_t i = 0; i < 100000; i++)
+		ASSERT_UEQ(find(&h, k, k[i]), i);
 	hmap_release(&h);
 }

@@ -273,3 +273,123 @@ TEST(svc_policy_refusals_under_operators)
 	svc_table_release(&t);
 	mb_release(&mb);
 }
+
+TEST(svc_owner_keys_held_once)
+{
+	/*
+	 * An owner names its node's key by index (56 bytes an owner, not
+	 * 88): 1,000 services of two nodes hold two keys, and a key no owner
+	 * names any more is forgotten and its index used again.
+	 */
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct rec_service	 s;
+	char			 name[32];
+	const struct svc	*sv;
+
+	ASSERT(sizeof(struct svc_owner) <= 56);
+	members(&mb);
+	svc_table_init(&t);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s = svc(name, SVC_TCP, (uint16_t)(2000 + i), "100.64.2.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[1 + i % 2], 10, &s), 0);
+	}
+	s = svc("s0", SVC_TCP, 2000, "100.64.3.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[2], 11, &s), 0);
+	ASSERT_UEQ(t.nids, 2);
+	ASSERT_UEQ(t.idrefs[t.v[0]->owners[0].idx], 500);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_UEQ(sv->nowners, 2);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[0]), ids[1], WIRE_KEY);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[1]), ids[2], WIRE_KEY);
+	/* node 1 goes: its key is free, and node 3's takes its index */
+	svc_table_drop_author(&t, ids[1]);
+	ASSERT_UEQ(t.freeids, 1);
+	ASSERT_UEQ(t.n, 501);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_UEQ(sv->nowners, 1);
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[0]), ids[2], WIRE_KEY);
+	s = svc("s0", SVC_TCP, 2000, "100.64.4.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[3], 12, &s), 0);
+	ASSERT_UEQ(t.nids, 2);
+	ASSERT_UEQ(t.freeids, 0);
+	sv = svc_table_get(&t, "s0");
+	ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[1]), ids[3], WIRE_KEY);
+	ASSERT_EQ(svc_def(&t, sv, &mb), &sv->owners[0]);
+	svc_table_del(&t, ids[3], "s0");
+	svc_table_del(&t, ids[3], "s0");
+	ASSERT_UEQ(t.freeids, 1);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
+
+TEST(svc_dirty_set_given_back_once_taken)
+{
+	/* A start marks every port; once all is taken, the room goes. */
+	struct svc_table	 t;
+	struct rec_service	 s;
+	char			 name[32];
+	uint32_t		*keys;
+
+	ASSERT((keys = calloc(20000, sizeof(*keys))) != NULL);
+	svc_table_init(&t);
+	memset(ids[1], 0x11, WIRE_KEY);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s = svc(name, i % 2 ? SVC_UDP : SVC_TCP,
+		    (uint16_t)(1000 + i / 2), "100.64.2.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[1], 10, &s), 0);
+	}
+	ASSERT_UEQ(t.ndirty, 20000);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 15000), 15000);
+	ASSERT(t.capdirty >= 5000 && t.dirtyidx.cap > 0);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 15000), 5000);
+	ASSERT_UEQ(t.capdirty, 0);
+	ASSERT_UEQ(t.dirtyidx.cap, 0);
+	/* and marking works again */
+	svc_table_touch_all(&t);
+	ASSERT_UEQ(svc_table_take_dirty(&t, keys, 20000), 20000);
+	svc_table_release(&t);
+	free(keys);
+}
+
+TEST(svc_first_owner_in_the_entry)
+{
+	/*
+	 * The first owner is held in the service's entry; a second moves
+	 * them to an array, and all stay as they were.
+	 */
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct rec_service	 s;
+	const struct svc	*sv;
+
+	members(&mb);
+	svc_table_init(&t);
+	s = svc("web", SVC_TCP, 8080, "100.64.1.10:80");
+	ASSERT_EQ(svc_table_set(&t, ids[1], 11, &s), 0);
+	sv = svc_table_get(&t, "web");
+	ASSERT(sv->owners == &sv->one);
+	ASSERT_UEQ(sv->cap, 1);
+	for (int i = 2; i < 4; i++) {
+		s = svc("web", SVC_TCP, 8080, i == 2 ? "100.64.2.10:80" :
+		    "100.64.3.10:80");
+		ASSERT_EQ(svc_table_set(&t, ids[i], 10 + i, &s), 0);
+	}
+	sv = svc_table_get(&t, "web");
+	ASSERT(sv->owners != &sv->one);
+	ASSERT_UEQ(sv->nowners, 3);
+	ASSERT_UEQ(sv->cap, 4);
+	for (uint32_t i = 0; i < 3; i++) {
+		ASSERT_MEM_EQ(svc_owner_id(&t, &sv->owners[i]), ids[1 + i],
+		    WIRE_KEY);
+		ASSERT_UEQ(sv->owners[i].version, 11 + i);
+		ASSERT_EQ(sv->owners[i].target.ip[2], 1 + i);
+	}
+	svc_table_del(&t, ids[1], "web");
+	ASSERT_UEQ(svc_table_get(&t, "web")->nowners, 2);
+	ASSERT_EQ(svc_def(&t, svc_table_get(&t, "web"), &mb)->version, 12);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
