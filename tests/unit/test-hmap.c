@@ -52,6 +52,16 @@ TEST(hmap_same_low_bits)
 	hmap_release(&h);
 }
 
+/* xorshift64: the same keys every run. */
+static uint64_t
+xorshift(uint64_t x)
+{
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
 TEST(hmap_grow_keeps_all)
 {
 	static uint64_t	 k[50000];
@@ -60,9 +70,7 @@ TEST(hmap_grow_keeps_all)
 
 	hmap_init(&h);
 	for (uint32_t i = 0; i < 50000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		x = xorshift(x);
 		/* every fourth shares its low half with the one before */
 		k[i] = (i % 4 == 3) ? (k[i - 1] & 0xffffffffULL) | (x << 32) : x;
 		ASSERT_EQ(hmap_put(&h, k[i], i), 0);
@@ -91,9 +99,7 @@ TEST(hmap_100k_in_131072)
 
 	hmap_init(&h);
 	for (uint32_t i = 0; i < 100000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		x = xorshift(x);
 		k[i] = x;
 		ASSERT_EQ(hmap_put(&h, k[i], i), 0);
 	}
