@@ -110,6 +110,23 @@ akey_eq(const void *ctx, uint32_t slot)
 	return memcmp(k->st->auth[slot]->id, k->id, WIRE_KEY) == 0;
 }
 
+/* The rehash functions give the hash a value was put with: the indexes grow. */
+static uint64_t
+akey_rehash(const void *ctx, uint32_t slot)
+{
+	const struct store	*st = ctx;
+
+	return hmap_hash(st->auth[slot]->id, WIRE_KEY);
+}
+
+static uint64_t
+rkey_rehash(const void *ctx, uint32_t slot)
+{
+	const struct rec	*r = &((const struct store *)ctx)->recs[slot];
+
+	return rkey_hash(r->author, r->kind, rec_key(r), r->keylen);
+}
+
 static uint32_t
 author_slot(const struct store *st, const uint8_t id[WIRE_KEY])
 {
@@ -200,7 +217,8 @@ author_get_or_add(struct store *st, const uint8_t id[WIRE_KEY])
 	    sizeof(*st->auth)) == -1 || (a = calloc(1, sizeof(*a))) == NULL)
 		return HMAP_EMPTY;
 	s = st->nauth;
-	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s) == -1) {
+	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s, akey_rehash,
+	    st) == -1) {
 		free(a);
 		return HMAP_EMPTY;
 	}
@@ -291,7 +309,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	} else {
 		if ((s = slot_alloc(st)) == UINT32_MAX ||
 		    hmap_put(&st->ridx, rkey_hash(author, h->kind, h->key,
-		    h->keylen), s) == -1) {
+		    h->keylen), s, rkey_rehash, st) == -1) {
 			if (s != UINT32_MAX)
 				slot_free(st, s);
 			free(copy);
@@ -443,6 +461,14 @@ peer_eq(const void *ctx, uint32_t i)
 	return memcmp(k->ents[i].author, k->id, WIRE_KEY) == 0;
 }
 
+static uint64_t
+peer_rehash(const void *ctx, uint32_t i)
+{
+	const struct wire_digest_ent	*ents = ctx;
+
+	return hmap_hash(ents[i].author, WIRE_KEY);
+}
+
 /*
  * store_delta - call cb for every record the peer lacks according to its
  * digest: authors it does not know, versions above its newest, and, when
@@ -458,7 +484,8 @@ store_delta(const struct store *st, const struct wire_digest_ent *peer,
 
 	hmap_init(&idx);
 	for (uint32_t i = 0; i < npeer; i++)
-		if (hmap_put(&idx, hmap_hash(peer[i].author, WIRE_KEY), i) == -1) {
+		if (hmap_put(&idx, hmap_hash(peer[i].author, WIRE_KEY), i,
+		    peer_rehash, peer) == -1) {
 			hmap_release(&idx);
 			return -1;
 		}
