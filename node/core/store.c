@@ -29,6 +29,21 @@ store_release(struct store *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static uint64_t	rkey_rehash(const void *, uint32_t);
+
+/*
+ * store_reserve - room for n records, taken at once: a restart restores
+ * 100,000 of them, and growing the array and its index step by step
+ * would leave each step's freed array behind in the heap.
+ */
+int
+store_reserve(struct store *st, uint32_t n)
+{
+	if (array_reserve(&st->recs, &st->cap, n, sizeof(*st->recs)) == -1)
+		return -1;
+	return hmap_reserve(&st->ridx, n, rkey_rehash, st);
+}
+
 /* Hashes compared between nodes must not depend on a per-process key. */
 static uint64_t
 h64(const void *a, size_t na, const void *b, size_t nb, uint64_t c)

@@ -84,6 +84,7 @@ enum store_put_result {
 
 void	store_init(struct store *);
 void	store_release(struct store *);
+int	store_reserve(struct store *, uint32_t n);
 const struct rec *store_get(const struct store *, const uint8_t author[WIRE_KEY],
 	    uint8_t kind, const uint8_t *key, size_t keylen);
 const struct author *store_author(const struct store *,

@@ -499,3 +499,39 @@ TEST(store_key_found_in_envelope)
 	ASSERT_EQ(st.live, 2);
 	store_release(&st);
 }
+
+TEST(store_reserve_sizes_once)
+{
+	/*
+	 * A restart sizes the store for the state file's records at once:
+	 * the array and its index do not move while they are put back.
+	 */
+	struct store		 st;
+	const struct rec	*recs;
+	const uint32_t		*slots;
+	char			 key[16];
+
+	store_init(&st);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "first", 1, 0, 0), STORE_NEW);
+	ASSERT_EQ(store_reserve(&st, 3000), 0);
+	recs = st.recs;
+	slots = st.ridx.s;
+	for (uint32_t i = 1; i < 3000; i++) {
+		snprintf(key, sizeof(key), "s%u", i);
+		ASSERT_EQ(put(&st, (uint8_t)(1 + i % 3), REC_SERVICE, key,
+		    i + 1, 0, 0), STORE_NEW);
+	}
+	ASSERT(st.recs == recs && st.ridx.s == slots);
+	ASSERT_EQ(st.live, 3000);
+	ASSERT(store_get(&st, st.recs[0].author, REC_SERVICE,
+	    (const uint8_t *)"first", 5) == &st.recs[0]);
+	for (uint32_t i = 1; i < 3000; i += 7) {
+		uint8_t	 a[WIRE_KEY];
+
+		memset(a, (int)(1 + i % 3), sizeof(a));
+		snprintf(key, sizeof(key), "s%u", i);
+		ASSERT(store_get(&st, a, REC_SERVICE, (const uint8_t *)key,
+		    strlen(key)) != NULL);
+	}
+	store_release(&st);
+}
