@@ -6,6 +6,9 @@
 #include "node/core/array.h"
 #include "node/core/store.h"
 
+_Static_assert(WIRE_MAX_RECORD <= UINT16_MAX, "struct rec's envlen is 16 bits");
+_Static_assert(REC_F_DELETED <= UINT16_MAX, "struct rec's flags are 16 bits");
+
 void
 store_init(struct store *st)
 {
@@ -266,7 +269,7 @@ slot_alloc(struct store *st)
 
 	if (st->free_head != UINT32_MAX) {
 		s = st->free_head;
-		st->free_head = st->recs[s].next_free;
+		st->free_head = st->recs[s].anext;
 		return s;
 	}
 	if (array_reserve(&st->recs, &st->cap, st->nslots + 1,
@@ -280,7 +283,7 @@ slot_free(struct store *st, uint32_t s)
 {
 	free(st->recs[s].env);
 	st->recs[s].env = NULL;
-	st->recs[s].next_free = st->free_head;
+	st->recs[s].anext = st->free_head;
 	st->free_head = s;
 }
 
@@ -296,6 +299,9 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	const uint8_t	*in;
 	uint16_t	 keyoff = REC_KEY_AFTER;
 
+	/* (env_open() refuses them first: a record's length is 16 bits.) */
+	if (envlen > WIRE_MAX_RECORD)
+		return STORE_NOMEM;
 	if (!store_is_newer(st, author, h))
 		return STORE_STALE;
 	/* 8 to 16 bytes a record less (1 MiB at 100,000 services). */
@@ -348,11 +354,11 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	/* A newer version of a record may still be below the floor. */
 	if ((h->flags & REC_F_DELETED) && h->version < a->floor)
 		st->gc_due = 1;
-	r->flags = h->flags;
+	r->flags = (uint16_t)h->flags;
 	r->version = h->version;
 	r->since_ms = now_ms;
 	r->env = copy;
-	r->envlen = (uint32_t)envlen;
+	r->envlen = (uint16_t)envlen;
 	r->keyoff = keyoff;
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	if (h->version > a->maxver)
