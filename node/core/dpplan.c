@@ -356,6 +356,14 @@ svc_hash(uint8_t proto, uint16_t port)
 	return hmap_hash(&k, sizeof(k));
 }
 
+static uint64_t
+svc_rehash(const void *ctx, uint32_t slot)
+{
+	const struct dp_mirror	*m = ctx;
+
+	return svc_hash(m->svcs[slot].proto, m->svcs[slot].port);
+}
+
 struct svc_ctx {
 	const struct dp_mirror	*m;
 	uint8_t			 proto;
@@ -610,10 +618,18 @@ dp_plan_svc(struct dp_mirror *m, const struct dp_svc *want, struct dp_ops *o,
 		slot = m->nsvcs++;
 		memset(&m->svcs[slot], 0, sizeof(m->svcs[slot]));
 		if (hmap_put(&m->svcidx, svc_hash(want->proto, want->port),
-		    slot) == -1)
+		    slot, svc_rehash, m) == -1)
 			return -1;
 	}
 	return entry_set(&m->svcs[slot], want);
+}
+
+static uint64_t
+mem_rehash(const void *ctx, uint32_t slot)
+{
+	const struct dp_mirror	*m = ctx;
+
+	return hmap_hash(&m->members[slot], 4);
 }
 
 static int
@@ -649,6 +665,14 @@ lan_hash(const struct dp_prefix *p)
 	return hmap_hash(k, sizeof(k));
 }
 
+static uint64_t
+lan_rehash(const void *ctx, uint32_t slot)
+{
+	const struct dp_mirror	*m = ctx;
+
+	return lan_hash(&m->lans[slot]);
+}
+
 /*
  * A member site's LAN prefix added or removed: only the requested set
  * changes here; the kernel's merged ranges follow in dp_plan_lans(), once
@@ -674,7 +698,7 @@ plan_lan(struct dp_mirror *m, const struct dp_addr *a)
 	if (a->op == 1 && slot == HMAP_EMPTY) {
 		if (array_reserve(&m->lans, &m->caplans, m->nlans + 1,
 		    sizeof(*m->lans)) == -1 ||
-		    hmap_put(&m->lanidx, h, m->nlans) == -1)
+		    hmap_put(&m->lanidx, h, m->nlans, lan_rehash, m) == -1)
 			return -1;
 		m->lans[m->nlans++] = p;
 		m->lans_dirty = 1;
@@ -760,7 +784,7 @@ plan_member(struct dp_mirror *m, const struct dp_addr *a, struct dp_ops *o)
 	if (a->op == 1 && slot == HMAP_EMPTY) {
 		if (array_reserve(&m->members, &m->capmembers, m->nmembers + 1,
 		    sizeof(*m->members)) == -1 ||
-		    hmap_put(&m->memidx, h, m->nmembers) == -1)
+		    hmap_put(&m->memidx, h, m->nmembers, mem_rehash, m) == -1)
 			return -1;
 		m->members[m->nmembers++] = a->p.addr;
 		return emit_member(o, 0, a->p.addr);

@@ -18,25 +18,35 @@ hmap_release(struct hmap *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int
-hmap_grow(struct hmap *h, size_t ncap)
-{
-	struct hmap_slot	*ns;
+/*
+ * A slot: the value in its low 24 bits, the top 8 bits of its hash above
+ * them (the low bits choose where it goes, so these tell apart the keys
+ * that land together).  All ones is an empty slot, so one memset(0xff)
+ * empties an array.
+ */
+#define VMASK		((1u << HMAP_VALBITS) - 1)
+#define S_EMPTY		VMASK
+#define S_GONE		(VMASK - 1)
+#define SVAL(w)		((w) & VMASK)
+#define TAG(hash)	((uint32_t)((hash) >> 56) << HMAP_VALBITS)
 
-	if (ncap > (size_t)UINT32_MAX + 1 || ncap > SIZE_MAX / sizeof(*ns) ||
+static int
+hmap_grow(struct hmap *h, size_t ncap, hmap_rehash_fn rehash, const void *ctx)
+{
+	uint32_t	*ns;
+
+	if (ncap > SIZE_MAX / sizeof(*ns) ||
 	    (ns = malloc(ncap * sizeof(*ns))) == NULL)
 		return -1;
-	/*
-	 * All ones: every val is HMAP_EMPTY.  One memset, which clang's
-	 * analyzer follows (it took the slots of a loop for unset).
-	 */
 	memset(ns, 0xff, ncap * sizeof(*ns));
 	for (size_t i = 0; i < h->cap; i++) {
-		size_t	 j;
+		uint64_t	 hash;
+		size_t		 j;
 
-		if (h->s[i].val >= HMAP_GONE)
+		if (SVAL(h->s[i]) >= S_GONE)
 			continue;
-		for (j = h->s[i].hash & (ncap - 1); ns[j].val != HMAP_EMPTY;
+		hash = rehash(ctx, SVAL(h->s[i]));
+		for (j = hash & (ncap - 1); SVAL(ns[j]) != S_EMPTY;
 		    j = (j + 1) & (ncap - 1))
 			;
 		ns[j] = h->s[i];
@@ -48,38 +58,59 @@ hmap_grow(struct hmap *h, size_t ncap)
 	return 0;
 }
 
-int
-hmap_put(struct hmap *h, uint64_t hash, uint32_t val)
+/* The capacity that holds n live entries at most 4/5 full. */
+static size_t
+hmap_capfor(size_t cap, size_t n)
 {
-	uint32_t	 h32 = (uint32_t)hash;
+	size_t	 ncap = cap ? cap : 16;
+
+	while (n * 5 > ncap * 4)
+		ncap *= 2;
+	return ncap;
+}
+
+/*
+ * hmap_reserve - size the index once for n entries, so that n puts do not
+ * grow it step by step (each step frees an array the allocator may not
+ * give back).
+ */
+int
+hmap_reserve(struct hmap *h, size_t n, hmap_rehash_fn rehash, const void *ctx)
+{
+	size_t	 ncap;
+
+	if (n > HMAP_MAXVAL + 1)
+		return -1;
+	ncap = hmap_capfor(h->cap, n);
+	if (ncap == h->cap)
+		return 0;
+	return hmap_grow(h, ncap, rehash, ctx);
+}
+
+int
+hmap_put(struct hmap *h, uint64_t hash, uint32_t val, hmap_rehash_fn rehash,
+    const void *ctx)
+{
 	size_t		 i;
 
-	if (val >= HMAP_GONE)
+	if (val > HMAP_MAXVAL)
 		return -1;
 	/*
 	 * Past 5/6 full (live and tombstones), rebuild: in place when the
 	 * live entries fill at most 4/5 of it (the tombstones go), else at
-	 * twice the size.  At 3/4 and twice the live entries, 100,000 keys
-	 * took 262,144 slots (2 MiB an index, five of them in the engine at
-	 * 100k services); now they fit in 131,072, and stay there when
-	 * services come and go.  A miss then probes about 18 slots at worst,
-	 * on average, which are adjacent: 8 to a cache line.
+	 * twice the size.  100,000 keys fit in 131,072 slots, and stay there
+	 * when services come and go.  A miss then probes about 18 slots at
+	 * worst, on average, which are adjacent: 16 to a cache line.
 	 */
-	if ((h->used + 1) * HMAP_LOAD_DEN > h->cap * HMAP_LOAD_NUM) {
-		size_t	 ncap = h->cap ? h->cap : 16;
-
-		while ((h->live + 1) * 5 > ncap * 4)
-			ncap *= 2;
-		if (hmap_grow(h, ncap) == -1)
-			return -1;
-	}
-	for (i = h32 & (h->cap - 1); h->s[i].val < HMAP_GONE;
+	if ((h->used + 1) * HMAP_LOAD_DEN > h->cap * HMAP_LOAD_NUM &&
+	    hmap_grow(h, hmap_capfor(h->cap, h->live + 1), rehash, ctx) == -1)
+		return -1;
+	for (i = hash & (h->cap - 1); SVAL(h->s[i]) < S_GONE;
 	    i = (i + 1) & (h->cap - 1))
 		;
-	if (h->s[i].val == HMAP_EMPTY)
+	if (SVAL(h->s[i]) == S_EMPTY)
 		h->used++;
-	h->s[i].hash = h32;
-	h->s[i].val = val;
+	h->s[i] = TAG(hash) | val;
 	h->live++;
 	return 0;
 }
@@ -87,15 +118,17 @@ hmap_put(struct hmap *h, uint64_t hash, uint32_t val)
 uint32_t
 hmap_find(const struct hmap *h, uint64_t hash, hmap_eq_fn eq, const void *ctx)
 {
-	uint32_t	 h32 = (uint32_t)hash;
+	uint32_t	 tag = TAG(hash);
 
 	if (h->cap == 0)
 		return HMAP_EMPTY;
-	for (size_t i = h32 & (h->cap - 1); h->s[i].val != HMAP_EMPTY;
+	for (size_t i = hash & (h->cap - 1); SVAL(h->s[i]) != S_EMPTY;
 	    i = (i + 1) & (h->cap - 1)) {
-		if (h->s[i].val != HMAP_GONE && h->s[i].hash == h32 &&
-		    eq(ctx, h->s[i].val))
-			return h->s[i].val;
+		uint32_t	 w = h->s[i];
+
+		if ((w & ~VMASK) == tag && SVAL(w) != S_GONE &&
+		    eq(ctx, SVAL(w)))
+			return SVAL(w);
 	}
 	return HMAP_EMPTY;
 }
@@ -103,13 +136,13 @@ hmap_find(const struct hmap *h, uint64_t hash, hmap_eq_fn eq, const void *ctx)
 static size_t
 hmap_slot(const struct hmap *h, uint64_t hash, uint32_t val)
 {
-	uint32_t	 h32 = (uint32_t)hash;
+	uint32_t	 w = TAG(hash) | val;
 
-	if (h->cap == 0)
+	if (h->cap == 0 || val > HMAP_MAXVAL)
 		return SIZE_MAX;
-	for (size_t i = h32 & (h->cap - 1); h->s[i].val != HMAP_EMPTY;
+	for (size_t i = hash & (h->cap - 1); SVAL(h->s[i]) != S_EMPTY;
 	    i = (i + 1) & (h->cap - 1))
-		if (h->s[i].val == val && h->s[i].hash == h32)
+		if (h->s[i] == w)
 			return i;
 	return SIZE_MAX;
 }
@@ -121,7 +154,7 @@ hmap_del(struct hmap *h, uint64_t hash, uint32_t val)
 
 	if (i == SIZE_MAX)
 		return -1;
-	h->s[i].val = HMAP_GONE;
+	h->s[i] = S_GONE;
 	h->live--;
 	return 0;
 }
@@ -132,9 +165,9 @@ hmap_set(struct hmap *h, uint64_t hash, uint32_t oldval, uint32_t newval)
 {
 	size_t	 i = hmap_slot(h, hash, oldval);
 
-	if (i == SIZE_MAX || newval >= HMAP_GONE)
+	if (i == SIZE_MAX || newval > HMAP_MAXVAL)
 		return -1;
-	h->s[i].val = newval;
+	h->s[i] = TAG(hash) | newval;
 	return 0;
 }
 

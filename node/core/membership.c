@@ -93,6 +93,14 @@ id_eq(const void *ctx, uint32_t i)
 	return memcmp(mb->m[i]->id, c[1], WIRE_KEY) == 0;
 }
 
+static uint64_t
+id_rehash(const void *ctx, uint32_t i)
+{
+	const struct membership	*mb = ctx;
+
+	return hmap_hash(mb->m[i]->id, WIRE_KEY);
+}
+
 static uint32_t
 mb_index(const struct membership *mb, const uint8_t id[WIRE_KEY])
 {
@@ -118,7 +126,8 @@ mb_add(struct membership *mb, const uint8_t id[WIRE_KEY], uint64_t now)
 		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if (hmap_put(&mb->idx, hmap_hash(id, WIRE_KEY), mb->n) == -1) {
+	if (hmap_put(&mb->idx, hmap_hash(id, WIRE_KEY), mb->n, id_rehash,
+	    mb) == -1) {
 		free(m);
 		return NULL;
 	}

@@ -48,13 +48,21 @@ struct seen_ctx {
 	uint64_t		 h;
 };
 
-/* The index keeps 32 bits of a hash; the ring holds all 64. */
+/* The index keeps 8 bits of a hash; the ring holds all 64. */
 static int
 seen_eq(const void *ctx, uint32_t slot)
 {
 	const struct seen_ctx	*c = ctx;
 
 	return c->s->ring[slot] == c->h;
+}
+
+static uint64_t
+seen_rehash(const void *ctx, uint32_t slot)
+{
+	const struct seen	*s = ctx;
+
+	return s->ring[slot];
 }
 
 static int
@@ -73,7 +81,7 @@ seen_add(struct seen *s, uint64_t h)
 	else
 		s->n++;
 	s->ring[s->pos] = h;
-	hmap_put(&s->idx, h, s->pos);
+	hmap_put(&s->idx, h, s->pos, seen_rehash, s);
 	s->pos = (s->pos + 1) % SEEN_SLOTS;
 }
 

@@ -32,6 +32,14 @@ id_eq(const void *ctx, uint32_t i)
 	return memcmp(c->t->ids[i], c->id, WIRE_KEY) == 0;
 }
 
+static uint64_t
+id_rehash(const void *ctx, uint32_t i)
+{
+	const struct svc_table	*t = ctx;
+
+	return hmap_hash(t->ids[i], WIRE_KEY);
+}
+
 /* id_hold - the index of id among the owners' keys, held once more. */
 static uint32_t
 id_hold(struct svc_table *t, const uint8_t id[WIRE_KEY])
@@ -57,7 +65,7 @@ id_hold(struct svc_table *t, const uint8_t id[WIRE_KEY])
 			return HMAP_EMPTY;
 		i = t->nids;
 	}
-	if (hmap_put(&t->byid, h, i) == -1)
+	if (hmap_put(&t->byid, h, i, id_rehash, t) == -1)
 		return HMAP_EMPTY;
 	if (i == t->nids)
 		t->nids++;
@@ -125,6 +133,49 @@ key_hash(uint32_t key)
 	return hmap_hash(&key, sizeof(key));
 }
 
+/*
+ * What the indexes grow with: every service in byname by its name, in
+ * byport by its key (when it has one), every port in dirtyidx by itself.
+ */
+static uint64_t
+name_rehash(const void *ctx, uint32_t slot)
+{
+	const struct svc_table	*t = ctx;
+
+	return name_hash(t->v[slot]->name);
+}
+
+static uint64_t
+port_rehash(const void *ctx, uint32_t slot)
+{
+	const struct svc_table	*t = ctx;
+
+	return key_hash(t->v[slot]->key);
+}
+
+static uint64_t
+dirty_rehash(const void *ctx, uint32_t i)
+{
+	const struct svc_table	*t = ctx;
+
+	return key_hash(t->dirty[i]);
+}
+
+/*
+ * svc_table_reserve - room for n services, taken at once (a restart
+ * restores them all): the table and its two indexes do not grow step by
+ * step, leaving each step's freed array behind in the heap.
+ */
+int
+svc_table_reserve(struct svc_table *t, uint32_t n)
+{
+	if (array_reserve(&t->v, &t->cap, n, sizeof(*t->v)) == -1 ||
+	    hmap_reserve(&t->byname, n, name_rehash, t) == -1 ||
+	    hmap_reserve(&t->byport, n, port_rehash, t) == -1)
+		return -1;
+	return 0;
+}
+
 struct name_ctx {
 	const struct svc_table	*t;
 	const char		*name;
@@ -179,7 +230,7 @@ mark_dirty(struct svc_table *t, uint32_t key)
 	    sizeof(*t->dirty)) == -1)
 		return;
 	t->dirty[t->ndirty] = key;
-	hmap_put(&t->dirtyidx, h, t->ndirty);
+	hmap_put(&t->dirtyidx, h, t->ndirty, dirty_rehash, t);
 	t->ndirty++;
 }
 
@@ -240,7 +291,7 @@ reindex(struct svc_table *t, uint32_t slot)
 	if (s->key != 0)
 		hmap_del(&t->byport, key_hash(s->key), slot);
 	if (key != 0)
-		hmap_put(&t->byport, key_hash(key), slot);
+		hmap_put(&t->byport, key_hash(key), slot, port_rehash, t);
 	mark_dirty(t, s->key);
 	mark_dirty(t, key);
 	s->key = key;
@@ -362,7 +413,8 @@ svc_table_set(struct svc_table *t, const uint8_t author[WIRE_KEY],
 		s->owners = &s->one;
 		s->cap = 1;
 		slot = t->n;
-		if (hmap_put(&t->byname, name_hash(s->name), slot) == -1) {
+		if (hmap_put(&t->byname, name_hash(s->name), slot, name_rehash,
+		    t) == -1) {
 			free(s);
 			return -1;
 		}

@@ -6,6 +6,9 @@
 #include "node/core/array.h"
 #include "node/core/store.h"
 
+_Static_assert(WIRE_MAX_RECORD <= UINT16_MAX, "struct rec's envlen is 16 bits");
+_Static_assert(REC_F_DELETED <= UINT16_MAX, "struct rec's flags are 16 bits");
+
 void
 store_init(struct store *st)
 {
@@ -27,6 +30,21 @@ store_release(struct store *st)
 	hmap_release(&st->ridx);
 	hmap_release(&st->aidx);
 	memset(st, 0, sizeof(*st));
+}
+
+static uint64_t	rkey_rehash(const void *, uint32_t);
+
+/*
+ * store_reserve - room for n records, taken at once: a restart restores
+ * 100,000 of them, and growing the array and its index step by step
+ * would leave each step's freed array behind in the heap.
+ */
+int
+store_reserve(struct store *st, uint32_t n)
+{
+	if (array_reserve(&st->recs, &st->cap, n, sizeof(*st->recs)) == -1)
+		return -1;
+	return hmap_reserve(&st->ridx, n, rkey_rehash, st);
 }
 
 /* Hashes compared between nodes must not depend on a per-process key. */
@@ -108,6 +126,23 @@ akey_eq(const void *ctx, uint32_t slot)
 	const struct akey	*k = ctx;
 
 	return memcmp(k->st->auth[slot]->id, k->id, WIRE_KEY) == 0;
+}
+
+/* The rehash functions give the hash a value was put with: the indexes grow. */
+static uint64_t
+akey_rehash(const void *ctx, uint32_t slot)
+{
+	const struct store	*st = ctx;
+
+	return hmap_hash(st->auth[slot]->id, WIRE_KEY);
+}
+
+static uint64_t
+rkey_rehash(const void *ctx, uint32_t slot)
+{
+	const struct rec	*r = &((const struct store *)ctx)->recs[slot];
+
+	return rkey_hash(r->author, r->kind, rec_key(r), r->keylen);
 }
 
 static uint32_t
@@ -200,7 +235,8 @@ author_get_or_add(struct store *st, const uint8_t id[WIRE_KEY])
 	    sizeof(*st->auth)) == -1 || (a = calloc(1, sizeof(*a))) == NULL)
 		return HMAP_EMPTY;
 	s = st->nauth;
-	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s) == -1) {
+	if (hmap_put(&st->aidx, hmap_hash(id, WIRE_KEY), s, akey_rehash,
+	    st) == -1) {
 		free(a);
 		return HMAP_EMPTY;
 	}
@@ -233,7 +269,7 @@ slot_alloc(struct store *st)
 
 	if (st->free_head != UINT32_MAX) {
 		s = st->free_head;
-		st->free_head = st->recs[s].next_free;
+		st->free_head = st->recs[s].anext;
 		return s;
 	}
 	if (array_reserve(&st->recs, &st->cap, st->nslots + 1,
@@ -247,7 +283,7 @@ slot_free(struct store *st, uint32_t s)
 {
 	free(st->recs[s].env);
 	st->recs[s].env = NULL;
-	st->recs[s].next_free = st->free_head;
+	st->recs[s].anext = st->free_head;
 	st->free_head = s;
 }
 
@@ -263,6 +299,9 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	const uint8_t	*in;
 	uint16_t	 keyoff = REC_KEY_AFTER;
 
+	/* (env_open() refuses them first: a record's length is 16 bits.) */
+	if (envlen > WIRE_MAX_RECORD)
+		return STORE_NOMEM;
 	if (!store_is_newer(st, author, h))
 		return STORE_STALE;
 	/* 8 to 16 bytes a record less (1 MiB at 100,000 services). */
@@ -291,7 +330,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	} else {
 		if ((s = slot_alloc(st)) == UINT32_MAX ||
 		    hmap_put(&st->ridx, rkey_hash(author, h->kind, h->key,
-		    h->keylen), s) == -1) {
+		    h->keylen), s, rkey_rehash, st) == -1) {
 			if (s != UINT32_MAX)
 				slot_free(st, s);
 			free(copy);
@@ -315,11 +354,11 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	/* A newer version of a record may still be below the floor. */
 	if ((h->flags & REC_F_DELETED) && h->version < a->floor)
 		st->gc_due = 1;
-	r->flags = h->flags;
+	r->flags = (uint16_t)h->flags;
 	r->version = h->version;
 	r->since_ms = now_ms;
 	r->env = copy;
-	r->envlen = (uint32_t)envlen;
+	r->envlen = (uint16_t)envlen;
 	r->keyoff = keyoff;
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
 	if (h->version > a->maxver)
@@ -443,6 +482,14 @@ peer_eq(const void *ctx, uint32_t i)
 	return memcmp(k->ents[i].author, k->id, WIRE_KEY) == 0;
 }
 
+static uint64_t
+peer_rehash(const void *ctx, uint32_t i)
+{
+	const struct wire_digest_ent	*ents = ctx;
+
+	return hmap_hash(ents[i].author, WIRE_KEY);
+}
+
 /*
  * store_delta - call cb for every record the peer lacks according to its
  * digest: authors it does not know, versions above its newest, and, when
@@ -458,7 +505,8 @@ store_delta(const struct store *st, const struct wire_digest_ent *peer,
 
 	hmap_init(&idx);
 	for (uint32_t i = 0; i < npeer; i++)
-		if (hmap_put(&idx, hmap_hash(peer[i].author, WIRE_KEY), i) == -1) {
+		if (hmap_put(&idx, hmap_hash(peer[i].author, WIRE_KEY), i,
+		    peer_rehash, peer) == -1) {
 			hmap_release(&idx);
 			return -1;
 		}

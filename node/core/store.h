@@ -25,15 +25,24 @@ struct rec {
 	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
 	uint64_t	 version;
 	uint64_t	 since_ms;	/* when this version was stored */
-	uint32_t	 flags;
-	uint32_t	 envlen;
-	uint32_t	 next_free;
-	/* Its author's other records (slots; UINT32_MAX: none): store_foreach_author(). */
+	/*
+	 * Its author's other records (slots; UINT32_MAX: none):
+	 * store_foreach_author().  A free slot's anext is the next free one.
+	 */
 	uint32_t	 anext;
 	uint32_t	 aprev;
+	/*
+	 * 16 bits each, so that a record takes 48 bytes, not 56 (1 MiB at
+	 * 100,000 services): an envelope is at most WIRE_MAX_RECORD bytes,
+	 * and the flags a record can carry are REC_F_DELETED and
+	 * NODE_F_LEFT (the store reads only the first; the envelope holds
+	 * the record's flags as signed, all 32 bits).
+	 */
+	uint16_t	 envlen;
+	uint16_t	 keyoff;	/* where its key is in env: rec_key() */
+	uint16_t	 flags;
 	uint8_t		 kind;
 	uint8_t		 keylen;
-	uint16_t	 keyoff;	/* where its key is in env: rec_key() */
 };
 
 /*
@@ -77,13 +86,14 @@ struct store {
 };
 
 enum store_put_result {
-	STORE_NOMEM	= -1,
+	STORE_NOMEM	= -1,	/* or an envelope above WIRE_MAX_RECORD */
 	STORE_STALE	= 0,	/* not newer than what is held (or below the floor) */
 	STORE_NEW	= 1,
 };
 
 void	store_init(struct store *);
 void	store_release(struct store *);
+int	store_reserve(struct store *, uint32_t n);
 const struct rec *store_get(const struct store *, const uint8_t author[WIRE_KEY],
 	    uint8_t kind, const uint8_t *key, size_t keylen);
 const struct author *store_author(const struct store *,

@@ -525,6 +525,14 @@ sent_eq(const void *ctx, uint32_t slot)
 	return c->d->sent[slot].key == c->key;
 }
 
+static uint64_t
+sent_rehash(const void *ctx, uint32_t slot)
+{
+	const struct dpsync	*d = ctx;
+
+	return key_hash(d->sent[slot].key);
+}
+
 static struct dp_sent *
 sent_get(const struct dpsync *d, uint32_t key)
 {
@@ -542,7 +550,8 @@ sent_add(struct dpsync *d, uint32_t key)
 	if (array_reserve(&d->sent, &d->capsent, d->nsent + 1,
 	    sizeof(*d->sent)) == -1)
 		return NULL;
-	if (hmap_put(&d->sentidx, key_hash(key), d->nsent) == -1)
+	if (hmap_put(&d->sentidx, key_hash(key), d->nsent, sent_rehash,
+	    d) == -1)
 		return NULL;
 	s = &d->sent[d->nsent++];
 	memset(s, 0, sizeof(*s));

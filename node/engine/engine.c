@@ -559,6 +559,16 @@ restore(struct engine *e, struct state_snap *s)
 		    "rpnd): verifying each of its %u records", s->records.n);
 		break;
 	}
+	/*
+	 * The store and the service table sized once for all the records
+	 * (most of which, in a large mesh, are services): grown step by step
+	 * they would leave every step's freed array in the heap.  (When it
+	 * fails, they grow as records come.)
+	 */
+	if (store_reserve(&m->store, s->records.n) == -1 ||
+	    svc_table_reserve(&e->dp.svcs, s->records.n) == -1)
+		log_warnx("no memory to size the store for %u records",
+		    s->records.n);
 	/* Records may come before those they depend on: several passes. */
 	mesh_accept_items(m, &s->records, now, unix_ms, flags, NULL);
 	dpsync_restore_proofs(e, s->proofs, s->nproofs);

@@ -303,6 +303,14 @@ hc_hash(const char *name)
 	return hmap_hash(name, strlen(name));
 }
 
+static uint64_t
+hc_rehash(const void *ctx, uint32_t i)
+{
+	const struct engine	*e = ctx;
+
+	return hc_hash(e->hcs[i]->name);
+}
+
 /* hc_index - the slot of name's check in e->hcs, or HMAP_EMPTY. */
 static uint32_t
 hc_index(struct engine *e, const char *name)
@@ -370,7 +378,8 @@ own_cb(void *ctx, const struct rec *r)
 		    sizeof(*e->hcs)) == -1 ||
 		    (hc = calloc(1, sizeof(*hc) + strlen(s.name) + 1)) == NULL)
 			return 0;
-		if (hmap_put(&e->hcidx, hc_hash(s.name), e->nhcs) == -1) {
+		if (hmap_put(&e->hcidx, hc_hash(s.name), e->nhcs, hc_rehash,
+		    e) == -1) {
 			free(hc);
 			return 0;
 		}

@@ -1462,19 +1462,31 @@ rule_cb(const struct nlmsghdr *nlh, void *data)
  * first difference in why; -1 with errno set when the kernel cannot be
  * asked (ENOENT: no table).
  */
-/* The wanted elements of ops (its adds), indexed. */
+static uint64_t
+want_rehash(const void *ctx, uint32_t i)
+{
+	const struct verify	*v = ctx;
+
+	return hmap_hash(&v->want[i], sizeof(struct canon));
+}
+
+/* The wanted elements of ops (its adds), indexed: sized once. */
 static int
 want_build(struct verify *v, const struct dp_ops *ops)
 {
 	if ((v->want = calloc(ops->n + 1, sizeof(*v->want))) == NULL ||
 	    (v->seen = calloc(ops->n + 1, 1)) == NULL)
 		return -1;
+	if (hmap_reserve(&v->idx, ops->n, want_rehash, v) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	for (uint32_t i = 0; i < ops->n; i++) {
 		if (ops->v[i].del)
 			continue;
 		canon_of(&ops->v[i], &v->want[v->nwant]);
 		if (hmap_put(&v->idx, hmap_hash(&v->want[v->nwant],
-		    sizeof(struct canon)), v->nwant) == -1) {
+		    sizeof(struct canon)), v->nwant, want_rehash, v) == -1) {
 			errno = ENOMEM;
 			return -1;
 		}

@@ -499,3 +499,95 @@ TEST(store_key_found_in_envelope)
 	ASSERT_EQ(st.live, 2);
 	store_release(&st);
 }
+
+TEST(store_reserve_sizes_once)
+{
+	/*
+	 * A restart sizes the store for the state file's records at once:
+	 * the array and its index do not move while they are put back.
+	 */
+	struct store		 st;
+	const struct rec	*recs;
+	const uint32_t		*slots;
+	char			 key[16];
+
+	store_init(&st);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "first", 1, 0, 0), STORE_NEW);
+	ASSERT_EQ(store_reserve(&st, 3000), 0);
+	recs = st.recs;
+	slots = st.ridx.s;
+	for (uint32_t i = 1; i < 3000; i++) {
+		snprintf(key, sizeof(key), "s%u", i);
+		ASSERT_EQ(put(&st, (uint8_t)(1 + i % 3), REC_SERVICE, key,
+		    i + 1, 0, 0), STORE_NEW);
+	}
+	ASSERT(st.recs == recs && st.ridx.s == slots);
+	ASSERT_EQ(st.live, 3000);
+	ASSERT(store_get(&st, st.recs[0].author, REC_SERVICE,
+	    (const uint8_t *)"first", 5) == &st.recs[0]);
+	for (uint32_t i = 1; i < 3000; i += 7) {
+		uint8_t	 a[WIRE_KEY];
+
+		memset(a, (int)(1 + i % 3), sizeof(a));
+		snprintf(key, sizeof(key), "s%u", i);
+		ASSERT(store_get(&st, a, REC_SERVICE, (const uint8_t *)key,
+		    strlen(key)) != NULL);
+	}
+	store_release(&st);
+}
+
+TEST(store_rec_48_bytes)
+{
+	/*
+	 * 48 bytes a record (1 MiB less at 100,000 services): its length
+	 * and flags in 16 bits, and the free slots chained through anext.
+	 */
+	struct store		 st;
+	static uint8_t		 big[WIRE_MAX_RECORD + 1];
+	uint8_t			 a[WIRE_KEY];
+	struct rec_head		 h;
+	const struct rec	*r;
+	struct seen		 c;
+	char			 key[16];
+	uint32_t		 nslots;
+
+	ASSERT_EQ(sizeof(struct rec), 48);
+	store_init(&st);
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ASSERT_EQ(put(&st, (uint8_t)(1 + i % 2), REC_SERVICE, key, 1, 0,
+		    0), STORE_NEW);
+	}
+	nslots = st.nslots;
+	memset(a, 2, sizeof(a));
+	store_remove_author(&st, a);
+	ASSERT_EQ(st.live, 20);
+	/* the 20 freed slots take the next 20 records: none is added */
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "n%d", i);
+		ASSERT_EQ(put(&st, 3, REC_SERVICE, key, 2, 0, 0), STORE_NEW);
+	}
+	ASSERT_EQ(st.nslots, nslots);
+	ASSERT_EQ(put(&st, 3, REC_SERVICE, "one more", 3, 0, 0), STORE_NEW);
+	ASSERT_EQ(st.nslots, nslots + 1);
+	memset(a, 1, sizeof(a));
+	c = (struct seen){ 1, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 20);
+	memset(a, 3, sizeof(a));
+	c = (struct seen){ 3, 0, 0 };
+	store_foreach_author(&st, a, seen_cb, &c);
+	ASSERT_EQ(c.n, 21);
+	ASSERT_UEQ(c.vsum, 20 * 2 + 3);
+	/* the longest envelope fits; one byte more is refused */
+	head(&h, REC_SERVICE, "big", 4, REC_F_DELETED);
+	ASSERT_EQ(store_put(&st, a, &h, big, sizeof(big), 0), STORE_NOMEM);
+	ASSERT_EQ(store_put(&st, a, &h, big, WIRE_MAX_RECORD, 0), STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"big", 3);
+	ASSERT(r != NULL);
+	ASSERT_UEQ(r->envlen, WIRE_MAX_RECORD);
+	ASSERT_UEQ(r->flags, REC_F_DELETED);
+	ASSERT_MEM_EQ(rec_key(r), "big", 3);
+	ASSERT_EQ(st.tombstones, 1);
+	store_release(&st);
+}
