@@ -328,27 +328,37 @@ loss() {
 	fi
 }
 
+# Datagrams the kernel dropped in this namespace for want of socket buffer room.
+udp_rcvbuf_errors() { awk '$1 == "Udp:" && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
+
 # burst N: N agents, N-1 joins fired at agent 1 in the same instant, each
 # by its own "rpn join" process; prints burst_run=done.. lines, then
 # burst_phantoms= (members some agent lists that are not alive, 5 s after
-# all were alive), burst_nonmember_frames= (joiners left outside) and
-# burst_suspicions= ("is suspect" log lines over all agents).
+# all were alive), burst_nonmember_frames= (joiners left outside),
+# burst_suspicions= ("is suspect" log lines over all agents),
+# burst_stranger_limited= (datagrams of not-yet-known senders dropped by
+# the key-agreement rate limit, summed from every agent's status) and
+# burst_udp_rcvbuf_drops= (datagrams the kernel dropped during the burst
+# because a socket's receive buffer was full).
 burst() {
-	local n=$1 run i p nf su
+	local n=$1 run i p nf su sl d0 d1
 	for run in $(seq "$BURST_RUNS"); do
 		rpn_fire "$n"
+		d0=$(udp_rcvbuf_errors)
 		r=$(watch_agents rpn $((n * 600)) alive "$n" $(rpn_socks 1 "$n")) || exit 1
+		d1=$(udp_rcvbuf_errors)
 		echo "burst_run=$r"
 		wait
 		sleep 5	# the scenario: settled; a phantom would now be suspect or failed
-		p=0
+		p=0 sl=0
 		for i in $(seq "$n"); do
-			p=$((p + $("$B/rpnctl" -s "$W/r$i/sock" status --json |
-			    jq '[.members[] | select(.state != "alive")] | length')))
+			"$B/rpnctl" -s "$W/r$i/sock" status --json > "$W/status.json"
+			p=$((p + $(jq '[.members[] | select(.state != "alive")] | length' "$W/status.json")))
+			sl=$((sl + $(jq '[.. | .stranger_limited? // empty] | add // 0' "$W/status.json")))
 		done
 		nf=$(cat "$W"/r*/log | grep -c 'a sealed frame from a non-member')
 		su=$(cat "$W"/r*/log | grep -c ' is suspect')
-		echo "burst_phantoms=$p burst_nonmember_frames=$nf burst_suspicions=$su"
+		echo "burst_phantoms=$p burst_nonmember_frames=$nf burst_suspicions=$su burst_stranger_limited=$sl burst_udp_rcvbuf_drops=$((d1 - d0))"
 	done
 }
 
