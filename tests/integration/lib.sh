@@ -26,6 +26,13 @@ say() { printf '  %s\n' "$*"; }
 fail() { printf '  FAIL: %s\n' "$*" >&2; exit 1; }
 skip() { printf '  SKIP: %s\n' "$*"; _status=SKIPPED; exit 77; }
 
+# contains GREP-ARGS...: grep's yes or no for a pipeline, reading all of
+# its input.  grep -q stops at the first match; a writer that prints in
+# several writes (nft flushes every line, curl every chunk) then dies of
+# the broken pipe, and pipefail fails the whole pipeline: "found" read as
+# "not found" (t-dp-plain failed so in CI under ASan+UBSan).
+contains() { grep -c "$@" >/dev/null; }
+
 cleanup() {
 	local rc=$? ns
 	set +e

@@ -83,7 +83,7 @@ cp "$W/good.conf" "$W/live.conf"
 # SIGHUP applies what it can and names what needs a restart
 # n1 has one uplink and no gateway: no marks, no per-packet chain, until
 # strict-rpf asks for the restore on every packet
-nsx n1 nft list table inet rpn | grep -q nic_restore &&
+nsx n1 nft list table inet rpn | contains nic_restore &&
     fail "one uplink without a gateway has uplink marks before the reload"
 printf 'probe-interval 800ms
 listen 0.0.0.0:7481

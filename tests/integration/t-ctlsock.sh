@@ -92,7 +92,7 @@ frames() {	# FILE: the payload length of each frame, one a line
 { cat "$W/cap/req"; head -c 30000 /dev/zero; } > "$W/cap/big"
 nsx n1 timeout 10 socat -b 65536 -t 3 - UNIX-CONNECT:"$(sock n1)" < "$W/cap/big" > "$W/cap/out" 2>/dev/null || true
 n=$(frames "$W/cap/out" | wc -l)
-[ "$n" -eq 2 ] && ! frames "$W/cap/out" | grep -q partial ||
+[ "$n" -eq 2 ] && ! frames "$W/cap/out" | contains partial ||
     fail "an invite and 30000 zeros got $n replies ($(frames "$W/cap/out" | tr '\n' ' ')), not 2"
 grep -a -q "an empty request" "$W/cap/out" || fail "the zeros were not refused: $(tail -c 200 "$W/cap/out")"
 [ "$(grep -a -o token "$W/cap/out" | wc -l)" -eq 1 ] || fail "the invite ran more than once"

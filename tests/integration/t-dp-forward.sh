@@ -47,13 +47,13 @@ ctl siteb service add partner tcp/8082 --to 100.64.2.10:81 --allow 203.0.113.10/
 wait_until 100 0.02 'programmed cloud partner' || fail "partner not programmed"
 [ "$(http inet http://198.51.100.2:8082/)" = intra ] || fail "--allow did not let 203.0.113.10 in"
 say "--allow 203.0.113.10/32: the internet client gets through"
-ctl siteb service show partner | grep -q "^access      allow from 203.0.113.10/32$" ||
+ctl siteb service show partner | contains "^access      allow from 203.0.113.10/32$" ||
     fail "service show partner: $(ctl siteb service show partner | grep access)"
 # public with an --allow list: the list limits nothing, and show says so
 ctl siteb service add pubal tcp/8083 --to 100.64.2.10:81 --allow 203.0.113.10/32 --public >/dev/null
-ctl siteb service show pubal | grep -q "^access      public (anyone)$" ||
+ctl siteb service show pubal | contains "^access      public (anyone)$" ||
     fail "service show of a public service with --allow: $(ctl siteb service show pubal | grep -A1 access)"
-ctl siteb service show pubal | grep -q "^allow       203.0.113.10/32 (no effect while public)$" ||
+ctl siteb service show pubal | contains "^allow       203.0.113.10/32 (no effect while public)$" ||
     fail "service show does not say the --allow list has no effect: $(ctl siteb service show pubal | grep -A1 access)"
 ctl siteb service del pubal >/dev/null
 

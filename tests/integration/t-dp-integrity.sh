@@ -92,7 +92,7 @@ else
 fi
 wait_until 100 0.1 'ctl cloud status --json | jq -e ".kernel.state == \"ok\"" >/dev/null' ||
     fail "the table was not repaired after the edits stopped"
-nsx cloud nft list set inet rpn public | grep -q 20001 && fail "a foreign element survived"
+nsx cloud nft list set inet rpn public | contains 20001 && fail "a foreign element survived"
 say "60 foreign edits in $((t1 - t0)) ms: $((r1 - r0)) repairs, then the table is right again"
 
 # nothing of any answer is left in rpnd's netlink sockets: answers still on

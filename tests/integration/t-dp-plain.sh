@@ -26,9 +26,7 @@ for n in sitea siteb; do
 	done
 	grep -q "nic_restore" "$W/$n.nft" && fail "$n has the uplink maps"
 done
-# (grep -c reads all of nft's output: grep -q could cut it off, and
-# pipefail would count nft's broken pipe as a failure)
-wait_until 50 0.1 'nsx cloud nft list chain inet rpn pre | grep -c nic_restore >/dev/null' ||
+wait_until 50 0.1 'nsx cloud nft list chain inet rpn pre | contains nic_restore' ||
     fail "cloud (two uplinks) lost its mark restore"
 say "sitea and siteb: no per-packet chain, no marks; cloud (two uplinks): the mark restore in pre"
 
@@ -45,6 +43,6 @@ ctl siteb service add intra tcp/8081 --to 100.64.2.10:81 >/dev/null
 wait_until 100 0.05 'programmed sitea intra' || fail "intra not programmed"
 [ "$(http clia http://100.64.1.1:8081/)" = intra ] || fail "private service refused to sitea's LAN"
 [ -z "$(http inet http://198.51.100.34:8081/ 2)" ] || fail "private service answered the internet"
-nsx sitea nft list chain inet rpn pre_dnat | grep -q 'counter packets [1-9]' ||
+nsx sitea nft list chain inet rpn pre_dnat | contains 'counter packets [1-9]' ||
     fail "the refused connection was not counted"
 say "private service: reached from clia, refused to the internet by pre_dnat (and counted)"

@@ -51,20 +51,20 @@ say "each node's console answers on its own 127.0.0.1:7481"
 
 # ---- static files and security headers ----
 h=$(nsx n1 curl -s -D - -o "$W/body" --max-time 5 $U/style.css)
-echo "$h" | grep -q '^HTTP/1.1 200' || fail "style.css: $h"
+echo "$h" | contains '^HTTP/1.1 200' || fail "style.css: $h"
 for want in "Content-Type: text/css" \
     "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'" \
     "X-Content-Type-Options: nosniff" "Referrer-Policy: no-referrer"; do
 	echo "$h" | grep -qiF "$want" || fail "style.css lacks \"$want\": $h"
 done
 grep -q 'color: black' "$W/body" || fail "style.css came back wrong"
-nsx n1 curl -s --max-time 5 $U/ | grep -q index-page || fail "/ is not index.html"
-nsx n1 curl -s --max-time 5 $U/enroll | grep -q enroll-page || fail "/enroll is not enroll.html"
+nsx n1 curl -s --max-time 5 $U/ | contains index-page || fail "/ is not index.html"
+nsx n1 curl -s --max-time 5 $U/enroll | contains enroll-page || fail "/enroll is not enroll.html"
 [ "$(code n1 $U/nope.html)" = 404 ] || fail "a missing file is not 404"
 [ "$(code n1 -X POST $U/index.html)" = 405 ] || fail "POST to a file is not 405"
 [ "$(code n1 $U/sub/inside.css)" = 200 ] || fail "a symlink inside web-root is refused"
 h=$(nsx n1 curl -s -D - -o /dev/null --max-time 5 $U/nope.html)
-echo "$h" | grep -qi "X-Content-Type-Options: nosniff" || fail "a 404 lacks the security headers"
+echo "$h" | contains -i "X-Content-Type-Options: nosniff" || fail "a 404 lacks the security headers"
 say "files from web-root, with the security headers"
 
 for path in /../etc/passwd /%2e%2e/etc/passwd /sub/%2E%2E/%2e%2e/secret.txt \
@@ -81,7 +81,7 @@ done
 
 # ---- /metrics: loopback only ----
 [ "$(code n1 $U/metrics)" = 200 ] || fail "/metrics refused on loopback"
-nsx n1 curl -s -D - -o /dev/null --max-time 5 $U/metrics | grep -qi '^Content-Type: text/plain' ||
+nsx n1 curl -s -D - -o /dev/null --max-time 5 $U/metrics | contains -i '^Content-Type: text/plain' ||
     fail "/metrics is not text/plain"
 [ "$(code n2 "http://$a1:7481/")" = 200 ] || fail "n1's console does not answer n2 on $a1"
 [ "$(code n2 "http://$a1:7481/metrics")" = 403 ] || fail "/metrics served to another host"
@@ -91,7 +91,7 @@ say "/metrics: 200 on loopback, 403 from n2 through $a1:7481"
 body=$(nsx n1 curl -s --max-time 5 $U/api/v1/status)
 [ "$(code n1 $U/api/v1/status)" = 401 ] || fail "an unsigned API request is not 401"
 echo "$body" | jq -e '.error | length > 0' >/dev/null || fail "401 without a JSON error: $body"
-nsx n1 curl -s -D - -o /dev/null --max-time 5 $U/api/v1/status | grep -qi '^Cache-Control: no-store' ||
+nsx n1 curl -s -D - -o /dev/null --max-time 5 $U/api/v1/status | contains -i '^Cache-Control: no-store' ||
     fail "the API's replies are not no-store"
 head -c 70000 /dev/zero | tr '\0' x > "$W/big"
 [ "$(code n1 -X POST -H 'Content-Type: application/json' --data-binary @"$W/big" \
@@ -103,11 +103,11 @@ say "unsigned: 401 with {\"error\": …}; a body over 64 KiB: 413"
 fpr=$(ctl n1 status --json | jq -r .http.https_fingerprint)
 echo "$fpr" | grep -qE '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' || fail "no fingerprint in status: $fpr"
 [ "$(ctl n1 status --json | jq -r .http.https_listen)" = "$a1:7443" ] || fail "status lacks https_listen"
-ctl n1 status | grep -qF "$fpr" || fail "rpnctl status does not print the fingerprint"
+ctl n1 status | contains -F "$fpr" || fail "rpnctl status does not print the fingerprint"
 seen=$(nsx n1 sh -c "openssl s_client -connect $a1:7443 -servername localhost </dev/null 2>/dev/null |
     openssl x509 -noout -fingerprint -sha256" | sed 's/.*=//')
 [ "$seen" = "$fpr" ] || fail "the certificate served ($seen) is not the one status shows ($fpr)"
-nsx n1 curl -sk --max-time 5 "https://$a1:7443/" | grep -q index-page || fail "no page over HTTPS"
+nsx n1 curl -sk --max-time 5 "https://$a1:7443/" | contains index-page || fail "no page over HTTPS"
 [ "$(code n1 -k "https://$a1:7443/api/v1/status")" = 401 ] || fail "HTTPS API not behind the gate"
 nsx n1 sh -c "openssl s_client -connect $a1:7443 </dev/null 2>/dev/null | openssl x509 -noout -text" |
     grep -q "DNS:localhost, IP Address:$a1" || fail "the certificate does not name localhost and $a1"
@@ -137,7 +137,7 @@ sed -i 's/^http-listen .*/http-listen 127.0.0.1:7490/' "$W/n1.conf"
 hup
 wait_until 50 0.1 '[ "$(ctl n1 status --json | jq -r .http.problem)" != null ]' ||
     fail "a listener that cannot bind is not reported"
-ctl n1 status --json | jq -r .http.problem | grep -q "still listening on 0.0.0.0:7481" ||
+ctl n1 status --json | jq -r .http.problem | contains "still listening on 0.0.0.0:7481" ||
     fail "problem: $(ctl n1 status --json | jq -r .http.problem)"
 [ "$(code n1 $U/)" = 200 ] || fail "the old listener stopped when the new one could not bind"
 say "http-listen on a taken port: $(ctl n1 status --json | jq -r .http.problem)"
@@ -157,8 +157,8 @@ wait_for 50 0.1 listening n2 tcp 127.0.0.1:7481 || fail "socat did not listen on
 start n2
 wait_until 100 0.1 '[ "$(count_alive n2)" -eq 2 ]' || fail "n2 is not in the mesh with its console port taken"
 p=$(ctl n2 status --json | jq -r .http.problem)
-echo "$p" | grep -q "127.0.0.1:7481" || fail "n2's status does not show the console's problem: $p"
-ctl n2 status | grep -q "console problem" || fail "rpnctl status does not print the problem"
+echo "$p" | contains "127.0.0.1:7481" || fail "n2's status does not show the console's problem: $p"
+ctl n2 status | contains "console problem" || fail "rpnctl status does not print the problem"
 grep -q "cannot listen on 127.0.0.1:7481" "$W/n2/log" || fail "the log does not say the port is taken"
 say "7481 taken on n2: the mesh runs, status says: $p"
 
