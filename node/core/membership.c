@@ -57,10 +57,16 @@ reconnect_after(struct membership *mb, uint64_t now, uint32_t interval_ms)
 	return now + interval_ms / 2 + mb_randn(mb, interval_ms + 1);
 }
 
+/*
+ * A probe's sequence number is never 0: a ping with 0 is an address
+ * challenge (dpsync_challenge()), whose ack matches no probe and no relay.
+ */
 static uint32_t
 mb_newseq(struct membership *mb)
 {
-	return ++mb->seq;
+	if (++mb->seq == 0)
+		mb->seq = 1;
+	return mb->seq;
 }
 
 static void
@@ -472,9 +478,11 @@ mb_on_ack(struct membership *mb, const uint8_t from[WIRE_KEY], uint32_t seq,
 
 	if ((m = mb_get(mb, from)) != NULL) {
 		m->last_ack = m->last_heard = now;
-		if (m->state == M_DEAD && seq == mb->reconnect_seq)
+		if (m->state == M_DEAD && seq != 0 && seq == mb->reconnect_seq)
 			reconnect_soon(mb, now);
 	}
+	if (seq == 0)
+		return;		/* an address challenge's answer */
 	if (mb->probe.active && !mb->probe.acked && seq == mb->probe.seq) {
 		mb->probe.acked = 1;
 		mb->probe.active = 0;

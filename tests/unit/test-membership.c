@@ -191,6 +191,35 @@ TEST(mb_self_accused_refutes_and_slows_down)
 	mb_release(&mb);
 }
 
+/*
+ * 0 is never a probe's sequence number, even when the counter wraps: a
+ * ping with 0 is an address challenge, and its ack must not pass for a
+ * probe's or a relay's (it only says the member was heard).
+ */
+TEST(mb_seq_never_zero)
+{
+	struct membership	 mb;
+	const struct mb_action	*p;
+
+	setup(&mb, 4, 0);
+	mb.seq = UINT32_MAX;
+	mb_on_pingreq(&mb, ids[1], 5, ids[2], 100);
+	ASSERT((p = find(&mb, MBA_PING, 0)) != NULL);
+	ASSERT(p->seq != 0);
+	mb.nacts = 0;
+	mb_on_ack(&mb, ids[2], 0, 150);		/* a challenge's answer */
+	ASSERT(find(&mb, MBA_ACK, 0) == NULL);
+	ASSERT_EQ(mb_get(&mb, ids[2])->last_heard, 150);
+	mb_on_ack(&mb, ids[2], p->seq, 160);
+	ASSERT(find(&mb, MBA_ACK, 0) != NULL);
+	/* A ping with 0 is answered with 0. */
+	mb.nacts = 0;
+	mb_on_ping(&mb, ids[3], 0, 200);
+	ASSERT((p = find(&mb, MBA_ACK, 0)) != NULL);
+	ASSERT_EQ(p->seq, 0);
+	mb_release(&mb);
+}
+
 TEST(mb_helper_relays_ack_or_nacks)
 {
 	struct membership	 mb;
@@ -300,7 +329,7 @@ TEST(mb_rx_and_claims_on_first_use)
 	a.family = 4;
 	a.ip[0] = 192;
 	ASSERT_EQ(claims_proven(m->claims, &a), 0);
-	ASSERT_EQ(claims_due(m->claims, 0, &a, 1), 0);
+	ASSERT_EQ(claims_due(m->claims, 0, &a, NULL, 1), 0);
 	ASSERT_EQ(claims_advertised(mb_claims(m), &a, 1, 0), 0);
 	ASSERT(m->claims != NULL);
 	ASSERT_EQ(claims_seen(mb_claims(m), &a, 0), 1);
