@@ -16,13 +16,13 @@ same_ip(const struct wire_addr *a, const struct wire_addr *b)
  * claims_advertised - the member's node record now lists these addresses.
  * An address it listed before keeps its proof; a new one (a changed
  * address is a new one) starts unproven, unless it is where the member's
- * authenticated traffic last came from, and is due for a challenge at
- * once; one it no longer lists is forgotten.  1 when the proven addresses
- * changed.
+ * authenticated traffic last came from, and is due for its first
+ * challenge at first_try; one it no longer lists is forgotten.  1 when the
+ * proven addresses changed.
  */
 int
 claims_advertised(struct claims *c, const struct wire_addr *addrs, uint8_t n,
-    uint64_t now)
+    uint64_t first_try)
 {
 	struct claims	 old = *c;
 	int		 changed = 0;
@@ -36,7 +36,7 @@ claims_advertised(struct claims *c, const struct wire_addr *addrs, uint8_t n,
 		int		 known = 0;
 
 		cl->addr = addrs[i];
-		cl->next_try = now;
+		cl->next_try = first_try;
 		for (uint8_t j = 0; j < old.n && !known; j++)
 			if (same_ip(&old.a[j].addr, &addrs[i])) {
 				cl->proven = old.a[j].proven;
@@ -111,9 +111,13 @@ claims_restore(struct claims *c, const struct wire_addr *a)
  * claims_due - the unproven addresses to challenge now, each address once
  * (whatever ports it is listed with), at most max; each is due again after
  * a delay that doubles up to CLAIM_RETRY_MAX_MS while it does not answer.
+ * first[k] (when first is not NULL) says out[k] was never challenged: the
+ * caller tries a datagram first, which costs less than a stream and
+ * proves an address the member sends from.
  */
 uint32_t
-claims_due(struct claims *c, uint64_t now, struct wire_addr *out, uint32_t max)
+claims_due(struct claims *c, uint64_t now, struct wire_addr *out,
+    uint8_t *first, uint32_t max)
 {
 	uint32_t	 k = 0;
 
@@ -127,6 +131,8 @@ claims_due(struct claims *c, uint64_t now, struct wire_addr *out, uint32_t max)
 		for (uint32_t j = 0; j < k; j++)
 			if (same_ip(&out[j], &cl->addr))
 				dup = 1;
+		if (!dup && first != NULL)
+			first[k] = cl->backoff == 0;
 		cl->backoff = cl->backoff == 0 ? CLAIM_RETRY_MIN_MS :
 		    cl->backoff >= CLAIM_RETRY_MAX_MS / 2 ? CLAIM_RETRY_MAX_MS :
 		    cl->backoff * 2;

@@ -40,12 +40,12 @@ struct claims {
  * claims that are empty.
  */
 int	claims_advertised(struct claims *, const struct wire_addr *, uint8_t n,
-	    uint64_t now);
+	    uint64_t first_try);
 int	claims_seen(struct claims *, const struct wire_addr *src, uint64_t now);
 int	claims_proven(const struct claims *, const struct wire_addr *);
 int	claims_restore(struct claims *, const struct wire_addr *);
 uint32_t claims_due(struct claims *, uint64_t now, struct wire_addr *out,
-	    uint32_t max);
+	    uint8_t *first, uint32_t max);
 uint64_t claims_next_due(const struct claims *);
 uint32_t claims_unproven(const struct claims *);
 uint8_t	claims_nproven(const struct claims *);

@@ -59,30 +59,65 @@ TEST(claims_challenge_schedule_and_answer)
 	ASSERT_EQ(claims_advertised(&c, adv, 3, t), 0);
 	ASSERT_EQ(claims_seen(&c, &adv[0], t), 1);
 	/* Due now: .18 once, although it is listed with two ports. */
-	ASSERT_EQ(claims_due(&c, t, due, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(claims_due(&c, t, due, NULL, WIRE_MAX_ADDRS), 1);
 	ASSERT(addr_eq(&due[0], &adv[1]));
-	ASSERT_EQ(claims_due(&c, t, due, WIRE_MAX_ADDRS), 0);
+	ASSERT_EQ(claims_due(&c, t, due, NULL, WIRE_MAX_ADDRS), 0);
 	for (int i = 0; i < 12; i++) {
-		ASSERT_EQ(claims_due(&c, t + gap - 1, due, WIRE_MAX_ADDRS), 0);
+		ASSERT_EQ(claims_due(&c, t + gap - 1, due, NULL, WIRE_MAX_ADDRS), 0);
 		t += gap;
-		ASSERT_EQ(claims_due(&c, t, due, WIRE_MAX_ADDRS), 1);
+		ASSERT_EQ(claims_due(&c, t, due, NULL, WIRE_MAX_ADDRS), 1);
 		gap = gap * 2 > CLAIM_RETRY_MAX_MS ? CLAIM_RETRY_MAX_MS : gap * 2;
 	}
 	ASSERT_EQ(gap, CLAIM_RETRY_MAX_MS);
-	ASSERT_EQ(claims_due(&c, t + CLAIM_RETRY_MAX_MS - 1, due,
+	ASSERT_EQ(claims_due(&c, t + CLAIM_RETRY_MAX_MS - 1, due, NULL,
 	    WIRE_MAX_ADDRS), 0);
 	/* The challenge's answer came from .18: proven, both ports. */
 	ASSERT_EQ(claims_seen(&c, &adv[1], t + 10), 1);
 	ASSERT_EQ(claims_proven(&c, &adv[2]), 1);
-	ASSERT_EQ(claims_due(&c, t + 10 * CLAIM_RETRY_MAX_MS, due,
+	ASSERT_EQ(claims_due(&c, t + 10 * CLAIM_RETRY_MAX_MS, due, NULL,
 	    WIRE_MAX_ADDRS), 0);
 	ASSERT_EQ(claims_unproven(&c), 0);
 	/* max bounds what one call returns. */
 	memset(&c, 0, sizeof(c));
 	ASSERT_EQ(claims_advertised(&c, adv, 2, t), 0);
-	ASSERT_EQ(claims_due(&c, t, due, 1), 1);
-	ASSERT_EQ(claims_due(&c, t, due, 1), 1);
-	ASSERT_EQ(claims_due(&c, t, due, 1), 0);
+	ASSERT_EQ(claims_due(&c, t, due, NULL, 1), 1);
+	ASSERT_EQ(claims_due(&c, t, due, NULL, 1), 1);
+	ASSERT_EQ(claims_due(&c, t, due, NULL, 1), 0);
+}
+
+/*
+ * The first challenge of an address is flagged (the engine sends it as a
+ * datagram); its retries are not, nor is an address that answered and
+ * was listed again, nor a new address beside it.
+ */
+TEST(claims_first_challenge_flagged)
+{
+	struct claims		 c;
+	struct wire_addr	 adv[3] = { A("198.51.100.2"), A("198.51.100.18"),
+	    A("198.51.100.18:7481") };
+	struct wire_addr	 due[WIRE_MAX_ADDRS];
+	uint8_t			 first[WIRE_MAX_ADDRS];
+	uint64_t		 t = 5000;
+
+	memset(&c, 0, sizeof(c));
+	ASSERT_EQ(claims_advertised(&c, adv, 3, t), 0);
+	memset(first, 7, sizeof(first));
+	ASSERT_EQ(claims_due(&c, t, due, first, WIRE_MAX_ADDRS), 2);
+	ASSERT_EQ(first[0], 1);
+	ASSERT_EQ(first[1], 1);		/* .18 once, for both its ports */
+	ASSERT_EQ(claims_seen(&c, &adv[0], t + 10), 1);
+	t += CLAIM_RETRY_MIN_MS;
+	ASSERT_EQ(claims_due(&c, t, due, first, WIRE_MAX_ADDRS), 1);
+	ASSERT(addr_eq(&due[0], &adv[1]));
+	ASSERT_EQ(first[0], 0);		/* the retry goes as a stream */
+	/* Listed again with a new address: only that one is first. */
+	adv[0] = A("198.51.100.3");
+	ASSERT_EQ(claims_advertised(&c, adv, 2, t), 1);
+	ASSERT_EQ(claims_due(&c, t + 2 * CLAIM_RETRY_MIN_MS, due, first,
+	    WIRE_MAX_ADDRS), 2);
+	ASSERT(addr_eq(&due[0], &adv[0]));
+	ASSERT_EQ(first[0], 1);
+	ASSERT_EQ(first[1], 0);
 }
 
 /*
@@ -106,10 +141,10 @@ TEST(claims_next_due_matches_the_schedule)
 	ASSERT_EQ(claims_seen(&c, &adv[0], t), 1);
 	ASSERT_EQ(claims_next_due(&c), t);		/* .18 still is */
 	for (int i = 0; i < 10; i++) {
-		ASSERT_EQ(claims_due(&c, t, due, WIRE_MAX_ADDRS), 1);
+		ASSERT_EQ(claims_due(&c, t, due, NULL, WIRE_MAX_ADDRS), 1);
 		next = claims_next_due(&c);
 		ASSERT(next > t);
-		ASSERT_EQ(claims_due(&c, next - 1, due, WIRE_MAX_ADDRS), 0);
+		ASSERT_EQ(claims_due(&c, next - 1, due, NULL, WIRE_MAX_ADDRS), 0);
 		t = next;
 	}
 	ASSERT_EQ(claims_seen(&c, &adv[1], t), 1);
@@ -119,10 +154,10 @@ TEST(claims_next_due_matches_the_schedule)
 	ASSERT_EQ(claims_next_due(&c), t + 1);		/* the IPv6 one */
 	c.a[2].quiet = 1;
 	ASSERT_EQ(claims_next_due(&c), UINT64_MAX);
-	ASSERT_EQ(claims_due(&c, t + 100, due, WIRE_MAX_ADDRS), 0);
+	ASSERT_EQ(claims_due(&c, t + 100, due, NULL, WIRE_MAX_ADDRS), 0);
 	c.a[2].quiet = 0;
 	ASSERT_EQ(claims_next_due(&c), t + 1);
-	ASSERT_EQ(claims_due(&c, t + 1, due, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(claims_due(&c, t + 1, due, NULL, WIRE_MAX_ADDRS), 1);
 }
 
 /*
@@ -148,11 +183,11 @@ TEST(claims_follow_the_node_record)
 	ASSERT_EQ(claims_proven(&c, &r2[0]), 1);	/* another port, same address */
 	ASSERT_EQ(claims_proven(&c, &r2[1]), 0);
 	ASSERT_EQ(claims_proven(&c, &r1[1]), 0);	/* no longer advertised */
-	ASSERT_EQ(claims_due(&c, 10, due, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(claims_due(&c, 10, due, NULL, WIRE_MAX_ADDRS), 1);
 	ASSERT(addr_eq(&due[0], &r2[1]));
 	/* The same list again changes nothing, and keeps the schedule. */
 	ASSERT_EQ(claims_advertised(&c, r2, 2, 11), 0);
-	ASSERT_EQ(claims_due(&c, 11, due, WIRE_MAX_ADDRS), 0);
+	ASSERT_EQ(claims_due(&c, 11, due, NULL, WIRE_MAX_ADDRS), 0);
 	/* Traffic from .77 first, then the record that lists it. */
 	ASSERT_EQ(claims_seen(&c, &r3[1], 20), 0);
 	ASSERT_EQ(claims_advertised(&c, r3, 2, 21), 1);
@@ -175,7 +210,7 @@ TEST(claims_quiet_and_restored)
 	ASSERT_EQ(claims_advertised(&c, adv, 2, 0), 0);
 	c.a[0].quiet = 1;
 	ASSERT_EQ(claims_unproven(&c), 1);
-	ASSERT_EQ(claims_due(&c, 0, due, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(claims_due(&c, 0, due, NULL, WIRE_MAX_ADDRS), 1);
 	ASSERT(addr_eq(&due[0], &adv[1]));
 	ASSERT_EQ(claims_restore(&c, &gone), 0);
 	ASSERT_EQ(claims_restore(&c, &adv[1]), 1);
