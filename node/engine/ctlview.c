@@ -358,6 +358,7 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 		{ "services_own_port", s->svc_own_port },
 		{ "addrs_unproven", e->dp.addrs_unproven },
 		{ "addr_challenges", s->addr_challenges },
+		{ "addr_challenge_streams", s->addr_challenge_streams },
 		{ "lans_unapproved", e->dp.lans_unapproved },
 		{ "records_held", e->mesh.store.live },
 		{ "tombstones_held", e->mesh.store.tombstones },

@@ -16,12 +16,14 @@
 #include "node/engine/chan.h"
 #include "node/engine/conn.h"
 #include "node/engine/engine.h"
+#include "node/engine/gossip.h"
 #include "node/core/log.h"
 #include "node/core/privsep.h"
 #include "node/core/state.h"
 #include "proto/envelope.h"
 
 #define CHALLENGE_SCAN_MS	250
+#define CHALLENGE_SPREAD_MS	1000
 
 static int	policy_approved(void *, const uint8_t[32],
 		    const struct wire_prefix *);
@@ -76,7 +78,10 @@ dpsync_release(struct engine *e)
 /*
  * node_claims - a member's node record arrived: the addresses it lists now
  * are what it must prove (claims_advertised(): an address it listed before
- * keeps its proof, a new one is challenged).
+ * keeps its proof, a new one is challenged).  A new address's first
+ * challenge waits a random moment up to CHALLENGE_SPREAD_MS: a burst of
+ * joins brings every node the newcomers' records within the same second,
+ * and challenges sent as the records arrive would come back at once.
  */
 static void
 node_claims(struct engine *e, const struct rec *r)
@@ -93,9 +98,10 @@ node_claims(struct engine *e, const struct rec *r)
 		return;
 	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
 	    rec_node_decode(body, bodylen, &h, nd) == 0 &&
-	    claims_advertised(c, nd->addrs, nd->naddrs, engine_now(e)))
+	    claims_advertised(c, nd->addrs, nd->naddrs, engine_now(e) +
+	    randombytes_uniform(CHALLENGE_SPREAD_MS + 1)))
 		e->mesh.dirty = 1;	/* the proofs in the state file */
-	e->dp.challenge_at = 0;		/* a new address is challenged at once */
+	e->dp.challenge_at = 0;		/* look again: a new address is due soon */
 	free(nd);
 }
 
@@ -119,7 +125,10 @@ dpsync_seen(struct engine *e, const uint8_t id[32], const struct wire_addr *src)
 
 /*
  * dpsync_challenge - ping the advertised addresses that are due for a
- * challenge (conn_start_challenge()), of members that are up.
+ * challenge, of members that are up: first with a datagram
+ * (gossip_challenge()), which proves an address the member sends from,
+ * then, from the first retry a second later, with a stream
+ * (conn_start_challenge()), which proves one it only receives on.
  *
  * The walk over every member is not repeated before the earliest retry
  * it saw: in a settled mesh every address is proven, and this was the
@@ -139,14 +148,20 @@ dpsync_challenge(struct engine *e)
 	for (uint32_t i = 0; i < mb->n; i++) {
 		struct member		*m = mb->m[i];
 		struct wire_addr	 due[WIRE_MAX_ADDRS];
+		uint8_t			 first[WIRE_MAX_ADDRS];
 		uint32_t		 n;
 
 		if (m->self || (m->state != M_ALIVE && m->state != M_SUSPECT))
 			continue;
-		n = claims_due(m->claims, now, due, WIRE_MAX_ADDRS);
-		for (uint32_t k = 0; k < n; k++)
-			if (conn_start_challenge(e, m, &due[k]) == 0)
-				e->st.addr_challenges++;
+		n = claims_due(m->claims, now, due, first, WIRE_MAX_ADDRS);
+		for (uint32_t k = 0; k < n; k++) {
+			if (first[k] ? gossip_challenge(e, m, &due[k]) :
+			    conn_start_challenge(e, m, &due[k]))
+				continue;
+			e->st.addr_challenges++;
+			if (!first[k])
+				e->st.addr_challenge_streams++;
+		}
 		if ((t = claims_next_due(m->claims)) < soonest)
 			soonest = t;
 	}

@@ -51,6 +51,7 @@ struct engine_stats {
 	uint64_t	 svc_own_port;	/* records for rpn's own port, not programmed */
 	uint64_t	 replayed;	/* stamp seen before or too old: dropped unopened */
 	uint64_t	 addr_challenges;	/* pings sent to prove a member's address */
+	uint64_t	 addr_challenge_streams; /* of those, over TCP */
 };
 
 struct engine {

@@ -50,12 +50,14 @@ gossip_seal(struct engine *e, struct buf *out, const uint8_t key[32],
 	    ++e->box_ctr, pt, n);
 }
 
+/* udp_send_to - one sealed datagram for member m, to the address given. */
 static int
-udp_send(struct engine *e, const struct member *m, const struct buf *payload)
+udp_send_to(struct engine *e, const struct member *m,
+    const struct wire_addr *a, const struct buf *payload)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl;
-	struct wire_addr	 to = m->addr;
+	struct wire_addr	 to = *a;
 	const uint8_t		*key;
 	uint8_t			 out[WIRE_MAX_DATAGRAM + 64];
 	struct buf		 b;
@@ -85,21 +87,52 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 	return 0;
 }
 
-static void
-send_probe(struct engine *e, struct member *m, uint8_t type, uint32_t seq)
+static int
+udp_send(struct engine *e, const struct member *m, const struct buf *payload)
+{
+	return udp_send_to(e, m, &m->addr, payload);
+}
+
+/*
+ * send_probe - a ping or an ack, with records piggybacked, to a's address
+ * (NULL: the member's).  Sequence 0 is an address challenge's ping and its
+ * ack (dpsync_challenge()): those go bare.  A burst of joins makes every
+ * node challenge every newcomer within a second or two; full datagrams
+ * then overflow receive buffers, and the records have their own ways.
+ * -1 when nothing was sent.
+ */
+static int
+send_probe(struct engine *e, struct member *m, const struct wire_addr *a,
+    uint8_t type, uint32_t seq)
 {
 	const uint8_t	*items[MESH_MAX_PIGGY];
 	size_t		 lens[MESH_MAX_PIGGY];
 	uint8_t		 mem[WIRE_MAX_DATAGRAM];
 	struct buf	 p;
-	uint32_t	 n;
+	uint32_t	 n = 0;
 
-	n = mesh_piggyback(&e->mesh, m, type, engine_now(e), items, lens,
-	    WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR);
+	if (seq != 0)
+		n = mesh_piggyback(&e->mesh, m, type, engine_now(e), items,
+		    lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR);
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
 	if (wire_probe_encode(&p, type, seq, e->mesh.store.hash,
-	    e->mesh.store.sum, items, lens, n) == 0)
-		udp_send(e, m, &p);
+	    e->mesh.store.sum, items, lens, n) == -1)
+		return -1;
+	return udp_send_to(e, m, a != NULL ? a : &m->addr, &p);
+}
+
+/*
+ * gossip_challenge - an address challenge as a datagram: a bare ping with
+ * sequence 0 to the address a member advertises.  Its ack, like any box
+ * that opens with the member's key, proves the address it comes from
+ * (dpsync_seen()).  -1 when it could not be sent.
+ */
+int
+gossip_challenge(struct engine *e, struct member *m, const struct wire_addr *a)
+{
+	if (a->family == 0 || a->port == 0)
+		return -1;
+	return send_probe(e, m, a, MSG_PING, 0);
 }
 
 static void
@@ -128,10 +161,10 @@ gossip_act(struct engine *e, const struct mb_action *a)
 	switch (a->type) {
 	case MBA_PING:
 		metrics_probe_sent(e, a->seq);
-		send_probe(e, m, MSG_PING, a->seq);
+		(void)send_probe(e, m, NULL, MSG_PING, a->seq);
 		break;
 	case MBA_ACK:
-		send_probe(e, m, MSG_ACK, a->seq);
+		(void)send_probe(e, m, NULL, MSG_ACK, a->seq);
 		break;
 	case MBA_PINGREQ:
 		send_seq(e, m, MSG_PINGREQ, a->seq, a->subject);
@@ -326,16 +359,23 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	/* It opened with the member's key: its source address is the member's. */
 	if (addr_from_sockaddr(&src, from) == 0)
 		dpsync_seen(e, sender, &src);
+	/*
+	 * A probe's summary may ask for a pull; an address challenge's
+	 * (sequence 0) does not: in a burst of joins every node challenges
+	 * every newcomer, and each summary would start a sync.
+	 */
 	switch (msg.type) {
 	case MSG_PING:
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);
-		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+		if (msg.seq != 0 && mesh_want_pull(mesh, m, msg.hash, msg.sum,
+		    was_failed, now))
 			conn_start_sync(e, m);
 		break;
 	case MSG_ACK:
 		metrics_probe_ack(e, msg.seq);
 		mb_on_ack(&mesh->mb, sender, msg.seq, now);
-		if (mesh_want_pull(mesh, m, msg.hash, msg.sum, was_failed, now))
+		if (msg.seq != 0 && mesh_want_pull(mesh, m, msg.hash, msg.sum,
+		    was_failed, now))
 			conn_start_sync(e, m);
 		break;
 	case MSG_PINGREQ:

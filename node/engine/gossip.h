@@ -8,11 +8,15 @@
 struct buf;
 struct engine;
 struct mb_action;
+struct member;
+struct wire_addr;
 
 int	gossip_bind(struct engine *, char *err, size_t errlen);
 void	gossip_close(struct engine *);
 void	gossip_act(struct engine *, const struct mb_action *);
 void	gossip_arm(struct engine *);
+int	gossip_challenge(struct engine *, struct member *,
+	    const struct wire_addr *);
 int	gossip_seal(struct engine *, struct buf *, const uint8_t key[32],
 	    const uint8_t *, size_t);
 
