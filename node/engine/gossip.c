@@ -13,6 +13,8 @@
 
 #define GOSSIP_INTERVAL_MS	200
 #define GOSSIP_FANOUT		3
+/* The UDP socket's receive buffer, as asked for (memberlist asks 2 MiB). */
+#define GOSSIP_RCVBUF		(1 << 20)
 /* Room for the message around the piggybacked records. */
 #define PROBE_HDR		40
 #define EAGER_GAP_MS		20
@@ -412,6 +414,14 @@ gossip_bind(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "listen on udp %s: %s", a, uv_strerror(r));
 		return -1;
 	}
+	/*
+	 * Room for a burst while the engine waits for the CPU: the kernel's
+	 * default holds about 200 small datagrams.  Capped by the host's
+	 * net.core.rmem_max, which is left alone; a smaller buffer is no
+	 * error.
+	 */
+	r = GOSSIP_RCVBUF;
+	(void)uv_recv_buffer_size((uv_handle_t *)&e->udp, &r);
 	return 0;
 }
 
