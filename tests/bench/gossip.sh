@@ -337,11 +337,13 @@ udp_rcvbuf_errors() { awk '$1 == "Udp:" && $2 ~ /^[0-9]/ {print $6}' /proc/net/s
 # all were alive), burst_nonmember_frames= (joiners left outside),
 # burst_suspicions= ("is suspect" log lines over all agents),
 # burst_stranger_limited= (datagrams of not-yet-known senders dropped by
-# the key-agreement rate limit, summed from every agent's status) and
+# the key-agreement rate limit, summed from every agent's status),
 # burst_udp_rcvbuf_drops= (datagrams the kernel dropped during the burst
-# because a socket's receive buffer was full).
+# because a socket's receive buffer was full), burst_challenges= and
+# burst_challenge_streams= (address challenges sent, and of those over
+# TCP, summed from every agent's status).
 burst() {
-	local n=$1 run i p nf su sl d0 d1
+	local n=$1 run i p nf su sl ch cs d0 d1
 	for run in $(seq "$BURST_RUNS"); do
 		rpn_fire "$n"
 		d0=$(udp_rcvbuf_errors)
@@ -350,15 +352,17 @@ burst() {
 		echo "burst_run=$r"
 		wait
 		sleep 5	# the scenario: settled; a phantom would now be suspect or failed
-		p=0 sl=0
+		p=0 sl=0 ch=0 cs=0
 		for i in $(seq "$n"); do
 			"$B/rpnctl" -s "$W/r$i/sock" status --json > "$W/status.json"
 			p=$((p + $(jq '[.members[] | select(.state != "alive")] | length' "$W/status.json")))
 			sl=$((sl + $(jq '[.. | .stranger_limited? // empty] | add // 0' "$W/status.json")))
+			ch=$((ch + $(jq '[.. | .addr_challenges? // empty] | add // 0' "$W/status.json")))
+			cs=$((cs + $(jq '[.. | .addr_challenge_streams? // empty] | add // 0' "$W/status.json")))
 		done
 		nf=$(cat "$W"/r*/log | grep -c 'a sealed frame from a non-member')
 		su=$(cat "$W"/r*/log | grep -c ' is suspect')
-		echo "burst_phantoms=$p burst_nonmember_frames=$nf burst_suspicions=$su burst_stranger_limited=$sl burst_udp_rcvbuf_drops=$((d1 - d0))"
+		echo "burst_phantoms=$p burst_nonmember_frames=$nf burst_suspicions=$su burst_stranger_limited=$sl burst_udp_rcvbuf_drops=$((d1 - d0)) burst_challenges=$ch burst_challenge_streams=$cs"
 	done
 }
 
