@@ -8,6 +8,7 @@
 #include "node/engine/ctlreply.h"
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
+#include "node/core/backoff.h"
 #include "node/core/log.h"
 #include "proto/box.h"
 #include "proto/ctl.h"
@@ -546,20 +547,17 @@ join_on_close(struct conn *c, const char *why)
 	struct engine	*e = c->e;
 
 	struct join_ctx	*j = c->join;
-	uint64_t	 now = engine_now(e), pause, left;
+	uint64_t	 now = engine_now(e), left;
+	int64_t		 pause;
 
 	if (e->mesh.joined && c->step == ST_JOIN_WAIT_RECORDS)
 		mesh_forget(&e->mesh, now);
 	c->step = ST_DONE;
-	pause = JOIN_PAUSE_MS << (j && j->attempts < 4 ? j->attempts - 1 : 3);
-	if (pause > JOIN_PAUSE_MAX_MS)
-		pause = JOIN_PAUSE_MAX_MS;
-	pause = pause / 2 + randombytes_uniform((uint32_t)pause / 2 + 1);
 	left = j != NULL && j->deadline > now ? j->deadline - now : 0;
-	if (pause > left)
-		pause = left;
+	pause = backoff_pause(JOIN_PAUSE_MS, JOIN_PAUSE_MAX_MS,
+	    j != NULL ? j->attempts : 1, left, randombytes_random());
 	if (j != NULL && c->waiter != NULL && !e->stopping &&
-	    join_may_retry(j->refused) && left >= JOIN_PAUSE_MS &&
+	    join_may_retry(j->refused) && pause >= 0 &&
 	    e->join_retry == NULL) {
 		log_info("join through %s, attempt %u: %s; trying again in "
 		    "%llu ms", j->peer_text, j->attempts, why,
