@@ -98,9 +98,12 @@ udp_send(struct engine *e, const struct member *m, const struct buf *payload)
 /*
  * send_probe - a ping or an ack, with records piggybacked, to a's address
  * (NULL: the member's).  Sequence 0 is an address challenge's ping and its
- * ack (dpsync_challenge()): those go bare.  A burst of joins makes every
- * node challenge every newcomer within a second or two; full datagrams
- * then overflow receive buffers, and the records have their own ways.
+ * ack (dpsync_challenge()): those carry no broadcasts.  A burst of joins
+ * makes every node challenge every newcomer within a second or two; full
+ * datagrams then overflow receive buffers, and the records have their own
+ * ways.  A challenge to a member that never answered us carries our own
+ * record alone: a newcomer that joined before us does not know us yet and
+ * would drop the ping, and the retry would cost a stream.
  * -1 when nothing was sent.
  */
 static int
@@ -116,6 +119,12 @@ send_probe(struct engine *e, struct member *m, const struct wire_addr *a,
 	if (seq != 0)
 		n = mesh_piggyback(&e->mesh, m, type, engine_now(e), items,
 		    lens, WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR);
+	else if (type == MSG_PING && m->last_ack == 0 &&
+	    e->mesh.self_env != NULL && wire_item_cost(e->mesh.self_envlen) <=
+	    WIRE_MAX_DATAGRAM - BOX_OVERHEAD - PROBE_HDR) {
+		items[n] = e->mesh.self_env;
+		lens[n++] = e->mesh.self_envlen;
+	}
 	buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
 	if (wire_probe_encode(&p, type, seq, e->mesh.store.hash,
 	    e->mesh.store.sum, items, lens, n) == -1)
