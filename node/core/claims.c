@@ -111,13 +111,15 @@ claims_restore(struct claims *c, const struct wire_addr *a)
  * claims_due - the unproven addresses to challenge now, each address once
  * (whatever ports it is listed with), at most max; each is due again after
  * a delay that doubles up to CLAIM_RETRY_MAX_MS while it does not answer.
- * first[k] (when first is not NULL) says out[k] was never challenged: the
- * caller tries a datagram first, which costs less than a stream and
- * proves an address the member sends from.
+ * dgram[k] (when dgram is not NULL) says out[k] is in its first two
+ * tries, at once and a second later: the caller sends a datagram, which
+ * costs less than a stream and proves an address the member sends from.
+ * Two, because a member busy with a burst of joins may answer the first
+ * late; the tries from the third on, 3 s after the first, go as streams.
  */
 uint32_t
 claims_due(struct claims *c, uint64_t now, struct wire_addr *out,
-    uint8_t *first, uint32_t max)
+    uint8_t *dgram, uint32_t max)
 {
 	uint32_t	 k = 0;
 
@@ -131,8 +133,8 @@ claims_due(struct claims *c, uint64_t now, struct wire_addr *out,
 		for (uint32_t j = 0; j < k; j++)
 			if (same_ip(&out[j], &cl->addr))
 				dup = 1;
-		if (!dup && first != NULL)
-			first[k] = cl->backoff == 0;
+		if (!dup && dgram != NULL)
+			dgram[k] = cl->backoff < 2 * CLAIM_RETRY_MIN_MS;
 		cl->backoff = cl->backoff == 0 ? CLAIM_RETRY_MIN_MS :
 		    cl->backoff >= CLAIM_RETRY_MAX_MS / 2 ? CLAIM_RETRY_MAX_MS :
 		    cl->backoff * 2;

@@ -45,7 +45,7 @@ int	claims_seen(struct claims *, const struct wire_addr *src, uint64_t now);
 int	claims_proven(const struct claims *, const struct wire_addr *);
 int	claims_restore(struct claims *, const struct wire_addr *);
 uint32_t claims_due(struct claims *, uint64_t now, struct wire_addr *out,
-	    uint8_t *first, uint32_t max);
+	    uint8_t *dgram, uint32_t max);
 uint64_t claims_next_due(const struct claims *);
 uint32_t claims_unproven(const struct claims *);
 uint8_t	claims_nproven(const struct claims *);

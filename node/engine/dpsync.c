@@ -125,9 +125,9 @@ dpsync_seen(struct engine *e, const uint8_t id[32], const struct wire_addr *src)
 
 /*
  * dpsync_challenge - ping the advertised addresses that are due for a
- * challenge, of members that are up: first with a datagram
+ * challenge, of members that are up: twice with a datagram
  * (gossip_challenge()), which proves an address the member sends from,
- * then, from the first retry a second later, with a stream
+ * then, from the third try 3 s after the first, with a stream
  * (conn_start_challenge()), which proves one it only receives on.
  *
  * The walk over every member is not repeated before the earliest retry
@@ -148,18 +148,18 @@ dpsync_challenge(struct engine *e)
 	for (uint32_t i = 0; i < mb->n; i++) {
 		struct member		*m = mb->m[i];
 		struct wire_addr	 due[WIRE_MAX_ADDRS];
-		uint8_t			 first[WIRE_MAX_ADDRS];
+		uint8_t			 dgram[WIRE_MAX_ADDRS];
 		uint32_t		 n;
 
 		if (m->self || (m->state != M_ALIVE && m->state != M_SUSPECT))
 			continue;
-		n = claims_due(m->claims, now, due, first, WIRE_MAX_ADDRS);
+		n = claims_due(m->claims, now, due, dgram, WIRE_MAX_ADDRS);
 		for (uint32_t k = 0; k < n; k++) {
-			if (first[k] ? gossip_challenge(e, m, &due[k]) :
+			if (dgram[k] ? gossip_challenge(e, m, &due[k]) :
 			    conn_start_challenge(e, m, &due[k]))
 				continue;
 			e->st.addr_challenges++;
-			if (!first[k])
+			if (!dgram[k])
 				e->st.addr_challenge_streams++;
 		}
 		if ((t = claims_next_due(m->claims)) < soonest)

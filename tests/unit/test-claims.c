@@ -86,38 +86,43 @@ TEST(claims_challenge_schedule_and_answer)
 }
 
 /*
- * The first challenge of an address is flagged (the engine sends it as a
- * datagram); its retries are not, nor is an address that answered and
- * was listed again, nor a new address beside it.
+ * The first two challenges of an address are flagged (the engine sends
+ * them as datagrams); the later ones are not, nor is an address that
+ * answered and was listed again, nor a new address beside it.
  */
-TEST(claims_first_challenge_flagged)
+TEST(claims_first_challenges_flagged)
 {
 	struct claims		 c;
 	struct wire_addr	 adv[3] = { A("198.51.100.2"), A("198.51.100.18"),
 	    A("198.51.100.18:7481") };
 	struct wire_addr	 due[WIRE_MAX_ADDRS];
-	uint8_t			 first[WIRE_MAX_ADDRS];
+	uint8_t			 dgram[WIRE_MAX_ADDRS];
 	uint64_t		 t = 5000;
 
 	memset(&c, 0, sizeof(c));
 	ASSERT_EQ(claims_advertised(&c, adv, 3, t), 0);
-	memset(first, 7, sizeof(first));
-	ASSERT_EQ(claims_due(&c, t, due, first, WIRE_MAX_ADDRS), 2);
-	ASSERT_EQ(first[0], 1);
-	ASSERT_EQ(first[1], 1);		/* .18 once, for both its ports */
+	memset(dgram, 7, sizeof(dgram));
+	ASSERT_EQ(claims_due(&c, t, due, dgram, WIRE_MAX_ADDRS), 2);
+	ASSERT_EQ(dgram[0], 1);
+	ASSERT_EQ(dgram[1], 1);		/* .18 once, for both its ports */
 	ASSERT_EQ(claims_seen(&c, &adv[0], t + 10), 1);
 	t += CLAIM_RETRY_MIN_MS;
-	ASSERT_EQ(claims_due(&c, t, due, first, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(claims_due(&c, t, due, dgram, WIRE_MAX_ADDRS), 1);
 	ASSERT(addr_eq(&due[0], &adv[1]));
-	ASSERT_EQ(first[0], 0);		/* the retry goes as a stream */
-	/* Listed again with a new address: only that one is first. */
+	ASSERT_EQ(dgram[0], 1);		/* the second try: a datagram again */
+	ASSERT_EQ(claims_due(&c, t + 2 * CLAIM_RETRY_MIN_MS - 1, due, dgram,
+	    WIRE_MAX_ADDRS), 0);
+	t += 2 * CLAIM_RETRY_MIN_MS;
+	ASSERT_EQ(claims_due(&c, t, due, dgram, WIRE_MAX_ADDRS), 1);
+	ASSERT_EQ(dgram[0], 0);		/* the third, 3 s on, as a stream */
+	/* Listed again with a new address: only that one is a datagram. */
 	adv[0] = A("198.51.100.3");
 	ASSERT_EQ(claims_advertised(&c, adv, 2, t), 1);
-	ASSERT_EQ(claims_due(&c, t + 2 * CLAIM_RETRY_MIN_MS, due, first,
+	ASSERT_EQ(claims_due(&c, t + 4 * CLAIM_RETRY_MIN_MS, due, dgram,
 	    WIRE_MAX_ADDRS), 2);
 	ASSERT(addr_eq(&due[0], &adv[0]));
-	ASSERT_EQ(first[0], 1);
-	ASSERT_EQ(first[1], 0);
+	ASSERT_EQ(dgram[0], 1);
+	ASSERT_EQ(dgram[1], 0);
 }
 
 /*
