@@ -955,7 +955,7 @@ service_main(int argc, char **argv)
 			    "udp/PORT", argv[optind]);
 		if (rc == -2)
 			return cli_usage_error(c, "bad port in \"%s\": a port is "
-			    "1 to 65535", argv[optind]);
+			    "a number from 1 to 65535", argv[optind]);
 		optind++;
 		if (!has_to)
 			return cli_usage_error(c, "missing --to ADDR:PORT (where "

@@ -69,8 +69,10 @@ rules=$(grep -c '^\s*\(ct\|meta\|fib\|ip\|counter\|jump\|goto\|dnat\|masquerade\
 say "sitea: table inet rpn holds $(grep -c '\. ' "$W/table.txt") map/set lines, $rules rule lines"
 
 # refusals, each with a clear message and a non-zero exit
-expect_fail "port 0" "a port is 1 to 65535" ctl siteb service add x tcp/0 --to 100.64.2.10:80
-expect_fail "port 65536" "a port is 1 to 65535" ctl siteb service add x tcp/65536 --to 100.64.2.10:80
+expect_fail "port 0" "a port is a number from 1 to 65535" ctl siteb service add x tcp/0 --to 100.64.2.10:80
+expect_fail "port 65536" "a port is a number from 1 to 65535" ctl siteb service add x tcp/65536 --to 100.64.2.10:80
+expect_fail "port 80x" "bad port in \"tcp/80x\": a port is a number from 1 to 65535" \
+    ctl siteb service add x tcp/80x --to 100.64.2.10:80
 expect_fail "bad protocol" "tcp/PORT or udp/PORT" ctl siteb service add x sctp/80 --to 100.64.2.10:80
 expect_fail "bad address" "bad --to" ctl siteb service add x tcp/9000 --to 100.64.2.300:80
 expect_fail "no --to" "missing --to" ctl siteb service add x tcp/9000
