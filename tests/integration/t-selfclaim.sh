@@ -44,6 +44,13 @@ done
     fail "the internet reaches the private service"
 say "sitea's address is proven on cloud and siteb; sitea reaches the private service, the internet does not"
 
+# Every real address proven before the count below is taken, so that it
+# can only rise for the forged one: cloud's second uplink sends nothing
+# and is proven by a stream, from 3 s after the mesh formed.
+wait_until 150 0.1 '[ "$(counter cloud addrs_unproven)" -eq 0 ] &&
+    [ "$(counter siteb addrs_unproven)" -eq 0 ]' ||
+    fail "real addresses still unproven: cloud $(counter cloud addrs_unproven), siteb $(counter siteb addrs_unproven)"
+
 # sitea turns rogue: its rpnd stops (its kernel state stays, so its own
 # address still works) and a record in its name claims more.
 wait_until 100 0.1 saved_members sitea || fail "sitea's state file is behind"
