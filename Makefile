@@ -46,7 +46,12 @@ endif
 endif
 
 # Evaluated when a recipe runs, so "make check" can install the packages first.
-NODE_PKGS := libuv libsodium msgpack libnftnl libmnl libmicrohttpd gnutls jansson
+# Each of rpnd's two programs links only its own room's libraries (the
+# parent: the kernel's tables; the engine: the event loop and the console),
+# so neither process maps the other's (docs/design.md, "Processes").
+PARENT_PKGS := libsodium msgpack libnftnl libmnl
+ENGINE_PKGS := libuv libsodium msgpack libmicrohttpd gnutls jansson
+NODE_PKGS := $(sort $(PARENT_PKGS) $(ENGINE_PKGS))
 CTL_PKGS  := libsodium msgpack
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null) -lm
@@ -68,7 +73,7 @@ endif
 PROTO_SRC  := $(sort $(wildcard proto/*.c))
 CORE_SRC   := $(sort $(wildcard node/core/*.c))
 PARENT_SRC := $(filter-out node/parent/rpnd.c,$(sort $(wildcard node/parent/*.c)))
-ENGINE_SRC := $(sort $(wildcard node/engine/*.c))
+ENGINE_SRC := $(filter-out node/engine/rpnd-engine.c,$(sort $(wildcard node/engine/*.c)))
 CTL_SRC   := ctl/client.c ctl/output.c ctl/cli.c ctl/operator.c
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 
@@ -80,7 +85,7 @@ PARENT_LIB := $(BUILD)/libparent.a
 ENGINE_LIB := $(BUILD)/libengine.a
 CTL_LIB    := $(BUILD)/libctl.a
 
-BINS := $(BUILD)/rpnd $(BUILD)/rpn $(BUILD)/rpnctl
+BINS := $(BUILD)/rpnd $(BUILD)/rpnd-engine $(BUILD)/rpn $(BUILD)/rpnctl
 TOOLS := $(BUILD)/rpn-tool $(BUILD)/refuse.so
 UNIT := $(BUILD)/unit-tests
 
@@ -98,9 +103,12 @@ $(CTL_LIB): $(call obj,$(CTL_SRC))
 $(PROTO_LIB) $(CORE_LIB) $(PARENT_LIB) $(ENGINE_LIB) $(CTL_LIB):
 	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/rpnd: $(call obj,node/parent/rpnd.c) $(PARENT_LIB) $(ENGINE_LIB) $(CORE_LIB) \
+$(BUILD)/rpnd: $(call obj,node/parent/rpnd.c) $(PARENT_LIB) $(CORE_LIB) $(PROTO_LIB)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(PARENT_PKGS))
+
+$(BUILD)/rpnd-engine: $(call obj,node/engine/rpnd-engine.c) $(ENGINE_LIB) $(CORE_LIB) \
 	    $(PROTO_LIB)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(NODE_PKGS))
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(ENGINE_PKGS))
 
 $(BUILD)/rpn: $(call obj,ctl/rpn.c) $(CTL_LIB) $(PROTO_LIB)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(CTL_PKGS))
@@ -228,7 +236,7 @@ bench:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(BUILD)/rpnd $(DESTDIR)$(SBINDIR)/rpnd
+	install -m 0755 $(BUILD)/rpnd $(BUILD)/rpnd-engine $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/rpn $(BUILD)/rpnctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/rpnd.8 docs/rpn.8 docs/rpnctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/rpnd.conf.5 $(DESTDIR)$(MANDIR)/man5/

@@ -9,7 +9,7 @@ B=${1:-build}
 cd "$(dirname "$0")/.."
 pass=0 failn=0
 
-for p in rpnd rpn rpnctl rpn-tool; do
+for p in rpnd rpnd-engine rpn rpnctl rpn-tool; do
 	f=$B/$p
 	why=()
 	if [ ! -f "$f" ]; then

@@ -5,6 +5,9 @@
 #   - the parent (root) references no uv_ symbol and includes no libuv header;
 #   - the core references neither, nor a socket call: it does no network I/O;
 #   - proto/ includes nothing from node/ and references none of the above;
+#   - the two programs link only their own room's libraries: rpnd (the
+#     parent) neither libuv nor the console's HTTP, TLS and JSON libraries,
+#     rpnd-engine neither libnftnl nor libmnl (readelf's NEEDED entries);
 #   - no header includes itself through others, and no engine module's
 #     header needs engine.h (these two read the #include lines: include
 #     guards hide a cycle from the compiler).
@@ -70,6 +73,17 @@ needs_engine_h() {
 	done
 }
 
+# needed PROGRAM LIBRARY-REGEX: the shared libraries PROGRAM names as
+# NEEDED that match (a missing program is reported as such)
+needed() {
+	if [ ! -f "$B/$1" ]; then
+		echo "$B/$1 is missing"
+		return
+	fi
+	readelf -d "$B/$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -E "$2" |
+	    sed "s|^|$1 needs |"
+}
+
 rule() {	# rule WHAT OUTPUT
 	if [ -z "$2" ]; then
 		echo "ok   $1"
@@ -96,6 +110,10 @@ rule "core: no socket calls (no network I/O)" "$(undefined "$net" node/core)"
 rule "proto: nothing from node/" "$(included '(^|/)node/' proto)"
 rule "proto: no uv_, nftnl_, mnl_ symbols or socket calls" \
     "$(undefined "^uv_|$kernel|$net" proto)"
+rule "rpnd (the parent) links no libuv, libmicrohttpd, GnuTLS or jansson" \
+    "$(needed rpnd '^lib(uv|microhttpd|gnutls|jansson)\.')"
+rule "rpnd-engine links no libnftnl or libmnl" \
+    "$(needed rpnd-engine '^lib(nftnl|mnl)\.')"
 rule "headers: no include cycle in node/ or proto/" "$(cycles)"
 rule "engine: each module's header declares its functions without engine.h" \
     "$(needs_engine_h)"

@@ -655,6 +655,8 @@ engine_main(int argc, char **argv)
 		}
 	}
 	log_init(debug, "engine");
+	if (!have_cred)
+		usage_engine();
 	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
 	/*
 	 * Large buffers (the state file, 13 MB with 100k services, written
@@ -671,8 +673,6 @@ engine_main(int argc, char **argv)
 	if ((e->statefd = open(e->state_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("state directory %s", e->state_dir);
-	if (!have_cred)
-		usage_engine();
 	if (getuid() == 0 && uid != 0) {
 		if (drop_privileges((uid_t)uid, (gid_t)gid, err,
 		    sizeof(err)) == -1)

@@ -1,4 +1,4 @@
-/* main.h: the engine's entry point, all the parent's main needs of it (no libuv here). */
+/* main.h: the engine's entry point, all rpnd-engine's main needs of it (no libuv here). */
 #ifndef RPN_ENGINE_MAIN_H
 #define RPN_ENGINE_MAIN_H
 

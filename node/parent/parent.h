@@ -26,6 +26,8 @@ struct parent {
 	const char		*state_dir;
 	struct rpnd_config	 cfg;
 	pid_t			 engine;
+	int			 engine_fd;	/* rpnd-engine, opened at start */
+	char			 engine_path[PATH_MAX];
 	int			 privfd;
 	int			 ctlfd;
 	int			 debug;

@@ -21,7 +21,6 @@
 #include <sodium.h>
 
 #include "node/core/config.h"
-#include "node/engine/main.h"
 #include "node/core/log.h"
 #include "node/parent/parent.h"
 #include "node/core/privsep.h"
@@ -367,6 +366,60 @@ check_host(const struct parent *p, const struct rpnd_config *c, uid_t *uid,
 	return 0;
 }
 
+/*
+ * open_engine - the engine's program, rpnd-engine beside rpnd's own,
+ * opened once at start, so that the engine started is the one installed
+ * with this rpnd even if an upgrade replaces the files meanwhile.  It runs
+ * as root until it drops to its user: it must be a regular file of root's
+ * (or of rpnd's own owner) that neither group nor others may write.
+ */
+static int
+open_engine(struct parent *p, char *err, size_t errlen)
+{
+	char		 self[PATH_MAX];
+	struct stat	 st, own;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1 ||
+	    stat("/proc/self/exe", &own) == -1) {
+		snprintf(err, errlen, "cannot find rpnd's own program: "
+		    "/proc/self/exe: %s", strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	if (snprintf(p->engine_path, sizeof(p->engine_path), "%s/rpnd-engine",
+	    dirname(self)) >= (int)sizeof(p->engine_path)) {
+		snprintf(err, errlen, "the engine's path is too long");
+		return -1;
+	}
+	if ((fd = open(p->engine_path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "the engine's program %.400s: %s (it is "
+		    "installed beside rpnd)", p->engine_path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+		snprintf(err, errlen, "the engine's program %.400s is not an "
+		    "executable file", p->engine_path);
+	else if (st.st_uid != 0 && st.st_uid != own.st_uid)
+		snprintf(err, errlen, "the engine's program %.400s belongs to uid "
+		    "%u, neither root nor rpnd's owner", p->engine_path,
+		    (unsigned)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(err, errlen, "the engine's program %.400s may be written "
+		    "by its group or by others (it starts as root)",
+		    p->engine_path);
+	else {
+		p->engine_fd = fd;
+		return 0;
+	}
+	close(fd);
+	return -1;
+}
+
 static pid_t
 start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 {
@@ -381,14 +434,18 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 		fatal("fork");
 	if (pid == 0) {
 		char	**nargv = calloc((size_t)argc + 3, sizeof(char *));
-		int	 a, b;
+		int	 a, b, exe;
 		sigset_t none;
 
 		if (nargv == NULL)
 			_exit(1);
-		/* Move both out of the way first: either may already be 3 or 4. */
+		/*
+		 * Move all three out of the way first: any may already be 3
+		 * or 4.  The program's descriptor closes at the exec.
+		 */
 		if ((a = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
 		    (b = fcntl(p->ctlfd, F_DUPFD, 10)) == -1 ||
+		    (exe = fcntl(p->engine_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
 		    dup2(a, PRIV_FD) == -1 || dup2(b, CTL_FD) == -1)
 			_exit(1);
 		close(a);
@@ -397,13 +454,13 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* The user is looked up here: the engine needs no NSS modules. */
 		snprintf(cred, sizeof(cred), "%u:%u", (unsigned)uid, (unsigned)gid);
-		nargv[0] = argv[0];
+		nargv[0] = p->engine_path;
 		nargv[1] = (char *)"-E";
 		nargv[2] = cred;
 		for (int i = 1; i < argc; i++)
 			nargv[i + 2] = argv[i];
 		/* A fresh image: the engine shares no memory with its parent. */
-		execv("/proc/self/exe", nargv);
+		fexecve(exe, nargv, environ);
 		_exit(127);
 	}
 	close(sp[1]);
@@ -638,12 +695,10 @@ main(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'E':
-			/*
-			 * Internal: this process is the engine, started by
-			 * start_engine() with -E first; it parses the same
-			 * arguments again for itself.
-			 */
-			return engine_main(argc, argv);
+			/* rpnd-engine's: start_engine() passes it. */
+			fprintf(stderr, "rpnd: -E is internal: rpnd starts "
+			    "rpnd-engine with it\n");
+			return 1;
 		case 'd':
 			p.debug = 1;
 			break;
@@ -720,6 +775,10 @@ main(int argc, char **argv)
 	if (geteuid() != 0) {
 		fprintf(stderr, "rpnd: must run as root (it changes the kernel's "
 		    "forwarding state)\n");
+		return 1;
+	}
+	if (open_engine(&p, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
 	}
 	if (sodium_init() < 0)

@@ -49,7 +49,7 @@ for s in $SECTIONS; do
 	1)	need_tools+=(iperf3 sockperf)
 		for m in $MODES; do
 			case $m in
-			rpn)	need_tools+=("$B/rpnd" "$B/rpn" "$B/rpnctl");;
+			rpn)	need_tools+=("$B/rpnd" "$B/rpnd-engine" "$B/rpn" "$B/rpnctl");;
 			wggo)	need_tools+=(wireguard-go wg);;
 			nebula)	need_tools+=(nebula nebula-cert);;
 			haproxy) need_tools+=(haproxy);;
@@ -473,7 +473,7 @@ section4() {
 	# from the log, with nothing asking the engine meanwhile.
 	ta=
 	for _ in $(seq 6000); do
-		grep -q "answered %llu ms after it began" "$B/rpnd" || break
+		grep -qs "answered %llu ms after it began" "$B/rpnd" "$B/rpnd-engine" || break
 		ta=$(tail -c +"$((mark + 1))" "$W/big/log" |
 		    grep -m1 "data plane: transaction .* answered" |
 		    awk -F'[T:]' '{ printf "%.3f\n", $2 * 3600 + $3 * 60 + $4 }')

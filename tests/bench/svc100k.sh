@@ -121,7 +121,7 @@ start -d
 # transaction), read from the log, nothing asked of the engine meanwhile
 ta=
 # (a build without that debug line: no acked figure)
-grep -q "answered %llu ms after it began" "$B/rpnd" || ta=none
+grep -qs "answered %llu ms after it began" "$B/rpnd" "$B/rpnd-engine" || ta=none
 for _ in $(seq 6000); do
 	[ "$ta" = none ] && break
 	l=$(tail -c +"$((mark + 1))" "$W/log" | grep -m1 "data plane: transaction .* answered")

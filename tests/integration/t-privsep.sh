@@ -21,6 +21,19 @@ nnp=$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$engine/status")
 say "engine pid $engine: uid $uid (_rpn), no capabilities, NoNewPrivs"
 [ "$(awk '/^Uid:/ {print $3}' "/proc/$parent/status")" = 0 ] || fail "parent is not root"
 
+# Each process maps only its own room's code: the engine is its own program,
+# without nftables; the root parent has no event loop, HTTP, TLS or JSON.
+case $(readlink "/proc/$engine/exe") in
+*/rpnd-engine) ;;
+*) fail "the engine runs $(readlink "/proc/$engine/exe"), not rpnd-engine" ;;
+esac
+libs=$(grep -Eo 'lib(nftnl|mnl)\.so[.0-9]*' "/proc/$engine/maps" | sort -u | tr '\n' ' ' || true)
+[ -z "$libs" ] || fail "the engine maps $libs"
+libs=$(grep -Eo 'lib(uv|microhttpd|gnutls|jansson|p11-kit)\.so[.0-9]*' "/proc/$parent/maps" |
+    sort -u | tr '\n' ' ' || true)
+[ -z "$libs" ] || fail "the root parent maps $libs"
+say "rpnd maps no libuv, HTTP, TLS or JSON library; rpnd-engine no nftables library"
+
 # key material: 0600, owned by the engine's user, never in the logs
 for f in node.key root.key state; do
 	m=$(stat -c %a "$W/n1/state/$f")
@@ -57,3 +70,25 @@ expect_fail "user root" "uid 0: the engine must not run as root" \
 printf 'user nobody\n' > "$W/nobody.conf"
 expect_fail "user nobody" "shared with other software" \
     nsx n1 timeout 10 "$RPN_BUILD/rpnd" -f "$W/nobody.conf" -s "$W/n1/sock2" -S "$W/n1/state2"
+
+# rpnd starts the rpnd-engine installed beside it, which runs as root until it
+# drops to its user: a missing one, or one that others may replace, is refused
+# before rpnd touches anything.
+mkdir -p "$W/bin"
+cp "$RPN_BUILD/rpnd" "$W/bin/rpnd"
+expect_fail "no rpnd-engine beside rpnd" \
+    "the engine's program $W/bin/rpnd-engine: No such file or directory" \
+    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+cp "$RPN_BUILD/rpnd-engine" "$W/bin/rpnd-engine"
+chmod 0775 "$W/bin/rpnd-engine"
+expect_fail "a group-writable rpnd-engine" "may be written by its group or by others" \
+    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+chmod 0755 "$W/bin/rpnd-engine"
+chown 65534 "$W/bin/rpnd-engine"
+expect_fail "an rpnd-engine of another user's" "belongs to uid 65534, neither root" \
+    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+[ ! -e "$W/n1/state2" ] && [ ! -e "$W/n1/sock2" ] ||
+    fail "rpnd prepared a node before it found its engine"
+expect_fail "rpnd -E by hand" "-E is internal" "$RPN_BUILD/rpnd" -E 0:0
+expect_fail "rpnd-engine by hand" "started by rpnd, not by hand" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd-engine" -S "$W/nowhere"
