@@ -1,4 +1,5 @@
 /* cli.c: the subcommand driver shared by rpn and rpnctl (wg's subcommands[] shape). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -166,6 +167,72 @@ cli_cmd_find(const struct cli_cmd *table, const char *name)
 	return NULL;
 }
 
+/*
+ * edits - the edits (a letter put in, left out or changed, or two
+ * neighbours swapped) between a and b, of at most CLI_NAME_MAX letters each.
+ */
+#define CLI_NAME_MAX	32
+
+static int
+edits(const char *a, const char *b)
+{
+	int	 d[CLI_NAME_MAX + 1][CLI_NAME_MAX + 1];
+	size_t	 la = strlen(a), lb = strlen(b);
+
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int	 v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/*
+ * cli_cmd_nearest - the entry of table a mistyped name most likely meant:
+ * the one nearest to it (letters compared without case), at most two
+ * edits away and fewer than half its length; NULL when none is, or when
+ * two are as near.
+ */
+const struct cli_cmd *
+cli_cmd_nearest(const struct cli_cmd *table, const char *name)
+{
+	const struct cli_cmd	*best = NULL;
+	char			 low[CLI_NAME_MAX + 1];
+	size_t			 n = strlen(name);
+	int			 bestd = 3, tie = 0;
+
+	if (n == 0 || n > CLI_NAME_MAX)
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	for (const struct cli_cmd *c = table; c->name != NULL; c++) {
+		int	 d;
+
+		if (strlen(c->name) > CLI_NAME_MAX)
+			continue;
+		d = edits(low, c->name);
+		if (d < bestd) {
+			best = c;
+			bestd = d;
+			tie = 0;
+		} else if (d == bestd)
+			tie = 1;
+	}
+	return best != NULL && !tie && 2 * (size_t)bestd < n ? best : NULL;
+}
+
 int
 cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 {
@@ -211,6 +278,12 @@ cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 	}
 	if ((c = cli_cmd_find(table, argv[i])) != NULL)
 		return c->fn(argc - i, argv + i);
+	if ((c = cli_cmd_nearest(table, argv[i])) != NULL) {
+		fprintf(stderr, "%s: unknown command \"%s\"; did you mean "
+		    "\"%s\"? (\"%s --help\" lists the commands)\n", cli_prog,
+		    argv[i], c->name, cli_prog);
+		return 2;
+	}
 	fprintf(stderr, "%s: unknown command \"%s\"\n", cli_prog, argv[i]);
 	main_usage(stderr);
 	return 2;

@@ -19,6 +19,7 @@ extern const char	*cli_prog;
 extern const char	*cli_sock;
 
 const struct cli_cmd *cli_cmd_find(const struct cli_cmd *, const char *name);
+const struct cli_cmd *cli_cmd_nearest(const struct cli_cmd *, const char *name);
 int	cli_main(int argc, char **argv, const struct cli_cmd *, const char *about);
 int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -126,6 +126,14 @@ expect_fail "an unknown letter in a bundle" 'rpnctl service: unknown option "-w"
     ctl n1 service add -web tcp/9000 --to 100.64.2.10:80
 expect_fail "a value for a flag" 'rpnctl status: option "--json=yes" takes no value' \
     ctl n1 status --json=yes
+# ... and a mistyped command names the one meant (exit 2, as every usage error)
+rc=0; out=$(ctl n1 servce list 2>&1) || rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -F 'unknown command "servce"; did you mean "service"?' >/dev/null ||
+    fail "rpnctl servce: exit $rc: $out"
+rc=0; out=$(rpn n1 jion 2>&1) || rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -F 'did you mean "join"?' >/dev/null ||
+    fail "rpn jion: exit $rc: $out"
+say "mistyped commands: $(echo "$out" | head -1)"
 rc=0; rpn n1 join 198.51.100.1 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "join without --token: exit $rc"
 rc=0; rpn n1 join nowhere --token x >/dev/null 2>&1 || rc=$?
