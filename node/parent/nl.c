@@ -19,7 +19,8 @@ nl_open(struct nl *n, int bus)
 	int	 one = 1;
 
 	memset(n, 0, sizeof(*n));
-	if ((n->sock = mnl_socket_open(bus)) == NULL)
+	/* Close-on-exec: the engine, exec'd by this process, must not hold it. */
+	if ((n->sock = mnl_socket_open2(bus, SOCK_CLOEXEC)) == NULL)
 		return -1;
 	/* Acks without a copy of the request: a big batch's fit in the buffer. */
 	setsockopt(mnl_socket_get_fd(n->sock), SOL_NETLINK, NETLINK_CAP_ACK,

@@ -441,7 +441,10 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 			_exit(1);
 		/*
 		 * Move all three out of the way first: any may already be 3
-		 * or 4.  The program's descriptor closes at the exec.
+		 * or 4.  Then the engine gets 0-4 only: whatever else the
+		 * parent holds (netlink sockets, the program's descriptor)
+		 * closes at the exec, even if it was opened without
+		 * close-on-exec.
 		 */
 		if ((a = fcntl(sp[1], F_DUPFD, 10)) == -1 ||
 		    (b = fcntl(p->ctlfd, F_DUPFD, 10)) == -1 ||
@@ -450,6 +453,11 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 			_exit(1);
 		close(a);
 		close(b);
+		if (close_range(CTL_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+			dprintf(STDERR_FILENO, "rpnd: close_range: %s\n",
+			    strerror(errno));
+			_exit(1);
+		}
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* The user is looked up here: the engine needs no NSS modules. */

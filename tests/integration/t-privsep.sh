@@ -34,6 +34,21 @@ libs=$(grep -Eo 'lib(uv|microhttpd|gnutls|jansson|p11-kit)\.so[.0-9]*' "/proc/$p
 [ -z "$libs" ] || fail "the root parent maps $libs"
 say "rpnd maps no libuv, HTTP, TLS or JSON library; rpnd-engine no nftables library"
 
+# The engine inherits nothing of the root parent's but the channel (3) and
+# the control socket (4): no netlink socket of the parent's (whose replies
+# it could read, leaving the parent waiting), no other descriptor.
+nl=""
+for fd in /proc/"$engine"/fd/*; do
+	ino=$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$ino" ] || continue
+	if awk -v i="$ino" 'NR > 1 && $NF == i { found = 1 } END { exit !found }' \
+	    "/proc/$engine/net/netlink"; then
+		nl="$nl ${fd##*/}"
+	fi
+done
+[ -z "$nl" ] || fail "the engine holds netlink sockets on descriptors$nl"
+say "the engine holds no netlink socket"
+
 # key material: 0600, owned by the engine's user, never in the logs
 for f in node.key root.key state; do
 	m=$(stat -c %a "$W/n1/state/$f")
