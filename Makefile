@@ -1,6 +1,6 @@
 # Makefile: rpn, one non-recursive make for the agent, the CLIs, tests, fuzzers, demo and benchmarks.
 #
-#   make                 build rpnd, rpn and rpnctl into $(BUILD)/
+#   make                 build rpnd, rpnd-engine, rpn and rpnctl into $(BUILD)/
 #   make check           install missing Debian packages, then run every test
 #   make demo            a three-site mesh in network namespaces, with real traffic
 #   make unit            unit tests only (fast)

@@ -16,8 +16,9 @@
 /*
  * rpnd's command line: one option string and table for the three places
  * that read it, the parent's main() and load_config() and engine_main().
- * The parent starts the engine as "rpnd -E UID:GID" followed by its own
- * arguments; -E is internal (rpnd(8)) and left out of the usage text.
+ * The parent starts the engine as "rpnd-engine -E UID:GID:VERSION" followed
+ * by its own arguments; -E is internal (rpnd(8)) and left out of the usage
+ * text.
  */
 #define RPND_OPTSTRING	"dE:f:hnS:s:Vv"
 extern const struct option config_longopts[];

@@ -31,6 +31,7 @@
 #include "proto/compat.h"
 #include "proto/envelope.h"
 #include "proto/parse.h"
+#include "proto/version.h"
 
 #define SAVE_DELAY_MS		1000
 #define STRANGER_RATE		20.0	/* new keys derived per second for unknown senders */
@@ -620,6 +621,8 @@ engine_main(int argc, char **argv)
 	uint8_t			 sk[SECRET_KEY], naddrs;
 	char			 err[512], name[WIRE_NAME_MAX + 1];
 	int			 ch, debug = 0, created, absent, have_cred = 0;
+	int			 vpos = 0;
+	const char		*parent_version = "";
 	unsigned		 uid = 0, gid = 0;
 	pid_t			 ppid = getppid();
 
@@ -633,8 +636,11 @@ engine_main(int argc, char **argv)
 		case 'd':
 			debug = 1;
 			break;
-		case 'E':
-			have_cred = sscanf(optarg, "%u:%u", &uid, &gid) == 2;
+		case 'E':	/* UID:GID:VERSION, from the parent */
+			have_cred = sscanf(optarg, "%u:%u:%n", &uid, &gid,
+			    &vpos) == 2 && vpos > 0;
+			if (have_cred)
+				parent_version = optarg + vpos;
 			break;
 		case 'S':
 			e->state_dir = optarg;
@@ -657,6 +663,10 @@ engine_main(int argc, char **argv)
 	log_init(debug, "engine");
 	if (!have_cred)
 		usage_engine();
+	/* The two programs come from one build; a partial upgrade is refused. */
+	if (strcmp(parent_version, RPN_VERSION) != 0)
+		fatalx("rpnd-engine %s was started by rpnd %s: install both from "
+		    "the same build", RPN_VERSION, parent_version);
 	prctl(PR_SET_NAME, "rpnd-engine", 0, 0, 0);
 	/*
 	 * Large buffers (the state file, 13 MB with 100k services, written

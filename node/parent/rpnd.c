@@ -370,40 +370,63 @@ check_host(const struct parent *p, const struct rpnd_config *c, uid_t *uid,
  * open_engine - the engine's program, rpnd-engine beside rpnd's own,
  * opened once at start, so that the engine started is the one installed
  * with this rpnd even if an upgrade replaces the files meanwhile.  It runs
- * as root until it drops to its user: it must be a regular file of root's
- * (or of rpnd's own owner) that neither group nor others may write.
+ * as root until it drops to its user, so it is held to what rpnd itself
+ * is: a program (ELF, not a script, not a symbolic link) in a directory,
+ * both root's or rpnd's own owner's, that neither group nor others may
+ * write.
  */
 static int
 open_engine(struct parent *p, char *err, size_t errlen)
 {
-	char		 self[PATH_MAX];
-	struct stat	 st, own;
+	char		 self[PATH_MAX], *dir;
+	unsigned char	 magic[4];
+	struct stat	 st, dst, own;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd = -1, dfd;
 
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1 ||
+	if ((n = readlink("/proc/self/exe", self, sizeof(self))) == -1 ||
 	    stat("/proc/self/exe", &own) == -1) {
 		snprintf(err, errlen, "cannot find rpnd's own program: "
 		    "/proc/self/exe: %s", strerror(errno));
 		return -1;
 	}
+	if ((size_t)n >= sizeof(self)) {
+		snprintf(err, errlen, "rpnd's own path is too long");
+		return -1;
+	}
 	self[n] = '\0';
+	dir = dirname(self);
 	if (snprintf(p->engine_path, sizeof(p->engine_path), "%s/rpnd-engine",
-	    dirname(self)) >= (int)sizeof(p->engine_path)) {
+	    dir) >= (int)sizeof(p->engine_path)) {
 		snprintf(err, errlen, "the engine's path is too long");
 		return -1;
 	}
-	if ((fd = open(p->engine_path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "the engine's program %.400s: %s (it is "
-		    "installed beside rpnd)", p->engine_path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(dfd, &dst) == -1) {
+		snprintf(err, errlen, "rpnd's directory %.400s: %s", dir,
+		    strerror(errno));
+		goto fail;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+	if ((dst.st_uid != 0 && dst.st_uid != own.st_uid) ||
+	    (dst.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "rpnd's directory %.400s may be written "
+		    "by others than root and rpnd's owner: rpnd starts no "
+		    "engine from it", dir);
+		goto fail;
+	}
+	if ((fd = openat(dfd, "rpnd-engine", O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1 || fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "the engine's program %.400s: %s",
+		    p->engine_path, errno == ELOOP ? "a symbolic link (rpnd "
+		    "starts only a file)" : errno == ENOENT ? "no such file "
+		    "(it is installed beside rpnd)" : strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0 ||
+	    pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, "\177ELF", 4) != 0)
 		snprintf(err, errlen, "the engine's program %.400s is not an "
-		    "executable file", p->engine_path);
+		    "executable ELF file", p->engine_path);
 	else if (st.st_uid != 0 && st.st_uid != own.st_uid)
 		snprintf(err, errlen, "the engine's program %.400s belongs to uid "
 		    "%u, neither root nor rpnd's owner", p->engine_path,
@@ -413,10 +436,15 @@ open_engine(struct parent *p, char *err, size_t errlen)
 		    "by its group or by others (it starts as root)",
 		    p->engine_path);
 	else {
+		close(dfd);
 		p->engine_fd = fd;
 		return 0;
 	}
-	close(fd);
+fail:
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
 	return -1;
 }
 
@@ -461,7 +489,8 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* The user is looked up here: the engine needs no NSS modules. */
-		snprintf(cred, sizeof(cred), "%u:%u", (unsigned)uid, (unsigned)gid);
+		snprintf(cred, sizeof(cred), "%u:%u:%s", (unsigned)uid,
+		    (unsigned)gid, RPN_VERSION);
 		nargv[0] = p->engine_path;
 		nargv[1] = (char *)"-E";
 		nargv[2] = cred;
@@ -469,6 +498,8 @@ start_engine(struct parent *p, int argc, char **argv, uid_t uid, gid_t gid)
 			nargv[i + 2] = argv[i];
 		/* A fresh image: the engine shares no memory with its parent. */
 		fexecve(exe, nargv, environ);
+		dprintf(STDERR_FILENO, "rpnd: cannot start %s: %s\n",
+		    p->engine_path, strerror(errno));
 		_exit(127);
 	}
 	close(sp[1]);
@@ -773,6 +804,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
 	}
+	if (open_engine(&p, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: %s\n", err);
+		return 1;
+	}
 	if (check) {
 		if (verbose)
 			config_print(stdout, &p.cfg);
@@ -783,10 +818,6 @@ main(int argc, char **argv)
 	if (geteuid() != 0) {
 		fprintf(stderr, "rpnd: must run as root (it changes the kernel's "
 		    "forwarding state)\n");
-		return 1;
-	}
-	if (open_engine(&p, err, sizeof(err)) == -1) {
-		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
 	}
 	if (sodium_init() < 0)

@@ -56,9 +56,9 @@ for s in $SECTIONS; do
 			esac
 		done;;
 	2)	need_tools+=("$B/bench-dp" socat);;
-	3)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
-	4)	need_tools+=("$B/rpnd" "$B/rpn-tool" curl);;
-	5)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
+	3)	need_tools+=(socat "$B/rpnd" "$B/rpnd-engine" "$B/bench-watch");;
+	4)	need_tools+=("$B/rpnd" "$B/rpnd-engine" "$B/rpn-tool" curl);;
+	5)	need_tools+=(socat "$B/rpnd" "$B/rpnd-engine" "$B/bench-watch");;
 	esac
 done
 missing=()

@@ -87,23 +87,35 @@ expect_fail "user nobody" "shared with other software" \
     nsx n1 timeout 10 "$RPN_BUILD/rpnd" -f "$W/nobody.conf" -s "$W/n1/sock2" -S "$W/n1/state2"
 
 # rpnd starts the rpnd-engine installed beside it, which runs as root until it
-# drops to its user: a missing one, or one that others may replace, is refused
-# before rpnd touches anything.
+# drops to its user: one that is missing, a link, a script, or that others may
+# replace (the file or its directory) is refused before rpnd touches anything,
+# and by rpnd -n too.
 mkdir -p "$W/bin"
 cp "$RPN_BUILD/rpnd" "$W/bin/rpnd"
+start2() { nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"; }
 expect_fail "no rpnd-engine beside rpnd" \
-    "the engine's program $W/bin/rpnd-engine: No such file or directory" \
-    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+    "the engine's program $W/bin/rpnd-engine: no such file (it is installed beside rpnd)" start2
+expect_fail "rpnd -n without rpnd-engine" "no such file" "$W/bin/rpnd" -n
+ln -s "$(cd "$RPN_BUILD" && pwd)/rpnd-engine" "$W/bin/rpnd-engine"
+expect_fail "a symbolic link" "a symbolic link (rpnd starts only a file)" start2
+rm "$W/bin/rpnd-engine"
+printf '#!/bin/sh\nexec true\n' > "$W/bin/rpnd-engine"
+chmod 0755 "$W/bin/rpnd-engine"
+expect_fail "a script" "is not an executable ELF file" start2
 cp "$RPN_BUILD/rpnd-engine" "$W/bin/rpnd-engine"
 chmod 0775 "$W/bin/rpnd-engine"
-expect_fail "a group-writable rpnd-engine" "may be written by its group or by others" \
-    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+expect_fail "a group-writable rpnd-engine" "may be written by its group or by others" start2
 chmod 0755 "$W/bin/rpnd-engine"
 chown 65534 "$W/bin/rpnd-engine"
-expect_fail "an rpnd-engine of another user's" "belongs to uid 65534, neither root" \
-    nsx n1 timeout 10 "$W/bin/rpnd" -s "$W/n1/sock2" -S "$W/n1/state2"
+expect_fail "an rpnd-engine of another user's" "belongs to uid 65534, neither root" start2
+chown 0 "$W/bin/rpnd-engine"
+chmod 1777 "$W/bin"
+expect_fail "a directory others may write" "may be written by others than root and rpnd's owner" start2
+chmod 0755 "$W/bin"
 [ ! -e "$W/n1/state2" ] && [ ! -e "$W/n1/sock2" ] ||
     fail "rpnd prepared a node before it found its engine"
 expect_fail "rpnd -E by hand" "-E is internal" "$RPN_BUILD/rpnd" -E 0:0
 expect_fail "rpnd-engine by hand" "started by rpnd, not by hand" \
     nsx n1 timeout 10 "$RPN_BUILD/rpnd-engine" -S "$W/nowhere"
+expect_fail "rpnd-engine of another version" "was started by rpnd 9.9.9: install both from the same build" \
+    nsx n1 timeout 10 "$RPN_BUILD/rpnd-engine" -E "$(id -u _rpn):$(id -g _rpn):9.9.9" -S "$W/nowhere"
