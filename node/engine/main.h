@@ -1,4 +1,4 @@
-/* main.h: the engine's entry point, all rpnd-engine's main needs of it (no libuv here). */
+/* main.h: the engine's entry point, rpnd-engine's main() calls it. */
 #ifndef RPN_ENGINE_MAIN_H
 #define RPN_ENGINE_MAIN_H
 
