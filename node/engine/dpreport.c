@@ -20,6 +20,32 @@
 
 #define PUBLISH_MS	1000
 
+/* A report others count for services: match() ignores any other. */
+static int
+counts(const struct rec_programmed *x)
+{
+	return x->services != 0 && x->digest != 0;
+}
+
+/*
+ * holds_counting_report - the store holds a report of ours that others
+ * count: one published before a restart (the state file keeps it).
+ */
+static int
+holds_counting_report(struct engine *e)
+{
+	const struct rec	*r;
+	const uint8_t		*author, *body;
+	size_t			 bodylen;
+	struct rec_head		 h;
+	struct rec_programmed	 x;
+
+	r = store_get(&e->mesh.store, e->mesh.id, REC_PROGRAMMED, NULL, 0);
+	return r != NULL && env_peek(r->env, r->envlen, &author, &body,
+	    &bodylen) == 0 && rec_programmed_decode(body, bodylen, &h,
+	    &x) == 0 && counts(&x);
+}
+
 uint64_t
 dpreport_publish(struct engine *e)
 {
@@ -33,6 +59,19 @@ dpreport_publish(struct engine *e)
 		return UINT64_MAX;
 	pr.digest = d->digest_ok ? d->digest : 0;
 	pr.services = d->digest_ok ? d->ndigest : 0;
+	if (!d->pub_done && !counts(&pr) && !holds_counting_report(e)) {
+		/*
+		 * Nothing programmed, and no report of ours that others count
+		 * to take back: a report would say what its absence says,
+		 * and cost every member a signature check (a joiner's first
+		 * report came before its data plane was in step, N checks a
+		 * join).  Publish once there is something to count.
+		 */
+		d->pub_done = 1;
+		d->pub.digest = pr.digest;
+		d->pub.services = pr.services;
+		return UINT64_MAX;
+	}
 	if (d->pub_done && pr.digest == d->pub.digest &&
 	    pr.services == d->pub.services)
 		return UINT64_MAX;
@@ -59,7 +98,7 @@ dpreport_publish(struct engine *e)
 static uint32_t
 match(const struct dpsync *d, const struct rec_programmed *x)
 {
-	if (x->services == 0 || x->digest == 0)
+	if (!counts(x))
 		return 0;
 	for (uint32_t i = d->nhist; i-- > 0;) {
 		const struct dp_digest	*h = &d->hist[(d->hpos + i) % DP_DIGESTS];

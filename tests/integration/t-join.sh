@@ -31,6 +31,19 @@ for n in n1 n2 n3 n4; do
 done
 say "all four list four alive members"
 
+# A member with nothing programmed publishes no data-plane report: it would
+# say what its absence says and cost every member a signature check a join.
+# Once a node programs a service, its report reaches the others.
+wait_until 100 0.1 'saved_members n1' || fail "n1's state file does not hold the four members"
+reports() { state_records "$1" | awk '$1 == "programmed"' | wc -l; }
+[ "$(reports n1)" -eq 0 ] || fail "n1 holds $(reports n1) reports of members with nothing programmed"
+id3=$(ctl n3 status --json | jq -r .node.id)
+ctl n3 service add rep tcp/9911 --to 198.51.100.3:80 >/dev/null
+wait_until 100 0.1 'state_records n1 | awk -v a="$id3" '"'"'$1 == "programmed" && $4 == a { f = 1 } END { exit !f }'"'" ||
+    fail "n3's report of its programmed service did not reach n1"
+ctl n3 service del rep >/dev/null
+say "no report until something is programmed; then n3's reaches n1"
+
 # status: exit 0, a header, and every member with its address
 out=$(ctl n3 status)
 echo "$out" | grep '^NAME *ID *STATE *ADDRESSES *LAST-ACK' >/dev/null || fail "no table header: $out"
