@@ -42,23 +42,24 @@ trap 'exit 1' INT TERM
 [ "$(id -u)" = 0 ] || { echo "dataplane.sh needs root"; exit 1; }
 
 # Every tool the chosen sections and modes use, before anything runs: a
-# missing one would otherwise show up as a 0 in the table.
+# missing one would otherwise show up as a 0 in the table.  (rpnd-engine
+# is not listed: a build from before it, one program, is measured too.)
 need_tools=(jq bc nft)
 for s in $SECTIONS; do
 	case $s in
 	1)	need_tools+=(iperf3 sockperf)
 		for m in $MODES; do
 			case $m in
-			rpn)	need_tools+=("$B/rpnd" "$B/rpnd-engine" "$B/rpn" "$B/rpnctl");;
+			rpn)	need_tools+=("$B/rpnd" "$B/rpn" "$B/rpnctl");;
 			wggo)	need_tools+=(wireguard-go wg);;
 			nebula)	need_tools+=(nebula nebula-cert);;
 			haproxy) need_tools+=(haproxy);;
 			esac
 		done;;
 	2)	need_tools+=("$B/bench-dp" socat);;
-	3)	need_tools+=(socat "$B/rpnd" "$B/rpnd-engine" "$B/bench-watch");;
-	4)	need_tools+=("$B/rpnd" "$B/rpnd-engine" "$B/rpn-tool" curl);;
-	5)	need_tools+=(socat "$B/rpnd" "$B/rpnd-engine" "$B/bench-watch");;
+	3)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
+	4)	need_tools+=("$B/rpnd" "$B/rpn-tool" curl);;
+	5)	need_tools+=(socat "$B/rpnd" "$B/bench-watch");;
 	esac
 done
 missing=()
