@@ -27,23 +27,32 @@ counts(const struct rec_programmed *x)
 	return x->services != 0 && x->digest != 0;
 }
 
-/*
- * holds_counting_report - the store holds a report of ours that others
- * count: one published before a restart (the state file keeps it).
- */
+/* report_of - the report the store holds of member id: 0, or -1 if none. */
 static int
-holds_counting_report(struct engine *e)
+report_of(const struct engine *e, const uint8_t id[WIRE_KEY],
+    struct rec_programmed *x)
 {
 	const struct rec	*r;
 	const uint8_t		*author, *body;
 	size_t			 bodylen;
 	struct rec_head		 h;
-	struct rec_programmed	 x;
 
-	r = store_get(&e->mesh.store, e->mesh.id, REC_PROGRAMMED, NULL, 0);
+	r = store_get(&e->mesh.store, id, REC_PROGRAMMED, NULL, 0);
 	return r != NULL && env_peek(r->env, r->envlen, &author, &body,
 	    &bodylen) == 0 && rec_programmed_decode(body, bodylen, &h,
-	    &x) == 0 && counts(&x);
+	    x) == 0 ? 0 : -1;
+}
+
+/*
+ * holds_counting_report - the store holds a report of ours that others
+ * count: one published before a restart (the state file keeps it).
+ */
+static int
+holds_counting_report(const struct engine *e)
+{
+	struct rec_programmed	 x;
+
+	return report_of(e, e->mesh.id, &x) == 0 && counts(&x);
 }
 
 uint64_t
@@ -119,10 +128,6 @@ dpreport_peers(struct engine *e, struct dpreport_peers *p)
 		return -1;
 	for (uint32_t i = 0; i < mb->n; i++) {
 		const struct member	*m = mb->m[i];
-		const struct rec	*r;
-		const uint8_t		*author, *body;
-		size_t			 bodylen;
-		struct rec_head		 h;
 		struct rec_programmed	 x;
 
 		if (m->self) {
@@ -136,10 +141,7 @@ dpreport_peers(struct engine *e, struct dpreport_peers *p)
 		    m->state != M_SUSPECT))
 			continue;
 		p->of++;
-		r = store_get(&e->mesh.store, m->id, REC_PROGRAMMED, NULL, 0);
-		if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
-		    &bodylen) == -1 ||
-		    rec_programmed_decode(body, bodylen, &h, &x) == -1)
+		if (report_of(e, m->id, &x) == -1)
 			continue;
 		if ((p->gens[p->n] = match(&e->dp, &x)) != 0)
 			p->n++;
