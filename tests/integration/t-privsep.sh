@@ -35,8 +35,8 @@ libs=$(grep -Eo 'lib(uv|microhttpd|gnutls|jansson|p11-kit)\.so[.0-9]*' "/proc/$p
 say "rpnd maps no libuv, HTTP, TLS or JSON library; rpnd-engine no nftables library"
 
 # The engine inherits nothing of the root parent's but the channel (3) and
-# the control socket (4): no netlink socket of the parent's (whose replies
-# it could read, leaving the parent waiting), no other descriptor.
+# the control socket (4); checked here: no netlink socket of the parent's
+# (whose replies it could read, leaving the parent waiting).
 nl=""
 for fd in /proc/"$engine"/fd/*; do
 	ino=$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
