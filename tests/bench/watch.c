@@ -2,7 +2,8 @@
  * watch.c: benchmark helper: poll N agents (rpnd over its control socket, or
  * Serf over its msgpack RPC) every 50 ms, in-process, and print when each one
  * first reached a condition: "alive N" (lists N alive members) or "failed NAME"
- * (lists NAME as failed).  The same loop times both systems.
+ * (lists NAME as failed).  The same loop times both systems.  With
+ * WATCH_EACH set, each agent's time (ms, -1: never) goes to stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,8 +241,12 @@ main(int argc, char **argv)
 		}
 		usleep(50 * 1000);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		times[i] = ag[i].done_ms < 0 ? INT64_MAX : ag[i].done_ms;
+		if (getenv("WATCH_EACH") != NULL)
+			fprintf(stderr, "watch: %s %lld\n", ag[i].where,
+			    (long long)ag[i].done_ms);
+	}
 	qsort(times, (size_t)n, sizeof(*times), cmp64);
 	/* "done N/N p50 p90 max" in ms; missing agents count as the timeout */
 	printf("done %d/%d p50 %lld p90 %lld max %lld\n", n - left, n,
