@@ -98,6 +98,7 @@ struct mesh {
 	uint32_t	 capreaped;
 
 	uint64_t	 counters[ACC_NUM];
+	uint64_t	 links_checked;	/* admission links whose signature was checked */
 	struct policy	 pol;		/* from the operator statements held */
 	char		 why[200];	/* why the last record was refused */
 

@@ -452,6 +452,50 @@ third(struct mesh *a, struct mesh *c)
 	ASSERT_EQ(c->mb.n, 3);
 }
 
+/*
+ * A new member's chain is root -> a -> c.  a checks only the link it
+ * signed; b holds a's record, whose chain (root -> a) it verified, and
+ * checks only the link a -> c too.  A chain whose
+ * first links are not a verified member's is checked link by link, and a
+ * bad link anywhere is refused.
+ */
+TEST(mesh_chain_checks_only_the_link_after_a_verified_issuer)
+{
+	struct mesh	 a, b, c;
+	uint8_t		 root_sk[SECRET_KEY];
+	uint64_t	 before;
+
+	two(&a, &b, root_sk);
+	/* the issuer, a, checks only the link it signed */
+	before = a.links_checked;
+	third(&a, &c);
+	ASSERT_EQ(c.nchain, 2);
+	ASSERT_UEQ(a.links_checked - before, 1);
+	before = b.links_checked;
+	ASSERT_EQ(mesh_accept(&b, c.self_env, c.self_envlen, NOW, UNIX,
+	    MESH_RELAY), ACC_NEW);
+	ASSERT_UEQ(b.links_checked - before, 1);
+
+	/* c's next record, its last link tampered: refused */
+	c.chain[1].sig[5] ^= 0x10;
+	ASSERT_EQ(mesh_publish_self(&c, NOW, UNIX + 10), 0);
+	ASSERT_EQ(mesh_accept(&b, c.self_env, c.self_envlen, NOW, UNIX,
+	    MESH_RELAY), ACC_NOT_MEMBER);
+	c.chain[1].sig[5] ^= 0x10;
+
+	/* its first link tampered: not a's chain, so all is checked */
+	c.chain[0].sig[5] ^= 0x10;
+	ASSERT_EQ(mesh_publish_self(&c, NOW, UNIX + 20), 0);
+	before = b.links_checked;
+	ASSERT_EQ(mesh_accept(&b, c.self_env, c.self_envlen, NOW, UNIX,
+	    MESH_RELAY), ACC_NOT_MEMBER);
+	ASSERT_UEQ(b.links_checked - before, 2);
+	c.chain[0].sig[5] ^= 0x10;
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
 /* a signs the claim that subject failed; returns a copy of it. */
 static uint8_t *
 claim_failed(struct mesh *a, const uint8_t subject[WIRE_KEY], uint64_t now,
