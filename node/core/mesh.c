@@ -956,10 +956,33 @@ accept_statement(struct mesh *m, const uint8_t *author,
 	return r;
 }
 
+/* The kinds only a member may author (mesh_accept()'s last case). */
+static int
+member_kind(uint8_t kind)
+{
+	return kind == REC_INVITE || kind == REC_SERVICE ||
+	    kind == REC_HEALTH || kind == REC_PROGRAMMED;
+}
+
+/*
+ * may_author - may another node author a record of a member_kind()?  A
+ * member may; so may a member that left, to withdraw what it had: its
+ * tombstones can arrive after its "left" record (gossip does not keep
+ * order), and deleting widens nobody's access.
+ */
+static int
+may_author(const struct mesh *m, const uint8_t author[WIRE_KEY],
+    const struct rec_head *h)
+{
+	return mesh_is_member(m, author) || ((h->flags & REC_F_DELETED) &&
+	    mb_get(&m->mb, author) != NULL);
+}
+
 /*
  * mesh_accept - the one way a record from outside enters: the signature is
- * checked before a byte of the body is decoded, then membership, then
- * freshness (MESH_TRUSTED, this node's authenticated state file, skips the
+ * checked before the body is decoded past its head (kind, key, version,
+ * which only decide whether a check is worth paying for), then membership,
+ * then freshness (MESH_TRUSTED, this node's authenticated state file, skips the
  * signature only).  Every outcome is counted.  News heard by gossip is passed on
  * (MESH_RELAY); what a sync, a join or the state file brings is not, since
  * whoever had it is spreading it already (memberlist does the same with
@@ -993,12 +1016,22 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 	 * nothing, whoever signed it: gossip and pulls bring each record many
 	 * times, so drop those before paying for a signature check.  (Our
 	 * own records are checked first: their versions move our counter.)
+	 * Nor is a signature checked for a record of a node that is not a
+	 * member here (yet): it would be refused once checked, and that
+	 * refusal is not remembered (its node record may come next).  In a
+	 * burst of joins a member's invitation or report often came before
+	 * its node record, and every copy and every retry of it cost a check.
 	 */
 	if (memcmp(author, m->id, WIRE_KEY) != 0 &&
-	    rec_head_decode(body, bodylen, &h) == 0 && h.kind != REC_NOTICE &&
-	    !store_is_newer(&m->store, author, &h)) {
-		r = ACC_STALE;
-		goto out;
+	    rec_head_decode(body, bodylen, &h) == 0 && h.kind != REC_NOTICE) {
+		if (!store_is_newer(&m->store, author, &h)) {
+			r = ACC_STALE;
+			goto out;
+		}
+		if (member_kind(h.kind) && !may_author(m, author, &h)) {
+			r = ACC_NOT_MEMBER;
+			goto out;
+		}
 	}
 	if (!(flags & MESH_TRUSTED) &&
 	    env_open(env, len, m->mesh_id, &author, &body, &bodylen) == -1) {
@@ -1077,14 +1110,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 				break;
 			}
 		}
-		/*
-		 * A member that left may still withdraw what it had: its
-		 * tombstones can arrive after its "left" record (gossip does
-		 * not keep order), and deleting widens nobody's access.
-		 */
 		if (memcmp(author, m->id, WIRE_KEY) != 0 &&
-		    !mesh_is_member(m, author) && !((h.flags & REC_F_DELETED) &&
-		    mb_get(&m->mb, author) != NULL)) {
+		    !may_author(m, author, &h)) {
 			r = ACC_NOT_MEMBER;
 			break;
 		}

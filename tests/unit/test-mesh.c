@@ -453,6 +453,52 @@ third(struct mesh *a, struct mesh *c)
 }
 
 /*
+ * A record of a node that is not a member here yet is refused before its
+ * signature is checked (a tampered copy is "not a member", not "forged"),
+ * and that refusal is not remembered: once the node record came, the same
+ * record is taken, and a tampered copy is then found forged.
+ */
+TEST(mesh_nonmember_record_refused_before_its_signature_check)
+{
+	struct mesh	 a, b, c;
+	uint8_t		 root_sk[SECRET_KEY], *bad;
+	const uint8_t	*inv = NULL, *author, *body;
+	uint32_t	 invlen = 0;
+	size_t		 bodylen;
+	struct token	 t;
+
+	two(&a, &b, root_sk);
+	third(&a, &c);		/* a knows c; b does not yet */
+	ASSERT_EQ(mesh_invite(&c, 3600 * 1000, NOW, UNIX, &t), 0);
+	for (uint32_t i = 0; i < c.store.nslots; i++)
+		if (c.store.recs[i].env && c.store.recs[i].kind == REC_INVITE &&
+		    memcmp(c.store.recs[i].author, c.id, WIRE_KEY) == 0) {
+			inv = c.store.recs[i].env;
+			invlen = c.store.recs[i].envlen;
+		}
+	ASSERT(inv != NULL);
+	ASSERT((bad = malloc(invlen)) != NULL);
+	memcpy(bad, inv, invlen);
+	ASSERT_EQ(env_peek(bad, invlen, &author, &body, &bodylen), 0);
+	bad[author + WIRE_KEY - bad] ^= 0x01;	/* the signature's first byte */
+
+	ASSERT_EQ(mesh_accept(&b, bad, invlen, NOW, UNIX, MESH_RELAY),
+	    ACC_NOT_MEMBER);
+	ASSERT_EQ(b.counters[ACC_FORGED], 0);
+	ASSERT_EQ(mesh_accept(&b, inv, invlen, NOW, UNIX, MESH_RELAY),
+	    ACC_NOT_MEMBER);
+	ASSERT_EQ(mesh_accept(&b, c.self_env, c.self_envlen, NOW, UNIX,
+	    MESH_RELAY), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&b, bad, invlen, NOW, UNIX, MESH_RELAY),
+	    ACC_FORGED);
+	ASSERT_EQ(mesh_accept(&b, inv, invlen, NOW, UNIX, MESH_RELAY), ACC_NEW);
+	free(bad);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
+/*
  * A new member's chain is root -> a -> c.  a checks only the link it
  * signed; b holds a's record, whose chain (root -> a) it verified, and
  * checks only the link a -> c too.  A chain whose
