@@ -155,7 +155,8 @@ void
 conn_set_peer(struct conn *c, const uint8_t id[WIRE_KEY], const uint8_t key[32])
 {
 	memcpy(c->peer, id, WIRE_KEY);
-	memcpy(c->key, key, 32);
+	if (key != c->key)
+		memcpy(c->key, key, 32);
 	c->has_peer = 1;
 }
 

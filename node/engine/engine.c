@@ -107,6 +107,17 @@ engine_self_addrs(struct engine *e, struct wire_addr *out)
 	return n;
 }
 
+static struct stranger *
+stranger_get(struct engine *e, const uint8_t id[WIRE_KEY])
+{
+	for (size_t i = 0; i < sizeof(e->strangers) / sizeof(e->strangers[0]);
+	    i++)
+		if (e->strangers[i].used &&
+		    memcmp(e->strangers[i].id, id, WIRE_KEY) == 0)
+			return &e->strangers[i];
+	return NULL;
+}
+
 /*
  * engine_pair_key - the box key shared with a node.  Members' keys are
  * derived once and kept with the member; unknown senders (a joiner whose
@@ -119,23 +130,25 @@ engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
 	struct stranger	*s, *lru = &e->strangers[0];
 	uint64_t	 now = engine_now(e);
 
+	if (m != NULL && m->haskey)
+		return m->pairkey;
+	s = stranger_get(e, id);
 	if (m != NULL) {
-		if (!m->haskey) {
-			if (box_pair_key(m->pairkey, e->mesh.sk, id) == -1)
-				return NULL;
-			m->haskey = 1;
-		}
+		/* it spoke to us before its record came: the key is here */
+		if (s != NULL)
+			memcpy(m->pairkey, s->key, sizeof(m->pairkey));
+		else if (box_pair_key(m->pairkey, e->mesh.sk, id) == -1)
+			return NULL;
+		m->haskey = 1;
 		return m->pairkey;
 	}
-	for (size_t i = 0; i < sizeof(e->strangers) / sizeof(*s); i++) {
-		s = &e->strangers[i];
-		if (s->used && memcmp(s->id, id, WIRE_KEY) == 0) {
-			s->used = now + 1;
-			return s->key;
-		}
-		if (s->used < lru->used)
-			lru = s;
+	if (s != NULL) {
+		s->used = now + 1;
+		return s->key;
 	}
+	for (size_t i = 0; i < sizeof(e->strangers) / sizeof(*s); i++)
+		if (e->strangers[i].used < lru->used)
+			lru = &e->strangers[i];
 	e->stranger_tokens += (double)(now - e->stranger_last) / 1000.0 *
 	    STRANGER_RATE;
 	e->stranger_last = now;
@@ -153,6 +166,23 @@ engine_pair_key(struct engine *e, const uint8_t id[WIRE_KEY])
 	memcpy(lru->id, id, WIRE_KEY);
 	lru->used = now + 1;
 	return lru->key;
+}
+
+/*
+ * engine_keep_pair_key - the key a join's stream with a member was sealed
+ * with is the pair key: kept for the member, not derived again (an X25519
+ * and a key conversion, 80 us, on each side of every join).
+ */
+void
+engine_keep_pair_key(struct engine *e, const uint8_t id[WIRE_KEY],
+    const uint8_t key[32])
+{
+	struct member	*m = mb_get(&e->mesh.mb, id);
+
+	if (m != NULL && !m->self && !m->haskey) {
+		memcpy(m->pairkey, key, sizeof(m->pairkey));
+		m->haskey = 1;
+	}
 }
 
 /* engine_set_advertise - from "rpn init/join --advertise": no port means the listen port. */

@@ -134,6 +134,8 @@ void	engine_kick(struct engine *);
 void	engine_kick_soon(struct engine *);
 void	engine_save_now(struct engine *);
 const uint8_t *engine_pair_key(struct engine *, const uint8_t id[WIRE_KEY]);
+void	engine_keep_pair_key(struct engine *, const uint8_t id[WIRE_KEY],
+	    const uint8_t key[32]);
 uint8_t	engine_self_addrs(struct engine *, struct wire_addr *);
 void	engine_default_name(char *, size_t);
 void	engine_set_view(struct engine *, struct netview *);

@@ -68,25 +68,19 @@ admit(struct conn *c, const struct wire_msg *m)
 {
 	struct engine		*e = c->e;
 	struct wire_cert	 chain[WIRE_MAX_CHAIN];
-	uint8_t			 n, key[32];
+	uint8_t			 n;
 	char			 err[256];
 	struct buf		 p;
 	int			 code;
 
-	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
-		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
-		conn_finish(c);
-		return;
-	}
 	code = mesh_admit(&e->mesh, m, engine_unix_ms(), chain, &n, err,
 	    sizeof(err));
 	if (code != 0) {
-		sodium_memzero(key, sizeof(key));
 		refuse(c, m->name, (uint32_t)code, err);
 		return;
 	}
-	conn_set_peer(c, m->joiner, key);
-	sodium_memzero(key, sizeof(key));
+	/* the key join_hello() derived (and so checked) */
+	conn_set_peer(c, m->joiner, c->key);
 	buf_init(&p, WIRE_MAX_FRAME);
 	if (wire_offer_encode(&p, e->mesh.root, e->mesh.self_env,
 	    e->mesh.self_envlen, chain, n) == 0)
@@ -157,7 +151,7 @@ join_hello(struct conn *c, const struct wire_msg *m)
 {
 	struct engine		*e = c->e;
 	const struct used_token	*u;
-	uint8_t			 key[32], inviter[WIRE_KEY];
+	uint8_t			 inviter[WIRE_KEY];
 	char			 err[256];
 	int			 code;
 
@@ -168,12 +162,12 @@ join_hello(struct conn *c, const struct wire_msg *m)
 		refuse(c, m->name, WERR_BAD_REQUEST, err);
 		return;
 	}
-	if (box_pair_key(key, e->mesh.sk, m->joiner) == -1) {
+	/* kept for admit(): the stream is sealed with it from the offer on */
+	if (box_pair_key(c->key, e->mesh.sk, m->joiner) == -1) {
 		send_error(c, 0, WERR_BAD_REQUEST, "invalid node key");
 		conn_finish(c);
 		return;
 	}
-	sodium_memzero(key, sizeof(key));
 	code = mesh_admit_check(&e->mesh, m, engine_unix_ms(), inviter, err,
 	    sizeof(err));
 	if (code != 0) {
@@ -260,6 +254,7 @@ join_record(struct conn *c, const struct wire_msg *m)
 		conn_finish(c);
 		return;
 	}
+	engine_keep_pair_key(e, c->peer, c->key);
 	e->st.joins_admitted++;
 	log_info("admitted node \"%s\"", mesh_member_name(&e->mesh, c->peer));
 	conn_send_all_records(c, NULL, 0);
@@ -519,6 +514,7 @@ join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
 		}
 		if (m->type == MSG_SYNC_DONE) {
 			c->step = ST_DONE;
+			engine_keep_pair_key(e, c->peer, c->key);
 			log_info("joined the mesh through %s as \"%s\" (%u records)",
 			    c->join->peer_text, e->mesh.name, c->join->nrecords);
 			if (c->waiter) {
