@@ -256,6 +256,26 @@ mb_count_live(const struct membership *mb)
 	return n;
 }
 
+/*
+ * mb_random_alive - an alive member other than ourselves and except (may be
+ * NULL), from a random place in the table on; NULL when there is none.
+ */
+struct member *
+mb_random_alive(struct membership *mb, const uint8_t except[WIRE_KEY])
+{
+	uint32_t	 start = mb_randn(mb, mb->n);
+
+	for (uint32_t i = 0; i < mb->n; i++) {
+		struct member	*m = mb->m[(start + i) % mb->n];
+
+		if (m->self || m->state != M_ALIVE ||
+		    (except != NULL && memcmp(m->id, except, WIRE_KEY) == 0))
+			continue;
+		return m;
+	}
+	return NULL;
+}
+
 void
 mb_set_self_inc(struct membership *mb, uint64_t inc)
 {

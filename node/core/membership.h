@@ -177,6 +177,7 @@ int	mb_init(struct membership *, const struct mb_config *,
 void	mb_release(struct membership *);
 struct member *mb_get(const struct membership *, const uint8_t id[WIRE_KEY]);
 uint32_t mb_count_live(const struct membership *);
+struct member *mb_random_alive(struct membership *, const uint8_t except[WIRE_KEY]);
 void	mb_set_self_inc(struct membership *, uint64_t);
 
 void	mb_revoke(struct membership *, const uint8_t id[WIRE_KEY], uint64_t now);

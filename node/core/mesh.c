@@ -1234,6 +1234,57 @@ mesh_want_pull(const struct mesh *m, struct member *mm, uint64_t hash,
 	return 1;
 }
 
+/*
+ * The pulls of a chain start at least this far apart, and further in a
+ * large mesh: each pull trades two digests of 48 bytes a member, so 4 ms a
+ * member keeps a chain's digests under about 200 kbit/s (N = 1,000: one
+ * pull in 4 s).
+ */
+#define PULL_CHAIN_GAP_MS	500
+#define PULL_CHAIN_MS_PER_MEMBER 4
+
+/*
+ * mesh_pull_done - a pull from peer has ended; news: it brought records we
+ * lacked.  Then the next pull is due at once (or PULL_CHAIN_GAP_MS after
+ * the chain's last one), from another member picked at random
+ * (mesh_pull_due()): anti-entropy with feedback, which goes on while an
+ * exchange teaches something and stops at the first that teaches nothing
+ * (Demers et al., "Epidemic algorithms for replicated database
+ * maintenance", 1987).  The probes' summaries start a pull about once a
+ * second; in a burst of joins that left a new member known to a few nodes
+ * for seconds, while gossip's retransmissions were spent on others.  An
+ * idle mesh starts no chain: its summaries agree.
+ */
+void
+mesh_pull_done(struct mesh *m, const uint8_t peer[WIRE_KEY], int news,
+    uint64_t now)
+{
+	uint64_t	 gap = (uint64_t)m->mb.n * PULL_CHAIN_MS_PER_MEMBER;
+
+	if (!news)
+		return;
+	if (gap < PULL_CHAIN_GAP_MS)
+		gap = PULL_CHAIN_GAP_MS;
+	m->pull_at = m->pull_last != 0 && now - m->pull_last < gap ?
+	    m->pull_last + gap : now;
+	memcpy(m->pull_from, peer, WIRE_KEY);
+}
+
+/* mesh_pull_due - the member to pull from now, for a chain; or NULL. */
+struct member *
+mesh_pull_due(struct mesh *m, uint64_t now)
+{
+	struct member	*mm;
+
+	if (m->pull_at == 0 || now < m->pull_at)
+		return NULL;
+	m->pull_at = 0;
+	if ((mm = mb_random_alive(&m->mb, m->pull_from)) == NULL)
+		return NULL;
+	mm->last_pull = m->pull_last = now;
+	return mm;
+}
+
 /* Gossip has spread a new node record to everyone well within this. */
 #define SELF_RIDE_MS	10000
 

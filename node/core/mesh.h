@@ -97,6 +97,11 @@ struct mesh {
 	uint32_t	 nreaped;
 	uint32_t	 capreaped;
 
+	/* A chain of pulls (mesh_pull_done(), mesh_pull_due()). */
+	uint64_t	 pull_at;	/* the next pull is due; 0: none */
+	uint64_t	 pull_last;	/* the chain's last pull started */
+	uint8_t		 pull_from[WIRE_KEY];	/* the peer of the one before */
+
 	uint64_t	 counters[ACC_NUM];
 	uint64_t	 links_checked;	/* admission links whose signature was checked */
 	struct policy	 pol;		/* from the operator statements held */
@@ -173,6 +178,9 @@ void	mesh_accept_items(struct mesh *, const struct wire_items *,
 	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
 int	mesh_want_pull(const struct mesh *, struct member *, uint64_t hash,
 	    uint64_t sum, int was_failed, uint64_t now);
+void	mesh_pull_done(struct mesh *, const uint8_t peer[WIRE_KEY], int news,
+	    uint64_t now);
+struct member *mesh_pull_due(struct mesh *, uint64_t now);
 /* At most this many records ride on one probe (mesh_piggyback()). */
 #define MESH_MAX_PIGGY	32
 uint32_t mesh_piggyback(struct mesh *, const struct member *, uint8_t type,

@@ -352,9 +352,11 @@ conn_accept_records(struct conn *c, const struct wire_msg *m)
 {
 	struct engine	*e = c->e;
 	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
-	uint64_t	 bad = 0;
+	uint64_t	 bad = 0, hash = e->mesh.store.hash;
 
 	mesh_accept_items(&e->mesh, &m->items, now, unix_ms, 0, &bad);
+	if (e->mesh.store.hash != hash)
+		c->news = 1;
 	if (bad > 0)
 		log_remote("sync: %llu forged or malformed records from %s",
 		    (unsigned long long)bad, mesh_member_name(&e->mesh, c->peer));
@@ -445,6 +447,9 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			send_simple(c, MSG_SYNC_DONE, 0);
 			e->st.syncs++;
 			conn_finish(c);
+			mesh_pull_done(&e->mesh, c->peer, c->news,
+			    engine_now(e));
+			engine_kick(e);
 			return;
 		}
 		break;

@@ -74,6 +74,7 @@ struct conn {
 	struct conn	*link;		/* the joiner's stream <-> the question */
 	struct ctl_reply *waiter;
 	int		 rx_started;	/* a sealed frame has arrived */
+	int		 news;		/* a sync brought records we lacked */
 	uint64_t	 rx_epoch;	/* the stamp of the last one */
 	uint64_t	 rx_ctr;
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */

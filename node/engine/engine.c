@@ -347,6 +347,7 @@ void
 engine_kick(struct engine *e)
 {
 	struct mesh	*m = &e->mesh;
+	struct member	*mm;
 	uint64_t	 now = engine_now(e), next, pub;
 
 	if (e->stopping)
@@ -355,30 +356,27 @@ engine_kick(struct engine *e)
 	for (uint32_t i = 0; i < m->mb.nacts; i++)
 		gossip_act(e, &m->mb.acts[i]);
 	m->mb.nacts = 0;
-	if (e->catch_up && m->joined && !m->left) {
+	if (e->catch_up && m->joined && !m->left &&
+	    (mm = mb_random_alive(&m->mb, NULL)) != NULL) {
 		/*
 		 * After a restart, pull what changed while we were down (our own
 		 * records too, if the state file missed them) from one member
 		 * now, instead of waiting for a probe to show the difference.
 		 */
-		uint32_t	 start = randombytes_uniform(m->mb.n ? m->mb.n : 1);
-
-		for (uint32_t i = 0; i < m->mb.n; i++) {
-			struct member	*mm = m->mb.m[(start + i) % m->mb.n];
-
-			if (!mm->self && mm->state == M_ALIVE) {
-				conn_start_sync(e, mm);
-				e->catch_up = 0;
-				break;
-			}
-		}
+		conn_start_sync(e, mm);
+		e->catch_up = 0;
 	}
+	/* The next pull of a chain (mesh_pull_done()). */
+	if (m->joined && !m->left && (mm = mesh_pull_due(m, now)) != NULL)
+		conn_start_sync(e, mm);
 	dpsync_flush(e);
 	dpsync_challenge(e);
 	pub = dpreport_publish(e);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
+	if (m->pull_at != 0 && next > m->pull_at)
+		next = m->pull_at;
 	if (next > pub)
 		next = pub;
 	uv_timer_start(&e->tick, tick_cb, next > now ? next - now : 1, 0);

@@ -766,9 +766,15 @@ on_frames(struct snode *s, const struct ev *e)
 	case ST_SYNC_REQ:
 		accept_frames(s, e, serve_sync);
 		break;
-	case ST_SYNC_RESP:
+	case ST_SYNC_RESP: {
+		uint64_t	 hash = s->mesh.store.hash;
+
 		accept_frames(s, e, push_sync);
+		mesh_pull_done(&s->mesh, nodes[e->peer].pk,
+		    s->mesh.store.hash != hash, node_now(s));
+		kick(s);
 		break;
+	}
 	default:
 		accept_frames(s, e, NULL);
 		break;
@@ -952,6 +958,7 @@ static void
 kick(struct snode *s)
 {
 	struct mesh	*m = &s->mesh;
+	struct member	*mm;
 	uint64_t	 now = node_now(s), next;
 
 	if (!s->up)
@@ -960,22 +967,18 @@ kick(struct snode *s)
 	for (uint32_t i = 0; i < m->mb.nacts; i++)
 		act(s, &m->mb.acts[i]);
 	m->mb.nacts = 0;
-	if (s->catch_up && m->joined && !m->left) {
-		uint32_t	 start = uniform(&s->rng, m->mb.n ? m->mb.n : 1);
-
-		for (uint32_t i = 0; i < m->mb.n; i++) {
-			struct member	*mm = m->mb.m[(start + i) % m->mb.n];
-
-			if (!mm->self && mm->state == M_ALIVE) {
-				start_sync(s, mm);
-				s->catch_up = 0;
-				break;
-			}
-		}
+	if (s->catch_up && m->joined && !m->left &&
+	    (mm = mb_random_alive(&m->mb, NULL)) != NULL) {
+		start_sync(s, mm);
+		s->catch_up = 0;
 	}
+	if (m->joined && !m->left && (mm = mesh_pull_due(m, now)) != NULL)
+		start_sync(s, mm);
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
+	if (m->pull_at != 0 && next > m->pull_at)
+		next = m->pull_at;
 	at((next > now ? next : now + 1) * 1000, EV_TICK, s->idx, 0,
 	    ++s->tick_gen);
 	gossip_arm(s);

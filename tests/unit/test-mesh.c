@@ -542,6 +542,47 @@ TEST(mesh_chain_checks_only_the_link_after_a_verified_issuer)
 	mesh_release(&c);
 }
 
+/*
+ * A pull that brought news is followed by one from another alive member,
+ * at once and then at most every 500 ms; one that brought nothing starts
+ * nothing.  The sim's burst of joins (tests/sim/run.sh) shows what it is
+ * for.
+ */
+TEST(mesh_pull_chain_while_pulls_bring_news)
+{
+	struct mesh	 a, b, c;
+	uint8_t		 root_sk[SECRET_KEY];
+	struct member	*mm;
+
+	two(&a, &b, root_sk);
+	third(&a, &c);
+	mesh_pull_done(&a, b.id, 0, NOW);
+	ASSERT(mesh_pull_due(&a, NOW) == NULL);
+	ASSERT(mesh_pull_due(&a, NOW + 60000) == NULL);
+
+	/* news from b: c is asked at once (not b again, not a itself) */
+	mesh_pull_done(&a, b.id, 1, NOW);
+	ASSERT((mm = mesh_pull_due(&a, NOW)) != NULL);
+	ASSERT_MEM_EQ(mm->id, c.id, WIRE_KEY);
+	ASSERT_UEQ(mm->last_pull, NOW);
+	ASSERT(mesh_pull_due(&a, NOW + 1) == NULL);
+
+	/* news from c 100 ms later: b is due 500 ms after the last start */
+	mesh_pull_done(&a, c.id, 1, NOW + 100);
+	ASSERT(mesh_pull_due(&a, NOW + 499) == NULL);
+	ASSERT((mm = mesh_pull_due(&a, NOW + 500)) != NULL);
+	ASSERT_MEM_EQ(mm->id, b.id, WIRE_KEY);
+
+	/* a member not alive is never asked: b failed, c was the peer */
+	mb_get(&a.mb, b.id)->state = M_DEAD;
+	mesh_pull_done(&a, c.id, 1, NOW + 2000);
+	ASSERT(mesh_pull_due(&a, NOW + 2000) == NULL);
+	ASSERT(mb_random_alive(&a.mb, NULL) == mb_get(&a.mb, c.id));
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
 /* a signs the claim that subject failed; returns a copy of it. */
 static uint8_t *
 claim_failed(struct mesh *a, const uint8_t subject[WIRE_KEY], uint64_t now,
