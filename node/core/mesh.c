@@ -1018,7 +1018,9 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 	 * own records are checked first: their versions move our counter.)
 	 * Nor is a signature checked for a record of a node that is not a
 	 * member here (yet): it would be refused once checked, and that
-	 * refusal is not remembered (its node record may come next).  In a
+	 * refusal is not remembered (its node record may come next).  A
+	 * revoked node's records are checked, refused as revoked and
+	 * remembered, as before.  In a
 	 * burst of joins a member's invitation or report often came before
 	 * its node record, and every copy and every retry of it cost a check.
 	 */
@@ -1028,7 +1030,8 @@ mesh_accept(struct mesh *m, const uint8_t *env, size_t len, uint64_t now,
 			r = ACC_STALE;
 			goto out;
 		}
-		if (member_kind(h.kind) && !may_author(m, author, &h)) {
+		if (member_kind(h.kind) && !may_author(m, author, &h) &&
+		    policy_revoked(&m->pol, author) == NULL) {
 			r = ACC_NOT_MEMBER;
 			goto out;
 		}

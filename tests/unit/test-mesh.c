@@ -893,6 +893,15 @@ TEST(policy_revocation_refuses_records_and_rejoin)
 	ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 10), 0);
 	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 10, 0),
 	    ACC_REVOKED);
+	/* and so is its invitation: counted as revoked, not as a stranger's */
+	ASSERT_EQ(mesh_invite(&b, 3600 * 1000, NOW, UNIX + 11, &t), 0);
+	for (uint32_t i = 0; i < b.store.nslots; i++)
+		if (b.store.recs[i].env && b.store.recs[i].kind == REC_INVITE &&
+		    memcmp(b.store.recs[i].author, b.id, WIRE_KEY) == 0)
+			ASSERT_EQ(mesh_accept(&a, b.store.recs[i].env,
+			    b.store.recs[i].envlen, NOW, UNIX + 11, MESH_RELAY),
+			    ACC_REVOKED);
+	ASSERT_EQ(a.counters[ACC_REVOKED], 2);
 	ASSERT_EQ(mesh_invite(&a, 3600 * 1000, NOW, UNIX, &t), 0);
 	hello(&h, &b, &t, "b2");
 	ASSERT_EQ(mesh_admit(&a, &h, UNIX + 10, chain, &n, err, sizeof(err)),
