@@ -1264,7 +1264,7 @@ mesh_pull_done(struct mesh *m, const uint8_t peer[WIRE_KEY], int news,
 {
 	uint64_t	 gap = (uint64_t)m->mb.n * PULL_CHAIN_MS_PER_MEMBER;
 
-	if (!news)
+	if (!news || !m->joined || m->left)
 		return;
 	if (gap < PULL_CHAIN_GAP_MS)
 		gap = PULL_CHAIN_GAP_MS;

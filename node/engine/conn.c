@@ -845,7 +845,8 @@ conn_start_sync(struct engine *e, struct member *m)
 	uint32_t	 n = 0;
 
 	for (struct conn *c = e->conns; c != NULL; c = c->next) {
-		if (c->role != CR_SYNC || c->closing)
+		/* (one that finished, closing now, holds no slot) */
+		if (c->role != CR_SYNC || c->closing || c->step == ST_DONE)
 			continue;
 		if (memcmp(c->peer, m->id, WIRE_KEY) == 0 || ++n >= MAX_SYNCS)
 			return;

@@ -375,7 +375,7 @@ engine_kick(struct engine *e)
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
-	if (m->pull_at != 0 && next > m->pull_at)
+	if (m->joined && !m->left && m->pull_at != 0 && next > m->pull_at)
 		next = m->pull_at;
 	if (next > pub)
 		next = pub;

@@ -703,6 +703,9 @@ start_sync(struct snode *s, struct member *m)
 	now_us -= rtt;
 }
 
+/* The records of a sync's answer changed the store (struct conn's news). */
+static int	 sync_news;
+
 static void
 accept_frames(struct snode *s, const struct ev *e,
     void (*digest_cb)(struct snode *, uint32_t, const struct wire_msg *))
@@ -719,8 +722,13 @@ accept_frames(struct snode *s, const struct ev *e,
 			break;
 		if (wire_msg_decode(e->data + off, l, 1, &msg) == 0) {
 			if (msg.type == MSG_RECORDS) {
+				uint64_t	 hash = s->mesh.store.hash;
+
+				/* conn_accept_records() */
 				mesh_accept_items(&s->mesh, &msg.items,
 				    node_now(s), node_unix(s), 0, NULL);
+				if (s->mesh.store.hash != hash)
+					sync_news = 1;
 				kick(s);
 			} else if (msg.type == MSG_SYNC_REQ ||
 			    msg.type == MSG_SYNC_DIGEST) {
@@ -766,15 +774,13 @@ on_frames(struct snode *s, const struct ev *e)
 	case ST_SYNC_REQ:
 		accept_frames(s, e, serve_sync);
 		break;
-	case ST_SYNC_RESP: {
-		uint64_t	 hash = s->mesh.store.hash;
-
+	case ST_SYNC_RESP:
+		sync_news = 0;
 		accept_frames(s, e, push_sync);
-		mesh_pull_done(&s->mesh, nodes[e->peer].pk,
-		    s->mesh.store.hash != hash, node_now(s));
+		mesh_pull_done(&s->mesh, nodes[e->peer].pk, sync_news,
+		    node_now(s));
 		kick(s);
 		break;
-	}
 	default:
 		accept_frames(s, e, NULL);
 		break;
@@ -977,7 +983,7 @@ kick(struct snode *s)
 	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
 	if (next > now + 1000)
 		next = now + 1000;
-	if (m->pull_at != 0 && next > m->pull_at)
+	if (m->joined && !m->left && m->pull_at != 0 && next > m->pull_at)
 		next = m->pull_at;
 	at((next > now ? next : now + 1) * 1000, EV_TICK, s->idx, 0,
 	    ++s->tick_gen);

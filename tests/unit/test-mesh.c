@@ -578,6 +578,13 @@ TEST(mesh_pull_chain_while_pulls_bring_news)
 	mesh_pull_done(&a, c.id, 1, NOW + 2000);
 	ASSERT(mesh_pull_due(&a, NOW + 2000) == NULL);
 	ASSERT(mb_random_alive(&a.mb, NULL) == mb_get(&a.mb, c.id));
+
+	/* a node that left starts none (a sync may end after the leave) */
+	mb_get(&a.mb, b.id)->state = M_ALIVE;
+	a.left = 1;
+	mesh_pull_done(&a, c.id, 1, NOW + 5000);
+	ASSERT_UEQ(a.pull_at, 0);
+	ASSERT(mesh_pull_due(&a, NOW + 5000) == NULL);
 	mesh_release(&a);
 	mesh_release(&b);
 	mesh_release(&c);
