@@ -46,7 +46,9 @@ cert_verify(const struct wire_cert *c, const uint8_t issuer[WIRE_KEY],
 
 /*
  * cert_chain_verify - the root vouches for chain[0].subject, each subject vouches
- * for the next, and the last subject is the one claiming membership.
+ * for the next, and the last subject is the one claiming membership.  A link
+ * whose subject is its own issuer vouches for nothing, and is refused: with
+ * it a node that left could admit itself again without a token.
  */
 int
 cert_chain_verify(const struct wire_cert *chain, uint8_t n,
@@ -58,7 +60,8 @@ cert_chain_verify(const struct wire_cert *chain, uint8_t n,
 	if (n < 1 || n > WIRE_MAX_CHAIN)
 		return -1;
 	for (uint8_t i = 0; i < n; i++) {
-		if (cert_verify(&chain[i], issuer, mesh_id) == -1)
+		if (sodium_memcmp(chain[i].subject, issuer, WIRE_KEY) == 0 ||
+		    cert_verify(&chain[i], issuer, mesh_id) == -1)
 			return -1;
 		issuer = chain[i].subject;
 	}

@@ -732,8 +732,11 @@ chain_verify(struct mesh *m, const struct wire_cert *chain, uint8_t n,
 		} else if ((mi = mb_get(&m->mb, issuer)) != NULL)
 			known = sodium_memcmp(mi->chain_ok, pre, sizeof(pre)) == 0;
 		if (known) {
+			/* cert_chain_verify()'s rules, for the last link */
 			m->links_checked++;
-			return cert_verify(&chain[n - 1], issuer, m->mesh_id) == 0 &&
+			return sodium_memcmp(chain[n - 1].subject, issuer,
+			    WIRE_KEY) != 0 &&
+			    cert_verify(&chain[n - 1], issuer, m->mesh_id) == 0 &&
 			    sodium_memcmp(chain[n - 1].subject, author,
 			    WIRE_KEY) == 0 ? 0 : -1;
 		}

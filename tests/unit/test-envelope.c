@@ -60,6 +60,13 @@ TEST(chain_verify_links)
 	ASSERT_EQ(cert_chain_verify(c, 2, rpk, mid, apk), -1);
 	/* b cannot vouch for itself from the root */
 	ASSERT_EQ(cert_chain_verify(&c[1], 1, rpk, mid, bpk), -1);
+	{
+		struct wire_cert self[3] = { c[0], c[1] };
+
+		/* nor by a link it signed for itself */
+		cert_sign(&self[2], bsk, mid, bpk, 102);
+		ASSERT_EQ(cert_chain_verify(self, 3, rpk, mid, bpk), -1);
+	}
 	/* a changed issue time breaks the link */
 	c[1].issued++;
 	ASSERT_EQ(cert_chain_verify(c, 2, rpk, mid, bpk), -1);

@@ -453,6 +453,34 @@ third(struct mesh *a, struct mesh *c)
 }
 
 /*
+ * A node that left comes back only with a new token: not by adding a link
+ * it signed for itself to its chain (the last link then differs from the
+ * one it left with, and the issuer of that link is the author).
+ */
+TEST(mesh_left_node_cannot_readmit_itself)
+{
+	struct mesh	 a, b;
+	uint8_t		 root_sk[SECRET_KEY];
+
+	two(&a, &b, root_sk);
+	ASSERT_EQ(mesh_leave(&b, NOW, UNIX + 10), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 10,
+	    MESH_RELAY), ACC_NEW);
+	ASSERT(!mesh_is_member(&a, b.id));
+	ASSERT_EQ(b.nchain, 2);
+	cert_sign(&b.chain[2], b.sk, b.mesh_id, b.id, (UNIX + 20) / 1000);
+	b.nchain = 3;
+	b.left = 0;
+	b.mb.self->state = M_ALIVE;
+	ASSERT_EQ(mesh_publish_self(&b, NOW, UNIX + 20), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 20,
+	    MESH_RELAY), ACC_NOT_MEMBER);
+	ASSERT(!mesh_is_member(&a, b.id));
+	mesh_release(&a);
+	mesh_release(&b);
+}
+
+/*
  * A record of a node that is not a member here yet is refused before its
  * signature is checked (a tampered copy is "not a member", not "forged"),
  * and that refusal is not remembered: once the node record came, the same
