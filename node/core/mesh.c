@@ -718,27 +718,25 @@ static int
 chain_verify(struct mesh *m, const struct wire_cert *chain, uint8_t n,
     const uint8_t author[WIRE_KEY])
 {
-	const uint8_t		*issuer;
+	const uint8_t		*issuer, *held = NULL;
 	const struct member	*mi;
-	uint8_t			 pre[16], held[16];
-	int			 known = 0;
+	uint8_t			 pre[16], own[16];
 
 	if (n >= 2 && n <= WIRE_MAX_CHAIN) {
 		issuer = chain[n - 2].subject;
-		chain_hash(pre, chain, n - 1);
 		if (memcmp(issuer, m->id, WIRE_KEY) == 0) {
-			chain_hash(held, m->chain, m->nchain);
-			known = sodium_memcmp(held, pre, sizeof(pre)) == 0;
+			chain_hash(own, m->chain, m->nchain);
+			held = own;
 		} else if ((mi = mb_get(&m->mb, issuer)) != NULL)
-			known = sodium_memcmp(mi->chain_ok, pre, sizeof(pre)) == 0;
-		if (known) {
-			/* cert_chain_verify()'s rules, for the last link */
-			m->links_checked++;
-			return sodium_memcmp(chain[n - 1].subject, issuer,
-			    WIRE_KEY) != 0 &&
-			    cert_verify(&chain[n - 1], issuer, m->mesh_id) == 0 &&
-			    sodium_memcmp(chain[n - 1].subject, author,
-			    WIRE_KEY) == 0 ? 0 : -1;
+			held = mi->chain_ok;
+		if (held != NULL) {
+			chain_hash(pre, chain, n - 1);
+			if (sodium_memcmp(held, pre, sizeof(pre)) == 0) {
+				/* the last link, the issuer in the root's place */
+				m->links_checked++;
+				return cert_chain_verify(&chain[n - 1], 1, issuer,
+				    m->mesh_id, author);
+			}
 		}
 	}
 	m->links_checked += n;
