@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/envelope.h"
 #include "proto/mp.h"
 #include "proto/wire.h"
 
@@ -828,12 +829,22 @@ out:
 }
 
 void
-wire_items_encode(msgpack_packer *pk, const uint8_t *const *items,
-    const size_t *lens, uint32_t n)
+wire_items_encode(msgpack_packer *pk, const uint8_t *const *authors,
+    const uint8_t *const *items, const size_t *lens, uint32_t n)
 {
+	static const uint8_t	 magic = ENV_MAGIC;
+
 	msgpack_pack_array(pk, n);
-	for (uint32_t i = 0; i < n; i++)
-		msgpack_pack_bin_with_body(pk, items[i], lens[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (authors == NULL || authors[i] == NULL) {
+			msgpack_pack_bin_with_body(pk, items[i], lens[i]);
+			continue;
+		}
+		msgpack_pack_bin(pk, lens[i]);
+		msgpack_pack_bin_body(pk, &magic, 1);
+		msgpack_pack_bin_body(pk, authors[i], WIRE_KEY);
+		msgpack_pack_bin_body(pk, items[i], lens[i] - 1 - WIRE_KEY);
+	}
 }
 
 int
@@ -848,7 +859,7 @@ wire_probe_encode(struct buf *b, uint8_t type, uint32_t seq, uint64_t hash,
 	msgpack_pack_uint32(&pk, seq);
 	msgpack_pack_uint64(&pk, hash);
 	msgpack_pack_uint64(&pk, sum);
-	wire_items_encode(&pk, items, lens, n);
+	wire_items_encode(&pk, NULL, items, lens, n);
 	return b->err ? -1 : 0;
 }
 
@@ -878,7 +889,8 @@ wire_seq_encode(struct buf *b, uint8_t type, uint32_t seq)
 }
 
 int
-wire_items_msg_encode(struct buf *b, uint8_t type, const uint8_t *const *items,
+wire_items_msg_encode(struct buf *b, uint8_t type,
+    const uint8_t *const *authors, const uint8_t *const *items,
     const size_t *lens, uint32_t n)
 {
 	msgpack_packer	 pk;
@@ -886,7 +898,7 @@ wire_items_msg_encode(struct buf *b, uint8_t type, const uint8_t *const *items,
 	mp_packer_init(&pk, b);
 	msgpack_pack_array(&pk, 2);
 	msgpack_pack_uint8(&pk, type);
-	wire_items_encode(&pk, items, lens, n);
+	wire_items_encode(&pk, authors, items, lens, n);
 	return b->err ? -1 : 0;
 }
 

@@ -245,8 +245,13 @@ struct wire_items {
 int	wire_items_decode(const msgpack_object *, uint32_t max, struct wire_items *);
 const uint8_t *wire_items_get(const struct wire_items *, uint32_t i, size_t *len);
 void	wire_items_release(struct wire_items *);
-void	wire_items_encode(msgpack_packer *, const uint8_t *const *items,
-	    const size_t *lens, uint32_t n);
+/*
+ * Envelopes, each lens[i] bytes.  Where authors is set and authors[i] is
+ * not NULL, items[i] is the envelope after its magic byte and author (as
+ * the store keeps it), put back together as it is written.
+ */
+void	wire_items_encode(msgpack_packer *, const uint8_t *const *authors,
+	    const uint8_t *const *items, const size_t *lens, uint32_t n);
 void	wire_cert_encode(msgpack_packer *, const struct wire_cert *);
 int	wire_chain_decode(const msgpack_object *, struct wire_cert *, uint8_t *n);
 void	wire_addr_encode(msgpack_packer *, const struct wire_addr *);
@@ -306,7 +311,8 @@ int	wire_pingreq_encode(struct buf *, uint32_t seq,
 	    const uint8_t target[WIRE_KEY]);
 int	wire_seq_encode(struct buf *, uint8_t type, uint32_t seq);
 int	wire_items_msg_encode(struct buf *, uint8_t type,
-	    const uint8_t *const *items, const size_t *lens, uint32_t n);
+	    const uint8_t *const *authors, const uint8_t *const *items,
+	    const size_t *lens, uint32_t n);
 int	wire_digest_encode(struct buf *, uint8_t type,
 	    const struct wire_digest_ent *, uint32_t n);
 int	wire_done_encode(struct buf *);

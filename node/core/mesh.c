@@ -455,7 +455,7 @@ token_taken(const struct mesh *m, const uint8_t token[WIRE_KEY],
 static int
 invite_live(const struct rec *r, uint64_t unix_ms, char *err, size_t errlen)
 {
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_invite	 iv;
@@ -464,8 +464,8 @@ invite_live(const struct rec *r, uint64_t unix_ms, char *err, size_t errlen)
 		snprintf(err, errlen, "the token was withdrawn or has expired");
 		return WERR_TOKEN_EXPIRED;
 	}
-	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_invite_decode(body, bodylen, &h, &iv) == -1) {
+	body = rec_body(r, &bodylen);
+	if (rec_invite_decode(body, bodylen, &h, &iv) == -1) {
 		snprintf(err, errlen, "internal error reading the invitation");
 		return WERR_INTERNAL;
 	}
@@ -670,15 +670,15 @@ same_admission(const struct mesh *m, const uint8_t *author,
     const struct rec_node *nd)
 {
 	const struct rec	*r = store_get(&m->store, author, REC_NODE, NULL, 0);
-	const uint8_t		*a, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_node		*held;
 	int			 same = 1;	/* when in doubt, refuse */
 
-	if (r == NULL || env_peek(r->env, r->envlen, &a, &body, &bodylen) == -1 ||
-	    (held = malloc(sizeof(*held))) == NULL)
+	if (r == NULL || (held = malloc(sizeof(*held))) == NULL)
 		return same;
+	body = rec_body(r, &bodylen);
 	if (rec_node_decode(body, bodylen, &h, held) == 0 && held->nchain > 0)
 		same = memcmp(&held->chain[held->nchain - 1],
 		    &nd->chain[nd->nchain - 1], sizeof(nd->chain[0])) == 0;
@@ -1367,7 +1367,7 @@ reap(struct mesh *m, const struct mb_action *a, uint64_t now)
 	 */
 	if (nr != NULL && (nr->flags & NODE_F_LEFT) &&
 	    (left = malloc(nr->envlen)) != NULL) {
-		memcpy(left, nr->env, nr->envlen);
+		rec_envelope(nr, left);
 		leftlen = nr->envlen;
 	}
 	store_remove_author(&m->store, a->subject);
@@ -1459,7 +1459,7 @@ static int
 own_invite_cb(void *ctx, const struct rec *r)
 {
 	struct own_invites	*o = ctx;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_invite	 iv;
@@ -1468,8 +1468,8 @@ own_invite_cb(void *ctx, const struct rec *r)
 	if (r->kind != REC_INVITE || (r->flags & REC_F_DELETED) ||
 	    memcmp(r->author, o->m->id, WIRE_KEY) != 0 || o->ndrop == 64)
 		return 0;
-	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_invite_decode(body, bodylen, &h, &iv) == -1)
+	body = rec_body(r, &bodylen);
+	if (rec_invite_decode(body, bodylen, &h, &iv) == -1)
 		return 0;
 	/*
 	 * A used invitation needs no withdrawal (the joiner's record names the
@@ -1508,14 +1508,14 @@ static int
 below_cb(void *ctx, const struct rec *r)
 {
 	struct compaction	*c = ctx;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 
 	if (r->kind == REC_NODE || (r->flags & REC_F_DELETED) ||
 	    r->version > c->target || memcmp(r->author, c->m->id, WIRE_KEY) != 0 ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
 	    c->n == c->cap)
 		return 0;
+	body = rec_body(r, &bodylen);
 	if ((c->bodies[c->n] = malloc(bodylen)) == NULL)
 		return 0;
 	memcpy(c->bodies[c->n], body, bodylen);

@@ -168,7 +168,7 @@ static int
 gather_cb(void *ctx, const struct rec *r)
 {
 	struct gather	*g = ctx;
-	const uint8_t	*author, *body;
+	const uint8_t	*body;
 	size_t		 bodylen;
 
 	if (r->kind < REC_OPERATOR || r->kind > REC_APPROVE ||
@@ -178,8 +178,8 @@ gather_cb(void *ctx, const struct rec *r)
 		g->nomem = 1;
 		return 1;
 	}
-	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    oprec_decode(body, bodylen, &g->v[g->n].o) == -1)
+	body = rec_body(r, &bodylen);
+	if (oprec_decode(body, bodylen, &g->v[g->n].o) == -1)
 		return 0;
 	g->v[g->n].author = r->author;
 	memcpy(g->v[g->n].o.signer, r->author, WIRE_KEY);

@@ -22,7 +22,7 @@
 static int
 collect_rec(void *ctx, const struct rec *r)
 {
-	return store_list_add(ctx, r->env, r->envlen);
+	return store_list_add_rec(ctx, r);
 }
 
 /* The members' proven addresses: [[id, [addr, ...]], ...], members with none left out. */
@@ -106,7 +106,7 @@ state_encode(struct buf *b, const struct mesh *m, const struct wire_addr *adv,
 	else
 		msgpack_pack_false(&pk);
 	msgpack_pack_uint64(&pk, m->version);
-	wire_items_encode(&pk, l.items, l.lens, l.n);
+	wire_items_encode(&pk, l.authors, l.items, l.lens, l.n);
 	encode_proofs(&pk, m);
 	rc = b->err ? -1 : 0;
 out:

@@ -22,7 +22,7 @@ void
 store_release(struct store *st)
 {
 	for (uint32_t i = 0; i < st->nslots; i++)
-		free(st->recs[i].env);
+		free(st->recs[i].sealed);
 	free(st->recs);
 	for (uint32_t i = 0; i < st->nauth; i++)
 		free(st->auth[i]);
@@ -281,8 +281,8 @@ slot_alloc(struct store *st)
 static void
 slot_free(struct store *st, uint32_t s)
 {
-	free(st->recs[s].env);
-	st->recs[s].env = NULL;
+	free(st->recs[s].sealed);
+	st->recs[s].sealed = NULL;
 	st->recs[s].anext = st->free_head;
 	st->free_head = s;
 }
@@ -297,23 +297,28 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	struct author	*a;
 	uint8_t		*copy;
 	const uint8_t	*in;
+	size_t		 n;
 	uint16_t	 keyoff = REC_KEY_AFTER;
 
 	/* (env_open() refuses them first: a record's length is 16 bits.) */
-	if (envlen > WIRE_MAX_RECORD)
+	if (envlen > WIRE_MAX_RECORD || envlen < ENV_HDR ||
+	    env[0] != ENV_MAGIC || memcmp(env + 1, author, WIRE_KEY) != 0)
 		return STORE_NOMEM;
 	if (!store_is_newer(st, author, h))
 		return STORE_STALE;
+	/* What is kept: the envelope after its author (struct rec). */
+	env += REC_UNSTORED;
+	n = envlen - REC_UNSTORED;
 	/* 8 to 16 bytes a record less (1 MiB at 100,000 services). */
-	if (h->keylen > 0 && (in = memmem(env, envlen < REC_KEY_AFTER ?
-	    envlen : REC_KEY_AFTER, h->key, h->keylen)) != NULL)
+	if (h->keylen > 0 && (in = memmem(env, n < REC_KEY_AFTER ?
+	    n : REC_KEY_AFTER, h->key, h->keylen)) != NULL)
 		keyoff = (uint16_t)(in - env);
-	if ((copy = malloc(envlen + (keyoff == REC_KEY_AFTER ?
+	if ((copy = malloc(n + (keyoff == REC_KEY_AFTER ?
 	    h->keylen : 0))) == NULL)
 		return STORE_NOMEM;
-	memcpy(copy, env, envlen);
+	memcpy(copy, env, n);
 	if (keyoff == REC_KEY_AFTER && h->keylen > 0)
-		memcpy(copy + envlen, h->key, h->keylen);
+		memcpy(copy + n, h->key, h->keylen);
 	if ((as = author_get_or_add(st, author)) == HMAP_EMPTY) {
 		free(copy);
 		return STORE_NOMEM;
@@ -326,7 +331,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 		r = &st->recs[s];
 		a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen,
 		    r->version);
-		free(r->env);
+		free(r->sealed);
 	} else {
 		if ((s = slot_alloc(st)) == UINT32_MAX ||
 		    hmap_put(&st->ridx, rkey_hash(author, h->kind, h->key,
@@ -357,7 +362,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 	r->flags = (uint16_t)h->flags;
 	r->version = h->version;
 	r->since_ms = now_ms;
-	r->env = copy;
+	r->sealed = copy;
 	r->envlen = (uint16_t)envlen;
 	r->keyoff = keyoff;
 	a->sethash ^= rec_sethash(r->kind, rec_key(r), r->keylen, r->version);
@@ -439,7 +444,7 @@ store_gc(struct store *st)
 		struct author	*a;
 		uint32_t	 as;
 
-		if (r->env == NULL || !(r->flags & REC_F_DELETED))
+		if (r->sealed == NULL || !(r->flags & REC_F_DELETED))
 			continue;
 		as = author_slot(st, r->author);
 		a = st->auth[as];
@@ -517,7 +522,7 @@ store_delta(const struct store *st, const struct wire_digest_ent *peer,
 		uint32_t		 pi;
 		int			 send;
 
-		if (r->env == NULL)
+		if (r->sealed == NULL)
 			continue;
 		k.ents = peer;
 		k.id = r->author;
@@ -545,7 +550,7 @@ store_foreach(const struct store *st, store_cb cb, void *ctx)
 	int	 rc = 0;
 
 	for (uint32_t i = 0; i < st->nslots && rc == 0; i++)
-		if (st->recs[i].env != NULL)
+		if (st->recs[i].sealed != NULL)
 			rc = cb(ctx, &st->recs[i]);
 	return rc;
 }
@@ -571,22 +576,50 @@ store_foreach_author(const struct store *st, const uint8_t author[WIRE_KEY],
 	return rc;
 }
 
-int
-store_list_add(struct store_list *l, const uint8_t *env, size_t len)
+/* rec_envelope - r's envelope as it was signed and is sent (r->envlen bytes). */
+void
+rec_envelope(const struct rec *r, uint8_t *out)
 {
-	if (array_reserve(&l->items, &l->capitems, l->n + 1,
+	out[0] = ENV_MAGIC;
+	memcpy(out + 1, r->author, WIRE_KEY);
+	memcpy(out + REC_UNSTORED, r->sealed, r->envlen - REC_UNSTORED);
+}
+
+static int
+list_add(struct store_list *l, const uint8_t *author, const uint8_t *item,
+    size_t len)
+{
+	if (array_reserve(&l->authors, &l->capauthors, l->n + 1,
+	    sizeof(*l->authors)) == -1 ||
+	    array_reserve(&l->items, &l->capitems, l->n + 1,
 	    sizeof(*l->items)) == -1 ||
 	    array_reserve(&l->lens, &l->caplens, l->n + 1,
 	    sizeof(*l->lens)) == -1)
 		return -1;
-	l->items[l->n] = env;
+	l->authors[l->n] = author;
+	l->items[l->n] = item;
 	l->lens[l->n++] = len;
 	return 0;
+}
+
+/* store_list_add - an envelope held whole (not the store's: a notice). */
+int
+store_list_add(struct store_list *l, const uint8_t *env, size_t len)
+{
+	return list_add(l, NULL, env, len);
+}
+
+/* store_list_add_rec - a stored record's envelope, sent as one. */
+int
+store_list_add_rec(struct store_list *l, const struct rec *r)
+{
+	return list_add(l, r->author, r->sealed, r->envlen);
 }
 
 void
 store_list_release(struct store_list *l)
 {
+	free(l->authors);
 	free(l->items);
 	free(l->lens);
 	memset(l, 0, sizeof(*l));

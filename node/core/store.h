@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "node/core/hmap.h"
+#include "proto/envelope.h"
 #include "proto/wire.h"
 
 /*
@@ -22,7 +23,16 @@ struct rec {
 	 * records being 2.3 MiB of the engine at 100,000 services.
 	 */
 	const uint8_t	*author;
-	uint8_t		*env;		/* signed envelope, then the key; NULL: free slot */
+	/*
+	 * Its envelope without the magic byte and the author, which every
+	 * envelope repeats and the author above holds: the signature, then
+	 * the body (then the key, REC_KEY_AFTER).  33 bytes a record less
+	 * (3.2 MiB at 100,000 services, twice that once each has a health
+	 * record).  rec_body() reads the body, rec_envelope() puts the
+	 * envelope back together, store_list_add_rec() sends it as one.
+	 * NULL: a free slot.
+	 */
+	uint8_t		*sealed;
 	uint64_t	 version;
 	uint64_t	 since_ms;	/* when this version was stored */
 	/*
@@ -38,12 +48,15 @@ struct rec {
 	 * NODE_F_LEFT (the store reads only the first; the envelope holds
 	 * the record's flags as signed, all 32 bits).
 	 */
-	uint16_t	 envlen;
-	uint16_t	 keyoff;	/* where its key is in env: rec_key() */
+	uint16_t	 envlen;	/* the whole envelope's, as sent */
+	uint16_t	 keyoff;	/* where its key is in sealed: rec_key() */
 	uint16_t	 flags;
 	uint8_t		 kind;
 	uint8_t		 keylen;
 };
+
+/* What an envelope starts with that the store does not keep: magic, author. */
+#define REC_UNSTORED	(1 + WIRE_KEY)
 
 /*
  * A record's key is the same bytes somewhere in its envelope (a service's
@@ -56,8 +69,19 @@ struct rec {
 static inline const uint8_t *
 rec_key(const struct rec *r)
 {
-	return r->env + (r->keyoff == REC_KEY_AFTER ? r->envlen : r->keyoff);
+	return r->sealed + (r->keyoff == REC_KEY_AFTER ?
+	    r->envlen - REC_UNSTORED : r->keyoff);
 }
+
+/* rec_body - the signed body of a record's envelope (env_peek()'s). */
+static inline const uint8_t *
+rec_body(const struct rec *r, size_t *len)
+{
+	*len = r->envlen - ENV_HDR;
+	return r->sealed + WIRE_SIG;
+}
+
+void	rec_envelope(const struct rec *, uint8_t *out);
 
 struct author {
 	uint8_t		 id[WIRE_KEY];
@@ -86,7 +110,8 @@ struct store {
 };
 
 enum store_put_result {
-	STORE_NOMEM	= -1,	/* or an envelope above WIRE_MAX_RECORD */
+	/* or an envelope above WIRE_MAX_RECORD, or not one of author's */
+	STORE_NOMEM	= -1,
 	STORE_STALE	= 0,	/* not newer than what is held (or below the floor) */
 	STORE_NEW	= 1,
 };
@@ -117,19 +142,23 @@ int	store_foreach_author(const struct store *, const uint8_t author[WIRE_KEY],
 	    store_cb, void *ctx);
 
 /*
- * Signed records gathered for one message or file, borrowed from the store
- * (valid while it is unchanged): pointers and lengths side by side, as
- * wire_items_encode() takes them.
+ * Signed envelopes gathered for one message or file, borrowed from the
+ * store (valid while it is unchanged): as wire_items_encode() takes them,
+ * a stored record as its author and the rest (store_list_add_rec()), any
+ * other envelope whole (store_list_add(), its author NULL).
  */
 struct store_list {
+	const uint8_t	**authors;
 	const uint8_t	**items;
 	size_t		 *lens;
 	uint32_t	  n;
+	uint32_t	  capauthors;
 	uint32_t	  capitems;
 	uint32_t	  caplens;
 };
 
 int	store_list_add(struct store_list *, const uint8_t *env, size_t len);
+int	store_list_add_rec(struct store_list *, const struct rec *);
 void	store_list_release(struct store_list *);
 
 #endif

@@ -237,9 +237,10 @@ conn_finish(struct conn *c)
 
 /* conn_send_records - RECORDS frames of at most CHUNK_BYTES each. */
 int
-conn_send_records(struct conn *c, const uint8_t *const *items,
-    const size_t *lens, uint32_t n)
+conn_send_records(struct conn *c, const struct store_list *l)
 {
+	const size_t	*lens = l->lens;
+	uint32_t	 n = l->n;
 	uint32_t	 start = 0;
 
 	while (start < n) {
@@ -253,8 +254,8 @@ conn_send_records(struct conn *c, const uint8_t *const *items,
 		    end - start < WIRE_MAX_ITEMS)
 			bytes += wire_item_cost(lens[end++]);
 		buf_init(&p, WIRE_MAX_FRAME);
-		rc = wire_items_msg_encode(&p, MSG_RECORDS, items + start,
-		    lens + start, end - start);
+		rc = wire_items_msg_encode(&p, MSG_RECORDS, l->authors + start,
+		    l->items + start, lens + start, end - start);
 		if (rc == 0)
 			rc = conn_send(c, 1, &p);
 		buf_release(&p);
@@ -275,8 +276,8 @@ split_cb(void *ctx, const struct rec *r)
 {
 	struct split	*s = ctx;
 
-	return store_list_add(r->kind == REC_NODE ? &s->nodes : &s->rest,
-	    r->env, r->envlen);
+	return store_list_add_rec(r->kind == REC_NODE ? &s->nodes : &s->rest,
+	    r);
 }
 
 /*
@@ -303,8 +304,8 @@ conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
 		    store_list_add(&s.rest, m->mb.m[i]->notice,
 		    m->mb.m[i]->noticelen) == -1)
 			goto out;
-	if (conn_send_records(c, s.nodes.items, s.nodes.lens, s.nodes.n) == 0 &&
-	    conn_send_records(c, s.rest.items, s.rest.lens, s.rest.n) == 0)
+	if (conn_send_records(c, &s.nodes) == 0 &&
+	    conn_send_records(c, &s.rest) == 0)
 		rc = 0;
 out:
 	store_list_release(&s.nodes);

@@ -13,6 +13,7 @@
 struct ctl_reply;
 struct engine;
 struct member;
+struct store_list;
 
 enum conn_role {
 	CR_IN,		/* accepted: sync, ping or join from the other side */
@@ -102,8 +103,7 @@ int	conn_start_reserve(struct engine *, const struct member *,
 struct conn *conn_connect(struct engine *, const struct wire_addr *,
 	    enum conn_role, uint64_t timeout_ms);
 int	conn_send(struct conn *, int sealed, const struct buf *payload);
-int	conn_send_records(struct conn *, const uint8_t *const *items,
-	    const size_t *lens, uint32_t n);
+int	conn_send_records(struct conn *, const struct store_list *);
 int	conn_send_all_records(struct conn *, const struct wire_digest_ent *,
 	    uint32_t n);
 void	conn_finish(struct conn *);

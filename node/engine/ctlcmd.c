@@ -322,6 +322,7 @@ static void
 do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 {
 	const struct rec	*g;
+	uint8_t			*genv = NULL;
 	const struct member	*owner = NULL;
 	struct rec_service	 s;
 	char			 err[256];
@@ -366,11 +367,18 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 			    "~/.config/rpn/operator.key (rpn operator keygen)");
 			return;
 		}
-		g = grant_of(e, s.name);
+		if ((g = grant_of(e, s.name)) != NULL &&
+		    (genv = malloc(g->envlen)) == NULL) {
+			ctl_reply_error(cl, CTLF_UNAVAILABLE, "out of memory");
+			return;
+		}
+		if (g != NULL)
+			rec_envelope(g, genv);
 		if (conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
-		    r->signed_len, g != NULL ? g->env : NULL,
-		    g != NULL ? g->envlen : 0, cl, err, sizeof(err)) == -1)
+		    r->signed_len, genv, g != NULL ? g->envlen : 0, cl, err,
+		    sizeof(err)) == -1)
 			ctl_reply_error(cl, CTLF_UNAVAILABLE, "%s", err);
+		free(genv);
 		return;
 	}
 	if (op == 2) {

@@ -197,14 +197,14 @@ static int
 audit_cb(void *ctx, const struct rec *r)
 {
 	struct events	*ev = ctx;
-	const uint8_t	*author, *body;
+	const uint8_t	*body;
 	size_t		 bodylen;
 	struct oprec	*o;
 
 	if ((r->kind != REC_NODE && (r->kind < REC_OPERATOR ||
-	    r->kind > REC_APPROVE)) || (r->flags & REC_F_DELETED) ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1)
+	    r->kind > REC_APPROVE)) || (r->flags & REC_F_DELETED))
 		return 0;
+	body = rec_body(r, &bodylen);
 	if (r->kind == REC_NODE) {
 		/*
 		 * A revoked node's records go (nodes that restart refuse them):
@@ -217,7 +217,7 @@ audit_cb(void *ctx, const struct rec *r)
 	if ((o = malloc(sizeof(*o))) == NULL)
 		return 0;
 	if (oprec_decode(body, bodylen, o) == 0)
-		statement_event(ev, author, o);
+		statement_event(ev, r->author, o);
 	free(o);
 	return 0;
 }

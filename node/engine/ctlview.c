@@ -300,15 +300,16 @@ static void
 pack_addrs(msgpack_packer *pk, struct engine *e, const struct member *m)
 {
 	const struct rec	*r;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_node		 nd;
 	char			 a[ADDRSTRLEN];
 
 	r = store_get(&e->mesh.store, m->id, REC_NODE, NULL, 0);
-	if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
-	    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, &nd) == -1) {
+	if (r != NULL)
+		body = rec_body(r, &bodylen);
+	if (r == NULL || rec_node_decode(body, bodylen, &h, &nd) == -1) {
 		msgpack_pack_array(pk, 0);
 		return;
 	}

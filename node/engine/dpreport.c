@@ -33,14 +33,14 @@ report_of(const struct engine *e, const uint8_t id[WIRE_KEY],
     struct rec_programmed *x)
 {
 	const struct rec	*r;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 
-	r = store_get(&e->mesh.store, id, REC_PROGRAMMED, NULL, 0);
-	return r != NULL && env_peek(r->env, r->envlen, &author, &body,
-	    &bodylen) == 0 && rec_programmed_decode(body, bodylen, &h,
-	    x) == 0 ? 0 : -1;
+	if ((r = store_get(&e->mesh.store, id, REC_PROGRAMMED, NULL, 0)) == NULL)
+		return -1;
+	body = rec_body(r, &bodylen);
+	return rec_programmed_decode(body, bodylen, &h, x);
 }
 
 /*

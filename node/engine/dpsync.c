@@ -87,7 +87,7 @@ static void
 node_claims(struct engine *e, const struct rec *r)
 {
 	struct member	*m = mb_get(&e->mesh.mb, r->author);
-	const uint8_t	*author, *body;
+	const uint8_t	*body;
 	size_t		 bodylen;
 	struct rec_head	 h;
 	struct rec_node	*nd;
@@ -96,8 +96,8 @@ node_claims(struct engine *e, const struct rec *r)
 	if (m == NULL || m->self || (c = mb_claims(m)) == NULL ||
 	    (nd = malloc(sizeof(*nd))) == NULL)
 		return;
-	if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
-	    rec_node_decode(body, bodylen, &h, nd) == 0 &&
+	body = rec_body(r, &bodylen);
+	if (rec_node_decode(body, bodylen, &h, nd) == 0 &&
 	    claims_advertised(c, nd->addrs, nd->naddrs, engine_now(e) +
 	    randombytes_uniform(CHALLENGE_SPREAD_MS + 1)))
 		e->mesh.dirty = 1;	/* the proofs in the state file */
@@ -247,7 +247,7 @@ void
 dpsync_on_record(void *ctx, const struct rec *r)
 {
 	struct engine		*e = ctx;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_service	 s;
@@ -266,16 +266,17 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	if (r->kind == REC_HEALTH) {
 		struct rec_health	 hl;
 
-		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
-		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+		body = rec_body(r, &bodylen);
+		if (rec_health_decode(body, bodylen, &h, &hl) == 0)
 			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
 			    (h.flags & REC_F_DELETED) ? SVC_H_UNKNOWN : hl.health,
 			    hl.since);
 		return;
 	}
-	if (r->kind != REC_SERVICE ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_service_decode(body, bodylen, &h, &s) == -1)
+	if (r->kind != REC_SERVICE)
+		return;
+	body = rec_body(r, &bodylen);
+	if (rec_service_decode(body, bodylen, &h, &s) == -1)
 		return;
 	/* A service here: its port needs the periodic look at the sockets. */
 	health_wake(e);
@@ -300,8 +301,8 @@ dpsync_on_record(void *ctx, const struct rec *r)
 	    !(r->flags & REC_F_DELETED)) {
 		struct rec_health	 hl;
 
-		if (env_peek(r->env, r->envlen, &author, &body, &bodylen) == 0 &&
-		    rec_health_decode(body, bodylen, &h, &hl) == 0)
+		body = rec_body(r, &bodylen);
+		if (rec_health_decode(body, bodylen, &h, &hl) == 0)
 			svc_table_set_health(&e->dp.svcs, r->author, hl.name,
 			    hl.health, hl.since);
 	}
@@ -766,17 +767,17 @@ static int
 node_record(struct mesh *m, const struct member *mm, struct rec_node *nd)
 {
 	const struct rec	*r;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 
 	if (!svc_owner_usable(&m->mb, mm->id))
 		return -1;
 	r = store_get(&m->store, mm->id, REC_NODE, NULL, 0);
-	if (r == NULL || env_peek(r->env, r->envlen, &author, &body,
-	    &bodylen) == -1 || rec_node_decode(body, bodylen, &h, nd) == -1)
+	if (r == NULL)
 		return -1;
-	return 0;
+	body = rec_body(r, &bodylen);
+	return rec_node_decode(body, bodylen, &h, nd);
 }
 
 /*

@@ -243,7 +243,7 @@ gossip_timer_cb(uv_timer_t *t)
 		if (n == 0)
 			break;
 		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
-		if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, n) == 0)
+		if (wire_items_msg_encode(&p, MSG_GOSSIP, NULL, items, lens, n) == 0)
 			udp_send(e, mesh->mb.m[cand[k]], &p);
 	}
 }

@@ -202,16 +202,17 @@ static int
 hc_target(struct engine *e, const struct hc *hc, struct wire_addr *out)
 {
 	const struct rec	*r;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_service	 s;
 
 	r = store_get(&e->mesh.store, e->mesh.id, REC_SERVICE,
 	    (const uint8_t *)hc->name, strlen(hc->name));
-	if (r == NULL || (r->flags & REC_F_DELETED) ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_service_decode(body, bodylen, &h, &s) == -1)
+	if (r == NULL || (r->flags & REC_F_DELETED))
+		return -1;
+	body = rec_body(r, &bodylen);
+	if (rec_service_decode(body, bodylen, &h, &s) == -1)
 		return -1;
 	*out = s.target;
 	return 0;
@@ -350,7 +351,7 @@ own_cb(void *ctx, const struct rec *r)
 {
 	struct own_ctx		*c = ctx;
 	struct engine		*e = c->e;
-	const uint8_t		*author, *body;
+	const uint8_t		*body;
 	size_t			 bodylen;
 	struct rec_head		 h;
 	struct rec_service	 s;
@@ -358,9 +359,10 @@ own_cb(void *ctx, const struct rec *r)
 	uint32_t		 i;
 
 	if (r->kind != REC_SERVICE || (r->flags & REC_F_DELETED) ||
-	    memcmp(r->author, e->mesh.id, WIRE_KEY) != 0 ||
-	    env_peek(r->env, r->envlen, &author, &body, &bodylen) == -1 ||
-	    rec_service_decode(body, bodylen, &h, &s) == -1)
+	    memcmp(r->author, e->mesh.id, WIRE_KEY) != 0)
+		return 0;
+	body = rec_body(r, &bodylen);
+	if (rec_service_decode(body, bodylen, &h, &s) == -1)
 		return 0;
 	if ((i = hc_index(e, s.name)) != HMAP_EMPTY) {
 		hc = e->hcs[i];
@@ -390,10 +392,11 @@ own_cb(void *ctx, const struct rec *r)
 		/* After a restart: what we said before, until a check says more. */
 		hr = store_get(&e->mesh.store, e->mesh.id, REC_HEALTH,
 		    (const uint8_t *)s.name, strlen(s.name));
-		if (hr != NULL && !(hr->flags & REC_F_DELETED) &&
-		    env_peek(hr->env, hr->envlen, &author, &body, &bodylen) == 0 &&
-		    rec_health_decode(body, bodylen, &h, &hl) == 0)
-			hc->published = hl.health;
+		if (hr != NULL && !(hr->flags & REC_F_DELETED)) {
+			body = rec_body(hr, &bodylen);
+			if (rec_health_decode(body, bodylen, &h, &hl) == 0)
+				hc->published = hl.health;
+		}
 		e->hcs[e->nhcs++] = hc;
 	}
 	hc->seen = 1;

@@ -581,14 +581,15 @@ split_cb(void *ctx, const struct rec *r)
 {
 	struct split	*sp = ctx;
 
-	return store_list_add(r->kind == REC_NODE ? &sp->nodes : &sp->rest,
-	    r->env, r->envlen);
+	return store_list_add_rec(r->kind == REC_NODE ? &sp->nodes : &sp->rest,
+	    r);
 }
 
 static uint32_t
-records_frames(struct buf *all, const uint8_t *const *items, const size_t *lens,
-    uint32_t n)
+records_frames(struct buf *all, const struct store_list *l)
 {
+	const size_t	*lens = l->lens;
+	uint32_t	 n = l->n;
 	uint32_t	 start = 0, nf = 0;
 
 	while (start < n) {
@@ -601,8 +602,8 @@ records_frames(struct buf *all, const uint8_t *const *items, const size_t *lens,
 		    end - start < WIRE_MAX_ITEMS)
 			bytes += wire_item_cost(lens[end++]);
 		buf_init(&p, WIRE_MAX_FRAME);
-		if (wire_items_msg_encode(&p, MSG_RECORDS, items + start,
-		    lens + start, end - start) == 0) {
+		if (wire_items_msg_encode(&p, MSG_RECORDS, l->authors + start,
+		    l->items + start, lens + start, end - start) == 0) {
 			frames_add(all, &p);
 			nf++;
 		}
@@ -630,8 +631,8 @@ all_records(struct snode *s, struct buf *all, const struct wire_digest_ent *d,
 		if (m->mb.m[i]->notice != NULL)
 			store_list_add(&sp.rest, m->mb.m[i]->notice,
 			    m->mb.m[i]->noticelen);
-	nf += records_frames(all, sp.nodes.items, sp.nodes.lens, sp.nodes.n);
-	nf += records_frames(all, sp.rest.items, sp.rest.lens, sp.rest.n);
+	nf += records_frames(all, &sp.nodes);
+	nf += records_frames(all, &sp.rest);
 	store_list_release(&sp.nodes);
 	store_list_release(&sp.rest);
 	return nf;
@@ -934,7 +935,7 @@ gossip_round(struct snode *s)
 		if (n == 0)
 			break;
 		buf_init_fixed(&p, mem, WIRE_MAX_DATAGRAM - BOX_OVERHEAD);
-		if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, n) == 0)
+		if (wire_items_msg_encode(&p, MSG_GOSSIP, NULL, items, lens, n) == 0)
 			udp_send(s, mesh->mb.m[cand[k]]->id, &p);
 	}
 	at(now_us + GOSSIP_INTERVAL_MS * 1000, EV_GOSSIP, s->idx, 0,

@@ -88,7 +88,7 @@ send_record(const char *to, const uint8_t target[WIRE_KEY], const uint8_t *rec,
 		die("bad target key");
 	buf_init(&p, WIRE_MAX_DATAGRAM);
 	buf_init(&box, 2 * WIRE_MAX_DATAGRAM);
-	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, NULL, items, lens, 1) == -1 ||
 	    box_seal(&box, pk, key, 1, 1, p.p, p.len) == -1)
 		die("record too large for a datagram");
 	send_dgram(to, box.p, box.len);
@@ -124,7 +124,7 @@ send_v1_box(const char *to, const uint8_t sk[SECRET_KEY],
 	hdr[0] = BOX_MAGIC_V1;
 	memcpy(hdr + 1, sk + 32, WIRE_KEY);
 	randombytes_buf(hdr + 1 + WIRE_KEY, BOX_NONCE);
-	if (wire_items_msg_encode(&p, MSG_GOSSIP, items, lens, 1) == -1 ||
+	if (wire_items_msg_encode(&p, MSG_GOSSIP, NULL, items, lens, 1) == -1 ||
 	    buf_put(&box, flen, sizeof(flen)) == -1 ||
 	    buf_put(&box, hdr, sizeof(hdr)) == -1 ||
 	    buf_reserve(&box, p.len + 16) == -1)
@@ -617,7 +617,7 @@ fuzz_seeds(const char *dir)
 	seed(dir, "fuzz-wire", k++, 0, b.p, b.len);
 	box_seeds(dir, &k, &b);
 	buf_reset(&b);
-	wire_items_msg_encode(&b, MSG_RECORDS, items, lens, 1);
+	wire_items_msg_encode(&b, MSG_RECORDS, NULL, items, lens, 1);
 	seed(dir, "fuzz-wire", k++, 1, b.p, b.len);
 	buf_reset(&b);
 	wire_digest_encode(&b, MSG_SYNC_REQ, &d, 1);
@@ -683,7 +683,7 @@ fuzz_seeds(const char *dir)
 		msgpack_pack_nil(&mp);
 		msgpack_pack_false(&mp);
 		msgpack_pack_uint64(&mp, 9);
-		wire_items_encode(&mp, NULL, NULL, 0);
+		wire_items_encode(&mp, NULL, NULL, NULL, 0);
 		msgpack_pack_array(&mp, 1);
 		msgpack_pack_array(&mp, 2);
 		msgpack_pack_bin_with_body(&mp, pk, WIRE_KEY);

@@ -320,7 +320,7 @@ pack_state(struct buf *b, int nelem, int bad_proof)
 	msgpack_pack_nil(&pk);
 	msgpack_pack_false(&pk);
 	msgpack_pack_uint64(&pk, 77);
-	wire_items_encode(&pk, NULL, NULL, 0);
+	wire_items_encode(&pk, NULL, NULL, NULL, 0);
 	if (nelem < 11)
 		return;
 	msgpack_pack_array(&pk, 1);

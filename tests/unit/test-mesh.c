@@ -47,10 +47,20 @@ hello(struct wire_msg *h, const struct mesh *joiner, const struct token *t,
 	token_proof_sign(h->token_sig, sk, t->mesh_id, joiner->id);
 }
 
+/* env_of - r's envelope, put back together (one buffer: use it at once). */
+static const uint8_t *
+env_of(const struct rec *r)
+{
+	static uint8_t	 env[WIRE_MAX_RECORD];
+
+	rec_envelope(r, env);
+	return env;
+}
+
 static int
 copy_into(void *ctx, const struct rec *r)
 {
-	mesh_accept(ctx, r->env, r->envlen, NOW, UNIX, MESH_RELAY);
+	mesh_accept(ctx, env_of(r), r->envlen, NOW, UNIX, MESH_RELAY);
 	return 0;
 }
 
@@ -97,13 +107,13 @@ TEST(mesh_found_invite_admit)
 
 		mesh_tick(&a, NOW + 5000, UNIX + 5000);
 		for (uint32_t i = 0; i < a.store.nslots; i++)
-			if (a.store.recs[i].env && a.store.recs[i].kind ==
+			if (a.store.recs[i].sealed && a.store.recs[i].kind ==
 			    REC_INVITE)
 				tomb += (a.store.recs[i].flags & REC_F_DELETED) != 0;
 		ASSERT_EQ(tomb, 0);
 		mesh_tick(&a, NOW + 10000, UNIX + 2 * 3600 * 1000 + 1000);
 		for (uint32_t i = 0; i < a.store.nslots; i++)
-			if (a.store.recs[i].env && a.store.recs[i].kind ==
+			if (a.store.recs[i].sealed && a.store.recs[i].kind ==
 			    REC_INVITE)
 				tomb += (a.store.recs[i].flags & REC_F_DELETED) != 0;
 		ASSERT_EQ(tomb, 1);
@@ -333,9 +343,9 @@ TEST(mesh_rejects_forged_tampered_replayed_and_outsiders)
 		/* nor may it author other records */
 		ASSERT_EQ(mesh_invite(&x, 1000, NOW, UNIX, &t), 0);
 		for (uint32_t i = 0; i < x.store.nslots; i++)
-			if (x.store.recs[i].env && x.store.recs[i].kind ==
+			if (x.store.recs[i].sealed && x.store.recs[i].kind ==
 			    REC_INVITE)
-				ASSERT_EQ(mesh_accept(&a, x.store.recs[i].env,
+				ASSERT_EQ(mesh_accept(&a, env_of(&x.store.recs[i]),
 				    x.store.recs[i].envlen, NOW, UNIX, MESH_RELAY),
 				    ACC_NOT_MEMBER);
 	}
@@ -499,9 +509,9 @@ TEST(mesh_nonmember_record_refused_before_its_signature_check)
 	third(&a, &c);		/* a knows c; b does not yet */
 	ASSERT_EQ(mesh_invite(&c, 3600 * 1000, NOW, UNIX, &t), 0);
 	for (uint32_t i = 0; i < c.store.nslots; i++)
-		if (c.store.recs[i].env && c.store.recs[i].kind == REC_INVITE &&
+		if (c.store.recs[i].sealed && c.store.recs[i].kind == REC_INVITE &&
 		    memcmp(c.store.recs[i].author, c.id, WIRE_KEY) == 0) {
-			inv = c.store.recs[i].env;
+			inv = env_of(&c.store.recs[i]);
 			invlen = c.store.recs[i].envlen;
 		}
 	ASSERT(inv != NULL);
@@ -756,7 +766,7 @@ TEST(mesh_deleted_record_never_returns)
 	r = store_get(&a.store, a.id, REC_SERVICE, (const uint8_t *)"web", 3);
 	oldlen = r->envlen;
 	old = malloc(oldlen);
-	memcpy(old, r->env, oldlen);
+	rec_envelope(r, old);
 	buf_reset(&body);
 	ASSERT_EQ(rec_tombstone_encode(&body, REC_SERVICE,
 	    mesh_next_version(&a, u), (const uint8_t *)"web", 3), 0);
@@ -931,9 +941,9 @@ TEST(policy_revocation_refuses_records_and_rejoin)
 	/* and so is its invitation: counted as revoked, not as a stranger's */
 	ASSERT_EQ(mesh_invite(&b, 3600 * 1000, NOW, UNIX + 11, &t), 0);
 	for (uint32_t i = 0; i < b.store.nslots; i++)
-		if (b.store.recs[i].env && b.store.recs[i].kind == REC_INVITE &&
+		if (b.store.recs[i].sealed && b.store.recs[i].kind == REC_INVITE &&
 		    memcmp(b.store.recs[i].author, b.id, WIRE_KEY) == 0)
-			ASSERT_EQ(mesh_accept(&a, b.store.recs[i].env,
+			ASSERT_EQ(mesh_accept(&a, env_of(&b.store.recs[i]),
 			    b.store.recs[i].envlen, NOW, UNIX + 11, MESH_RELAY),
 			    ACC_REVOKED);
 	ASSERT_EQ(a.counters[ACC_REVOKED], 2);
@@ -996,7 +1006,7 @@ TEST(mesh_programmed_record_per_author_members_only)
 	uint8_t			 root_sk[SECRET_KEY];
 	struct buf		 e1, e2, ex, bad, body;
 	const struct rec	*r;
-	const uint8_t		*author, *bd;
+	const uint8_t		*bd;
 	size_t			 bdlen;
 	struct rec_head		 h;
 	struct rec_programmed	 pr;
@@ -1011,7 +1021,7 @@ TEST(mesh_programmed_record_per_author_members_only)
 	ASSERT_EQ(mesh_accept(&a, e1.p, e1.len, NOW, UNIX, MESH_RELAY), ACC_DUP);
 	r = store_get(&a.store, b.id, REC_PROGRAMMED, NULL, 0);
 	ASSERT(r != NULL);
-	ASSERT_EQ(env_peek(r->env, r->envlen, &author, &bd, &bdlen), 0);
+	bd = rec_body(r, &bdlen);
 	ASSERT_EQ(rec_programmed_decode(bd, bdlen, &h, &pr), 0);
 	ASSERT_UEQ(pr.digest, 0x2222);
 	ASSERT_UEQ(pr.services, 3);
@@ -1099,11 +1109,11 @@ TEST(state_mac_trusted_restore)
 	ASSERT_EQ(mesh_publish(&b, body.p, body.len, NOW), 0);
 	r = store_get(&b.store, b.id, REC_SERVICE, (const uint8_t *)"web", 3);
 	ASSERT(r != NULL);
-	ASSERT_EQ(mesh_accept(&a, r->env, r->envlen, NOW, UNIX, 0), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&a, env_of(r), r->envlen, NOW, UNIX, 0), ACC_NEW);
 	/* a's copy of b's record: its signature no longer verifies */
 	r = store_get(&a.store, b.id, REC_SERVICE, (const uint8_t *)"web", 3);
 	ASSERT(r != NULL);
-	r->env[ENV_HDR - 3] ^= 0x40;
+	r->sealed[WIRE_SIG - 3] ^= 0x40;	/* envelope byte ENV_HDR - 3 */
 
 	buf_init(&pl, 1 << 20);
 	buf_init(&file, 1 << 20);

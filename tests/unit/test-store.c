@@ -1,6 +1,7 @@
 /* test-store.c: versions, digests and deltas, out-of-order repair, tombstone floors. */
 #include "node/core/bcast.h"
 #include "node/core/store.h"
+#include "proto/mp.h"
 #include "tests/unit/test.h"
 
 static void
@@ -14,19 +15,33 @@ head(struct rec_head *h, uint8_t kind, const char *key, uint64_t v, uint32_t fl)
 	h->flags = fl;
 }
 
+/*
+ * mkenv - an envelope of author's as the store takes it: the magic byte,
+ * the author, a signature (the store does not check it: 0xa5s), the body.
+ */
+static size_t
+mkenv(uint8_t *out, const uint8_t author[WIRE_KEY], const char *body)
+{
+	out[0] = ENV_MAGIC;
+	memcpy(out + 1, author, WIRE_KEY);
+	memset(out + 1 + WIRE_KEY, 0xa5, WIRE_SIG);
+	memcpy(out + ENV_HDR, body, strlen(body));
+	return ENV_HDR + strlen(body);
+}
+
 static int
 put(struct store *st, uint8_t author, uint8_t kind, const char *key,
     uint64_t v, uint32_t fl, uint64_t now)
 {
-	uint8_t		 a[WIRE_KEY];
+	uint8_t		 a[WIRE_KEY], env[ENV_HDR + 64];
 	struct rec_head	 h;
-	char		 env[64];
+	char		 body[64];
 
 	memset(a, author, sizeof(a));
 	head(&h, kind, key, v, fl);
-	snprintf(env, sizeof(env), "env-%u-%s-%llu", author, key,
+	snprintf(body, sizeof(body), "env-%u-%s-%llu", author, key,
 	    (unsigned long long)v);
-	return store_put(st, a, &h, (const uint8_t *)env, strlen(env), now);
+	return store_put(st, a, &h, env, mkenv(env, a, body), now);
 }
 
 TEST(store_versions)
@@ -66,7 +81,12 @@ collect(void *ctx, const struct rec *r)
 	memcpy(h.key, rec_key(r), r->keylen);
 	h.version = r->version;
 	h.flags = r->flags;
-	store_put(dst, r->author, &h, r->env, r->envlen, 0);
+	{
+		uint8_t	 env[WIRE_MAX_RECORD];
+
+		rec_envelope(r, env);
+		store_put(dst, r->author, &h, env, r->envlen, 0);
+	}
 	return 0;
 }
 
@@ -466,19 +486,20 @@ TEST(store_key_found_in_envelope)
 	uint8_t		 a[WIRE_KEY];
 	struct rec_head	 h;
 	const struct rec *r;
-	const char	*with = "..body..web..", *without = "..body..";
+	uint8_t		 env[ENV_HDR + 64];
 
 	store_init(&st);
 	memset(a, 3, sizeof(a));
 	head(&h, REC_SERVICE, "web", 1, 0);
-	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)with, strlen(with),
+	ASSERT_EQ(store_put(&st, a, &h, env, mkenv(env, a, "..body..web.."),
 	    0), STORE_NEW);
 	head(&h, REC_SERVICE, "db", 1, 0);
-	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)without,
-	    strlen(without), 0), STORE_NEW);
+	ASSERT_EQ(store_put(&st, a, &h, env, mkenv(env, a, "..body.."), 0),
+	    STORE_NEW);
 	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
 	ASSERT(r != NULL);
-	ASSERT_UEQ(r->keyoff, 8);
+	/* found in what is kept: the signature, then the body */
+	ASSERT_UEQ(r->keyoff, WIRE_SIG + 8);
 	ASSERT_MEM_EQ(rec_key(r), "web", 3);
 	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"db", 2);
 	ASSERT(r != NULL);
@@ -486,14 +507,14 @@ TEST(store_key_found_in_envelope)
 	ASSERT_MEM_EQ(rec_key(r), "db", 2);
 	/* a newer version moves it along with the envelope */
 	head(&h, REC_SERVICE, "web", 2, 0);
-	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)"web", 3, 0),
+	ASSERT_EQ(store_put(&st, a, &h, env, mkenv(env, a, "web"), 0),
 	    STORE_NEW);
 	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
-	ASSERT_UEQ(r->keyoff, 0);
-	ASSERT_UEQ(r->envlen, 3);
+	ASSERT_UEQ(r->keyoff, WIRE_SIG);
+	ASSERT_UEQ(r->envlen, ENV_HDR + 3);
 	ASSERT_MEM_EQ(rec_key(r), "web", 3);
 	head(&h, REC_SERVICE, "db", 2, REC_F_DELETED);
-	ASSERT_EQ(store_put(&st, a, &h, (const uint8_t *)"x", 1, 0), STORE_NEW);
+	ASSERT_EQ(store_put(&st, a, &h, env, mkenv(env, a, "x"), 0), STORE_NEW);
 	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"db", 2);
 	ASSERT_UEQ(r->keyoff, REC_KEY_AFTER);
 	ASSERT_EQ(st.live, 2);
@@ -580,6 +601,7 @@ TEST(store_rec_48_bytes)
 	ASSERT_EQ(c.n, 21);
 	ASSERT_UEQ(c.vsum, 20 * 2 + 3);
 	/* the longest envelope fits; one byte more is refused */
+	mkenv(big, a, "");
 	head(&h, REC_SERVICE, "big", 4, REC_F_DELETED);
 	ASSERT_EQ(store_put(&st, a, &h, big, sizeof(big), 0), STORE_NOMEM);
 	ASSERT_EQ(store_put(&st, a, &h, big, WIRE_MAX_RECORD, 0), STORE_NEW);
@@ -589,5 +611,78 @@ TEST(store_rec_48_bytes)
 	ASSERT_UEQ(r->flags, REC_F_DELETED);
 	ASSERT_MEM_EQ(rec_key(r), "big", 3);
 	ASSERT_EQ(st.tombstones, 1);
+	store_release(&st);
+}
+
+/*
+ * The store keeps an envelope without its magic byte and author (33 bytes
+ * a record: its struct author holds the id), and gives back the same
+ * bytes: to send (a store_list through wire_items_encode()) and to
+ * rec_envelope().  What is not author's envelope is not taken.
+ */
+TEST(store_keeps_envelope_without_author)
+{
+	struct store		 st;
+	struct store_list	 l;
+	struct rec_head		 h;
+	struct buf		 b;
+	msgpack_packer		 pk;
+	struct mp_doc		 d;
+	struct wire_items	 it;
+	uint8_t			 a[WIRE_KEY], o[WIRE_KEY];
+	uint8_t			 env[ENV_HDR + 64], back[ENV_HDR + 64];
+	uint8_t			 notice[ENV_HDR + 64];
+	size_t			 n, nn, len;
+	const struct rec	*r;
+	const uint8_t		*body;
+
+	store_init(&st);
+	memset(a, 7, sizeof(a));
+	memset(o, 8, sizeof(o));
+	n = mkenv(env, a, "the body of web");
+	env[ENV_HDR - 1] = 0x5a;	/* the signature's last byte */
+	head(&h, REC_SERVICE, "web", 1, 0);
+	/* another author's envelope, or one that is not an envelope */
+	ASSERT_EQ(store_put(&st, o, &h, env, n, 0), STORE_NOMEM);
+	env[0] ^= 1;
+	ASSERT_EQ(store_put(&st, a, &h, env, n, 0), STORE_NOMEM);
+	env[0] ^= 1;
+	ASSERT_EQ(store_put(&st, a, &h, env, ENV_HDR - 1, 0), STORE_NOMEM);
+	ASSERT_EQ(st.live, 0);
+	ASSERT_EQ(store_put(&st, a, &h, env, n, 0), STORE_NEW);
+	r = store_get(&st, a, REC_SERVICE, (const uint8_t *)"web", 3);
+	ASSERT(r != NULL);
+	ASSERT_UEQ(r->envlen, n);
+	ASSERT_MEM_EQ(r->sealed, env + 1 + WIRE_KEY, n - 1 - WIRE_KEY);
+	body = rec_body(r, &len);
+	ASSERT_UEQ(len, strlen("the body of web"));
+	ASSERT_MEM_EQ(body, "the body of web", len);
+	ASSERT_MEM_EQ(rec_key(r), "web", 3);
+	memset(back, 0, sizeof(back));
+	rec_envelope(r, back);
+	ASSERT_MEM_EQ(back, env, n);
+
+	/* sent: the same bytes as the envelope put in, beside a whole one */
+	memset(&l, 0, sizeof(l));
+	nn = mkenv(notice, o, "a notice");
+	ASSERT_EQ(store_list_add_rec(&l, r), 0);
+	ASSERT_EQ(store_list_add(&l, notice, nn), 0);
+	buf_init(&b, 4096);
+	mp_packer_init(&pk, &b);
+	wire_items_encode(&pk, l.authors, l.items, l.lens, l.n);
+	ASSERT_EQ(b.err, 0);
+	ASSERT_EQ(mp_parse(&d, b.p, b.len), 0);
+	ASSERT_EQ(wire_items_decode(&d.root, 8, &it), 0);
+	ASSERT_UEQ(it.n, 2);
+	body = wire_items_get(&it, 0, &len);
+	ASSERT_UEQ(len, n);
+	ASSERT_MEM_EQ(body, env, n);
+	body = wire_items_get(&it, 1, &len);
+	ASSERT_UEQ(len, nn);
+	ASSERT_MEM_EQ(body, notice, nn);
+	wire_items_release(&it);
+	mp_doc_release(&d);
+	buf_release(&b);
+	store_list_release(&l);
 	store_release(&st);
 }
