@@ -111,6 +111,7 @@ struct engine {
 	uint32_t	 nhcs;
 	uint32_t	 caphcs;
 	struct hmap	 hcidx;		/* a check's name -> its slot in hcs */
+	uint32_t	 hcturn;	/* the next tick starts checks from here */
 	char		(*hcpend)[WIRE_NAME_MAX + 1];	/* own services changed */
 	uint32_t	 nhcpend;
 	uint32_t	 caphcpend;

@@ -488,7 +488,15 @@ health_tick(uv_timer_t *t)
 		e->hcpend = NULL;
 		e->caphcpend = 0;
 	}
-	for (uint32_t i = 0; i < e->nhcs; i++) {
+	/*
+	 * Checks start in turn, from where the last tick stopped: a tick that
+	 * went from the front took its 128 there whenever the engine ran
+	 * late, and the end of the list was never checked (t-health-turns).
+	 */
+	if (e->hcturn >= e->nhcs)
+		e->hcturn = 0;
+	for (uint32_t k = 0, i = e->hcturn; k < e->nhcs; k++,
+	    i = i + 1 == e->nhcs ? 0 : i + 1) {
 		struct hc	*hc = e->hcs[i];
 
 		if (engine_local_conflict(e, hc->proto, hc->port)) {
@@ -507,7 +515,8 @@ health_tick(uv_timer_t *t)
 			spread = (uint64_t)(e->nhcs / PROBES_PER_TICK + 1) *
 			    TICK_MS;
 			hc->next = now + (every > spread ? every : spread);
-			started++;
+			if (++started == PROBES_PER_TICK)
+				e->hcturn = i + 1;
 			probe_start(e, hc);
 		}
 	}
