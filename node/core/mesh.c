@@ -1274,6 +1274,25 @@ mesh_pull_done(struct mesh *m, const uint8_t peer[WIRE_KEY], int news,
 	memcpy(m->pull_from, peer, WIRE_KEY);
 }
 
+/*
+ * mesh_next_wakeup - when the mesh next needs a tick: a member's timer or
+ * a due pull, and at least once a second (once every 2 s outside a mesh).
+ */
+uint64_t
+mesh_next_wakeup(const struct mesh *m, uint64_t now)
+{
+	uint64_t	 next;
+
+	if (!m->joined || m->left)
+		return now + 2000;
+	next = mb_next_wakeup(&m->mb, now);
+	if (next > now + 1000)
+		next = now + 1000;
+	if (m->pull_at != 0 && next > m->pull_at)
+		next = m->pull_at;
+	return next;
+}
+
 /* mesh_pull_due - the member to pull from now, for a chain; or NULL. */
 struct member *
 mesh_pull_due(struct mesh *m, uint64_t now)

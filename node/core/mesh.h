@@ -181,6 +181,7 @@ int	mesh_want_pull(const struct mesh *, struct member *, uint64_t hash,
 void	mesh_pull_done(struct mesh *, const uint8_t peer[WIRE_KEY], int news,
 	    uint64_t now);
 struct member *mesh_pull_due(struct mesh *, uint64_t now);
+uint64_t mesh_next_wakeup(const struct mesh *, uint64_t now);
 /* At most this many records ride on one probe (mesh_piggyback()). */
 #define MESH_MAX_PIGGY	32
 uint32_t mesh_piggyback(struct mesh *, const struct member *, uint8_t type,

@@ -372,11 +372,7 @@ engine_kick(struct engine *e)
 	dpsync_flush(e);
 	dpsync_challenge(e);
 	pub = dpreport_publish(e);
-	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
-	if (next > now + 1000)
-		next = now + 1000;
-	if (m->joined && !m->left && m->pull_at != 0 && next > m->pull_at)
-		next = m->pull_at;
+	next = mesh_next_wakeup(m, now);
 	if (next > pub)
 		next = pub;
 	uv_timer_start(&e->tick, tick_cb, next > now ? next - now : 1, 0);

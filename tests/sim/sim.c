@@ -981,11 +981,7 @@ kick(struct snode *s)
 	}
 	if (m->joined && !m->left && (mm = mesh_pull_due(m, now)) != NULL)
 		start_sync(s, mm);
-	next = m->joined && !m->left ? mb_next_wakeup(&m->mb, now) : now + 2000;
-	if (next > now + 1000)
-		next = now + 1000;
-	if (m->joined && !m->left && m->pull_at != 0 && next > m->pull_at)
-		next = m->pull_at;
+	next = mesh_next_wakeup(m, now);
 	at((next > now ? next : now + 1) * 1000, EV_TICK, s->idx, 0,
 	    ++s->tick_gen);
 	gossip_arm(s);
