@@ -99,6 +99,37 @@ mp_shape_ok(const uint8_t *p, size_t len, unsigned max_depth)
 	return off == len ? 0 : -1;
 }
 
+static int
+parse(struct mp_doc *d, const uint8_t *p, size_t len, int copy)
+{
+	size_t			 off = 0;
+	msgpack_unpack_return	 r;
+	const char		*in = (const char *)p;
+
+	memset(d, 0, sizeof(*d));
+	if (len == 0 || mp_shape_ok(p, len, MP_MAX_DEPTH) == -1)
+		return -1;
+	if (!msgpack_zone_init(&d->zone, 2048))
+		return -1;
+	d->live = 1;
+	if (copy) {
+		char	*c;
+
+		if ((c = msgpack_zone_malloc(&d->zone, len)) == NULL) {
+			mp_doc_release(d);
+			return -1;
+		}
+		memcpy(c, p, len);
+		in = c;
+	}
+	r = msgpack_unpack(in, len, &off, &d->zone, &d->root);
+	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
+		mp_doc_release(d);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * mp_parse - decode exactly one object that spans the whole input.
  * On success the caller owns d and must call mp_doc_release().  msgpack-c
@@ -108,27 +139,18 @@ mp_shape_ok(const uint8_t *p, size_t len, unsigned max_depth)
 int
 mp_parse(struct mp_doc *d, const uint8_t *p, size_t len)
 {
-	size_t			 off = 0;
-	msgpack_unpack_return	 r;
-	char			*copy;
+	return parse(d, p, len, 1);
+}
 
-	memset(d, 0, sizeof(*d));
-	if (len == 0 || mp_shape_ok(p, len, MP_MAX_DEPTH) == -1)
-		return -1;
-	if (!msgpack_zone_init(&d->zone, 2048))
-		return -1;
-	d->live = 1;
-	if ((copy = msgpack_zone_malloc(&d->zone, len)) == NULL) {
-		mp_doc_release(d);
-		return -1;
-	}
-	memcpy(copy, p, len);
-	r = msgpack_unpack(copy, len, &off, &d->zone, &d->root);
-	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
-		mp_doc_release(d);
-		return -1;
-	}
-	return 0;
+/*
+ * mp_parse_in - the same without the copy: the document's strings and bins
+ * point into p, which must outlive it.  For a large input read once (the
+ * state file), where a copy of it is megabytes written for nothing.
+ */
+int
+mp_parse_in(struct mp_doc *d, const uint8_t *p, size_t len)
+{
+	return parse(d, p, len, 0);
 }
 
 void

@@ -19,6 +19,7 @@ struct mp_doc {
 
 int	mp_shape_ok(const uint8_t *, size_t, unsigned max_depth);
 int	mp_parse(struct mp_doc *, const uint8_t *, size_t);
+int	mp_parse_in(struct mp_doc *, const uint8_t *, size_t);
 void	mp_doc_release(struct mp_doc *);
 
 /*

@@ -643,6 +643,41 @@ wire_items_decode(const msgpack_object *o, uint32_t max, struct wire_items *it)
 	return items_copy(a, n, it);
 }
 
+/*
+ * wire_items_decode_in - the items of a document parsed in place
+ * (mp_parse_in()) from base's size bytes, left where they are: on
+ * success it owns base (wire_items_release() frees it); on failure base is
+ * still the caller's.
+ */
+int
+wire_items_decode_in(const msgpack_object *o, uint32_t max, uint8_t *base,
+    size_t size, struct wire_items *it)
+{
+	const msgpack_object	*a;
+	const uint8_t		*p;
+	size_t			 len;
+	uint32_t		 n;
+
+	if (mp_array(o, 0, max, &a, &n) == -1 || size > UINT32_MAX)
+		return -1;
+	if (n > 0 && ((it->off = calloc(n, sizeof(*it->off))) == NULL ||
+	    (it->len = calloc(n, sizeof(*it->len))) == NULL))
+		goto fail;
+	for (uint32_t i = 0; i < n; i++) {
+		if (mp_bin(&a[i], 1, WIRE_MAX_RECORD, &p, &len) == -1 ||
+		    p < base || len > size || (size_t)(p - base) > size - len)
+			goto fail;
+		it->off[i] = (uint32_t)(p - base);
+		it->len[i] = (uint32_t)len;
+	}
+	it->n = n;
+	it->buf = base;
+	return 0;
+fail:
+	wire_items_release(it);
+	return -1;
+}
+
 static int
 digest_decode(const msgpack_object *o, struct wire_msg *m)
 {

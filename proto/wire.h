@@ -243,6 +243,8 @@ struct wire_items {
 };
 
 int	wire_items_decode(const msgpack_object *, uint32_t max, struct wire_items *);
+int	wire_items_decode_in(const msgpack_object *, uint32_t max, uint8_t *base,
+	    size_t size, struct wire_items *);
 const uint8_t *wire_items_get(const struct wire_items *, uint32_t i, size_t *len);
 void	wire_items_release(struct wire_items *);
 /*

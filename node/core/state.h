@@ -60,6 +60,8 @@ int	state_unwrap(const uint8_t *, size_t, const uint8_t key[STATE_MAC],
 	    const uint8_t **payload, size_t *len);
 int	state_decode_file(const uint8_t *, size_t, const uint8_t key[STATE_MAC],
 	    struct state_snap *);
+int	state_decode_file_in(uint8_t *, size_t, const uint8_t key[STATE_MAC],
+	    struct state_snap *);
 void	state_snap_release(struct state_snap *);
 int	state_save(int dirfd, const struct mesh *, const struct wire_addr *adv,
 	    uint8_t nadv, char *err, size_t errlen);

@@ -1,4 +1,5 @@
 /* fuzz-config.c: rpnd.conf text and the state file's bytes (payload, or framing + MAC + payload). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/core/config.h"
@@ -26,12 +27,18 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		 * payload.  A fixed key (the seed is wrapped with it) reaches
 		 * the trusted path; bit 2 checks no MAC at all.
 		 */
-		uint8_t	 key[STATE_MAC];
+		uint8_t	 key[STATE_MAC], *file;
 
 		memset(key, FUZZ_STATE_KEY, sizeof(key));
-		if (state_decode_file(p + 1, n - 1, p[0] & 4 ? NULL : key,
+		/* decoded in place, as state_load() does, in a buffer of its own */
+		if ((file = malloc(n - 1 + 1)) == NULL)
+			return 0;
+		memcpy(file, p + 1, n - 1);
+		if (state_decode_file_in(file, n - 1, p[0] & 4 ? NULL : key,
 		    &s) == 0)
 			state_snap_release(&s);
+		else
+			free(file);
 	} else if (state_decode(p + 1, n - 1, &s) == 0)
 		state_snap_release(&s);
 	return 0;
