@@ -12,9 +12,8 @@
 
 /* A decoded document: the object tree lives in the zone until mp_doc_release(). */
 struct mp_doc {
-	msgpack_zone	zone;
-	msgpack_object	root;
-	int		live;
+	msgpack_zone	*zone;	/* NULL: released */
+	msgpack_object	 root;
 };
 
 int	mp_shape_ok(const uint8_t *, size_t, unsigned max_depth);
