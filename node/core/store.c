@@ -209,16 +209,18 @@ static void
 summary_out(struct store *st, const struct author *a)
 {
 	if (a->nrecs) {
-		st->hash ^= author_term(a);
+		st->hash ^= a->term;
 		st->sum -= a->maxver;
 	}
 }
 
+/* (the term is kept: taking it out again costs no hash) */
 static void
-summary_in(struct store *st, const struct author *a)
+summary_in(struct store *st, struct author *a)
 {
 	if (a->nrecs) {
-		st->hash ^= author_term(a);
+		a->term = author_term(a);
+		st->hash ^= a->term;
 		st->sum += a->maxver;
 	}
 }

@@ -87,6 +87,7 @@ struct author {
 	uint8_t		 id[WIRE_KEY];
 	uint64_t	 maxver;
 	uint64_t	 sethash;	/* XOR of h(kind, key, version) */
+	uint64_t	 term;		/* its part of the store's hash, while nrecs > 0 */
 	uint64_t	 floor;		/* from its node record: below it, other records are void */
 	uint32_t	 nrecs;
 	uint32_t	 head;		/* its newest-added record's slot (UINT32_MAX: none) */
