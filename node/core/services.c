@@ -161,21 +161,6 @@ dirty_rehash(const void *ctx, uint32_t i)
 	return key_hash(t->dirty[i]);
 }
 
-/*
- * svc_table_reserve - room for n services, taken at once (a restart
- * restores them all): the table and its two indexes do not grow step by
- * step, leaving each step's freed array behind in the heap.
- */
-int
-svc_table_reserve(struct svc_table *t, uint32_t n)
-{
-	if (array_reserve(&t->v, &t->cap, n, sizeof(*t->v)) == -1 ||
-	    hmap_reserve(&t->byname, n, name_rehash, t) == -1 ||
-	    hmap_reserve(&t->byport, n, port_rehash, t) == -1)
-		return -1;
-	return 0;
-}
-
 struct name_ctx {
 	const struct svc_table	*t;
 	const char		*name;

@@ -110,7 +110,6 @@ svc_key(uint8_t proto, uint16_t port)
 
 void	svc_table_init(struct svc_table *);
 void	svc_table_release(struct svc_table *);
-int	svc_table_reserve(struct svc_table *, uint32_t n);
 int	svc_table_set(struct svc_table *, const uint8_t author[WIRE_KEY],
 	    uint64_t version, const struct rec_service *);
 void	svc_table_del(struct svc_table *, const uint8_t author[WIRE_KEY],

@@ -585,13 +585,14 @@ restore(struct engine *e, struct state_snap *s)
 		break;
 	}
 	/*
-	 * The store and the service table sized once for all the records
-	 * (most of which, in a large mesh, are services): grown step by step
-	 * they would leave every step's freed array in the heap.  (When it
-	 * fails, they grow as records come.)
+	 * The store sized once for all the records: grown step by step it
+	 * would leave every step's freed array in the heap.  (When it fails,
+	 * it grows as records come.)  Not the service table: the first
+	 * operator's statement restored builds it again (dpsync_on_policy),
+	 * and grown step by step it ended 1.2 MiB smaller at 100k services
+	 * than sized at once, and no slower.
 	 */
-	if (store_reserve(&m->store, s->records.n) == -1 ||
-	    svc_table_reserve(&e->dp.svcs, s->records.n) == -1)
+	if (store_reserve(&m->store, s->records.n) == -1)
 		log_warnx("no memory to size the store for %u records",
 		    s->records.n);
 	/* Records may come before those they depend on: several passes. */

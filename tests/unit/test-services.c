@@ -394,31 +394,3 @@ TEST(svc_first_owner_in_the_entry)
 	mb_release(&mb);
 }
 
-TEST(svc_table_reserve_sizes_once)
-{
-	/* A restart sizes the table and its indexes for all its services at once. */
-	struct svc_table	 t;
-	struct rec_service	 s;
-	void			*v;
-	const uint32_t		*byname, *byport;
-	char			 name[32];
-
-	for (int i = 0; i < 4; i++)
-		memset(ids[i], 0x10 + i, WIRE_KEY);
-	svc_table_init(&t);
-	ASSERT_EQ(svc_table_reserve(&t, 2000), 0);
-	v = t.v;
-	byname = t.byname.s;
-	byport = t.byport.s;
-	for (uint32_t i = 0; i < 2000; i++) {
-		snprintf(name, sizeof(name), "svc%u", i);
-		s = svc(name, SVC_TCP, (uint16_t)(10000 + i), "100.64.2.10:80");
-		ASSERT_EQ(svc_table_set(&t, ids[1], 10 + i, &s), 0);
-	}
-	ASSERT((void *)t.v == v && t.byname.s == byname &&
-	    t.byport.s == byport);
-	ASSERT_EQ(t.n, 2000);
-	ASSERT(svc_table_get(&t, "svc1999") != NULL);
-	ASSERT(svc_table_get(&t, "svc2000") == NULL);
-	svc_table_release(&t);
-}
