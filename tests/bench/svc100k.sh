@@ -22,7 +22,9 @@
 # min at 100k).
 # SMAPS=PREFIX copies both processes' /proc/PID/smaps, read with the RSS
 # after the add, to PREFIX.parent and PREFIX.engine.  KEEP=1 keeps the work
-# directory.
+# directory.  FROM=DIR (a directory KEEP=1 kept) skips the add (and
+# STEADY): rpnd starts on a copy of DIR's state, and only the restart is
+# measured, so that one steady state serves many restarts.
 # Needs root.
 set -u
 B=$(cd "${1:?usage: svc100k.sh BUILD [N] [TAG]}" && pwd)
@@ -98,47 +100,61 @@ programmed() {
 		END {print s + 0, p + 0}'
 }
 
-start
-x "$B/rpn" -s "$W/sock" init --name big >/dev/null || exit 1
-c0=$(cpu "$E")
-out=$(x "$B/rpn-tool" add-services "$W/sock" "$N") || exit 1
-c1=$(cpu "$E")
-sleep 3	# what section 4 waits before reading the RSS
-pr=$(awk '/^VmRSS/ {print $2}' "/proc/$P/status")
-pe=$(awk '/^VmRSS/ {print $2}' "/proc/$E/status")
-if [ -n "${SMAPS:-}" ]; then
-	cp "/proc/$P/smaps" "$SMAPS.parent"
-	cp "/proc/$E/smaps" "$SMAPS.engine"
-fi
-echo "$TAG add: $out engine_cpu=$(echo "$c1 - $c0" | bc) s;" \
-    "rss parent=$(mib "$pr") MiB engine=$(mib "$pe") MiB"
-if [ -n "${STEADY:-}" ]; then
-	# every backend checked and its health published, but for 1 %: at
-	# 256 checks a second, N / 256 s (6.5 min at 100k); a check that
-	# failed once on a busy machine waits that long again for its second
-	# (two failures mark it down, one success up).  Then 10 s for the
-	# gossip and the state file to settle.
-	t_s=$(date +%s)
-	unk=$N
-	for _ in $(seq 1800); do
-		unk=$(x curl -s --max-time 5 http://127.0.0.1:7481/metrics |
-		    awk '/^rpn_backends\{health="unknown"\}/ {print $2}')
-		[ "${unk:-$N}" -le $((N / 100)) ] && break
-		sleep 1
+if [ -n "${FROM:-}" ]; then
+	# a first start programs the kernel, as the run that kept the state
+	# had: the restart measured below finds its table there
+	cp -a "$FROM/st" "$FROM/operator.key" "$W/" || exit 1
+	start
+	s=0 p=0
+	for _ in $(seq 3000); do
+		read -r s p < <(programmed)
+		[ "$s" -ge "$N" ] && [ "$s" = "$p" ] && break
+		sleep 0.1
 	done
-	[ "${unk:-$N}" -le $((N / 100)) ] ||
-	    { echo "svc100k.sh: $unk backends still unchecked"; exit 1; }
-	sleep 10
-	held=$(x curl -s --max-time 5 http://127.0.0.1:7481/metrics |
-	    awk '/^rpn_records_held / {print $2}')
+	echo "$TAG: the state kept in $FROM, $p of $s services programmed"
+else
+	start
+	x "$B/rpn" -s "$W/sock" init --name big >/dev/null || exit 1
+	c0=$(cpu "$E")
+	out=$(x "$B/rpn-tool" add-services "$W/sock" "$N") || exit 1
+	c1=$(cpu "$E")
+	sleep 3	# what section 4 waits before reading the RSS
 	pr=$(awk '/^VmRSS/ {print $2}' "/proc/$P/status")
 	pe=$(awk '/^VmRSS/ {print $2}' "/proc/$E/status")
 	if [ -n "${SMAPS:-}" ]; then
-		cp "/proc/$P/smaps" "$SMAPS.parent.steady"
-		cp "/proc/$E/smaps" "$SMAPS.engine.steady"
+		cp "/proc/$P/smaps" "$SMAPS.parent"
+		cp "/proc/$E/smaps" "$SMAPS.engine"
 	fi
-	echo "$TAG steady: checked (but $unk) after $(( $(date +%s) - t_s - 10 )) s;" \
-	    "records held=$held; rss parent=$(mib "$pr") MiB engine=$(mib "$pe") MiB"
+	echo "$TAG add: $out engine_cpu=$(echo "$c1 - $c0" | bc) s;" \
+	    "rss parent=$(mib "$pr") MiB engine=$(mib "$pe") MiB"
+	if [ -n "${STEADY:-}" ]; then
+		# every backend checked and its health published, but for 1 %: at
+		# 256 checks a second, N / 256 s (6.5 min at 100k); a check that
+		# failed once on a busy machine waits that long again for its second
+		# (two failures mark it down, one success up).  Then 10 s for the
+		# gossip and the state file to settle.
+		t_s=$(date +%s)
+		unk=$N
+		for _ in $(seq 1800); do
+			unk=$(x curl -s --max-time 5 http://127.0.0.1:7481/metrics |
+			    awk '/^rpn_backends\{health="unknown"\}/ {print $2}')
+			[ "${unk:-$N}" -le $((N / 100)) ] && break
+			sleep 1
+		done
+		[ "${unk:-$N}" -le $((N / 100)) ] ||
+		    { echo "svc100k.sh: $unk backends still unchecked"; exit 1; }
+		sleep 10
+		held=$(x curl -s --max-time 5 http://127.0.0.1:7481/metrics |
+		    awk '/^rpn_records_held / {print $2}')
+		pr=$(awk '/^VmRSS/ {print $2}' "/proc/$P/status")
+		pe=$(awk '/^VmRSS/ {print $2}' "/proc/$E/status")
+		if [ -n "${SMAPS:-}" ]; then
+			cp "/proc/$P/smaps" "$SMAPS.parent.steady"
+			cp "/proc/$E/smaps" "$SMAPS.engine.steady"
+		fi
+		echo "$TAG steady: checked (but $unk) after $(( $(date +%s) - t_s - 10 )) s;" \
+		    "records held=$held; rss parent=$(mib "$pr") MiB engine=$(mib "$pe") MiB"
+	fi
 fi
 kill "$P"
 # the engine too, or a new start would find its socket and its /metrics
