@@ -409,7 +409,8 @@ out:
 
 /*
  * state_load - read and decode the state file; with sk, check its MAC
- * (s->trust says the outcome).  *absent when there is none.
+ * (s->trust says the outcome).  *absent when there is none.  err says
+ * what is wrong with the file, without naming it.
  */
 int
 state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
@@ -430,7 +431,7 @@ state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
 			*absent = 1;
 			return 0;
 		}
-		snprintf(err, errlen, "state: %s", strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	/*
@@ -454,14 +455,14 @@ state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
 	}
 	close(fd);
 	if (n == -1) {
-		snprintf(err, errlen, "state: cannot read it whole");
+		snprintf(err, errlen, "cannot read it whole");
 		goto out;
 	}
 	if (sk != NULL)
 		state_mac_key(key, sk);
 	if (state_decode_file_in(file, size, sk != NULL ? key : NULL, s) == -1) {
-		snprintf(err, errlen, "state: the file is damaged; move it "
-		    "away to start afresh (the node key is kept)");
+		snprintf(err, errlen, "it is damaged; move it away to start "
+		    "afresh (the node key is kept)");
 		goto out;
 	}
 	file = NULL;	/* s->records holds it */

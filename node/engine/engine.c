@@ -736,7 +736,8 @@ engine_main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (state_load(e->statefd, sk, &snap, &absent, err,
 		    sizeof(err)) == -1)
-			fatalx("%s", err);
+			fatalx("state file %s/%s: %s", e->state_dir, STATE_FILE,
+			    err);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		/* Writing costs about what reading did: the first save waits as long. */
 		e->save_cost_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +

@@ -37,3 +37,22 @@ grep "restored mesh membership" "$W/n1/log" | tail -1 |
     fail "a tampered file was trusted: $(grep restored "$W/n1/log" | tail -1)"
 has_service n1 web && fail "the record with the altered signature was restored"
 say "one bit changed in web's signature: the MAC does not check, every record verified, web refused, db kept"
+stop n1
+
+# A file cut short (a disk that filled, a copy that stopped): rpnd stops at
+# once, names the file and says what to do; moved away, rpnd starts afresh
+# with the same node key.  Fails on the code before: the message did not
+# say which file.
+key=$(sha256sum < "$W/n1/state/node.key")
+truncate -s -10 "$W/n1/state/state"
+rm -f "$(sock n1)"
+out=$(timeout 30 ip netns exec "$(ns n1)" "$RPN_BUILD/rpnd" -s "$(sock n1)" \
+    -S "$W/n1/state" 2>&1) && fail "rpnd started on a state file cut short"
+echo "$out" | grep -F "state file $W/n1/state/state: it is damaged; move it away" >/dev/null ||
+    fail "a damaged state file: the message does not name it: $out"
+say "a state file cut short: rpnd exits, naming the file"
+mv "$W/n1/state/state" "$W/state.damaged"
+start n1
+[ "$(sha256sum < "$W/n1/state/node.key")" = "$key" ] || fail "the node key changed"
+ctl n1 status >/dev/null && fail "a node without its state file says it is in a mesh"
+say "moved away: rpnd starts afresh, with the same node key"

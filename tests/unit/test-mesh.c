@@ -1248,14 +1248,14 @@ TEST(state_load_decodes_in_place)
 	ASSERT_EQ(state_wrap(&file, pl.p, pl.len, key), 0);
 	put_file(dirfd, file.p, file.len);
 	ASSERT_EQ(state_load(dirfd, a.sk, &s, &absent, err, sizeof(err)), -1);
-	ASSERT(strstr(err, "the file is damaged") != NULL);
+	ASSERT(strstr(err, "it is damaged") != NULL);
 	/* cut short, or empty: damaged too */
 	put_file(dirfd, file.p, file.len - 1);
 	ASSERT_EQ(state_load(dirfd, a.sk, &s, &absent, err, sizeof(err)), -1);
-	ASSERT(strstr(err, "the file is damaged") != NULL);
+	ASSERT(strstr(err, "it is damaged") != NULL);
 	put_file(dirfd, file.p, 0);
 	ASSERT_EQ(state_load(dirfd, a.sk, &s, &absent, err, sizeof(err)), -1);
-	ASSERT(strstr(err, "the file is damaged") != NULL);
+	ASSERT(strstr(err, "it is damaged") != NULL);
 
 	ASSERT_EQ(unlinkat(dirfd, STATE_FILE, 0), 0);
 	close(dirfd);
