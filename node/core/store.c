@@ -341,6 +341,7 @@ store_put(struct store *st, const uint8_t author[WIRE_KEY],
 			if (s != UINT32_MAX)
 				slot_free(st, s);
 			free(copy);
+			summary_in(st, a);	/* as it was */
 			return STORE_NOMEM;
 		}
 		r = &st->recs[s];

@@ -69,6 +69,44 @@ TEST(store_versions)
 	store_release(&st);
 }
 
+/*
+ * A put refused for want of memory leaves the store's summary as it was:
+ * the author's term, taken out before the slot was sought, goes back in.
+ * (The slot array cannot grow here: its capacity is set past the doubling
+ * limit for the one put, so array_reserve() refuses without allocating.)
+ * Fails on the code before: the hash lost the author's term for good.
+ */
+TEST(store_put_out_of_memory_keeps_the_summary)
+{
+	struct store	 st, fresh;
+	uint64_t	 hash, sum;
+	uint32_t	 nslots, cap;
+
+	store_init(&st);
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "web", 5, 0, 0), STORE_NEW);
+	hash = st.hash;
+	sum = st.sum;
+	ASSERT_UEQ(st.free_head, UINT32_MAX);
+	nslots = st.nslots;
+	cap = st.cap;
+	st.nslots = st.cap = 0x80000001u;
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "db", 6, 0, 0), STORE_NOMEM);
+	st.nslots = nslots;
+	st.cap = cap;
+	ASSERT_UEQ(st.hash, hash);
+	ASSERT_UEQ(st.sum, sum);
+	ASSERT_EQ(st.live, 1);
+	/* and the same put, memory back, gives what a fresh store has */
+	ASSERT_EQ(put(&st, 1, REC_SERVICE, "db", 6, 0, 0), STORE_NEW);
+	store_init(&fresh);
+	ASSERT_EQ(put(&fresh, 1, REC_SERVICE, "web", 5, 0, 0), STORE_NEW);
+	ASSERT_EQ(put(&fresh, 1, REC_SERVICE, "db", 6, 0, 0), STORE_NEW);
+	ASSERT_UEQ(st.hash, fresh.hash);
+	ASSERT_UEQ(st.sum, fresh.sum);
+	store_release(&st);
+	store_release(&fresh);
+}
+
 static int
 collect(void *ctx, const struct rec *r)
 {
