@@ -110,6 +110,18 @@ mp_shape_ok(const uint8_t *p, size_t len, unsigned max_depth)
 #define ZONE_CHUNK	2048
 static _Thread_local msgpack_zone *spare;
 
+/* Under ASan none is kept: a document used after its release must fault. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KEEP_SPARE	0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KEEP_SPARE	0
+#endif
+#endif
+#ifndef KEEP_SPARE
+#define KEEP_SPARE	1
+#endif
+
 static int
 parse(struct mp_doc *d, const uint8_t *p, size_t len, int copy)
 {
@@ -171,7 +183,7 @@ mp_doc_release(struct mp_doc *d)
 {
 	if (d->zone == NULL)
 		return;
-	if (spare == NULL) {
+	if (KEEP_SPARE && spare == NULL) {
 		msgpack_zone_clear(d->zone);
 		spare = d->zone;
 	} else

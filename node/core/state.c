@@ -425,13 +425,19 @@ state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
 
 	*absent = 0;
 	memset(s, 0, sizeof(*s));
+	/* (O_NONBLOCK: a FIFO in its place must not hang the start) */
 	if ((fd = openat(dirfd, STATE_FILE, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1) {
+	    O_NOFOLLOW | O_NONBLOCK)) == -1) {
 		if (errno == ENOENT) {
 			*absent = 1;
 			return 0;
 		}
 		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		close(fd);
 		return -1;
 	}
 	/*
@@ -440,8 +446,7 @@ state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
 	 * services it is 20 MB, and each copy of it cost a restart tens of
 	 * milliseconds, most of them faulting in fresh pages.
 	 */
-	if (fstat(fd, &sb) == -1 || sb.st_size < 0 ||
-	    (uint64_t)sb.st_size > STATE_MAX ||
+	if (sb.st_size < 0 || (uint64_t)sb.st_size > STATE_MAX ||
 	    (file = malloc((size = (size_t)sb.st_size) + 1)) == NULL)
 		n = -1;
 	while (n != -1 && got < size) {

@@ -1,5 +1,6 @@
 /* test-mesh.c: founding, invitations, admission, and forged/tampered/replayed records. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -1256,6 +1257,11 @@ TEST(state_load_decodes_in_place)
 	put_file(dirfd, file.p, 0);
 	ASSERT_EQ(state_load(dirfd, a.sk, &s, &absent, err, sizeof(err)), -1);
 	ASSERT(strstr(err, "it is damaged") != NULL);
+	/* not a file: refused at once (a FIFO hung the start before) */
+	ASSERT_EQ(unlinkat(dirfd, STATE_FILE, 0), 0);
+	ASSERT_EQ(mkfifoat(dirfd, STATE_FILE, 0600), 0);
+	ASSERT_EQ(state_load(dirfd, a.sk, &s, &absent, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "not a regular file") != NULL);
 
 	ASSERT_EQ(unlinkat(dirfd, STATE_FILE, 0), 0);
 	close(dirfd);
