@@ -24,7 +24,8 @@
 # after the add, to PREFIX.parent and PREFIX.engine.  KEEP=1 keeps the work
 # directory.  FROM=DIR (a directory KEEP=1 kept) skips the add (and
 # STEADY): rpnd starts on a copy of DIR's state, and only the restart is
-# measured, so that one steady state serves many restarts.
+# measured, so that one steady state serves many restarts (each restart
+# reads the file the first start wrote as it stopped: the same records).
 # Needs root.
 set -u
 B=$(cd "${1:?usage: svc100k.sh BUILD [N] [TAG]}" && pwd)
@@ -111,6 +112,8 @@ if [ -n "${FROM:-}" ]; then
 		[ "$s" -ge "$N" ] && [ "$s" = "$p" ] && break
 		sleep 0.1
 	done
+	[ "$s" -ge "$N" ] && [ "$s" = "$p" ] ||
+	    { echo "svc100k.sh: the first start programmed $p of $s"; exit 1; }
 	echo "$TAG: the state kept in $FROM, $p of $s services programmed"
 else
 	start
