@@ -645,9 +645,9 @@ wire_items_decode(const msgpack_object *o, uint32_t max, struct wire_items *it)
 
 /*
  * wire_items_decode_in - the items of a document parsed in place
- * (mp_parse_in()) from base's size bytes, left where they are: on
- * success it owns base (wire_items_release() frees it); on failure base is
- * still the caller's.
+ * (mp_parse_in()) from base's size bytes, left where they are: it gets
+ * their offsets in base, and it->buf stays NULL until the caller sets it
+ * to base, handing base over (wire_items_release() then frees it).
  */
 int
 wire_items_decode_in(const msgpack_object *o, uint32_t max, uint8_t *base,
@@ -671,7 +671,6 @@ wire_items_decode_in(const msgpack_object *o, uint32_t max, uint8_t *base,
 		it->len[i] = (uint32_t)len;
 	}
 	it->n = n;
-	it->buf = base;
 	return 0;
 fail:
 	wire_items_release(it);

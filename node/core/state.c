@@ -153,9 +153,9 @@ decode_proofs(const msgpack_object *o, struct state_snap *s)
 
 /*
  * decode - the payload p (len bytes).  With file, p lies within it (size
- * bytes, the whole file as read) and is decoded in place: the records stay
- * in file, which s owns on success (state_snap_release() frees it) and the
- * caller still owns on failure.  Without, s gets copies.
+ * bytes, the whole file as read) and is decoded in place: the records are
+ * offsets into file, and s->records.buf is NULL until the caller hands
+ * file over (see state_decode_file_in()).  Without, s gets copies.
  */
 static int
 decode(const uint8_t *p, size_t len, uint8_t *file, size_t size,
@@ -205,11 +205,8 @@ decode(const uint8_t *p, size_t len, uint8_t *file, size_t size,
 	rc = 0;
 out:
 	mp_doc_release(&d);
-	if (rc == -1) {
-		if (file != NULL)
-			s->records.buf = NULL;	/* still the caller's */
+	if (rc == -1)
 		state_snap_release(s);
-	}
 	return rc;
 }
 
@@ -346,8 +343,9 @@ state_decode_file(const uint8_t *p, size_t len, const uint8_t key[STATE_MAC],
 
 /*
  * state_decode_file_in - the same, decoded where file (len bytes, from
- * malloc()) lies: the records stay in it, and on success s owns it
- * (state_snap_release() frees it); on failure it is still the caller's.
+ * malloc()) lies: the records are offsets into it.  On success the caller
+ * hands file over with s->records.buf = file (state_snap_release() then
+ * frees it); file stays the caller's until then, and on failure.
  */
 int
 state_decode_file_in(uint8_t *file, size_t len, const uint8_t key[STATE_MAC],
@@ -470,7 +468,8 @@ state_load(int dirfd, const uint8_t sk[SECRET_KEY], struct state_snap *s,
 		    "afresh (the node key is kept)");
 		goto out;
 	}
-	file = NULL;	/* s->records holds it */
+	s->records.buf = file;	/* the records lie in it: s holds it */
+	file = NULL;
 	rc = 0;
 out:
 	sodium_memzero(key, sizeof(key));

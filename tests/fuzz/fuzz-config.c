@@ -35,9 +35,10 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 			return 0;
 		memcpy(file, p + 1, n - 1);
 		if (state_decode_file_in(file, n - 1, p[0] & 4 ? NULL : key,
-		    &s) == 0)
+		    &s) == 0) {
+			s.records.buf = file;
 			state_snap_release(&s);
-		else
+		} else
 			free(file);
 	} else if (state_decode(p + 1, n - 1, &s) == 0)
 		state_snap_release(&s);
