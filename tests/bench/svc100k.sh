@@ -100,19 +100,24 @@ programmed() {
 	    awk '/^rpn_services / {s = $2} /^rpn_services_programmed / {p = $2}
 		END {print s + 0, p + 0}'
 }
+# wait until /metrics says all N are programmed (5 min at most); s and p
+# are what it said last
+wait_programmed() {
+	s=0 p=0
+	for _ in $(seq 3000); do
+		read -r s p < <(programmed)
+		[ "$s" -ge "$N" ] && [ "$s" = "$p" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 if [ -n "${FROM:-}" ]; then
 	# a first start programs the kernel, as the run that kept the state
 	# had: the restart measured below finds its table there
 	cp -a "$FROM/st" "$FROM/operator.key" "$W/" || exit 1
 	start
-	s=0 p=0
-	for _ in $(seq 3000); do
-		read -r s p < <(programmed)
-		[ "$s" -ge "$N" ] && [ "$s" = "$p" ] && break
-		sleep 0.1
-	done
-	[ "$s" -ge "$N" ] && [ "$s" = "$p" ] ||
+	wait_programmed ||
 	    { echo "svc100k.sh: the first start programmed $p of $s"; exit 1; }
 	echo "$TAG: the state kept in $FROM, $p of $s services programmed"
 else
@@ -186,14 +191,9 @@ for _ in $(seq 6000); do
 	sleep 0.01
 done
 c_ack=$(cpu "$E")
-s=0 p=0
-for _ in $(seq 3000); do
-	read -r s p < <(programmed)
-	[ "$s" -ge "$N" ] && [ "$s" = "$p" ] && break
-	sleep 0.1
-done
+wait_programmed; ok=$?
 t1=$(date +%s.%N)
-[ "$s" -ge "$N" ] && [ "$s" = "$p" ] || { echo "svc100k.sh: not all programmed ($p of $s)"; exit 1; }
+[ "$ok" = 0 ] || { echo "svc100k.sh: not all programmed ($p of $s)"; exit 1; }
 c_prog=$(cpu "$E")
 cp_=$(cpu "$P")
 # the RSS once all is programmed again (the cold sync's buffers included)
