@@ -85,15 +85,21 @@ cli_fail(const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * cli_call - request r of rpnd: 0; or, having said why, 2 when rpnd
+ * answered no and so did nothing, 1 when there was no answer to go by.
+ */
 int
 cli_call(const struct ctl_req *r, struct mp_doc *resp, int timeout_ms)
 {
 	char	 err[600];
+	int	 rc;
 
-	if (client_call(client_socket(cli_sock), r, resp, timeout_ms, err,
-	    sizeof(err)) == -1)
-		return cli_fail("%s", err);
-	return 0;
+	rc = client_call(client_socket(cli_sock), r, resp, timeout_ms, err,
+	    sizeof(err));
+	if (rc != 0)
+		cli_fail("%s", err);
+	return rc == 0 ? 0 : rc == -2 ? 2 : 1;
 }
 
 /* cli_status - rpnd's status, and what signing needs of it; 0 or 1. */

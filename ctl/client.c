@@ -132,14 +132,16 @@ take(struct buf *b, size_t n)
 
 /*
  * client_recv_reply - the next reply: read into in (kept across calls, since a
- * read may hold the start of the reply after), parse it into resp.  A
- * reply that says no is -1 with its text in err, resp released.
+ * read may hold the start of the reply after), parse it into resp.  0; -2
+ * when rpnd answered no and so did nothing; -1 when no usable reply came,
+ * or rpnd answered that another node did not (which may have done it).
+ * Either failure has its text in err, resp released.
  */
 int
 client_recv_reply(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
     char *err, size_t errlen)
 {
-	const msgpack_object	*ok, *msg;
+	const msgpack_object	*ok, *msg, *cause;
 	uint8_t			 chunk[65536];
 	uint32_t		 len = 0;
 	int			 r;
@@ -192,13 +194,21 @@ client_recv_reply(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
 			    msg->via.str.ptr);
 		else
 			snprintf(err, errlen, "rpnd refused the request");
+		/* An older rpnd names no cause: it may have done something. */
+		cause = ctl_map_get(&resp->root, "cause");
+		r = cause != NULL && cause->type == MSGPACK_OBJECT_STR &&
+		    !(cause->via.str.size == 11 &&
+		    memcmp(cause->via.str.ptr, "unavailable", 11) == 0) ? -2 : -1;
 		mp_doc_release(resp);
-		return -1;
+		return r;
 	}
 	return 0;
 }
 
-/* client_call - one request on a connection of its own, and its reply. */
+/*
+ * client_call - one request on a connection of its own, and its reply: 0,
+ * -1 or -2 as client_recv_reply().
+ */
 int
 client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
     int timeout_ms, char *err, size_t errlen)
@@ -209,9 +219,8 @@ client_call(const char *sock, const struct ctl_req *req, struct mp_doc *resp,
 	if ((fd = client_open(sock, err, errlen)) == -1)
 		return -1;
 	buf_init(&in, CTL_MAX_FRAME + 4);
-	if (client_send_req(fd, req, err, errlen) == 0 &&
-	    client_recv_reply(fd, &in, resp, timeout_ms, err, errlen) == 0)
-		rc = 0;
+	if (client_send_req(fd, req, err, errlen) == 0)
+		rc = client_recv_reply(fd, &in, resp, timeout_ms, err, errlen);
 	buf_release(&in);
 	close(fd);
 	return rc;

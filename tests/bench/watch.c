@@ -81,7 +81,7 @@ poll_rpn(struct agent *a)
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_STATUS;
-	if (client_call(a->where, &r, &d, 5000, err, sizeof(err)) == -1)
+	if (client_call(a->where, &r, &d, 5000, err, sizeof(err)) != 0)
 		return 0;
 	m = out_array(&d.root, "members", &n);
 	ok = m != NULL && check(m, n, "name", "state", "alive", "failed");

@@ -1037,7 +1037,7 @@ add_services(const char *sock, int n)
 				die(err);
 			continue;
 		}
-		if (client_recv_reply(fd, &in, &d, 60000, err, sizeof(err)) == -1)
+		if (client_recv_reply(fd, &in, &d, 60000, err, sizeof(err)) != 0)
 			die(err);
 		mp_doc_release(&d);
 		got++;
