@@ -707,67 +707,119 @@ opkey_present(void)
 }
 
 /*
+ * What service_sign() signed for an add or del, held until rpnd answers:
+ * the key and status stay open so that a refused add can put the grant
+ * it needed back as it was.
+ */
+struct svc_signing {
+	struct opkey	 k;
+	struct mp_doc	 st;
+	struct op_mesh	 m;
+	struct oprec	 was;		/* the grant before this one */
+	char		 granted[1200];	/* the one submitted, described */
+	int		 held;		/* k and st are open */
+};
+
+/*
  * service_sign - what an add or del needs signed once the mesh has
  * operators (op_service_plan, proto/opview.c, which rpnd's HTTP API uses
  * too): a grant, submitted first, and with --node an order to that node,
- * which rpnd carries there in the request.  0, or an exit status.
+ * which rpnd carries there in the request.  0, or an exit status; either
+ * way service_signed() ends it.
  */
 static int
-service_sign(struct ctl_req *r, int json)
+service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 {
-	struct opkey		 k;
-	struct mp_doc		 st, d;
-	struct op_mesh		 m;
+	struct mp_doc		 d;
 	struct op_plan		 p;
 	const msgpack_object	*svcs = NULL;
-	char			 err[300], what[1200];
+	char			 err[300];
 	uint32_t		 n = 0;
 	int			 rc = 1;
 
+	memset(sg, 0, sizeof(*sg));
 	if (r->node[0] == '\0' && r->cmd != CTL_SERVICE_ADD)
 		return 0;
-	if (cli_status(&st, &m) != 0)
+	if (cli_status(&sg->st, &sg->m) != 0)
 		return 1;
-	if (!m.governed) {
-		mp_doc_release(&st);
+	if (!sg->m.governed) {
+		mp_doc_release(&sg->st);
 		return 0;
 	}
 	memset(&d, 0, sizeof(d));
 	if (r->cmd == CTL_SERVICE_ADD && service_list(&d, &svcs, &n) != 0) {
-		mp_doc_release(&st);
+		mp_doc_release(&sg->st);
 		return 1;
 	}
-	if (op_service_plan(r, &st.root, svcs, n, opkey_present(), &p, err,
-	    sizeof(err)) == -1) {
+	if (op_service_plan(r, &sg->st.root, svcs, n, opkey_present(), &p,
+	    err, sizeof(err)) == -1) {
 		cli_fail("%s", err);
-		goto out_docs;
+		mp_doc_release(&sg->st);
+		goto out;
 	}
 	if (!p.needs_key) {
 		rc = 0;
-		goto out_docs;
+		mp_doc_release(&sg->st);
+		goto out;
 	}
-	if (cli_opkey(&k) != 0)
-		goto out_docs;
+	if (cli_opkey(&sg->k) != 0) {
+		mp_doc_release(&sg->st);
+		goto out;
+	}
+	sg->held = 1;
 	if (p.need_grant) {
-		if (cli_submit(&k, &m, &p.grant) != 0)
+		if (cli_submit(&sg->k, &sg->m, &p.grant) != 0)
 			goto out;
-		op_grant_describe(&p.grant, &st.root, what, sizeof(what));
+		sg->was = p.was;
+		op_grant_describe(&p.grant, &sg->st.root, sg->granted,
+		    sizeof(sg->granted));
 		if (!json)
-			printf("granted %s\n", what);
+			printf("granted %s\n", sg->granted);
 	}
-	if (p.need_order && op_seal(&k, m.mesh_id, &p.order, r->signed_rec,
-	    sizeof(r->signed_rec), &r->signed_len) == -1) {
+	if (p.need_order && op_seal(&sg->k, sg->m.mesh_id, &p.order,
+	    r->signed_rec, sizeof(r->signed_rec), &r->signed_len) == -1) {
 		cli_fail("cannot sign the order to %s", r->node);
 		goto out;
 	}
 	rc = 0;
 out:
-	opkey_clear(&k);
-out_docs:
 	if (r->cmd == CTL_SERVICE_ADD)
 		mp_doc_release(&d);
-	mp_doc_release(&st);
 	return rc;
+}
+
+/*
+ * service_signed - the request's answer is in (call_rc, as cli_call()'s):
+ * a grant submitted for an add that rpnd refused is put back as it was,
+ * since nothing was added.  Without an answer (rpnd or the node named did
+ * not answer) the add may have happened, and the grant stays.
+ */
+static void
+service_signed(struct svc_signing *sg, int call_rc)
+{
+	char	 what[1200];
+
+	if (!sg->held)
+		return;
+	if (sg->granted[0] != '\0' && call_rc == 2) {
+		if (cli_submit(&sg->k, &sg->m, &sg->was) != 0)
+			cli_fail("the grant stays: %s (rpnctl service "
+			    "revoke-grant %s NODE takes a node out of it)",
+			    sg->granted, sg->was.name);
+		else if (sg->was.withdrawn)
+			cli_fail("nothing was added, so the grant of %s is "
+			    "withdrawn again", sg->was.name);
+		else {
+			op_grant_describe(&sg->was, &sg->st.root, what,
+			    sizeof(what));
+			cli_fail("nothing was added, so the grant is put back "
+			    "as it was: %s", what);
+		}
+	} else if (sg->granted[0] != '\0' && call_rc == 1)
+		cli_fail("the grant stays: %s (the add may have happened: "
+		    "rpnctl service show %s)", sg->granted, sg->was.name);
+	signer_close(&sg->k, &sg->st);
+	sg->held = 0;
 }
 
 /*
@@ -829,6 +881,7 @@ service_main(int argc, char **argv)
 {
 	const struct cli_cmd	*c = cli_cmd_find(cmds, "service");
 	struct ctl_req		 r;
+	struct svc_signing	 sg;
 	struct mp_doc		 d;
 	const char		*sub, *why, *opts = ":t:n:a:pfjh";
 	int			 ch, json = 0, has_to = 0, rc;
@@ -965,9 +1018,13 @@ service_main(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
-	if ((rc = service_sign(&r, json)) != 0)
+	if ((rc = service_sign(&r, json, &sg)) != 0) {
+		service_signed(&sg, 0);
 		return rc;
-	if (cli_call(&r, &d, 15000) != 0)
+	}
+	rc = cli_call(&r, &d, 15000);
+	service_signed(&sg, rc);
+	if (rc != 0)
 		return 1;
 	mp_doc_release(&d);
 	if (json)

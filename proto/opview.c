@@ -334,12 +334,14 @@ op_grant_describe(const struct oprec *g, const msgpack_object *status,
  * service_grant - the grant an add needs first, if any: for access wider
  * than private (owners as now and the new one, the protocol, port and
  * access asked for), or for a new owner of a name another node serves (its
- * access as now).  0 with *need set, or -1 with err.
+ * access as now).  *was: the grant as it is now, or its withdrawal for a
+ * name no backend serves, to put back if the add is refused.  0 with *need
+ * set, or -1 with err.
  */
 static int
 service_grant(const struct ctl_req *r, const msgpack_object *status,
     const msgpack_object *svcs, uint32_t n, const uint8_t owner[WIRE_KEY],
-    struct oprec *g, int *need, char *err, size_t errlen)
+    struct oprec *g, struct oprec *was, int *need, char *err, size_t errlen)
 {
 	const msgpack_object	*svc;
 	uint64_t		 port = 0;
@@ -362,6 +364,7 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 		}
 		if (!wide && (g->nowners == 0 || op_grant_owner(g, owner)))
 			return 0;
+		*was = *g;
 	} else {
 		if (!wide)
 			return 0;
@@ -371,6 +374,8 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 		strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
 		g->svc.proto = r->proto;
 		g->svc.port = r->port;
+		*was = *g;
+		was->withdrawn = 1;
 	}
 	if (wide) {
 		g->svc.public = r->public;
@@ -431,7 +436,7 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 		return -1;
 	}
 	if (add && service_grant(r, status, svcs, n, owner, &p->grant,
-	    &p->need_grant, err, errlen) == -1)
+	    &p->was, &p->need_grant, err, errlen) == -1)
 		return -1;
 	if (remote) {
 		struct oprec	*o = &p->order;

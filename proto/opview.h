@@ -52,6 +52,8 @@ struct op_plan {
 	int		 needs_key;	/* an operator must sign something */
 	int		 need_grant;
 	struct oprec	 grant;		/* submitted first */
+	struct oprec	 was;		/* the grant before: put back if the
+					   add is refused (withdrawn if none) */
 	int		 need_order;
 	struct oprec	 order;		/* travels with the request */
 };

@@ -81,6 +81,26 @@ for n in n1 n2 n3 n4; do
 done
 say "an operator granted web to n3: every node lists two backends"
 
+# 2b. an add that rpnd refuses leaves no grant behind.  A new owner of web
+# needs a grant, which rpnctl submits before the add; the add is refused
+# (a loopback backend), so rpnctl puts the grant back as it was.
+granted() { ctl "$1" service show web --json | jq -c '[.service.granted[]] | sort'; }
+grants() { ctl "$1" audit --json | jq --arg s "${2:-web}" '[.events[] | select(.event == "grant" and .subject == $s)] | length'; }
+g_before=$(granted n1)
+a_before=$(grants n1)
+echo "$g_before" | grep -q "$ID4" && fail "n4 is granted web before the test"
+expect_fail "a loopback backend of web on n4" "loopback" \
+    ctl n4 service add web tcp/8080 --to 127.0.0.1:80
+[ "$(granted n4)" = "$g_before" ] ||
+    fail "n4's refused add left a grant: $(granted n4), was $g_before"
+# n1 sees the grant and the one that puts it back (or neither yet): wait for both
+wait_until 50 0.1 '[ "$(grants n1)" -ge $((a_before + 2)) ]' ||
+    fail "n1 saw $(( $(grants n1) - a_before )) grants of web, expected 2"
+[ "$(granted n1)" = "$g_before" ] ||
+    fail "n1: n4's refused add left a grant: $(granted n1), was $g_before"
+[ "$(backends n1 web)" = n2,n3 ] || fail "n1: web's backends: $(backends n1 web)"
+say "a refused add of a new owner: the grant it needed is put back everywhere"
+
 # 3. access wider than private needs an operator's signature
 expect_fail "--public unsigned" "operator" \
     nokey ctl n2 service add open tcp/8085 --to 100.64.2.10:80 --public
@@ -88,6 +108,16 @@ ctl n2 service add open tcp/8085 --to 100.64.2.10:80 --public >/dev/null
 wait_until 50 0.1 '[ "$(ctl n4 service show open --json 2>/dev/null | jq -r .service.public)" = true ]' ||
     fail "the operator-signed --public did not reach n4"
 say "--public signed by an operator is public everywhere; unsigned, refused"
+# a refused --public add of a new name: its grant is withdrawn again, so
+# the name is anyone's to add privately, without a key
+expect_fail "a refused --public add of a new name" "withdrawn again" \
+    ctl n2 service add open2 tcp/8087 --to 127.0.0.1:80 --public
+wait_until 50 0.1 '[ "$(grants n3 open2)" -ge 2 ]' ||
+    fail "n3 saw $(grants n3 open2) grants of open2, expected 2"
+nokey ctl n3 service add open2 tcp/8087 --to 100.64.3.10:80 >/dev/null ||
+    fail "open2 is still granted to n2 after its refused add"
+ctl n3 service del open2 >/dev/null
+say "the grant of a refused --public add is withdrawn; n3 adds the name privately"
 
 # 4. acting on another node's backends (--node) needs an operator's order
 expect_fail "--node unsigned" "operator" \

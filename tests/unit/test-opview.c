@@ -135,6 +135,11 @@ TEST(opview_service_plan)
 	ASSERT_EQ(p.grant.svc.public, 1);
 	ASSERT_EQ(p.grant.nowners, 1);
 	ASSERT_MEM_EQ(p.grant.owners[0], a, WIRE_KEY);
+	/* ... and if the add is refused, that grant is withdrawn again */
+	ASSERT_EQ(p.was.kind, REC_GRANT);
+	ASSERT_STR_EQ(p.was.name, "new");
+	ASSERT_EQ(p.was.withdrawn, 1);
+	ASSERT_EQ(p.was.nowners, 0);
 	/* not governed: members rule, nothing to sign */
 	ASSERT_EQ(op_service_plan(&r, &ungov.root, svcs, n, 1, &p, err,
 	    sizeof(err)), 0);
@@ -147,6 +152,13 @@ TEST(opview_service_plan)
 	ASSERT_EQ(p.grant.nowners, 2);
 	ASSERT_MEM_EQ(p.grant.owners[0], b, WIRE_KEY);
 	ASSERT_MEM_EQ(p.grant.owners[1], a, WIRE_KEY);
+	/* ... put back as it was (b alone) if the add is refused */
+	ASSERT_EQ(p.was.kind, REC_GRANT);
+	ASSERT_EQ(p.was.withdrawn, 0);
+	ASSERT_EQ(p.was.nowners, 1);
+	ASSERT_MEM_EQ(p.was.owners[0], b, WIRE_KEY);
+	ASSERT_UEQ(p.was.svc.port, 8080);
+	ASSERT_EQ(p.was.svc.public, 0);
 	/* ... without a key, rpnd is left to say what is missing */
 	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 0, &p, err,
 	    sizeof(err)), 0);
