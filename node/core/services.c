@@ -851,10 +851,12 @@ svc_management_port(uint8_t proto, uint16_t port)
 }
 
 /*
- * svc_check_add - may owner add this backend?  Refuses rpn's own port, a
- * second backend of the same service on the same node, a backend whose
- * protocol or port differs from the service's, and a port another service
- * holds.  Concurrent adds on two nodes can still clash; svc_for_key() then
+ * svc_check_add - may owner add this backend, the mesh's policy aside
+ * (svc_policy_check: its grant may be what an operator is about to
+ * sign)?  Refuses rpn's own port, a target no node can reach, a second
+ * backend of the same service on the same node, a backend whose protocol
+ * or port differs from the service's, and a port another service holds.
+ * Concurrent adds on two nodes can still clash; svc_for_key() then
  * settles it the same way everywhere.
  */
 int
@@ -903,5 +905,5 @@ svc_check_add(const struct svc_table *t, const struct membership *mb,
 		    proto_name(s->proto), s->port, holder->name);
 		return -1;
 	}
-	return svc_policy_check(t, mb, owner, s, err, errlen);
+	return 0;
 }

@@ -30,6 +30,7 @@
 #include "node/engine/ctlview.h"
 #include "node/engine/engine.h"
 #include "node/engine/http.h"
+#include "node/engine/svcctl.h"
 #include "proto/compat.h"
 #include "proto/envelope.h"
 #include "proto/json.h"
@@ -490,6 +491,30 @@ plan_status(const char *err)
 	return strncmp(err, "no ", 3) == 0 ? 404 : 409;
 }
 
+/*
+ * add_doomed - would the add be refused whatever an operator signs for
+ * it (a loopback backend, a port in use)?  Asked before the statements
+ * are, so that no grant is stored for an add that then fails.  1 with err.
+ */
+static int
+add_doomed(struct engine *e, const struct views *v, const struct ctl_req *r,
+    char *err, size_t errlen)
+{
+	struct rec_service	 s;
+	uint8_t			 owner[WIRE_KEY];
+
+	if (r->cmd != CTL_SERVICE_ADD)
+		return 0;
+	if (r->node[0] == '\0' || strcmp(r->node, e->mesh.name) == 0)
+		memcpy(owner, e->mesh.id, WIRE_KEY);
+	else if (op_member_id(&v->st.root, r->node, owner) == -1) {
+		snprintf(err, errlen, "no member is named \"%s\"", r->node);
+		return 1;
+	}
+	svcctl_service_of(r, &s);
+	return svcctl_check_add(e, owner, &s, r->force, err, errlen) == -1;
+}
+
 /* POST /services, DELETE /services/NAME: rpnctl service add|del. */
 static void
 route_service(struct api *a, struct http_req *hr, struct api_req *q)
@@ -512,6 +537,10 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 	}
 	if (op_service_plan(&q->ctl, &v.st.root, v.svcs, v.n, 1, p, err,
 	    sizeof(err)) == -1) {
+		http_reply_error(hr->conn, plan_status(err), "%s", err);
+		goto out;
+	}
+	if (add_doomed(e, &v, &q->ctl, err, sizeof(err))) {
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
 	}

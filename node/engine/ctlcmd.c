@@ -336,16 +336,7 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 		ctl_reply_error(cl, CTLF_BAD, "a service needs a name");
 		return;
 	}
-	memset(&s, 0, sizeof(s));
-	strlcpy(s.name, r->name, sizeof(s.name));
-	if (op == 1) {
-		s.proto = r->proto;
-		s.port = r->port;
-		s.target = r->target;
-		s.nallow = r->nallow;
-		memcpy(s.allow, r->allow, sizeof(s.allow));
-		s.public = r->public;
-	}
+	svcctl_service_of(r, &s);
 	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
 		if ((owner = member_by_name(e, r->node)) == NULL) {
 			ctl_reply_error(cl, CTLF_NOTFOUND,
@@ -353,8 +344,9 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 			    r->node);
 			return;
 		}
-		if (op == 1 && svc_check_add(&e->dp.svcs, &e->mesh.mb, owner->id,
-		    &s, e->cfg.listen.port, err, sizeof(err)) == -1) {
+		if (op == 1 && (svcctl_check_add(e, owner->id, &s, r->force,
+		    err, sizeof(err)) == -1 || svc_policy_check(&e->dp.svcs,
+		    &e->mesh.mb, owner->id, &s, err, sizeof(err)) == -1)) {
 			ctl_reply_error(cl, CTLF_CONFLICT, "%s", err);
 			return;
 		}

@@ -6,6 +6,7 @@
 #include "node/engine/engine.h"
 #include "node/core/log.h"
 #include "proto/compat.h"
+#include "proto/ctl.h"
 #include "proto/envelope.h"
 #include "proto/oprec.h"
 #include "proto/parse.h"
@@ -78,6 +79,41 @@ check_local(struct engine *e, const struct rec_service *s, int force,
 	return 0;
 }
 
+/* svcctl_service_of - the backend an add or del request describes. */
+void
+svcctl_service_of(const struct ctl_req *r, struct rec_service *s)
+{
+	memset(s, 0, sizeof(*s));
+	strlcpy(s->name, r->name, sizeof(s->name));
+	if (r->cmd != CTL_SERVICE_ADD)
+		return;
+	s->proto = r->proto;
+	s->port = r->port;
+	s->target = r->target;
+	s->nallow = r->nallow;
+	memcpy(s->allow, r->allow, sizeof(s->allow));
+	s->public = r->public;
+}
+
+/*
+ * svcctl_check_add - may owner (this node or another member) add backend
+ * s, the mesh's policy aside?  The checks every node makes
+ * (svc_check_add), and on this node its own ports.  The HTTP API asks
+ * this before it asks for the statements an add needs, so that a doomed
+ * add leaves no grant behind.  0, or -1 with err.
+ */
+int
+svcctl_check_add(struct engine *e, const uint8_t owner[WIRE_KEY],
+    const struct rec_service *s, int force, char *err, size_t errlen)
+{
+	if (svc_check_add(&e->dp.svcs, &e->mesh.mb, owner, s,
+	    e->cfg.listen.port, err, errlen) == -1)
+		return -1;
+	if (memcmp(owner, e->mesh.id, WIRE_KEY) == 0)
+		return check_local(e, s, force, err, errlen);
+	return 0;
+}
+
 /*
  * svcctl_apply - op 1: sign a service record for a backend on this node;
  * op 2: sign its tombstone (and its health record's).  0, or -1 with the
@@ -103,9 +139,9 @@ svcctl_apply(struct engine *e, uint8_t op, const struct rec_service *s,
 		    m->name, s->name);
 		return -1;
 	}
-	if (op == 1 && (svc_check_add(&e->dp.svcs, &m->mb, m->id, s,
-	    e->cfg.listen.port, err, errlen) == -1 ||
-	    check_local(e, s, force, err, errlen) == -1))
+	if (op == 1 && (svcctl_check_add(e, m->id, s, force, err, errlen) ==
+	    -1 || svc_policy_check(&e->dp.svcs, &m->mb, m->id, s, err,
+	    errlen) == -1))
 		return -1;
 	if (op == 1) {
 		buf_init(&body, WIRE_MAX_RECORD);

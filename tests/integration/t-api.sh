@@ -87,6 +87,12 @@ r=$(api siteb "$OP" GET /api/v1/services/nosuch)
 nsx siteb curl -s -D "$W/hdr" -o /dev/null "$URL/api/v1/status"
 grep -qi '^cache-control: no-store' "$W/hdr" || fail "the API's replies are not no-store"
 say "an unknown field: 400; an unknown service: 404 with rpnctl's message"
+# an add refused whatever is signed (a loopback backend): 409 before any
+# statement is asked for, so no grant is stored for an add that fails
+r=$(api siteb "$OP" POST /api/v1/services '{"name":"web","port":8080,"target":"127.0.0.1:80","public":true}')
+[ "$(code)" = 409 ] && echo "$r" | jq -e '.error | test("loopback")' >/dev/null ||
+    fail "a loopback backend: $(code) $r, expected 409 and no statements to sign"
+say "a loopback backend: 409 before any grant is signed ($(echo "$r" | jq -r .error))"
 
 # --- a public service through the 428 flow, then traffic from every node ---
 body='{"name":"web","port":8080,"target":"100.64.2.10:80","public":true}'
