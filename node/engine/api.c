@@ -106,6 +106,7 @@ status_of(enum ctl_fail why)
 	case CTLF_CONFLICT:	return 409;
 	case CTLF_NOMESH:	return 503;
 	case CTLF_UNAVAILABLE:	return 502;
+	case CTLF_UNREACHED:	return 502;
 	case CTLF_INTERNAL:	return 500;
 	}
 	return 500;

@@ -76,6 +76,16 @@ conn_unlink(struct conn *c, const char *why)
 		join_reserved(l, c->peer, NULL, why);
 }
 
+/*
+ * A service request's stream ends without an answer: the owner may have
+ * done it once the request was sent, and cannot have before.
+ */
+static enum ctl_fail
+svc_unanswered(const struct conn *c)
+{
+	return c->step == ST_FIRST ? CTLF_UNREACHED : CTLF_UNAVAILABLE;
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -86,7 +96,7 @@ conn_close(struct conn *c)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, "the connection closed before the join finished");
 	if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, CTLF_UNAVAILABLE,
+		ctl_reply_error(c->waiter, svc_unanswered(c),
 		    "node %s did not answer the "
 		    "service request", mesh_member_name(&c->e->mesh, c->peer));
 		c->waiter = NULL;
@@ -107,7 +117,7 @@ conn_fail(struct conn *c, const char *why)
 	if (c->role == CR_JOIN && c->step != ST_DONE)
 		join_on_close(c, why);
 	else if (c->role == CR_SVC && c->waiter != NULL) {
-		ctl_reply_error(c->waiter, CTLF_UNAVAILABLE,
+		ctl_reply_error(c->waiter, svc_unanswered(c),
 		    "asking node %s: %s",
 		    mesh_member_name(&c->e->mesh, c->peer), why);
 		c->waiter = NULL;

@@ -369,7 +369,7 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 		if (conn_start_svcreq(e, owner, op, &s, r->force, r->signed_rec,
 		    r->signed_len, genv, g != NULL ? g->envlen : 0, cl, err,
 		    sizeof(err)) == -1)
-			ctl_reply_error(cl, CTLF_UNAVAILABLE, "%s", err);
+			ctl_reply_error(cl, CTLF_UNREACHED, "%s", err);
 		free(genv);
 		return;
 	}

@@ -16,7 +16,8 @@ ctl_reply(struct ctl_reply *r, struct buf *payload)
 /*
  * ctl_reply_error - "ok": false, the reason, and its cause: "unavailable"
  * (another node did not answer) tells a client that what it asked may
- * have happened there; any other cause, that nothing was done.
+ * have happened there; any other cause, that nothing was done
+ * ("unreachable": the other node was never asked).
  */
 void
 ctl_reply_error(struct ctl_reply *r, enum ctl_fail why, const char *fmt, ...)
@@ -25,7 +26,8 @@ ctl_reply_error(struct ctl_reply *r, enum ctl_fail why, const char *fmt, ...)
 		[CTLF_NONE] = "internal", [CTLF_BAD] = "bad",
 		[CTLF_FORBIDDEN] = "forbidden", [CTLF_NOTFOUND] = "notfound",
 		[CTLF_CONFLICT] = "conflict", [CTLF_NOMESH] = "nomesh",
-		[CTLF_UNAVAILABLE] = "unavailable", [CTLF_INTERNAL] = "internal",
+		[CTLF_UNAVAILABLE] = "unavailable",
+		[CTLF_UNREACHED] = "unreachable", [CTLF_INTERNAL] = "internal",
 	};
 	struct buf	 b;
 	msgpack_packer	 pk;

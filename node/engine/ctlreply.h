@@ -20,6 +20,7 @@ enum ctl_fail {
 	CTLF_CONFLICT,		/* the mesh's state refuses it: 409 */
 	CTLF_NOMESH,		/* this node is not in a mesh: 503 */
 	CTLF_UNAVAILABLE,	/* another node did not answer: 502 */
+	CTLF_UNREACHED,		/* ... nor was it asked: nothing done; 502 */
 	CTLF_INTERNAL,		/* out of memory and the like: 500 */
 };
 

@@ -128,6 +128,14 @@ out=$(tool n3 svc-req "$W/n3/state" "$(addr n2)" "$ID2" del far)
 echo "$out" | grep -q "operator's signed order" || fail "a remote delete without an order: $out"
 [ "$(backends n1 far)" = n2 ] || fail "the unsigned remote delete removed far"
 say "a remote delete without an operator's order is refused by the owner: $out"
+# an order to a node whose rpnd is stopped: it was never asked, so the
+# grant the add needed is withdrawn again
+stop n4
+expect_fail "a --public add on n4, stopped" "withdrawn again" \
+    ctl n1 service add far4 tcp/8088 --to 100.64.4.10:80 --node n4 --public
+start n4
+wait_until 100 0.1 '[ "$(state_of n1 n4)" = alive ] && [ "$(count_alive n4)" -eq 4 ]' ||
+    fail "n4 did not come back after its restart"
 
 # 5. revocation: within 2 s every member lists n4 revoked, and forgets it
 t0=$(date +%s%N)
