@@ -773,8 +773,10 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 		sg->was = p.was;
 		op_grant_describe(&p.grant, &sg->st.root, sg->granted,
 		    sizeof(sg->granted));
-		if (!json)
+		if (!json) {
 			printf("granted %s\n", sg->granted);
+			fflush(stdout);	/* before what rpnd says of the add */
+		}
 	}
 	if (p.need_order && op_seal(&sg->k, sg->m.mesh_id, &p.order,
 	    r->signed_rec, sizeof(r->signed_rec), &r->signed_len) == -1) {
