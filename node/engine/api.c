@@ -24,6 +24,7 @@
 #include "node/core/apireq.h"
 #include "node/core/log.h"
 #include "node/core/policy.h"
+#include "node/engine/conn.h"
 #include "node/engine/ctlcmd.h"
 #include "node/engine/ctlgov.h"
 #include "node/engine/ctlreply.h"
@@ -494,13 +495,15 @@ plan_status(const char *err)
 
 /*
  * add_doomed - would the add be refused whatever an operator signs for
- * it (a loopback backend, a port in use)?  Asked before the statements
- * are, so that no grant is stored for an add that then fails.  1 with err.
+ * it (a loopback backend, a port in use, its node down)?  Asked before the
+ * statements are, so that no grant is stored for an add that then fails.
+ * 1 with err.
  */
 static int
 add_doomed(struct engine *e, const struct views *v, const struct ctl_req *r,
     char *err, size_t errlen)
 {
+	const struct member	*m;
 	struct rec_service	 s;
 	uint8_t			 owner[WIRE_KEY];
 
@@ -508,10 +511,12 @@ add_doomed(struct engine *e, const struct views *v, const struct ctl_req *r,
 		return 0;
 	if (r->node[0] == '\0' || strcmp(r->node, e->mesh.name) == 0)
 		memcpy(owner, e->mesh.id, WIRE_KEY);
-	else if (op_member_id(&v->st.root, r->node, owner) == -1) {
+	else if (op_member_id(&v->st.root, r->node, owner) == -1 ||
+	    (m = mb_get(&e->mesh.mb, owner)) == NULL) {
 		snprintf(err, errlen, "no member is named \"%s\"", r->node);
 		return 1;
-	}
+	} else if (conn_svcreq_possible(m, err, errlen) == -1)
+		return 1;
 	svcctl_service_of(r, &s);
 	return svcctl_check_add(e, owner, &s, r->force, err, errlen) == -1;
 }

@@ -905,6 +905,16 @@ conn_start_challenge(struct engine *e, const struct member *m,
  * answer goes to cl.
  */
 int
+conn_svcreq_possible(const struct member *owner, char *err, size_t errlen)
+{
+	if (owner->state == M_ALIVE || owner->state == M_SUSPECT)
+		return 0;
+	snprintf(err, errlen, "node %s is %s; it must be up to change its "
+	    "backends", owner->name, mstate_name(owner->state));
+	return -1;
+}
+
+int
 conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, const uint8_t *order,
     size_t orderlen, const uint8_t *grant, size_t grantlen,
@@ -917,11 +927,8 @@ conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
 		return -1;
 	}
 
-	if (owner->state != M_ALIVE && owner->state != M_SUSPECT) {
-		snprintf(err, errlen, "node %s is %s; it must be up to change its "
-		    "backends", owner->name, mstate_name(owner->state));
+	if (conn_svcreq_possible(owner, err, errlen) == -1)
 		return -1;
-	}
 	c = conn_to_member(e, (struct member *)(uintptr_t)owner, CR_SVC,
 	    SYNC_TIMEOUT_MS);
 	if (c == NULL) {

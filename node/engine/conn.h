@@ -93,6 +93,7 @@ void	conn_start_sync(struct engine *, struct member *);
 void	conn_start_ping(struct engine *, struct member *, uint32_t seq);
 int	conn_start_challenge(struct engine *, const struct member *,
 	    const struct wire_addr *);
+int	conn_svcreq_possible(const struct member *, char *err, size_t errlen);
 int	conn_start_svcreq(struct engine *, const struct member *, uint8_t op,
 	    const struct rec_service *, int force, const uint8_t *order,
 	    size_t orderlen, const uint8_t *grant, size_t grantlen,

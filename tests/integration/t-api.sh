@@ -205,6 +205,16 @@ wait_until 50 0.05 '[ "$(api sitea "$W/browser.key" GET /api/v1/status >/dev/nul
     fail "a removed operator is still served on sitea"
 say "operator phone removed: its event stream closed after $ms ms, sitea refuses it"
 
+# --- an order to a node that is down: 409 before any statement ---
+stop sitea
+wait_until 200 0.1 '[ "$(state_of cloud sitea)" = failed ]' || fail "cloud does not see sitea failed"
+r=$(api cloud "$OP" POST /api/v1/services '{"name":"far","port":8096,"target":"100.64.1.10:80","node":"sitea","public":true}')
+[ "$(code)" = 409 ] && echo "$r" | jq -e '.error | test("sitea is failed")' >/dev/null ||
+    fail "an add on a failed node: $(code) $r, expected 409 and no statements to sign"
+say "an add on sitea, failed: 409 before any grant is signed ($(echo "$r" | jq -r .error))"
+start sitea
+wait_until 100 0.1 '[ "$(state_of cloud sitea)" = alive ]' || fail "sitea did not come back"
+
 # --- revoke a node ---
 r=$(signed cloud "$OP" POST /api/v1/revoke '{"node":"sitea"}' "$OP")
 [ "$(code)" = 200 ] || fail "revoke: $(code) $r"
