@@ -121,16 +121,41 @@ owners_shown(const struct svc_table *t, const struct membership *mb,
 }
 
 /* One service as status, service list and service show give it (docs/json.md). */
-/* "granted": the nodes an operator's grant names as owners (ids), if any. */
+/*
+ * "granted": the nodes an operator's grant names as owners (ids), if any;
+ * "grant": the protocol, port and access it gives, or nil without one.
+ */
 static void
 pack_granted(msgpack_packer *pk, struct engine *e, const char *name)
 {
 	const struct oprec	*g = policy_grant(&e->mesh.pol, name);
+	char			 a[ADDRSTRLEN];
 
 	mp_pack_str(pk, "granted");
 	msgpack_pack_array(pk, g != NULL ? g->nowners : 0);
 	for (int i = 0; g != NULL && i < g->nowners; i++)
 		pack_hex(pk, g->owners[i], WIRE_KEY);
+	mp_pack_str(pk, "grant");
+	if (g == NULL) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	msgpack_pack_map(pk, 4);
+	mp_pack_str(pk, "proto");
+	mp_pack_str(pk, g->svc.proto == SVC_UDP ? "udp" : "tcp");
+	mp_pack_str(pk, "port");
+	msgpack_pack_uint16(pk, g->svc.port);
+	mp_pack_str(pk, "public");
+	if (g->svc.public)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_pack_str(pk, "allow");
+	msgpack_pack_array(pk, g->svc.nallow);
+	for (int j = 0; j < g->svc.nallow; j++) {
+		fmt_prefix(a, sizeof(a), &g->svc.allow[j]);
+		mp_pack_str(pk, a);
+	}
 }
 
 static void
@@ -178,7 +203,7 @@ pack_service(msgpack_packer *pk, struct engine *e, const struct svc *s,
 		}
 	} else
 		snprintf(problem, sizeof(problem), "no usable backend");
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 13);
 	mp_pack_str(pk, "name");
 	mp_pack_str(pk, s->name);
 	pack_granted(pk, e, s->name);
