@@ -791,10 +791,11 @@ out:
 }
 
 /*
- * service_signed - the request's answer is in (call_rc, as cli_call()'s):
- * a grant submitted for an add that rpnd refused is put back as it was,
- * since nothing was added.  Without an answer (rpnd or the node named did
- * not answer) the add may have happened, and the grant stays.
+ * service_signed - the request's answer is in (call_rc, as cli_call()'s;
+ * 2 too when it was never sent): a grant submitted for an add that rpnd
+ * refused is put back as it was, since nothing was added.  Without an
+ * answer (rpnd, or the node named, did not answer) the add may have
+ * happened, and the grant stays.
  */
 static void
 service_signed(struct svc_signing *sg, int call_rc)
@@ -1021,7 +1022,8 @@ service_main(int argc, char **argv)
 		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
 	if ((rc = service_sign(&r, json, &sg)) != 0) {
-		service_signed(&sg, 0);
+		/* Nothing was asked of rpnd: a grant made for it goes back. */
+		service_signed(&sg, 2);
 		return rc;
 	}
 	rc = cli_call(&r, &d, 15000);

@@ -208,30 +208,22 @@ member_revoked(const msgpack_object *status, const char *name)
 }
 
 /*
- * op_grant_from_service - a grant of the service as a service list or
- * show reply has it now: its protocol, port and access, and its backends'
- * nodes as owners (those the status reply names, but revoked ones).
+ * grant_access - the protocol, port and access of a service object (what
+ * its backends ask) or of its "grant" object (what the grant gives) into
+ * g, whose name is set.  0, or -1 with err.
  */
-int
-op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
-    struct oprec *g, char *err, size_t errlen)
+static int
+grant_access(const msgpack_object *from, struct oprec *g, char *err,
+    size_t errlen)
 {
 	const msgpack_object	*v;
-	char			 s[WIRE_NAME_MAX + 1], proto[8], pfx[64];
+	char			 proto[8], pfx[64];
 	const char		*why;
 	uint64_t		 port = 0;
 	uint32_t		 n;
 
-	memset(g, 0, sizeof(*g));
-	g->kind = REC_GRANT;
-	if (out_str(svc, "name", g->name, sizeof(g->name)) == -1 ||
-	    !wire_name_ok(g->name)) {
-		snprintf(err, errlen, "a service without a usable name");
-		return -1;
-	}
-	strlcpy(g->svc.name, g->name, sizeof(g->svc.name));
-	out_str(svc, "proto", proto, sizeof(proto));
-	out_u64(svc, "port", &port);
+	out_str(from, "proto", proto, sizeof(proto));
+	out_u64(from, "port", &port);
 	g->svc.proto = strcmp(proto, "tcp") == 0 ? SVC_TCP :
 	    strcmp(proto, "udp") == 0 ? SVC_UDP : 0;
 	if (g->svc.proto == 0 || port == 0 || port > 65535) {
@@ -240,8 +232,9 @@ op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
 		return -1;
 	}
 	g->svc.port = (uint16_t)port;
-	g->svc.public = out_bool(svc, "public");
-	v = out_array(svc, "allow", &n);
+	g->svc.public = out_bool(from, "public");
+	g->svc.nallow = 0;
+	v = out_array(from, "allow", &n);
 	if (n > WIRE_MAX_ALLOW) {
 		snprintf(err, errlen, "service %s: more than %d --allow "
 		    "prefixes", g->name, WIRE_MAX_ALLOW);
@@ -264,6 +257,82 @@ op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
 		}
 		g->svc.nallow++;
 	}
+	return 0;
+}
+
+/* The "grant" object of a service object, or NULL when none governs it. */
+static const msgpack_object *
+grant_obj(const msgpack_object *svc)
+{
+	const msgpack_object	*o = ctl_map_get(svc, "grant");
+
+	return o != NULL && o->type == MSGPACK_OBJECT_MAP ? o : NULL;
+}
+
+/* The name of a service object into a fresh grant g. */
+static int
+grant_named(const msgpack_object *svc, struct oprec *g, char *err,
+    size_t errlen)
+{
+	memset(g, 0, sizeof(*g));
+	g->kind = REC_GRANT;
+	if (out_str(svc, "name", g->name, sizeof(g->name)) == -1 ||
+	    !wire_name_ok(g->name)) {
+		snprintf(err, errlen, "a service without a usable name");
+		return -1;
+	}
+	strlcpy(g->svc.name, g->name, sizeof(g->svc.name));
+	return 0;
+}
+
+/*
+ * op_grant_now - the grant that governs the service now, exactly (its own
+ * access and owners), or, when none does, its withdrawal: what to put
+ * back when a change made for an add is not wanted after all.  0, or -1
+ * with err.
+ */
+int
+op_grant_now(const msgpack_object *svc, struct oprec *g, char *err,
+    size_t errlen)
+{
+	const msgpack_object	*grant = grant_obj(svc), *v;
+	uint32_t		 n;
+
+	if (grant_named(svc, g, err, errlen) == -1 ||
+	    grant_access(grant != NULL ? grant : svc, g, err, errlen) == -1)
+		return -1;
+	if (grant == NULL) {
+		g->svc.public = 0;
+		g->svc.nallow = 0;
+		g->withdrawn = 1;
+		return 0;
+	}
+	v = out_array(svc, "granted", &n);
+	for (uint32_t i = 0; i < n && g->nowners < OPREC_MAX_OWNERS; i++)
+		if (hex_exact(&v[i], g->owners[g->nowners], WIRE_KEY) == 0)
+			g->nowners++;
+	g->withdrawn = g->nowners == 0;
+	return 0;
+}
+
+/*
+ * op_grant_from_service - a grant of the service as a service list or
+ * show reply has it now: its protocol, port and access (the grant's, when
+ * one governs it; else what its backends ask), and as owners the nodes the
+ * grant names and its backends' nodes (those the status reply names, but
+ * revoked ones).
+ */
+int
+op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
+    struct oprec *g, char *err, size_t errlen)
+{
+	const msgpack_object	*grant = grant_obj(svc), *v;
+	char			 s[WIRE_NAME_MAX + 1];
+	uint32_t		 n;
+
+	if (grant_named(svc, g, err, errlen) == -1 ||
+	    grant_access(grant != NULL ? grant : svc, g, err, errlen) == -1)
+		return -1;
 	/* The nodes a grant names already, backend or not yet. */
 	v = out_array(svc, "granted", &n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -334,9 +403,10 @@ op_grant_describe(const struct oprec *g, const msgpack_object *status,
  * service_grant - the grant an add needs first, if any: for access wider
  * than private (owners as now and the new one, the protocol, port and
  * access asked for), or for a new owner of a name another node serves (its
- * access as now).  *was: the grant as it is now, or its withdrawal for a
- * name no backend serves, to put back if the add is refused.  0 with *need
- * set, or -1 with err.
+ * access as now).  *was: the grant as it is now, or its withdrawal when
+ * none governs the name (or no backend serves it: a grant of such a name
+ * is not in the service list), to put back if the add is refused.  0 with
+ * *need set, or -1 with err.
  */
 static int
 service_grant(const struct ctl_req *r, const msgpack_object *status,
@@ -364,7 +434,8 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 		}
 		if (!wide && (g->nowners == 0 || op_grant_owner(g, owner)))
 			return 0;
-		*was = *g;
+		if (op_grant_now(svc, was, err, errlen) == -1)
+			return -1;
 	} else {
 		if (!wide)
 			return 0;

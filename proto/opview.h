@@ -39,6 +39,8 @@ const msgpack_object *op_service_find(const msgpack_object *services,
 int	op_grant_from_service(const msgpack_object *svc,
 	    const msgpack_object *status, struct oprec *, char *err,
 	    size_t errlen);
+int	op_grant_now(const msgpack_object *svc, struct oprec *, char *err,
+	    size_t errlen);
 int	op_grant_owner(const struct oprec *, const uint8_t id[WIRE_KEY]);
 int	op_grant_add_owner(struct oprec *, const uint8_t id[WIRE_KEY]);
 void	op_grant_describe(const struct oprec *, const msgpack_object *status,

@@ -69,6 +69,21 @@ for n in n1 n2 n4; do
 done
 say "after the forgeries, web is n2's alone, private and tcp/8080 everywhere"
 
+# 1b. web is n2's with no grant; an add of a second owner that rpnd refuses
+# withdraws the grant it needed: no grant governs web afterwards
+grant_of() { ctl "$1" service show "$2" --json | jq -c '[.service.granted, .service.grant]'; }
+grants() { ctl "$1" audit --json | jq --arg s "${2:-web}" '[.events[] | select(.event == "grant" and .subject == $s)] | length'; }
+[ "$(grant_of n4 web)" = '[[],null]' ] || fail "web has a grant before 1b: $(grant_of n4 web)"
+a_before=$(grants n1)
+expect_fail "a loopback backend of web on n4, no grant" "withdrawn again" \
+    ctl n4 service add web tcp/8080 --to 127.0.0.1:80
+[ "$(grant_of n4 web)" = '[[],null]' ] || fail "n4's refused add left a grant of web: $(grant_of n4 web)"
+# n1 sees the grant and its withdrawal (or neither yet): wait for both
+wait_until 50 0.1 '[ "$(grants n1)" -ge $((a_before + 2)) ]' ||
+    fail "n1 saw $(( $(grants n1) - a_before )) grants of web, expected 2"
+[ "$(grant_of n1 web)" = '[[],null]' ] || fail "n1: n4's refused add left a grant of web: $(grant_of n1 web)"
+say "a refused add of a second owner of an ungranted name: no grant is left"
+
 # 2. an operator grants web to n3; then n3 may serve it
 ctl n1 service grant web n3 >/dev/null
 # a grant counts on each node when it arrives there (gossip, within a second)
@@ -85,7 +100,6 @@ say "an operator granted web to n3: every node lists two backends"
 # needs a grant, which rpnctl submits before the add; the add is refused
 # (a loopback backend), so rpnctl puts the grant back as it was.
 granted() { ctl "$1" service show web --json | jq -c '[.service.granted[]] | sort'; }
-grants() { ctl "$1" audit --json | jq --arg s "${2:-web}" '[.events[] | select(.event == "grant" and .subject == $s)] | length'; }
 g_before=$(granted n1)
 a_before=$(grants n1)
 echo "$g_before" | grep -q "$ID4" && fail "n4 is granted web before the test"
@@ -108,6 +122,11 @@ ctl n2 service add open tcp/8085 --to 100.64.2.10:80 --public >/dev/null
 wait_until 50 0.1 '[ "$(ctl n4 service show open --json 2>/dev/null | jq -r .service.public)" = true ]' ||
     fail "the operator-signed --public did not reach n4"
 say "--public signed by an operator is public everywhere; unsigned, refused"
+# a refused add of a new owner of a public name puts the grant back public
+expect_fail "a loopback backend of open on n4" "put back as it was: open tcp/8085, public, owners n2" \
+    ctl n4 service add open tcp/8085 --to 127.0.0.1:80
+[ "$(ctl n4 service show open --json | jq -c '[.service.granted, .service.grant.public]')" = "[[\"$ID2\"],true]" ] ||
+    fail "open's grant after a refused add on n4: $(grant_of n4 open)"
 # a refused --public add of a new name: its grant is withdrawn again, so
 # the name is anyone's to add privately, without a key
 expect_fail "a refused --public add of a new name" "withdrawn again" \

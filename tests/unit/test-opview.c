@@ -52,9 +52,13 @@ status(struct mp_doc *d, int governed)
 	buf_release(&b);
 }
 
-/* A service list with web tcp/8080, private, one backend on b. */
+/*
+ * A service list with web tcp/8080, private as its backends show it, one
+ * backend on b; with granted, also a grant that makes it public, owner b
+ * (the view's own access stays private while the port is in conflict).
+ */
 static void
-services(struct mp_doc *d)
+services(struct mp_doc *d, int granted)
 {
 	struct buf	 b;
 	msgpack_packer	 pk;
@@ -64,7 +68,22 @@ services(struct mp_doc *d)
 	msgpack_pack_map(&pk, 1);
 	mp_pack_str(&pk, "services");
 	msgpack_pack_array(&pk, 1);
-	msgpack_pack_map(&pk, 6);
+	msgpack_pack_map(&pk, granted ? 8 : 6);
+	if (granted) {
+		mp_pack_str(&pk, "granted");
+		msgpack_pack_array(&pk, 1);
+		mp_pack_str(&pk, ID_B);
+		mp_pack_str(&pk, "grant");
+		msgpack_pack_map(&pk, 4);
+		mp_pack_str(&pk, "proto");
+		mp_pack_str(&pk, "tcp");
+		mp_pack_str(&pk, "port");
+		msgpack_pack_uint16(&pk, 8080);
+		mp_pack_str(&pk, "public");
+		msgpack_pack_true(&pk);
+		mp_pack_str(&pk, "allow");
+		msgpack_pack_array(&pk, 0);
+	}
 	mp_pack_str(&pk, "name");
 	mp_pack_str(&pk, "web");
 	mp_pack_str(&pk, "proto");
@@ -103,7 +122,7 @@ add(struct ctl_req *r, const char *name, uint16_t port, const char *node,
 
 TEST(opview_service_plan)
 {
-	struct mp_doc		 st, sv, ungov;
+	struct mp_doc		 st, sv, sg, ungov;
 	struct ctl_req		 r;
 	struct op_plan		 p;
 	const msgpack_object	*svcs;
@@ -115,7 +134,7 @@ TEST(opview_service_plan)
 	memset(b, 0xbb, sizeof(b));
 	status(&st, 1);
 	status(&ungov, 0);
-	services(&sv);
+	services(&sv, 0);
 	svcs = out_array(&sv.root, "services", &n);
 	ASSERT_UEQ(n, 1);
 
@@ -152,13 +171,30 @@ TEST(opview_service_plan)
 	ASSERT_EQ(p.grant.nowners, 2);
 	ASSERT_MEM_EQ(p.grant.owners[0], b, WIRE_KEY);
 	ASSERT_MEM_EQ(p.grant.owners[1], a, WIRE_KEY);
-	/* ... put back as it was (b alone) if the add is refused */
+	/* ... no grant governed web: if the add is refused, it is withdrawn */
 	ASSERT_EQ(p.was.kind, REC_GRANT);
+	ASSERT_STR_EQ(p.was.name, "web");
+	ASSERT_EQ(p.was.withdrawn, 1);
+	ASSERT_EQ(p.was.nowners, 0);
+	ASSERT_UEQ(p.was.svc.port, 8080);
+	/*
+	 * A grant makes web public, though the view shows it private: the
+	 * grant for a's add keeps it public, and the one put back if the add
+	 * is refused is that grant exactly (b alone, public).
+	 */
+	services(&sg, 1);
+	svcs = out_array(&sg.root, "services", &n);
+	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(p.need_grant, 1);
+	ASSERT_EQ(p.grant.svc.public, 1);
+	ASSERT_EQ(p.grant.nowners, 2);
 	ASSERT_EQ(p.was.withdrawn, 0);
+	ASSERT_EQ(p.was.svc.public, 1);
 	ASSERT_EQ(p.was.nowners, 1);
 	ASSERT_MEM_EQ(p.was.owners[0], b, WIRE_KEY);
-	ASSERT_UEQ(p.was.svc.port, 8080);
-	ASSERT_EQ(p.was.svc.public, 0);
+	mp_doc_release(&sg);
+	svcs = out_array(&sv.root, "services", &n);
 	/* ... without a key, rpnd is left to say what is missing */
 	ASSERT_EQ(op_service_plan(&r, &st.root, svcs, n, 0, &p, err,
 	    sizeof(err)), 0);
