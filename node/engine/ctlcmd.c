@@ -361,7 +361,7 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 		}
 		if ((g = grant_of(e, s.name)) != NULL &&
 		    (genv = malloc(g->envlen)) == NULL) {
-			ctl_reply_error(cl, CTLF_UNAVAILABLE, "out of memory");
+			ctl_reply_error(cl, CTLF_INTERNAL, "out of memory");
 			return;
 		}
 		if (g != NULL)
