@@ -901,8 +901,8 @@ conn_start_challenge(struct engine *e, const struct member *m,
 }
 
 /*
- * conn_start_svcreq - ask another member to add or remove its backend; the
- * answer goes to cl.
+ * conn_svcreq_possible - can owner be asked to change its backends (is it
+ * up)?  0, or -1 with err.
  */
 int
 conn_svcreq_possible(const struct member *owner, char *err, size_t errlen)
@@ -914,6 +914,10 @@ conn_svcreq_possible(const struct member *owner, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * conn_start_svcreq - ask another member to add or remove its backend; the
+ * answer goes to cl.
+ */
 int
 conn_start_svcreq(struct engine *e, const struct member *owner, uint8_t op,
     const struct rec_service *s, int force, const uint8_t *order,
