@@ -62,11 +62,20 @@ ctl sitea service add web tcp/8090 --to 100.64.1.10:80 --public >/dev/null
 wait_until 100 0.05 '[ "$(ctl cloud service show web --json | jq ".service.forwarding.to | length")" -eq 2 ]' ||
     fail "web not forwarded to two owners"
 http_handler "$W/web-b.sh" web-siteb
-nsx siteb socat TCP-LISTEN:8090,fork,reuseaddr EXEC:"$W/web-b.sh" >/dev/null 2>&1 &
+nsx siteb sh -c 'echo $$ > "$1"; exec socat TCP-LISTEN:8090,fork,reuseaddr EXEC:"$2"' \
+    sh "$W/web-b.pid" "$W/web-b.sh" >/dev/null 2>&1 &
 wait_until 60 0.1 '[ "$(ctl cloud service show web --json | jq -c .service.forwarding.to)" = "[\"198.51.100.34:8090\"]" ]' ||
     fail "cloud still forwards web to siteb, which listens on 8090 itself"
 for i in 1 2 3 4 5 6; do [ "$(http inet http://198.51.100.2:8090/)" = clia ] || fail "web via cloud not answered by clia"; done
 say "siteb listens on 8090 itself: its backend is in conflict and cloud sends web to sitea only"
+# ... and once it stops listening, its backend is checked again and serves
+wait_until 50 0.1 '[ -s "$W/web-b.pid" ]' || fail "no pid of siteb's :8090 listener"
+kill "$(cat "$W/web-b.pid")"
+wait_until 100 0.1 '[ "$(ctl cloud service show web --json | jq -c "[.service.backends[] | select(.node == \"siteb\") | .health]")" = "[\"up\"]" ]' ||
+    fail "siteb's backend of web is not up again after its listener went: $(ctl cloud service show web --json | jq -c .service.backends)"
+wait_until 100 0.05 '[ "$(ctl cloud service show web --json | jq ".service.forwarding.to | length")" -eq 2 ]' ||
+    fail "cloud does not forward web to siteb again"
+say "siteb stops listening on 8090: its backend is up again and cloud forwards to both"
 
 # rpn's own port, whatever a record says, is never programmed (and is counted)
 [ "$(counter cloud services_own_port)" -eq 0 ] || fail "services_own_port is not 0"
