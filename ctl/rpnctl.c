@@ -810,8 +810,8 @@ service_signed(struct svc_signing *sg, int call_rc)
 			    "revoke-grant %s NODE takes a node out of it)",
 			    sg->granted, sg->was.name);
 		else if (sg->was.withdrawn)
-			cli_fail("nothing was added, so the grant of %s is "
-			    "withdrawn again", sg->was.name);
+			cli_fail("nothing was added, so the grant made for "
+			    "%s is withdrawn", sg->was.name);
 		else {
 			op_grant_describe(&sg->was, &sg->st.root, what,
 			    sizeof(what));

@@ -154,7 +154,7 @@ TEST(opview_service_plan)
 	ASSERT_EQ(p.grant.svc.public, 1);
 	ASSERT_EQ(p.grant.nowners, 1);
 	ASSERT_MEM_EQ(p.grant.owners[0], a, WIRE_KEY);
-	/* ... and if the add is refused, that grant is withdrawn again */
+	/* ... and if the add is refused, that grant is withdrawn */
 	ASSERT_EQ(p.was.kind, REC_GRANT);
 	ASSERT_STR_EQ(p.was.name, "new");
 	ASSERT_EQ(p.was.withdrawn, 1);
