@@ -10,6 +10,7 @@
 
 #include "ctl/client.h"
 #include "proto/compat.h"
+#include "proto/opview.h"
 
 /* client_socket - -s SOCKET, else $RPN_SOCKET, else the default. */
 const char *
@@ -141,8 +142,9 @@ int
 client_recv_reply(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
     char *err, size_t errlen)
 {
-	const msgpack_object	*ok, *msg, *cause;
+	const msgpack_object	*ok, *msg;
 	uint8_t			 chunk[65536];
+	char			 cause[16];
 	uint32_t		 len = 0;
 	int			 r;
 
@@ -195,10 +197,8 @@ client_recv_reply(int fd, struct buf *in, struct mp_doc *resp, int timeout_ms,
 		else
 			snprintf(err, errlen, "rpnd refused the request");
 		/* An older rpnd names no cause: it may have done something. */
-		cause = ctl_map_get(&resp->root, "cause");
-		r = cause != NULL && cause->type == MSGPACK_OBJECT_STR &&
-		    !(cause->via.str.size == 11 &&
-		    memcmp(cause->via.str.ptr, "unavailable", 11) == 0) ? -2 : -1;
+		r = out_str(&resp->root, "cause", cause, sizeof(cause)) == 0 &&
+		    strcmp(cause, "unavailable") != 0 ? -2 : -1;
 		mp_doc_release(resp);
 		return r;
 	}

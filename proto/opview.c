@@ -269,11 +269,17 @@ grant_obj(const msgpack_object *svc)
 	return o != NULL && o->type == MSGPACK_OBJECT_MAP ? o : NULL;
 }
 
-/* The name of a service object into a fresh grant g. */
+/*
+ * grant_start - a fresh grant g of a service object: its name, and the
+ * protocol, port and access of the grant that governs it, or else what
+ * its backends ask.  0, or -1 with err.
+ */
 static int
-grant_named(const msgpack_object *svc, struct oprec *g, char *err,
+grant_start(const msgpack_object *svc, struct oprec *g, char *err,
     size_t errlen)
 {
+	const msgpack_object	*grant = grant_obj(svc);
+
 	memset(g, 0, sizeof(*g));
 	g->kind = REC_GRANT;
 	if (out_str(svc, "name", g->name, sizeof(g->name)) == -1 ||
@@ -282,7 +288,7 @@ grant_named(const msgpack_object *svc, struct oprec *g, char *err,
 		return -1;
 	}
 	strlcpy(g->svc.name, g->name, sizeof(g->svc.name));
-	return 0;
+	return grant_access(grant != NULL ? grant : svc, g, err, errlen);
 }
 
 /*
@@ -295,13 +301,12 @@ int
 op_grant_now(const msgpack_object *svc, struct oprec *g, char *err,
     size_t errlen)
 {
-	const msgpack_object	*grant = grant_obj(svc), *v;
+	const msgpack_object	*v;
 	uint32_t		 n;
 
-	if (grant_named(svc, g, err, errlen) == -1 ||
-	    grant_access(grant != NULL ? grant : svc, g, err, errlen) == -1)
+	if (grant_start(svc, g, err, errlen) == -1)
 		return -1;
-	if (grant == NULL) {
+	if (grant_obj(svc) == NULL) {
 		g->svc.public = 0;
 		g->svc.nallow = 0;
 		g->withdrawn = 1;
@@ -326,12 +331,11 @@ int
 op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
     struct oprec *g, char *err, size_t errlen)
 {
-	const msgpack_object	*grant = grant_obj(svc), *v;
+	const msgpack_object	*v;
 	char			 s[WIRE_NAME_MAX + 1];
 	uint32_t		 n;
 
-	if (grant_named(svc, g, err, errlen) == -1 ||
-	    grant_access(grant != NULL ? grant : svc, g, err, errlen) == -1)
+	if (grant_start(svc, g, err, errlen) == -1)
 		return -1;
 	/* The nodes a grant names already, backend or not yet. */
 	v = out_array(svc, "granted", &n);

@@ -500,25 +500,26 @@ plan_status(const char *err)
  * 1 with err.
  */
 static int
-add_doomed(struct engine *e, const struct views *v, const struct ctl_req *r,
-    char *err, size_t errlen)
+add_doomed(struct engine *e, const struct ctl_req *r, char *err,
+    size_t errlen)
 {
-	const struct member	*m;
+	const struct member	*m = NULL;
 	struct rec_service	 s;
-	uint8_t			 owner[WIRE_KEY];
 
 	if (r->cmd != CTL_SERVICE_ADD)
 		return 0;
-	if (r->node[0] == '\0' || strcmp(r->node, e->mesh.name) == 0)
-		memcpy(owner, e->mesh.id, WIRE_KEY);
-	else if (op_member_id(&v->st.root, r->node, owner) == -1 ||
-	    (m = mb_get(&e->mesh.mb, owner)) == NULL) {
-		snprintf(err, errlen, "no member is named \"%s\"", r->node);
-		return 1;
-	} else if (conn_svcreq_possible(m, err, errlen) == -1)
-		return 1;
+	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
+		if ((m = ctlcmd_member(e, r->node)) == NULL) {
+			snprintf(err, errlen, "no member is named \"%s\"",
+			    r->node);
+			return 1;
+		}
+		if (conn_svcreq_possible(m, err, errlen) == -1)
+			return 1;
+	}
 	svcctl_service_of(r, &s);
-	return svcctl_check_add(e, owner, &s, r->force, err, errlen) == -1;
+	return svcctl_check_add(e, m != NULL ? m->id : e->mesh.id, &s,
+	    r->force, err, errlen) == -1;
 }
 
 /* POST /services, DELETE /services/NAME: rpnctl service add|del. */
@@ -546,7 +547,7 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
 	}
-	if (add_doomed(e, &v, &q->ctl, err, sizeof(err))) {
+	if (add_doomed(e, &q->ctl, err, sizeof(err))) {
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
 	}

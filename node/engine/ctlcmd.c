@@ -289,9 +289,9 @@ do_service_list(struct engine *e, struct ctl_reply *cl,
 	ctl_reply(cl, &b);
 }
 
-/* The member named name, or NULL; self counts. */
-static const struct member *
-member_by_name(struct engine *e, const char *name)
+/* ctlcmd_member - the member named name, or NULL; self counts. */
+const struct member *
+ctlcmd_member(struct engine *e, const char *name)
 {
 	for (uint32_t i = 0; i < e->mesh.mb.n; i++) {
 		const struct member	*m = e->mesh.mb.m[i];
@@ -338,7 +338,7 @@ do_service(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 	}
 	svcctl_service_of(r, &s);
 	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
-		if ((owner = member_by_name(e, r->node)) == NULL) {
+		if ((owner = ctlcmd_member(e, r->node)) == NULL) {
 			ctl_reply_error(cl, CTLF_NOTFOUND,
 			    "no member is named \"%s\"",
 			    r->node);

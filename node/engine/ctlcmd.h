@@ -8,9 +8,11 @@
 struct ctl_reply;
 struct ctl_req;
 struct engine;
+struct member;
 
 void	ctlcmd_handle(struct engine *, struct ctl_reply *, const uint8_t *,
 	    size_t);
 void	ctlcmd_run(struct engine *, struct ctl_reply *, const struct ctl_req *);
+const struct member *ctlcmd_member(struct engine *, const char *name);
 
 #endif
