@@ -147,14 +147,6 @@ out=$(tool n3 svc-req "$W/n3/state" "$(addr n2)" "$ID2" del far)
 echo "$out" | grep -q "operator's signed order" || fail "a remote delete without an order: $out"
 [ "$(backends n1 far)" = n2 ] || fail "the unsigned remote delete removed far"
 say "a remote delete without an operator's order is refused by the owner: $out"
-# an order to a node whose rpnd is stopped: it was never asked, so the
-# grant the add needed is withdrawn
-stop n4
-expect_fail "a --public add on n4, stopped" "the grant made for .* is withdrawn" \
-    ctl n1 service add far4 tcp/8088 --to 100.64.4.10:80 --node n4 --public
-start n4
-wait_until 100 0.1 '[ "$(state_of n1 n4)" = alive ] && [ "$(count_alive n4)" -eq 4 ]' ||
-    fail "n4 did not come back after its restart"
 
 # 5. revocation: within 2 s every member lists n4 revoked, and forgets it
 t0=$(date +%s%N)
@@ -192,6 +184,18 @@ expect_fail "a revoked key joins with a fresh token" "revoked" \
 stop n1; start n1
 wait_until 100 0.1 'all_see revoked n4 n1' || fail "the revocation did not survive a restart"
 say "the revocation survives n4's restart, a fresh token, and n1's restart"
+
+# an order to a node whose rpnd is stopped: it was never asked, so the
+# grant the add needed is withdrawn.  (Here, not on n4 before the
+# revocation: n4, restarted just before it, refused n5's join in about 1
+# run in 4 under ASan, "your node record was refused", most likely having
+# learned of its own revocation while it caught up.)
+stop n3
+expect_fail "a --public add on n3, stopped" "the grant made for .* is withdrawn" \
+    ctl n1 service add far3 tcp/8088 --to 100.64.3.10:80 --node n3 --public
+start n3
+wait_until 100 0.1 '[ "$(state_of n1 n3)" = alive ] && [ "$(state_of n3 n1)" = alive ]' ||
+    fail "n3 did not come back after its restart"
 
 # a tired operator's typos: a clear refusal, nothing signed
 expect_fail "revoke a node that does not exist" "n9" ctl n1 revoke n9
