@@ -21,7 +21,15 @@ static const char *const cmd_names[] = {
 	[CTL_ADOPT] = "adopt",
 	[CTL_WEB_ENROLL] = "web-enroll",
 	[CTL_WEB_WAIT] = "web-wait",
+	[CTL_SERVICE_CHECK] = "service-check",
 };
+
+/* An add and the question whether it would be taken carry the same fields. */
+static int
+has_service(enum ctl_cmd c)
+{
+	return c == CTL_SERVICE_ADD || c == CTL_SERVICE_CHECK;
+}
 
 const char *
 ctl_cmd_name(enum ctl_cmd c)
@@ -61,7 +69,7 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 	n += r->ttl_ms != 0;
 	n += r->nadvertise != 0;
 	n += r->node[0] != '\0';
-	if (r->cmd == CTL_SERVICE_ADD)
+	if (has_service(r->cmd))
 		n += 6;
 	n += r->signed_len != 0;
 	n += r->has_operator ? 2 : 0;
@@ -104,7 +112,7 @@ ctl_req_encode(struct buf *b, const struct ctl_req *r)
 		for (int i = 0; i < r->nadvertise; i++)
 			wire_addr_encode(&pk, &r->advertise[i]);
 	}
-	if (r->cmd == CTL_SERVICE_ADD) {
+	if (has_service(r->cmd)) {
 		mp_pack_str(&pk, "proto");
 		msgpack_pack_uint8(&pk, r->proto);
 		mp_pack_str(&pk, "port");
@@ -247,7 +255,7 @@ ctl_req_decode(const uint8_t *p, size_t len, struct ctl_req *r,
 				goto out;
 		r->nadvertise = (uint8_t)n;
 	}
-	if (r->cmd == CTL_SERVICE_ADD && decode_service(&d.root, r, why) == -1)
+	if (has_service(r->cmd) && decode_service(&d.root, r, why) == -1)
 		goto out;
 	rc = 0;
 out:

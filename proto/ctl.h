@@ -36,7 +36,8 @@ enum ctl_cmd {
 	CTL_ADOPT,		/* the mesh root enrols an operator (founder only) */
 	CTL_WEB_ENROLL,		/* a one-time code to enrol a browser as name */
 	CTL_WEB_WAIT,		/* until a browser presents its key for token */
-	CTL_CMD_MAX = CTL_WEB_WAIT,
+	CTL_SERVICE_CHECK,	/* would this add be refused? nothing changes */
+	CTL_CMD_MAX = CTL_SERVICE_CHECK,
 };
 
 /* One decoded request; which fields matter depends on cmd. */

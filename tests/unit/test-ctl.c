@@ -42,6 +42,30 @@ TEST(ctl_req_roundtrip)
 	ASSERT_EQ(out.target.port, 80);
 	ASSERT_STR_EQ(out.node, "site-b");
 	ASSERT_EQ(out.allow[0].len, 24);
+	/* the question whether an add would be taken carries the same fields */
+	r.cmd = CTL_SERVICE_CHECK;
+	r.force = 1;
+	buf_reset(&b);
+	ASSERT_EQ(ctl_req_encode(&b, &r), 0);
+	ASSERT_EQ(ctl_req_decode(b.p, b.len, &out, &why), 0);
+	ASSERT_EQ(out.cmd, CTL_SERVICE_CHECK);
+	ASSERT_STR_EQ(ctl_cmd_name(out.cmd), "service-check");
+	ASSERT_EQ(out.proto, 6);
+	ASSERT_EQ(out.port, 8080);
+	ASSERT(addr_eq(&out.target, &r.target));
+	ASSERT_STR_EQ(out.node, "site-b");
+	ASSERT_EQ(out.nallow, 1);
+	ASSERT_EQ(out.force, 1);
+	/* ... and is refused without them, as an add is */
+	{
+		/* {"cmd":"service-check","name":"web"} */
+		const uint8_t	 bare[] = { 0x82, 0xa3, 'c', 'm', 'd', 0xad,
+		    's', 'e', 'r', 'v', 'i', 'c', 'e', '-', 'c', 'h', 'e', 'c',
+		    'k', 0xa4, 'n', 'a', 'm', 'e', 0xa3, 'w', 'e', 'b' };
+
+		ASSERT_EQ(ctl_req_decode(bare, sizeof(bare), &out, &why), -1);
+		ASSERT_STR_EQ(why, "bad service fields");
+	}
 	/* del names the node too */
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_SERVICE_DEL;
