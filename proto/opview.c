@@ -99,6 +99,7 @@ op_mesh_read(const msgpack_object *status, struct op_mesh *m, char *err,
 	}
 	out_str(node, "name", m->self_name, sizeof(m->self_name));
 	m->governed = out_bool(status, "governed");
+	m->service_check = out_bool(status, "service_check");
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct op_mesh {
 	uint8_t		 self[WIRE_KEY];
 	char		 self_name[WIRE_NAME_MAX + 1];
 	int		 governed;
+	int		 service_check;	/* rpnd answers CTL_SERVICE_CHECK */
 };
 
 int	op_mesh_read(const msgpack_object *status, struct op_mesh *,

@@ -493,35 +493,6 @@ plan_status(const char *err)
 	return strncmp(err, "no ", 3) == 0 ? 404 : 409;
 }
 
-/*
- * add_doomed - would the add be refused whatever an operator signs for
- * it (a loopback backend, a port in use, its node down)?  Asked before the
- * statements are, so that no grant is stored for an add that then fails.
- * 1 with err.
- */
-static int
-add_doomed(struct engine *e, const struct ctl_req *r, char *err,
-    size_t errlen)
-{
-	const struct member	*m = NULL;
-	struct rec_service	 s;
-
-	if (r->cmd != CTL_SERVICE_ADD)
-		return 0;
-	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
-		if ((m = ctlcmd_member(e, r->node)) == NULL) {
-			snprintf(err, errlen, "no member is named \"%s\"",
-			    r->node);
-			return 1;
-		}
-		if (conn_svcreq_possible(m, err, errlen) == -1)
-			return 1;
-	}
-	svcctl_service_of(r, &s);
-	return svcctl_check_add(e, m != NULL ? m->id : e->mesh.id, &s,
-	    r->force, err, errlen) == -1;
-}
-
 /* POST /services, DELETE /services/NAME: rpnctl service add|del. */
 static void
 route_service(struct api *a, struct http_req *hr, struct api_req *q)
@@ -547,7 +518,8 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
 	}
-	if (add_doomed(e, &q->ctl, err, sizeof(err))) {
+	if (q->ctl.cmd == CTL_SERVICE_ADD &&
+	    ctlcmd_add_doomed(e, &q->ctl, err, sizeof(err)) != CTLF_NONE) {
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
 	}

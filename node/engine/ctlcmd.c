@@ -278,6 +278,28 @@ do_service_show(struct engine *e, struct ctl_reply *cl, const struct ctl_req *r)
 		ctl_reply(cl, &b);
 }
 
+/*
+ * do_service_check - rpnctl service add asks before it signs anything, and
+ * for --dry-run: would this add be refused?  Nothing changes.
+ */
+static void
+do_service_check(struct engine *e, struct ctl_reply *cl,
+    const struct ctl_req *r)
+{
+	char	 err[256];
+	int	 why;
+
+	if (!e->mesh.joined || e->mesh.left)
+		ctl_reply_error(cl, CTLF_NOMESH, "this node is not in a mesh");
+	else if (r->name[0] == '\0')
+		ctl_reply_error(cl, CTLF_BAD, "a service needs a name");
+	else if ((why = ctlcmd_add_doomed(e, r, err, sizeof(err))) !=
+	    CTLF_NONE)
+		ctl_reply_error(cl, (enum ctl_fail)why, "%s", err);
+	else
+		ctl_reply_ok(cl);
+}
+
 static void
 do_service_list(struct engine *e, struct ctl_reply *cl,
     const struct ctl_req *r)
@@ -300,6 +322,38 @@ ctlcmd_member(struct engine *e, const char *name)
 			return m;
 	}
 	return NULL;
+}
+
+/*
+ * ctlcmd_add_doomed - would the add r (CTL_SERVICE_ADD or _CHECK) be
+ * refused whatever an operator signed for it: a loopback backend, rpn's
+ * own port or one its node listens on, its node unknown or not up?  The
+ * mesh's policy is left out: that is what a grant changes.  rpnctl asks
+ * (CTL_SERVICE_CHECK) and the HTTP API checks before either asks for a
+ * signature, so that no grant is stored for an add that then fails.
+ * CTLF_NONE, or the failure with err.
+ */
+int
+ctlcmd_add_doomed(struct engine *e, const struct ctl_req *r, char *err,
+    size_t errlen)
+{
+	const struct member	*m = NULL;
+	struct rec_service	 s;
+
+	if (r->node[0] != '\0' && strcmp(r->node, e->mesh.name) != 0) {
+		if ((m = ctlcmd_member(e, r->node)) == NULL) {
+			snprintf(err, errlen, "no member is named \"%s\"",
+			    r->node);
+			return CTLF_NOTFOUND;
+		}
+		if (conn_svcreq_possible(m, err, errlen) == -1)
+			return CTLF_UNREACHED;
+	}
+	svcctl_service_of(r, &s);
+	if (svcctl_check_add(e, m != NULL ? m->id : e->mesh.id, &s, r->force,
+	    err, errlen) == -1)
+		return CTLF_CONFLICT;
+	return CTLF_NONE;
 }
 
 /*
@@ -445,6 +499,7 @@ static void (*const handlers[CTL_CMD_MAX + 1])(struct engine *,
 	[CTL_ADOPT]		= do_adopt,
 	[CTL_WEB_ENROLL]	= api_ctl,
 	[CTL_WEB_WAIT]		= api_ctl,
+	[CTL_SERVICE_CHECK]	= do_service_check,
 };
 
 /*

@@ -14,5 +14,7 @@ void	ctlcmd_handle(struct engine *, struct ctl_reply *, const uint8_t *,
 	    size_t);
 void	ctlcmd_run(struct engine *, struct ctl_reply *, const struct ctl_req *);
 const struct member *ctlcmd_member(struct engine *, const char *name);
+int	ctlcmd_add_doomed(struct engine *, const struct ctl_req *, char *err,
+	    size_t errlen);
 
 #endif

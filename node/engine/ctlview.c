@@ -583,7 +583,7 @@ ctlview_status(struct buf *b, struct engine *e)
 	msgpack_packer	 pk;
 	uint64_t	 now = engine_now(e);
 
-	ctlview_head(&pk, b, 12);
+	ctlview_head(&pk, b, 13);
 	mp_pack_str(&pk, "node");
 	msgpack_pack_map(&pk, 7);
 	mp_pack_str(&pk, "name");
@@ -671,6 +671,9 @@ ctlview_status(struct buf *b, struct engine *e)
 		msgpack_pack_false(&pk);
 	mp_pack_str(&pk, "operators");
 	msgpack_pack_uint32(&pk, m->pol.nactive);
+	/* rpnctl asks whether an add would be taken before it signs for it. */
+	mp_pack_str(&pk, "service_check");
+	msgpack_pack_true(&pk);
 }
 
 /* rpnctl service show: -1, with b untouched, when no service is shown by that name. */

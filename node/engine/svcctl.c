@@ -85,7 +85,7 @@ svcctl_service_of(const struct ctl_req *r, struct rec_service *s)
 {
 	memset(s, 0, sizeof(*s));
 	strlcpy(s->name, r->name, sizeof(s->name));
-	if (r->cmd != CTL_SERVICE_ADD)
+	if (r->cmd != CTL_SERVICE_ADD && r->cmd != CTL_SERVICE_CHECK)
 		return;
 	s->proto = r->proto;
 	s->port = r->port;
