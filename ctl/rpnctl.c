@@ -32,8 +32,8 @@ static const struct cli_cmd cmds[] = {
 	  "  --json          {\"token\": ..., \"expires\": unix seconds}\n" },
 	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
 	  "[--node NODE] [--allow PREFIX]... [--public] [--force]\n"
-	  "      | del NAME [--node NODE] | list [--json] | show NAME [--json]\n"
-	  "      | grant NAME NODE | revoke-grant NAME NODE",
+	  "      [--dry-run] | del NAME [--node NODE] | list [--json]\n"
+	  "      | show NAME [--json] | grant NAME NODE | revoke-grant NAME NODE",
 	  "Add or remove a backend of a service, or list the services.  A\n"
 	  "      service on PORT is forwarded by every node to an alive backend.",
 	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
@@ -48,6 +48,8 @@ static const struct cli_cmd cmds[] = {
 	  "  --public        accept clients from anywhere\n"
 	  "  --force         add it even on a port the owner listens on itself, or\n"
 	  "                  on 22; nodes that listen on the port still skip it\n"
+	  "  --dry-run       say whether rpnd would take the add, and what an\n"
+	  "                  operator would sign for it; sign and change nothing\n"
 	  "        The target must be a unicast IPv4 address (not loopback,\n"
 	  "        multicast or broadcast).  Its owner checks it (TCP: a connection\n"
 	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
@@ -678,6 +680,7 @@ static const struct option svc_opts[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "dry-run", no_argument, NULL, 'D' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -721,6 +724,27 @@ struct svc_signing {
 };
 
 /*
+ * service_check - ask rpnd whether the add r would be refused whatever an
+ * operator signed for it (a loopback backend, a port in use, its node not
+ * up: ctlcmd_add_doomed()).  0 when it would be taken; 1 once rpnd's
+ * reason is said.
+ */
+static int
+service_check(const struct ctl_req *r)
+{
+	struct ctl_req	 q = *r;
+	struct mp_doc	 d;
+	int		 rc;
+
+	q.cmd = CTL_SERVICE_CHECK;
+	rc = cli_call(&q, &d, 15000);
+	if (rc != 0)
+		return 1;
+	mp_doc_release(&d);
+	return 0;
+}
+
+/*
  * service_sign - what an add or del needs signed once the mesh has
  * operators (op_service_plan, proto/opview.c, which rpnd's HTTP API uses
  * too): a grant, submitted first, and with --node an order to that node,
@@ -759,6 +783,16 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 	}
 	if (!p.needs_key) {
 		rc = 0;
+		mp_doc_release(&sg->st);
+		goto out;
+	}
+	/*
+	 * Nothing is signed for an add rpnd would refuse anyway (an rpnd
+	 * older than the question is not asked: a refusal puts the grant
+	 * back, service_signed()).
+	 */
+	if (r->cmd == CTL_SERVICE_ADD && sg->m.service_check &&
+	    service_check(r) != 0) {
 		mp_doc_release(&sg->st);
 		goto out;
 	}
@@ -825,6 +859,96 @@ service_signed(struct svc_signing *sg, int call_rc)
 	sg->held = 0;
 }
 
+/* A JSON string, or null for an empty one. */
+static void
+json_str_or_null(const char *s)
+{
+	if (*s == '\0') {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/*
+ * rpnctl service add --dry-run: would rpnd take the add (service_check()),
+ * and what would an operator sign for it in a governed mesh?  Nothing is
+ * signed, submitted or changed.  0 when the add would go ahead, 1 (with
+ * the reason said) when it would not.
+ */
+static int
+service_dry_run(const struct ctl_req *r, int json)
+{
+	struct mp_doc		 st, d;
+	struct op_mesh		 m;
+	struct op_plan		 p;
+	const msgpack_object	*svcs = NULL;
+	char			 err[300], grant[1200], path[4096];
+	uint32_t		 n = 0;
+	int			 rc = 1, def;
+
+	if (cli_status(&st, &m) != 0)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	if (!m.service_check) {
+		cli_fail("this rpnd cannot check an add without making it: it "
+		    "is older than rpnctl (restart it after an upgrade)");
+		goto out;
+	}
+	if (service_check(r) != 0 || service_list(&d, &svcs, &n) != 0)
+		goto out;
+	/* as if there were a key: what the add needs signed, key or not */
+	if (op_service_plan(r, &st.root, svcs, n, 1, &p, err,
+	    sizeof(err)) == -1) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	if ((p.need_grant || p.need_order) && !opkey_present()) {
+		if (opkey_path(path, sizeof(path), &def, err, sizeof(err)) ==
+		    -1)
+			cli_fail("the add needs an operator's signature: %s",
+			    err);
+		else
+			cli_fail("the add needs an operator's signature, and "
+			    "there is no operator key at %s", path);
+		goto out;
+	}
+	grant[0] = '\0';
+	if (p.need_grant)
+		op_grant_describe(&p.grant, &st.root, grant, sizeof(grant));
+	if (json) {
+		fputs("{ \"ok\": true, \"dry_run\": true, \"grant\": ",
+		    stdout);
+		json_str_or_null(grant);
+		fputs(", \"order\": ", stdout);
+		json_str_or_null(p.need_order ? r->node : "");
+		fputs(" }\n", stdout);
+	} else {
+		if (p.need_grant)
+			printf("would grant %s\n", grant);
+		if (r->node[0] != '\0' && strcmp(r->node, m.self_name) != 0)
+			printf("would %s %s to add %s (%s checks its own "
+			    "ports then)\n", p.need_order ? "order" : "ask",
+			    r->node, r->name, r->node);
+		else
+			printf("would add %s\n", r->name);
+	}
+	rc = 0;
+out:
+	mp_doc_release(&d);
+	mp_doc_release(&st);
+	return rc;
+}
+
 /*
  * rpnctl service grant|revoke-grant NAME NODE: the service's grant as it
  * is now (owners: its backends' nodes), with NODE an owner or not.  When
@@ -887,7 +1011,7 @@ service_main(int argc, char **argv)
 	struct svc_signing	 sg;
 	struct mp_doc		 d;
 	const char		*sub, *why, *opts = ":t:n:a:pfjh";
-	int			 ch, json = 0, has_to = 0, rc;
+	int			 ch, json = 0, has_to = 0, dry = 0, rc;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
@@ -951,6 +1075,9 @@ service_main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'D':
+			dry = 1;
+			break;
 		case 'h':
 			cli_help(stdout, c);
 			return 0;
@@ -958,6 +1085,8 @@ service_main(int argc, char **argv)
 			return cli_bad_option(c, ch, opts, argv);
 		}
 	}
+	if (dry && r.cmd != CTL_SERVICE_ADD)
+		return cli_usage_error(c, "only add takes --dry-run");
 	if (r.cmd == CTL_SERVICE_LIST) {
 		if (has_to || r.nallow || r.public || r.force || r.node[0] != '\0')
 			return cli_usage_error(c, "list takes only --json");
@@ -1021,6 +1150,8 @@ service_main(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(c, "unexpected argument \"%s\"",
 		    argv[optind]);
+	if (dry)
+		return service_dry_run(&r, json);
 	if ((rc = service_sign(&r, json, &sg)) != 0) {
 		/* Nothing was asked of rpnd: a grant made for it goes back. */
 		service_signed(&sg, 2);

@@ -29,6 +29,19 @@ expect_fail "tcp/22" "management port" ctl siteb service add ssh tcp/22 --to 100
 expect_fail "a port the owner listens on" "itself listens on tcp/2222" \
     ctl siteb service add app2 tcp/2222 --to 100.64.2.10:80 --public --node cloud
 expect_fail "rpn's own port" "rpn's own" ctl siteb service add g tcp/7480 --to 100.64.2.10:80 --force
+# --dry-run answers as the add would, and adds nothing
+expect_fail "--dry-run of tcp/22" "management port" \
+    ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public --dry-run
+# (another node's own ports are checked there, when it is asked)
+out=$(ctl siteb service add app2 tcp/2222 --to 100.64.2.10:80 --public --node cloud --dry-run 2>&1) ||
+    fail "--dry-run of app2 on cloud: $out"
+[ "$(echo "$out" | tail -n 1)" = "would order cloud to add app2 (cloud checks its own ports then)" ] ||
+    fail "--dry-run of app2 on cloud said \"$out\""
+out=$(ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public --force --dry-run) ||
+    fail "--dry-run of tcp/22 with --force: $out"
+[ "$out" = "$(printf 'would grant ssh tcp/22, public, owners siteb\nwould add ssh')" ] ||
+    fail "--dry-run said \"$out\""
+ctl siteb service show ssh >/dev/null 2>&1 && fail "--dry-run added ssh"
 ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public --force >/dev/null
 ctl siteb service add app tcp/2222 --to 100.64.2.10:80 --public >/dev/null
 wait_until 100 0.05 'programmed sitea app' || fail "app not programmed on sitea"

@@ -43,6 +43,7 @@ declare -A OUT=(
 	["rpnctl invite --json"]="$W/out/invite.json"
 	["rpnctl service add --json"]="$W/out/add.json"
 	["rpnctl service del --json"]="$W/out/del.json"
+	["rpnctl service add --dry-run --json"]="$W/out/dryrun.json"
 	["rpnctl status --json"]="$W/out/status.json"
 	["rpnctl service list --json"]="$W/out/list.json"
 	["rpnctl service show NAME --json"]="$W/out/show.json"
@@ -67,6 +68,8 @@ ctl siteb service add web tcp/8080 --to 100.64.2.10:80 \
 # a second owner, granted by the operator's key as it adds: from what
 # sitea sees, so web must have reached it
 wait_until 50 0.1 'ctl sitea service show web >/dev/null 2>&1' || fail "web did not reach sitea"
+ctl sitea service add web tcp/8080 --to 100.64.1.10:80 --dry-run --json \
+    > "$W/out/dryrun.json"
 ctl sitea service add web tcp/8080 --to 100.64.1.10:80 >/dev/null
 ctl sitea service add spare tcp/8090 --to 100.64.1.10:90 >/dev/null
 wait_until 100 0.1 'ctl sitea service show spare >/dev/null 2>&1' ||
