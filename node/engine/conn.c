@@ -16,7 +16,14 @@
 #include "proto/parse.h"
 
 #define FRAME_MAX	(WIRE_MAX_FRAME + BOX_OVERHEAD)
-#define CHUNK_BYTES	(512u << 10)
+/*
+ * Records a frame at most: about 220 service records, some 20 ms of
+ * checking on this machine, the most a receiver does for one stream before
+ * its loop turns again (conn_drain()).  512 KiB frames, up to 32 of them
+ * read at once, held a receiver's loop for 2-6 s while 60,000 records
+ * came: its probes timed out and its control socket did not answer.
+ */
+#define CHUNK_BYTES	(32u << 10)
 #define MAX_CONNS	256
 #define MAX_SYNCS	4
 #define SYNC_TIMEOUT_MS	10000
@@ -35,6 +42,8 @@ struct wreq {
 
 static void	conn_close(struct conn *);
 static void	conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+static void	conn_resume_cb(uv_idle_t *);
+static void	conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 
 static void
 conn_handle_closed(uv_handle_t *h)
@@ -103,6 +112,7 @@ conn_close(struct conn *c)
 	}
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+	uv_close((uv_handle_t *)&c->resume, conn_handle_closed);
 }
 
 void
@@ -152,8 +162,9 @@ conn_new(struct engine *e, enum conn_role role, uint64_t timeout_ms)
 	buf_init(&c->in, FRAME_MAX + 4);
 	uv_tcp_init(&e->loop, &c->tcp);
 	uv_timer_init(&e->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->open_handles = 2;
+	uv_idle_init(&e->loop, &c->resume);
+	c->tcp.data = c->timer.data = c->resume.data = c;
+	c->open_handles = 3;
 	uv_timer_start(&c->timer, conn_timeout_cb, timeout_ms, 0);
 	c->next = e->conns;
 	e->conns = c;
@@ -276,24 +287,52 @@ conn_send_records(struct conn *c, const struct store_list *l)
 	return 0;
 }
 
+/*
+ * The records of a sync or a join stream, sent in the order they depend on
+ * each other: node records (their authors are then members), operators'
+ * enrolments, the other statements (grants rely on an operator), services
+ * and invitations, then health, kernel reports and claims.  Frames are
+ * cut within a class, so nothing arrives in a frame before one it needs.
+ */
+enum { SPLIT_NODE, SPLIT_OPERATOR, SPLIT_POLICY, SPLIT_REST, SPLIT_LATE,
+    SPLIT_N };
+
 struct split {
-	struct store_list nodes;
-	struct store_list rest;
+	struct store_list l[SPLIT_N];
 };
+
+static int
+split_class(uint8_t kind)
+{
+	switch (kind) {
+	case REC_NODE:
+		return SPLIT_NODE;
+	case REC_OPERATOR:
+		return SPLIT_OPERATOR;
+	case REC_GRANT:
+	case REC_REVOKE:
+	case REC_APPROVE:
+		return SPLIT_POLICY;
+	case REC_HEALTH:
+	case REC_PROGRAMMED:
+		return SPLIT_LATE;
+	default:
+		return SPLIT_REST;
+	}
+}
 
 static int
 split_cb(void *ctx, const struct rec *r)
 {
 	struct split	*s = ctx;
 
-	return store_list_add_rec(r->kind == REC_NODE ? &s->nodes : &s->rest,
-	    r);
+	return store_list_add_rec(&s->l[split_class(r->kind)], r);
 }
 
 /*
  * conn_send_all_records - what the peer lacks according to its digest (all
- * of it when digest is NULL), node records first so their authors are
- * members by the time the rest arrives, then the claims about failed members.
+ * of it when digest is NULL), in the order of struct split, then the
+ * claims about failed members.
  */
 int
 conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
@@ -301,7 +340,7 @@ conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
 {
 	struct mesh	*m = &c->e->mesh;
 	struct split	 s;
-	int		 rc = -1;
+	int		 rc = -1, i;
 
 	memset(&s, 0, sizeof(s));
 	if (digest != NULL) {
@@ -309,17 +348,18 @@ conn_send_all_records(struct conn *c, const struct wire_digest_ent *digest,
 			goto out;
 	} else if (store_foreach(&m->store, split_cb, &s) != 0)
 		goto out;
-	for (uint32_t i = 0; i < m->mb.n; i++)
-		if (m->mb.m[i]->notice != NULL &&
-		    store_list_add(&s.rest, m->mb.m[i]->notice,
-		    m->mb.m[i]->noticelen) == -1)
+	for (uint32_t j = 0; j < m->mb.n; j++)
+		if (m->mb.m[j]->notice != NULL &&
+		    store_list_add(&s.l[SPLIT_LATE], m->mb.m[j]->notice,
+		    m->mb.m[j]->noticelen) == -1)
 			goto out;
-	if (conn_send_records(c, &s.nodes) == 0 &&
-	    conn_send_records(c, &s.rest) == 0)
-		rc = 0;
+	for (i = 0; i < SPLIT_N; i++)
+		if (conn_send_records(c, &s.l[i]) == -1)
+			goto out;
+	rc = 0;
 out:
-	store_list_release(&s.nodes);
-	store_list_release(&s.rest);
+	for (i = 0; i < SPLIT_N; i++)
+		store_list_release(&s.l[i]);
 	return rc;
 }
 
@@ -366,6 +406,7 @@ conn_accept_records(struct conn *c, const struct wire_msg *m)
 	uint64_t	 bad = 0, hash = e->mesh.store.hash;
 
 	mesh_accept_items(&e->mesh, &m->items, now, unix_ms, 0, &bad);
+	c->took = 1;
 	if (e->mesh.store.hash != hash)
 		c->news = 1;
 	if (bad > 0)
@@ -641,11 +682,70 @@ conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = b->base ? 65536 : 0;
 }
 
+/*
+ * conn_drain - handle the whole frames read so far.  After a frame of
+ * records it stops reading and lets the loop turn (conn_resume_cb() goes
+ * on next turn): libuv reads up to 32 times a turn from one stream, and
+ * checking the records of all those frames at once held the loop for
+ * seconds (probe timeouts, unanswered control requests).
+ */
+static void
+conn_drain(struct conn *c)
+{
+	size_t	 off = 0;
+
+	for (;;) {
+		uint32_t	 len;
+		int		 r;
+
+		if (c->closing || c->step == ST_DONE)
+			break;
+		r = ctl_frame_len(c->in.p + off, c->in.len - off, FRAME_MAX, &len);
+		if (r == -1) {
+			conn_fail(c, "frame too large");
+			return;
+		}
+		if (r == 0)
+			break;
+		c->took = 0;
+		conn_frame(c, c->in.p + off + 4, len);
+		off += 4 + (size_t)len;
+		if (c->took && !c->closing) {
+			c->took = 0;
+			if (!c->paused) {
+				c->paused = 1;
+				uv_read_stop((uv_stream_t *)&c->tcp);
+				uv_idle_start(&c->resume, conn_resume_cb);
+			}
+			break;
+		}
+	}
+	if (c->closing)
+		return;
+	if (off > 0) {
+		memmove(c->in.p, c->in.p + off, c->in.len - off);
+		c->in.len -= off;
+	}
+}
+
+static void
+conn_resume_cb(uv_idle_t *h)
+{
+	struct conn	*c = h->data;
+
+	uv_idle_stop(h);
+	c->paused = 0;
+	conn_drain(c);
+	/* In ST_DONE too: the peer's end of the stream closes it. */
+	if (!c->paused && !c->closing)
+		uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+		    conn_read_cb);
+}
+
 static void
 conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct conn	*c = s->data;
-	size_t		 off = 0;
 
 	if (nread < 0) {
 		free(b->base);
@@ -663,28 +763,7 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	free(b->base);
-	for (;;) {
-		uint32_t	 len;
-		int		 r;
-
-		if (c->closing || c->step == ST_DONE)
-			break;
-		r = ctl_frame_len(c->in.p + off, c->in.len - off, FRAME_MAX, &len);
-		if (r == -1) {
-			conn_fail(c, "frame too large");
-			return;
-		}
-		if (r == 0)
-			break;
-		conn_frame(c, c->in.p + off + 4, len);
-		off += 4 + (size_t)len;
-	}
-	if (c->closing)
-		return;
-	if (off > 0) {
-		memmove(c->in.p, c->in.p + off, c->in.len - off);
-		c->in.len -= off;
-	}
+	conn_drain(c);
 }
 
 /* ---- listening ---- */
