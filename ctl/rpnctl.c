@@ -9,6 +9,7 @@
 #include "ctl/cli.h"
 #include "ctl/output.h"
 #include "proto/compat.h"
+#include "proto/json.h"
 #include "proto/parse.h"
 
 static int	status_main(int, char **);
@@ -859,24 +860,20 @@ service_signed(struct svc_signing *sg, int call_rc)
 	sg->held = 0;
 }
 
-/* A JSON string, or null for an empty one. */
+/* A JSON string (proto/json.c's), or null for an empty one. */
 static void
 json_str_or_null(const char *s)
 {
+	struct buf	 b;
+
 	if (*s == '\0') {
 		fputs("null", stdout);
 		return;
 	}
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	buf_init(&b, 4096);
+	if (json_str(&b, s, strlen(s)) == 0)
+		fwrite(b.p, 1, b.len, stdout);
+	buf_release(&b);
 }
 
 /*

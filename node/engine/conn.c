@@ -13,6 +13,7 @@
 #include "node/core/log.h"
 #include "proto/box.h"
 #include "proto/ctl.h"
+#include "proto/oprec.h"
 #include "proto/parse.h"
 
 #define FRAME_MAX	(WIRE_MAX_FRAME + BOX_OVERHEAD)
@@ -309,15 +310,11 @@ split_class(uint8_t kind)
 		return SPLIT_NODE;
 	case REC_OPERATOR:
 		return SPLIT_OPERATOR;
-	case REC_GRANT:
-	case REC_REVOKE:
-	case REC_APPROVE:
-		return SPLIT_POLICY;
 	case REC_HEALTH:
 	case REC_PROGRAMMED:
 		return SPLIT_LATE;
 	default:
-		return SPLIT_REST;
+		return oprec_kind(kind) ? SPLIT_POLICY : SPLIT_REST;
 	}
 }
 
@@ -712,11 +709,8 @@ conn_drain(struct conn *c)
 		off += 4 + (size_t)len;
 		if (c->took && !c->closing) {
 			c->took = 0;
-			if (!c->paused) {
-				c->paused = 1;
-				uv_read_stop((uv_stream_t *)&c->tcp);
-				uv_idle_start(&c->resume, conn_resume_cb);
-			}
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			uv_idle_start(&c->resume, conn_resume_cb);
 			break;
 		}
 	}
@@ -734,10 +728,9 @@ conn_resume_cb(uv_idle_t *h)
 	struct conn	*c = h->data;
 
 	uv_idle_stop(h);
-	c->paused = 0;
 	conn_drain(c);
 	/* In ST_DONE too: the peer's end of the stream closes it. */
-	if (!c->paused && !c->closing)
+	if (!uv_is_active((uv_handle_t *)h) && !c->closing)
 		uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
 		    conn_read_cb);
 }

@@ -58,7 +58,7 @@ struct conn {
 	uv_timer_t	 timer;
 	uv_connect_t	 creq;
 	uv_shutdown_t	 sreq;
-	uv_idle_t	 resume;	/* reading again after a pause */
+	uv_idle_t	 resume;	/* active: paused, reading again next turn */
 	struct engine	*e;
 	struct conn	*next;
 	enum conn_role	 role;
@@ -78,7 +78,6 @@ struct conn {
 	int		 rx_started;	/* a sealed frame has arrived */
 	int		 news;		/* a sync brought records we lacked */
 	int		 took;		/* a frame of records: let the loop turn */
-	int		 paused;	/* not reading until resume runs */
 	uint64_t	 rx_epoch;	/* the stamp of the last one */
 	uint64_t	 rx_ctr;
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */
