@@ -1164,47 +1164,95 @@ out:
 }
 
 /*
- * mesh_accept_items - a batch (a sync frame, a datagram, the state file):
- * records may depend on others later in it (a member's records on its node
- * record, a grant on its operator's enrolment), so what was refused for a
- * missing dependency is tried again while that makes progress.
+ * mesh_batch_start - take a batch of records (a sync frame, a datagram,
+ * the state file) to be checked in steps, so that a large one need not
+ * hold the caller's loop (mesh_batch_step()).  The items become the
+ * batch's; *it is left empty.  0, or -1 when out of memory (then nothing
+ * is taken).
  */
+int
+mesh_batch_start(struct mesh_batch *b, struct wire_items *it)
+{
+	memset(b, 0, sizeof(*b));
+	if (it->n > 0 && (b->again = calloc(it->n, 1)) == NULL)
+		return -1;
+	b->items = *it;
+	memset(it, 0, sizeof(*it));
+	return 0;
+}
+
+/*
+ * mesh_batch_step - check up to budget records of the batch.  Records may
+ * depend on others later in it (a member's records on its node record, a
+ * grant on its operator's enrolment), so what was refused for a missing
+ * dependency is tried again, once the whole batch has been seen, while
+ * that makes progress.  1 once the batch is done, else 0.
+ */
+int
+mesh_batch_step(struct mesh *m, struct mesh_batch *b, uint32_t budget,
+    uint64_t now, uint64_t unix_ms, int flags)
+{
+	const struct wire_items	*it = &b->items;
+
+	while (b->pass < 4) {
+		for (; b->i < it->n; b->i++) {
+			uint32_t	 i = b->i;
+			size_t		 len;
+			const uint8_t	*p;
+			enum acc	 r;
+
+			if (b->pass > 0 && !b->again[i])
+				continue;
+			if (budget == 0)
+				return 0;
+			budget--;
+			p = wire_items_get(it, i, &len);
+			/* A record is counted once, with its last verdict. */
+			if (b->again[i])
+				m->counters[b->again[i] - 1]--;
+			r = mesh_accept(m, p, len, now, unix_ms, flags);
+			b->again[i] = r == ACC_NOT_MEMBER ||
+			    r == ACC_NOT_OPERATOR || r == ACC_REFUSED ?
+			    (uint8_t)(r + 1) : 0;
+			b->nagain += b->again[i] != 0;
+			/* (a verdict that ends its record's tries: once) */
+			if (r == ACC_FORGED || r == ACC_MALFORMED)
+				b->nbad++;
+		}
+		if (b->nagain == 0 || (b->pass > 0 && b->nagain == b->last))
+			break;
+		b->pass++;
+		b->last = b->nagain;
+		b->nagain = 0;
+		b->i = 0;
+	}
+	b->pass = 4;
+	return 1;
+}
+
+void
+mesh_batch_release(struct mesh_batch *b)
+{
+	wire_items_release(&b->items);
+	free(b->again);
+	memset(b, 0, sizeof(*b));
+}
+
+/* mesh_accept_items - a batch checked whole, in one step. */
 void
 mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
     uint64_t unix_ms, int flags, uint64_t *nbad)
 {
-	uint8_t		*again;	/* 0, or 1 + the refusal to try again */
-	uint32_t	 nagain = 0, last;
+	struct mesh_batch	 b;
+	struct wire_items	 view = *it;
 
-	if (it->n == 0)
+	/* The caller keeps its items: the batch borrows them. */
+	if (it->n == 0 || mesh_batch_start(&b, &view) == -1)
 		return;
-	if ((again = calloc(it->n, 1)) == NULL)
-		return;
-	for (int pass = 0; pass < 4; pass++) {
-		last = nagain;
-		nagain = 0;
-		for (uint32_t i = 0; i < it->n; i++) {
-			size_t		 len;
-			const uint8_t	*p = wire_items_get(it, i, &len);
-			enum acc	 r;
-
-			if (pass > 0 && !again[i])
-				continue;
-			/* A record is counted once, with its last verdict. */
-			if (again[i])
-				m->counters[again[i] - 1]--;
-			r = mesh_accept(m, p, len, now, unix_ms, flags);
-			again[i] = r == ACC_NOT_MEMBER || r == ACC_NOT_OPERATOR ||
-			    r == ACC_REFUSED ? (uint8_t)(r + 1) : 0;
-			nagain += again[i] != 0;
-			if (nbad != NULL && pass == 0 &&
-			    (r == ACC_FORGED || r == ACC_MALFORMED))
-				(*nbad)++;
-		}
-		if (nagain == 0 || (pass > 0 && nagain == last))
-			break;
-	}
-	free(again);
+	mesh_batch_step(m, &b, UINT32_MAX, now, unix_ms, flags);
+	if (nbad != NULL)
+		*nbad += b.nbad;
+	free(b.again);
 }
 
 /* A pull from one peer at most this often (a new summary is not news). */

@@ -176,6 +176,22 @@ enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
 	    uint64_t now, uint64_t unix_ms, int flags);
 void	mesh_accept_items(struct mesh *, const struct wire_items *,
 	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
+
+/* A batch of records checked in steps (mesh_batch_step()). */
+struct mesh_batch {
+	struct wire_items items;
+	uint8_t		*again;	/* 0, or 1 + the refusal to try again */
+	uint32_t	 i;	/* the next item of this pass */
+	uint32_t	 nagain;	/* refused for a dependency, this pass */
+	uint32_t	 last;		/* ... the pass before */
+	int		 pass;		/* 0: first look; 4: done */
+	uint64_t	 nbad;		/* forged or malformed */
+};
+
+int	mesh_batch_start(struct mesh_batch *, struct wire_items *);
+int	mesh_batch_step(struct mesh *, struct mesh_batch *, uint32_t budget,
+	    uint64_t now, uint64_t unix_ms, int flags);
+void	mesh_batch_release(struct mesh_batch *);
 int	mesh_want_pull(const struct mesh *, struct member *, uint64_t hash,
 	    uint64_t sum, int was_failed, uint64_t now);
 void	mesh_pull_done(struct mesh *, const uint8_t peer[WIRE_KEY], int news,

@@ -61,6 +61,7 @@ conn_handle_closed(uv_handle_t *h)
 		}
 	c->e->nconns--;
 	buf_release(&c->in);
+	mesh_batch_release(&c->batch);
 	free(c->hello);
 	if (c->join) {
 		sodium_memzero(c->join, sizeof(*c->join));
@@ -395,26 +396,57 @@ send_simple(struct conn *c, uint8_t type, uint32_t seq)
 	buf_release(&p);
 }
 
-void
-conn_accept_records(struct conn *c, const struct wire_msg *m)
+/*
+ * A frame's records are checked this many at a time, each step in a turn
+ * of the loop of its own: about 20 ms of signature checks and data-plane
+ * work.  A frame of 32 KiB (about 220 services) is one step; one of 4 MiB
+ * from a hostile member, or of 512 KiB from an older rpnd, is many.
+ */
+#define BATCH_STEP	256
+
+/* batch_step - check the next step of the frame of records being taken in: 1 when done. */
+static int
+batch_step(struct conn *c)
 {
 	struct engine	*e = c->e;
-	uint64_t	 now = engine_now(e), unix_ms = engine_unix_ms();
-	uint64_t	 bad = 0, hash = e->mesh.store.hash;
+	uint64_t	 hash = e->mesh.store.hash;
+	int		 done;
 
-	mesh_accept_items(&e->mesh, &m->items, now, unix_ms, 0, &bad);
-	c->took = 1;
+	done = mesh_batch_step(&e->mesh, &c->batch, BATCH_STEP, engine_now(e),
+	    engine_unix_ms(), 0);
 	if (e->mesh.store.hash != hash)
 		c->news = 1;
-	if (bad > 0)
+	engine_kick(e);
+	if (!done)
+		return 0;
+	if (c->batch.nbad > 0)
 		log_remote("sync: %llu forged or malformed records from %s",
-		    (unsigned long long)bad, mesh_member_name(&e->mesh, c->peer));
+		    (unsigned long long)c->batch.nbad,
+		    mesh_member_name(&e->mesh, c->peer));
+	mesh_batch_release(&c->batch);
+	return 1;
+}
+
+/*
+ * conn_accept_records - take in a frame of records (its items become the
+ * stream's).  The stream reads no further frame until they are checked,
+ * and lets the loop turn after each step (conn_drain()).
+ */
+void
+conn_accept_records(struct conn *c, struct wire_msg *m)
+{
+	c->took = 1;
+	if (mesh_batch_start(&c->batch, &m->items) == -1) {
+		conn_fail(c, "no memory for a frame of records");
+		return;
+	}
+	batch_step(c);
 }
 
 /* ---- dispatch ---- */
 
 static void
-conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
+conn_dispatch(struct conn *c, int sealed, struct wire_msg *m)
 {
 	struct engine	*e = c->e;
 
@@ -457,7 +489,7 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 			if (m->grantlen > 0)
 				mesh_accept(&e->mesh, m->grant, m->grantlen,
 				    engine_now(e), engine_unix_ms(), MESH_RELAY);
-			if (svcctl_remote(e, (struct wire_msg *)(uintptr_t)m, err, sizeof(err)) == -1)
+			if (svcctl_remote(e, m, err, sizeof(err)) == -1)
 				code = WERR_REFUSED;
 			else if (svcctl_apply(e, m->op, &m->svc, m->force, err,
 			    sizeof(err)) == -1)
@@ -484,7 +516,6 @@ conn_dispatch(struct conn *c, int sealed, const struct wire_msg *m)
 	case ST_SYNC_WAIT_RESP:
 		if (m->type == MSG_RECORDS) {
 			conn_accept_records(c, m);
-			engine_kick(e);
 			return;
 		}
 		if (c->step == ST_SYNC_WAIT_PUSH && m->type == MSG_SYNC_DONE) {
@@ -681,16 +712,23 @@ conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 
 /*
  * conn_drain - handle the whole frames read so far.  After a frame of
- * records it stops reading and lets the loop turn (conn_resume_cb() goes
- * on next turn): libuv reads up to 32 times a turn from one stream, and
- * checking the records of all those frames at once held the loop for
- * seconds (probe timeouts, unanswered control requests).
+ * records, and after each step of checking one, it stops reading and lets
+ * the loop turn (conn_resume_cb() goes on next turn): libuv reads up to 32
+ * times a turn from one stream, and checking the records of all those
+ * frames at once held the loop for seconds (probe timeouts, unanswered
+ * control requests).
  */
 static void
 conn_drain(struct conn *c)
 {
 	size_t	 off = 0;
 
+	/* (a batch with records left: one released when done has none) */
+	if (c->batch.items.n > 0 && !batch_step(c)) {
+		if (!c->closing)
+			uv_idle_start(&c->resume, conn_resume_cb);
+		return;
+	}
 	for (;;) {
 		uint32_t	 len;
 		int		 r;

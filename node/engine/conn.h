@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "node/core/mesh.h"
 #include "proto/buf.h"
 #include "proto/token.h"
 #include "proto/wire.h"
@@ -78,6 +79,7 @@ struct conn {
 	int		 rx_started;	/* a sealed frame has arrived */
 	int		 news;		/* a sync brought records we lacked */
 	int		 took;		/* a frame of records: let the loop turn */
+	struct mesh_batch batch;	/* a frame's records, being checked */
 	uint64_t	 rx_epoch;	/* the stamp of the last one */
 	uint64_t	 rx_ctr;
 	uint8_t		 svc_op;	/* CR_SVC: the request to make */
@@ -113,6 +115,6 @@ void	conn_finish(struct conn *);
 void	conn_fail(struct conn *, const char *why);
 void	conn_set_peer(struct conn *, const uint8_t id[WIRE_KEY],
 	    const uint8_t key[32]);
-void	conn_accept_records(struct conn *, const struct wire_msg *);
+void	conn_accept_records(struct conn *, struct wire_msg *);
 
 #endif

@@ -456,7 +456,7 @@ offer_check(struct conn *c, const struct wire_msg *m, const char **why)
 }
 
 void
-join_on_frame(struct conn *c, int sealed, const struct wire_msg *m)
+join_on_frame(struct conn *c, int sealed, struct wire_msg *m)
 {
 	struct engine	*e = c->e;
 	const char	*why;

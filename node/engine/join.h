@@ -28,7 +28,7 @@ void	join_close(struct engine *);
 int	join_start(struct engine *, const struct ctl_req *,
 	    struct ctl_reply *, char *err, size_t errlen);
 void	join_on_connect(struct conn *);
-void	join_on_frame(struct conn *, int sealed, const struct wire_msg *);
+void	join_on_frame(struct conn *, int sealed, struct wire_msg *);
 void	join_on_close(struct conn *, const char *why);
 
 #endif

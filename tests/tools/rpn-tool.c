@@ -1261,6 +1261,135 @@ read_full(int fd, uint8_t *p, size_t n)
 	}
 }
 
+/* A box counter above any a member's rpnd reaches in a test. */
+#define CTR_ABOVE	(1ULL << 40)
+
+/* stream_frame - p sealed to key as one frame of a stream, written to fd. */
+static void
+stream_frame(int fd, const uint8_t sk[SECRET_KEY], const uint8_t key[32],
+    uint64_t epoch, uint64_t ctr, const struct buf *p)
+{
+	struct buf	 box;
+
+	buf_init(&box, WIRE_MAX_FRAME + BOX_OVERHEAD + 4);
+	if (buf_put(&box, "\0\0\0\0", 4) == -1 ||
+	    box_seal(&box, sk + 32, key, epoch, ctr, p->p, p->len) == -1)
+		die("cannot seal a frame");
+	box.p[0] = (uint8_t)((box.len - 4) >> 24);
+	box.p[1] = (uint8_t)((box.len - 4) >> 16);
+	box.p[2] = (uint8_t)((box.len - 4) >> 8);
+	box.p[3] = (uint8_t)(box.len - 4);
+	for (size_t off = 0; off < box.len;) {
+		ssize_t	 w = write(fd, box.p + off, box.len - off);
+
+		if (w <= 0)
+			die("cannot send a frame");
+		off += (size_t)w;
+	}
+	buf_release(&box);
+}
+
+/*
+ * big-frame STATE_DIR ADDR TARGET_ID INC: as the member, open a sync stream
+ * and send one frame of records as large as a receiver takes, every one a
+ * service record of the member's whose signature does not verify: what a
+ * hostile member could send to hold the receiver's loop on signature
+ * checks.  Waits until the target closes the stream; prints the count.
+ * INC is the member's incarnation as the target holds it: the frames are
+ * stamped in it, above any counter the member used, so the member's rpnd
+ * must be stopped first; when it starts again, a new incarnation is a new
+ * life the target takes from it.
+ */
+static void
+big_frame(const char *dir, const char *to, const char *target_hex,
+    uint64_t epoch)
+{
+	struct state_snap	 s;
+	uint8_t			 sk[SECRET_KEY], target[WIRE_KEY], key[32],
+				 mid[WIRE_MESH_ID], *arena, junk[65536];
+	const uint8_t		**items;
+	size_t			*lens, used = 0, cap = WIRE_MAX_FRAME;
+	struct rec_service	 sv;
+	struct buf		 nb, env, p;
+	struct wire_addr	 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	struct timeval		 tv = { 120, 0 };
+	size_t			 framelen;
+	uint32_t		 n = 0;
+	int			 fd;
+
+	load_member(dir, sk, &s);
+	unhex(target_hex, target, WIRE_KEY);
+	if (box_pair_key(key, sk, target) == -1)
+		die("bad target key");
+	env_mesh_id(mid, s.root);
+	if ((arena = malloc(cap)) == NULL ||
+	    (items = calloc(WIRE_MAX_ITEMS, sizeof(*items))) == NULL ||
+	    (lens = calloc(WIRE_MAX_ITEMS, sizeof(*lens))) == NULL)
+		die("out of memory");
+	buf_init(&nb, WIRE_MAX_RECORD);
+	buf_init(&env, WIRE_MAX_RECORD);
+	/* Each item costs its bytes and a bin header of up to 3; 64 KiB spare. */
+	while (n < WIRE_MAX_ITEMS && used + WIRE_MAX_RECORD + 3 * n <
+	    cap - 65536) {
+		const uint8_t	*author, *body;
+		size_t		 bodylen;
+
+		memset(&sv, 0, sizeof(sv));
+		snprintf(sv.name, sizeof(sv.name), "forged-%u", n);
+		sv.proto = SVC_TCP;
+		sv.port = (uint16_t)(20000 + n % 40000);
+		sv.target = (struct wire_addr){ 4, { 100, 64,
+		    (uint8_t)(n >> 8), (uint8_t)n }, 80 };
+		buf_reset(&nb);
+		buf_reset(&env);
+		if (rec_service_encode(&nb, epoch + n, &sv) == -1 ||
+		    env_seal(&env, sk, mid, nb.p, nb.len) == -1 ||
+		    env_peek(env.p, env.len, &author, &body, &bodylen) == -1)
+			die("cannot sign");
+		memcpy(arena + used, env.p, env.len);
+		arena[used + (size_t)(author - env.p) + WIRE_KEY] ^= 0x01;
+		items[n] = arena + used;
+		lens[n++] = env.len;
+		used += env.len;
+	}
+	if (parse_addrport(to, RPN_PORT_DEFAULT, &a) == -1)
+		die("bad address");
+	addr_to_sockaddr(&a, &ss, &sl);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ss, sl) == -1)
+		die("cannot connect");
+	buf_init(&p, WIRE_MAX_FRAME);
+	if (wire_digest_encode(&p, MSG_SYNC_REQ, NULL, 0) == -1)
+		die("cannot make the request");
+	stream_frame(fd, sk, key, epoch, CTR_ABOVE, &p);
+	buf_reset(&p);
+	if (wire_items_msg_encode(&p, MSG_RECORDS, NULL, items, lens, n) == -1)
+		die("the records do not fit a frame");
+	stream_frame(fd, sk, key, epoch, CTR_ABOVE + 1, &p);
+	framelen = p.len;
+	buf_reset(&p);
+	if (wire_done_encode(&p) == -1)
+		die("cannot end the sync");
+	stream_frame(fd, sk, key, epoch, CTR_ABOVE + 2, &p);
+	/* The target's records, until it closes the stream. */
+	while (read(fd, junk, sizeof(junk)) > 0)
+		;
+	close(fd);
+	printf("%u records, %zu bytes\n", n, framelen);
+	buf_release(&p);
+	buf_release(&nb);
+	buf_release(&env);
+	free(arena);
+	free(items);
+	free(lens);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(sk, sizeof(sk));
+	state_snap_release(&s);
+}
+
 /*
  * svc-req STATE_DIR ADDR TARGET_ID del NAME: as the member, ask the target
  * over a member stream to delete its backend of NAME, without an
@@ -1351,6 +1480,7 @@ usage(void)
 	    "                PROTO/PORT OWNER_ID [public] | revoke NODE_ID NAME\n"
 	    "                | operator PUBKEY NAME\n"
 	    "       rpn-tool svc-req STATE_DIR ADDR[:PORT] TARGET_ID del NAME\n"
+	    "       rpn-tool big-frame STATE_DIR ADDR[:PORT] TARGET_ID INC\n"
 	    "       rpn-tool capture IFACE FROM_IP RECEIVER_STATE_DIR SECONDS DIR\n"
 	    "       rpn-tool resend ADDR[:PORT] FILE...\n"
 	    "       rpn-tool fuzz-seeds DIR\n"
@@ -1385,6 +1515,9 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "svc-req") == 0 && argc == 7 &&
 	    strcmp(argv[5], "del") == 0) {
 		rogue_svc_req(argv[2], argv[3], argv[4], argv[6]);
+	} else if (strcmp(argv[1], "big-frame") == 0 && argc == 6) {
+		big_frame(argv[2], argv[3], argv[4],
+		    strtoull(argv[5], NULL, 10));
 	} else if (strcmp(argv[1], "state-records") == 0 && argc == 3) {
 		state_records(argv[2]);
 	} else if (strcmp(argv[1], "state-tamper") == 0 && argc == 4) {
