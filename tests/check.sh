@@ -13,11 +13,12 @@ stages=()
 
 # stage NAME CMD...: run, show, and add up its "N passed, N failed[, N skipped]".
 stage() {
-	local name=$1 out line p f s
+	local name=$1 out line p f s t0=$SECONDS
 	shift
 	echo "=== $name"
 	out=$(mktemp)
 	"$@" 2>&1 | tee "$out"
+	t0=$((SECONDS - t0))
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
 	if [ -z "$line" ]; then
 		echo "($name did not report results: counted as one failure)"
@@ -31,7 +32,7 @@ stage() {
 	rm -f "$out"
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
-	stages+=("$(printf '%-28s %s' "$name" "${line:-no result}")")
+	stages+=("$(printf '%-28s %-40s %4d s' "$name" "${line:-no result}" "$t0")")
 }
 
 # A build counts as one test: it passes when it compiles without error.
@@ -98,5 +99,6 @@ stage "fuzz (${FUZZ_SECONDS:-10}s each)" make -s fuzz-smoke FUZZ_SECONDS="${FUZZ
 echo
 echo "=== summary"
 printf '  %s\n' "${stages[@]}"
+printf '  %-28s %-40s %4d s\n' "all" "" "$SECONDS"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
