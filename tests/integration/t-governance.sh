@@ -260,8 +260,13 @@ ctl n1 operator add bob "$key2" >/dev/null
 wait_until 50 0.1 '[ "$(ctl n3 operator list --json | jq "[.operators[] | select(.state == \"active\")] | length")" -eq 2 ]' ||
     fail "bob was not enrolled everywhere"
 ctl n2 operator remove bob >/dev/null
+# (n1 lists the one operator left once bob's removal has reached it)
+active_ops() { ctl "$1" operator list --json |
+    jq -r '.operators[] | select(.state == "active") | .name'; }
+wait_until 50 0.1 '[ "$(active_ops n1 | wc -l)" -eq 1 ]' ||
+    fail "bob's removal did not reach n1: $(active_ops n1 | tr '\n' ' ')"
 expect_fail "removing the last operator" "last operator" \
-    ctl n2 operator remove "$(ctl n1 operator list --json | jq -r '.operators[] | select(.state == "active") | .name')"
+    ctl n2 operator remove "$(active_ops n1)"
 expect_fail "a removed operator signs" "refused" \
     env RPN_OPERATOR_KEY="$W/bob.key" "$RPN_BUILD/rpnctl" -s "$(sock n2)" revoke n3
 say "operators: bob enrolled and removed; the last operator cannot be; bob's key is worthless now"
