@@ -174,14 +174,25 @@ unit: $(UNIT)
 FUZZ_BUILD := build-fuzz
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZERS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) -g -O1 -fno-sanitize-recover=all \
 	      $(call pkg_cflags,$(NODE_PKGS))
+FUZZ_CFLAGS = $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
 FUZZ_LIB_SRC := $(PROTO_SRC) $(CORE_SRC)
 FUZZ_SECONDS ?= 20
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) tests/fuzz/fuzz.h
+# The code under test is compiled once, instrumented for coverage but
+# without libFuzzer's main (-fsanitize=fuzzer-no-link), and every harness
+# links it: eight harnesses used to compile all of it eight times.
+FUZZ_LIB := $(FUZZ_BUILD)/libfuzzed.a
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MD -MP -c -o $@ $<
+$(FUZZ_LIB): $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB) tests/fuzz/fuzz.h
 	@mkdir -p $(FUZZ_BUILD)
-	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(call pkg_libs,$(NODE_PKGS))
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -MD -MP -o $@ $< $(FUZZ_LIB) $(call pkg_libs,$(NODE_PKGS))
 
 fuzzers: $(FUZZERS)
 

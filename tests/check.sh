@@ -94,7 +94,8 @@ stage "simulator (ASan+UBSan)" sim_san
 RPN_JOBS=${RPN_JOBS:-2} stage "integration" tests/integration/run.sh build
 RPN_JOBS=${RPN_JOBS:-2} ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     stage "integration (ASan+UBSan)" tests/integration/run.sh build-san
-stage "fuzz (${FUZZ_SECONDS:-10}s each)" make -s fuzz-smoke FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+stage "fuzz (${FUZZ_SECONDS:-10}s each)" make -s -j"$jobs" fuzz-smoke \
+    FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 
 echo
 echo "=== summary"
