@@ -169,6 +169,7 @@ mesh_forget(struct mesh *m, uint64_t now)
 	uint8_t		 naddrs = m->naddrs, sk[SECRET_KEY];
 	uint16_t	 nlans = m->nlans;
 	uint64_t	 version = m->version;
+	uint32_t	 life = m->life;
 	struct mesh_config cfg = m->cfg;
 	void		(*on_record)(void *, const struct rec *) = m->on_record;
 	void		(*on_forget)(void *, const uint8_t *) = m->on_forget;
@@ -185,6 +186,7 @@ mesh_forget(struct mesh *m, uint64_t now)
 	mesh_release(m);
 	mesh_init(m, &cfg, sk, name, addrs, naddrs, m->seed + 1, now);
 	m->version = version;
+	m->life = life + 1;
 	m->dirty = 1;
 	mesh_set_lans(m, lans, nlans);
 	m->on_record = on_record;
@@ -1167,16 +1169,19 @@ out:
  * mesh_batch_start - take a batch of records (a sync frame, a datagram,
  * the state file) to be checked in steps, so that a large one need not
  * hold the caller's loop (mesh_batch_step()).  The items become the
- * batch's; *it is left empty.  0, or -1 when out of memory (then nothing
- * is taken).
+ * batch's; *it is left empty.  The batch is for m as it is now: once
+ * mesh_forget() has emptied it (the node left), the rest is dropped.
+ * 0, or -1 when out of memory (then nothing is taken).
  */
 int
-mesh_batch_start(struct mesh_batch *b, struct wire_items *it)
+mesh_batch_start(struct mesh_batch *b, const struct mesh *m,
+    struct wire_items *it)
 {
 	memset(b, 0, sizeof(*b));
 	if (it->n > 0 && (b->again = calloc(it->n, 1)) == NULL)
 		return -1;
 	b->items = *it;
+	b->life = m->life;
 	memset(it, 0, sizeof(*it));
 	return 0;
 }
@@ -1194,6 +1199,8 @@ mesh_batch_step(struct mesh *m, struct mesh_batch *b, uint32_t budget,
 {
 	const struct wire_items	*it = &b->items;
 
+	if (b->life != m->life)
+		b->pass = 4;
 	while (b->pass < 4) {
 		for (; b->i < it->n; b->i++) {
 			uint32_t	 i = b->i;
@@ -1247,7 +1254,7 @@ mesh_accept_items(struct mesh *m, const struct wire_items *it, uint64_t now,
 	struct wire_items	 view = *it;
 
 	/* The caller keeps its items: the batch borrows them. */
-	if (it->n == 0 || mesh_batch_start(&b, &view) == -1)
+	if (it->n == 0 || mesh_batch_start(&b, m, &view) == -1)
 		return;
 	mesh_batch_step(m, &b, UINT32_MAX, now, unix_ms, flags);
 	if (nbad != NULL)

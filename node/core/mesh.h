@@ -128,6 +128,7 @@ struct mesh {
 	uint64_t	 self_published;	/* now_ms of our newest node record */
 	uint64_t	 next_housekeeping;
 	uint64_t	 seed;
+	uint32_t	 life;		/* mesh_forget() counts up: a batch is of one */
 };
 
 int	mesh_init(struct mesh *, const struct mesh_config *,
@@ -175,7 +176,7 @@ int	mesh_publish(struct mesh *, const uint8_t *body, size_t len,
 enum acc mesh_accept(struct mesh *, const uint8_t *env, size_t len,
 	    uint64_t now, uint64_t unix_ms, int flags);
 void	mesh_accept_items(struct mesh *, const struct wire_items *,
-	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nforged);
+	    uint64_t now, uint64_t unix_ms, int flags, uint64_t *nbad);
 
 /* A batch of records checked in steps (mesh_batch_step()). */
 struct mesh_batch {
@@ -185,10 +186,12 @@ struct mesh_batch {
 	uint32_t	 nagain;	/* refused for a dependency, this pass */
 	uint32_t	 last;		/* ... the pass before */
 	int		 pass;		/* 0: first look; 4: done */
+	uint32_t	 life;		/* the mesh's, when the batch began */
 	uint64_t	 nbad;		/* forged or malformed */
 };
 
-int	mesh_batch_start(struct mesh_batch *, struct wire_items *);
+int	mesh_batch_start(struct mesh_batch *, const struct mesh *,
+	    struct wire_items *);
 int	mesh_batch_step(struct mesh *, struct mesh_batch *, uint32_t budget,
 	    uint64_t now, uint64_t unix_ms, int flags);
 void	mesh_batch_release(struct mesh_batch *);

@@ -436,7 +436,7 @@ void
 conn_accept_records(struct conn *c, struct wire_msg *m)
 {
 	c->took = 1;
-	if (mesh_batch_start(&c->batch, &m->items) == -1) {
+	if (mesh_batch_start(&c->batch, &c->e->mesh, &m->items) == -1) {
 		conn_fail(c, "no memory for a frame of records");
 		return;
 	}
