@@ -577,6 +577,28 @@ items_of(struct wire_items *it, const uint8_t *const *envs,
 }
 
 /*
+ * frame_of_three - c's invitation, a forgery of it and c's node record, in
+ * that order, as one frame's items: on a node that does not know c, the
+ * first two wait for the third.  (The forgery comes first: after the real
+ * record, it would only be a copy.)
+ */
+static void
+frame_of_three(struct wire_items *it, struct mesh *c)
+{
+	const uint8_t	*envs[3];
+	uint8_t		*bad;
+	uint32_t	 lens[3];
+
+	envs[1] = invite_and_forgery(c, &lens[1], &bad);
+	envs[0] = bad;
+	lens[0] = lens[1];
+	envs[2] = c->self_env;
+	lens[2] = c->self_envlen;
+	items_of(it, envs, lens, 3);
+	free(bad);
+}
+
+/*
  * A batch checked one record a step ends as one checked whole: a record
  * before the node record it depends on is tried again once the batch has
  * been seen, each record is counted once with its last verdict, and a
@@ -587,22 +609,13 @@ TEST(mesh_batch_in_steps_of_one)
 	struct mesh		 a, b, c;
 	struct mesh_batch	 batch;
 	struct wire_items	 it;
-	const uint8_t		*envs[3], *inv;
-	uint8_t			 root_sk[SECRET_KEY], *bad;
-	uint32_t		 lens[3], invlen = 0, steps = 0;
+	uint8_t			 root_sk[SECRET_KEY];
+	uint32_t		 steps = 0;
 	uint64_t		 was_new;
 
 	two(&a, &b, root_sk);
 	third(&a, &c);		/* b does not know c */
-	inv = invite_and_forgery(&c, &invlen, &bad);
-	/* (the forgery first: after the real one, it is only a copy) */
-	envs[0] = bad;
-	envs[1] = inv;
-	envs[2] = c.self_env;
-	lens[0] = lens[1] = invlen;
-	lens[2] = c.self_envlen;
-	items_of(&it, envs, lens, 3);
-	free(bad);
+	frame_of_three(&it, &c);
 
 	was_new = b.counters[ACC_NEW];
 	ASSERT_EQ(mesh_batch_start(&batch, &b, &it), 0);
@@ -634,20 +647,11 @@ TEST(mesh_batch_void_after_forget)
 	struct mesh		 a, b, c;
 	struct mesh_batch	 batch;
 	struct wire_items	 it;
-	const uint8_t		*envs[3], *inv;
-	uint8_t			 root_sk[SECRET_KEY], *bad;
-	uint32_t		 lens[3], invlen = 0;
+	uint8_t			 root_sk[SECRET_KEY];
 
 	two(&a, &b, root_sk);
 	third(&a, &c);
-	inv = invite_and_forgery(&c, &invlen, &bad);
-	envs[0] = bad;
-	envs[1] = inv;
-	envs[2] = c.self_env;
-	lens[0] = lens[1] = invlen;
-	lens[2] = c.self_envlen;
-	items_of(&it, envs, lens, 3);
-	free(bad);
+	frame_of_three(&it, &c);
 	ASSERT_EQ(mesh_batch_start(&batch, &b, &it), 0);
 	/* the first look at all three; two wait for a second try */
 	ASSERT_EQ(mesh_batch_step(&b, &batch, 3, NOW, UNIX, MESH_RELAY), 0);
