@@ -132,6 +132,24 @@ load(const char *path, struct nv_sticky *st, struct routes *rt)
 
 /* ---- the view ---- */
 
+/*
+ * nft_snat_addr - the source a translated leg leaving by uplink u takes:
+ * its address, as masquerade would choose it, where that is plain (the
+ * gateway, if any, in its subnet); else 0, and masquerade chooses.
+ */
+static uint32_t
+nft_snat_addr(const struct nv_uplink *u)
+{
+	uint32_t	 m;
+
+	if (u->addr == 0 || u->plen > 32)
+		return 0;
+	m = u->plen == 0 ? 0 : htonl(~0u << (32 - u->plen));
+	if (u->has_gw && (u->gw & m) != (u->addr & m))
+		return 0;
+	return u->addr;
+}
+
 static void
 nft_uplinks(const struct netview *v, struct nft_config *nc)
 {
@@ -144,6 +162,7 @@ nft_uplinks(const struct netview *v, struct nft_config *nc)
 			continue;
 		strlcpy(nc->uplinks[k - 1].name, v->ups[i].name, IFNAMSIZ);
 		nc->uplinks[k - 1].ifindex = v->ups[i].ifindex;
+		nc->uplinks[k - 1].snat = nft_snat_addr(&v->ups[i]);
 		if (k > nc->nuplinks)
 			nc->nuplinks = (uint8_t)k;
 	}
@@ -342,21 +361,25 @@ host_refresh(struct parent *p)
 	if (!p->host_on || look(p, &v) == -1)
 		return;
 	if (!netview_same(&v, &p->view)) {
-		int	 uplinks = !netview_same_uplinks(&v, &p->view);
+		int			 uplinks, addrs;
+		struct nft_config	 nc = p->nft.cfg;
 
+		uplinks = !netview_same_uplinks(&v, &p->view);
 		log_view(&v, &p->view);
 		netview_release(&p->view);
 		p->view = v;
 		if (host_send_view(p) == -1)
 			log_warnx("cannot tell the engine about the interfaces");
-		if (uplinks) {
-			struct nft_config	 nc = p->nft.cfg;
-
-			nft_uplinks(&p->view, &nc);
-			p->nft.cfg = nc;
-			if (p->active && p->synced)
-				dp_full_sync(p);
-		}
+		/* an address alone: nic_snat follows it (nft_nic_maps()) */
+		nft_uplinks(&p->view, &nc);
+		addrs = memcmp(nc.uplinks, p->nft.cfg.uplinks,
+		    sizeof(nc.uplinks)) != 0;
+		p->nft.cfg = nc;
+		if (p->active && p->synced && uplinks)
+			dp_full_sync(p);
+		else if (p->active && p->synced && addrs &&
+		    nft_nic_maps(&p->nft) == -1)
+			log_warn("table inet rpn: the uplinks' addresses");
 	} else
 		netview_release(&v);
 	if (memcmp(&before, &p->sticky, sizeof(before)) != 0 && p->active)

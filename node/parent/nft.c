@@ -258,6 +258,7 @@ static const struct set_spec sets[] = {
 
 #define SET_NIC_STAMP_ID	7
 #define SET_NIC_RESTORE_ID	8
+#define SET_NIC_SNAT_ID		10
 
 static void
 put_set(struct batch *b, const struct set_spec *sp, uint32_t seq)
@@ -597,11 +598,16 @@ static const struct set_spec nic_restore = { "nic_restore",
     SET_NIC_RESTORE_ID, NFT_SET_MAP, DT_MARK, 4, NFT_DATA_VERDICT, 0, { 0 },
     1 };
 
+/* uplink ifindex -> its address, for the legs post_snat translates */
+static const struct set_spec nic_snat = { "nic_snat", SET_NIC_SNAT_ID,
+    NFT_SET_MAP, DT_IFINDEX, 4, DT_IPADDR, 4, { 0 }, 1 };
+
 static void
 skel_sets(struct nft *n, struct batch *b)
 {
 	for (int i = 0; i < DS_NUM; i++)
 		put_set(b, &sets[i], n->nl.seq++);
+	put_set(b, &nic_snat, n->nl.seq++);
 	if (nft_marks(&n->cfg)) {
 		put_set(b, &nic_stamp, n->nl.seq++);
 		put_set(b, &nic_restore, n->nl.seq++);
@@ -854,22 +860,46 @@ skel_chain_out_dnat(struct nft *n, struct batch *b)
 	put_rule(n, b, r);
 }
 
-/* post_snat: masquerade only what rpn translated */
+/* ct mark & T != 0 ct status dnat: a connection rpn translated */
 static void
-skel_chain_post_snat(struct nft *n, struct batch *b)
+x_translated(struct nft *n, struct nftnl_rule *r)
 {
-	uint32_t		 T = nft_translated_bit(&n->cfg);
-	struct nftnl_rule	*r;
-
-	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100,
-	    n->nl.seq++);
-	r = rule_new("post_snat");
 	x_ct(r, NFT_CT_MARK, NFT_REG_1);
-	x_bitwise(r, NFT_REG_1, T, 0);
+	x_bitwise(r, NFT_REG_1, nft_translated_bit(&n->cfg), 0);
 	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
 	x_ct(r, NFT_CT_STATUS, NFT_REG_1);
 	x_bitwise(r, NFT_REG_1, IPS_DST_NAT, 0);
 	x_cmp(r, NFT_REG_1, NFT_CMP_NEQ, 0);
+}
+
+/*
+ * post_snat: only what rpn translated, to the address of the uplink its
+ * leg leaves by (snat ip to oif map @nic_snat), else masqueraded.  Not
+ * masqueraded out of an uplink: the kernel forgets every translation a
+ * masquerade made out of a device when the device goes down or loses
+ * the address, so a half-second flap of one uplink reset the flows that
+ * came in through the other and left through it (t-dp-flap).
+ */
+static void
+skel_chain_post_snat(struct nft *n, struct batch *b)
+{
+	struct nftnl_rule	*r;
+	struct nftnl_expr	*e;
+
+	put_chain(b, "post_snat", "nat", NF_INET_POST_ROUTING, 100,
+	    n->nl.seq++);
+	r = rule_new("post_snat");
+	x_translated(n, r);
+	x_meta(r, NFT_META_OIF, NFT_REG_1);
+	x_lookup(r, NFT_REG_1, "nic_snat", SET_NIC_SNAT_ID, 1, NFT_REG_1, 0);
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	put_rule(n, b, r);
+	r = rule_new("post_snat");
+	x_translated(n, r);
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
 	put_rule(n, b, r);
 }
@@ -1013,11 +1043,50 @@ put_ops(struct nft *n, struct batch *b, const struct dp_ops *ops,
 	free(v);
 }
 
-/* The verdict maps: uplink ifindex -> jump stamp_k; mark -> jump restore_k. */
+/*
+ * nic_snat's elements: each uplink with an address to its address.  They
+ * are not in the fingerprint (snat 0): a DHCP lease may change an address,
+ * and nft_nic_maps() follows it without replacing the table.
+ */
 static void
-put_nic_maps(struct nft *n, struct batch *b)
+put_nic_snat(struct nft *n, struct batch *b)
 {
 	const struct nft_config	*c = &n->cfg;
+	struct nlmsghdr		*nlh;
+	struct nlattr		*list, *el;
+	int			 any = 0;
+
+	for (int k = 0; k < c->nuplinks; k++)
+		any |= c->uplinks[k].ifindex != 0 && c->uplinks[k].snat != 0;
+	if (!any || (nlh = batch_msg(b, 256 + c->nuplinks * 64,
+	    NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, n->nl.seq++)) == NULL)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "nic_snat");
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (int k = 0; k < c->nuplinks; k++) {
+		if (c->uplinks[k].ifindex == 0 || c->uplinks[k].snat == 0)
+			continue;
+		el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		put_data(nlh, NFTA_SET_ELEM_KEY, &c->uplinks[k].ifindex, 4);
+		put_data(nlh, NFTA_SET_ELEM_DATA, &c->uplinks[k].snat, 4);
+		mnl_attr_nest_end(nlh, el);
+	}
+	mnl_attr_nest_end(nlh, list);
+	batch_done(b, nlh);
+}
+
+/*
+ * The maps of the uplinks: ifindex -> jump stamp_k; mark -> jump
+ * restore_k; with snat, nic_snat's too (put_nic_snat()).
+ */
+static void
+put_nic_maps(struct nft *n, struct batch *b, int snat)
+{
+	const struct nft_config	*c = &n->cfg;
+
+	if (snat)
+		put_nic_snat(n, b);
 
 	for (int map = 0; map < 2 && c->nuplinks > 0 && nft_marks(c); map++) {
 		struct nlmsghdr	*nlh;
@@ -1070,7 +1139,7 @@ skel_fingerprint(struct nft *n)
 
 	memset(&b, 0, sizeof(b));
 	put_skeleton(n, &b);
-	put_nic_maps(n, &b);
+	put_nic_maps(n, &b, 0);
 	left = (int)b.len;
 	for (h = (const void *)b.buf; !b.err && mnl_nlmsg_ok(h, left);
 	    h = mnl_nlmsg_next(h, &left)) {
@@ -1100,7 +1169,7 @@ nft_full_sync(struct nft *n, const struct dp_ops *ops, uint32_t *usec)
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
 	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
 	put_skeleton(n, &b);
-	put_nic_maps(n, &b);
+	put_nic_maps(n, &b, 1);
 	put_ops(n, &b, ops, NULL);
 	rc = nft_send(n, &b, usec, 0);
 	batch_release(&b);
@@ -1131,7 +1200,7 @@ nft_full_sync_check(struct nft *n, const struct dp_ops *ops, uint32_t *bad,
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
 	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
 	put_skeleton(n, &b);
-	put_nic_maps(n, &b);
+	put_nic_maps(n, &b, 1);
 	put_ops(n, &b, ops, &map);
 	rc = nft_send(n, &b, NULL, 1);
 	batch_release(&b);
@@ -1629,16 +1698,17 @@ nft_create(struct nft *n, uint32_t *usec)
 	put_table(&b, NFT_MSG_DELTABLE, n->nl.seq++);
 	put_table_fp(&b, NFT_MSG_NEWTABLE, n->nl.seq++, &fp);
 	put_skeleton(n, &b);
-	put_nic_maps(n, &b);
+	put_nic_maps(n, &b, 1);
 	rc = nft_send(n, &b, usec, 0);
 	batch_release(&b);
 	return rc;
 }
 
 /*
- * nft_nic_maps - the verdict maps flushed and filled again in one
- * transaction: they are part of the skeleton (fingerprinted), but their
- * elements can be deleted by others like any element.
+ * nft_nic_maps - the uplinks' maps flushed and filled again in one
+ * transaction: the verdict maps are part of the skeleton (fingerprinted),
+ * but their elements can be deleted by others like any element; and
+ * nic_snat follows the uplinks' addresses.
  */
 int
 nft_nic_maps(struct nft *n)
@@ -1647,18 +1717,20 @@ nft_nic_maps(struct nft *n)
 	int		 rc;
 
 	memset(&b, 0, sizeof(b));
-	for (int map = 0; map < 2 && nft_marks(&n->cfg); map++) {
-		struct nlmsghdr	*nlh = batch_msg(&b, 256, NFT_MSG_DELSETELEM,
-		    NLM_F_ACK, n->nl.seq++);
+	for (int map = 0; map < 3; map++) {
+		struct nlmsghdr	*nlh;
 
-		if (nlh == NULL)
+		if (map > 0 && !nft_marks(&n->cfg))
+			break;
+		if ((nlh = batch_msg(&b, 256, NFT_MSG_DELSETELEM, NLM_F_ACK,
+		    n->nl.seq++)) == NULL)
 			break;
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, map == 0 ?
-		    "nic_stamp" : "nic_restore");
+		    "nic_snat" : map == 1 ? "nic_stamp" : "nic_restore");
 		batch_done(&b, nlh);
 	}
-	put_nic_maps(n, &b);
+	put_nic_maps(n, &b, 1);
 	rc = nft_send(n, &b, NULL, 0);
 	batch_release(&b);
 	return rc;

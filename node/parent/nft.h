@@ -21,6 +21,8 @@ struct nft_config {
 	struct {
 		char	 name[IFNAMSIZ];
 		uint32_t ifindex;
+		uint32_t snat;	/* IPv4 address, network order, that legs
+				   leaving by it take; 0: masquerade */
 	} uplinks[NFT_MAX_UPLINKS];
 };
 
