@@ -110,6 +110,38 @@ first_v4(const struct nv_snap *s, uint32_t ifindex)
 	return NULL;
 }
 
+/*
+ * snat_v4 - the source a masquerade would give a connection leaving by
+ * ifindex towards gw (the kernel's inet_select_addr(): the address whose
+ * subnet holds the next hop, else the first), where that is plain: the
+ * interface's one IPv4 address (whatever the gateway: a cloud's /32 with
+ * its gateway on-link), or the one address whose subnet holds gw.  0 when
+ * it is not plain (no address, or several that could be chosen).
+ */
+static uint32_t
+snat_v4(const struct nv_snap *s, uint32_t ifindex, uint32_t gw)
+{
+	uint32_t	 one = 0, in_gw = 0, n = 0, m = 0, a, mask;
+
+	for (uint32_t i = 0; i < s->naddrs; i++) {
+		if (s->addrs[i].ifindex != ifindex || s->addrs[i].family != 4 ||
+		    s->addrs[i].plen > 32)
+			continue;
+		memcpy(&a, s->addrs[i].ip, 4);
+		mask = s->addrs[i].plen == 0 ? 0 :
+		    htonl(~0u << (32 - s->addrs[i].plen));
+		one = a;
+		n++;
+		if (gw != 0 && (gw & mask) == (a & mask)) {
+			in_gw = a;
+			m++;
+		}
+	}
+	if (n == 1)
+		return one;
+	return m == 1 ? in_gw : 0;
+}
+
 /* ---- the view ---- */
 
 static void
@@ -305,6 +337,7 @@ fill_uplinks(const struct nv_snap *s, struct netview *v)
 		if (!u->has_gw && u->up)
 			note(v, "uplink %s has no gateway: replies to clients "
 			    "beyond its subnet follow the main table", u->name);
+		u->snat = snat_v4(s, l->ifindex, u->has_gw ? u->gw : 0);
 	}
 }
 

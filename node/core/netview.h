@@ -67,6 +67,8 @@ struct nv_uplink {
 	uint32_t	 gw;		/* network order */
 	uint32_t	 metric;	/* of its default route; UINT32_MAX: none */
 	uint32_t	 slot;		/* k: table 100+k, mark k */
+	uint32_t	 snat;		/* the source of legs leaving by it
+					   (netview_snat()); 0: masquerade's */
 };
 
 struct nv_lan {

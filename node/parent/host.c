@@ -132,24 +132,6 @@ load(const char *path, struct nv_sticky *st, struct routes *rt)
 
 /* ---- the view ---- */
 
-/*
- * nft_snat_addr - the source a translated leg leaving by uplink u takes:
- * its address, as masquerade would choose it, where that is plain (the
- * gateway, if any, in its subnet); else 0, and masquerade chooses.
- */
-static uint32_t
-nft_snat_addr(const struct nv_uplink *u)
-{
-	uint32_t	 m;
-
-	if (u->addr == 0 || u->plen > 32)
-		return 0;
-	m = u->plen == 0 ? 0 : htonl(~0u << (32 - u->plen));
-	if (u->has_gw && (u->gw & m) != (u->addr & m))
-		return 0;
-	return u->addr;
-}
-
 static void
 nft_uplinks(const struct netview *v, struct nft_config *nc)
 {
@@ -162,7 +144,7 @@ nft_uplinks(const struct netview *v, struct nft_config *nc)
 			continue;
 		strlcpy(nc->uplinks[k - 1].name, v->ups[i].name, IFNAMSIZ);
 		nc->uplinks[k - 1].ifindex = v->ups[i].ifindex;
-		nc->uplinks[k - 1].snat = nft_snat_addr(&v->ups[i]);
+		nc->uplinks[k - 1].snat = v->ups[i].snat;
 		if (k > nc->nuplinks)
 			nc->nuplinks = (uint8_t)k;
 	}

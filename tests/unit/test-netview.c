@@ -122,6 +122,77 @@ TEST(netview_sticky_uplink_survives_a_flap)
 	nv_snap_release(&s);
 }
 
+static uint32_t
+ip4(const char *ip)
+{
+	uint32_t	 a;
+
+	ASSERT_EQ(inet_pton(AF_INET, ip, &a), 1);
+	return a;
+}
+
+/*
+ * The source a leg leaving by an uplink takes (nic_snat): the address a
+ * masquerade would choose, where that is plain; else 0 (masquerade).
+ */
+TEST(netview_uplink_snat_address)
+{
+	struct rpnd_config	 c;
+	struct nv_snap		 s;
+	struct nv_sticky	 st;
+	struct netview		 v;
+
+	config_default(&c);
+	memset(&st, 0, sizeof(st));
+	cloud(&s, 1);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_EQ(v.ups[0].snat, ip4("10.0.0.4"));
+	ASSERT_EQ(v.ups[1].snat, ip4("10.0.1.4"));
+	netview_release(&v);
+	nv_snap_release(&s);
+
+	/* a cloud's /32 and its gateway on-link: its one address */
+	memset(&st, 0, sizeof(st));
+	memset(&s, 0, sizeof(s));
+	link_(&s, 2, "ens4", 1);
+	addr4(&s, 2, "10.128.0.5", 32);
+	route(&s, 2, "10.128.0.1", 100);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_EQ(v.nups, 1);
+	ASSERT_EQ(v.ups[0].snat, ip4("10.128.0.5"));
+	netview_release(&v);
+	/* a second address, in the gateway's subnet: that one */
+	addr4(&s, 2, "10.128.0.9", 24);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_EQ(v.ups[0].snat, ip4("10.128.0.9"));
+	netview_release(&v);
+	/* and a third in the same subnet: not plain, masquerade chooses */
+	addr4(&s, 2, "10.128.0.10", 24);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_EQ(v.ups[0].snat, 0);
+	netview_release(&v);
+	nv_snap_release(&s);
+
+	/* the address gone (a DHCP client between leases): none */
+	memset(&st, 0, sizeof(st));
+	cloud(&s, 1);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	netview_release(&v);
+	nv_snap_release(&s);
+	memset(&s, 0, sizeof(s));
+	link_(&s, 2, "eth0", 1);
+	link_(&s, 3, "eth1", 1);
+	addr4(&s, 3, "10.0.1.4", 24);
+	route(&s, 3, "10.0.1.1", 200);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_EQ(v.nups, 2);
+	ASSERT_STR_EQ(v.ups[0].name, "eth0");
+	ASSERT_EQ(v.ups[0].snat, 0);
+	ASSERT_EQ(v.ups[1].snat, ip4("10.0.1.4"));
+	netview_release(&v);
+	nv_snap_release(&s);
+}
+
 TEST(netview_lans_private_only_unless_named)
 {
 	struct rpnd_config	 c;
