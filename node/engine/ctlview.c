@@ -408,13 +408,40 @@ pack_counters(msgpack_packer *pk, struct engine *e)
 		pack_counter(pk, c[i].name, c[i].v);
 }
 
+/*
+ * unreached - no member's probe has reached this node for ten probe
+ * intervals while another member is alive (each live member is probed
+ * about once an interval in all): they may not reach the address it
+ * advertises.  A typo in --advertise left a node that listed every member
+ * alive while they all held it failed (t-join).  0, or 1 with the note.
+ */
+static int
+unreached(struct engine *e, char *note, size_t len)
+{
+	uint64_t	 now = engine_now(e), quiet;
+	uint64_t	 limit = 10 * (uint64_t)e->cfg.mesh.mb.probe_interval_ms;
+	uint32_t	 others;
+
+	if (!e->mesh.joined || e->mesh.left ||
+	    (others = mb_count_live(&e->mesh.mb)) < 2 ||
+	    (quiet = now - e->reached_ms) < limit || now < e->reached_ms)
+		return 0;
+	snprintf(note, len, "no member has probed this node for %llu s, "
+	    "while %u other%s alive: they may not reach the address it "
+	    "advertises (a typo in --advertise, a firewall, a NAT without "
+	    "a port forward)", (unsigned long long)(quiet / 1000), others - 1,
+	    others == 2 ? " is" : "s are");
+	return 1;
+}
+
 /* This node's uplinks and LANs as the parent found them (docs/json.md). */
 static void
 pack_host(msgpack_packer *pk, struct engine *e)
 {
 	const struct netview	*v = &e->view;
-	char			 a[ADDRSTRLEN];
+	char			 a[ADDRSTRLEN], note[240];
 	struct wire_addr	 w;
+	int			 quiet;
 
 	mp_pack_str(pk, "uplinks");
 	msgpack_pack_array(pk, v->nups);
@@ -470,9 +497,12 @@ pack_host(msgpack_packer *pk, struct engine *e)
 		mp_pack_str(pk, a);
 	}
 	mp_pack_str(pk, "notes");
-	msgpack_pack_array(pk, v->nnotes);
+	quiet = unreached(e, note, sizeof(note));
+	msgpack_pack_array(pk, v->nnotes + (uint32_t)quiet);
 	for (uint32_t i = 0; i < v->nnotes; i++)
 		mp_pack_str(pk, v->notes[i]);
+	if (quiet)
+		mp_pack_str(pk, note);
 }
 
 /* What the parent says of the kernel's table (docs/json.md). */

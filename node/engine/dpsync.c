@@ -413,7 +413,8 @@ dpsync_member_changed(struct engine *e, const uint8_t id[32])
 	if (memcmp(id, e->mesh.id, 32) == 0) {
 		svc_table_touch_all(&e->dp.svcs);
 		api_changed(e, "node");
-	}
+	} else
+		e->reached_ms = engine_now(e);	/* it may probe us from now */
 }
 
 void

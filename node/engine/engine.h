@@ -119,6 +119,8 @@ struct engine {
 	uint32_t	 local_ticks;
 	int		 health_parked;	/* health_timer stopped: nothing to do */
 	uint64_t	 last_eager;	/* last immediate gossip round */
+	uint64_t	 reached_ms;	/* a member's probe last reached us, or
+					   the start, or another member's change */
 	uint64_t	 box_ctr;	/* the counter of our last box stamp */
 	int		 catch_up;	/* restarted: sync with a member soon */
 	int		 stopping;

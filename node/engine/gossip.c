@@ -377,6 +377,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 	 */
 	switch (msg.type) {
 	case MSG_PING:
+		e->reached_ms = now;	/* at the address we advertise */
 		mb_on_ping(&mesh->mb, sender, msg.seq, now);
 		if (msg.seq != 0 && mesh_want_pull(mesh, m, msg.hash, msg.sum,
 		    was_failed, now))
@@ -390,6 +391,7 @@ udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *b,
 			conn_start_sync(e, m);
 		break;
 	case MSG_PINGREQ:
+		e->reached_ms = now;
 		mb_on_pingreq(&mesh->mb, sender, msg.seq, msg.target, now);
 		break;
 	case MSG_NACK:
@@ -411,6 +413,7 @@ gossip_bind(struct engine *e, char *err, size_t errlen)
 
 	addr_to_sockaddr(&e->cfg.listen, &ss, &sl);
 	e->udp_v6 = e->cfg.listen.family == 6;
+	e->reached_ms = engine_now(e);
 	uv_udp_init(&e->loop, &e->udp);
 	e->udp.data = e;
 	uv_timer_init(&e->loop, &e->gossip_timer);

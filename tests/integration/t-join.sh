@@ -65,3 +65,20 @@ for n in n1 n2 n3 n4; do
 	[ "$e" -eq 0 ] || fail "$n sent $e empty transactions: $(grep -E "data plane: transaction [0-9]+ with 0 changes" "$W/$n/log" | head -3)"
 done
 say "no empty transaction on any node"
+
+# A typo in --advertise: n5 (198.51.100.5) says it is at 198.51.100.55.
+# The others cannot probe it and hold it failed, while it lists them all
+# alive (their acks come back to where its pings left from); its status
+# says that no member reaches it.  Fails on the code before: no note, an
+# all-alive status.
+node n5 198.51.100.5
+start n5
+rpn n5 join "$(addr n1)" --token "$(ctl n1 invite)" --name n5 --advertise 198.51.100.55 >/dev/null
+unreached() { ctl "$1" status --json | jq -e '.notes | any(startswith("no member has probed this node"))' >/dev/null; }
+wait_until 250 0.1 'unreached n5' || fail "n5's status does not say that no member reaches it: $(ctl n5 status --json | jq -c .notes)"
+ctl n5 status | grep -q "^note: no member has probed this node for [0-9]* s, while 4 others are alive" ||
+    fail "n5's status table lacks the note: $(ctl n5 status | grep note)"
+for n in n1 n3; do
+	unreached "$n" && fail "$n says no member reaches it"
+done
+say "a typo in --advertise: n5's status says no member has probed it"
