@@ -77,6 +77,24 @@ say "eth0's address re-applied, then eth0 down 0.5 s: the flows in through eth0 
 wait_until 50 0.1 '[ "$(http inet http://198.51.100.2:8080/)" = srvb ]' ||
     fail "no new connection via eth0 after its flap"
 
+# A new lease with another address on eth1: nic_snat follows it, and the
+# new address answers.
+snat_of() { nsx cloud nft list map inet rpn nic_snat | grep -o "\"$1\" : [0-9.]*" | awk '{print $3}'; }
+[ "$(snat_of eth1)" = 198.51.100.18 ] || fail "nic_snat maps eth1 to '$(snat_of eth1)', not 198.51.100.18"
+nsx cloud ip addr del 198.51.100.18/28 dev eth1
+nsx cloud ip addr add 198.51.100.19/28 dev eth1
+nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+wait_until 100 0.05 '[ "$(snat_of eth1)" = 198.51.100.19 ]' ||
+    fail "nic_snat did not follow eth1's new address: '$(snat_of eth1)'"
+wait_until 50 0.1 '[ "$(http inet http://198.51.100.19:8080/)" = srvb ]' ||
+    fail "web does not answer at eth1's new address"
+nsx cloud ip addr del 198.51.100.19/28 dev eth1
+nsx cloud ip addr add 198.51.100.18/28 dev eth1
+nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+wait_until 100 0.05 '[ "$(snat_of eth1)" = 198.51.100.18 ]' ||
+    fail "nic_snat did not follow eth1's address back: '$(snat_of eth1)'"
+say "eth1 renumbered to .19 and back: nic_snat followed, web answered at .19"
+
 # a new LAN at run time
 nsx siteb ip link add lan1 type veth peer name lan1p
 nsx siteb ip addr add 100.64.3.1/24 dev lan1
