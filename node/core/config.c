@@ -1,6 +1,8 @@
 /* config.c: the rpnd.conf parser: one keyword per line, errors as FILE:LINE: what. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,14 +204,28 @@ yesno(const char *v, int *out)
  * On error, err holds "FILE:LINE: what was wrong" and c is in an undefined
  * state: callers parse into a scratch copy and keep the old one.
  */
+/* "FILE:LINE", the later of two lines (0: not in the file), or "FILE". */
+static const char *
+where(const char *fname, int a, int b, char *buf, size_t len)
+{
+	int	 l = a > b ? a : b;
+
+	if (l > 0)
+		snprintf(buf, len, "%s:%d", fname, l);
+	else
+		snprintf(buf, len, "%s", fname);
+	return buf;
+}
+
 int
 config_parse(const char *text, size_t len, const char *fname,
     struct rpnd_config *c, char *err, size_t errlen)
 {
 	size_t		 off = 0;
-	int		 lineno = 0;
+	int		 lineno = 0, l_interval = 0, l_timeout = 0, l_http = 0;
+	int		 l_https = 0;
 	uint32_t	 seen = 0;
-	char		 line[512], why[160];
+	char		 line[512], why[160], at[PATH_MAX + 16];
 
 	while (off < len) {
 		size_t		 n = 0;
@@ -299,12 +315,14 @@ config_parse(const char *text, size_t len, const char *fname,
 			    &c->mesh.mb.probe_interval_ms) == 0,
 			    "\"probe-interval\" needs a duration from 100ms to "
 			    "60s, got \"%s\"", v);
+			l_interval = lineno;
 		} else if (strcmp(kw, "probe-timeout") == 0) {
 			ONCE(4);
 			NEED(dur_ms32(v, 10, 60000,
 			    &c->mesh.mb.probe_timeout_ms) == 0,
 			    "\"probe-timeout\" needs a duration from 10ms to "
 			    "60s, got \"%s\"", v);
+			l_timeout = lineno;
 		} else if (strcmp(kw, "suspicion-mult") == 0) {
 			uint64_t	 pct;
 
@@ -362,11 +380,13 @@ config_parse(const char *text, size_t len, const char *fname,
 			ONCE(13);
 			NEED(http_addr(v, &c->http_listen) == 0,
 			    "\"http-listen\" needs ADDR:PORT or off, got \"%s\"", v);
+			l_http = lineno;
 		} else if (strcmp(kw, "https-listen") == 0) {
 			ONCE(14);
 			NEED(http_addr(v, &c->https_listen) == 0,
 			    "\"https-listen\" needs ADDR:PORT or off, got \"%s\"",
 			    v);
+			l_https = lineno;
 		} else if (strcmp(kw, "web-root") == 0) {
 			ONCE(15);
 			if (config_set_web_root(c, v, why, sizeof(why)) == -1)
@@ -391,16 +411,19 @@ bad:
 #undef NEED
 #undef ONCE
 	}
+	/* Two settings that disagree: the later line is named. */
 	if (c->http_listen.family != 0 && addr_eq(&c->http_listen,
 	    &c->https_listen)) {
-		snprintf(err, errlen, "%s: http-listen and https-listen name the "
-		    "same address and port", fname);
+		snprintf(err, errlen, "%s: http-listen and https-listen name "
+		    "the same address and port", where(fname, l_http, l_https,
+		    at, sizeof(at)));
 		return -1;
 	}
 	if (c->mesh.mb.probe_timeout_ms >= c->mesh.mb.probe_interval_ms) {
-		snprintf(err, errlen, "%s: probe-timeout (%u ms) must be shorter "
-		    "than probe-interval (%u ms)", fname,
-		    c->mesh.mb.probe_timeout_ms, c->mesh.mb.probe_interval_ms);
+		snprintf(err, errlen, "%s: probe-timeout (%u ms) must be "
+		    "shorter than probe-interval (%u ms)", where(fname, l_timeout,
+		    l_interval, at, sizeof(at)), c->mesh.mb.probe_timeout_ms,
+		    c->mesh.mb.probe_interval_ms);
 		return -1;
 	}
 	return 0;

@@ -57,8 +57,11 @@ TEST(config_errors_name_file_and_line)
 		{ "name -x\n", "t.conf:1: bad node name" },
 		{ "name a\nname b\n", "t.conf:2: \"name\" given twice" },
 		{ "listen nowhere\n", "t.conf:1: \"listen\" needs ADDR[:PORT]" },
-		{ "probe-interval 5\nprobe-timeout 6s\n", "probe-timeout (6000 ms) "
-		    "must be shorter" },
+		{ "probe-interval 5\nprobe-timeout 6s\n", "t.conf:2: probe-timeout "
+		    "(6000 ms) must be shorter" },
+		{ "# the default interval is 1s\n\nprobe-timeout 2s\n",
+		    "t.conf:3: probe-timeout (2000 ms) must be shorter than "
+		    "probe-interval (1000 ms)" },
 		{ "probe-interval 1h\n", "t.conf:1: \"probe-interval\" needs" },
 		{ "reap-after 1s\n", "t.conf:1: \"reap-after\" needs" },
 		{ "uplink eth0 via\n", "t.conf:1: \"uplink\" needs IFACE" },
@@ -81,7 +84,7 @@ TEST(config_errors_name_file_and_line)
 		{ "http-listen off\nhttp-listen off\n", "t.conf:2: \"http-listen\" "
 		    "given twice" },
 		{ "http-listen 127.0.0.1:8000\nhttps-listen 127.0.0.1:8000\n",
-		    "http-listen and https-listen name the same" },
+		    "t.conf:2: http-listen and https-listen name the same" },
 		{ "web-root relative/dir\n", "t.conf:1: \"web-root\" needs an "
 		    "absolute directory" },
 		{ "http-metrics everyone\n", "t.conf:1: \"http-metrics\" needs "
