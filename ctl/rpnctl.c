@@ -49,13 +49,15 @@ static const struct cli_cmd cmds[] = {
 	  "  --public        accept clients from anywhere\n"
 	  "  --force         add it even on a port the owner listens on itself, or\n"
 	  "                  on 22; nodes that listen on the port still skip it\n"
-	  "  --dry-run       say whether rpnd would take the add, and what an\n"
-	  "                  operator would sign for it; sign and change nothing\n"
+	  "  --dry-run       say whether rpnd would take the add, what an operator\n"
+	  "                  would sign for it and what access the service would\n"
+	  "                  get (from which grant); sign and change nothing\n"
 	  "        The target must be a unicast IPv4 address (not loopback,\n"
 	  "        multicast or broadcast).  Its owner checks it (TCP: a connection\n"
 	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
 	  "        not answer gets no new connections until it does.\n"
-	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend\n"
+	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend; with\n"
+	  "                           the last one, the service's grant goes too\n"
 	  "  list [--json]            every service, its backends and where it is forwarded\n"
 	  "  show NAME [--json]       one service in detail: access, each backend's\n"
 	  "                           health and since when, and whether this node\n"
@@ -68,8 +70,9 @@ static const struct cli_cmd cmds[] = {
 	  "the operator key ($RPN_OPERATOR_KEY, else ~/.config/rpn/operator.key):\n"
 	  "grant and revoke-grant; add with --public or --allow, or of a name another\n"
 	  "node serves with --node (a grant first); add and del with --node (an order\n"
-	  "to that node).  A private backend on this node under a name no other node\n"
-	  "serves needs no operator.\n" },
+	  "to that node); del of a service's last backend (the grant's withdrawal).\n"
+	  "A private backend on this node under a name no other node serves needs\n"
+	  "no operator (under a grant no backend serves, only with its access).\n" },
 	{ "operator", operator_main, "list [--json] | add NAME PUBKEY | remove NAME",
 	  "The mesh's operators: the people whose keys sign its policy.",
 	  "  list [--json]    every operator: name, public key, active or removed,\n"
