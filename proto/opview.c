@@ -473,6 +473,28 @@ op_grant_describe(const struct oprec *g, const msgpack_object *status,
 	}
 }
 
+/* request_access - the access the add r asks, into g. */
+static void
+request_access(const struct ctl_req *r, struct oprec *g)
+{
+	g->svc.public = r->public;
+	g->svc.nallow = r->nallow;
+	memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+}
+
+/* request_grant - a grant of what the add r asks: its name, protocol, port and access; no owners. */
+static void
+request_grant(const struct ctl_req *r, struct oprec *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->kind = REC_GRANT;
+	strlcpy(g->name, r->name, sizeof(g->name));
+	strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
+	g->svc.proto = r->proto;
+	g->svc.port = r->port;
+	request_access(r, g);
+}
+
 /*
  * service_grant - the grant an add needs first, if any: for access wider
  * than private (owners as now and the new one, the protocol, port and
@@ -506,9 +528,7 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 			return -1;
 		g->svc.proto = r->proto;
 		g->svc.port = r->port;
-		g->svc.public = r->public;
-		g->svc.nallow = r->nallow;
-		memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+		request_access(r, g);
 		if (op_grant_owner(g, owner) && !was->withdrawn &&
 		    op_grant_same_access(g, was))
 			return 0;
@@ -529,20 +549,14 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 	} else {
 		if (!wide)
 			return 0;
-		memset(g, 0, sizeof(*g));
-		g->kind = REC_GRANT;
-		strlcpy(g->name, r->name, sizeof(g->name));
-		strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
-		g->svc.proto = r->proto;
-		g->svc.port = r->port;
+		request_grant(r, g);
 		*was = *g;
 		was->withdrawn = 1;
+		was->svc.public = 0;
+		was->svc.nallow = 0;
 	}
-	if (wide) {
-		g->svc.public = r->public;
-		g->svc.nallow = r->nallow;
-		memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
-	}
+	if (wide)
+		request_access(r, g);
 	if (op_grant_add_owner(g, owner) == -1) {
 		snprintf(err, errlen, "service %s has %d owners, as many as a "
 		    "grant names", r->name, OPREC_MAX_OWNERS);
@@ -684,15 +698,7 @@ op_add_access(const struct ctl_req *r, const struct op_services *v,
 	    grant_obj(svc) != NULL && op_grant_now(svc, g, err,
 	    sizeof(err)) == 0 && !g->withdrawn)
 		return 1;
-	memset(g, 0, sizeof(*g));
-	g->kind = REC_GRANT;
-	strlcpy(g->name, r->name, sizeof(g->name));
-	strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
-	g->svc.proto = r->proto;
-	g->svc.port = r->port;
-	g->svc.public = r->public;
-	g->svc.nallow = r->nallow;
-	memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+	request_grant(r, g);
 	return 0;
 }
 

@@ -52,6 +52,25 @@ status(struct mp_doc *d, int governed)
 	buf_release(&b);
 }
 
+/* "granted" and "grant" of a service object: b's alone, tcp/port, public. */
+static void
+public_grant_of_b(msgpack_packer *pk, uint16_t port)
+{
+	mp_pack_str(pk, "granted");
+	msgpack_pack_array(pk, 1);
+	mp_pack_str(pk, ID_B);
+	mp_pack_str(pk, "grant");
+	msgpack_pack_map(pk, 4);
+	mp_pack_str(pk, "proto");
+	mp_pack_str(pk, "tcp");
+	mp_pack_str(pk, "port");
+	msgpack_pack_uint16(pk, port);
+	mp_pack_str(pk, "public");
+	msgpack_pack_true(pk);
+	mp_pack_str(pk, "allow");
+	msgpack_pack_array(pk, 0);
+}
+
 /*
  * A service list with web tcp/8080, private as its backends show it, one
  * backend on b; with granted, also a grant that makes it public, owner b
@@ -69,21 +88,8 @@ services(struct mp_doc *d, int granted)
 	mp_pack_str(&pk, "services");
 	msgpack_pack_array(&pk, 1);
 	msgpack_pack_map(&pk, granted ? 8 : 6);
-	if (granted) {
-		mp_pack_str(&pk, "granted");
-		msgpack_pack_array(&pk, 1);
-		mp_pack_str(&pk, ID_B);
-		mp_pack_str(&pk, "grant");
-		msgpack_pack_map(&pk, 4);
-		mp_pack_str(&pk, "proto");
-		mp_pack_str(&pk, "tcp");
-		mp_pack_str(&pk, "port");
-		msgpack_pack_uint16(&pk, 8080);
-		mp_pack_str(&pk, "public");
-		msgpack_pack_true(&pk);
-		mp_pack_str(&pk, "allow");
-		msgpack_pack_array(&pk, 0);
-	}
+	if (granted)
+		public_grant_of_b(&pk, 8080);
 	mp_pack_str(&pk, "name");
 	mp_pack_str(&pk, "web");
 	mp_pack_str(&pk, "proto");
@@ -273,19 +279,7 @@ unserved(struct mp_doc *d)
 	msgpack_pack_map(&pk, 3);
 	mp_pack_str(&pk, "name");
 	mp_pack_str(&pk, "web6");
-	mp_pack_str(&pk, "granted");
-	msgpack_pack_array(&pk, 1);
-	mp_pack_str(&pk, ID_B);
-	mp_pack_str(&pk, "grant");
-	msgpack_pack_map(&pk, 4);
-	mp_pack_str(&pk, "proto");
-	mp_pack_str(&pk, "tcp");
-	mp_pack_str(&pk, "port");
-	msgpack_pack_uint16(&pk, 8086);
-	mp_pack_str(&pk, "public");
-	msgpack_pack_true(&pk);
-	mp_pack_str(&pk, "allow");
-	msgpack_pack_array(&pk, 0);
+	public_grant_of_b(&pk, 8086);
 	if (mp_parse(d, b.p, b.len) == -1)
 		TEST_FAIL("the list does not parse");
 	buf_release(&b);
