@@ -49,13 +49,15 @@ static const struct cli_cmd cmds[] = {
 	  "  --public        accept clients from anywhere\n"
 	  "  --force         add it even on a port the owner listens on itself, or\n"
 	  "                  on 22; nodes that listen on the port still skip it\n"
-	  "  --dry-run       say whether rpnd would take the add, and what an\n"
-	  "                  operator would sign for it; sign and change nothing\n"
+	  "  --dry-run       say whether rpnd would take the add, what an operator\n"
+	  "                  would sign for it and what access the service would\n"
+	  "                  get (from which grant); sign and change nothing\n"
 	  "        The target must be a unicast IPv4 address (not loopback,\n"
 	  "        multicast or broadcast).  Its owner checks it (TCP: a connection\n"
 	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
 	  "        not answer gets no new connections until it does.\n"
-	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend\n"
+	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend; with\n"
+	  "                           the last one, the service's grant goes too\n"
 	  "  list [--json]            every service, its backends and where it is forwarded\n"
 	  "  show NAME [--json]       one service in detail: access, each backend's\n"
 	  "                           health and since when, and whether this node\n"
@@ -68,8 +70,9 @@ static const struct cli_cmd cmds[] = {
 	  "the operator key ($RPN_OPERATOR_KEY, else ~/.config/rpn/operator.key):\n"
 	  "grant and revoke-grant; add with --public or --allow, or of a name another\n"
 	  "node serves with --node (a grant first); add and del with --node (an order\n"
-	  "to that node).  A private backend on this node under a name no other node\n"
-	  "serves needs no operator.\n" },
+	  "to that node); del of a service's last backend (the grant's withdrawal).\n"
+	  "A private backend on this node under a name no other node serves needs\n"
+	  "no operator (under a grant no backend serves, only with its access).\n" },
 	{ "operator", operator_main, "list [--json] | add NAME PUBKEY | remove NAME",
 	  "The mesh's operators: the people whose keys sign its policy.",
 	  "  list [--json]    every operator: name, public key, active or removed,\n"
@@ -419,6 +422,30 @@ print_services(const msgpack_object *svcs, uint32_t n)
 	}
 }
 
+/*
+ * The grants of names no backend serves: each decides the access of the
+ * next add of its name, so they are shown with the services.
+ */
+static void
+print_unserved_grants(const msgpack_object *list)
+{
+	struct op_services	 v;
+	struct oprec		 g;
+	char			 err[200], access[300];
+
+	op_services_read(list, &v);
+	for (uint32_t i = 0; i < v.ngrants; i++) {
+		if (op_grant_now(&v.grants[i], &g, err, sizeof(err)) == -1 ||
+		    g.withdrawn)
+			continue;
+		op_access_describe(&g, access, sizeof(access));
+		printf("%s%s %s/%u, %s: granted, no backend serves it "
+		    "(rpnctl service revoke-grant %s NODE withdraws it)\n",
+		    i == 0 ? "\n" : "", g.name, g.svc.proto == SVC_UDP ?
+		    "udp" : "tcp", g.svc.port, access, g.name);
+	}
+}
+
 /* The strings of an array, each after a space. */
 static void
 print_words(const msgpack_object *v, uint32_t n)
@@ -685,9 +712,12 @@ static const struct option svc_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The services as rpnd lists them; 0, or 1 with the reason said. */
+/*
+ * The services as rpnd lists them, and the grants of names no backend
+ * serves; 0, or 1 with the reason said.
+ */
 static int
-service_list(struct mp_doc *d, const msgpack_object **svcs, uint32_t *n)
+service_list(struct mp_doc *d, struct op_services *v)
 {
 	struct ctl_req	 r;
 
@@ -695,7 +725,7 @@ service_list(struct mp_doc *d, const msgpack_object **svcs, uint32_t *n)
 	r.cmd = CTL_SERVICE_LIST;
 	if (cli_call(&r, d, 10000) != 0)
 		return 1;
-	*svcs = out_array(&d->root, "services", n);
+	op_services_read(&d->root, v);
 	return 0;
 }
 
@@ -722,6 +752,11 @@ struct svc_signing {
 	struct oprec	 was;		/* the grant before this one */
 	char		 granted[1200];	/* the one submitted, described */
 	int		 held;		/* k and st are open */
+	int		 st_only;	/* st alone is open (no key) */
+	int		 last;		/* a del takes the last backend of a
+					   name a grant governs */
+	struct oprec	 withdraw;	/* ... and that grant's withdrawal */
+	char		 grant_was[1200]; /* that grant, described */
 };
 
 /*
@@ -746,6 +781,24 @@ service_check(const struct ctl_req *r)
 }
 
 /*
+ * The rest of a "granted" line: what the grant replaces, when it gave
+ * other access (or another port): a grant left by a deleted service,
+ * brought in line with the add, or access an add changes.
+ */
+static void
+grant_was_print(const struct op_plan *p, const msgpack_object *status)
+{
+	char	 was[1200];
+
+	if (p->was.kind == REC_GRANT && !p->was.withdrawn &&
+	    !op_grant_same_access(&p->grant, &p->was)) {
+		op_grant_describe(&p->was, status, was, sizeof(was));
+		printf(" (was: %s)", was);
+	}
+	putchar('\n');
+}
+
+/*
  * service_sign - what an add or del needs signed once the mesh has
  * operators (op_service_plan, proto/opview.c, which rpnd's HTTP API uses
  * too): a grant, submitted first, and with --node an order to that node,
@@ -757,34 +810,45 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 {
 	struct mp_doc		 d;
 	struct op_plan		 p;
-	const msgpack_object	*svcs = NULL;
+	struct op_services	 v;
 	char			 err[300];
-	uint32_t		 n = 0;
 	int			 rc = 1;
 
 	memset(sg, 0, sizeof(*sg));
-	if (r->node[0] == '\0' && r->cmd != CTL_SERVICE_ADD)
-		return 0;
 	if (cli_status(&sg->st, &sg->m) != 0)
 		return 1;
 	if (!sg->m.governed) {
 		mp_doc_release(&sg->st);
 		return 0;
 	}
+	/* A del reads it too: its grant goes with the last backend. */
 	memset(&d, 0, sizeof(d));
-	if (r->cmd == CTL_SERVICE_ADD && service_list(&d, &svcs, &n) != 0) {
+	if (service_list(&d, &v) != 0) {
 		mp_doc_release(&sg->st);
 		return 1;
 	}
-	if (op_service_plan(r, &sg->st.root, svcs, n, opkey_present(), &p,
+	if (op_service_plan(r, &sg->st.root, &v, opkey_present(), &p,
 	    err, sizeof(err)) == -1) {
 		cli_fail("%s", err);
 		mp_doc_release(&sg->st);
 		goto out;
 	}
+	if (p.last) {
+		sg->last = 1;
+		sg->withdraw = p.withdraw;
+		/* the grant as it stands, owners and all, for people */
+		if (op_grant_now(op_service_find(v.svcs, v.n, r->name),
+		    &p.grant, err, sizeof(err)) == 0)
+			op_grant_describe(&p.grant, &sg->st.root,
+			    sg->grant_was, sizeof(sg->grant_was));
+	}
 	if (!p.needs_key) {
 		rc = 0;
-		mp_doc_release(&sg->st);
+		/* Without a key, a del's grant stays: say so once it is done. */
+		if (sg->last)
+			sg->st_only = 1;
+		else
+			mp_doc_release(&sg->st);
 		goto out;
 	}
 	/*
@@ -809,7 +873,8 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 		op_grant_describe(&p.grant, &sg->st.root, sg->granted,
 		    sizeof(sg->granted));
 		if (!json) {
-			printf("granted %s\n", sg->granted);
+			printf("granted %s", sg->granted);
+			grant_was_print(&p, &sg->st.root);
 			fflush(stdout);	/* before what rpnd says of the add */
 		}
 	}
@@ -820,8 +885,7 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 	}
 	rc = 0;
 out:
-	if (r->cmd == CTL_SERVICE_ADD)
-		mp_doc_release(&d);
+	mp_doc_release(&d);
 	return rc;
 }
 
@@ -830,15 +894,39 @@ out:
  * 2 too when it was never sent): a grant submitted for an add that rpnd
  * refused is put back as it was, since nothing was added.  Without an
  * answer (rpnd, or the node named, did not answer) the add may have
- * happened, and the grant stays.
+ * happened, and the grant stays.  A del done that took the last backend
+ * of a name a grant governs withdraws the grant, or says that it stays
+ * (no operator key).  0, or 1 when that withdrawal failed.
  */
-static void
-service_signed(struct svc_signing *sg, int call_rc)
+static int
+service_signed(struct svc_signing *sg, int call_rc, int json)
 {
 	char	 what[1200];
+	int	 rc = 0;
 
+	if (sg->st_only) {
+		/* no key: the grant stays, and would govern a new add */
+		if (call_rc == 0 && !json)
+			printf("the grant of %s stays: %s (no operator key to "
+			    "withdraw it; rpnctl service revoke-grant %s NODE "
+			    "does)\n", sg->withdraw.name, sg->grant_was,
+			    sg->withdraw.name);
+		mp_doc_release(&sg->st);
+		sg->st_only = 0;
+		return 0;
+	}
 	if (!sg->held)
-		return;
+		return 0;
+	if (sg->last && call_rc == 0) {
+		if (cli_submit(&sg->k, &sg->m, &sg->withdraw) != 0) {
+			cli_fail("the grant of %s stays: %s (rpnctl service "
+			    "revoke-grant %s NODE withdraws it)",
+			    sg->withdraw.name, sg->grant_was, sg->withdraw.name);
+			rc = 1;
+		} else if (!json)
+			printf("withdrew the grant of %s: no backend serves it "
+			    "(was: %s)\n", sg->withdraw.name, sg->grant_was);
+	}
 	if (sg->granted[0] != '\0' && call_rc == 2) {
 		if (cli_submit(&sg->k, &sg->m, &sg->was) != 0)
 			cli_fail("the grant stays: %s (rpnctl service "
@@ -858,6 +946,7 @@ service_signed(struct svc_signing *sg, int call_rc)
 		    "rpnctl service show %s)", sg->granted, sg->was.name);
 	signer_close(&sg->k, &sg->st);
 	sg->held = 0;
+	return rc;
 }
 
 /* A JSON string (proto/json.c's), or null for an empty one. */
@@ -888,10 +977,11 @@ service_dry_run(const struct ctl_req *r, int json)
 	struct mp_doc		 st, d;
 	struct op_mesh		 m;
 	struct op_plan		 p;
-	const msgpack_object	*svcs = NULL;
+	struct op_services	 v;
+	struct oprec		 acc;
 	char			 err[300], grant[1200], path[4096];
-	uint32_t		 n = 0;
-	int			 rc = 1, def;
+	char			 access[300], from[1200];
+	int			 rc = 1, def, granted;
 
 	if (cli_status(&st, &m) != 0)
 		return 1;
@@ -901,15 +991,23 @@ service_dry_run(const struct ctl_req *r, int json)
 		    "is older than rpnctl (restart it after an upgrade)");
 		goto out;
 	}
-	if (service_check(r) != 0 || service_list(&d, &svcs, &n) != 0)
+	if (service_check(r) != 0 || service_list(&d, &v) != 0)
 		goto out;
 	/* as if there were a key: what the add needs signed, key or not */
-	if (op_service_plan(r, &st.root, svcs, n, 1, &p, err,
+	if (op_service_plan(r, &st.root, &v, 1, &p, err,
 	    sizeof(err)) == -1) {
 		cli_fail("%s", err);
 		goto out;
 	}
+	grant[0] = '\0';
+	if (p.need_grant)
+		op_grant_describe(&p.grant, &st.root, grant, sizeof(grant));
 	if ((p.need_grant || p.need_order) && !opkey_present()) {
+		/* what it would sign: a grant it replaces is named there */
+		if (p.need_grant && !json) {
+			printf("would grant %s", grant);
+			grant_was_print(&p, &st.root);
+		}
 		if (opkey_path(path, sizeof(path), &def, err, sizeof(err)) ==
 		    -1)
 			cli_fail("the add needs an operator's signature: %s",
@@ -919,19 +1017,37 @@ service_dry_run(const struct ctl_req *r, int json)
 			    "there is no operator key at %s", path);
 		goto out;
 	}
-	grant[0] = '\0';
-	if (p.need_grant)
-		op_grant_describe(&p.grant, &st.root, grant, sizeof(grant));
+	/*
+	 * The access the service would get, and whose: a grant decides it
+	 * whatever the add asks (one left by a deleted service too).
+	 */
+	granted = m.governed && op_add_access(r, &v, &p, &acc);
+	op_access_describe(&acc, access, sizeof(access));
+	from[0] = '\0';
+	if (granted)
+		op_grant_describe(&acc, &st.root, from, sizeof(from));
 	if (json) {
 		fputs("{ \"ok\": true, \"dry_run\": true, \"grant\": ",
 		    stdout);
 		json_str_or_null(grant);
 		fputs(", \"order\": ", stdout);
 		json_str_or_null(p.need_order ? r->node : "");
+		fputs(", \"access\": ", stdout);
+		json_str_or_null(access);
+		fputs(", \"access_grant\": ", stdout);
+		json_str_or_null(from);
 		fputs(" }\n", stdout);
 	} else {
-		if (p.need_grant)
-			printf("would grant %s\n", grant);
+		if (p.need_grant) {
+			printf("would grant %s", grant);
+			grant_was_print(&p, &st.root);
+		}
+		if (granted)
+			printf("access: %s, from the grant %s%s\n", access,
+			    p.need_grant ? "above: " : "", from);
+		else
+			printf("access: %s, as the add asks (no grant governs "
+			    "%s)\n", access, r->name);
 		if (r->node[0] != '\0' && strcmp(r->node, m.self_name) != 0)
 			printf("would %s %s to add %s (%s checks its own "
 			    "ports then)\n", p.need_order ? "order" : "ask",
@@ -958,10 +1074,9 @@ service_grant(const struct cli_cmd *c, int argc, char **argv, int revoke)
 	struct mp_doc		 st, d;
 	struct op_mesh		 m;
 	struct oprec		 g;
-	const msgpack_object	*svcs;
+	struct op_services	 v;
 	const char		*name, *node;
 	char			 err[300], what[1200];
-	uint32_t		 n;
 	int			 rc, notfound;
 
 	if ((rc = plain_options(c, argc, argv, NULL)) != 0 ||
@@ -977,9 +1092,9 @@ service_grant(const struct cli_cmd *c, int argc, char **argv, int revoke)
 	if (signer_open(&k, &st, &m) != 0)
 		return 1;
 	rc = 1;
-	if (service_list(&d, &svcs, &n) != 0)
+	if (service_list(&d, &v) != 0)
 		goto out_st;
-	if (op_grant_change(&st.root, svcs, n, name, node, revoke, &g,
+	if (op_grant_change(&st.root, &v, name, node, revoke, &g,
 	    &notfound, err, sizeof(err)) == -1) {
 		cli_fail("%s", err);
 		goto out;
@@ -1103,6 +1218,7 @@ service_main(int argc, char **argv)
 				printf("no services\n");
 			else
 				print_services(svcs, n);
+			print_unserved_grants(&d.root);
 		}
 		mp_doc_release(&d);
 		return 0;
@@ -1151,20 +1267,28 @@ service_main(int argc, char **argv)
 		return service_dry_run(&r, json);
 	if ((rc = service_sign(&r, json, &sg)) != 0) {
 		/* Nothing was asked of rpnd: a grant made for it goes back. */
-		service_signed(&sg, 2);
+		service_signed(&sg, 2, json);
 		return rc;
 	}
 	rc = cli_call(&r, &d, 15000);
-	service_signed(&sg, rc);
-	if (rc != 0)
+	if (rc != 0) {
+		service_signed(&sg, rc, json);
 		return 1;
+	}
 	mp_doc_release(&d);
+	/* added: after the grant it needed; removed: before its grant goes */
+	if (r.cmd == CTL_SERVICE_ADD)
+		rc = service_signed(&sg, 0, json);
 	if (json)
 		printf("{ \"ok\": true }\n");
 	else
 		printf("%s %s\n", r.cmd == CTL_SERVICE_ADD ? "added" : "removed",
 		    r.name);
-	return 0;
+	if (r.cmd == CTL_SERVICE_DEL) {
+		fflush(stdout);
+		rc = service_signed(&sg, 0, json);
+	}
+	return rc;
 }
 
 /* rpnctl operator list: a line per operator, newest enrolment last. */

@@ -169,6 +169,63 @@ op_service_find(const msgpack_object *svcs, uint32_t n, const char *name)
 	return NULL;
 }
 
+/* op_services_read - the services and the unserved grants of a service list reply. */
+void
+op_services_read(const msgpack_object *list, struct op_services *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (list == NULL)
+		return;
+	v->svcs = out_array(list, "services", &v->n);
+	v->grants = out_array(list, "grants", &v->ngrants);
+}
+
+/*
+ * The service object of name, else the object of a grant of name that no
+ * backend serves (*unserved set), else NULL.
+ */
+static const msgpack_object *
+service_or_grant(const struct op_services *v, const char *name, int *unserved)
+{
+	const msgpack_object	*o;
+
+	*unserved = 0;
+	if (v == NULL)
+		return NULL;
+	if ((o = op_service_find(v->svcs, v->n, name)) != NULL)
+		return o;
+	if ((o = op_service_find(v->grants, v->ngrants, name)) != NULL)
+		*unserved = 1;
+	return o;
+}
+
+static int
+prefix_listed(const struct wire_prefix *p, const struct wire_prefix *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (memcmp(&v[i], p, sizeof(*p)) == 0)
+			return 1;
+	return 0;
+}
+
+/* op_grant_same_access - a and b give the same protocol, port and access. */
+int
+op_grant_same_access(const struct oprec *a, const struct oprec *b)
+{
+	if (a->svc.proto != b->svc.proto || a->svc.port != b->svc.port ||
+	    !a->svc.public != !b->svc.public)
+		return 0;
+	for (int i = 0; i < a->svc.nallow; i++)
+		if (!prefix_listed(&a->svc.allow[i], b->svc.allow,
+		    b->svc.nallow))
+			return 0;
+	for (int i = 0; i < b->svc.nallow; i++)
+		if (!prefix_listed(&b->svc.allow[i], a->svc.allow,
+		    a->svc.nallow))
+			return 0;
+	return 1;
+}
+
 int
 op_grant_owner(const struct oprec *g, const uint8_t id[WIRE_KEY])
 {
@@ -377,23 +434,35 @@ op_grant_from_service(const msgpack_object *svc, const msgpack_object *status,
 	return 0;
 }
 
+/* op_access_describe - "private", "public", "allow 203.0.113.0/24", "public, allow ..." */
+void
+op_access_describe(const struct oprec *g, char *out, size_t cap)
+{
+	size_t	 len;
+	char	 pfx[64];
+
+	snprintf(out, cap, "%s", g->svc.public ? (g->svc.nallow > 0 ?
+	    "public, allow" : "public") : g->svc.nallow > 0 ? "allow" :
+	    "private");
+	for (int i = 0; i < g->svc.nallow; i++) {
+		fmt_prefix(pfx, sizeof(pfx), &g->svc.allow[i]);
+		len = strlen(out);
+		snprintf(out + len, cap - len, " %s", pfx);
+	}
+}
+
 /* op_grant_describe - "web tcp/8080, allow 203.0.113.0/24, owners sitea siteb" */
 void
 op_grant_describe(const struct oprec *g, const msgpack_object *status,
     char *out, size_t cap)
 {
 	size_t	 len;
-	char	 pfx[64], name[WIRE_NAME_MAX + 1];
+	char	 name[WIRE_NAME_MAX + 1];
 
-	snprintf(out, cap, "%s %s/%u, %s", g->name,
-	    g->svc.proto == SVC_UDP ? "udp" : "tcp", g->svc.port,
-	    g->svc.public ? (g->svc.nallow > 0 ? "public, allow" : "public") :
-	    g->svc.nallow > 0 ? "allow" : "private");
-	for (int i = 0; i < g->svc.nallow; i++) {
-		fmt_prefix(pfx, sizeof(pfx), &g->svc.allow[i]);
-		len = strlen(out);
-		snprintf(out + len, cap - len, " %s", pfx);
-	}
+	snprintf(out, cap, "%s %s/%u, ", g->name,
+	    g->svc.proto == SVC_UDP ? "udp" : "tcp", g->svc.port);
+	len = strlen(out);
+	op_access_describe(g, out + len, cap - len);
 	len = strlen(out);
 	snprintf(out + len, cap - len, ", %s", g->nowners == 0 ? "no owners" :
 	    "owners");
@@ -404,30 +473,66 @@ op_grant_describe(const struct oprec *g, const msgpack_object *status,
 	}
 }
 
+/* request_access - the access the add r asks, into g. */
+static void
+request_access(const struct ctl_req *r, struct oprec *g)
+{
+	g->svc.public = r->public;
+	g->svc.nallow = r->nallow;
+	memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
+}
+
+/* request_grant - a grant of what the add r asks: its name, protocol, port and access; no owners. */
+static void
+request_grant(const struct ctl_req *r, struct oprec *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->kind = REC_GRANT;
+	strlcpy(g->name, r->name, sizeof(g->name));
+	strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
+	g->svc.proto = r->proto;
+	g->svc.port = r->port;
+	request_access(r, g);
+}
+
 /*
  * service_grant - the grant an add needs first, if any: for access wider
  * than private (owners as now and the new one, the protocol, port and
  * access asked for), or for a new owner of a name another node serves (its
- * access as now).  *was: the grant as it is now, or its withdrawal when
- * none governs the name (or no backend serves it: a grant of such a name
- * is not in the service list), to put back if the add is refused.  0 with
- * *need set, or -1 with err.
+ * access as now).  A name that has a grant but no backend (its service was
+ * deleted, the grant stayed) is defined anew, and its grant with it: the
+ * protocol, port and access asked for, whatever the grant gave, with its
+ * owners and the new one; so a grant left behind never makes the new
+ * service wider than asked.  *was: the grant as it is now, or its
+ * withdrawal when none governs the name, to put back if the add is
+ * refused.  0 with *need set, or -1 with err.
  */
 static int
 service_grant(const struct ctl_req *r, const msgpack_object *status,
-    const msgpack_object *svcs, uint32_t n, const uint8_t owner[WIRE_KEY],
+    const struct op_services *v, const uint8_t owner[WIRE_KEY],
     struct oprec *g, struct oprec *was, int *need, char *err, size_t errlen)
 {
 	const msgpack_object	*svc;
 	uint64_t		 port = 0;
-	int			 wide = r->public || r->nallow > 0;
+	int			 wide = r->public || r->nallow > 0, unserved;
 
 	*need = 0;
+	svc = service_or_grant(v, r->name, &unserved);
 	/* A name whose backends all lost their port is defined anew. */
-	if ((svc = op_service_find(svcs, n, r->name)) != NULL &&
+	if (svc != NULL && !unserved &&
 	    (out_u64(svc, "port", &port) == -1 || port == 0))
 		svc = NULL;
-	if (svc != NULL) {
+	if (svc != NULL && unserved) {
+		if (op_grant_from_service(svc, status, g, err, errlen) == -1 ||
+		    op_grant_now(svc, was, err, errlen) == -1)
+			return -1;
+		g->svc.proto = r->proto;
+		g->svc.port = r->port;
+		request_access(r, g);
+		if (op_grant_owner(g, owner) && !was->withdrawn &&
+		    op_grant_same_access(g, was))
+			return 0;
+	} else if (svc != NULL) {
 		if (op_grant_from_service(svc, status, g, err, errlen) == -1)
 			return -1;
 		if (g->svc.proto != r->proto || g->svc.port != r->port) {
@@ -444,20 +549,14 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 	} else {
 		if (!wide)
 			return 0;
-		memset(g, 0, sizeof(*g));
-		g->kind = REC_GRANT;
-		strlcpy(g->name, r->name, sizeof(g->name));
-		strlcpy(g->svc.name, r->name, sizeof(g->svc.name));
-		g->svc.proto = r->proto;
-		g->svc.port = r->port;
+		request_grant(r, g);
 		*was = *g;
 		was->withdrawn = 1;
+		was->svc.public = 0;
+		was->svc.nallow = 0;
 	}
-	if (wide) {
-		g->svc.public = r->public;
-		g->svc.nallow = r->nallow;
-		memcpy(g->svc.allow, r->allow, r->nallow * sizeof(r->allow[0]));
-	}
+	if (wide)
+		request_access(r, g);
 	if (op_grant_add_owner(g, owner) == -1) {
 		snprintf(err, errlen, "service %s has %d owners, as many as a "
 		    "grant names", r->name, OPREC_MAX_OWNERS);
@@ -468,18 +567,49 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 }
 
 /*
+ * last_backend - the del r takes out the last backend of a service a
+ * grant governs (owner_name's is the only one shown): w gets that grant's
+ * withdrawal.  1, or 0 when the service stays or no grant governs it.
+ */
+static int
+last_backend(const struct ctl_req *r, const struct op_services *v,
+    const char *owner_name, struct oprec *w)
+{
+	const msgpack_object	*svc, *b;
+	char			 node[WIRE_NAME_MAX + 1], err[200];
+	uint32_t		 n;
+	int			 unserved;
+
+	if ((svc = service_or_grant(v, r->name, &unserved)) == NULL ||
+	    unserved || grant_obj(svc) == NULL)
+		return 0;
+	b = out_array(svc, "backends", &n);
+	if (n != 1 || out_str(&b[0], "node", node, sizeof(node)) == -1 ||
+	    strcmp(node, owner_name) != 0)
+		return 0;
+	if (op_grant_now(svc, w, err, sizeof(err)) == -1)
+		return 0;
+	w->nowners = 0;
+	w->withdrawn = 1;
+	return 1;
+}
+
+/*
  * op_service_plan - what a service add or del (CTL_SERVICE_ADD/DEL) needs
  * signed once the mesh has operators: a grant first, and with another
  * node named an order to that node, which rpnd carries there with the
- * request.  Until the mesh has operators, nothing: members rule.  status
- * is a status reply, svcs/n a service list's services (read for an add
- * only); has_key: the requester can sign (without one, a private add here
- * goes ahead unsigned and rpnd says what is missing).  Versions are left
- * 0 for the signer to set.  0, or -1 with err.
+ * request; for a del of the last backend of a name a grant governs, that
+ * grant's withdrawal, once the del is done (p->last; needs_key only with
+ * has_key: a service deleted without a key leaves its grant, and the
+ * requester says so).  Until the mesh has operators, nothing: members
+ * rule.  status is a status reply, v a service list (NULL: none read);
+ * has_key: the requester can sign (without one, a private add here goes
+ * ahead unsigned and rpnd says what is missing).  Versions are left 0 for
+ * the signer to set.  0, or -1 with err.
  */
 int
 op_service_plan(const struct ctl_req *r, const msgpack_object *status,
-    const msgpack_object *svcs, uint32_t n, int has_key, struct op_plan *p,
+    const struct op_services *v, int has_key, struct op_plan *p,
     char *err, size_t errlen)
 {
 	struct op_mesh	 m;
@@ -489,18 +619,24 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 	memset(p, 0, sizeof(*p));
 	remote = r->node[0] != '\0';
 	wide = add && (r->public || r->nallow > 0);
-	if (!remote && !add)
-		return 0;
 	if (op_mesh_read(status, &m, err, errlen) == -1)
 		return -1;
 	/* Naming this node is leaving --node out, as rpnd has it. */
 	if (remote && strcmp(r->node, m.self_name) == 0)
 		remote = 0;
-	if (!m.governed || (!remote && !add))
+	if (!m.governed)
+		return 0;
+	if (!add && last_backend(r, v, remote ? r->node : m.self_name,
+	    &p->withdraw)) {
+		p->last = 1;
+		p->needs_key = has_key;
+	}
+	if (!remote && !add)
 		return 0;
 	/*
 	 * A private add here needs a grant only when another node serves the
-	 * name; whoever holds an operator key gives it with the add.
+	 * name, or a grant no backend serves gives it other access; whoever
+	 * holds an operator key gives it with the add.
 	 */
 	if (!remote && !wide && !has_key)
 		return 0;
@@ -511,7 +647,7 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 		snprintf(err, errlen, "no member is named \"%s\"", r->node);
 		return -1;
 	}
-	if (add && service_grant(r, status, svcs, n, owner, &p->grant,
+	if (add && service_grant(r, status, v, owner, &p->grant,
 	    &p->was, &p->need_grant, err, errlen) == -1)
 		return -1;
 	if (remote) {
@@ -534,26 +670,58 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 			o->svc.public = r->public;
 		}
 	}
+	/* A key is loaded only for what is signed. */
+	p->needs_key = p->need_grant || p->need_order || (p->last && has_key);
+	return 0;
+}
+
+/*
+ * op_add_access - the access a service gets from the add r planned as p:
+ * the grant signed first, else the grant that governs the name (served or
+ * not), which decides it whatever the add asks; else what the add asks.
+ * g gets it (svc.public, svc.allow; a grant's owners).  1 when it is a
+ * grant's, 0 when it is the add's own.
+ */
+int
+op_add_access(const struct ctl_req *r, const struct op_services *v,
+    const struct op_plan *p, struct oprec *g)
+{
+	const msgpack_object	*svc;
+	char			 err[200];
+	int			 unserved;
+
+	if (p->need_grant) {
+		*g = p->grant;
+		return 1;
+	}
+	if ((svc = service_or_grant(v, r->name, &unserved)) != NULL &&
+	    grant_obj(svc) != NULL && op_grant_now(svc, g, err,
+	    sizeof(err)) == 0 && !g->withdrawn)
+		return 1;
+	request_grant(r, g);
 	return 0;
 }
 
 /*
  * op_grant_change - rpnctl service grant|revoke-grant NAME NODE: the
- * service's grant as it is now (owners: its backends' nodes), with NODE an
- * owner or not.  When no owner is left, the grant is withdrawn: the
- * service is private again.  0, or -1 with err (*notfound set when the
- * service or node does not exist).
+ * service's grant as it is now (owners: its backends' nodes and the nodes
+ * it names), with NODE an owner or not; also of a name that a grant
+ * governs and no backend serves.  When no owner is left, the grant is
+ * withdrawn: the service is private again.  0, or -1 with err (*notfound
+ * set when neither the service nor a grant of it, or the node, exists).
  */
 int
-op_grant_change(const msgpack_object *status, const msgpack_object *svcs,
-    uint32_t n, const char *name, const char *node, int revoke,
-    struct oprec *g, int *notfound, char *err, size_t errlen)
+op_grant_change(const msgpack_object *status, const struct op_services *v,
+    const char *name, const char *node, int revoke, struct oprec *g,
+    int *notfound, char *err, size_t errlen)
 {
 	const msgpack_object	*svc;
 	uint8_t			 id[WIRE_KEY];
+	int			 unserved;	/* the same either way */
 
 	*notfound = 0;
-	if ((svc = op_service_find(svcs, n, name)) == NULL) {
+	/* A grant no backend serves keeps its protocol, port and access. */
+	if ((svc = service_or_grant(v, name, &unserved)) == NULL) {
 		*notfound = 1;
 		snprintf(err, errlen, "no service is named \"%s\"%s", name,
 		    revoke ? "" : " (service add NAME ... --node NODE grants "

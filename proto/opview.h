@@ -44,11 +44,27 @@ int	op_grant_now(const msgpack_object *svc, struct oprec *, char *err,
 	    size_t errlen);
 int	op_grant_owner(const struct oprec *, const uint8_t id[WIRE_KEY]);
 int	op_grant_add_owner(struct oprec *, const uint8_t id[WIRE_KEY]);
+void	op_access_describe(const struct oprec *, char *out, size_t cap);
 void	op_grant_describe(const struct oprec *, const msgpack_object *status,
 	    char *out, size_t cap);
 
 
 struct ctl_req;
+
+/*
+ * A service list reply, read for signing: its services, and the grants
+ * of names no backend serves (each with name, granted and grant, as a
+ * service object has them).
+ */
+struct op_services {
+	const msgpack_object	*svcs;
+	uint32_t		 n;
+	const msgpack_object	*grants;
+	uint32_t		 ngrants;
+};
+
+void	op_services_read(const msgpack_object *list, struct op_services *);
+int	op_grant_same_access(const struct oprec *, const struct oprec *);
 
 /* What a service add or del needs signed (op_service_plan). */
 struct op_plan {
@@ -59,15 +75,21 @@ struct op_plan {
 					   add is refused (withdrawn if none) */
 	int		 need_order;
 	struct oprec	 order;		/* travels with the request */
+	int		 last;		/* del: the last backend of a name a
+					   grant governs goes */
+	struct oprec	 withdraw;	/* ... and that grant's withdrawal,
+					   submitted once the del is done */
 };
 
 int	op_service_plan(const struct ctl_req *, const msgpack_object *status,
-	    const msgpack_object *svcs, uint32_t n, int has_key,
-	    struct op_plan *, char *err, size_t errlen);
-int	op_grant_change(const msgpack_object *status,
-	    const msgpack_object *svcs, uint32_t n, const char *name,
-	    const char *node, int revoke, struct oprec *, int *notfound,
+	    const struct op_services *, int has_key, struct op_plan *,
 	    char *err, size_t errlen);
+int	op_add_access(const struct ctl_req *, const struct op_services *,
+	    const struct op_plan *, struct oprec *);
+int	op_grant_change(const msgpack_object *status,
+	    const struct op_services *, const char *name, const char *node,
+	    int revoke, struct oprec *, int *notfound, char *err,
+	    size_t errlen);
 int	op_operator_key(const msgpack_object *operators, const char *name,
 	    uint8_t key[WIRE_KEY]);
 

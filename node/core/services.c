@@ -843,6 +843,85 @@ svc_policy_check(const struct svc_table *t, const struct membership *mb,
 	return 0;
 }
 
+/* "public", "allow 203.0.113.0/24", "public, allow ...", "private" */
+static void
+access_text(char *out, size_t cap, int public, const struct wire_prefix *allow,
+    int nallow)
+{
+	char	 pfx[64];
+
+	snprintf(out, cap, "%s", public ? (nallow > 0 ? "public, allow" :
+	    "public") : nallow > 0 ? "allow" : "private");
+	for (int i = 0; i < nallow; i++) {
+		fmt_prefix(pfx, sizeof(pfx), &allow[i]);
+		strlcat(out, " ", cap);
+		strlcat(out, pfx, cap);
+	}
+}
+
+static int
+same_prefixes(const struct wire_prefix *a, int na, const struct wire_prefix *b,
+    int nb)
+{
+	for (int i = 0; i < na; i++)
+		if (!prefix_in(&a[i], b, nb))
+			return 0;
+	for (int i = 0; i < nb; i++)
+		if (!prefix_in(&b[i], a, na))
+			return 0;
+	return 1;
+}
+
+/*
+ * svc_grant_asked - an add under a name that has a grant but no backend
+ * (its service was deleted and the grant stayed) gets the grant's access,
+ * whatever the add asks: refuse it unless it asks exactly that access, so
+ * that a grant left behind never opens a new service wider than its owner
+ * asked (an operator's rpnctl brings the grant in line first).  Checked by
+ * the node asked to add its backend, not on records: receivers keep their
+ * rules (svc_policy_check).  0, or -1 with err naming the grant.
+ */
+int
+svc_grant_asked(const struct svc_table *t, const struct membership *mb,
+    const struct rec_service *s, char *err, size_t errlen)
+{
+	const struct oprec	*g;
+	const struct svc	*cur;
+	char			 has[300], asks[300], owners[400];
+
+	if (t->pol == NULL || !policy_governed(t->pol) ||
+	    (g = policy_grant(t->pol, s->name)) == NULL)
+		return 0;
+	if ((cur = svc_table_get(t, s->name)) != NULL)
+		for (uint32_t i = 0; i < cur->nowners; i++)
+			if (svc_owner_usable(mb, svc_owner_id(t,
+			    &cur->owners[i])))
+				return 0;
+	if (!g->svc.public == !s->public && same_prefixes(g->svc.allow,
+	    g->svc.nallow, s->allow, s->nallow))
+		return 0;
+	access_text(has, sizeof(has), g->svc.public, g->svc.allow,
+	    g->svc.nallow);
+	access_text(asks, sizeof(asks), s->public, s->allow, s->nallow);
+	owners[0] = '\0';
+	for (int i = 0; i < g->nowners; i++) {
+		const struct member	*m = mb_get(mb, g->owners[i]);
+		char			 hex[2 * WIRE_KEY + 1];
+
+		if (m == NULL || m->name[0] == '\0')
+			fmt_hex(hex, g->owners[i], WIRE_KEY);
+		strlcat(owners, " ", sizeof(owners));
+		strlcat(owners, m != NULL && m->name[0] ? m->name : hex,
+		    sizeof(owners));
+	}
+	snprintf(err, errlen, "no backend serves %s, but its grant stays: "
+	    "%s %s/%u, %s, %s%s; this add asks %s: an operator must sign the "
+	    "add or withdraw the grant (rpnctl service revoke-grant)", s->name,
+	    s->name, proto_name(g->svc.proto), g->svc.port, has,
+	    g->nowners > 0 ? "owners" : "no owners", owners, asks);
+	return -1;
+}
+
 /* svc_management_port - a port that is commonly a node's own: ssh. */
 int
 svc_management_port(uint8_t proto, uint16_t port)

@@ -136,6 +136,8 @@ int	svc_check_add(const struct svc_table *, const struct membership *,
 int	svc_policy_check(const struct svc_table *, const struct membership *,
 	    const uint8_t author[WIRE_KEY], const struct rec_service *,
 	    char *err, size_t errlen);
+int	svc_grant_asked(const struct svc_table *, const struct membership *,
+	    const struct rec_service *, char *err, size_t errlen);
 int	svc_management_port(uint8_t proto, uint16_t port);
 int	svc_owner_serving(const struct membership *, const uint8_t id[WIRE_KEY]);
 

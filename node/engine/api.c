@@ -178,8 +178,7 @@ reply_view(struct http_conn *conn, struct buf *b)
 
 struct views {
 	struct mp_doc	 st, svc;
-	const msgpack_object *svcs;
-	uint32_t	 n;
+	struct op_services list;	/* services and unserved grants */
 };
 
 static int
@@ -201,7 +200,7 @@ views_load(struct engine *e, struct views *v)
 		mp_doc_release(&v->st);
 		return -1;
 	}
-	v->svcs = out_array(&v->svc.root, "services", &v->n);
+	op_services_read(&v->svc.root, &v->list);
 	return 0;
 }
 
@@ -513,7 +512,7 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 		http_reply_error(hr->conn, 500, "out of memory");
 		return;
 	}
-	if (op_service_plan(&q->ctl, &v.st.root, v.svcs, v.n, 1, p, err,
+	if (op_service_plan(&q->ctl, &v.st.root, &v.list, 1, p, err,
 	    sizeof(err)) == -1) {
 		http_reply_error(hr->conn, plan_status(err), "%s", err);
 		goto out;
@@ -529,6 +528,30 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 		    sizeof(nd->summary[0]));
 		op_grant_describe(&p->grant, &v.st.root, err, sizeof(err));
 		strlcat(nd->summary[nd->n - 1], err, sizeof(nd->summary[0]));
+		if (p->was.kind == REC_GRANT && !p->was.withdrawn &&
+		    !op_grant_same_access(&p->grant, &p->was)) {
+			op_grant_describe(&p->was, &v.st.root, err,
+			    sizeof(err));
+			strlcat(nd->summary[nd->n - 1], " (was: ",
+			    sizeof(nd->summary[0]));
+			strlcat(nd->summary[nd->n - 1], err,
+			    sizeof(nd->summary[0]));
+			strlcat(nd->summary[nd->n - 1], ")",
+			    sizeof(nd->summary[0]));
+		}
+	}
+	/*
+	 * The last backend of a name a grant governs: the grant goes with
+	 * it, as rpnctl's del does.  Submitted with the other statements,
+	 * before the del: on this node in the same turn of the loop; when
+	 * the node named with node then refuses, the service is left
+	 * without a grant, private (narrower, never wider).
+	 */
+	if (p->last) {
+		*need(nd) = p->withdraw;
+		snprintf(nd->summary[nd->n - 1], sizeof(nd->summary[0]),
+		    "withdraw the grant of %s: no backend serves it once this "
+		    "one is deleted", q->ctl.name);
 	}
 	if (p->need_order) {
 		char	 t[64];
@@ -573,7 +596,7 @@ route_grant(struct api *a, struct http_req *hr, struct api_req *q)
 		return;
 	}
 	g = need(nd);
-	if (op_grant_change(&v.st.root, v.svcs, v.n, q->ctl.name, q->ctl.node,
+	if (op_grant_change(&v.st.root, &v.list, q->ctl.name, q->ctl.node,
 	    revoke, g, &notfound, err, sizeof(err)) == -1) {
 		http_reply_error(hr->conn, notfound ? 404 : 409, "%s", err);
 		goto out;

@@ -726,13 +726,60 @@ ctlview_service(struct buf *b, struct engine *e, const char *name)
 	return 0;
 }
 
+static int
+grant_name_cmp(const void *a, const void *b)
+{
+	const struct oprec *const	*x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/*
+ * "grants": the grants in force of names no backend serves (a service
+ * list does not show them otherwise), sorted by name, each as a service
+ * object has it: name, granted and grant.  An add under such a name gets
+ * the grant's access, and grant and revoke-grant manage it.
+ */
+static void
+pack_unserved_grants(msgpack_packer *pk, struct engine *e)
+{
+	const struct policy	*p = &e->mesh.pol;
+	const struct oprec	**v;
+	uint32_t		 n = 0;
+
+	if ((v = calloc(p->ngrants + 1, sizeof(*v))) == NULL) {
+		msgpack_pack_array(pk, 0);
+		return;
+	}
+	for (uint32_t i = 0; i < p->ngrants; i++) {
+		const struct oprec	*g = &p->grants[i];
+		const struct svc	*s = svc_table_get(&e->dp.svcs, g->name);
+
+		if (!g->withdrawn && (s == NULL ||
+		    owners_shown(&e->dp.svcs, &e->mesh.mb, s) == 0))
+			v[n++] = g;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), grant_name_cmp);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++) {
+		msgpack_pack_map(pk, 3);
+		mp_pack_str(pk, "name");
+		mp_pack_str(pk, v[i]->name);
+		pack_granted(pk, e, v[i]->name);
+	}
+	free(v);
+}
+
 /* rpnctl service list */
 void
 ctlview_services(struct buf *b, struct engine *e)
 {
 	msgpack_packer	 pk;
 
-	ctlview_head(&pk, b, 1);
+	ctlview_head(&pk, b, 2);
 	mp_pack_str(&pk, "services");
 	pack_services(&pk, e);
+	mp_pack_str(&pk, "grants");
+	pack_unserved_grants(&pk, e);
 }

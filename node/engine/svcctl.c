@@ -141,6 +141,7 @@ svcctl_apply(struct engine *e, uint8_t op, const struct rec_service *s,
 	}
 	if (op == 1 && (svcctl_check_add(e, m->id, s, force, err, errlen) ==
 	    -1 || svc_policy_check(&e->dp.svcs, &m->mb, m->id, s, err,
+	    errlen) == -1 || svc_grant_asked(&e->dp.svcs, &m->mb, s, err,
 	    errlen) == -1))
 		return -1;
 	if (op == 1) {

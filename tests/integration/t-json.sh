@@ -75,6 +75,12 @@ ctl sitea service add spare tcp/8090 --to 100.64.1.10:90 >/dev/null
 wait_until 100 0.1 'ctl sitea service show spare >/dev/null 2>&1' ||
     fail "spare was not added"
 ctl sitea service del spare --json > "$W/out/del.json"
+# a grant that no backend serves (a delete without an operator key leaves
+# it): service list's "grants"
+ctl sitea service add lone tcp/8092 --to 100.64.1.10:92 --public >/dev/null
+RPN_OPERATOR_KEY="$W/none" ctl sitea service del lone >/dev/null
+wait_until 50 0.1 '[ "$(ctl sitea service list --json | jq -c "[.grants[].name]")" = "[\"lone\"]" ]' ||
+    fail "service list --json does not list lone's grant: $(ctl sitea service list --json | jq -c .grants)"
 wait_until 100 0.1 '[ "$(ctl sitea service show web --json 2>/dev/null |
     jq ".service.backends | length")" = 2 ] && programmed sitea web' ||
     fail "sitea does not show web with both backends, programmed"

@@ -394,3 +394,57 @@ TEST(svc_first_owner_in_the_entry)
 	mb_release(&mb);
 }
 
+
+/*
+ * A grant that outlived its service (the last backend deleted, the grant
+ * kept): an add under the name must ask the grant's access, or a grant
+ * left behind would open the new service wider than asked.  A served
+ * name joins its service as it is (svc_policy_check alone).
+ */
+TEST(svc_grant_asked_under_a_grant_no_backend_serves)
+{
+	struct membership	 mb;
+	struct svc_table	 t;
+	struct policy		 pol;
+	struct rec_service	 s = svc("web", SVC_TCP, 8080, "100.64.2.10:80");
+	char			 err[256];
+
+	members(&mb);
+	svc_table_init(&t);
+	/* no operators: nothing to check */
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), 0);
+	/* governed, no grant of web: as before */
+	governed(&pol, 0, 0, NULL);
+	t.pol = &pol;
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), 0);
+	/* a public grant, no backend: a private add is refused, naming it */
+	governed(&pol, 1, 1, NULL);
+	err[0] = '\0';
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "web tcp/8080, public, owners") != NULL);
+	ASSERT(strstr(err, "this add asks private") != NULL);
+	/* ... an add that asks for public is what the grant gives */
+	s.public = 1;
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), 0);
+	/* ... and public with an --allow list the grant has not: refused */
+	s.nallow = 1;
+	ASSERT_EQ(parse_prefix("203.0.113.0/24", &s.allow[0], NULL), 0);
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "asks public, allow 203.0.113.0/24") != NULL);
+	/* a private grant, no backend: a private add is fine */
+	governed(&pol, 1, 0, NULL);
+	s.public = 0;
+	s.nallow = 0;
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), 0);
+	/* a served name: the add joins the service as it is */
+	governed(&pol, 1, 1, ids[2]);
+	s.public = 1;
+	ASSERT_EQ(svc_table_set(&t, ids[1], 10, &s), 0);
+	s.public = 0;
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), 0);
+	/* ... until its last backend goes */
+	svc_table_del(&t, ids[1], "web");
+	ASSERT_EQ(svc_grant_asked(&t, &mb, &s, err, sizeof(err)), -1);
+	svc_table_release(&t);
+	mb_release(&mb);
+}
