@@ -408,6 +408,20 @@ token_mark_used(struct mesh *m, const uint8_t token[WIRE_KEY],
 	u = &m->used[m->nused++];
 	memcpy(u->token, token, WIRE_KEY);
 	memcpy(u->subject, subject, WIRE_KEY);
+	u->subject_left = 0;
+}
+
+/*
+ * tokens_spend - subject left the mesh: the tokens it used are used for
+ * good, by it too.  Its retries end with its leave; it comes back only
+ * with a token reserved for it after this (security.md, defence 26).
+ */
+static void
+tokens_spend(struct mesh *m, const uint8_t subject[WIRE_KEY])
+{
+	for (uint32_t i = 0; i < m->nused; i++)
+		if (memcmp(m->used[i].subject, subject, WIRE_KEY) == 0)
+			m->used[i].subject_left = 1;
 }
 
 struct invite_find {
@@ -429,8 +443,9 @@ invite_find_cb(void *ctx, const struct rec *r)
 }
 
 /*
- * token_taken - the token is used by a node other than joiner: say by whom
- * when it is a member already (a reservation can be ahead of its record).
+ * token_taken - the token is used by a node other than joiner, or by
+ * joiner before it left the mesh: say by whom when it is a member already
+ * (a reservation can be ahead of its record).
  */
 static int
 token_taken(const struct mesh *m, const uint8_t token[WIRE_KEY],
@@ -439,8 +454,16 @@ token_taken(const struct mesh *m, const uint8_t token[WIRE_KEY],
 	const struct used_token	*u = mesh_token_user(m, token);
 	const struct member	*mm;
 
-	if (u == NULL || memcmp(u->subject, joiner, WIRE_KEY) == 0)
+	if (u == NULL)
 		return 0;
+	if (memcmp(u->subject, joiner, WIRE_KEY) == 0) {
+		if (!u->subject_left)
+			return 0;
+		snprintf(err, errlen, "the token was already used (by this "
+		    "node, which has left the mesh since): a node that left "
+		    "needs a new token");
+		return 1;
+	}
 	if ((mm = mb_get(&m->mb, u->subject)) != NULL && mm->name[0])
 		snprintf(err, errlen, "the token was already used (by node %s)",
 		    mm->name);
@@ -482,9 +505,9 @@ invite_live(const struct rec *r, uint64_t unix_ms, char *err, size_t errlen)
 /*
  * mesh_admit_check - the checks of a join at the member the joiner asked:
  * the invitation behind the token is known here and live, not used by
- * another node as far as this member knows, the joiner's proof that it
- * holds the token's secret verifies, its name is free and this member's
- * chain can take one more link.  inviter is set to the member that made
+ * another node (nor by the joiner before it left) as far as this member
+ * knows, the joiner's proof that it holds the token's secret verifies, its
+ * name is free and this member's chain can take one more link.  inviter is set to the member that made
  * the token: it alone decides whether the token is still unused
  * (mesh_token_reserve()).  Returns 0, or a WERR_* code with a message for
  * the joiner in err.
@@ -549,7 +572,8 @@ mesh_admit_check(struct mesh *m, const struct wire_msg *hello,
  * behind token, and is the one place that decides whether it is used.  The
  * invitation must be this node's own and live, the proof must verify, and
  * the token must be unused or used by joiner already (a join cut short is
- * retried); then it is marked used by joiner.  Returns 0, or a WERR_* code
+ * retried), but not before joiner left the mesh; then it is marked used by
+ * joiner.  Returns 0, or a WERR_* code
  * with a message for the joiner in err.
  */
 int
@@ -844,6 +868,8 @@ accept_node(struct mesh *m, const uint8_t *author, const struct rec_head *h,
 	}
 	if (nd.has_token)
 		token_mark_used(m, nd.via_token, author);
+	if (h->flags & NODE_F_LEFT)
+		tokens_spend(m, author);
 	notify(m, author, REC_NODE, NULL, 0);
 	return ACC_NEW;
 }

@@ -52,6 +52,7 @@ struct seen {
 struct used_token {
 	uint8_t		 token[WIRE_KEY];
 	uint8_t		 subject[WIRE_KEY];
+	int		 subject_left;	/* it left since: no retry */
 };
 
 struct reaped {

@@ -2,12 +2,16 @@
 # withdraws its services (no member lists them within 2 s, and they do not
 # come back when it rejoins) and removes rpn's kernel state; the node can
 # join again.  The services part fails on the code before: the left node's
-# service stayed listed as a conflict that nobody could delete.
+# service stayed listed as a conflict that nobody could delete.  Its old
+# token is refused after the leave (a new one is needed): it was taken
+# before, as a retry of the join it had made.
 . "$(dirname "$0")/lib.sh"
 
 hub
 for i in 1 2 3; do node "n$i" "198.51.100.$i"; start "n$i"; done
-mesh n1 n2 n3
+mesh n1 n2
+tok3=$(ctl n1 invite)	# n3's own token, tried again after it left
+rpn n3 join "$(addr n1)" --token "$tok3" --name n3 >/dev/null
 wait_until 100 0.1 '[ "$(count_alive n1)" -eq 3 ]' || fail "mesh did not form"
 
 listed() {	# listed NODE SERVICE: NODE's service list has it
@@ -51,6 +55,16 @@ sleep 2		# the scenario: the copy keeps talking to the mesh for a while
 all_see left n3 n1 n2 || fail "a copy of n3's state directory brought n3 back"
 crash n3copy
 say "a copy of n3's state directory after the leave: refused everywhere, n3 stays left"
+
+# nor does the token n3 joined with bring it back: its retries ended with
+# its leave, through another member (n2) as through the token's maker (n1).
+# This failed on the code before: "joined", exit 0, alive everywhere.
+for via in n2 n1; do
+	expect_fail "n3's old token through $via after the leave" \
+	    "already used (by this node, which has left the mesh since): a node that left needs a new token" \
+	    rpn n3 join "$(addr "$via")" --token "$tok3" --name n3
+done
+all_see left n3 n1 n2 || fail "n3's old token brought it back"
 
 rpn n3 join "$(addr n2)" --token "$(ctl n2 invite)" --name n3 >/dev/null
 wait_for 100 0.1 all_see alive n3 n1 n2 || fail "n3 did not come back after rejoining"

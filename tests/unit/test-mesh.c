@@ -1115,6 +1115,83 @@ TEST(leave_is_final_for_the_key)
 	mesh_release(&copy);
 }
 
+/*
+ * A token's user may use it again (a join cut short is retried), but not
+ * once it left: its node record says left, and it comes back only with a
+ * new token (security.md, defence 26).  Checked where the joiner asks (c),
+ * at the token's maker (a, which also decides for c: JOIN_RESERVE), and a
+ * new token made after the leave may itself be retried although the
+ * joiner's record still says left.
+ */
+TEST(mesh_token_of_a_node_that_left_is_used)
+{
+	struct mesh		 a, b, c;
+	uint8_t			 root_sk[SECRET_KEY], inviter[WIRE_KEY];
+	struct token		 t, t2;
+	struct wire_msg		 h, h2;
+	struct wire_cert	 chain[WIRE_MAX_CHAIN];
+	uint8_t			 n;
+	char			 err[256];
+
+	two(&a, &c, root_sk);
+	node(&b, "j");
+	ASSERT_EQ(mesh_invite(&a, 3600 * 1000, NOW, UNIX, &t), 0);
+	store_foreach(&a.store, copy_into, &c);
+	hello(&h, &b, &t, "j");
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX, chain, &n, err, sizeof(err)), 0);
+	ASSERT_EQ(mesh_adopt(&b, a.root, chain, n, h.token_pub, NOW, UNIX), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX, 0),
+	    ACC_NEW);
+	ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW, UNIX, 0),
+	    ACC_NEW);
+	/* before it leaves, b may use its token again, anywhere */
+	ASSERT_EQ(mesh_admit_check(&c, &h, UNIX, inviter, err, sizeof(err)), 0);
+	ASSERT_EQ(mesh_token_reserve(&a, h.token_pub, h.joiner, h.token_sig,
+	    UNIX, err, sizeof(err)), 0);
+
+	ASSERT_EQ(mesh_leave(&b, NOW, UNIX + 1000), 0);
+	ASSERT_EQ(mesh_accept(&a, b.self_env, b.self_envlen, NOW, UNIX + 1000,
+	    0), ACC_NEW);
+	ASSERT_EQ(mesh_accept(&c, b.self_env, b.self_envlen, NOW, UNIX + 1000,
+	    0), ACC_NEW);
+	/* the old token, at its maker, at another member, and reserved */
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX + 2000, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_USED);
+	ASSERT(strstr(err, "left the mesh") != NULL);
+	ASSERT(strstr(err, "new token") != NULL);
+	ASSERT_EQ(mesh_admit_check(&c, &h, UNIX + 2000, inviter, err,
+	    sizeof(err)), WERR_TOKEN_USED);
+	ASSERT(strstr(err, "left the mesh") != NULL);
+	ASSERT_EQ(mesh_token_reserve(&a, h.token_pub, h.joiner, h.token_sig,
+	    UNIX + 2000, err, sizeof(err)), WERR_TOKEN_USED);
+	ASSERT(strstr(err, "left the mesh") != NULL);
+
+	/* a new token works through c (a reserves it), and again (a retry) */
+	ASSERT_EQ(mesh_invite(&a, 3600 * 1000, NOW, UNIX + 2000, &t2), 0);
+	store_foreach(&a.store, copy_into, &c);
+	hello(&h2, &b, &t2, "j");
+	ASSERT_EQ(mesh_admit_check(&c, &h2, UNIX + 2000, inviter, err,
+	    sizeof(err)), 0);
+	ASSERT_MEM_EQ(inviter, a.id, WIRE_KEY);
+	ASSERT_EQ(mesh_token_reserve(&a, h2.token_pub, h2.joiner, h2.token_sig,
+	    UNIX + 2000, err, sizeof(err)), 0);
+	mesh_token_reserved(&c, h2.token_pub, h2.joiner);
+	ASSERT_EQ(mesh_admit(&c, &h2, UNIX + 2000, chain, &n, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(mesh_admit(&c, &h2, UNIX + 3000, chain, &n, err,
+	    sizeof(err)), 0);
+	ASSERT_EQ(mesh_token_reserve(&a, h2.token_pub, h2.joiner, h2.token_sig,
+	    UNIX + 3000, err, sizeof(err)), 0);
+	ASSERT_EQ(mesh_admit(&a, &h2, UNIX + 3000, chain, &n, err,
+	    sizeof(err)), 0);
+	/* and the old one stays used */
+	ASSERT_EQ(mesh_admit(&a, &h, UNIX + 3000, chain, &n, err, sizeof(err)),
+	    WERR_TOKEN_USED);
+	mesh_release(&a);
+	mesh_release(&b);
+	mesh_release(&c);
+}
+
 /* seal_programmed - m's signed REC_PROGRAMMED record into env. */
 static void
 seal_programmed(struct mesh *m, uint64_t version, uint64_t digest,
