@@ -15,9 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -441,42 +439,34 @@ host_teardown(struct parent *p)
 
 /*
  * host_teardown_offline - "rpnd --teardown": the same without a running
- * rpnd (which would put it all back).  0, or -1 with the reason in err.
+ * rpnd (rpnd.c made sure none runs: it would put it all back), saying in
+ * rep what was there and what was done.  The saved sysctl values are read
+ * from sock's SOCKET.kernel: rep->saved_found says whether there was one.
+ * 0, or -1 with the reason in err (rep says what was done until then).
  */
 int
-host_teardown_offline(const char *sock, char *err, size_t errlen)
+host_teardown_offline(const char *sock, struct teardown_report *rep,
+    char *err, size_t errlen)
 {
-	struct sockaddr_un	 sun;
 	struct routes		 rt;
 	struct nft		 nft;
 	struct nft_config	 nc;
-	char			 path[PATH_MAX];
-	int			 fd, rc;
+	struct stat		 st;
+	int			 ts;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, sock, sizeof(sun.sun_path)) <
-	    sizeof(sun.sun_path) &&
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
-		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-		close(fd);
-		if (rc == 0) {
-			snprintf(err, errlen, "rpnd is running on %s: stop it "
-			    "first (or run \"rpn leave\", which also removes "
-			    "rpn's kernel state)", sock);
-			return -1;
-		}
-	}
+	memset(rep, 0, sizeof(*rep));
 	memset(&nc, 0, sizeof(nc));
 	nc.mask = 0xff00;
 	if (nft_open(&nft, &nc, err, errlen) == -1)
 		return -1;
-	if (nft_remove(&nft) == -1) {
-		snprintf(err, errlen, "removing table inet rpn: %s",
-		    strerror(errno));
+	if ((ts = nft_table_state(&nft)) == -1 || nft_remove(&nft) == -1) {
+		snprintf(err, errlen, "%s table inet rpn: %s", ts == -1 ?
+		    "looking for" : "removing", strerror(errno));
 		nft_close(&nft);
 		return -1;
 	}
+	rep->table = ts != NFT_TS_NONE;
+	rep->steps = 1;
 	nft_close(&nft);
 	if (routes_open(&rt) == -1) {
 		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
@@ -487,12 +477,17 @@ host_teardown_offline(const char *sock, char *err, size_t errlen)
 		routes_close(&rt);
 		return -1;
 	}
-	saved_path(path, sizeof(path), sock);
-	load(path, NULL, &rt);
-	routes_sysctls_restore(&rt);
+	rep->routes = rt.added;		/* a flush adds nothing: all removals */
+	rep->steps = 2;
+	saved_path(rep->saved, sizeof(rep->saved), sock);
+	rep->saved_found = lstat(rep->saved, &st) == 0;
+	load(rep->saved, NULL, &rt);
+	rep->nsaved = rt.nsaved;
+	rep->restored = routes_sysctls_restore(&rt);
+	rep->steps = 3;
 	routes_close(&rt);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (unlink(rep->saved) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", rep->saved, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -91,7 +91,18 @@ int	host_activate(struct parent *);
 void	host_refresh(struct parent *);
 void	host_reload(struct parent *, const struct rpnd_config *);
 void	host_teardown(struct parent *);
-int	host_teardown_offline(const char *sock, char *err, size_t errlen);
+/* What "rpnd --teardown" found and did (host_teardown_offline()). */
+struct teardown_report {
+	int		 steps;		/* done: 1 the table, 2 routes, 3 sysctls */
+	int		 table;		/* table inet rpn was there, and is gone */
+	uint32_t	 routes;	/* rules and routes removed */
+	int		 saved_found;	/* SOCKET.kernel was there */
+	int		 nsaved;	/* sysctl values it held */
+	int		 restored;	/* ... put back */
+	char		 saved[PATH_MAX];	/* where it was looked for */
+};
+int	host_teardown_offline(const char *sock, struct teardown_report *,
+	    char *err, size_t errlen);
 int	host_send_view(struct parent *);
 int	host_poll_timeout(struct parent *);
 void	host_on_news(struct parent *);

@@ -625,9 +625,15 @@ routes_sysctls(struct routes *r, const struct netview *v, int strict,
 	return changed;
 }
 
-void
+/*
+ * routes_sysctls_restore - put every saved value back; returns how many
+ * were written (an interface that is gone has no sysctls to put back).
+ */
+int
 routes_sysctls_restore(struct routes *r)
 {
+	int	 n = 0;
+
 	for (int i = r->nsaved - 1; i >= 0; i--) {
 		int	 fd;
 
@@ -636,7 +642,10 @@ routes_sysctls_restore(struct routes *r)
 			continue;
 		if (write(fd, r->saved[i].value, strlen(r->saved[i].value)) < 0)
 			log_warn("restoring %s", r->saved[i].path);
+		else
+			n++;
 		close(fd);
 	}
 	r->nsaved = 0;
+	return n;
 }

@@ -35,7 +35,7 @@ int	routes_reconcile(struct routes *, const struct netview *, uint32_t mask,
 int	routes_flush(struct routes *);
 int	routes_sysctls(struct routes *, const struct netview *, int strict,
 	    int *saved_more, char *err, size_t errlen);
-void	routes_sysctls_restore(struct routes *);
+int	routes_sysctls_restore(struct routes *);
 int	routes_sysctl_path_ok(const char *path);
 int	routes_all_rp_filter(void);
 

@@ -1,4 +1,5 @@
 /* rpnd.c: the agent's privileged parent: sets up, starts the engine, serves its requests. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,7 +39,7 @@ usage(FILE *f)
 	    "usage: rpnd [-dnv] [-f CONFIG] [-s SOCKET] [-S STATE_DIR]\n"
 	    "            [--uplink IFACE[@GATEWAY]]... [--lan IFACE]...\n"
 	    "            [--web-root DIR]\n"
-	    "       rpnd --teardown [-s SOCKET]\n"
+	    "       rpnd --teardown [-d] [-s SOCKET] [-S STATE_DIR]\n"
 	    "\n"
 	    "The rpn agent: joins this node to its mesh and programs the kernel.\n"
 	    "\n"
@@ -48,7 +49,8 @@ usage(FILE *f)
 	    "  -S STATE_DIR  keys and mesh state (default " RPND_STATE ")\n"
 	    "  -n            check the configuration and exit; with -v, print it\n"
 	    "  --teardown    remove rpn's kernel state (table, rules, routes,\n"
-	    "                sysctls) while rpnd is stopped, and exit\n"
+	    "                sysctls saved beside SOCKET) while no rpnd runs,\n"
+	    "                and exit\n"
 	    "  --uplink, --lan  interfaces, as in rpnd.conf(5)\n"
 	    "  --web-root DIR   the console's files (over rpnd.conf's web-root)\n"
 	    "  -h, --help    this text;  -V, --version  the version\n"
@@ -154,6 +156,227 @@ lock_state_dir(int dirfd, const char *dir)
 	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%d\n", (int)getpid()) < 0)
 		log_warn("%s/%s: cannot write the pid", dir, LOCK_FILE);
 	return fd;
+}
+
+/* ---- rpnd --teardown ---- */
+
+#define TEARDOWN_STOP	"stop it first (or run \"rpn leave\", which also " \
+			"removes rpn's kernel state)"
+
+/*
+ * teardown_lock - the lock of the state directory dir, taken shared for
+ * the teardown: a running rpnd holds it (refused, with its pid), and no
+ * rpnd can start on dir while the teardown holds it (*fdp, -1 when dir has
+ * no lock file: no rpnd ever ran there).  0, or -1 with the reason in err.
+ */
+static int
+teardown_lock(const char *dir, int *fdp, char *err, size_t errlen)
+{
+	char		 path[PATH_MAX], buf[32], *end;
+	struct stat	 st;
+	ssize_t		 n;
+	long		 pid;
+	int		 fd;
+
+	*fdp = -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, LOCK_FILE);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		snprintf(err, errlen, "cannot tell whether an rpnd uses %s: "
+		    "%s: %s", dir, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot tell whether an rpnd uses %s: "
+		    "%s is not rpnd's lock file", dir, path);
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		*fdp = fd;
+		return 0;
+	}
+	if (errno != EWOULDBLOCK)
+		snprintf(err, errlen, "cannot tell whether an rpnd uses %s: "
+		    "flock %s: %s", dir, path, strerror(errno));
+	else {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, &end, 10);
+		if (end == buf || pid <= 0)
+			snprintf(err, errlen, "an rpnd is running: it holds %s; "
+			    TEARDOWN_STOP, path);
+		else
+			snprintf(err, errlen, "rpnd (pid %ld) is running: it "
+			    "holds %s; " TEARDOWN_STOP, pid, path);
+	}
+	close(fd);
+	return -1;
+}
+
+/* socket_answers - something accepts connections on the socket sock. */
+static int
+socket_answers(const char *sock)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sock, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return rc == 0;
+}
+
+/* read_small - up to len - 1 bytes of path, NUL-terminated; -1 or the count. */
+static ssize_t
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/*
+ * rpnd_in_netns - an rpnd (its root parent, named "rpnd") other than this
+ * one, and not a teardown itself, in this network namespace: the kernel
+ * state is the namespace's, whatever socket and state directory that rpnd
+ * was given.  Its pid and command line in cmd; 0 when there is none; -1
+ * with the reason in err when /proc cannot say.
+ */
+static pid_t
+rpnd_in_netns(char *cmd, size_t cmdlen, char *err, size_t errlen)
+{
+	struct stat	 self, st;
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[64], buf[1024], *end;
+	ssize_t		 n;
+	pid_t		 found = 0;
+	long		 pid;
+
+	if (stat("/proc/self/ns/net", &self) == -1 ||
+	    (d = opendir("/proc")) == NULL) {
+		snprintf(err, errlen, "cannot tell whether an rpnd runs in "
+		    "this network namespace: /proc: %s", strerror(errno));
+		return -1;
+	}
+	while (found == 0 && (de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		if (read_small(path, buf, sizeof(buf)) == -1 ||
+		    strcmp(buf, "rpnd\n") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld", pid);
+		if (stat(path, &st) == -1 || st.st_uid != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) == -1 || st.st_dev != self.st_dev ||
+		    st.st_ino != self.st_ino)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		if ((n = read_small(path, buf, sizeof(buf))) <= 0)
+			continue;
+		cmd[0] = '\0';
+		for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+			if (strcmp(a, "--teardown") == 0)
+				break;
+			if (cmd[0] != '\0')
+				strlcat(cmd, " ", cmdlen);
+			strlcat(cmd, a, cmdlen);
+			if (a + strlen(a) + 1 >= buf + n)
+				found = (pid_t)pid;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * teardown - "rpnd --teardown": refused while an rpnd runs, which would
+ * put it all back (and whose table it would be removing).  Whether one
+ * runs is asked three ways, so that no path given wrongly hides it: the
+ * state directory's lock, the control socket, and, whatever either was,
+ * any rpnd in this network namespace.  Then it says what it did.
+ */
+static int
+teardown_run(const struct parent *p)
+{
+	struct teardown_report	 rep;
+	char			 err[PATH_MAX + 256], cmd[256];
+	pid_t			 pid;
+	int			 lockfd, rc;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "rpnd: --teardown must run as root\n");
+		return 1;
+	}
+	if (teardown_lock(p->state_dir, &lockfd, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rpnd: --teardown: %s\n", err);
+		return 1;
+	}
+	rc = 1;
+	if (socket_answers(p->sock)) {
+		fprintf(stderr, "rpnd: --teardown: rpnd is running on %s: "
+		    TEARDOWN_STOP "\n", p->sock);
+		goto out;
+	}
+	if ((pid = rpnd_in_netns(cmd, sizeof(cmd), err, sizeof(err))) != 0) {
+		if (pid == -1)
+			fprintf(stderr, "rpnd: --teardown: %s\n", err);
+		else
+			fprintf(stderr, "rpnd: --teardown: an rpnd runs in this "
+			    "network namespace (pid %d: %s): " TEARDOWN_STOP
+			    "\n", (int)pid, cmd);
+		goto out;
+	}
+	if (host_teardown_offline(p->sock, &rep, err, sizeof(err)) == -1)
+		fprintf(stderr, "rpnd: --teardown: %s\n", err);
+	else
+		rc = 0;
+	if (rep.steps >= 1)
+		printf(rep.table ? "removed table inet rpn\n" :
+		    "no table inet rpn to remove\n");
+	if (rep.steps >= 2 && rep.routes > 0)
+		printf("removed %u rules and routes of rpn's (protocol 114)\n",
+		    rep.routes);
+	else if (rep.steps >= 2)
+		printf("no rules or routes of rpn's (protocol 114) to remove\n");
+	if (rep.steps < 3)
+		;	/* it stopped before */
+	else if (!rep.saved_found)
+		printf("no saved sysctls at %s: none put back (rpnd keeps the "
+		    "values it changed beside the control socket it ran with, "
+		    "as SOCKET.kernel: name that socket with -s SOCKET)\n",
+		    rep.saved);
+	else if (rep.nsaved == 0)
+		printf("no sysctls were saved in %s: none put back\n",
+		    rep.saved);
+	else if (rep.restored == rep.nsaved)
+		printf("put back %d sysctls rpnd had changed, from %s\n",
+		    rep.restored, rep.saved);
+	else
+		printf("put back %d of the %d sysctls saved in %s (the others' "
+		    "interfaces are gone)\n", rep.restored, rep.nsaved,
+		    rep.saved);
+out:
+	if (lockfd != -1)
+		close(lockfd);
+	return rc;
 }
 
 /*
@@ -720,7 +943,8 @@ main(int argc, char **argv)
 {
 	struct parent	 p;
 	char		 err[600];
-	int		 ch, check = 0, verbose = 0, teardown = 0, rc, lockfd = -1;
+	int		 ch, check = 0, verbose = 0, teardown = 0, others = 0, rc;
+	int		 lockfd = -1;
 	uid_t		 uid;
 	gid_t		 gid;
 	sigset_t	 mask;
@@ -744,12 +968,14 @@ main(int argc, char **argv)
 		case 'f':
 			p.cfg_path = optarg;
 			p.cfg_explicit = 1;
+			others = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'n':
 			check = 1;
+			others = 1;
 			break;
 		case 'S':
 			p.state_dir = optarg;
@@ -762,10 +988,12 @@ main(int argc, char **argv)
 			return 0;
 		case 'v':
 			verbose = 1;
+			others = 1;
 			break;
 		case 'U':
 		case 'L':
 		case 'W':
+			others = 1;
 			break;	/* applied after the file, below */
 		case 'T':
 			teardown = 1;
@@ -783,19 +1011,14 @@ main(int argc, char **argv)
 	log_init(p.debug, "rpnd");
 	p.argc = argc;
 	p.argv = argv;
-	if (teardown) {
-		if (geteuid() != 0) {
-			fprintf(stderr, "rpnd: --teardown must run as root\n");
-			return 1;
-		}
-		if (host_teardown_offline(p.sock, err, sizeof(err)) == -1) {
-			fprintf(stderr, "rpnd: --teardown: %s\n", err);
-			return 1;
-		}
-		printf("removed rpn's table, rules and routes; put back the "
-		    "sysctls rpnd had changed\n");
-		return 0;
+	if (teardown && others) {
+		fprintf(stderr, "rpnd: --teardown takes only -s SOCKET, "
+		    "-S STATE_DIR and -d\n");
+		usage(stderr);
+		return 1;
 	}
+	if (teardown)
+		return teardown_run(&p);
 	if (load_config(&p, &p.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "rpnd: %s\n", err);
 		return 1;
