@@ -72,6 +72,54 @@ cli_bad_option(const struct cli_cmd *c, int ch, const char *optstring,
 	return cli_usage_error(c, "option \"%s\" takes no value", word);
 }
 
+/*
+ * cli_once - an option that takes a value, given twice, is a usage error,
+ * as a setting given twice in rpnd.conf is: otherwise the later would win
+ * without a word (service add kept the last --to).  Options that add up
+ * (--allow, --advertise) may repeat, and so may flags.  It is a pass of
+ * getopt_long() of its own over a copy of argv (getopt permutes what it is
+ * given, and an option missing its value would take another word in the
+ * command's own pass); what getopt refuses is left to that pass.  0, or an
+ * exit status with the reason said; optind is left at 1 either way.
+ */
+int
+cli_once(const struct cli_cmd *c, int argc, char **argv, const char *optstring,
+    const struct option *longopts)
+{
+	static const char *const adds_up[] = { "allow", "advertise", NULL };
+	unsigned char		 seen[256];
+	const struct option	*lo;
+	const char		*p;
+	char			**words;
+	int			 ch, rc = 0, repeatable;
+
+	if ((words = calloc((size_t)argc + 1, sizeof(*words))) == NULL)
+		return cli_fail("out of memory");
+	memcpy(words, argv, (size_t)argc * sizeof(*words));
+	memset(seen, 0, sizeof(seen));
+	optind = 1;
+	opterr = 0;
+	while (rc == 0 && (ch = getopt_long(argc, words, optstring, longopts,
+	    NULL)) != -1) {
+		if (ch == '?' || ch == ':' || ch <= 0 || ch > 255 ||
+		    (p = strchr(optstring, ch)) == NULL || p[1] != ':')
+			continue;
+		for (lo = longopts; lo->name != NULL && lo->val != ch; lo++)
+			;
+		repeatable = 0;
+		for (size_t i = 0; lo->name != NULL && adds_up[i] != NULL; i++)
+			repeatable |= strcmp(lo->name, adds_up[i]) == 0;
+		if (!repeatable && seen[ch]++)
+			rc = lo->name != NULL ?
+			    cli_usage_error(c, "option \"--%s\" given twice",
+			    lo->name) :
+			    cli_usage_error(c, "option \"-%c\" given twice", ch);
+	}
+	free(words);
+	optind = 1;
+	return rc;
+}
+
 int
 cli_fail(const char *fmt, ...)
 {
@@ -263,6 +311,12 @@ cli_main(int argc, char **argv, const struct cli_cmd *table, const char *about)
 			if (i + 1 == argc) {
 				fprintf(stderr, "%s: option \"%s\" needs a "
 				    "value\n", cli_prog, argv[i]);
+				main_usage(stderr);
+				return 2;
+			}
+			if (cli_sock != NULL) {
+				fprintf(stderr, "%s: option \"-s\" given "
+				    "twice\n", cli_prog);
 				main_usage(stderr);
 				return 2;
 			}

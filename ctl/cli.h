@@ -2,6 +2,7 @@
 #ifndef RPN_CLI_H
 #define RPN_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "ctl/client.h"
@@ -26,6 +27,8 @@ int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
 void	cli_help(FILE *, const struct cli_cmd *);
 int	cli_bad_option(const struct cli_cmd *, int ch, const char *optstring,
 	    char **argv);
+int	cli_once(const struct cli_cmd *, int argc, char **argv,
+	    const char *optstring, const struct option *longopts);
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	cli_call(const struct ctl_req *, struct mp_doc *, int timeout_ms);
 int	cli_status(struct mp_doc *, struct op_mesh *);

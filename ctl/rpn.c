@@ -87,8 +87,8 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
 	const char	*opts = ":n:a:t:T:jh";
 	int		 ch;
 
-	optind = 1;
-	opterr = 0;
+	if ((ch = cli_once(c, argc, argv, opts, node_opts)) != 0)
+		return ch;
 	while ((ch = getopt_long(argc, argv, opts, node_opts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -481,8 +481,8 @@ operator_main(int argc, char **argv)
 		    "or adopt", sub);
 	argc--;
 	argv++;
-	optind = 1;
-	opterr = 0;
+	if ((ch = cli_once(c, argc, argv, opts, op_opts)) != 0)
+		return ch;
 	while ((ch = getopt_long(argc, argv, opts, op_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':

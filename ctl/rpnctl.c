@@ -631,8 +631,8 @@ invite_main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = CTL_INVITE;
-	optind = 1;
-	opterr = 0;
+	if ((ch = cli_once(c, argc, argv, opts, json_opts)) != 0)
+		return ch;
 	while ((ch = getopt_long(argc, argv, opts, json_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -1153,6 +1153,8 @@ service_main(int argc, char **argv)
 	opterr = 0;
 	argc--;
 	argv++;
+	if ((ch = cli_once(c, argc, argv, opts, svc_opts)) != 0)
+		return ch;
 	while ((ch = getopt_long(argc, argv, opts, svc_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -1639,8 +1641,8 @@ web_main(int argc, char **argv)
 		return cli_usage_error(c, "unknown \"%s\": use enroll", argv[1]);
 	argc--;
 	argv++;
-	optind = 1;
-	opterr = 0;
+	if ((ch = cli_once(c, argc, argv, opts, web_opts)) != 0)
+		return ch;
 	while ((ch = getopt_long(argc, argv, opts, web_opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':

@@ -126,6 +126,29 @@ expect_fail "an unknown letter in a bundle" 'rpnctl service: unknown option "-w"
     ctl n1 service add -web tcp/9000 --to 100.64.2.10:80
 expect_fail "a value for a flag" 'rpnctl status: option "--json=yes" takes no value' \
     ctl n1 status --json=yes
+# ... an option that takes one value, given twice (the later one used to
+# win silently: service add kept the last --to, exit 0, on the code before)
+twice() {	# twice CMD...: a usage error that names the option given twice
+	local rc=0 out
+	out=$("$@" 2>&1) || rc=$?
+	[ $rc -eq 2 ] && echo "$out" | head -1 |
+	    grep -E '^rpn(ctl)?( [a-z]+)?: option "(--[a-z]+|-s)" given twice$' >/dev/null ||
+	    fail "$*: exit $rc: $out"
+	say "$(echo "$out" | head -1)"
+}
+twice ctl n1 service add x tcp/9000 --to 100.64.2.10:80 --to 100.64.2.11:80
+twice ctl n1 service del x --node n1 -n n2
+twice ctl n1 invite --ttl 1h --ttl=2h
+twice ctl n1 web enroll x --timeout 1m --timeout 2m
+twice ctl n1 -s "$(sock n1)" status
+twice rpn n1 join 198.51.100.2 --token x --token y
+twice rpn n1 init --name a --name b
+twice rpn n1 operator keygen --out "$W/k1" --out "$W/k2"
+twice rpn n1 operator adopt --name a --name b
+# options that add up still may repeat
+rc=0; out=$(ctl n1 service add x tcp/9000 --to 100.64.2.10:80 --allow 203.0.113.0/24 \
+    --allow 198.51.100.128/25 --dry-run 2>&1) || rc=$?
+[ $rc -ne 2 ] || fail "two --allow refused as a usage error: $out"
 # ... and a mistyped command names the one meant (exit 2, as every usage error)
 rc=0; out=$(ctl n1 servce list 2>&1) || rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -F 'unknown command "servce"; did you mean "service"?' >/dev/null ||

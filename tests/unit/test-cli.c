@@ -1,7 +1,9 @@
-/* test-cli.c: what rpn and rpnctl suggest for a mistyped command. */
+/* test-cli.c: what rpn and rpnctl suggest for a mistyped command; options given twice. */
+#include <getopt.h>
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "proto/compat.h"
 #include "tests/unit/test.h"
 
 static int
@@ -50,4 +52,60 @@ TEST(cli_nearest_command_for_typos)
 	ASSERT_STR_EQ(nearest("grantt"), "");	/* grant and grants as near */
 	ASSERT_STR_EQ(nearest(""), "");
 	ASSERT_STR_EQ(nearest("a-very-long-word-that-is-no-command-at-all-x"), "");
+}
+
+static const struct option once_opts[] = {
+	{ "to", required_argument, NULL, 't' },
+	{ "allow", required_argument, NULL, 'a' },
+	{ "node", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* once - cli_once() over the words of s (at most 15), as a command's argv. */
+static int
+once(const char *s)
+{
+	char		 buf[256], *argv[16], *w, *save = NULL;
+	int		 argc = 0;
+
+	strlcpy(buf, s, sizeof(buf));
+	for (w = strtok_r(buf, " ", &save); w != NULL && argc < 15;
+	    w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	return cli_once(&table[0], argc, argv, ":t:a:n:j", once_opts);
+}
+
+TEST(cli_once_refuses_an_option_given_twice)
+{
+	cli_prog = "rpnctl";
+	/* the unchanged commands pass */
+	ASSERT_EQ(once("add web tcp/80 --to 100.64.2.10:80"), 0);
+	ASSERT_EQ(optind, 1);
+	ASSERT_EQ(once("add web tcp/80 --to 100.64.2.10:80 --node a --json"), 0);
+	/* a value given twice: the later one would win */
+	ASSERT_EQ(once("add web tcp/80 --to 100.64.2.10:80 --to 100.64.2.11:80"),
+	    2);
+	ASSERT_EQ(once("add web --to=100.64.2.10:80 tcp/80 -t 100.64.2.11:80"),
+	    2);
+	ASSERT_EQ(once("add web tcp/80 --node a --to 100.64.2.10:80 -n b"), 2);
+	ASSERT_EQ(optind, 1);
+	/* options that add up, and flags, may repeat */
+	ASSERT_EQ(once("add web tcp/80 --to 100.64.2.10:80 --allow 203.0.113.0/24 "
+	    "--allow 198.51.100.0/24 -a 192.0.2.0/24"), 0);
+	ASSERT_EQ(once("list --json --json"), 0);
+	/* what getopt refuses is left to the command's own pass */
+	ASSERT_EQ(once("add web tcp/80 --bogus --to"), 0);
+	/* ... on argv as it was: "--to" last still misses its value */
+	{
+		char	 a0[] = "add", a1[] = "x", a2[] = "tcp/9000",
+			 a3[] = "--to";
+		char	*argv[] = { a0, a1, a2, a3, NULL };
+
+		ASSERT_EQ(cli_once(&table[0], 4, argv, ":t:a:n:j", once_opts),
+		    0);
+		ASSERT_STR_EQ(argv[1], "x");
+		ASSERT_STR_EQ(argv[3], "--to");
+	}
 }
