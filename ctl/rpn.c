@@ -85,6 +85,7 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
 {
 	int		 allow_token = no_operator == NULL;
 	const char	*opts = ":n:a:t:T:jh";
+	char		*tok;
 	int		 ch;
 
 	if ((ch = cli_once(c, argc, argv, opts, node_opts)) != 0)
@@ -113,9 +114,11 @@ node_options(const struct cli_cmd *c, int argc, char **argv, struct ctl_req *r,
 		case 't':
 			if (!allow_token)
 				return cli_usage_error(c, "--token is for join");
-			if (strlen(optarg) > CTL_TOKEN_MAX)
+			/* pasted with a space or a CR around it */
+			tok = parse_trim(optarg);
+			if (strlen(tok) > CTL_TOKEN_MAX)
 				return cli_usage_error(c, "token too long");
-			strlcpy(r->token, optarg, sizeof(r->token));
+			strlcpy(r->token, tok, sizeof(r->token));
 			break;
 		case 'T':
 			if (!allow_token)

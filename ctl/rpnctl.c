@@ -1396,6 +1396,7 @@ operator_main(int argc, char **argv)
 {
 	const struct cli_cmd	*c = cli_cmd_find(cmds, "operator");
 	const char		*sub;
+	char			*pub;
 	uint8_t			 key[WIRE_KEY];
 	int			 json = 0, rc;
 
@@ -1431,10 +1432,14 @@ operator_main(int argc, char **argv)
 		    "letter or digit", argv[optind]);
 	if (strcmp(sub, "remove") == 0)
 		return operator_change(argv[optind], NULL, OP_REMOVE);
-	if (oprec_pubkey_parse(argv[optind + 1], key) == -1)
+	/* pasted with a space or a CR around it */
+	pub = parse_trim(argv[optind + 1]);
+	if (oprec_pubkey_parse(pub, key) == -1)
 		return cli_usage_error(c, "bad PUBKEY \"%s\": give the 44 "
 		    "characters of standard base64 (with its '=') that \"rpn "
-		    "operator keygen\" printed", argv[optind + 1]);
+		    "operator keygen\" printed%s", pub,
+		    strlen(pub) < OPREC_PUBKEY_B64 ? " (it is too short)" :
+		    strlen(pub) > OPREC_PUBKEY_B64 ? " (it is too long)" : "");
 	return operator_change(argv[optind], key, OP_ENROL);
 }
 

@@ -94,6 +94,24 @@ prefix_contains(const struct wire_prefix *p, const struct wire_addr *a)
 	return 1;
 }
 
+/*
+ * parse_trim - s without the ASCII whitespace around it (a token or a key
+ * pasted with a space, a CR or a newline): the end is cut in place, and
+ * the return value points past the start's.
+ */
+char *
+parse_trim(char *s)
+{
+	static const char	 ws[] = " \t\n\v\f\r";
+	size_t			 n;
+
+	s += strspn(s, ws);
+	n = strlen(s);
+	while (n > 0 && strchr(ws, s[n - 1]) != NULL)
+		s[--n] = '\0';
+	return s;
+}
+
 int
 parse_u64(const char *s, uint64_t max, uint64_t *v)
 {

@@ -16,6 +16,7 @@ int	parse_addrport(const char *, uint16_t defport, struct wire_addr *);
 int	parse_port(const char *, uint16_t *);
 int	parse_duration(const char *, uint64_t *ms);
 int	parse_u64(const char *, uint64_t max, uint64_t *);
+char	*parse_trim(char *);
 void	fmt_addr(char *, size_t, const struct wire_addr *, int with_port);
 void	fmt_duration(char *, size_t, uint64_t ms);
 void	fmt_duration_exact(char *, size_t, uint64_t ms);

@@ -6,6 +6,7 @@
 #include "proto/token.h"
 
 #define RAW	(WIRE_MESH_ID + TOKEN_SEED)
+_Static_assert(TOKEN_STRLEN == 72, "token_decode()'s messages say 72");
 
 static const uint8_t	 ctx_tok[8] = ENV_CTX_TOKEN;
 
@@ -47,8 +48,14 @@ token_decode(const char *s, struct token *t, const char **why)
 		*why = "it does not start with \"" TOKEN_PREFIX "\"";
 		return -1;
 	}
-	if (strlen(s) != TOKEN_STRLEN) {
-		*why = "it has the wrong length (was it cut short when copied?)";
+	if (strlen(s) < TOKEN_STRLEN) {
+		*why = "it is too short: a token is 72 characters (was it cut "
+		    "short when copied?)";
+		return -1;
+	}
+	if (strlen(s) > TOKEN_STRLEN) {
+		*why = "it is too long: a token is 72 characters (was something "
+		    "copied along with it?)";
 		return -1;
 	}
 	if (sodium_base642bin(raw, sizeof(raw), s + 5, strlen(s + 5), NULL, &n,

@@ -256,7 +256,8 @@ expect_fail "grant of a service that does not exist" "nosuch" ctl n1 service gra
 
 # 6. operators: add, remove, the last one stays
 key2=$("$RPN_BUILD/rpn" operator keygen --out "$W/bob.key")
-ctl n1 operator add bob "$key2" >/dev/null
+# (pasted with a space before it and a CR after: taken as it is)
+ctl n1 operator add bob " $key2"$'\r' >/dev/null
 wait_until 50 0.1 '[ "$(ctl n3 operator list --json | jq "[.operators[] | select(.state == \"active\")] | length")" -eq 2 ]' ||
     fail "bob was not enrolled everywhere"
 ctl n2 operator remove bob >/dev/null

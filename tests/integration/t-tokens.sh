@@ -14,15 +14,21 @@ expect_fail "made-up token" "no invitation with this token" \
 typo=X; [ "${good:20:1}" = X ] && typo=Y
 expect_fail "mistyped token" "checksum" \
     rpn n2 join "$(addr n1)" --token "${good:0:20}$typo${good:21}" --name n2
-expect_fail "truncated token" "wrong length" \
+expect_fail "truncated token" "it is too short: a token is 72 characters (was it cut short" \
     rpn n2 join "$(addr n1)" --token "${good:0:40}" --name n2
+expect_fail "a token with more after it" "it is too long: a token is 72 characters" \
+    rpn n2 join "$(addr n1)" --token "${good}x" --name n2
 
 short=$(ctl n1 invite --ttl 1s)
 sleep 2.2	# the scenario: the 1 s token expires (whole seconds, so up to 2 s)
 expect_fail "expired token" "expired" rpn n2 join "$(addr n1)" --token "$short" --name n2
 
-rpn n2 join "$(addr n1)" --token "$good" --name n2 >/dev/null
-say "a good token admits n2"
+# pasted with whitespace around it (a leading space, a CR and a newline):
+# taken as it is (on the code before: "wrong length (was it cut short
+# when copied?)" though it was longer)
+rpn n2 join "$(addr n1)" --token " $good"$'\r\n' --name n2 >/dev/null ||
+    fail "a good token with whitespace around it was refused"
+say "a good token, with whitespace around it, admits n2"
 expect_fail "used token" "already used" rpn n3 join "$(addr n1)" --token "$good" --name n3
 # ... through another member as well, once the join has spread
 wait_until 50 0.1 '[ "$(count_alive n2)" -eq 2 ]' || fail "n2 not settled"

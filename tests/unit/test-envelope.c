@@ -1,9 +1,12 @@
 /* test-envelope.c: signatures, admission chains, sealed boxes and tokens. */
+#include <stdio.h>
+#include <string.h>
 #include <sodium.h>
 
 #include "proto/box.h"
 #include "proto/cert.h"
 #include "proto/envelope.h"
+#include "proto/parse.h"
 #include "proto/token.h"
 #include "tests/unit/test.h"
 
@@ -146,6 +149,24 @@ TEST(token_roundtrip_and_errors)
 	ASSERT_MEM_EQ(&t, &u, sizeof(t));
 	ASSERT_EQ(token_decode("hello", &u, &why), -1);
 	ASSERT_EQ(token_decode("rpn1_short", &u, &why), -1);
+	ASSERT(strstr(why, "too short") != NULL);
+	ASSERT(strstr(why, "72 characters") != NULL);
+	strcpy(bad, s);
+	bad[TOKEN_STRLEN - 1] = '\0';		/* one character short */
+	ASSERT_EQ(token_decode(bad, &u, &why), -1);
+	ASSERT(strstr(why, "too short") != NULL);
+	/* longer: something came along (a space, a CR), not cut short */
+	{
+		char	 longer[TOKEN_STRLEN + 3];
+
+		snprintf(longer, sizeof(longer), "%s \r", s);
+		ASSERT_EQ(token_decode(longer, &u, &why), -1);
+		ASSERT(strstr(why, "too long") != NULL);
+		ASSERT(strstr(why, "cut short") == NULL);
+		/* as rpn takes it from the command line: trimmed */
+		ASSERT_EQ(token_decode(parse_trim(longer), &u, &why), 0);
+		ASSERT_MEM_EQ(&t, &u, sizeof(t));
+	}
 	strcpy(bad, s);
 	bad[20] = bad[20] == 'A' ? 'B' : 'A';	/* a typo */
 	ASSERT_EQ(token_decode(bad, &u, &why), -1);

@@ -1,4 +1,6 @@
-/* test-parse.c: address, port and duration parsing. */
+/* test-parse.c: address, port and duration parsing; words trimmed. */
+#include <string.h>
+
 #include "proto/parse.h"
 #include "tests/unit/test.h"
 
@@ -70,4 +72,29 @@ TEST(parse_duration_units)
 	ASSERT_EQ(parse_duration("5 s", &ms), -1);
 	ASSERT_EQ(parse_duration("5w", &ms), -1);
 	ASSERT_EQ(parse_duration("99999999999999999999d", &ms), -1);
+}
+
+/* A token or key pasted with what surrounds it: ASCII whitespace, both ends. */
+TEST(parse_trim_space_both_ends)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "rpn1_abc", "rpn1_abc" },
+		{ "rpn1_abc ", "rpn1_abc" },
+		{ " rpn1_abc", "rpn1_abc" },
+		{ "rpn1_abc\r", "rpn1_abc" },
+		{ "rpn1_abc\r\n", "rpn1_abc" },
+		{ "\t \v\f rpn1_abc \t\r\n", "rpn1_abc" },
+		{ "rpn1_a bc", "rpn1_a bc" },	/* inside is not around */
+		{ "   ", "" },
+		{ "", "" },
+		{ "\xc2\xa0rpn1_abc", "\xc2\xa0rpn1_abc" },	/* not ASCII */
+	};
+	char	 buf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(buf, cases[i].in);
+		ASSERT_STR_EQ(parse_trim(buf), cases[i].out);
+	}
 }
