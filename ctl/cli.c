@@ -14,24 +14,38 @@ const char	*cli_sock;
 static const struct cli_cmd *cli_table;
 static const char *cli_about;
 
+/* A command and its usage, without a space after a command that takes nothing. */
+static void
+cmd_line(FILE *f, const struct cli_cmd *c)
+{
+	fprintf(f, "%s%s%s\n", c->name, c->usage[0] != '\0' ? " " : "",
+	    c->usage);
+}
+
 static void
 main_usage(FILE *f)
 {
 	fprintf(f, "usage: %s [-s SOCKET] COMMAND [ARGS]\n\n%s\n\n", cli_prog,
 	    cli_about);
-	for (const struct cli_cmd *c = cli_table; c->name; c++)
-		fprintf(f, "  %s %s\n      %s\n", c->name, c->usage, c->desc);
-	fprintf(f, "\n  -s SOCKET   rpnd's control socket (default $RPN_SOCKET, "
-	    "else %s)\n  -h, --help  this text; \"%s COMMAND --help\" for one "
-	    "command\n  -V, --version\n\nExit status: 0 on success, 1 on "
-	    "failure, 2 on a usage error.\n", RPN_SOCK_DEFAULT, cli_prog);
+	for (const struct cli_cmd *c = cli_table; c->name; c++) {
+		fprintf(f, "  ");
+		cmd_line(f, c);
+		fprintf(f, "      %s\n", c->desc);
+	}
+	fprintf(f, "\n  -s, --socket SOCKET  rpnd's control socket (default "
+	    "$RPN_SOCKET,\n                       else %s)\n"
+	    "  -h, --help           this text; \"%s COMMAND --help\" for one "
+	    "command\n  -V, --version        the version\n\nExit status: 0 on "
+	    "success, 1 on failure, 2 on a usage error.\n", RPN_SOCK_DEFAULT,
+	    cli_prog);
 }
 
 void
 cli_help(FILE *f, const struct cli_cmd *c)
 {
-	fprintf(f, "usage: %s %s %s\n\n      %s\n", cli_prog, c->name,
-	    c->usage, c->desc);
+	fprintf(f, "usage: %s ", cli_prog);
+	cmd_line(f, c);
+	fprintf(f, "\n      %s\n", c->desc);
 	if (c->options != NULL)
 		fprintf(f, "\n%s", c->options);
 }
@@ -46,7 +60,8 @@ cli_usage_error(const struct cli_cmd *c, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	fprintf(stderr, "usage: %s %s %s\n", cli_prog, c->name, c->usage);
+	fprintf(stderr, "usage: %s ", cli_prog);
+	cmd_line(stderr, c);
 	return 2;
 }
 

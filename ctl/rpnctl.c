@@ -33,8 +33,9 @@ static const struct cli_cmd cmds[] = {
 	  "  --json          {\"token\": ..., \"expires\": unix seconds}\n" },
 	{ "service", service_main, "add NAME tcp|udp/PORT --to ADDR:PORT "
 	  "[--node NODE] [--allow PREFIX]... [--public] [--force]\n"
-	  "      [--dry-run] | del NAME [--node NODE] | list [--json]\n"
-	  "      | show NAME [--json] | grant NAME NODE | revoke-grant NAME NODE",
+	  "      [--dry-run] [--json] | del|delete NAME [--node NODE] [--json]\n"
+	  "      | list [--json] | show NAME [--json] | grant NAME NODE\n"
+	  "      | revoke-grant NAME NODE",
 	  "Add or remove a backend of a service, or list the services.  A\n"
 	  "      service on PORT is forwarded by every node to an alive backend.",
 	  "  add NAME PROTO/PORT --to ADDR:PORT\n"
@@ -52,12 +53,16 @@ static const struct cli_cmd cmds[] = {
 	  "  --dry-run       say whether rpnd would take the add, what an operator\n"
 	  "                  would sign for it and what access the service would\n"
 	  "                  get (from which grant); sign and change nothing\n"
+	  "  --json          {\"ok\": true} (with --dry-run, what would be signed;\n"
+	  "                  docs/json.md)\n"
 	  "        The target must be a unicast IPv4 address (not loopback,\n"
 	  "        multicast or broadcast).  Its owner checks it (TCP: a connection\n"
 	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
 	  "        not answer gets no new connections until it does.\n"
-	  "  del NAME [--node NODE]   withdraw this node's (or NODE's) backend; with\n"
-	  "                           the last one, the service's grant goes too\n"
+	  "  del NAME [--node NODE] [--json]\n"
+	  "                           withdraw this node's (or NODE's) backend; with\n"
+	  "                           the last one, the service's grant goes too;\n"
+	  "                           delete is the same\n"
 	  "  list [--json]            every service, its backends and where it is forwarded\n"
 	  "  show NAME [--json]       one service in detail: access, each backend's\n"
 	  "                           health and since when, and whether this node\n"
