@@ -133,3 +133,27 @@ for cmd in "${!OUT[@]}"; do
 	    { echo "  $cmd: run here, but not documented in docs/json.md"; bad=1; }
 done
 [ "$bad" -eq 0 ] || fail "the --json output and docs/json.md differ (above)"
+
+# Who is who, in the doc's examples as in the output: the mesh root key is
+# "(mesh root)" (operator list's "by", audit's "found" and first
+# enrolment); a join's actor is the member that admitted the node (cloud,
+# which made both tokens) and its detail the node's id.  (The doc said
+# "root", and a join's detail was said to name the admitting member.)
+docfile() { awk -F'\t' -v h="$1" '$1 == h { print $2 }' "$W/doc/index"; }
+docops=$(docfile '## `rpnctl operator list --json`')
+docaudit=$(docfile '## `rpnctl audit --json`')
+for f in "$docops" "$W/out/operators.json"; do
+	jq -e '.operators[0].by == "(mesh root)"' "$f" >/dev/null ||
+	    fail "$f: the first operator is not enrolled by \"(mesh root)\""
+done
+for f in "$docaudit" "$W/out/audit.json"; do
+	jq -e '[.events[] | select(.event == "found" or .event == "operator-enrol")][0:2]
+	    | map(.actor) == ["(mesh root)", "(mesh root)"]' "$f" >/dev/null ||
+	    fail "$f: found and the first enrolment are not by \"(mesh root)\""
+	jq -e 'any(.events[]; .event == "join")' "$f" >/dev/null || fail "$f: no join"
+done
+sitea_id=$(jq -r '.members[] | select(.name == "sitea") | .id' "$W/out/status.json")
+jq -e --arg id "$sitea_id" '.events[] | select(.event == "join" and .subject == "sitea")
+    | .actor == "cloud" and .detail == $id' "$W/out/audit.json" >/dev/null ||
+    fail "sitea's join: not by cloud with sitea's id as its detail: $(jq -c '.events[] | select(.event == "join")' "$W/out/audit.json")"
+say "the mesh root is \"(mesh root)\" in the doc and the output; a join is by its admitter, with the node's id"
