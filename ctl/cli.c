@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "proto/compat.h"
 #include "proto/version.h"
 
 const char	*cli_prog;
@@ -238,15 +239,17 @@ cli_cmd_find(const struct cli_cmd *table, const char *name)
 
 /*
  * edits - the edits (a letter put in, left out or changed, or two
- * neighbours swapped) between a and b, of at most CLI_NAME_MAX letters each.
+ * neighbours swapped) between a and the first lb letters of b, of at most
+ * CLI_NAME_MAX letters each.
  */
 #define CLI_NAME_MAX	32
+#define CLI_WORDS_MAX	64
 
 static int
-edits(const char *a, const char *b)
+edits(const char *a, const char *b, size_t lb)
 {
 	int	 d[CLI_NAME_MAX + 1][CLI_NAME_MAX + 1];
-	size_t	 la = strlen(a), lb = strlen(b);
+	size_t	 la = strlen(a);
 
 	for (size_t i = 0; i <= la; i++)
 		d[i][0] = (int)i;
@@ -269,37 +272,88 @@ edits(const char *a, const char *b)
 }
 
 /*
- * cli_cmd_nearest - the entry of table a mistyped name most likely meant:
- * the one nearest to it (letters compared without case), at most two
- * edits away and fewer than half its length; NULL when none is, or when
- * two are as near.
+ * nearest - the index of the word in words (NULL-terminated; a word ends
+ * at its '=', if any) a mistyped name most likely meant: the one nearest
+ * to it (letters compared without case), at most two edits away and fewer
+ * than half its length; -1 when none is, or when two are as near.
  */
-const struct cli_cmd *
-cli_cmd_nearest(const struct cli_cmd *table, const char *name)
+static int
+nearest(const char *name, const char *const *words)
 {
-	const struct cli_cmd	*best = NULL;
-	char			 low[CLI_NAME_MAX + 1];
-	size_t			 n = strlen(name);
-	int			 bestd = 3, tie = 0;
+	char	 low[CLI_NAME_MAX + 1];
+	size_t	 n = strlen(name);
+	int	 best = -1, bestd = 3, tie = 0;
 
 	if (n == 0 || n > CLI_NAME_MAX)
-		return NULL;
+		return -1;
 	for (size_t i = 0; i <= n; i++)
 		low[i] = (char)tolower((unsigned char)name[i]);
-	for (const struct cli_cmd *c = table; c->name != NULL; c++) {
+	for (int i = 0; words[i] != NULL; i++) {
+		size_t	 lw = strcspn(words[i], "=");
 		int	 d;
 
-		if (strlen(c->name) > CLI_NAME_MAX)
+		if (lw > CLI_NAME_MAX)
 			continue;
-		d = edits(low, c->name);
+		d = edits(low, words[i], lw);
 		if (d < bestd) {
-			best = c;
+			best = i;
 			bestd = d;
 			tie = 0;
 		} else if (d == bestd)
 			tie = 1;
 	}
-	return best != NULL && !tie && 2 * (size_t)bestd < n ? best : NULL;
+	return best >= 0 && !tie && 2 * (size_t)bestd < n ? best : -1;
+}
+
+/*
+ * cli_cmd_nearest - the entry of table a mistyped name most likely meant,
+ * as nearest() finds it; NULL when none.
+ */
+const struct cli_cmd *
+cli_cmd_nearest(const struct cli_cmd *table, const char *name)
+{
+	const char	*names[CLI_WORDS_MAX + 1];
+	int		 n = 0, i;
+
+	for (const struct cli_cmd *c = table; c->name != NULL &&
+	    n < CLI_WORDS_MAX; c++)
+		names[n++] = c->name;
+	names[n] = NULL;
+	return (i = nearest(name, names)) >= 0 ? &table[i] : NULL;
+}
+
+/*
+ * cli_unknown_sub - sub is none of c's subcommands subs (NULL-terminated;
+ * "WORD=COMMAND" for a word that is a subcommand of the other program,
+ * such as "keygen=rpn operator keygen"): a usage error that names the one
+ * it most likely meant, as for a mistyped command, or else lists them.
+ * Returns the exit status, 2.
+ */
+int
+cli_unknown_sub(const struct cli_cmd *c, const char *sub,
+    const char *const *subs)
+{
+	char	 list[400] = "";
+	int	 i, n = 0, k = 0;
+	size_t	 lw;
+
+	if ((i = nearest(sub, subs)) >= 0) {
+		lw = strcspn(subs[i], "=");
+		return cli_usage_error(c, "unknown subcommand \"%s\"; did you "
+		    "mean \"%s\"?", sub, subs[i][lw] == '=' ? subs[i] + lw + 1 :
+		    subs[i]);
+	}
+	for (i = 0; subs[i] != NULL; i++)
+		n += strchr(subs[i], '=') == NULL;
+	for (i = 0; subs[i] != NULL; i++) {
+		if (strchr(subs[i], '=') != NULL)
+			continue;
+		if (k > 0)
+			strlcat(list, k == n - 1 ? " or " : ", ", sizeof(list));
+		strlcat(list, subs[i], sizeof(list));
+		k++;
+	}
+	return cli_usage_error(c, "unknown \"%s\": use %s", sub, list);
 }
 
 int

@@ -21,6 +21,8 @@ extern const char	*cli_sock;
 
 const struct cli_cmd *cli_cmd_find(const struct cli_cmd *, const char *name);
 const struct cli_cmd *cli_cmd_nearest(const struct cli_cmd *, const char *name);
+int	cli_unknown_sub(const struct cli_cmd *, const char *sub,
+	    const char *const *subs);
 int	cli_main(int argc, char **argv, const struct cli_cmd *, const char *about);
 int	cli_usage_error(const struct cli_cmd *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -300,6 +300,11 @@ leave_main(int argc, char **argv)
 	return 0;
 }
 
+/* rpn operator's subcommands, and rpnctl operator's ("WORD=COMMAND"). */
+static const char *const operator_subs[] = { "keygen", "pubkey", "adopt",
+	"list=rpnctl operator list", "add=rpnctl operator add",
+	"remove=rpnctl operator remove", NULL };
+
 static const struct option op_opts[] = {
 	{ "out", required_argument, NULL, 'o' },
 	{ "name", required_argument, NULL, 'n' },
@@ -480,8 +485,7 @@ operator_main(int argc, char **argv)
 	sub = argv[1];
 	if (strcmp(sub, "keygen") != 0 && strcmp(sub, "pubkey") != 0 &&
 	    strcmp(sub, "adopt") != 0)
-		return cli_usage_error(c, "unknown \"%s\": use keygen, pubkey "
-		    "or adopt", sub);
+		return cli_unknown_sub(c, sub, operator_subs);
 	argc--;
 	argv++;
 	if ((ch = cli_once(c, argc, argv, opts, op_opts)) != 0)

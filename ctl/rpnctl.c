@@ -125,6 +125,18 @@ static const struct cli_cmd cmds[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+/*
+ * Each command's subcommands, for cli_unknown_sub(); "WORD=COMMAND" for
+ * one of rpn's, which someone may ask of rpnctl.
+ */
+static const char *const service_subs[] = { "add", "del", "list", "show",
+	"grant", "revoke-grant", NULL };
+static const char *const operator_subs[] = { "list", "add", "remove",
+	"keygen=rpn operator keygen", "pubkey=rpn operator pubkey",
+	"adopt=rpn operator adopt", NULL };
+static const char *const lan_subs[] = { "approve", NULL };
+static const char *const web_subs[] = { "enroll", NULL };
+
 static const struct option json_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "ttl", required_argument, NULL, 't' },
@@ -1152,8 +1164,7 @@ service_main(int argc, char **argv)
 	else if (strcmp(sub, "show") == 0)
 		r.cmd = CTL_SERVICE_SHOW;
 	else
-		return cli_usage_error(c, "unknown \"%s\": use add, del, list, "
-		    "show, grant or revoke-grant", sub);
+		return cli_unknown_sub(c, sub, service_subs);
 	optind = 1;
 	opterr = 0;
 	argc--;
@@ -1421,8 +1432,7 @@ operator_main(int argc, char **argv)
 		return operator_list(json);
 	}
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0)
-		return cli_usage_error(c, "unknown \"%s\": use list, add or "
-		    "remove", sub);
+		return cli_unknown_sub(c, sub, operator_subs);
 	if ((rc = plain_options(c, argc, argv, NULL)) != 0)
 		return rc;
 	if (strcmp(sub, "add") == 0 &&
@@ -1512,7 +1522,7 @@ lan_main(int argc, char **argv)
 	if (argc < 2)
 		return cli_usage_error(c, "missing approve");
 	if (strcmp(argv[1], "approve") != 0)
-		return cli_usage_error(c, "unknown \"%s\": use approve", argv[1]);
+		return cli_unknown_sub(c, argv[1], lan_subs);
 	argc--;
 	argv++;
 	if ((rc = plain_options(c, argc, argv, NULL)) != 0)
@@ -1648,7 +1658,7 @@ web_main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "enroll") != 0)
-		return cli_usage_error(c, "unknown \"%s\": use enroll", argv[1]);
+		return cli_unknown_sub(c, argv[1], web_subs);
 	argc--;
 	argv++;
 	if ((ch = cli_once(c, argc, argv, opts, web_opts)) != 0)

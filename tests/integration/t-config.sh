@@ -157,6 +157,19 @@ rc=0; out=$(rpn n1 jion 2>&1) || rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -F 'did you mean "join"?' >/dev/null ||
     fail "rpn jion: exit $rc: $out"
 say "mistyped commands: $(echo "$out" | head -1)"
+# ... and subcommands too (on the code before, only the choices were listed)
+for typo in "service lsit:list" "operator lst:list" "operator keygn:rpn operator keygen" \
+    "lan aprove:approve" "web enrol:enroll"; do
+	args=${typo%%:*} meant=${typo#*:}
+	rc=0; out=$(ctl n1 $args 2>&1) || rc=$?
+	[ $rc -eq 2 ] && echo "$out" | grep -F "unknown subcommand \"${args#* }\"" |
+	    grep -F "did you mean \"$meant\"?" >/dev/null ||
+	    fail "rpnctl $args: exit $rc: $out"
+done
+rc=0; out=$(rpn n1 operator kegen 2>&1) || rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -F 'did you mean "keygen"?' >/dev/null ||
+    fail "rpn operator kegen: exit $rc: $out"
+say "mistyped subcommands: $(echo "$out" | head -1)"
 rc=0; rpn n1 join 198.51.100.1 >/dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "join without --token: exit $rc"
 rc=0; rpn n1 join nowhere --token x >/dev/null 2>&1 || rc=$?

@@ -1,5 +1,6 @@
 /* test-cli.c: what rpn and rpnctl suggest for a mistyped command; options given twice. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ctl/cli.h"
@@ -108,4 +109,45 @@ TEST(cli_once_refuses_an_option_given_twice)
 		ASSERT_STR_EQ(argv[1], "x");
 		ASSERT_STR_EQ(argv[3], "--to");
 	}
+}
+
+/* unknown - what cli_unknown_sub() says of sub: its first line, on stderr. */
+static const char *
+unknown(const char *sub, const char *const *subs)
+{
+	static char	 line[512];
+	FILE		*f = tmpfile(), *was = stderr;
+
+	ASSERT(f != NULL);
+	stderr = f;
+	ASSERT_EQ(cli_unknown_sub(&table[0], sub, subs), 2);
+	stderr = was;
+	rewind(f);
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	fclose(f);
+	return line;
+}
+
+TEST(cli_unknown_subcommand_names_the_nearest)
+{
+	static const char *const subs[] = { "add", "del", "list", "show",
+		"grant", "revoke-grant", "keygen=rpn operator keygen", NULL };
+
+	cli_prog = "rpnctl";
+	ASSERT_STR_EQ(unknown("lsit", subs),
+	    "rpnctl service: unknown subcommand \"lsit\"; did you mean \"list\"?");
+	ASSERT_STR_EQ(unknown("revoke-grnat", subs), "rpnctl service: unknown "
+	    "subcommand \"revoke-grnat\"; did you mean \"revoke-grant\"?");
+	ASSERT_STR_EQ(unknown("SHOW", subs),
+	    "rpnctl service: unknown subcommand \"SHOW\"; did you mean \"show\"?");
+	/* one of the other program's, by the command that runs it */
+	ASSERT_STR_EQ(unknown("keygn", subs), "rpnctl service: unknown "
+	    "subcommand \"keygn\"; did you mean \"rpn operator keygen\"?");
+	/* nothing near, or too short to tell: the choices, not the other's */
+	ASSERT_STR_EQ(unknown("xyzzy", subs), "rpnctl service: unknown "
+	    "\"xyzzy\": use add, del, list, show, grant or revoke-grant");
+	ASSERT_STR_EQ(unknown("ad", subs), "rpnctl service: unknown \"ad\": "
+	    "use add, del, list, show, grant or revoke-grant");
 }
