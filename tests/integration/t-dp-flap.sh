@@ -55,15 +55,20 @@ say "flap of eth1: $(attempts "$W/conns") connections, $during failed while down
 # (masq_device_event, masq_inet_event), and a flow in on eth1 was reset
 # by siteb, its leg's port given to another (fails on the code before:
 # the eth1 flow broke, 13-19 of 80 lines).
+# lease DEV OLD NEW GW METRIC: cloud's DHCP client on DEV swaps address
+# OLD/28 for NEW/28 (the same one, re-applied) and puts its route back.
+lease() {
+	nsx cloud ip addr del "$2/28" dev "$1"
+	nsx cloud ip addr add "$3/28" dev "$1"
+	nsx cloud ip route replace default via "$4" dev "$1" metric "$5"
+}
 long_flow inet 198.51.100.2 7000 8 "$W/f0" &
 f0=$!
 long_flow inet 198.51.100.18 7000 8 "$W/f1" &
 f1=$!
 wait_until 50 0.1 '[ -s "$W/f0" ] && [ -s "$W/f1" ]' ||
     fail "no flow through both uplinks before eth0's events"
-nsx cloud ip addr del 198.51.100.2/28 dev eth0
-nsx cloud ip addr add 198.51.100.2/28 dev eth0
-nsx cloud ip route replace default via 198.51.100.1 dev eth0 metric 100
+lease eth0 198.51.100.2 198.51.100.2 198.51.100.1 100
 wait_until 50 0.1 '[ "$(wc -l < "$W/f1")" -ge 25 ]' ||
     fail "the flow via eth1 stalled after eth0's address came back"
 nsx cloud ip link set eth0 down
@@ -81,16 +86,12 @@ wait_until 50 0.1 '[ "$(http inet http://198.51.100.2:8080/)" = srvb ]' ||
 # new address answers.
 snat_of() { nsx cloud nft list map inet rpn nic_snat | grep -o "\"$1\" : [0-9.]*" | awk '{print $3}'; }
 [ "$(snat_of eth1)" = 198.51.100.18 ] || fail "nic_snat maps eth1 to '$(snat_of eth1)', not 198.51.100.18"
-nsx cloud ip addr del 198.51.100.18/28 dev eth1
-nsx cloud ip addr add 198.51.100.19/28 dev eth1
-nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+lease eth1 198.51.100.18 198.51.100.19 198.51.100.17 200
 wait_until 100 0.05 '[ "$(snat_of eth1)" = 198.51.100.19 ]' ||
     fail "nic_snat did not follow eth1's new address: '$(snat_of eth1)'"
 wait_until 50 0.1 '[ "$(http inet http://198.51.100.19:8080/)" = srvb ]' ||
     fail "web does not answer at eth1's new address"
-nsx cloud ip addr del 198.51.100.19/28 dev eth1
-nsx cloud ip addr add 198.51.100.18/28 dev eth1
-nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+lease eth1 198.51.100.19 198.51.100.18 198.51.100.17 200
 wait_until 100 0.05 '[ "$(snat_of eth1)" = 198.51.100.18 ]' ||
     fail "nic_snat did not follow eth1's address back: '$(snat_of eth1)'"
 say "eth1 renumbered to .19 and back: nic_snat followed, web answered at .19"
