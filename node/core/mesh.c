@@ -1684,8 +1684,9 @@ housekeeping(struct mesh *m, uint64_t now, uint64_t unix_ms)
 	if (!m->joined)
 		return;
 	/*
-	 * Withdraw our invitations once used, or some time after they
-	 * expired.  Only our own records are visited, here and in compact():
+	 * Withdraw our invitations some time after they expired (a used one
+	 * is refused by its joiner's record until then: own_invite_cb()).
+	 * Only our own records are visited, here and in compact():
 	 * every 2 s on every node, a walk of the whole store would cost N
 	 * records each (N² for the simulator).
 	 */
