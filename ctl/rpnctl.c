@@ -60,9 +60,9 @@ static const struct cli_cmd cmds[] = {
 	  "        every 500 ms; UDP: ICMP port unreachable) and a backend that does\n"
 	  "        not answer gets no new connections until it does.\n"
 	  "  del NAME [--node NODE] [--json]\n"
-	  "                           withdraw this node's (or NODE's) backend; with\n"
-	  "                           the last one, the service's grant goes too;\n"
-	  "                           delete is the same\n"
+	  "                           withdraw this node's (or NODE's) backend; the\n"
+	  "                           service's grant stays (revoke-grant withdraws\n"
+	  "                           it); delete is the same\n"
 	  "  list [--json]            every service, its backends and where it is forwarded\n"
 	  "  show NAME [--json]       one service in detail: access, each backend's\n"
 	  "                           health and since when, and whether this node\n"
@@ -75,7 +75,7 @@ static const struct cli_cmd cmds[] = {
 	  "the operator key ($RPN_OPERATOR_KEY, else ~/.config/rpn/operator.key):\n"
 	  "grant and revoke-grant; add with --public or --allow, or of a name another\n"
 	  "node serves with --node (a grant first); add and del with --node (an order\n"
-	  "to that node); del of a service's last backend (the grant's withdrawal).\n"
+	  "to that node).\n"
 	  "A private backend on this node under a name no other node serves needs\n"
 	  "no operator (under a grant no backend serves, only with its access).\n" },
 	{ "operator", operator_main, "list [--json] | add NAME PUBKEY | remove NAME",
@@ -838,7 +838,7 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 		mp_doc_release(&sg->st);
 		return 0;
 	}
-	/* A del reads it too: its grant goes with the last backend. */
+	/* A del reads it too: of the last backend, it says the grant stays. */
 	memset(&d, 0, sizeof(d));
 	if (service_list(&d, &v) != 0) {
 		mp_doc_release(&sg->st);
@@ -861,7 +861,7 @@ service_sign(struct ctl_req *r, int json, struct svc_signing *sg)
 	}
 	if (!p.needs_key) {
 		rc = 0;
-		/* Without a key, a del's grant stays: say so once it is done. */
+		/* A del's grant stays: say so once it is done. */
 		if (sg->last)
 			sg->st_only = 1;
 		else
@@ -912,8 +912,8 @@ out:
  * refused is put back as it was, since nothing was added.  Without an
  * answer (rpnd, or the node named, did not answer) the add may have
  * happened, and the grant stays.  A del done that took the last backend
- * of a name a grant governs withdraws the grant, or says that it stays
- * (no operator key).  0, or 1 when that withdrawal failed.
+ * of a name a grant governs says that the grant stays (op_service_plan()
+ * says why it is not withdrawn).  0, or 1.
  */
 static int
 service_signed(struct svc_signing *sg, int call_rc, int json)
@@ -921,29 +921,17 @@ service_signed(struct svc_signing *sg, int call_rc, int json)
 	char	 what[1200];
 	int	 rc = 0;
 
+	if (sg->last && call_rc == 0 && !json)
+		printf("the grant of %s stays: %s; an add must ask for that "
+		    "access, or rpnctl service revoke-grant %s NODE withdraws "
+		    "it\n", sg->withdraw.name, sg->grant_was, sg->withdraw.name);
 	if (sg->st_only) {
-		/* no key: the grant stays, and would govern a new add */
-		if (call_rc == 0 && !json)
-			printf("the grant of %s stays: %s (no operator key to "
-			    "withdraw it; rpnctl service revoke-grant %s NODE "
-			    "does)\n", sg->withdraw.name, sg->grant_was,
-			    sg->withdraw.name);
 		mp_doc_release(&sg->st);
 		sg->st_only = 0;
 		return 0;
 	}
 	if (!sg->held)
 		return 0;
-	if (sg->last && call_rc == 0) {
-		if (cli_submit(&sg->k, &sg->m, &sg->withdraw) != 0) {
-			cli_fail("the grant of %s stays: %s (rpnctl service "
-			    "revoke-grant %s NODE withdraws it)",
-			    sg->withdraw.name, sg->grant_was, sg->withdraw.name);
-			rc = 1;
-		} else if (!json)
-			printf("withdrew the grant of %s: no backend serves it "
-			    "(was: %s)\n", sg->withdraw.name, sg->grant_was);
-	}
 	if (sg->granted[0] != '\0' && call_rc == 2) {
 		if (cli_submit(&sg->k, &sg->m, &sg->was) != 0)
 			cli_fail("the grant stays: %s (rpnctl service "
@@ -1294,7 +1282,7 @@ service_main(int argc, char **argv)
 		return 1;
 	}
 	mp_doc_release(&d);
-	/* added: after the grant it needed; removed: before its grant goes */
+	/* added: after the grant it needed; removed: before what stays is said */
 	if (r.cmd == CTL_SERVICE_ADD)
 		rc = service_signed(&sg, 0, json);
 	if (json)

@@ -569,7 +569,8 @@ service_grant(const struct ctl_req *r, const msgpack_object *status,
 /*
  * last_backend - the del r takes out the last backend of a service a
  * grant governs (owner_name's is the only one shown): w gets that grant's
- * withdrawal.  1, or 0 when the service stays or no grant governs it.
+ * withdrawal, for the requester to name what stays.  1, or 0 when the
+ * service stays or no grant governs it.
  */
 static int
 last_backend(const struct ctl_req *r, const struct op_services *v,
@@ -598,10 +599,12 @@ last_backend(const struct ctl_req *r, const struct op_services *v,
  * op_service_plan - what a service add or del (CTL_SERVICE_ADD/DEL) needs
  * signed once the mesh has operators: a grant first, and with another
  * node named an order to that node, which rpnd carries there with the
- * request; for a del of the last backend of a name a grant governs, that
- * grant's withdrawal, once the del is done (p->last; needs_key only with
- * has_key: a service deleted without a key leaves its grant, and the
- * requester says so).  Until the mesh has operators, nothing: members
+ * request.  A del of the last backend of a name a grant governs sets
+ * p->last: the grant stays, and the requester says so (a later add must
+ * ask its access, svc_grant_asked(); rpnctl service revoke-grant withdraws
+ * it).  It is not withdrawn with the del: a service moved by an add on one
+ * node and a del on another would lose its grant whenever the del's node
+ * had not yet seen the new backend.  Until the mesh has operators, nothing: members
  * rule.  status is a status reply, v a service list (NULL: none read);
  * has_key: the requester can sign (without one, a private add here goes
  * ahead unsigned and rpnd says what is missing).  Versions are left 0 for
@@ -627,10 +630,8 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 	if (!m.governed)
 		return 0;
 	if (!add && last_backend(r, v, remote ? r->node : m.self_name,
-	    &p->withdraw)) {
+	    &p->withdraw))
 		p->last = 1;
-		p->needs_key = has_key;
-	}
 	if (!remote && !add)
 		return 0;
 	/*
@@ -671,7 +672,7 @@ op_service_plan(const struct ctl_req *r, const msgpack_object *status,
 		}
 	}
 	/* A key is loaded only for what is signed. */
-	p->needs_key = p->need_grant || p->need_order || (p->last && has_key);
+	p->needs_key = p->need_grant || p->need_order;
 	return 0;
 }
 

@@ -76,9 +76,9 @@ struct op_plan {
 	int		 need_order;
 	struct oprec	 order;		/* travels with the request */
 	int		 last;		/* del: the last backend of a name a
-					   grant governs goes */
-	struct oprec	 withdraw;	/* ... and that grant's withdrawal,
-					   submitted once the del is done */
+					   grant governs goes; the grant stays */
+	struct oprec	 withdraw;	/* ... and what its withdrawal would
+					   be (revoke-grant's, not submitted) */
 };
 
 int	op_service_plan(const struct ctl_req *, const msgpack_object *status,

@@ -540,19 +540,7 @@ route_service(struct api *a, struct http_req *hr, struct api_req *q)
 			    sizeof(nd->summary[0]));
 		}
 	}
-	/*
-	 * The last backend of a name a grant governs: the grant goes with
-	 * it, as rpnctl's del does.  Submitted with the other statements,
-	 * before the del: on this node in the same turn of the loop; when
-	 * the node named with node then refuses, the service is left
-	 * without a grant, private (narrower, never wider).
-	 */
-	if (p->last) {
-		*need(nd) = p->withdraw;
-		snprintf(nd->summary[nd->n - 1], sizeof(nd->summary[0]),
-		    "withdraw the grant of %s: no backend serves it once this "
-		    "one is deleted", q->ctl.name);
-	}
+	/* A name's last backend: its grant stays (op_service_plan()). */
 	if (p->need_order) {
 		char	 t[64];
 

@@ -39,7 +39,7 @@ out=$(ctl siteb service add app2 tcp/2222 --to 100.64.2.10:80 --public --node cl
     fail "--dry-run of app2 on cloud said \"$out\""
 out=$(ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public --force --dry-run) ||
     fail "--dry-run of tcp/22 with --force: $out"
-[ "$out" = "$(printf 'would grant ssh tcp/22, public, owners siteb\nwould add ssh')" ] ||
+[ "$out" = "$(printf 'would grant ssh tcp/22, public, owners siteb\naccess: public, from the grant above: ssh tcp/22, public, owners siteb\nwould add ssh')" ] ||
     fail "--dry-run said \"$out\""
 ctl siteb service show ssh >/dev/null 2>&1 && fail "--dry-run added ssh"
 ctl siteb service add ssh tcp/22 --to 100.64.2.10:22 --public --force >/dev/null

@@ -377,7 +377,7 @@ TEST(opview_grant_without_a_backend)
 }
 
 /* A del of the last backend of a name a grant governs: the grant goes too. */
-TEST(opview_del_of_the_last_backend_withdraws_its_grant)
+TEST(opview_del_of_the_last_backend_keeps_its_grant)
 {
 	struct mp_doc		 st, sv, sg, ungov;
 	struct op_services	 v;
@@ -391,7 +391,10 @@ TEST(opview_del_of_the_last_backend_withdraws_its_grant)
 	r.cmd = CTL_SERVICE_DEL;
 	strcpy(r.name, "web");
 	strcpy(r.node, "b");
-	/* web, b's alone, under a public grant: withdrawn with it */
+	/*
+	 * web, b's alone, under a public grant: the grant stays, and the del
+	 * says so (p.last); only the order to b is signed
+	 */
 	services(&sg, 1);
 	op_services_read(&sg.root, &v);
 	ASSERT_EQ(op_service_plan(&r, &st.root, &v, 1, &p, err,
@@ -403,7 +406,7 @@ TEST(opview_del_of_the_last_backend_withdraws_its_grant)
 	ASSERT_STR_EQ(p.withdraw.name, "web");
 	ASSERT_EQ(p.withdraw.withdrawn, 1);
 	ASSERT_EQ(p.withdraw.nowners, 0);
-	/* ... without a key it is said, not signed */
+	/* ... with a key or without */
 	ASSERT_EQ(op_service_plan(&r, &st.root, &v, 0, &p, err,
 	    sizeof(err)), 0);
 	ASSERT_EQ(p.last, 1);
