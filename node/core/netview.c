@@ -305,14 +305,26 @@ derive_uplinks(const struct rpnd_config *c, const struct nv_snap *s,
 	return 0;
 }
 
+/* in_subnet - gw is in the subnet of addr/plen (network order). */
+static int
+in_subnet(uint32_t gw, uint32_t addr, uint8_t plen)
+{
+	uint32_t	 m = plen == 0 ? 0 : htonl(~0u << (32 - (plen > 32 ?
+	    32 : plen)));
+
+	return (gw & m) == (addr & m);
+}
+
 static void
-fill_uplinks(const struct nv_snap *s, struct netview *v)
+fill_uplinks(const struct nv_snap *s, struct nv_sticky *st, struct netview *v)
 {
 	for (uint32_t i = 0; i < v->nups; i++) {
 		struct nv_uplink	*u = &v->ups[i];
 		const struct nv_link	*l = link_by_name(s, u->name);
 		const struct nv_addr	*a;
 		const struct nv_route	*r;
+		uint32_t		*had = &st->gw[u->slot - 1];
+		char			 g[INET_ADDRSTRLEN];
 
 		u->metric = UINT32_MAX;
 		if (l == NULL) {
@@ -331,7 +343,25 @@ fill_uplinks(const struct nv_snap *s, struct netview *v)
 				u->gw = r->gw;
 				u->has_gw = 1;
 			}
-		} else if (u->source == NV_AUTO)
+		}
+		/*
+		 * A link that is up with no default route, as between its
+		 * return and its DHCP client's route: its table keeps the
+		 * gateway it had, while that is in its subnet, so replies
+		 * through it work at once (t-dp-flap).
+		 */
+		if (u->has_gw)
+			*had = u->gw;
+		else if (r == NULL && u->up && *had != 0 && u->addr != 0 &&
+		    in_subnet(*had, u->addr, u->plen)) {
+			u->gw = *had;
+			u->has_gw = 1;
+			inet_ntop(AF_INET, had, g, sizeof(g));
+			note(v, "uplink %s has no default route now; it stays an "
+			    "uplink, and its table keeps the gateway it had, %s",
+			    u->name, g);
+		}
+		if (r == NULL && u->source == NV_AUTO && !u->has_gw)
 			note(v, "uplink %s has no default route now; it stays an "
 			    "uplink", u->name);
 		if (!u->has_gw && u->up)
@@ -504,7 +534,7 @@ netview_derive(const struct rpnd_config *c, const struct nv_snap *s,
 	memset(v, 0, sizeof(*v));
 	if (derive_uplinks(c, s, st, v) == -1)
 		return -1;
-	fill_uplinks(s, v);
+	fill_uplinks(s, st, v);
 	if (derive_lans(c, s, v) == -1 || derive_prefixes(s, v) == -1)
 		return -1;
 	derive_addrs(s, port, v);

@@ -99,6 +99,7 @@ struct netview {
  */
 struct nv_sticky {
 	char		 names[NV_MAX_UPLINKS][IFNAMSIZ];	/* slot k-1; "" free */
+	uint32_t	 gw[NV_MAX_UPLINKS];	/* the gateway it had; 0: none */
 };
 
 void	nv_snap_release(struct nv_snap *);

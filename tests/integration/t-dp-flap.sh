@@ -47,6 +47,21 @@ failed_ms=$(awk -v a="$down" '$2 == "fail" && $1 >= a { if (!f) f = $1; l = $1 }
 flow_intact "$W/flow" 7 || fail "the long-lived flow via eth1 broke ($(wc -l < "$W/flow") of 70 lines)"
 say "flap of eth1: $(attempts "$W/conns") connections, $during failed while down, $late in the second after, 0 later (failures over $failed_ms ms); flow intact"
 
+# The link back, its DHCP client slow to put the route back: table 102
+# keeps the gateway eth1 had, and eth1 answers before the route returns
+# (fails on the code before: table 102 stayed empty until the route).
+nsx cloud ip link set eth1 down
+sleep 0.5	# the scenario: the link stays down for half a second
+nsx cloud ip link set eth1 up
+wait_until 50 0.05 'nsx cloud ip route show table 102 | contains "^default via 198.51.100.17 "' ||
+    fail "table 102 has no default route while main has none via eth1"
+wait_until 50 0.1 '[ "$(http inet http://198.51.100.18:8080/)" = srvb ]' ||
+    fail "no answer through eth1 before its DHCP route came back"
+nsx cloud ip route show default | contains "dev eth1" &&
+    fail "main has a default route via eth1 already: the check above proved nothing"
+nsx cloud ip route replace default via 198.51.100.17 dev eth1 metric 200
+say "eth1 down 0.5 s and up, its route not back yet: table 102 kept its gateway, eth1 answered"
+
 # The other uplink, eth0, which also carries the leg to siteb (main's
 # default route) of the flows that come in on eth1: its address removed
 # and put back as a DHCP client re-applying its lease does, then the link

@@ -35,6 +35,15 @@ route(struct nv_snap *s, uint32_t idx, const char *gw, uint32_t metric)
 	ASSERT_EQ(nv_snap_route(s, idx, g, metric), 0);
 }
 
+static uint32_t
+ip4(const char *ip)
+{
+	uint32_t	 a;
+
+	ASSERT_EQ(inet_pton(AF_INET, ip, &a), 1);
+	return a;
+}
+
 /* A cloud VM: two NICs, a default route on each (metrics 100 and 200). */
 static void
 cloud(struct nv_snap *s, int eth1_route)
@@ -103,16 +112,36 @@ TEST(netview_sticky_uplink_survives_a_flap)
 	ASSERT_EQ(v.nups, 2);
 	netview_release(&v);
 	nv_snap_release(&s);
-	/* the link came back, its DHCP client has not put the route back yet */
+	/*
+	 * the link came back, its DHCP client has not put the route back yet:
+	 * its table keeps the gateway it had
+	 */
 	cloud(&s, 0);
 	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
 	ASSERT_EQ(v.nups, 2);
 	ASSERT_STR_EQ(v.ups[1].name, "eth1");
 	ASSERT_EQ(v.ups[1].slot, 2);
-	ASSERT_EQ(v.ups[1].has_gw, 0);
+	ASSERT_EQ(v.ups[1].has_gw, 1);
+	ASSERT_EQ(v.ups[1].gw, ip4("10.0.1.1"));
+	ASSERT_EQ(v.ups[1].metric, UINT32_MAX);
 	ASSERT_EQ(v.nlans, 0);		/* not a LAN in between */
 	ASSERT(v.nnotes >= 1);
+	ASSERT(strstr(v.notes[0], "keeps the gateway it had, 10.0.1.1") != NULL);
 	netview_release(&v);
+	nv_snap_release(&s);
+	/* ... but not once its address is in another subnet */
+	memset(&s, 0, sizeof(s));
+	link_(&s, 2, "eth0", 1);
+	link_(&s, 3, "eth1", 1);
+	addr4(&s, 2, "10.0.0.4", 24);
+	addr4(&s, 3, "10.0.7.4", 24);
+	route(&s, 2, "10.0.0.1", 100);
+	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
+	ASSERT_STR_EQ(v.ups[1].name, "eth1");
+	ASSERT_EQ(v.ups[1].has_gw, 0);
+	netview_release(&v);
+	nv_snap_release(&s);
+	cloud(&s, 0);
 	/* a fresh rpnd without the sticky slots would have taken it for a LAN */
 	memset(&st, 0, sizeof(st));
 	ASSERT_EQ(netview_derive(&c, &s, &st, 7480, &v), 0);
@@ -122,14 +151,6 @@ TEST(netview_sticky_uplink_survives_a_flap)
 	nv_snap_release(&s);
 }
 
-static uint32_t
-ip4(const char *ip)
-{
-	uint32_t	 a;
-
-	ASSERT_EQ(inet_pton(AF_INET, ip, &a), 1);
-	return a;
-}
 
 /*
  * The source a leg leaving by an uplink takes (nic_snat): the address a
