@@ -54,7 +54,8 @@ out=$(nokey ctl siteb service del web6)
 echo "$out" | contains "^removed web6$" || fail "the keyless delete: $out"
 echo "$out" | contains "grant of web6 stays" || fail "the keyless delete does not say the grant stays: $out"
 say "a delete without an operator key: $(echo "$out" | tr '\n' ';')"
-ctl cloud service list --json | jq -e '.grants[] | select(.name == "web6") | .grant.public' >/dev/null ||
+# (once the delete has reached cloud)
+wait_until 50 0.1 'ctl cloud service list --json | jq -e '"'"'.grants[] | select(.name == "web6") | .grant.public'"'"' >/dev/null' ||
     fail "service list --json does not list web6's grant: $(ctl cloud service list --json | jq -c .grants)"
 ctl cloud service list | contains "^web6 tcp/8086, public: granted, no backend serves it" ||
     fail "service list does not show web6's grant: $(ctl cloud service list)"
@@ -75,6 +76,9 @@ say "--dry-run under the leftover grant: $(echo "$out" | tr '\n' ';')"
 # the other nodes: grant and revoke-grant work on a name no backend serves
 out=$(ctl cloud service grant web6 sitea)
 echo "$out" | contains "^granted web6 tcp/8086, public, owners siteb sitea$" || fail "grant of web6: $out"
+ida=$(ctl sitea status --json | jq -r .node.id)
+wait_until 50 0.1 'ctl sitea service list --json | jq -e --arg a "$ida" '"'"'.grants[] | select(.name == "web6") | .granted | index($a)'"'"' >/dev/null' ||
+    fail "the grant of web6 to sitea did not reach sitea"
 expect_fail "sitea's private add under the public grant, no key" "public" \
     nokey ctl sitea service add web6 tcp/8086 --to 100.64.1.10:80
 out=$(ctl cloud service revoke-grant web6 siteb)
