@@ -103,8 +103,10 @@ for p in rpn rpnctl; do
 	    fail "$p: options only in --help: ${only_help:-none}; only in $p.8: ${only_man:-none}"
 	# no usage line ends in a space
 	for c in $(cut -d: -f1 "$W/help-$p" | cut -d' ' -f1 | sort -u); do
-		"$RPN_BUILD/$p" "$c" --help | head -1 | grep -q ' $' &&
-		    fail "$p $c --help: the usage line ends in a space"
+		u=$("$RPN_BUILD/$p" "$c" --help)
+		case "${u%%$'\n'*}" in
+		*' ') fail "$p $c --help: the usage line ends in a space" ;;
+		esac
 	done
 	"$RPN_BUILD/$p" --help | grep -n ' $' && fail "$p --help: a line ends in a space"
 	say "$p: every option in --help is in $p.8 and back; no line ends in a space"
