@@ -110,6 +110,16 @@ first_v4(const struct nv_snap *s, uint32_t ifindex)
 	return NULL;
 }
 
+/* in_subnet - gw is in the subnet of addr/plen (network order). */
+static int
+in_subnet(uint32_t gw, uint32_t addr, uint8_t plen)
+{
+	uint32_t	 m = plen == 0 ? 0 : htonl(~0u << (32 - (plen > 32 ?
+	    32 : plen)));
+
+	return (gw & m) == (addr & m);
+}
+
 /*
  * snat_v4 - the source a masquerade would give a connection leaving by
  * ifindex towards gw (the kernel's inet_select_addr(): the address whose
@@ -121,18 +131,16 @@ first_v4(const struct nv_snap *s, uint32_t ifindex)
 static uint32_t
 snat_v4(const struct nv_snap *s, uint32_t ifindex, uint32_t gw)
 {
-	uint32_t	 one = 0, in_gw = 0, n = 0, m = 0, a, mask;
+	uint32_t	 one = 0, in_gw = 0, n = 0, m = 0, a;
 
 	for (uint32_t i = 0; i < s->naddrs; i++) {
 		if (s->addrs[i].ifindex != ifindex || s->addrs[i].family != 4 ||
 		    s->addrs[i].plen > 32)
 			continue;
 		memcpy(&a, s->addrs[i].ip, 4);
-		mask = s->addrs[i].plen == 0 ? 0 :
-		    htonl(~0u << (32 - s->addrs[i].plen));
 		one = a;
 		n++;
-		if (gw != 0 && (gw & mask) == (a & mask)) {
+		if (gw != 0 && in_subnet(gw, a, s->addrs[i].plen)) {
 			in_gw = a;
 			m++;
 		}
@@ -303,16 +311,6 @@ derive_uplinks(const struct rpnd_config *c, const struct nv_snap *s,
 			    "with --uplink or \"uplink\" in rpnd.conf");
 	}
 	return 0;
-}
-
-/* in_subnet - gw is in the subnet of addr/plen (network order). */
-static int
-in_subnet(uint32_t gw, uint32_t addr, uint8_t plen)
-{
-	uint32_t	 m = plen == 0 ? 0 : htonl(~0u << (32 - (plen > 32 ?
-	    32 : plen)));
-
-	return (gw & m) == (addr & m);
 }
 
 static void
